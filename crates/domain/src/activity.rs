@@ -1,0 +1,248 @@
+//! The activity log's shape: kinds, groups, actors, links, and the canonical
+//! form that the tamper-evident hash chain is computed over.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::customer::string_enum;
+use crate::diff::FieldChange;
+use crate::ids::{ActivityId, CustomerId, OrgId};
+
+string_enum!(
+    /// The timeline's predefined groupings.
+    ActivityGroup { Works = "works", Billing = "billing", Communication = "communication", Profile = "profile", Portal = "portal", System = "system" }
+);
+
+string_enum!(
+    /// Who did it.
+    ActorType { User = "user", System = "system", Customer = "customer", Api = "api" }
+);
+
+string_enum!(
+    /// Internal entries are for staff only; customer entries may show in the portal.
+    Visibility { Internal = "internal", Customer = "customer" }
+);
+
+string_enum!(
+    /// The kinds of thing an activity can concern.
+    EntityType { Org = "org", User = "user", ApiToken = "api_token", Customer = "customer", Contact = "contact", Site = "site" }
+);
+
+string_enum!(
+    /// What happened.
+    ActivityKind {
+        OrgCreated = "org.created",
+        UserCreated = "user.created",
+        ApiTokenCreated = "api_token.created",
+        CustomerCreated = "customer.created",
+        CustomerUpdated = "customer.updated",
+        CustomerStatusChanged = "customer.status_changed",
+        CustomerLabelsChanged = "customer.labels_changed",
+        ContactCreated = "contact.created",
+        ContactUpdated = "contact.updated",
+        ContactDeleted = "contact.deleted",
+        SiteCreated = "site.created",
+        SiteUpdated = "site.updated",
+        SiteDeleted = "site.deleted",
+    }
+);
+
+impl ActivityKind {
+    /// The timeline grouping an activity of this kind belongs to.
+    pub fn group(self) -> ActivityGroup {
+        use ActivityKind::*;
+        match self {
+            OrgCreated | UserCreated | ApiTokenCreated => ActivityGroup::System,
+            CustomerCreated | CustomerUpdated | CustomerStatusChanged | CustomerLabelsChanged | ContactCreated | ContactUpdated | ContactDeleted | SiteCreated
+            | SiteUpdated | SiteDeleted => ActivityGroup::Profile,
+        }
+    }
+
+    /// The kinds the History tab shows: field edits of the customer's profile.
+    pub const PROFILE_EDITS: &'static [ActivityKind] = &[ActivityKind::CustomerUpdated, ActivityKind::CustomerLabelsChanged];
+}
+
+/// Who did something: a user, the system, the customer (portal) or an API client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: ActorType,
+    pub id: Option<Uuid>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn system() -> Self {
+        Self { kind: ActorType::System, id: None, name: "Dossier".to_owned() }
+    }
+}
+
+/// One entity an activity concerns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EntityRef {
+    #[serde(rename = "type")]
+    pub entity: EntityType,
+    pub id: Uuid,
+}
+
+impl EntityRef {
+    pub fn new(entity: EntityType, id: impl Into<Uuid>) -> Self {
+        Self { entity, id: id.into() }
+    }
+}
+
+/// An activity about to be appended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewActivity {
+    pub org_id: OrgId,
+    pub customer_id: Option<CustomerId>,
+    pub subject: EntityRef,
+    /// The subject's human code or name, e.g. `CUS-00001`.
+    pub subject_code: Option<String>,
+    pub kind: ActivityKind,
+    pub actor: Actor,
+    pub occurred_at: Timestamp,
+    pub summary: String,
+    pub changes: Vec<FieldChange>,
+    /// Anything else worth keeping: a reason, amounts. A JSON object.
+    pub detail: Value,
+    pub visibility: Visibility,
+    /// Every entity this concerns beyond the subject and customer (which are
+    /// always linked), e.g. the site a contact change touched.
+    pub also_links: Vec<EntityRef>,
+}
+
+impl NewActivity {
+    /// All entities to link: the subject, the customer and the extra links,
+    /// sorted and without repeats.
+    pub fn links(&self) -> Vec<EntityRef> {
+        let mut links = vec![self.subject];
+        if let Some(customer) = self.customer_id {
+            links.push(EntityRef::new(EntityType::Customer, customer.0));
+        }
+        links.extend(self.also_links.iter().copied());
+        links.sort();
+        links.dedup();
+        links
+    }
+}
+
+/// An activity as the timeline shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Activity {
+    pub id: ActivityId,
+    pub customer_id: Option<CustomerId>,
+    pub subject: EntityRef,
+    pub subject_code: Option<String>,
+    pub kind: ActivityKind,
+    pub group: ActivityGroup,
+    pub actor: Actor,
+    #[schema(value_type = String, format = DateTime)]
+    pub occurred_at: Timestamp,
+    pub summary: String,
+    pub changes: Vec<FieldChange>,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+    pub visibility: Visibility,
+}
+
+/// The stored content of one activity row, exactly as it is hashed.
+/// Field order is the canonical order: never reorder, only append fields
+/// behind a new `version`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActivityContent<'a> {
+    pub version: u8,
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub seq: i64,
+    pub customer_id: Option<Uuid>,
+    pub subject_type: &'a str,
+    pub subject_id: Uuid,
+    pub subject_code: Option<&'a str>,
+    pub kind: &'a str,
+    pub group: &'a str,
+    pub actor_type: &'a str,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: &'a str,
+    pub occurred_at: i64,
+    pub summary: &'a str,
+    pub changes: &'a str,
+    pub detail: &'a str,
+    pub visibility: &'a str,
+    pub links: &'a str,
+}
+
+/// The chain hash before an org's first activity.
+pub const GENESIS_HASH: [u8; 32] = [0; 32];
+
+impl ActivityContent<'_> {
+    /// SHA-256 of the canonical JSON of this content.
+    pub fn hash(&self) -> [u8; 32] {
+        let bytes = serde_json::to_vec(self).unwrap_or_default();
+        Sha256::digest(&bytes).into()
+    }
+}
+
+/// The chain hash of a row: SHA-256 of the previous row's chain hash and this
+/// row's content hash. Erasing personal data later replaces the content but
+/// keeps its content hash, so the chain still verifies.
+pub fn chain_hash(previous: &[u8], content_hash: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(previous);
+    hasher.update(content_hash);
+    hasher.finalize().into()
+}
+
+/// Links in their stored, hashed form: `customer:<uuid> site:<uuid>`.
+pub fn links_text(links: &[EntityRef]) -> String {
+    links.iter().map(|l| format!("{}:{}", l.entity, l.id)).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(summary: &str) -> ActivityContent<'_> {
+        ActivityContent {
+            version: 1,
+            id: Uuid::nil(),
+            org_id: Uuid::nil(),
+            seq: 1,
+            customer_id: None,
+            subject_type: "customer",
+            subject_id: Uuid::nil(),
+            subject_code: Some("CUS-00001"),
+            kind: "customer.created",
+            group: "profile",
+            actor_type: "system",
+            actor_id: None,
+            actor_name: "Dossier",
+            occurred_at: 0,
+            summary,
+            changes: "[]",
+            detail: "{}",
+            visibility: "internal",
+            links: "",
+        }
+    }
+
+    #[test]
+    fn any_change_of_content_changes_the_hash_and_the_chain() {
+        let a = content("Customer created");
+        let b = content("Customer created!");
+        assert_ne!(a.hash(), b.hash());
+        assert_eq!(a.hash(), content("Customer created").hash());
+        assert_ne!(chain_hash(&GENESIS_HASH, &a.hash()), chain_hash(&[1; 32], &a.hash()));
+    }
+
+    #[test]
+    fn every_kind_has_a_group_and_round_trips_as_text() {
+        for kind in ActivityKind::ALL {
+            assert_eq!(ActivityKind::parse(kind.as_str()), Some(*kind));
+            let _ = kind.group();
+        }
+    }
+}

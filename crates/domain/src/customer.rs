@@ -1,0 +1,447 @@
+//! Customers: individuals and businesses, their profile, status and labels.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::contact_point::{Email, Phone, Region};
+use crate::error::ValidationErrors;
+use crate::ids::CustomerId;
+use crate::patch::Patch;
+use crate::text;
+
+/// An enum stored and shown as a fixed lower-case string.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum!(
+    /// A person or a business.
+    CustomerKind { Individual = "individual", Business = "business" }
+);
+
+string_enum!(
+    /// Where a customer stands. Dormant stops automated communications.
+    CustomerStatus { Active = "active", Dormant = "dormant", Blocked = "blocked", Deactivated = "deactivated" }
+);
+
+/// What a customer agreed to receive on one channel, per purpose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelConsent {
+    /// Appointment reminders, job updates.
+    pub service: bool,
+    /// Invoices, statements, payment reminders.
+    pub billing: bool,
+    /// Offers and newsletters: off unless the customer opted in.
+    pub marketing: bool,
+}
+
+impl Default for ChannelConsent {
+    fn default() -> Self {
+        Self { service: true, billing: true, marketing: false }
+    }
+}
+
+/// Communication preferences per channel and purpose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CommunicationPreferences {
+    pub email: ChannelConsent,
+    pub sms: ChannelConsent,
+    pub phone: ChannelConsent,
+    pub whatsapp: ChannelConsent,
+    pub post: ChannelConsent,
+}
+
+/// The value of one custom field: text, a whole number or yes/no.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CustomValue {
+    Bool(bool),
+    Integer(i64),
+    Text(String),
+}
+
+impl CustomValue {
+    fn parse(field: &str, value: Value) -> Result<Self, ValidationErrors> {
+        match value {
+            Value::Bool(b) => Ok(CustomValue::Bool(b)),
+            Value::Number(n) if n.is_i64() => Ok(CustomValue::Integer(n.as_i64().unwrap_or_default())),
+            Value::String(s) => Ok(CustomValue::Text(text::required(field, Some(s), 1000)?)),
+            _ => Err(ValidationErrors::one(field, "invalid_custom_value", "must be text, a whole number or true/false")),
+        }
+    }
+}
+
+/// Custom field values by key.
+pub type CustomFields = BTreeMap<String, CustomValue>;
+
+/// The editable profile of a customer: what a PATCH changes and what the
+/// History tab shows diffs of.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CustomerProfile {
+    pub kind: CustomerKind,
+    pub title: Option<String>,
+    pub given_name: Option<String>,
+    /// Required for individuals.
+    pub family_name: Option<String>,
+    /// Required for businesses.
+    pub business_name: Option<String>,
+    pub email: Option<Email>,
+    pub phone: Option<Phone>,
+    /// How the customer heard of the business.
+    pub source: Option<String>,
+    pub communication: CommunicationPreferences,
+    /// Automated messages (reminders, campaigns) are held while set.
+    pub auto_comms_paused: bool,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub auto_comms_paused_until: Option<Date>,
+    pub custom_fields: CustomFields,
+}
+
+impl CustomerProfile {
+    /// The name shown everywhere: the business name, or the person's names.
+    pub fn display_name(&self) -> String {
+        match (self.kind, &self.business_name) {
+            (CustomerKind::Business, Some(name)) => name.clone(),
+            _ => [self.given_name.as_deref(), self.family_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+        }
+    }
+}
+
+/// A customer as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Customer {
+    pub id: CustomerId,
+    /// `CUS-00001`, gapless per org.
+    pub code: String,
+    pub display_name: String,
+    #[serde(flatten)]
+    pub profile: CustomerProfile,
+    pub status: CustomerStatus,
+    pub status_reason: Option<String>,
+    pub labels: Vec<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+/// The body of "create a customer".
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerInput {
+    pub kind: Option<CustomerKind>,
+    pub title: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub business_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub source: Option<String>,
+    pub communication: Option<CommunicationPreferences>,
+    pub auto_comms_paused: Option<bool>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub auto_comms_paused_until: Option<Date>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
+    pub labels: Option<Vec<String>>,
+}
+
+/// A customer ready to be stored: every field valid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCustomer {
+    pub profile: CustomerProfile,
+    pub labels: Vec<Label>,
+}
+
+impl CustomerInput {
+    pub fn parse(self, region: Region) -> Result<NewCustomer, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let custom_fields = errors.take(parse_custom_fields(CustomFields::new(), self.custom_fields.unwrap_or_default()));
+        let labels = errors.take(Label::parse_all("labels", self.labels.unwrap_or_default()));
+        let raw = RawProfile {
+            kind: self.kind.unwrap_or(CustomerKind::Individual),
+            title: self.title,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            business_name: self.business_name,
+            email: self.email,
+            phone: self.phone,
+            source: self.source,
+            communication: self.communication.unwrap_or_default(),
+            auto_comms_paused: self.auto_comms_paused.unwrap_or(false),
+            auto_comms_paused_until: self.auto_comms_paused_until,
+            custom_fields: custom_fields.unwrap_or_default(),
+        };
+        let profile = errors.take(raw.parse(region));
+        match (profile, labels) {
+            (Some(profile), Some(labels)) if errors.is_empty() => Ok(NewCustomer { profile, labels }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The body of "update a customer": absent fields stay, `null` clears.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CustomerPatch {
+    pub kind: Option<CustomerKind>,
+    #[schema(value_type = Option<String>)]
+    pub title: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    pub given_name: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    pub family_name: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    pub business_name: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    pub email: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    pub phone: Patch<String>,
+    #[schema(value_type = Option<String>)]
+    pub source: Patch<String>,
+    pub communication: Option<CommunicationPreferences>,
+    pub auto_comms_paused: Option<bool>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub auto_comms_paused_until: Patch<Date>,
+    /// Merged into the current values; a key set to `null` is removed.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
+}
+
+impl CustomerPatch {
+    /// The profile after this patch, checked as a whole.
+    pub fn apply(self, current: &CustomerProfile, region: Region) -> Result<CustomerProfile, ValidationErrors> {
+        let custom_fields = parse_custom_fields(current.custom_fields.clone(), self.custom_fields.unwrap_or_default())?;
+        let raw = RawProfile {
+            kind: self.kind.unwrap_or(current.kind),
+            title: self.title.into_option(|| current.title.clone()),
+            given_name: self.given_name.into_option(|| current.given_name.clone()),
+            family_name: self.family_name.into_option(|| current.family_name.clone()),
+            business_name: self.business_name.into_option(|| current.business_name.clone()),
+            email: self.email.into_option(|| current.email.as_ref().map(|e| e.as_str().to_owned())),
+            phone: self.phone.into_option(|| current.phone.as_ref().map(|p| p.as_str().to_owned())),
+            source: self.source.into_option(|| current.source.clone()),
+            communication: self.communication.unwrap_or(current.communication),
+            auto_comms_paused: self.auto_comms_paused.unwrap_or(current.auto_comms_paused),
+            auto_comms_paused_until: self.auto_comms_paused_until.apply(current.auto_comms_paused_until),
+            custom_fields,
+        };
+        raw.parse(region)
+    }
+}
+
+/// A profile before its text fields are checked.
+struct RawProfile {
+    kind: CustomerKind,
+    title: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    business_name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    source: Option<String>,
+    communication: CommunicationPreferences,
+    auto_comms_paused: bool,
+    auto_comms_paused_until: Option<Date>,
+    custom_fields: CustomFields,
+}
+
+impl RawProfile {
+    fn parse(self, region: Region) -> Result<CustomerProfile, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = errors.take(text::optional("title", self.title, 40));
+        let given_name = errors.take(text::optional("given_name", self.given_name, 100));
+        let family_name = errors.take(text::optional("family_name", self.family_name, 100));
+        let business_name = errors.take(text::optional("business_name", self.business_name, 200));
+        let source = errors.take(text::optional("source", self.source, 100));
+        let email = match text::optional("email", self.email, 254) {
+            Ok(Some(email)) => errors.take(Email::parse("email", &email).map(Some)),
+            other => errors.take(other.map(|_| None)),
+        };
+        let phone = match text::optional("phone", self.phone, 40) {
+            Ok(Some(phone)) => errors.take(Phone::parse("phone", &phone, region).map(Some)),
+            other => errors.take(other.map(|_| None)),
+        };
+        match self.kind {
+            CustomerKind::Individual if matches!(family_name, Some(None)) => {
+                errors.push("family_name", "required", "is required for an individual")
+            }
+            CustomerKind::Business if matches!(business_name, Some(None)) => {
+                errors.push("business_name", "required", "is required for a business")
+            }
+            _ => {}
+        }
+        if self.auto_comms_paused_until.is_some() && !self.auto_comms_paused {
+            errors.push("auto_comms_paused_until", "requires_pause", "can only be set while automated communications are paused");
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(CustomerProfile {
+            kind: self.kind,
+            title: title.flatten(),
+            given_name: given_name.flatten(),
+            family_name: family_name.flatten(),
+            business_name: business_name.flatten(),
+            email: email.flatten(),
+            phone: phone.flatten(),
+            source: source.flatten(),
+            communication: self.communication,
+            auto_comms_paused: self.auto_comms_paused,
+            auto_comms_paused_until: self.auto_comms_paused_until,
+            custom_fields: self.custom_fields,
+        })
+    }
+}
+
+/// Merge `changes` into `current`: `null` removes a key, anything else must
+/// be a valid custom value under a valid key.
+fn parse_custom_fields(mut current: CustomFields, changes: BTreeMap<String, Value>) -> Result<CustomFields, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    for (key, value) in changes {
+        let field = format!("custom_fields.{key}");
+        let key_ok = !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !key_ok {
+            errors.push(field, "invalid_key", "custom field keys are 1-64 characters of a-z, 0-9 and _");
+            continue;
+        }
+        if value.is_null() {
+            current.remove(&key);
+        } else if let Some(value) = errors.take(CustomValue::parse(&field, value)) {
+            current.insert(key, value);
+        }
+    }
+    errors.into_result(|| current)
+}
+
+/// A label on a customer ("VIP", "Key account"): trimmed, single-spaced.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Label(String);
+
+impl Label {
+    pub fn parse(field: &str, text: &str) -> Result<Self, ValidationErrors> {
+        let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok(Self(text::required(field, Some(collapsed), 40)?))
+    }
+
+    /// Parse a list, dropping duplicates.
+    pub fn parse_all(field: &str, texts: Vec<String>) -> Result<Vec<Self>, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut labels: Vec<Label> = texts.iter().enumerate().filter_map(|(i, t)| errors.take(Label::parse(&format!("{field}[{i}]"), t))).collect();
+        labels.sort();
+        labels.dedup();
+        errors.into_result(|| labels)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// The body of "change a customer's status".
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChangeInput {
+    pub status: CustomerStatus,
+    /// Why; shown in the status history.
+    pub reason: Option<String>,
+}
+
+/// A checked status change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusChange {
+    pub status: CustomerStatus,
+    pub reason: String,
+}
+
+impl StatusChangeInput {
+    pub fn parse(self) -> Result<StatusChange, ValidationErrors> {
+        Ok(StatusChange { status: self.status, reason: text::required("reason", self.reason, 500)? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(body: Value) -> Result<NewCustomer, ValidationErrors> {
+        serde_json::from_value::<CustomerInput>(body).unwrap().parse(Region::default())
+    }
+
+    #[test]
+    fn an_individual_needs_a_family_name_and_a_business_a_business_name() {
+        let err = input(json!({"kind": "individual", "given_name": "Ann"})).unwrap_err();
+        assert_eq!(err.0[0].field, "family_name");
+        let err = input(json!({"kind": "business", "family_name": "Smith"})).unwrap_err();
+        assert_eq!(err.0[0].field, "business_name");
+        let ok = input(json!({"kind": "business", "business_name": " Acme  Ltd "})).unwrap();
+        assert_eq!(ok.profile.display_name(), "Acme  Ltd");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let err = input(json!({"family_name": "", "email": "x", "phone": "1", "custom_fields": {"Bad Key": 1, "ok": 1.5}})).unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["custom_fields.Bad Key", "custom_fields.ok", "email", "phone", "family_name"]);
+    }
+
+    #[test]
+    fn patch_keeps_absent_fields_and_clears_null_ones() {
+        let created = input(json!({"given_name": "Ann", "family_name": "Lee", "source": "Google", "custom_fields": {"gate": "1234"}})).unwrap();
+        let patch: CustomerPatch = serde_json::from_value(json!({"source": null, "phone": "07911 123456", "custom_fields": {"gate": null, "dogs": 2}})).unwrap();
+        let updated = patch.apply(&created.profile, Region::default()).unwrap();
+        assert_eq!(updated.given_name.as_deref(), Some("Ann"));
+        assert_eq!(updated.source, None);
+        assert_eq!(updated.phone.unwrap().as_str(), "+447911123456");
+        assert_eq!(updated.custom_fields, BTreeMap::from([("dogs".to_owned(), CustomValue::Integer(2))]));
+    }
+
+    #[test]
+    fn clearing_a_required_name_is_refused() {
+        let created = input(json!({"family_name": "Lee"})).unwrap();
+        let patch: CustomerPatch = serde_json::from_value(json!({"family_name": null})).unwrap();
+        assert_eq!(patch.apply(&created.profile, Region::default()).unwrap_err().0[0].code, "required");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        assert!(serde_json::from_value::<CustomerInput>(json!({"family_name": "Lee", "shoe_size": 9})).is_err());
+        assert!(serde_json::from_value::<CustomerPatch>(json!({"status": "blocked"})).is_err());
+    }
+}

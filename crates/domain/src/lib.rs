@@ -1,0 +1,21 @@
+//! Dossier's domain: the types and rules of a customer record, with no I/O.
+//!
+//! Everything here is pure: ids, record codes, validated text, customers,
+//! contacts, sites, roles and the activity log's shape (kinds, actors, field
+//! diffs and the canonical form its hash chain is computed over).
+
+pub mod activity;
+pub mod code;
+pub mod contact;
+pub mod contact_point;
+pub mod customer;
+pub mod diff;
+pub mod error;
+pub mod ids;
+pub mod patch;
+pub mod role;
+pub mod search;
+pub mod site;
+pub mod text;
+
+pub use error::{FieldError, ValidationErrors};

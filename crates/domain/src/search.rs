@@ -1,0 +1,92 @@
+//! Search terms: what a customer can be found by, and how a query is read.
+//!
+//! Terms are lower-case and matched by prefix, so they can be looked up with
+//! an index range scan on either database.
+
+use crate::code::{Code, CodeKind};
+use crate::contact_point::{Email, Phone};
+use crate::text::words;
+
+/// Terms for a person's or business's name.
+pub fn name_terms(name: &str) -> Vec<String> {
+    words(name).collect()
+}
+
+/// The whole address and its domain (`ann@example.com`, `example.com`).
+pub fn email_terms(email: &Email) -> Vec<String> {
+    let mut terms = vec![email.as_str().to_owned()];
+    if let Some((_, domain)) = email.as_str().split_once('@') {
+        terms.push(domain.to_owned());
+    }
+    terms
+}
+
+pub fn phone_terms(phone: &Phone) -> Vec<String> {
+    phone.search_digits()
+}
+
+/// The postcode without spaces and each of its parts (`ls14ap`, `ls1`, `4ap`).
+pub fn postcode_terms(postcode: &str) -> Vec<String> {
+    let mut terms = vec![postcode.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase()];
+    terms.extend(words(postcode));
+    terms.sort();
+    terms.dedup();
+    terms
+}
+
+pub fn code_terms(code: &Code) -> Vec<String> {
+    vec![code.to_string().to_lowercase()]
+}
+
+/// The prefixes a query is made of; a customer matches when it has a term
+/// starting with each of them.
+pub fn query_terms(query: &str) -> Vec<String> {
+    let query = query.trim();
+    if query.is_empty() {
+        return Vec::new();
+    }
+    if let Some(code) = Code::parse(CodeKind::Customer, query) {
+        return code_terms(&code);
+    }
+    let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+    let phone_like = query.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if phone_like && digits.len() >= 3 {
+        let digits = digits.strip_prefix("00").filter(|_| query.starts_with("00")).unwrap_or(&digits);
+        return vec![digits.to_owned()];
+    }
+    if query.contains('@') {
+        return vec![query.to_lowercase()];
+    }
+    let mut terms: Vec<String> = words(query).collect();
+    terms.dedup();
+    terms.truncate(6);
+    terms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contact_point::Region;
+
+    #[test]
+    fn a_query_is_read_as_code_phone_email_or_words() {
+        assert_eq!(query_terms("cus-42"), vec!["cus-00042"]);
+        assert_eq!(query_terms("+44 7911 123456"), vec!["447911123456"]);
+        assert_eq!(query_terms("0044 7911 123456"), vec!["447911123456"]);
+        assert_eq!(query_terms("(07911) 123-456"), vec!["07911123456"]);
+        assert_eq!(query_terms("Ann@Ex"), vec!["ann@ex"]);
+        assert_eq!(query_terms("  Ann  O'Brien "), vec!["ann", "o", "brien"]);
+        assert_eq!(query_terms("LS1 4AP"), vec!["ls1", "4ap"]);
+        assert!(query_terms("   ").is_empty());
+    }
+
+    #[test]
+    fn every_written_form_of_a_phone_finds_its_terms() {
+        let phone = Phone::parse("p", "07911 123456", Region::default()).unwrap();
+        let terms = phone_terms(&phone);
+        for query in ["07911 123456", "+44 7911 123456", "7911123", "447911"] {
+            let q = &query_terms(query)[0];
+            assert!(terms.iter().any(|t| t.starts_with(q.as_str())), "{query}");
+        }
+    }
+}

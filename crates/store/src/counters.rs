@@ -1,0 +1,14 @@
+use uuid::Uuid;
+
+use crate::{Handle, Result, run};
+
+/// The next number of a gapless per-org sequence (customer codes, later
+/// invoice numbers). The counter row is updated inside the caller's
+/// transaction: a rollback gives the number back, and concurrent writers
+/// wait on the row, so numbers are unique and have no gaps.
+pub async fn next_number(h: &mut Handle<'_>, org_id: Uuid, kind: &str) -> Result<i64> {
+    Ok(run!(h, c => sqlx::query_scalar(
+        "INSERT INTO code_counter (org_id, kind, last) VALUES ($1, $2, 1) \
+         ON CONFLICT (org_id, kind) DO UPDATE SET last = code_counter.last + 1 RETURNING last")
+        .bind(org_id).bind(kind).fetch_one(c).await?))
+}

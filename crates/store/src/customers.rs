@@ -1,0 +1,235 @@
+use std::collections::HashMap;
+
+use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::contact_point::{Email, Phone};
+use dossier_domain::customer::{Customer, CustomerKind, CustomerProfile, CustomerStatus};
+use dossier_domain::ids::CustomerId;
+use jiff::Timestamp;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use crate::{Handle, Result, StoreError, run};
+
+/// A customer as stored: the profile in columns, preferences and custom
+/// fields as JSON text.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CustomerRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub number: i64,
+    pub kind: String,
+    pub title: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub business_name: Option<String>,
+    pub display_name: String,
+    pub sort_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub source: Option<String>,
+    pub communication: String,
+    pub auto_comms_paused: bool,
+    pub auto_comms_paused_until: Option<String>,
+    pub custom_fields: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl CustomerRow {
+    /// The row for a profile; `number`, status and times are the caller's.
+    pub fn new(org_id: Uuid, id: CustomerId, number: i64, profile: &CustomerProfile, status: CustomerStatus, status_reason: Option<String>, created_at: Timestamp, updated_at: Timestamp) -> Self {
+        let display_name = profile.display_name();
+        Self {
+            org_id,
+            id: id.0,
+            number,
+            kind: profile.kind.as_str().to_owned(),
+            title: profile.title.clone(),
+            given_name: profile.given_name.clone(),
+            family_name: profile.family_name.clone(),
+            business_name: profile.business_name.clone(),
+            sort_name: sort_name(profile),
+            display_name,
+            email: profile.email.as_ref().map(|e| e.as_str().to_owned()),
+            phone: profile.phone.as_ref().map(|p| p.as_str().to_owned()),
+            source: profile.source.clone(),
+            communication: serde_json::to_string(&profile.communication).unwrap_or_default(),
+            auto_comms_paused: profile.auto_comms_paused,
+            auto_comms_paused_until: profile.auto_comms_paused_until.map(|d| d.to_string()),
+            custom_fields: serde_json::to_string(&profile.custom_fields).unwrap_or_default(),
+            status: status.as_str().to_owned(),
+            status_reason,
+            created_at: created_at.as_microsecond(),
+            updated_at: updated_at.as_microsecond(),
+        }
+    }
+
+    pub fn code(&self) -> Code {
+        Code::new(CodeKind::Customer, self.number)
+    }
+
+    pub fn status(&self) -> Result<CustomerStatus> {
+        CustomerStatus::parse(&self.status).ok_or_else(|| StoreError::corrupt(format!("customer status '{}'", self.status)))
+    }
+
+    pub fn profile(&self) -> Result<CustomerProfile> {
+        Ok(CustomerProfile {
+            kind: CustomerKind::parse(&self.kind).ok_or_else(|| StoreError::corrupt(format!("customer kind '{}'", self.kind)))?,
+            title: self.title.clone(),
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            business_name: self.business_name.clone(),
+            email: self.email.clone().map(Email::from_stored),
+            phone: self.phone.clone().map(Phone::from_stored),
+            source: self.source.clone(),
+            communication: serde_json::from_str(&self.communication).map_err(StoreError::corrupt)?,
+            auto_comms_paused: self.auto_comms_paused,
+            auto_comms_paused_until: self.auto_comms_paused_until.as_deref().map(str::parse).transpose().map_err(StoreError::corrupt)?,
+            custom_fields: serde_json::from_str(&self.custom_fields).map_err(StoreError::corrupt)?,
+        })
+    }
+
+    pub fn into_customer(self, labels: Vec<String>) -> Result<Customer> {
+        Ok(Customer {
+            id: CustomerId(self.id),
+            code: self.code().to_string(),
+            profile: self.profile()?,
+            status: self.status()?,
+            display_name: self.display_name,
+            status_reason: self.status_reason,
+            labels,
+            created_at: timestamp(self.created_at)?,
+            updated_at: timestamp(self.updated_at)?,
+        })
+    }
+}
+
+/// The key customers are listed by: the display name, case-folded.
+fn sort_name(profile: &CustomerProfile) -> String {
+    match profile.kind {
+        CustomerKind::Business => profile.display_name().to_lowercase(),
+        CustomerKind::Individual => [profile.family_name.as_deref(), profile.given_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ").to_lowercase(),
+    }
+}
+
+pub(crate) fn timestamp(micros: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(micros).map_err(StoreError::corrupt)
+}
+
+pub async fn insert_customer(h: &mut Handle<'_>, row: &CustomerRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO customer (org_id, id, number, kind, title, given_name, family_name, business_name, display_name, sort_name, email, phone, source, \
+         communication, auto_comms_paused, auto_comms_paused_until, custom_fields, status, status_reason, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
+        .bind(row.org_id).bind(row.id).bind(row.number).bind(&row.kind).bind(&row.title).bind(&row.given_name).bind(&row.family_name)
+        .bind(&row.business_name).bind(&row.display_name).bind(&row.sort_name).bind(&row.email).bind(&row.phone).bind(&row.source)
+        .bind(&row.communication).bind(row.auto_comms_paused).bind(&row.auto_comms_paused_until).bind(&row.custom_fields)
+        .bind(&row.status).bind(&row.status_reason).bind(row.created_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// Write the profile columns and `updated_at` of `row`.
+pub async fn update_customer_profile(h: &mut Handle<'_>, row: &CustomerRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "UPDATE customer SET kind = $3, title = $4, given_name = $5, family_name = $6, business_name = $7, display_name = $8, sort_name = $9, \
+         email = $10, phone = $11, source = $12, communication = $13, auto_comms_paused = $14, auto_comms_paused_until = $15, custom_fields = $16, \
+         updated_at = $17 WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.kind).bind(&row.title).bind(&row.given_name).bind(&row.family_name)
+        .bind(&row.business_name).bind(&row.display_name).bind(&row.sort_name).bind(&row.email).bind(&row.phone).bind(&row.source)
+        .bind(&row.communication).bind(row.auto_comms_paused).bind(&row.auto_comms_paused_until).bind(&row.custom_fields).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn update_customer_status(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, status: CustomerStatus, reason: &str, at: i64) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE customer SET status = $3, status_reason = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
+        .bind(org_id).bind(id).bind(status.as_str()).bind(reason).bind(at).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_customer(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<CustomerRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM customer WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn get_customer_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<CustomerRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM customer WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
+}
+
+pub async fn labels_of(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<String>> {
+    Ok(run!(h, c => sqlx::query_scalar("SELECT label FROM customer_label WHERE org_id = $1 AND customer_id = $2 ORDER BY label")
+        .bind(org_id).bind(customer_id).fetch_all(c).await?))
+}
+
+/// Labels of many customers at once, for a list page.
+pub async fn labels_of_many(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<String>>> {
+    let mut labels: HashMap<Uuid, Vec<String>> = HashMap::new();
+    if customer_ids.is_empty() {
+        return Ok(labels);
+    }
+    let rows: Vec<(Uuid, String)> = run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT customer_id, label FROM customer_label WHERE org_id = ");
+        q.push_bind(org_id).push(" AND customer_id IN (");
+        let mut ids = q.separated(", ");
+        for id in customer_ids {
+            ids.push_bind(*id);
+        }
+        q.push(") ORDER BY label");
+        q.build_query_as().fetch_all(c).await?
+    });
+    for (id, label) in rows {
+        labels.entry(id).or_default().push(label);
+    }
+    Ok(labels)
+}
+
+pub async fn add_label(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, label: &str) -> Result<()> {
+    run!(h, c => sqlx::query("INSERT INTO customer_label (org_id, customer_id, label) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+        .bind(org_id).bind(customer_id).bind(label).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn remove_label(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, label: &str) -> Result<()> {
+    run!(h, c => sqlx::query("DELETE FROM customer_label WHERE org_id = $1 AND customer_id = $2 AND label = $3")
+        .bind(org_id).bind(customer_id).bind(label).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// What a customer list is narrowed by.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerFilter {
+    /// Each must be the prefix of one of the customer's search terms.
+    pub terms: Vec<String>,
+    pub status: Option<CustomerStatus>,
+    pub kind: Option<CustomerKind>,
+    pub label: Option<String>,
+}
+
+/// One page of customers in name order, after the `(sort_name, id)` cursor.
+pub async fn list_customers(h: &mut Handle<'_>, org_id: Uuid, filter: &CustomerFilter, after: Option<(String, Uuid)>, limit: i64) -> Result<Vec<CustomerRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT c.* FROM customer c WHERE c.org_id = ");
+        q.push_bind(org_id);
+        if let Some(status) = filter.status {
+            q.push(" AND c.status = ").push_bind(status.as_str());
+        }
+        if let Some(kind) = filter.kind {
+            q.push(" AND c.kind = ").push_bind(kind.as_str());
+        }
+        if let Some(label) = &filter.label {
+            q.push(" AND EXISTS (SELECT 1 FROM customer_label l WHERE l.org_id = c.org_id AND l.customer_id = c.id AND l.label = ").push_bind(label.clone()).push(")");
+        }
+        for term in &filter.terms {
+            let (low, high) = crate::search::prefix_range(term);
+            q.push(" AND c.id IN (SELECT s.customer_id FROM customer_search s WHERE s.org_id = ").push_bind(org_id)
+                .push(" AND s.term >= ").push_bind(low).push(" AND s.term < ").push_bind(high).push(")");
+        }
+        if let Some((name, id)) = after {
+            q.push(" AND (c.sort_name > ").push_bind(name.clone()).push(" OR (c.sort_name = ").push_bind(name).push(" AND c.id > ").push_bind(id).push("))");
+        }
+        q.push(" ORDER BY c.sort_name, c.id LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}

@@ -1,0 +1,183 @@
+//! Pools, connections and transactions for both backends.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use dossier_domain::activity::NewActivity;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use crate::{Result, StoreError};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// A database: SQLite (one writer connection, a pool of readers) or PostgreSQL.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite { writer: SqlitePool, readers: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A connection of either backend, to run a query on.
+pub enum Handle<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// A pooled connection for reads.
+pub enum Reader {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<Postgres>),
+}
+
+impl Reader {
+    pub fn handle(&mut self) -> Handle<'_> {
+        match self {
+            Reader::Sqlite(c) => Handle::Sqlite(&mut **c),
+            Reader::Postgres(c) => Handle::Postgres(&mut **c),
+        }
+    }
+}
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A write transaction. Activities appended to it are hash-chained and
+/// written in the same transaction, at the latest on commit; dropping it
+/// without commit rolls back the state and the activities alike.
+pub struct Tx {
+    inner: TxInner,
+    pub(crate) pending: Vec<NewActivity>,
+}
+
+/// Activities buffered before they are written in one multi-row insert.
+const FLUSH_AT: usize = 256;
+
+impl Tx {
+    pub fn handle(&mut self) -> Handle<'_> {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Handle::Sqlite(&mut **t),
+            TxInner::Postgres(t) => Handle::Postgres(&mut **t),
+        }
+    }
+
+    /// Append an activity to the log, in this transaction.
+    pub async fn append(&mut self, activity: NewActivity) -> Result<()> {
+        self.pending.push(activity);
+        if self.pending.len() >= FLUSH_AT {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Write the buffered activities now.
+    pub async fn flush(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        crate::activity::write_chained(&mut self.handle(), pending).await
+    }
+
+    pub async fn commit(mut self) -> Result<()> {
+        self.flush().await?;
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Open the database at `url`: a file path or `sqlite://…` for SQLite
+    /// (created if missing), `postgres://…` for PostgreSQL.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::connect_postgres(PgConnectOptions::from_str(url)?).await
+        } else if url.contains("://") && !url.starts_with("sqlite://") {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            let options = SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .pragma("cache_size", "-32000")
+                .pragma("temp_store", "memory");
+            let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+            let readers = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
+            Ok(Db::Sqlite { writer, readers })
+        }
+    }
+
+    /// Open PostgreSQL with `search_path` set to `schema`: each test runs
+    /// in a fresh schema of one database.
+    pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Db> {
+        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        Self::connect_postgres(options).await
+    }
+
+    async fn connect_postgres(options: PgConnectOptions) -> Result<Db> {
+        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite { .. } => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Apply the migrations this backend has not seen yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Begin a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so it never fails half-way on a busy database.
+    pub async fn begin(&self) -> Result<Tx> {
+        let inner = match self {
+            Db::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx { inner, pending: Vec::new() })
+    }
+
+    /// A connection for reads.
+    pub async fn read(&self) -> Result<Reader> {
+        Ok(match self {
+            Db::Sqlite { readers, .. } => Reader::Sqlite(readers.acquire().await?),
+            Db::Postgres(pool) => Reader::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Run raw SQL outside the service layer: for tests and operators only.
+    pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let rows = match self {
+            Db::Sqlite { writer, .. } => sqlx::raw_sql(sql).execute(writer).await?.rows_affected(),
+            Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await?.rows_affected(),
+        };
+        Ok(rows)
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, readers } => {
+                writer.close().await;
+                readers.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}

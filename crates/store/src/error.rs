@@ -1,0 +1,26 @@
+use thiserror::Error;
+
+/// What can go wrong below the service layer.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value that the domain cannot read (a bug or tampering).
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL '{0}': use a file path, sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+}
+
+impl StoreError {
+    /// True when a unique constraint refused the write.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+
+    pub(crate) fn corrupt(what: impl std::fmt::Display) -> Self {
+        StoreError::Corrupt(what.to_string())
+    }
+}

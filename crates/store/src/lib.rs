@@ -1,0 +1,62 @@
+//! Storage: SQLite and PostgreSQL behind one interface.
+//!
+//! Each query is written once. A [`Handle`] is a connection of either
+//! backend; the [`run!`] macro expands a query body for both, so the same
+//! SQL text and the same `FromRow` types serve both databases. Differences
+//! between the backends (connection set-up, migrations, triggers) stay in
+//! this crate.
+
+mod activity;
+mod contacts;
+mod counters;
+mod customers;
+mod db;
+mod error;
+mod orgs;
+mod search;
+mod sites;
+mod users;
+
+pub use activity::{ActivityRow, TimelineFilter};
+pub use contacts::ContactRow;
+pub use customers::{CustomerFilter, CustomerRow};
+pub use db::{Db, Handle, Reader, Tx};
+pub use error::StoreError;
+pub use orgs::OrgRow;
+pub use sites::SiteRow;
+pub use users::{TokenRow, UserRow};
+
+pub mod queries {
+    //! The queries, by area. Each takes a [`crate::Handle`].
+    pub use crate::activity::{activity_page, chain_head, timeline};
+    pub use crate::contacts::{clear_other_primary, delete_contact, get_contact, insert_contact, list_contacts, update_contact};
+    pub use crate::counters::next_number;
+    pub use crate::customers::{
+        add_label, get_customer, get_customer_by_number, insert_customer, labels_of, labels_of_many, list_customers, remove_label, update_customer_profile,
+        update_customer_status,
+    };
+    pub use crate::orgs::{get_org, insert_org, list_orgs};
+    pub use crate::search::replace_terms;
+    pub use crate::sites::{delete_site, get_site, insert_site, list_sites, update_site};
+    pub use crate::users::{find_token, find_user_by_email, get_user, insert_token, insert_user, touch_token};
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Run `$body` with `$c` bound to the concrete connection of `$h`, once per
+/// backend. The body is written once and compiled for both.
+#[macro_export]
+macro_rules! run {
+    ($h:expr, $c:ident => $body:expr) => {
+        match $h {
+            $crate::Handle::Sqlite($c) => {
+                let $c = &mut **$c;
+                $body
+            }
+            $crate::Handle::Postgres($c) => {
+                let $c = &mut **$c;
+                $body
+            }
+        }
+    };
+}

@@ -1,0 +1,36 @@
+use uuid::Uuid;
+
+use crate::{Handle, Result, run};
+
+/// An org (tenant) as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct OrgRow {
+    pub id: Uuid,
+    pub name: String,
+    /// ISO country code: phone numbers without a country code and sites without a country.
+    pub region: String,
+    pub currency: String,
+    pub timezone: String,
+    pub created_at: i64,
+}
+
+/// Insert an org and the head of its activity hash chain.
+pub async fn insert_org(h: &mut Handle<'_>, org: &OrgRow) -> Result<()> {
+    run!(h, c => {
+        sqlx::query("INSERT INTO org (id, name, region, currency, timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(org.id).bind(&org.name).bind(&org.region).bind(&org.currency).bind(&org.timezone).bind(org.created_at)
+            .execute(&mut *c).await?;
+        sqlx::query("INSERT INTO activity_chain (org_id, seq, head) VALUES ($1, 0, $2)")
+            .bind(org.id).bind(dossier_domain::activity::GENESIS_HASH.to_vec())
+            .execute(c).await?;
+    });
+    Ok(())
+}
+
+pub async fn get_org(h: &mut Handle<'_>, id: Uuid) -> Result<Option<OrgRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM org WHERE id = $1").bind(id).fetch_optional(c).await?))
+}
+
+pub async fn list_orgs(h: &mut Handle<'_>) -> Result<Vec<OrgRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM org ORDER BY created_at, id").fetch_all(c).await?))
+}

@@ -1,0 +1,115 @@
+use dossier_domain::ids::{CustomerId, SiteId};
+use dossier_domain::site::{Site, SiteKind, SiteProfile};
+use jiff::Timestamp;
+use uuid::Uuid;
+
+use crate::customers::timestamp;
+use crate::{Handle, Result, StoreError, run};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SiteRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub kind: String,
+    pub name: Option<String>,
+    pub address_line1: String,
+    pub address_line2: Option<String>,
+    pub town: Option<String>,
+    pub region: Option<String>,
+    pub postcode: String,
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub access_notes: Option<String>,
+    pub active: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl SiteRow {
+    pub fn new(org_id: Uuid, id: SiteId, customer_id: CustomerId, p: &SiteProfile, created_at: Timestamp, updated_at: Timestamp) -> Self {
+        Self {
+            org_id,
+            id: id.0,
+            customer_id: customer_id.0,
+            kind: p.kind.as_str().to_owned(),
+            name: p.name.clone(),
+            address_line1: p.address_line1.clone(),
+            address_line2: p.address_line2.clone(),
+            town: p.town.clone(),
+            region: p.region.clone(),
+            postcode: p.postcode.clone(),
+            country: p.country.clone(),
+            latitude: p.latitude,
+            longitude: p.longitude,
+            access_notes: p.access_notes.clone(),
+            active: p.active,
+            created_at: created_at.as_microsecond(),
+            updated_at: updated_at.as_microsecond(),
+        }
+    }
+
+    pub fn profile(&self) -> Result<SiteProfile> {
+        Ok(SiteProfile {
+            kind: SiteKind::parse(&self.kind).ok_or_else(|| StoreError::corrupt(format!("site kind '{}'", self.kind)))?,
+            name: self.name.clone(),
+            address_line1: self.address_line1.clone(),
+            address_line2: self.address_line2.clone(),
+            town: self.town.clone(),
+            region: self.region.clone(),
+            postcode: self.postcode.clone(),
+            country: self.country.clone(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            access_notes: self.access_notes.clone(),
+            active: self.active,
+        })
+    }
+
+    pub fn into_site(self) -> Result<Site> {
+        Ok(Site {
+            id: SiteId(self.id),
+            customer_id: CustomerId(self.customer_id),
+            profile: self.profile()?,
+            created_at: timestamp(self.created_at)?,
+            updated_at: timestamp(self.updated_at)?,
+        })
+    }
+}
+
+pub async fn insert_site(h: &mut Handle<'_>, row: &SiteRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO site (org_id, id, customer_id, kind, name, address_line1, address_line2, town, region, postcode, country, latitude, longitude, \
+         access_notes, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+        .bind(row.org_id).bind(row.id).bind(row.customer_id).bind(&row.kind).bind(&row.name).bind(&row.address_line1).bind(&row.address_line2)
+        .bind(&row.town).bind(&row.region).bind(&row.postcode).bind(&row.country).bind(row.latitude).bind(row.longitude)
+        .bind(&row.access_notes).bind(row.active).bind(row.created_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn update_site(h: &mut Handle<'_>, row: &SiteRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "UPDATE site SET kind = $3, name = $4, address_line1 = $5, address_line2 = $6, town = $7, region = $8, postcode = $9, country = $10, \
+         latitude = $11, longitude = $12, access_notes = $13, active = $14, updated_at = $15 WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.kind).bind(&row.name).bind(&row.address_line1).bind(&row.address_line2)
+        .bind(&row.town).bind(&row.region).bind(&row.postcode).bind(&row.country).bind(row.latitude).bind(row.longitude)
+        .bind(&row.access_notes).bind(row.active).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn delete_site(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<()> {
+    run!(h, c => sqlx::query("DELETE FROM site WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_site(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<SiteRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM site WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn list_sites(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<SiteRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM site WHERE org_id = $1 AND customer_id = $2 ORDER BY kind, address_line1, id")
+        .bind(org_id).bind(customer_id).fetch_all(c).await?))
+}
