@@ -54,7 +54,8 @@ pub fn query_terms(query: &str) -> Vec<String> {
         let digits = digits.strip_prefix("00").filter(|_| query.starts_with("00")).unwrap_or(&digits);
         return vec![digits.to_owned()];
     }
-    if query.contains('@') {
+    let domain_like = query.contains('.') && query.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '-'));
+    if !query.contains(char::is_whitespace) && (query.contains('@') || domain_like) {
         return vec![query.to_lowercase()];
     }
     let mut terms: Vec<String> = words(query).collect();
@@ -75,6 +76,8 @@ mod tests {
         assert_eq!(query_terms("0044 7911 123456"), vec!["447911123456"]);
         assert_eq!(query_terms("(07911) 123-456"), vec!["07911123456"]);
         assert_eq!(query_terms("Ann@Ex"), vec!["ann@ex"]);
+        assert_eq!(query_terms("Example.com"), vec!["example.com"]);
+        assert_eq!(query_terms("J. Smith"), vec!["j", "smith"]);
         assert_eq!(query_terms("  Ann  O'Brien "), vec!["ann", "o", "brien"]);
         assert_eq!(query_terms("LS1 4AP"), vec!["ls1", "4ap"]);
         assert!(query_terms("   ").is_empty());

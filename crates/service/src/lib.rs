@@ -1,0 +1,27 @@
+//! Application services: one function per use case.
+//!
+//! Each write use case parses its input into domain types, opens one
+//! transaction, changes state and appends the activity that records it,
+//! and commits — so the API, the web UI and the CLI cannot disagree, and
+//! nothing is written half-way. Functions ending in `_in` run inside a
+//! caller's transaction (bulk loads such as the demo use them to batch).
+
+pub mod audit;
+pub mod contacts;
+mod context;
+pub mod customers;
+pub mod demo;
+mod error;
+pub mod orgs;
+pub mod page;
+mod record;
+mod search_terms;
+pub mod sites;
+pub mod timeline;
+pub mod users;
+
+pub use context::{Ctx, Org};
+pub use dossier_store::Db;
+pub use error::ServiceError;
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

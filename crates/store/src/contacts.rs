@@ -47,6 +47,11 @@ impl ContactRow {
         }
     }
 
+    /// This contact with another profile, updated at `updated_at`.
+    pub fn with_profile(&self, profile: &ContactProfile, updated_at: Timestamp) -> Self {
+        Self { created_at: self.created_at, ..Self::new(self.org_id, ContactId(self.id), CustomerId(self.customer_id), profile, updated_at, updated_at) }
+    }
+
     pub fn profile(&self) -> Result<ContactProfile> {
         Ok(ContactProfile {
             title: self.title.clone(),

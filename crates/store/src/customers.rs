@@ -66,6 +66,16 @@ impl CustomerRow {
         }
     }
 
+    /// This customer with another profile, updated at `updated_at`.
+    pub fn with_profile(&self, profile: &CustomerProfile, updated_at: Timestamp) -> Self {
+        Self {
+            status: self.status.clone(),
+            status_reason: self.status_reason.clone(),
+            created_at: self.created_at,
+            ..Self::new(self.org_id, CustomerId(self.id), self.number, profile, CustomerStatus::Active, None, updated_at, updated_at)
+        }
+    }
+
     pub fn code(&self) -> Code {
         Code::new(CodeKind::Customer, self.number)
     }

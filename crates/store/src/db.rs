@@ -171,6 +171,15 @@ impl Db {
         Ok(rows)
     }
 
+    /// Rows in one of our tables (named by the code, never by input).
+    pub async fn count_rows(&self, table: &'static str) -> Result<i64> {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        Ok(match self {
+            Db::Sqlite { readers, .. } => sqlx::query_scalar(sql).fetch_one(readers).await?,
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        })
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite { writer, readers } => {

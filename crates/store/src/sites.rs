@@ -50,6 +50,11 @@ impl SiteRow {
         }
     }
 
+    /// This site with another profile, updated at `updated_at`.
+    pub fn with_profile(&self, profile: &SiteProfile, updated_at: Timestamp) -> Self {
+        Self { created_at: self.created_at, ..Self::new(self.org_id, SiteId(self.id), CustomerId(self.customer_id), profile, updated_at, updated_at) }
+    }
+
     pub fn profile(&self) -> Result<SiteProfile> {
         Ok(SiteProfile {
             kind: SiteKind::parse(&self.kind).ok_or_else(|| StoreError::corrupt(format!("site kind '{}'", self.kind)))?,

@@ -1,0 +1,62 @@
+//! The HTTP layer: the JSON API under `/api/v1` with its generated OpenAPI
+//! document, and health checks. Handlers parse, call one service function
+//! and render; they hold no business logic and write no history.
+
+mod api;
+mod auth;
+mod error;
+mod extract;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use dossier_service::Db;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use api::openapi;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+}
+
+/// The whole application: API, OpenAPI document and health check.
+pub fn app(state: AppState) -> Router {
+    let (api, spec) = api::router().split_for_parts();
+    let spec_json = spec.to_pretty_json().unwrap_or_default();
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback_service(Router::new().fallback(error::route_not_found))
+        .route("/api/openapi.json", get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], spec_json) }))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.db.read().await {
+        Ok(_) => (axum::http::StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check cannot reach the database");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Serve `app` on `listener` until `shutdown` completes, then finish the
+/// requests in flight.
+pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,130 @@
+//! Command-line arguments. Every option can also come from a `DOSSIER_*`
+//! environment variable.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "dossier", version, about = "The customer record for service businesses")]
+pub struct Cli {
+    /// Log format on standard error.
+    #[arg(long, env = "DOSSIER_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Clone)]
+pub struct DbArgs {
+    /// Database: a SQLite file path (created if missing) or postgres://user@host/db.
+    #[arg(long = "db", env = "DOSSIER_DATABASE_URL", default_value = "dossier-data/dossier.db")]
+    pub url: String,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web app and JSON API (applies migrations first).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on.
+        #[arg(long, env = "DOSSIER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Fill the database with realistic, deterministic demo data.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+        /// How many customers to create.
+        #[arg(long, default_value_t = 1000)]
+        customers: u32,
+        /// Seed of the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Manage staff users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Check the activity log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct OrgArgs {
+    /// The org (id or exact name); needed only when the database holds several.
+    #[arg(long, env = "DOSSIER_ORG")]
+    pub org: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input. Creates the org
+    /// first when the database has none.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// owner, admin, office, finance, sales, support or fieldworker.
+        #[arg(long)]
+        role: String,
+        /// Name of the org to create when there is none yet.
+        #[arg(long, default_value = "My Business")]
+        org_name: String,
+        /// Country of the org to create (ISO 3166 alpha-2): default region for phone numbers.
+        #[arg(long, default_value = "GB")]
+        region: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it, once, on standard output.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "command line")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every activity row's hash and walk each org's chain. Exits
+    /// non-zero and names the first bad row if anything was altered.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}

@@ -1,0 +1,124 @@
+//! What each subcommand does: open the database, call the service layer.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use dossier_service::{Ctx, Db, audit, demo, users};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::{AuditCommand, Command, DbArgs, TokenCommand, UserCommand};
+
+/// Open the database (creating a SQLite file's folder) and apply migrations.
+async fn open(db: &DbArgs) -> anyhow::Result<Db> {
+    let is_file = !db.url.contains("://") || db.url.starts_with("sqlite://");
+    if is_file {
+        let path = std::path::Path::new(db.url.strip_prefix("sqlite://").unwrap_or(&db.url));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+    }
+    let database = Db::connect(&db.url).await.with_context(|| format!("cannot open database {}", redact(&db.url)))?;
+    database.migrate().await.context("cannot apply migrations")?;
+    Ok(database)
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { db, listen } => {
+            let db = open(&db).await?;
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            tracing::info!(address = %listener.local_addr()?, backend = db.backend(), "Dossier is listening");
+            dossier_web::serve(listener, dossier_web::AppState { db: db.clone() }, shutdown_signal()).await?;
+            db.close().await;
+            tracing::info!("stopped");
+        }
+        Command::Migrate { db } => {
+            let db = open(&db).await?;
+            println!("migrations applied ({})", db.backend());
+        }
+        Command::Demo { db, customers, seed } => {
+            let db = open(&db).await?;
+            let bar = ProgressBar::new(u64::from(customers));
+            bar.set_style(ProgressStyle::with_template("{spinner} customers {pos}/{len} [{bar:40}] {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            let started = Instant::now();
+            let loaded = demo::load(&db, demo::DemoOptions { customers, seed }, |done| bar.set_position(done)).await?;
+            bar.finish_and_clear();
+            println!("Demo data loaded in {:.1}s: org \"{}\", {} customers, {} activities.", started.elapsed().as_secs_f64(), loaded.org.name, customers, loaded.activities);
+            println!("Admin login:   {} / {}", loaded.admin_email, loaded.admin_password);
+            println!("API token:     {}", loaded.api_token);
+            println!("Try:           curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/customers?limit=5", loaded.api_token);
+        }
+        Command::User { command: UserCommand::Add { db, org, email, name, role, org_name, region } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\n', '\r']).to_owned();
+            let db = open(&db).await?;
+            let org = users::org_for_cli(&db, org.org.as_deref(), &org_name, &region).await?;
+            let ctx = Ctx::system(org, "Command line");
+            let user = users::add_user(&db, &ctx, users::NewUser { email, name, role, password }).await?;
+            println!("added {} <{}> as {} to {}", user.name, user.email, user.role, ctx.org.name);
+        }
+        Command::Token { command: TokenCommand::Create { db, org, email, name } } => {
+            let db = open(&db).await?;
+            let org = users::org_for_cli(&db, org.org.as_deref(), "My Business", "GB").await?;
+            let ctx = Ctx::system(org, "Command line");
+            let created = users::create_token(&db, &ctx, &email, &name).await?;
+            println!("{}", created.token);
+        }
+        Command::Audit { command: AuditCommand::Verify { db } } => {
+            let db = open(&db).await?;
+            let bar = ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(200));
+            let report = audit::verify(&db, |rows| bar.set_message(format!("{rows} rows checked"))).await?;
+            bar.finish_and_clear();
+            if let Some(bad) = report.first_bad {
+                println!("FAILED after {} good rows: first bad row is {bad}", report.rows_checked);
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("OK: {} activity rows checked in {} org(s); the hash chain holds", report.rows_checked, report.orgs);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+

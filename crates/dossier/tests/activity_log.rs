@@ -1,0 +1,132 @@
+//! The activity log: append-only in the database itself, tamper-evident
+//! through its hash chain, and written with gapless codes under concurrency.
+
+mod common;
+
+use common::Backend;
+use dossier_domain::customer::CustomerInput;
+use dossier_service::{audit, customers};
+use serde_json::json;
+
+async fn some_history(app: &common::TestApp) {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.patch("/customers/CUS-00001", json!({"given_name": "Ann"})).await;
+    app.post("/customers/CUS-00001/sites", json!({"address_line1": "1 High St", "postcode": "LS1 4AP"})).await;
+    app.post("/customers/CUS-00001/status", json!({"status": "dormant", "reason": "Quiet"})).await;
+}
+
+/// Turn off the database's append-only guard, as an attacker with raw
+/// database access could.
+async fn disable_guard(app: &common::TestApp) {
+    let sql = match app.backend {
+        Backend::Sqlite => "DROP TRIGGER activity_refuses_update; DROP TRIGGER activity_refuses_delete;",
+        Backend::Postgres => "ALTER TABLE activity DISABLE TRIGGER activity_append_only;",
+    };
+    app.db.execute_raw(sql).await.unwrap();
+}
+
+both_backends!(the_database_refuses_to_update_or_delete_activity, |app| {
+    some_history(&app).await;
+    let before = app.count("activity").await;
+    for sql in [
+        "UPDATE activity SET summary = 'rewritten'",
+        "DELETE FROM activity",
+        "DELETE FROM activity WHERE seq = 1",
+        "UPDATE activity_link SET entity_type = 'site'",
+        "DELETE FROM activity_link",
+    ] {
+        let error = app.db.execute_raw(sql).await.expect_err(sql);
+        assert!(error.to_string().contains("append-only"), "{sql}: {error}");
+    }
+    if let Backend::Postgres = app.backend {
+        let error = app.db.execute_raw("TRUNCATE activity CASCADE").await.expect_err("truncate");
+        assert!(error.to_string().contains("append-only"), "{error}");
+    }
+    assert_eq!(app.count("activity").await, before);
+    let report = audit::verify(&app.db, |_| {}).await.unwrap();
+    assert_eq!(report.first_bad, None);
+    assert_eq!(report.rows_checked as i64, before);
+});
+
+both_backends!(an_altered_row_breaks_the_chain_and_is_named, |app| {
+    some_history(&app).await;
+    let rows = app.count("activity").await;
+    assert!(rows >= 7, "org, user, token and four customer rows: {rows}");
+    disable_guard(&app).await;
+    app.db.execute_raw("UPDATE activity SET summary = 'Nothing happened' WHERE seq = 5").await.unwrap();
+    let report = audit::verify(&app.db, |_| {}).await.unwrap();
+    let bad = report.first_bad.expect("tampering detected");
+    assert_eq!(bad.seq, 5);
+    assert!(bad.activity_id.is_some());
+    assert!(bad.reason.contains("content was altered"), "{}", bad.reason);
+    assert_eq!(report.rows_checked, 4, "the rows before it still verify");
+});
+
+both_backends!(rehashing_an_altered_row_still_breaks_the_chain, |app| {
+    some_history(&app).await;
+    disable_guard(&app).await;
+    // Forge row 6 completely: new content and a matching content hash, but
+    // the chain hash cannot be recomputed without rewriting every later row.
+    let forged = app.db.execute_raw("UPDATE activity SET chain_hash = content_hash WHERE seq = 6").await.unwrap();
+    assert_eq!(forged, 1);
+    let bad = audit::verify(&app.db, |_| {}).await.unwrap().first_bad.expect("detected");
+    assert_eq!(bad.seq, 6);
+    assert!(bad.reason.contains("chain is broken"), "{}", bad.reason);
+});
+
+both_backends!(removed_rows_are_detected, |app| {
+    some_history(&app).await;
+    disable_guard(&app).await;
+    let last = app.count("activity").await;
+    app.db.execute_raw(&format!("DELETE FROM activity WHERE seq = {last}")).await.unwrap();
+    let bad = audit::verify(&app.db, |_| {}).await.unwrap().first_bad.expect("a removed last row is detected");
+    assert!(bad.reason.contains("rows were removed"), "{}", bad.reason);
+    app.db.execute_raw("DELETE FROM activity WHERE seq = 3").await.unwrap();
+    let bad = audit::verify(&app.db, |_| {}).await.unwrap().first_bad.expect("a gap is detected");
+    assert_eq!(bad.seq, 3);
+    assert!(bad.reason.contains("missing"), "{}", bad.reason);
+});
+
+both_backends!(concurrent_creation_gives_gapless_unique_codes, |app| {
+    let writers = 8;
+    let each = 12;
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let db = app.db.clone();
+            let ctx = app.ctx();
+            tokio::spawn(async move {
+                let mut codes = Vec::new();
+                for i in 0..each {
+                    let input: CustomerInput = serde_json::from_value(json!({"family_name": format!("Writer{w} {i}")})).unwrap();
+                    codes.push(customers::create_customer(&db, &ctx, input).await.unwrap().code);
+                }
+                codes
+            })
+        })
+        .collect();
+    let mut codes: Vec<String> = Vec::new();
+    for task in tasks {
+        codes.extend(task.await.unwrap());
+    }
+    codes.sort();
+    let expected: Vec<String> = (1..=writers * each).map(|n| format!("CUS-{n:05}")).collect();
+    assert_eq!(codes, expected);
+    let report = audit::verify(&app.db, |_| {}).await.unwrap();
+    assert_eq!(report.first_bad, None, "concurrent appends keep the chain whole");
+});
+
+both_backends!(a_rolled_back_creation_gives_its_code_back, |app| {
+    let input = |name: &str| serde_json::from_value::<CustomerInput>(json!({"family_name": name})).unwrap().parse(app.org.region).unwrap();
+    let activities = app.count("activity").await;
+    let mut tx = app.db.begin().await.unwrap();
+    let abandoned = customers::create_customer_in(&mut tx, &app.ctx(), input("Ghost")).await.unwrap();
+    assert_eq!(abandoned.code, "CUS-00001");
+    drop(tx);
+    assert_eq!(app.count("activity").await, activities);
+    assert_eq!(app.count("customer").await, 0);
+    let mut tx = app.db.begin().await.unwrap();
+    let kept = customers::create_customer_in(&mut tx, &app.ctx(), input("Real")).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(kept.code, "CUS-00001");
+    assert_eq!(audit::verify(&app.db, |_| {}).await.unwrap().first_bad, None);
+});

@@ -1,0 +1,164 @@
+//! The world each integration test runs in: a fresh database (a temporary
+//! SQLite file, or a fresh PostgreSQL schema), migrated, with an org, an
+//! admin and an API token, and the real router to call.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use dossier_service::{Ctx, Db, Org, orgs, users};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests use, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("DOSSIER_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+pub struct TestApp {
+    pub db: Db,
+    pub router: axum::Router,
+    pub org: Org,
+    pub token: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// A fresh, migrated database of `backend`; `None` (and a note on
+    /// stderr) when that backend is not available here.
+    pub async fn new(backend: Backend) -> Option<TestApp> {
+        let (db, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let db = Db::connect(dir.path().join("test.db").to_str().unwrap()).await.expect("open sqlite");
+                (db, Some(dir))
+            }
+            Backend::Postgres => {
+                let Some(url) = postgres_url() else {
+                    eprintln!("skipped: DOSSIER_TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
+                    return None;
+                };
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = Db::connect(&url).await.expect("connect to PostgreSQL");
+                admin.execute_raw(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+                admin.close().await;
+                (Db::connect_postgres_schema(&url, &schema).await.expect("connect to schema"), None)
+            }
+        };
+        db.migrate().await.expect("migrate");
+        let mut app = TestApp { router: dossier_web::app(dossier_web::AppState { db: db.clone() }), org: placeholder_org(), token: String::new(), db, backend, _dir: dir };
+        let (org, token) = app.add_org("Test Services", "admin@test.example").await;
+        app.org = org;
+        app.token = token;
+        Some(app)
+    }
+
+    /// Another org in the same database, with its own admin and token.
+    pub async fn add_org(&self, name: &str, admin_email: &str) -> (Org, String) {
+        let mut tx = self.db.begin().await.unwrap();
+        let org = orgs::create_org_in(&mut tx, name, "GB", "Test", jiff::Timestamp::now()).await.unwrap();
+        let ctx = Ctx::system(org.clone(), "Test");
+        let new_user = users::NewUser { email: admin_email.into(), name: "Ada Admin".into(), role: "admin".into(), password: "correct horse battery".into() };
+        users::add_user_in(&mut tx, &ctx, new_user).await.unwrap();
+        let token = users::create_token_in(&mut tx, &ctx, admin_email, "tests").await.unwrap();
+        tx.commit().await.unwrap();
+        (org, token.token)
+    }
+
+    pub fn ctx(&self) -> Ctx {
+        Ctx::system(self.org.clone(), "Test")
+    }
+
+    /// Call the API as this org's admin.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.call_as(Some(&self.token), method, path, body).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Call the API with `token` (or none); returns the status and the JSON body
+    /// (`Null` when empty). Problem documents must carry their content type.
+    pub async fn call_as(&self, token: Option<&str>, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(format!("/api/v1{path}"));
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request.header("content-type", "application/json").body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())) };
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{status} without a problem document: {json}");
+            assert!(json["code"].is_string(), "problem without a code: {json}");
+        }
+        (status, json)
+    }
+
+    /// Create a customer through the API; returns its JSON.
+    pub async fn customer(&self, body: Value) -> Value {
+        let (status, customer) = self.post("/customers", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{customer}");
+        customer
+    }
+
+    /// Number of rows in `table`, for checking that nothing was written.
+    pub async fn count(&self, table: &'static str) -> i64 {
+        self.db.count_rows(table).await.unwrap()
+    }
+}
+
+fn placeholder_org() -> Org {
+    Org { id: dossier_domain::ids::OrgId::new(), name: String::new(), region: Default::default() }
+}
+
+/// Runs the test body once per backend: `mod name { fn sqlite(); fn postgres(); }`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($app: $crate::common::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                body($crate::common::TestApp::new($crate::common::Backend::Sqlite).await.unwrap()).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::common::TestApp::new($crate::common::Backend::Postgres).await {
+                    body(app).await
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,50 @@
+//! Who is asking, for which org, and what time it is for them.
+
+use dossier_domain::activity::Actor;
+use dossier_domain::contact_point::Region;
+use dossier_domain::ids::{OrgId, UserId};
+use dossier_domain::role::Role;
+use jiff::Timestamp;
+
+/// The org a request acts within.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    /// Default region for phone numbers and country for addresses.
+    pub region: Region,
+}
+
+/// The caller of a use case: every service function takes one, so the org
+/// is never forgotten.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub org: Org,
+    pub actor: Actor,
+    pub user_id: Option<UserId>,
+    pub role: Option<Role>,
+    clock: Option<Timestamp>,
+}
+
+impl Ctx {
+    pub fn new(org: Org, actor: Actor, user_id: Option<UserId>, role: Option<Role>) -> Self {
+        Self { org, actor, user_id, role, clock: None }
+    }
+
+    /// The system acting on its own (CLI, background work).
+    pub fn system(org: Org, name: &str) -> Self {
+        let mut actor = Actor::system();
+        actor.name = name.to_owned();
+        Self::new(org, actor, None, None)
+    }
+
+    /// The same caller at a fixed time: for recording history that happened
+    /// earlier (imports, demo data).
+    pub fn at(&self, when: Timestamp) -> Self {
+        Self { clock: Some(when), ..self.clone() }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.unwrap_or_else(Timestamp::now)
+    }
+}

@@ -1,0 +1,378 @@
+//! Demo data: an org "Demo Services" with staff, an API token and N
+//! customers whose history spreads over the three years before today.
+//!
+//! Everything goes through the same use cases as real input (the `_in`
+//! functions, batched in transactions of a few hundred customers), so the
+//! demo's activity log is exactly what users would have produced. The same
+//! seed gives the same customers, codes, names and events; only ids and the
+//! anchor date (today) differ between runs.
+
+use dossier_domain::activity::{Actor, ActorType};
+use dossier_domain::contact::{ContactInput, ContactRole, EmailInput, PhoneInput};
+use dossier_domain::customer::{CommunicationPreferences, CustomerInput, CustomerKind, CustomerPatch, Label, StatusChange, CustomerStatus};
+use dossier_domain::patch::Patch;
+use dossier_domain::site::{SiteInput, SiteKind, SitePatch};
+use dossier_store::queries as q;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::users::{NewUser, add_user_in, create_token_in};
+use crate::{Ctx, Db, Org, Result, ServiceError, contacts, customers, orgs, sites};
+
+pub const DEMO_ORG: &str = "Demo Services";
+pub const ADMIN_EMAIL: &str = "admin@demo.example";
+/// The demo's staff all share this password; it is printed after loading.
+pub const DEMO_PASSWORD: &str = "demo-password-2026";
+
+pub struct DemoOptions {
+    pub customers: u32,
+    pub seed: u64,
+}
+
+/// What the demo created, to print for the operator.
+pub struct DemoLoaded {
+    pub org: Org,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub api_token: String,
+    pub activities: u64,
+}
+
+const BATCH: u32 = 250;
+
+/// Load the demo. Refuses if the database already holds the demo org.
+pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) -> Result<DemoLoaded> {
+    let existing = q::list_orgs(&mut db.read().await?.handle()).await?;
+    if existing.iter().any(|o| o.name == DEMO_ORG) {
+        return Err(ServiceError::conflict("demo_exists", "this database already holds the demo; use a fresh --db"));
+    }
+    let anchor = today_at_nine();
+    let start = anchor - SignedDuration::from_hours(24 * 365 * 3 + 24);
+    let mut rng = StdRng::seed_from_u64(options.seed);
+
+    let mut tx = db.begin().await?;
+    let org = orgs::create_org_in(&mut tx, DEMO_ORG, "GB", "Demo loader", start).await?;
+    let system = Ctx::system(org.clone(), "Demo loader").at(start);
+    let mut staff = Vec::new();
+    for (name, email, role) in STAFF {
+        let user = add_user_in(&mut tx, &system, NewUser { email: email.to_string(), name: name.to_string(), role: role.to_string(), password: DEMO_PASSWORD.into() }).await?;
+        staff.push(Actor { kind: ActorType::User, id: Some(user.id.0), name: user.name });
+    }
+    let token = create_token_in(&mut tx, &system, ADMIN_EMAIL, "demo").await?;
+    tx.commit().await?;
+
+    let mut activities = 1 + STAFF.len() as u64 + 1;
+    let mut done = 0;
+    while done < options.customers {
+        let batch = BATCH.min(options.customers - done);
+        let mut tx = db.begin().await?;
+        for _ in 0..batch {
+            let plan = CustomerPlan::generate(&mut rng, start, anchor);
+            activities += plan.apply(&mut tx, &system, &staff, &mut rng).await?;
+        }
+        tx.commit().await?;
+        done += batch;
+        progress(u64::from(done));
+    }
+    Ok(DemoLoaded { org, admin_email: ADMIN_EMAIL.into(), admin_password: DEMO_PASSWORD.into(), api_token: token.token, activities })
+}
+
+fn today_at_nine() -> Timestamp {
+    let now = Timestamp::now();
+    let day_start = now.as_second() - now.as_second().rem_euclid(86_400);
+    Timestamp::from_second(day_start + 9 * 3600).unwrap_or(now)
+}
+
+const STAFF: [(&str, &str, &str); 6] = [
+    ("Alex Morgan", ADMIN_EMAIL, "admin"),
+    ("Priya Shah", "priya@demo.example", "office"),
+    ("Tom Baker", "tom@demo.example", "support"),
+    ("Grace Okafor", "grace@demo.example", "finance"),
+    ("Sam Reid", "sam@demo.example", "sales"),
+    ("Luis Romero", "luis@demo.example", "fieldworker"),
+];
+
+const GIVEN: &[&str] = &[
+    "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Mia", "Jack", "Ivy", "Leo", "Lily", "Arthur", "Sophia", "Muhammad", "Grace", "Oscar", "Freya",
+    "Charlie", "Emily", "Jacob", "Ella", "Thomas", "Poppy", "Henry", "Evie", "William", "Chloe", "James", "Ruby", "David", "Sarah", "Michael", "Helen", "Peter",
+    "Margaret", "John", "Susan", "Robert", "Karen", "Aisha", "Ravi", "Chen", "Fatima", "Tomasz", "Agnieszka", "Siobhan", "Declan", "Megan", "Rhys",
+];
+const FAMILY: &[&str] = &[
+    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson", "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White",
+    "Edwards", "Hughes", "Green", "Hall", "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood", "Turner", "Martin", "Cooper", "Hill", "Ward", "Morris", "Moore",
+    "Clark", "Lee", "King", "Baker", "Harrison", "Morgan", "Allen", "James", "Scott", "Phillips", "Watson", "Davis", "Parker", "Price", "Bennett", "Young", "Griffiths",
+    "Mitchell", "Kelly", "Cook", "Carter", "Richardson", "Bailey", "Collins", "Bell", "Shaw", "Murphy", "Miller", "Cox", "Richards", "Khan", "Marshall", "Anderson",
+    "Simpson", "Ellis", "Adams", "Singh", "Begum", "Wilkinson", "Foster", "Chapman", "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali", "Hunt", "Hussain", "O'Brien",
+    "Nowak", "Kowalski", "Nguyen", "Okoro", "MacDonald", "Fraser",
+];
+const TRADES: &[&str] =
+    &["Lettings", "Properties", "Dental Practice", "Cafe", "Bakery", "Motors", "Veterinary Clinic", "Nursery", "Hotel", "Builders", "Fitness", "Surgery", "Estates"];
+const STREETS: &[&str] = &[
+    "High", "Station", "Church", "Park", "Victoria", "Green", "Manor", "Mill", "Kings", "Queens", "School", "Grange", "Albert", "New", "North", "South", "West",
+    "Chapel", "Windsor", "York", "Springfield", "Meadow", "Orchard", "Willow", "Beech",
+];
+const SUFFIXES: &[&str] = &["Street", "Road", "Lane", "Avenue", "Close", "Drive", "Way", "Gardens", "Crescent", "Terrace"];
+/// Town, region, postcode area, latitude, longitude.
+const TOWNS: &[(&str, &str, &str, f64, f64)] = &[
+    ("Leeds", "West Yorkshire", "LS", 53.7997, -1.5492),
+    ("Manchester", "Greater Manchester", "M", 53.4808, -2.2426),
+    ("Birmingham", "West Midlands", "B", 52.4862, -1.8904),
+    ("Bristol", "Bristol", "BS", 51.4545, -2.5879),
+    ("Sheffield", "South Yorkshire", "S", 53.3811, -1.4701),
+    ("Nottingham", "Nottinghamshire", "NG", 52.9548, -1.1581),
+    ("York", "North Yorkshire", "YO", 53.9590, -1.0815),
+    ("Harrogate", "North Yorkshire", "HG", 53.9921, -1.5418),
+    ("Bath", "Somerset", "BA", 51.3811, -2.3590),
+    ("Cardiff", "Cardiff", "CF", 51.4816, -3.1791),
+    ("Exeter", "Devon", "EX", 50.7184, -3.5339),
+    ("Norwich", "Norfolk", "NR", 52.6309, 1.2974),
+    ("Cambridge", "Cambridgeshire", "CB", 52.2053, 0.1218),
+    ("Oxford", "Oxfordshire", "OX", 51.7520, -1.2577),
+    ("Brighton", "East Sussex", "BN", 50.8225, -0.1372),
+    ("Newcastle upon Tyne", "Tyne and Wear", "NE", 54.9783, -1.6178),
+    ("Liverpool", "Merseyside", "L", 53.4084, -2.9916),
+    ("Leicester", "Leicestershire", "LE", 52.6369, -1.1398),
+    ("Edinburgh", "City of Edinburgh", "EH", 55.9533, -3.1883),
+    ("Glasgow", "Glasgow City", "G", 55.8642, -4.2518),
+];
+const SOURCES: &[&str] = &["Google", "Referral", "Facebook", "Flyer", "Returning customer", "Van signage", "Checkatrade", "Website"];
+const LABELS: &[&str] = &["VIP", "Key account", "Landlord", "Commercial", "Residential", "Late payer", "Newsletter", "Referral partner", "Contract"];
+const MOBILE_PREFIXES: &[&str] = &["7912", "7400", "7500", "7723", "7588", "7830", "7766", "7921", "7931", "7941", "7951", "7961", "7971", "7981", "7123", "7234", "7345", "7801", "7811"];
+const ACCESS_NOTES: &[&str] =
+    &["Key safe by the back door, code from office", "Dog in the garden: ring first", "Park on the drive", "Side gate is locked: call on arrival", "Meter in the cellar"];
+const POSITIONS: &[&str] = &["Director", "Office Manager", "Facilities Manager", "Accounts", "Practice Manager", "Owner"];
+
+/// One customer's life: created at some point, then a few events.
+struct CustomerPlan {
+    created_at: Timestamp,
+    input: CustomerInput,
+    contacts: Vec<ContactInput>,
+    sites: Vec<SiteInput>,
+    events: Vec<(Timestamp, Event)>,
+}
+
+enum Event {
+    Update(CustomerPatch),
+    Status(CustomerStatus, &'static str),
+    Label(&'static str),
+    Contact(ContactInput),
+    AccessNotes(&'static str),
+}
+
+fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
+    items.choose(rng).unwrap_or(&items[0])
+}
+
+fn mobile(rng: &mut StdRng) -> String {
+    format!("0{} {:06}", pick(rng, MOBILE_PREFIXES), rng.random_range(0..1_000_000))
+}
+
+fn email(rng: &mut StdRng, given: &str, family: &str) -> String {
+    let family: String = family.chars().filter(char::is_ascii_alphabetic).collect();
+    let domain = pick(rng, &["example.com", "example.net", "example.org", "mail.example"]);
+    format!("{}.{}{}@{domain}", given.to_lowercase(), family.to_lowercase(), rng.random_range(1..100))
+}
+
+fn site(rng: &mut StdRng, kind: SiteKind) -> SiteInput {
+    let (town, region, area, lat, lon) = *pick(rng, TOWNS);
+    let letters = b"ABDEFGHJLNPQRSTUWXYZ";
+    let postcode = format!(
+        "{area}{} {}{}{}",
+        rng.random_range(1..20),
+        rng.random_range(1..10),
+        letters[rng.random_range(0..letters.len())] as char,
+        letters[rng.random_range(0..letters.len())] as char
+    );
+    SiteInput {
+        kind: Some(kind),
+        address_line1: Some(format!("{} {} {}", rng.random_range(1..200), pick(rng, STREETS), pick(rng, SUFFIXES))),
+        town: Some(town.into()),
+        region: Some(region.into()),
+        postcode: Some(postcode),
+        latitude: Some(((lat + rng.random_range(-0.05..0.05)) * 1e5).round() / 1e5),
+        longitude: Some(((lon + rng.random_range(-0.05..0.05)) * 1e5).round() / 1e5),
+        ..Default::default()
+    }
+}
+
+fn between(rng: &mut StdRng, from: Timestamp, to: Timestamp) -> Timestamp {
+    let span = (to.as_second() - from.as_second()).max(1);
+    Timestamp::from_second(from.as_second() + rng.random_range(0..span)).unwrap_or(from)
+}
+
+impl CustomerPlan {
+    fn generate(rng: &mut StdRng, start: Timestamp, anchor: Timestamp) -> Self {
+        let created_at = between(rng, start, anchor - 2.hours());
+        let given = *pick(rng, GIVEN);
+        let family = *pick(rng, FAMILY);
+        let business = rng.random_bool(0.2);
+        let mut input = CustomerInput {
+            kind: Some(if business { CustomerKind::Business } else { CustomerKind::Individual }),
+            source: rng.random_bool(0.8).then(|| pick(rng, SOURCES).to_string()),
+            labels: Some((0..rng.random_range(0..3)).map(|_| pick(rng, LABELS).to_string()).collect()),
+            communication: Some(CommunicationPreferences::default()),
+            ..Default::default()
+        };
+        let mut contacts = Vec::new();
+        let mut sites = Vec::new();
+        if business {
+            let (town, ..) = *pick(rng, TOWNS);
+            input.business_name = Some(match rng.random_range(0..3) {
+                0 => format!("{family} & Sons"),
+                1 => format!("{town} {} Ltd", pick(rng, TRADES)),
+                _ => format!("{family} {}", pick(rng, TRADES)),
+            });
+            input.email = Some(format!("office@{}.example", family.to_lowercase().replace('\'', "")));
+            input.phone = Some(format!("020 7{:03} {:04}", rng.random_range(0..1000), rng.random_range(0..10_000)));
+            for i in 0..rng.random_range(1..4) {
+                let (g, f) = (*pick(rng, GIVEN), *pick(rng, FAMILY));
+                contacts.push(ContactInput {
+                    given_name: Some(g.into()),
+                    family_name: Some(f.into()),
+                    position: Some(pick(rng, POSITIONS).to_string()),
+                    roles: Some(if i == 0 { vec![ContactRole::Billing] } else { vec![*pick(rng, &[ContactRole::Scheduling, ContactRole::Technical])] }),
+                    emails: Some(vec![EmailInput { kind: dossier_domain::contact::EmailKind::Work, address: email(rng, g, f) }]),
+                    phones: Some(vec![PhoneInput { kind: dossier_domain::contact::PhoneKind::Mobile, number: mobile(rng) }]),
+                    is_primary: Some(i == 0),
+                    is_billing: Some(i == 0),
+                    ..Default::default()
+                });
+            }
+            sites.push(site(rng, SiteKind::Billing));
+            for _ in 0..rng.random_range(0..4) {
+                let kind = *pick(rng, &[SiteKind::Service, SiteKind::Branch]);
+                sites.push(site(rng, kind));
+            }
+        } else {
+            input.title = rng.random_bool(0.4).then(|| pick(rng, &["Mr", "Mrs", "Ms", "Dr", "Miss"]).to_string());
+            input.given_name = Some(given.into());
+            input.family_name = Some(family.into());
+            input.email = rng.random_bool(0.9).then(|| email(rng, given, family));
+            input.phone = rng.random_bool(0.85).then(|| mobile(rng));
+            sites.push(site(rng, SiteKind::Service));
+            if rng.random_bool(0.1) {
+                sites.push(site(rng, SiteKind::Service));
+            }
+        }
+        let mut events = Vec::new();
+        let later = |rng: &mut StdRng| between(rng, created_at + 1.hour(), anchor);
+        if rng.random_bool(0.3) {
+            let patch = match rng.random_range(0..3) {
+                0 => CustomerPatch { phone: Patch::Set(mobile(rng)), ..Default::default() },
+                1 => CustomerPatch { email: Patch::Set(email(rng, given, family)), ..Default::default() },
+                _ => CustomerPatch { source: Patch::Set(pick(rng, SOURCES).to_string()), ..Default::default() },
+            };
+            events.push((later(rng), Event::Update(patch)));
+        }
+        if rng.random_bool(0.05) {
+            events.push((later(rng), Event::Update(CustomerPatch { auto_comms_paused: Some(true), ..Default::default() })));
+        }
+        if rng.random_bool(0.2) {
+            events.push((later(rng), Event::Label(*pick(rng, LABELS))));
+        }
+        if rng.random_bool(0.15) {
+            let (g, f) = (*pick(rng, GIVEN), family);
+            events.push((
+                later(rng),
+                Event::Contact(ContactInput {
+                    given_name: Some(g.into()),
+                    family_name: Some(f.into()),
+                    phones: Some(vec![PhoneInput { kind: dossier_domain::contact::PhoneKind::Mobile, number: mobile(rng) }]),
+                    ..Default::default()
+                }),
+            ));
+        }
+        if rng.random_bool(0.1) {
+            events.push((later(rng), Event::AccessNotes(*pick(rng, ACCESS_NOTES))));
+        }
+        let roll: f64 = rng.random();
+        if roll < 0.10 {
+            let dormant_at = later(rng);
+            events.push((dormant_at, Event::Status(CustomerStatus::Dormant, "No work booked for twelve months")));
+            if rng.random_bool(0.5) {
+                events.push((between(rng, dormant_at + 1.hour(), anchor + 1.hour()), Event::Status(CustomerStatus::Active, "Booked again")));
+            }
+        } else if roll < 0.13 {
+            events.push((later(rng), Event::Status(CustomerStatus::Blocked, "Repeated unpaid invoices")));
+        } else if roll < 0.15 {
+            events.push((later(rng), Event::Status(CustomerStatus::Deactivated, "Moved out of the area")));
+        }
+        events.sort_by_key(|(at, _)| *at);
+        Self { created_at, input, contacts, sites, events }
+    }
+
+    /// Create the customer and play its events; returns the number of activities recorded.
+    async fn apply(self, tx: &mut dossier_store::Tx, system: &Ctx, staff: &[Actor], rng: &mut StdRng) -> Result<u64> {
+        let actor_at = |at: Timestamp, rng: &mut StdRng| {
+            let mut ctx = system.at(at);
+            ctx.actor = pick(rng, &staff[..5]).clone();
+            ctx
+        };
+        let region = system.org.region;
+        let ctx = actor_at(self.created_at, rng);
+        let customer = customers::create_customer_in(tx, &ctx, self.input.parse(region)?).await?;
+        let reference = customer.id.to_string();
+        let row = customers::find(&mut tx.handle(), &ctx, &reference).await?;
+        let mut count = 1;
+        for contact in self.contacts {
+            contacts::add_contact_in(tx, &ctx, &row, contact.parse(region)?).await?;
+            count += 1;
+        }
+        let mut site_ids = Vec::new();
+        for site in self.sites {
+            site_ids.push(sites::add_site_in(tx, &ctx, &row, site.parse(region)?).await?.id);
+            count += 1;
+        }
+        for (at, event) in self.events {
+            let ctx = actor_at(at, rng);
+            match event {
+                Event::Update(patch) => {
+                    customers::update_customer_in(tx, &ctx, &reference, patch).await?;
+                }
+                Event::Status(status, reason) => {
+                    customers::change_status_in(tx, &ctx, &reference, StatusChange { status, reason: reason.into() }).await?;
+                }
+                Event::Label(label) => {
+                    customers::relabel_in(tx, &ctx, &reference, &[Label::parse("label", label)?], &[]).await?;
+                }
+                Event::Contact(contact) => {
+                    contacts::add_contact_in(tx, &ctx, &row, contact.parse(region)?).await?;
+                }
+                Event::AccessNotes(notes) => {
+                    let patch = SitePatch { access_notes: Patch::Set(notes.into()), ..Default::default() };
+                    sites::update_site_in(tx, &ctx, &site_ids[0].to_string(), patch).await?;
+                }
+            }
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dossier_domain::contact_point::{Phone, Region};
+
+    #[test]
+    fn generated_customers_are_valid_input() {
+        let mut rng = StdRng::seed_from_u64(7);
+        let anchor = today_at_nine();
+        for _ in 0..2000 {
+            let plan = CustomerPlan::generate(&mut rng, anchor - SignedDuration::from_hours(24 * 365 * 3), anchor);
+            plan.input.clone().parse(Region::default()).unwrap();
+            for contact in &plan.contacts {
+                contact.clone().parse(Region::default()).unwrap();
+            }
+            for site in &plan.sites {
+                site.clone().parse(Region::default()).unwrap();
+            }
+            assert!(plan.events.iter().all(|(at, _)| *at > plan.created_at));
+        }
+        for _ in 0..2000 {
+            Phone::parse("phone", &mobile(&mut rng), Region::default()).unwrap();
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! The service layer's errors. Each has a stable code the API shows.
+
+use dossier_domain::ValidationErrors;
+use dossier_store::StoreError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    /// Absent, or belonging to another org: the two are indistinguishable.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    #[error("a valid bearer token is required")]
+    Unauthenticated,
+    /// The request is valid but the record's state does not allow it.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// The stable, machine-readable code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::Invalid(_) => "validation_failed",
+            ServiceError::Unauthenticated => "unauthenticated",
+            ServiceError::Conflict { code, .. } => code,
+            ServiceError::Store(_) => "internal",
+        }
+    }
+
+    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Conflict { code, message: message.into() }
+    }
+}

@@ -1,0 +1,61 @@
+//! Orgs: the businesses using Dossier.
+
+use dossier_domain::ValidationErrors;
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
+use dossier_domain::contact_point::Region;
+use dossier_domain::diff::FieldChange;
+use dossier_domain::ids::OrgId;
+use dossier_domain::text;
+use dossier_store::queries as q;
+use dossier_store::{Db, Handle, OrgRow, StoreError, Tx};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::record::activity;
+use crate::{Ctx, Org, Result, ServiceError};
+
+pub(crate) fn org_of(row: &OrgRow) -> Result<Org> {
+    let region = Region::parse(&row.region).ok_or_else(|| StoreError::Corrupt(format!("org region '{}'", row.region)))?;
+    Ok(Org { id: OrgId(row.id), name: row.name.clone(), region })
+}
+
+pub(crate) async fn load(h: &mut Handle<'_>, id: Uuid) -> Result<Org> {
+    org_of(&q::get_org(h, id).await?.ok_or(ServiceError::NotFound("org"))?)
+}
+
+/// Create an org; the org's hash chain starts with its `org.created` row.
+pub async fn create_org_in(tx: &mut Tx, name: &str, region: &str, actor_name: &str, now: jiff::Timestamp) -> Result<Org> {
+    let name = text::required("name", Some(name.to_owned()), 200)?;
+    let region_code = Region::parse(region).filter(|_| region.trim().len() == 2).ok_or_else(|| ValidationErrors::one("region", "invalid_country", "must be a two-letter ISO 3166 country code, e.g. GB"))?;
+    let row = OrgRow { id: OrgId::new().0, name, region: region_code.code(), currency: "GBP".into(), timezone: "Europe/London".into(), created_at: now.as_microsecond() };
+    q::insert_org(&mut tx.handle(), &row).await?;
+    let org = org_of(&row)?;
+    let ctx = Ctx::system(org.clone(), actor_name).at(now);
+    let changes = vec![FieldChange { field: "name".into(), old: json!(null), new: json!(row.name) }, FieldChange { field: "region".into(), old: json!(null), new: json!(row.region) }];
+    let summary = format!("Organisation {} created", row.name);
+    tx.append(activity(&ctx, ActivityKind::OrgCreated, None, EntityRef::new(EntityType::Org, row.id), None, summary, changes)).await?;
+    Ok(org)
+}
+
+/// The install's org for operator commands: the only one, or a new one
+/// named `name` when there is none.
+pub async fn single_or_create(db: &Db, name: &str, region: &str) -> Result<Org> {
+    let orgs = q::list_orgs(&mut db.read().await?.handle()).await?;
+    match orgs.as_slice() {
+        [] => {
+            let mut tx = db.begin().await?;
+            let org = create_org_in(&mut tx, name, region, "Command line", jiff::Timestamp::now()).await?;
+            tx.commit().await?;
+            Ok(org)
+        }
+        [only] => org_of(only),
+        _ => Err(ServiceError::conflict("several_orgs", "this database holds several orgs; name one with --org")),
+    }
+}
+
+/// Orgs by id or exact name.
+pub async fn find(db: &Db, reference: &str) -> Result<Org> {
+    let orgs = q::list_orgs(&mut db.read().await?.handle()).await?;
+    let row = orgs.iter().find(|o| o.id.to_string() == reference || o.name == reference).ok_or(ServiceError::NotFound("org"))?;
+    org_of(row)
+}

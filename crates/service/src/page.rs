@@ -1,0 +1,45 @@
+//! Cursor pagination.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use dossier_domain::ValidationErrors;
+use serde::Serialize;
+
+/// One page of results and the cursor of the next, if there is one.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// The page size asked for, checked.
+pub fn limit(requested: Option<u32>) -> Result<i64, ValidationErrors> {
+    match requested.unwrap_or(DEFAULT_LIMIT) {
+        n @ 1..=MAX_LIMIT => Ok(i64::from(n)),
+        _ => Err(ValidationErrors::one("limit", "out_of_range", format!("must be between 1 and {MAX_LIMIT}"))),
+    }
+}
+
+pub(crate) fn encode_cursor(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(text)
+}
+
+pub(crate) fn decode_cursor(cursor: &str) -> Result<String, ValidationErrors> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned"))
+}
+
+/// Split off the extra row fetched to learn whether a next page exists.
+pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: i64, cursor_of: impl Fn(&R) -> String, convert: impl FnMut(R) -> crate::Result<T>) -> crate::Result<Page<T>> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(|r| encode_cursor(&cursor_of(r))) } else { None };
+    Ok(Page { items: rows.into_iter().map(convert).collect::<crate::Result<_>>()?, next_cursor })
+}

@@ -1,0 +1,95 @@
+//! Site use cases: service and billing addresses of a customer.
+
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
+use dossier_domain::diff::{created, diff};
+use dossier_domain::ids::{CustomerId, SiteId};
+use dossier_domain::site::{Site, SiteInput, SitePatch, SiteProfile};
+use dossier_store::queries as q;
+use dossier_store::{CustomerRow, Db, Handle, SiteRow, Tx};
+use uuid::Uuid;
+
+use crate::record::{activity, field_list};
+use crate::{Ctx, Result, ServiceError, customers, search_terms};
+
+pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, id: &str) -> Result<SiteRow> {
+    let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("site"))?;
+    q::get_site(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("site"))
+}
+
+fn subject(row: &SiteRow, profile: &SiteProfile) -> (Option<CustomerId>, EntityRef, Option<String>) {
+    (Some(CustomerId(row.customer_id)), EntityRef::new(EntityType::Site, row.id), Some(profile.one_line()))
+}
+
+pub async fn add_site(db: &Db, ctx: &Ctx, customer: &str, input: SiteInput) -> Result<Site> {
+    let profile = input.parse(ctx.org.region)?;
+    let mut tx = db.begin().await?;
+    let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
+    let site = add_site_in(&mut tx, ctx, &customer, profile).await?;
+    tx.commit().await?;
+    Ok(site)
+}
+
+pub async fn add_site_in(tx: &mut Tx, ctx: &Ctx, customer: &CustomerRow, profile: SiteProfile) -> Result<Site> {
+    let now = ctx.now();
+    let row = SiteRow::new(ctx.org.id.0, SiteId::new(), CustomerId(customer.id), &profile, now, now);
+    let h = &mut tx.handle();
+    q::insert_site(h, &row).await?;
+    q::replace_terms(h, row.org_id, row.customer_id, row.id, &search_terms::site(&profile)).await?;
+    let (id, subject, code) = subject(&row, &profile);
+    let summary = format!("Site {} added", profile.one_line());
+    tx.append(activity(ctx, ActivityKind::SiteCreated, id, subject, code, summary, created(&profile))).await?;
+    Ok(row.into_site()?)
+}
+
+pub async fn list_sites(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<Site>> {
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let customer = customers::find(h, ctx, customer).await?;
+    let rows = q::list_sites(h, ctx.org.id.0, customer.id).await?;
+    Ok(rows.into_iter().map(SiteRow::into_site).collect::<Result<_, _>>()?)
+}
+
+pub async fn get_site(db: &Db, ctx: &Ctx, id: &str) -> Result<Site> {
+    let mut conn = db.read().await?;
+    Ok(find(&mut conn.handle(), ctx, id).await?.into_site()?)
+}
+
+pub async fn update_site(db: &Db, ctx: &Ctx, id: &str, patch: SitePatch) -> Result<Site> {
+    let mut tx = db.begin().await?;
+    let site = update_site_in(&mut tx, ctx, id, patch).await?;
+    tx.commit().await?;
+    Ok(site)
+}
+
+pub async fn update_site_in(tx: &mut Tx, ctx: &Ctx, id: &str, patch: SitePatch) -> Result<Site> {
+    let h = &mut tx.handle();
+    let row = find(h, ctx, id).await?;
+    let current = row.profile()?;
+    let updated = patch.apply(&current)?;
+    let changes = diff(&current, &updated);
+    if changes.is_empty() {
+        return Ok(row.into_site()?);
+    }
+    let new_row = row.with_profile(&updated, ctx.now());
+    q::update_site(h, &new_row).await?;
+    q::replace_terms(h, row.org_id, row.customer_id, row.id, &search_terms::site(&updated)).await?;
+    let (customer, subject, code) = subject(&row, &updated);
+    let summary = format!("Site {} updated: {}", updated.one_line(), field_list(&changes));
+    tx.append(activity(ctx, ActivityKind::SiteUpdated, customer, subject, code, summary, changes)).await?;
+    Ok(new_row.into_site()?)
+}
+
+/// Remove a site; the activity keeps every value it had.
+pub async fn delete_site(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let row = find(h, ctx, id).await?;
+    let profile = row.profile()?;
+    q::replace_terms(h, row.org_id, row.customer_id, row.id, &[]).await?;
+    q::delete_site(h, row.org_id, row.id).await?;
+    let (customer, subject, code) = subject(&row, &profile);
+    let summary = format!("Site {} deleted", profile.one_line());
+    tx.append(activity(ctx, ActivityKind::SiteDeleted, customer, subject, code, summary, diff(&Some(profile), &None))).await?;
+    tx.commit().await?;
+    Ok(())
+}

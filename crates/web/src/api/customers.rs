@@ -1,0 +1,75 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use dossier_domain::customer::{Customer, CustomerInput, CustomerPatch, StatusChangeInput};
+use dossier_service::customers::{self, CustomerQuery, LabelsInput};
+use dossier_service::page::Page;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Body, Params};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_customer, list_customers))
+        .routes(routes!(get_customer, update_customer))
+        .routes(routes!(change_status))
+        .routes(routes!(add_labels))
+        .routes(routes!(remove_label))
+}
+
+/// Create a customer.
+#[utoipa::path(post, path = "/customers", tag = "customers", request_body = CustomerInput,
+    responses((status = 201, description = "Created", body = Customer), (status = 422, description = "Invalid input", body = Problem)))]
+async fn create_customer(State(s): State<AppState>, Caller(ctx): Caller, Body(input): Body<CustomerInput>) -> Result<(StatusCode, Json<Customer>), ApiError> {
+    Ok((StatusCode::CREATED, Json(customers::create_customer(&s.db, &ctx, input).await?)))
+}
+
+/// Search and filter customers, in name order.
+#[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery),
+    responses((status = 200, description = "One page of customers", body = Page<Customer>), (status = 422, description = "Invalid query", body = Problem)))]
+async fn list_customers(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<CustomerQuery>) -> Result<Json<Page<Customer>>, ApiError> {
+    Ok(Json(customers::list_customers(&s.db, &ctx, query).await?))
+}
+
+/// A customer, by id or code.
+#[utoipa::path(get, path = "/customers/{id}", tag = "customers", params(("id" = String, Path, description = "Customer id or code")),
+    responses((status = 200, description = "The customer", body = Customer), (status = 404, description = "No such customer", body = Problem)))]
+async fn get_customer(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<Customer>, ApiError> {
+    Ok(Json(customers::get_customer(&s.db, &ctx, &id).await?))
+}
+
+/// Change some fields; each change is recorded with its old and new value.
+#[utoipa::path(patch, path = "/customers/{id}", tag = "customers", params(("id" = String, Path, description = "Customer id or code")), request_body = CustomerPatch,
+    responses((status = 200, description = "The updated customer", body = Customer), (status = 404, description = "No such customer", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
+async fn update_customer(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(patch): Body<CustomerPatch>) -> Result<Json<Customer>, ApiError> {
+    Ok(Json(customers::update_customer(&s.db, &ctx, &id, patch).await?))
+}
+
+/// Change the customer's status, with a reason.
+#[utoipa::path(post, path = "/customers/{id}/status", tag = "customers", params(("id" = String, Path, description = "Customer id or code")), request_body = StatusChangeInput,
+    responses((status = 200, description = "The customer", body = Customer), (status = 404, description = "No such customer", body = Problem),
+        (status = 409, description = "Already in that status", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
+async fn change_status(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(input): Body<StatusChangeInput>) -> Result<Json<Customer>, ApiError> {
+    Ok(Json(customers::change_status(&s.db, &ctx, &id, input).await?))
+}
+
+/// Add labels to a customer.
+#[utoipa::path(post, path = "/customers/{id}/labels", tag = "customers", params(("id" = String, Path, description = "Customer id or code")), request_body = LabelsInput,
+    responses((status = 200, description = "The customer", body = Customer), (status = 404, description = "No such customer", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
+async fn add_labels(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(input): Body<LabelsInput>) -> Result<Json<Customer>, ApiError> {
+    Ok(Json(customers::add_labels(&s.db, &ctx, &id, input).await?))
+}
+
+/// Remove one label from a customer.
+#[utoipa::path(delete, path = "/customers/{id}/labels/{label}", tag = "customers",
+    params(("id" = String, Path, description = "Customer id or code"), ("label" = String, Path)),
+    responses((status = 200, description = "The customer", body = Customer), (status = 404, description = "No such customer", body = Problem)))]
+async fn remove_label(State(s): State<AppState>, Caller(ctx): Caller, Path((id, label)): Path<(String, String)>) -> Result<Json<Customer>, ApiError> {
+    Ok(Json(customers::remove_label(&s.db, &ctx, &id, &label).await?))
+}
