@@ -56,8 +56,16 @@ impl ActivityKind {
         use ActivityKind::*;
         match self {
             OrgCreated | UserCreated | ApiTokenCreated => ActivityGroup::System,
-            CustomerCreated | CustomerUpdated | CustomerStatusChanged | CustomerLabelsChanged | ContactCreated | ContactUpdated | ContactDeleted | SiteCreated
-            | SiteUpdated | SiteDeleted => ActivityGroup::Profile,
+            CustomerCreated
+            | CustomerUpdated
+            | CustomerStatusChanged
+            | CustomerLabelsChanged
+            | ContactCreated
+            | ContactUpdated
+            | ContactDeleted
+            | SiteCreated
+            | SiteUpdated
+            | SiteDeleted => ActivityGroup::Profile,
         }
     }
 

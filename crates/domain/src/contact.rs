@@ -196,7 +196,9 @@ impl RawContact {
             Lists::Raw(list) => list
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, e)| errors.take(Email::parse(&format!("emails[{i}].address"), &e.address).map(|address| ContactEmail { kind: e.kind, address })))
+                .filter_map(|(i, e)| {
+                    errors.take(Email::parse(&format!("emails[{i}].address"), &e.address).map(|address| ContactEmail { kind: e.kind, address }))
+                })
                 .collect(),
         };
         let phones = match self.phones {
@@ -204,7 +206,9 @@ impl RawContact {
             Lists::Raw(list) => list
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, p)| errors.take(Phone::parse(&format!("phones[{i}].number"), &p.number, region).map(|number| ContactPhone { kind: p.kind, number })))
+                .filter_map(|(i, p)| {
+                    errors.take(Phone::parse(&format!("phones[{i}].number"), &p.number, region).map(|number| ContactPhone { kind: p.kind, number }))
+                })
                 .collect(),
         };
         let urls: Vec<String> = self

@@ -58,7 +58,8 @@ impl Phone {
     /// Read a number as a person writes it; numbers without a country code
     /// are read in `region`.
     pub fn parse(field: &str, text: &str, region: Region) -> Result<Self, ValidationErrors> {
-        let invalid = || ValidationErrors::one(field, "invalid_phone", format!("'{}' is not a valid phone number (default region {})", text.trim(), region.code()));
+        let invalid =
+            || ValidationErrors::one(field, "invalid_phone", format!("'{}' is not a valid phone number (default region {})", text.trim(), region.code()));
         if text.trim().is_empty() || text.len() > 40 {
             return Err(invalid());
         }

@@ -294,12 +294,8 @@ impl RawProfile {
             other => errors.take(other.map(|_| None)),
         };
         match self.kind {
-            CustomerKind::Individual if matches!(family_name, Some(None)) => {
-                errors.push("family_name", "required", "is required for an individual")
-            }
-            CustomerKind::Business if matches!(business_name, Some(None)) => {
-                errors.push("business_name", "required", "is required for a business")
-            }
+            CustomerKind::Individual if matches!(family_name, Some(None)) => errors.push("family_name", "required", "is required for an individual"),
+            CustomerKind::Business if matches!(business_name, Some(None)) => errors.push("business_name", "required", "is required for a business"),
             _ => {}
         }
         if self.auto_comms_paused_until.is_some() && !self.auto_comms_paused {
@@ -424,7 +420,8 @@ mod tests {
     #[test]
     fn patch_keeps_absent_fields_and_clears_null_ones() {
         let created = input(json!({"given_name": "Ann", "family_name": "Lee", "source": "Google", "custom_fields": {"gate": "1234"}})).unwrap();
-        let patch: CustomerPatch = serde_json::from_value(json!({"source": null, "phone": "07911 123456", "custom_fields": {"gate": null, "dogs": 2}})).unwrap();
+        let patch: CustomerPatch =
+            serde_json::from_value(json!({"source": null, "phone": "07911 123456", "custom_fields": {"gate": null, "dogs": 2}})).unwrap();
         let updated = patch.apply(&created.profile, Region::default()).unwrap();
         assert_eq!(updated.given_name.as_deref(), Some("Ann"));
         assert_eq!(updated.source, None);

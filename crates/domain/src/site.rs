@@ -186,7 +186,9 @@ impl RawSite {
             errors.push("longitude", "out_of_range", "must be between -180 and 180");
         }
         match (name, address_line1, address_line2, town, region, postcode, access_notes, country) {
-            (Some(name), Some(address_line1), Some(address_line2), Some(town), Some(region), Some(postcode), Some(access_notes), Some(country)) if errors.is_empty() => {
+            (Some(name), Some(address_line1), Some(address_line2), Some(town), Some(region), Some(postcode), Some(access_notes), Some(country))
+                if errors.is_empty() =>
+            {
                 Ok(SiteProfile {
                     kind: self.kind,
                     name,

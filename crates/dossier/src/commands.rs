@@ -55,11 +55,19 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Demo { db, customers, seed } => {
             let db = open(&db).await?;
             let bar = ProgressBar::new(u64::from(customers));
-            bar.set_style(ProgressStyle::with_template("{spinner} customers {pos}/{len} [{bar:40}] {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} customers {pos}/{len} [{bar:40}] {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
             let started = Instant::now();
             let loaded = demo::load(&db, demo::DemoOptions { customers, seed }, |done| bar.set_position(done)).await?;
             bar.finish_and_clear();
-            println!("Demo data loaded in {:.1}s: org \"{}\", {} customers, {} activities.", started.elapsed().as_secs_f64(), loaded.org.name, customers, loaded.activities);
+            println!(
+                "Demo data loaded in {:.1}s: org \"{}\", {} customers, {} activities.",
+                started.elapsed().as_secs_f64(),
+                loaded.org.name,
+                customers,
+                loaded.activities
+            );
             println!("Admin login:   {} / {}", loaded.admin_email, loaded.admin_password);
             println!("API token:     {}", loaded.api_token);
             println!("Try:           curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/customers?limit=5", loaded.api_token);
@@ -121,4 +129,3 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests in flight");
 }
-

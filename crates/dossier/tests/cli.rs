@@ -129,9 +129,10 @@ async fn the_same_seed_gives_the_same_demo_customers() {
         let database = Db::connect(db.to_str().unwrap()).await.unwrap();
         let org = dossier_service::users::org_for_cli(&database, Some("Demo Services"), "", "GB").await.unwrap();
         let ctx = dossier_service::Ctx::system(org, "test");
-        let page = dossier_service::customers::list_customers(&database, &ctx, dossier_service::customers::CustomerQuery { limit: Some(200), ..Default::default() })
-            .await
-            .unwrap();
+        let page =
+            dossier_service::customers::list_customers(&database, &ctx, dossier_service::customers::CustomerQuery { limit: Some(200), ..Default::default() })
+                .await
+                .unwrap();
         listings.push(page.items.into_iter().map(|c| (c.code, c.display_name, c.status, c.labels)).collect::<Vec<_>>());
         database.close().await;
     }

@@ -24,7 +24,8 @@ both_backends!(contacts_are_added_listed_updated_and_deleted_with_a_record_of_ea
     let (_, second) = app.post("/customers/CUS-00001/contacts", json!({"given_name": "Cy", "family_name": "Young", "is_primary": true})).await;
 
     let (_, listed) = app.get("/customers/CUS-00001/contacts").await;
-    let primary: Vec<(&str, bool)> = listed.as_array().unwrap().iter().map(|c| (c["family_name"].as_str().unwrap(), c["is_primary"].as_bool().unwrap())).collect();
+    let primary: Vec<(&str, bool)> =
+        listed.as_array().unwrap().iter().map(|c| (c["family_name"].as_str().unwrap(), c["is_primary"].as_bool().unwrap())).collect();
     assert_eq!(primary, vec![("Young", true), ("Lee", false)], "one primary contact per customer");
 
     let first_id = first["id"].as_str().unwrap();
@@ -77,7 +78,8 @@ both_backends!(sites_are_added_updated_and_deleted_and_a_site_timeline_reads_alo
     let (_, office) = app.post("/customers/CUS-00001/sites", json!({"kind": "billing", "address_line1": "2 Park Row", "postcode": "LS1 5HD"})).await;
     let home_id = home["id"].as_str().unwrap();
 
-    let (status, problem) = app.post("/customers/CUS-00001/sites", json!({"address_line1": "3 Nowhere", "postcode": "X", "latitude": 100.0, "longitude": 0.0})).await;
+    let (status, problem) =
+        app.post("/customers/CUS-00001/sites", json!({"address_line1": "3 Nowhere", "postcode": "X", "latitude": 100.0, "longitude": 0.0})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["field"], "latitude");
     let (status, problem) = app.post("/customers/CUS-00001/sites", json!({"town": "Leeds"})).await;

@@ -49,7 +49,8 @@ both_backends!(a_customer_is_found_by_id_and_by_code, |app| {
 });
 
 both_backends!(an_update_records_each_changed_field_with_old_and_new_values, |app| {
-    app.customer(json!({"given_name": "Ann", "family_name": "Lee", "email": "ann@example.com", "source": "Google", "custom_fields": {"gate_code": "1234"}})).await;
+    app.customer(json!({"given_name": "Ann", "family_name": "Lee", "email": "ann@example.com", "source": "Google", "custom_fields": {"gate_code": "1234"}}))
+        .await;
     let (status, updated) = app
         .patch(
             "/customers/CUS-00001",
@@ -187,7 +188,11 @@ both_backends!(search_finds_customers_by_name_email_phone_code_and_postcode, |ap
     let acme = app.customer(json!({"kind": "business", "business_name": "Acme Plumbing Ltd"})).await;
     app.customer(json!({"given_name": "Bob", "family_name": "Smith", "email": "bob@elsewhere.example"})).await;
     app.post(&format!("/customers/{}/sites", acme["id"].as_str().unwrap()), json!({"address_line1": "1 Mill Lane", "postcode": "LS6 2AB"})).await;
-    app.post(&format!("/customers/{}/contacts", acme["id"].as_str().unwrap()), json!({"given_name": "Cara", "family_name": "Jones", "phones": [{"number": "0161 832 0000"}]})).await;
+    app.post(
+        &format!("/customers/{}/contacts", acme["id"].as_str().unwrap()),
+        json!({"given_name": "Cara", "family_name": "Jones", "phones": [{"number": "0161 832 0000"}]}),
+    )
+    .await;
 
     let codes = |page: &Value| page["items"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
     let cases = [

@@ -4,7 +4,7 @@ mod common;
 
 use axum::http::StatusCode;
 use dossier_domain::activity::{Actor, ActorType};
-use dossier_domain::customer::{CustomerPatch, StatusChange, CustomerStatus};
+use dossier_domain::customer::{CustomerPatch, CustomerStatus, StatusChange};
 use dossier_domain::patch::Patch;
 use dossier_service::customers;
 use jiff::Timestamp;
@@ -66,7 +66,10 @@ both_backends!(the_timeline_filters_by_group_kind_actor_and_dates, |app| {
     let (_, page) = app.get("/customers/CUS-00001/timeline?group=billing,works").await;
     assert_eq!(count(&page), 0);
     let (_, page) = app.get("/customers/CUS-00001/timeline?from=2024-03-01&to=2024-04-01").await;
-    assert_eq!(page["items"].as_array().unwrap().iter().map(|a| a["occurred_at"].as_str().unwrap()).collect::<Vec<_>>(), ["2024-04-01T10:00:00Z", "2024-03-01T10:00:00Z"]);
+    assert_eq!(
+        page["items"].as_array().unwrap().iter().map(|a| a["occurred_at"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["2024-04-01T10:00:00Z", "2024-03-01T10:00:00Z"]
+    );
     let (_, page) = app.get("/customers/CUS-00001/timeline?from=2024-03-01T10:00:01Z&to=2024-04-01T10:00:00Z").await;
     assert_eq!(count(&page), 0, "from is inclusive, an instant `to` exclusive");
 

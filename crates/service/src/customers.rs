@@ -223,8 +223,13 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
     let rows = q::list_customers(h, ctx.org.id.0, &filter, after, limit + 1).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut labels = q::labels_of_many(h, ctx.org.id.0, &ids).await?;
-    paginate(rows, limit, |r| format!("{}\u{1f}{}", r.sort_name, r.id), |r| {
-        let labels = labels.remove(&r.id).unwrap_or_default();
-        Ok(r.into_customer(labels)?)
-    })
+    paginate(
+        rows,
+        limit,
+        |r| format!("{}\u{1f}{}", r.sort_name, r.id),
+        |r| {
+            let labels = labels.remove(&r.id).unwrap_or_default();
+            Ok(r.into_customer(labels)?)
+        },
+    )
 }

@@ -9,7 +9,7 @@
 
 use dossier_domain::activity::{Actor, ActorType};
 use dossier_domain::contact::{ContactInput, ContactRole, EmailInput, PhoneInput};
-use dossier_domain::customer::{CommunicationPreferences, CustomerInput, CustomerKind, CustomerPatch, Label, StatusChange, CustomerStatus};
+use dossier_domain::customer::{CommunicationPreferences, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, Label, StatusChange};
 use dossier_domain::patch::Patch;
 use dossier_domain::site::{SiteInput, SiteKind, SitePatch};
 use dossier_store::queries as q;
@@ -57,7 +57,9 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     let system = Ctx::system(org.clone(), "Demo loader").at(start);
     let mut staff = Vec::new();
     for (name, email, role) in STAFF {
-        let user = add_user_in(&mut tx, &system, NewUser { email: email.to_string(), name: name.to_string(), role: role.to_string(), password: DEMO_PASSWORD.into() }).await?;
+        let user =
+            add_user_in(&mut tx, &system, NewUser { email: email.to_string(), name: name.to_string(), role: role.to_string(), password: DEMO_PASSWORD.into() })
+                .await?;
         staff.push(Actor { kind: ActorType::User, id: Some(user.id.0), name: user.name });
     }
     let token = create_token_in(&mut tx, &system, ADMIN_EMAIL, "demo").await?;
@@ -95,23 +97,189 @@ const STAFF: [(&str, &str, &str); 6] = [
 ];
 
 const GIVEN: &[&str] = &[
-    "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Noah", "Mia", "Jack", "Ivy", "Leo", "Lily", "Arthur", "Sophia", "Muhammad", "Grace", "Oscar", "Freya",
-    "Charlie", "Emily", "Jacob", "Ella", "Thomas", "Poppy", "Henry", "Evie", "William", "Chloe", "James", "Ruby", "David", "Sarah", "Michael", "Helen", "Peter",
-    "Margaret", "John", "Susan", "Robert", "Karen", "Aisha", "Ravi", "Chen", "Fatima", "Tomasz", "Agnieszka", "Siobhan", "Declan", "Megan", "Rhys",
+    "Oliver",
+    "Amelia",
+    "George",
+    "Isla",
+    "Harry",
+    "Ava",
+    "Noah",
+    "Mia",
+    "Jack",
+    "Ivy",
+    "Leo",
+    "Lily",
+    "Arthur",
+    "Sophia",
+    "Muhammad",
+    "Grace",
+    "Oscar",
+    "Freya",
+    "Charlie",
+    "Emily",
+    "Jacob",
+    "Ella",
+    "Thomas",
+    "Poppy",
+    "Henry",
+    "Evie",
+    "William",
+    "Chloe",
+    "James",
+    "Ruby",
+    "David",
+    "Sarah",
+    "Michael",
+    "Helen",
+    "Peter",
+    "Margaret",
+    "John",
+    "Susan",
+    "Robert",
+    "Karen",
+    "Aisha",
+    "Ravi",
+    "Chen",
+    "Fatima",
+    "Tomasz",
+    "Agnieszka",
+    "Siobhan",
+    "Declan",
+    "Megan",
+    "Rhys",
 ];
 const FAMILY: &[&str] = &[
-    "Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson", "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White",
-    "Edwards", "Hughes", "Green", "Hall", "Lewis", "Harris", "Clarke", "Patel", "Jackson", "Wood", "Turner", "Martin", "Cooper", "Hill", "Ward", "Morris", "Moore",
-    "Clark", "Lee", "King", "Baker", "Harrison", "Morgan", "Allen", "James", "Scott", "Phillips", "Watson", "Davis", "Parker", "Price", "Bennett", "Young", "Griffiths",
-    "Mitchell", "Kelly", "Cook", "Carter", "Richardson", "Bailey", "Collins", "Bell", "Shaw", "Murphy", "Miller", "Cox", "Richards", "Khan", "Marshall", "Anderson",
-    "Simpson", "Ellis", "Adams", "Singh", "Begum", "Wilkinson", "Foster", "Chapman", "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali", "Hunt", "Hussain", "O'Brien",
-    "Nowak", "Kowalski", "Nguyen", "Okoro", "MacDonald", "Fraser",
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Johnson",
+    "Roberts",
+    "Robinson",
+    "Thompson",
+    "Wright",
+    "Walker",
+    "White",
+    "Edwards",
+    "Hughes",
+    "Green",
+    "Hall",
+    "Lewis",
+    "Harris",
+    "Clarke",
+    "Patel",
+    "Jackson",
+    "Wood",
+    "Turner",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+    "Morris",
+    "Moore",
+    "Clark",
+    "Lee",
+    "King",
+    "Baker",
+    "Harrison",
+    "Morgan",
+    "Allen",
+    "James",
+    "Scott",
+    "Phillips",
+    "Watson",
+    "Davis",
+    "Parker",
+    "Price",
+    "Bennett",
+    "Young",
+    "Griffiths",
+    "Mitchell",
+    "Kelly",
+    "Cook",
+    "Carter",
+    "Richardson",
+    "Bailey",
+    "Collins",
+    "Bell",
+    "Shaw",
+    "Murphy",
+    "Miller",
+    "Cox",
+    "Richards",
+    "Khan",
+    "Marshall",
+    "Anderson",
+    "Simpson",
+    "Ellis",
+    "Adams",
+    "Singh",
+    "Begum",
+    "Wilkinson",
+    "Foster",
+    "Chapman",
+    "Powell",
+    "Webb",
+    "Rogers",
+    "Gray",
+    "Mason",
+    "Ali",
+    "Hunt",
+    "Hussain",
+    "O'Brien",
+    "Nowak",
+    "Kowalski",
+    "Nguyen",
+    "Okoro",
+    "MacDonald",
+    "Fraser",
 ];
-const TRADES: &[&str] =
-    &["Lettings", "Properties", "Dental Practice", "Cafe", "Bakery", "Motors", "Veterinary Clinic", "Nursery", "Hotel", "Builders", "Fitness", "Surgery", "Estates"];
+const TRADES: &[&str] = &[
+    "Lettings",
+    "Properties",
+    "Dental Practice",
+    "Cafe",
+    "Bakery",
+    "Motors",
+    "Veterinary Clinic",
+    "Nursery",
+    "Hotel",
+    "Builders",
+    "Fitness",
+    "Surgery",
+    "Estates",
+];
 const STREETS: &[&str] = &[
-    "High", "Station", "Church", "Park", "Victoria", "Green", "Manor", "Mill", "Kings", "Queens", "School", "Grange", "Albert", "New", "North", "South", "West",
-    "Chapel", "Windsor", "York", "Springfield", "Meadow", "Orchard", "Willow", "Beech",
+    "High",
+    "Station",
+    "Church",
+    "Park",
+    "Victoria",
+    "Green",
+    "Manor",
+    "Mill",
+    "Kings",
+    "Queens",
+    "School",
+    "Grange",
+    "Albert",
+    "New",
+    "North",
+    "South",
+    "West",
+    "Chapel",
+    "Windsor",
+    "York",
+    "Springfield",
+    "Meadow",
+    "Orchard",
+    "Willow",
+    "Beech",
 ];
 const SUFFIXES: &[&str] = &["Street", "Road", "Lane", "Avenue", "Close", "Drive", "Way", "Gardens", "Crescent", "Terrace"];
 /// Town, region, postcode area, latitude, longitude.
@@ -139,9 +307,15 @@ const TOWNS: &[(&str, &str, &str, f64, f64)] = &[
 ];
 const SOURCES: &[&str] = &["Google", "Referral", "Facebook", "Flyer", "Returning customer", "Van signage", "Checkatrade", "Website"];
 const LABELS: &[&str] = &["VIP", "Key account", "Landlord", "Commercial", "Residential", "Late payer", "Newsletter", "Referral partner", "Contract"];
-const MOBILE_PREFIXES: &[&str] = &["7912", "7400", "7500", "7723", "7588", "7830", "7766", "7921", "7931", "7941", "7951", "7961", "7971", "7981", "7123", "7234", "7345", "7801", "7811"];
-const ACCESS_NOTES: &[&str] =
-    &["Key safe by the back door, code from office", "Dog in the garden: ring first", "Park on the drive", "Side gate is locked: call on arrival", "Meter in the cellar"];
+const MOBILE_PREFIXES: &[&str] =
+    &["7912", "7400", "7500", "7723", "7588", "7830", "7766", "7921", "7931", "7941", "7951", "7961", "7971", "7981", "7123", "7234", "7345", "7801", "7811"];
+const ACCESS_NOTES: &[&str] = &[
+    "Key safe by the back door, code from office",
+    "Dog in the garden: ring first",
+    "Park on the drive",
+    "Side gate is locked: call on arrival",
+    "Meter in the cellar",
+];
 const POSITIONS: &[&str] = &["Director", "Office Manager", "Facilities Manager", "Accounts", "Practice Manager", "Owner"];
 
 /// One customer's life: created at some point, then a few events.

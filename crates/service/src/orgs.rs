@@ -26,12 +26,24 @@ pub(crate) async fn load(h: &mut Handle<'_>, id: Uuid) -> Result<Org> {
 /// Create an org; the org's hash chain starts with its `org.created` row.
 pub async fn create_org_in(tx: &mut Tx, name: &str, region: &str, actor_name: &str, now: jiff::Timestamp) -> Result<Org> {
     let name = text::required("name", Some(name.to_owned()), 200)?;
-    let region_code = Region::parse(region).filter(|_| region.trim().len() == 2).ok_or_else(|| ValidationErrors::one("region", "invalid_country", "must be a two-letter ISO 3166 country code, e.g. GB"))?;
-    let row = OrgRow { id: OrgId::new().0, name, region: region_code.code(), currency: "GBP".into(), timezone: "Europe/London".into(), created_at: now.as_microsecond() };
+    let region_code = Region::parse(region)
+        .filter(|_| region.trim().len() == 2)
+        .ok_or_else(|| ValidationErrors::one("region", "invalid_country", "must be a two-letter ISO 3166 country code, e.g. GB"))?;
+    let row = OrgRow {
+        id: OrgId::new().0,
+        name,
+        region: region_code.code(),
+        currency: "GBP".into(),
+        timezone: "Europe/London".into(),
+        created_at: now.as_microsecond(),
+    };
     q::insert_org(&mut tx.handle(), &row).await?;
     let org = org_of(&row)?;
     let ctx = Ctx::system(org.clone(), actor_name).at(now);
-    let changes = vec![FieldChange { field: "name".into(), old: json!(null), new: json!(row.name) }, FieldChange { field: "region".into(), old: json!(null), new: json!(row.region) }];
+    let changes = vec![
+        FieldChange { field: "name".into(), old: json!(null), new: json!(row.name) },
+        FieldChange { field: "region".into(), old: json!(null), new: json!(row.region) },
+    ];
     let summary = format!("Organisation {} created", row.name);
     tx.append(activity(&ctx, ActivityKind::OrgCreated, None, EntityRef::new(EntityType::Org, row.id), None, summary, changes)).await?;
     Ok(org)

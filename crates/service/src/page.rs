@@ -37,7 +37,12 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<String, ValidationErrors> {
 }
 
 /// Split off the extra row fetched to learn whether a next page exists.
-pub(crate) fn paginate<R, T>(mut rows: Vec<R>, limit: i64, cursor_of: impl Fn(&R) -> String, convert: impl FnMut(R) -> crate::Result<T>) -> crate::Result<Page<T>> {
+pub(crate) fn paginate<R, T>(
+    mut rows: Vec<R>,
+    limit: i64,
+    cursor_of: impl Fn(&R) -> String,
+    convert: impl FnMut(R) -> crate::Result<T>,
+) -> crate::Result<Page<T>> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = if more { rows.last().map(|r| encode_cursor(&cursor_of(r))) } else { None };

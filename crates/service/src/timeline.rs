@@ -45,12 +45,13 @@ impl TimelineQuery {
             from: errors.take(instant("from", self.from.as_deref(), false)).flatten(),
             to: errors.take(instant("to", self.to.as_deref(), true)).flatten(),
         };
-        let before = match self.cursor.as_deref() {
-            Some(cursor) => errors.take(decode_cursor(cursor).and_then(|text| {
-                Uuid::parse_str(&text).map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned"))
-            })),
-            None => None,
-        };
+        let before =
+            match self.cursor.as_deref() {
+                Some(cursor) => errors.take(decode_cursor(cursor).and_then(|text| {
+                    Uuid::parse_str(&text).map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned"))
+                })),
+                None => None,
+            };
         let limit = errors.take(limit(self.limit));
         match limit {
             Some(limit) if errors.is_empty() => Ok((filter, before, limit)),

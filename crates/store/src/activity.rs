@@ -68,10 +68,7 @@ impl ActivityRow {
         Ok(Activity {
             id: ActivityId(self.id),
             customer_id: self.customer_id.map(CustomerId),
-            subject: EntityRef {
-                entity: EntityType::parse(&self.subject_type).ok_or_else(|| bad("subject type", &self.subject_type))?,
-                id: self.subject_id,
-            },
+            subject: EntityRef { entity: EntityType::parse(&self.subject_type).ok_or_else(|| bad("subject type", &self.subject_type))?, id: self.subject_id },
             kind: ActivityKind::parse(&self.kind).ok_or_else(|| bad("kind", &self.kind))?,
             group: ActivityGroup::parse(&self.grp).ok_or_else(|| bad("group", &self.grp))?,
             actor: Actor {
@@ -153,10 +150,7 @@ fn new_row(activity: &NewActivity, seq: i64, last_id: &mut Uuid, previous: &[u8]
 }
 
 async fn insert_rows(h: &mut Handle<'_>, rows: &[ActivityRow]) -> Result<()> {
-    let links: Vec<(Uuid, EntityRef)> = rows
-        .iter()
-        .flat_map(|row| parse_links(&row.links).into_iter().map(move |link| (row.id, link)))
-        .collect();
+    let links: Vec<(Uuid, EntityRef)> = rows.iter().flat_map(|row| parse_links(&row.links).into_iter().map(move |link| (row.id, link))).collect();
     let org = rows.first().map(|r| r.org_id).unwrap_or_default();
     for chunk in rows.chunks(200) {
         run!(h, c => {
@@ -208,7 +202,14 @@ pub struct TimelineFilter {
 /// One page of an entity's timeline, newest first, before the `before`
 /// activity id. A range scan of `activity_link`; the date range narrows
 /// the scan itself because activity ids begin with their time.
-pub async fn timeline(h: &mut Handle<'_>, org_id: Uuid, entity: EntityRef, filter: &TimelineFilter, before: Option<Uuid>, limit: i64) -> Result<Vec<ActivityRow>> {
+pub async fn timeline(
+    h: &mut Handle<'_>,
+    org_id: Uuid,
+    entity: EntityRef,
+    filter: &TimelineFilter,
+    before: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ActivityRow>> {
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new(
             "SELECT a.* FROM activity_link l JOIN activity a ON a.org_id = l.org_id AND a.id = l.activity_id WHERE l.org_id = ");

@@ -39,7 +39,16 @@ pub struct CustomerRow {
 
 impl CustomerRow {
     /// The row for a profile; `number`, status and times are the caller's.
-    pub fn new(org_id: Uuid, id: CustomerId, number: i64, profile: &CustomerProfile, status: CustomerStatus, status_reason: Option<String>, created_at: Timestamp, updated_at: Timestamp) -> Self {
+    pub fn new(
+        org_id: Uuid,
+        id: CustomerId,
+        number: i64,
+        profile: &CustomerProfile,
+        status: CustomerStatus,
+        status_reason: Option<String>,
+        created_at: Timestamp,
+        updated_at: Timestamp,
+    ) -> Self {
         let display_name = profile.display_name();
         Self {
             org_id,
@@ -120,7 +129,9 @@ impl CustomerRow {
 fn sort_name(profile: &CustomerProfile) -> String {
     match profile.kind {
         CustomerKind::Business => profile.display_name().to_lowercase(),
-        CustomerKind::Individual => [profile.family_name.as_deref(), profile.given_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ").to_lowercase(),
+        CustomerKind::Individual => {
+            [profile.family_name.as_deref(), profile.given_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ").to_lowercase()
+        }
     }
 }
 

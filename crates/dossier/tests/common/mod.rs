@@ -53,7 +53,14 @@ impl TestApp {
             }
         };
         db.migrate().await.expect("migrate");
-        let mut app = TestApp { router: dossier_web::app(dossier_web::AppState { db: db.clone() }), org: placeholder_org(), token: String::new(), db, backend, _dir: dir };
+        let mut app = TestApp {
+            router: dossier_web::app(dossier_web::AppState { db: db.clone() }),
+            org: placeholder_org(),
+            token: String::new(),
+            db,
+            backend,
+            _dir: dir,
+        };
         let (org, token) = app.add_org("Test Services", "admin@test.example").await;
         app.org = org;
         app.token = token;
@@ -113,7 +120,11 @@ impl TestApp {
         let status = response.status();
         let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let json = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())) };
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
         if status.is_client_error() || status.is_server_error() {
             assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{status} without a problem document: {json}");
             assert!(json["code"].is_string(), "problem without a code: {json}");

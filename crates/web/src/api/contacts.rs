@@ -19,7 +19,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/customers/{id}/contacts", tag = "contacts", params(("id" = String, Path, description = "Customer id or code")), request_body = ContactInput,
     responses((status = 201, description = "Created", body = Contact), (status = 404, description = "No such customer", body = Problem),
         (status = 422, description = "Invalid input", body = Problem)))]
-async fn add_contact(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(input): Body<ContactInput>) -> Result<(StatusCode, Json<Contact>), ApiError> {
+async fn add_contact(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(input): Body<ContactInput>,
+) -> Result<(StatusCode, Json<Contact>), ApiError> {
     Ok((StatusCode::CREATED, Json(contacts::add_contact(&s.db, &ctx, &id, input).await?)))
 }
 
@@ -41,7 +46,12 @@ async fn get_contact(State(s): State<AppState>, Caller(ctx): Caller, Path(id): P
 #[utoipa::path(patch, path = "/contacts/{id}", tag = "contacts", params(("id" = String, Path)), request_body = ContactPatch,
     responses((status = 200, description = "The updated contact", body = Contact), (status = 404, description = "No such contact", body = Problem),
         (status = 422, description = "Invalid input", body = Problem)))]
-async fn update_contact(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(patch): Body<ContactPatch>) -> Result<Json<Contact>, ApiError> {
+async fn update_contact(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(patch): Body<ContactPatch>,
+) -> Result<Json<Contact>, ApiError> {
     Ok(Json(contacts::update_contact(&s.db, &ctx, &id, patch).await?))
 }
 

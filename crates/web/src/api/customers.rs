@@ -1,6 +1,6 @@
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use dossier_domain::customer::{Customer, CustomerInput, CustomerPatch, StatusChangeInput};
 use dossier_service::customers::{self, CustomerQuery, LabelsInput};
 use dossier_service::page::Page;
@@ -46,7 +46,12 @@ async fn get_customer(State(s): State<AppState>, Caller(ctx): Caller, Path(id): 
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", params(("id" = String, Path, description = "Customer id or code")), request_body = CustomerPatch,
     responses((status = 200, description = "The updated customer", body = Customer), (status = 404, description = "No such customer", body = Problem),
         (status = 422, description = "Invalid input", body = Problem)))]
-async fn update_customer(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(patch): Body<CustomerPatch>) -> Result<Json<Customer>, ApiError> {
+async fn update_customer(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(patch): Body<CustomerPatch>,
+) -> Result<Json<Customer>, ApiError> {
     Ok(Json(customers::update_customer(&s.db, &ctx, &id, patch).await?))
 }
 
@@ -54,7 +59,12 @@ async fn update_customer(State(s): State<AppState>, Caller(ctx): Caller, Path(id
 #[utoipa::path(post, path = "/customers/{id}/status", tag = "customers", params(("id" = String, Path, description = "Customer id or code")), request_body = StatusChangeInput,
     responses((status = 200, description = "The customer", body = Customer), (status = 404, description = "No such customer", body = Problem),
         (status = 409, description = "Already in that status", body = Problem), (status = 422, description = "Invalid input", body = Problem)))]
-async fn change_status(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(input): Body<StatusChangeInput>) -> Result<Json<Customer>, ApiError> {
+async fn change_status(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(input): Body<StatusChangeInput>,
+) -> Result<Json<Customer>, ApiError> {
     Ok(Json(customers::change_status(&s.db, &ctx, &id, input).await?))
 }
 
@@ -62,7 +72,12 @@ async fn change_status(State(s): State<AppState>, Caller(ctx): Caller, Path(id):
 #[utoipa::path(post, path = "/customers/{id}/labels", tag = "customers", params(("id" = String, Path, description = "Customer id or code")), request_body = LabelsInput,
     responses((status = 200, description = "The customer", body = Customer), (status = 404, description = "No such customer", body = Problem),
         (status = 422, description = "Invalid input", body = Problem)))]
-async fn add_labels(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(input): Body<LabelsInput>) -> Result<Json<Customer>, ApiError> {
+async fn add_labels(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(input): Body<LabelsInput>,
+) -> Result<Json<Customer>, ApiError> {
     Ok(Json(customers::add_labels(&s.db, &ctx, &id, input).await?))
 }
 

@@ -19,7 +19,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/customers/{id}/sites", tag = "sites", params(("id" = String, Path, description = "Customer id or code")), request_body = SiteInput,
     responses((status = 201, description = "Created", body = Site), (status = 404, description = "No such customer", body = Problem),
         (status = 422, description = "Invalid input", body = Problem)))]
-async fn add_site(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(input): Body<SiteInput>) -> Result<(StatusCode, Json<Site>), ApiError> {
+async fn add_site(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(input): Body<SiteInput>,
+) -> Result<(StatusCode, Json<Site>), ApiError> {
     Ok((StatusCode::CREATED, Json(sites::add_site(&s.db, &ctx, &id, input).await?)))
 }
 

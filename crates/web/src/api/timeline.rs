@@ -12,25 +12,31 @@ use crate::error::{ApiError, Problem};
 use crate::extract::Params;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(customer_timeline))
-        .routes(routes!(customer_history))
-        .routes(routes!(status_history))
-        .routes(routes!(site_timeline))
+    OpenApiRouter::new().routes(routes!(customer_timeline)).routes(routes!(customer_history)).routes(routes!(status_history)).routes(routes!(site_timeline))
 }
 
 /// Everything that happened to a customer, its contacts and sites; newest first.
 #[utoipa::path(get, path = "/customers/{id}/timeline", tag = "timeline", params(("id" = String, Path, description = "Customer id or code"), TimelineQuery),
     responses((status = 200, description = "One page of the timeline", body = Page<Activity>), (status = 404, description = "No such customer", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn customer_timeline(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Params(query): Params<TimelineQuery>) -> Result<Json<Page<Activity>>, ApiError> {
+async fn customer_timeline(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<TimelineQuery>,
+) -> Result<Json<Page<Activity>>, ApiError> {
     Ok(Json(timeline::customer_timeline(&s.db, &ctx, &id, query).await?))
 }
 
 /// Field edits of the customer's profile; newest first.
 #[utoipa::path(get, path = "/customers/{id}/history", tag = "timeline", params(("id" = String, Path, description = "Customer id or code"), HistoryQuery),
     responses((status = 200, description = "One page of profile edits", body = Page<Activity>), (status = 404, description = "No such customer", body = Problem)))]
-async fn customer_history(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Params(query): Params<HistoryQuery>) -> Result<Json<Page<Activity>>, ApiError> {
+async fn customer_history(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<HistoryQuery>,
+) -> Result<Json<Page<Activity>>, ApiError> {
     Ok(Json(timeline::customer_history(&s.db, &ctx, &id, query).await?))
 }
 
@@ -44,6 +50,11 @@ async fn status_history(State(s): State<AppState>, Caller(ctx): Caller, Path(id)
 /// One site's history alone; newest first.
 #[utoipa::path(get, path = "/sites/{id}/timeline", tag = "timeline", params(("id" = String, Path, description = "Site id"), TimelineQuery),
     responses((status = 200, description = "One page of the site's timeline", body = Page<Activity>), (status = 404, description = "No such site", body = Problem)))]
-async fn site_timeline(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Params(query): Params<TimelineQuery>) -> Result<Json<Page<Activity>>, ApiError> {
+async fn site_timeline(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<TimelineQuery>,
+) -> Result<Json<Page<Activity>>, ApiError> {
     Ok(Json(timeline::site_timeline(&s.db, &ctx, &id, query).await?))
 }
