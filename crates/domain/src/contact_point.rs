@@ -79,18 +79,19 @@ impl Phone {
         &self.0
     }
 
-    /// The digit strings a person may type to find this number: the full
-    /// international digits, the national number, and the national number
-    /// with a trunk `0` (`447700900123`, `7700900123`, `07700900123`).
+    /// The digit strings this number is found by: the international digits
+    /// and the national number (`447911123456`, `7911123456`). A query
+    /// written with a trunk `0` is read without it (see `search::query_terms`).
     pub fn search_digits(&self) -> Vec<String> {
         let international: String = self.0.chars().filter(char::is_ascii_digit).collect();
+        // Country calling codes are a prefix code of one to three digits, so
+        // the first prefix that is a known code is this number's.
+        let national = (1..=3.min(international.len())).find_map(|len| {
+            let code: u16 = international[..len].parse().ok()?;
+            phonenumber::metadata::DATABASE.by_code(&code).map(|_| international[len..].to_owned())
+        });
         let mut keys = vec![international.clone()];
-        if let Ok(number) = phonenumber::parse(None, &self.0) {
-            let national = number.national().value().to_string();
-            keys.push(format!("0{national}"));
-            keys.push(national);
-        }
-        keys.dedup();
+        keys.extend(national);
         keys
     }
 }
@@ -126,7 +127,7 @@ mod tests {
     #[test]
     fn phone_search_digits_cover_national_and_international_forms() {
         let phone = Phone::parse("phone", "07911 123456", Region::default()).unwrap();
-        assert_eq!(phone.search_digits(), vec!["447911123456", "07911123456", "7911123456"]);
+        assert_eq!(phone.search_digits(), vec!["447911123456", "7911123456"]);
     }
 
     #[test]

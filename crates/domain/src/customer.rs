@@ -129,6 +129,24 @@ pub struct CustomerProfile {
 }
 
 impl CustomerProfile {
+    /// A profile of `kind` with nothing filled in and default preferences.
+    pub fn empty(kind: CustomerKind) -> Self {
+        Self {
+            kind,
+            title: None,
+            given_name: None,
+            family_name: None,
+            business_name: None,
+            email: None,
+            phone: None,
+            source: None,
+            communication: CommunicationPreferences::default(),
+            auto_comms_paused: false,
+            auto_comms_paused_until: None,
+            custom_fields: CustomFields::new(),
+        }
+    }
+
     /// The name shown everywhere: the business name, or the person's names.
     pub fn display_name(&self) -> String {
         match (self.kind, &self.business_name) {
@@ -195,8 +213,8 @@ impl CustomerInput {
             given_name: self.given_name,
             family_name: self.family_name,
             business_name: self.business_name,
-            email: self.email,
-            phone: self.phone,
+            email: Checked::Input(self.email),
+            phone: Checked::Input(self.phone),
             source: self.source,
             communication: self.communication.unwrap_or_default(),
             auto_comms_paused: self.auto_comms_paused.unwrap_or(false),
@@ -249,8 +267,14 @@ impl CustomerPatch {
             given_name: self.given_name.into_option(|| current.given_name.clone()),
             family_name: self.family_name.into_option(|| current.family_name.clone()),
             business_name: self.business_name.into_option(|| current.business_name.clone()),
-            email: self.email.into_option(|| current.email.as_ref().map(|e| e.as_str().to_owned())),
-            phone: self.phone.into_option(|| current.phone.as_ref().map(|p| p.as_str().to_owned())),
+            email: match self.email {
+                Patch::Keep => Checked::Valid(current.email.clone()),
+                other => Checked::Input(other.into_option(|| None)),
+            },
+            phone: match self.phone {
+                Patch::Keep => Checked::Valid(current.phone.clone()),
+                other => Checked::Input(other.into_option(|| None)),
+            },
             source: self.source.into_option(|| current.source.clone()),
             communication: self.communication.unwrap_or(current.communication),
             auto_comms_paused: self.auto_comms_paused.unwrap_or(current.auto_comms_paused),
@@ -261,6 +285,25 @@ impl CustomerPatch {
     }
 }
 
+/// A value still to be parsed, or one that already was (an unchanged field
+/// of a patched record is not parsed again).
+enum Checked<T> {
+    Input(Option<String>),
+    Valid(Option<T>),
+}
+
+impl<T> Checked<T> {
+    fn parse(self, errors: &mut ValidationErrors, field: &str, max: usize, parse: impl FnOnce(&str) -> Result<T, ValidationErrors>) -> Option<Option<T>> {
+        match self {
+            Checked::Valid(value) => Some(value),
+            Checked::Input(text) => match text::optional(field, text, max) {
+                Ok(Some(text)) => errors.take(parse(&text).map(Some)),
+                other => errors.take(other.map(|_| None)),
+            },
+        }
+    }
+}
+
 /// A profile before its text fields are checked.
 struct RawProfile {
     kind: CustomerKind,
@@ -268,8 +311,8 @@ struct RawProfile {
     given_name: Option<String>,
     family_name: Option<String>,
     business_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
+    email: Checked<Email>,
+    phone: Checked<Phone>,
     source: Option<String>,
     communication: CommunicationPreferences,
     auto_comms_paused: bool,
@@ -285,14 +328,8 @@ impl RawProfile {
         let family_name = errors.take(text::optional("family_name", self.family_name, 100));
         let business_name = errors.take(text::optional("business_name", self.business_name, 200));
         let source = errors.take(text::optional("source", self.source, 100));
-        let email = match text::optional("email", self.email, 254) {
-            Ok(Some(email)) => errors.take(Email::parse("email", &email).map(Some)),
-            other => errors.take(other.map(|_| None)),
-        };
-        let phone = match text::optional("phone", self.phone, 40) {
-            Ok(Some(phone)) => errors.take(Phone::parse("phone", &phone, region).map(Some)),
-            other => errors.take(other.map(|_| None)),
-        };
+        let email = self.email.parse(&mut errors, "email", 254, |text| Email::parse("email", text));
+        let phone = self.phone.parse(&mut errors, "phone", 40, |text| Phone::parse("phone", text, region));
         match self.kind {
             CustomerKind::Individual if matches!(family_name, Some(None)) => errors.push("family_name", "required", "is required for an individual"),
             CustomerKind::Business if matches!(business_name, Some(None)) => errors.push("business_name", "required", "is required for a business"),

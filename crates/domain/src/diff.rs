@@ -33,6 +33,16 @@ pub fn created<T: Serialize>(new: &T) -> Vec<FieldChange> {
     changes
 }
 
+/// The fields where a new record differs from `defaults`, each as a change
+/// from nothing: a creation records what was chosen, not every default.
+pub fn created_from<T: Serialize>(defaults: &T, new: &T) -> Vec<FieldChange> {
+    let mut changes = diff(defaults, new);
+    for change in &mut changes {
+        change.old = Value::Null;
+    }
+    changes
+}
+
 fn diff_values(path: &str, old: &Value, new: &Value, out: &mut Vec<FieldChange>) {
     match (old, new) {
         (Value::Object(a), Value::Object(b)) => {

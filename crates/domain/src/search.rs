@@ -51,7 +51,16 @@ pub fn query_terms(query: &str) -> Vec<String> {
     let digits: String = query.chars().filter(char::is_ascii_digit).collect();
     let phone_like = query.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if phone_like && digits.len() >= 3 {
-        let digits = digits.strip_prefix("00").filter(|_| query.starts_with("00")).unwrap_or(&digits);
+        // "00…" is an international prefix and a single leading "0" a trunk
+        // prefix: numbers are stored without either.
+        let trimmed = query.trim_start();
+        let digits = if trimmed.starts_with("00") {
+            &digits[2..]
+        } else if trimmed.starts_with('0') || trimmed.starts_with("(0") {
+            &digits[1..]
+        } else {
+            &digits[..]
+        };
         return vec![digits.to_owned()];
     }
     let domain_like = query.contains('.') && query.split('.').all(|part| !part.is_empty() && part.chars().all(|c| c.is_alphanumeric() || c == '-'));
@@ -74,7 +83,7 @@ mod tests {
         assert_eq!(query_terms("cus-42"), vec!["cus-00042"]);
         assert_eq!(query_terms("+44 7911 123456"), vec!["447911123456"]);
         assert_eq!(query_terms("0044 7911 123456"), vec!["447911123456"]);
-        assert_eq!(query_terms("(07911) 123-456"), vec!["07911123456"]);
+        assert_eq!(query_terms("(07911) 123-456"), vec!["7911123456"]);
         assert_eq!(query_terms("Ann@Ex"), vec!["ann@ex"]);
         assert_eq!(query_terms("Example.com"), vec!["example.com"]);
         assert_eq!(query_terms("J. Smith"), vec!["j", "smith"]);

@@ -24,7 +24,20 @@ pub fn required(field: &str, value: Option<String>, max: usize) -> Result<String
     optional(field, value, max)?.ok_or_else(|| ValidationErrors::one(field, "required", "is required"))
 }
 
-/// Lower-case ASCII-folded words of `text`, for search keys.
+/// The lower-case words of `text` with accents and other scripts folded to
+/// ASCII (`José Łukasz` → `jose`, `lukasz`), for search terms and queries alike.
 pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| w.to_lowercase())
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).flat_map(|w| {
+        let folded = if w.is_ascii() { w.to_owned() } else { deunicode::deunicode(w) };
+        folded.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()).map(str::to_ascii_lowercase).collect::<Vec<_>>()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn words_are_lower_cased_and_folded_to_ascii() {
+        let words: Vec<String> = super::words("José  O'Brien-Łukasz Müller").collect();
+        assert_eq!(words, ["jose", "o", "brien", "lukasz", "muller"]);
+    }
 }

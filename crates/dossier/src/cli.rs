@@ -30,7 +30,7 @@ pub struct DbArgs {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Run the web app and JSON API (applies migrations first).
+    /// Run the server: the JSON API and health checks (applies migrations first).
     Serve {
         #[command(flatten)]
         db: DbArgs,
@@ -64,6 +64,8 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Print the OpenAPI document of the JSON API.
+    Openapi,
     /// Check the activity log.
     Audit {
         #[command(subcommand)]

@@ -77,17 +77,20 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']).to_owned();
             let db = open(&db).await?;
-            let org = users::org_for_cli(&db, org.org.as_deref(), &org_name, &region).await?;
+            let org = users::org_for_cli(&db, org.org.as_deref(), users::OrgChoice::CreateIfNone { name: &org_name, region: &region }).await?;
             let ctx = Ctx::system(org, "Command line");
             let user = users::add_user(&db, &ctx, users::NewUser { email, name, role, password }).await?;
             println!("added {} <{}> as {} to {}", user.name, user.email, user.role, ctx.org.name);
         }
         Command::Token { command: TokenCommand::Create { db, org, email, name } } => {
             let db = open(&db).await?;
-            let org = users::org_for_cli(&db, org.org.as_deref(), "My Business", "GB").await?;
+            let org = users::org_for_cli(&db, org.org.as_deref(), users::OrgChoice::Existing).await?;
             let ctx = Ctx::system(org, "Command line");
             let created = users::create_token(&db, &ctx, &email, &name).await?;
             println!("{}", created.token);
+        }
+        Command::Openapi => {
+            println!("{}", dossier_web::openapi().to_pretty_json()?);
         }
         Command::Audit { command: AuditCommand::Verify { db } } => {
             let db = open(&db).await?;

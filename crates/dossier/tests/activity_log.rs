@@ -130,3 +130,36 @@ both_backends!(a_rolled_back_creation_gives_its_code_back, |app| {
     assert_eq!(kept.code, "CUS-00001");
     assert_eq!(audit::verify(&app.db, |_| {}).await.unwrap().first_bad, None);
 });
+
+both_backends!(creating_customers_together_records_what_creating_each_records, |app| {
+    use dossier_service::customers::CustomerBundle;
+    let region = app.org.region;
+    let customer = serde_json::from_value::<CustomerInput>(json!({"family_name": "Lee", "labels": ["VIP"]})).unwrap().parse(region).unwrap();
+    let contact =
+        serde_json::from_value::<dossier_domain::contact::ContactInput>(json!({"family_name": "Lee", "is_primary": true})).unwrap().parse(region).unwrap();
+    let site = serde_json::from_value::<dossier_domain::site::SiteInput>(json!({"address_line1": "1 Mill Lane", "postcode": "LS6 2AB"}))
+        .unwrap()
+        .parse(region)
+        .unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let bundles = vec![
+        CustomerBundle { ctx: app.ctx(), customer: customer.clone(), contacts: vec![contact], sites: vec![site] },
+        CustomerBundle { ctx: app.ctx(), customer, contacts: vec![], sites: vec![] },
+    ];
+    let created = customers::create_customers_in(&mut tx, bundles).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(created.iter().map(|c| c.customer.code.as_str()).collect::<Vec<_>>(), ["CUS-00001", "CUS-00002"]);
+    assert_eq!(created[0].sites.len(), 1);
+
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
+    let kinds: Vec<&str> = timeline["items"].as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["site.created", "contact.created", "customer.created"]);
+    let (_, found) = app.get("/customers?q=LS6%202AB").await;
+    assert_eq!(found["items"][0]["code"], "CUS-00001");
+    let single = app.customer(json!({"family_name": "Lee", "labels": ["VIP"]})).await;
+    assert_eq!(single["code"], "CUS-00003");
+    let (_, a) = app.get("/customers/CUS-00002/timeline").await;
+    let (_, b) = app.get("/customers/CUS-00003/timeline").await;
+    assert_eq!(a["items"][0]["changes"], b["items"][0]["changes"], "the same fields recorded either way");
+    assert_eq!(audit::verify(&app.db, |_| {}).await.unwrap().first_bad, None);
+});

@@ -61,6 +61,9 @@ fn an_operator_adds_a_user_creates_a_token_and_serves_the_api() {
     assert!(token.starts_with("dsr_"));
     let unknown = run(&["token", "create", "--email", "nobody@example.com"], &db, "");
     assert!(!unknown.status.success());
+    let elsewhere = run(&["token", "create", "--email", "ops@example.com"], &dir.path().join("empty.db"), "");
+    assert!(!elsewhere.status.success());
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("no org yet"), "{}", String::from_utf8_lossy(&elsewhere.stderr));
 
     let port = free_port();
     let mut server = dossier(&["serve", "--listen", &format!("127.0.0.1:{port}")], &db).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
@@ -127,7 +130,7 @@ async fn the_same_seed_gives_the_same_demo_customers() {
         let db = dir.path().join(name);
         assert!(run(&["demo", "--customers", "30", "--seed", "11"], &db, "").status.success());
         let database = Db::connect(db.to_str().unwrap()).await.unwrap();
-        let org = dossier_service::users::org_for_cli(&database, Some("Demo Services"), "", "GB").await.unwrap();
+        let org = dossier_service::users::org_for_cli(&database, Some("Demo Services"), dossier_service::users::OrgChoice::Existing).await.unwrap();
         let ctx = dossier_service::Ctx::system(org, "test");
         let page =
             dossier_service::customers::list_customers(&database, &ctx, dossier_service::customers::CustomerQuery { limit: Some(200), ..Default::default() })

@@ -187,6 +187,7 @@ both_backends!(search_finds_customers_by_name_email_phone_code_and_postcode, |ap
     let ann = app.customer(json!({"given_name": "Ann", "family_name": "O'Neill", "email": "ann.oneill@example.com", "phone": "07912 345678"})).await;
     let acme = app.customer(json!({"kind": "business", "business_name": "Acme Plumbing Ltd"})).await;
     app.customer(json!({"given_name": "Bob", "family_name": "Smith", "email": "bob@elsewhere.example"})).await;
+    app.customer(json!({"given_name": "José", "family_name": "Müller"})).await;
     app.post(&format!("/customers/{}/sites", acme["id"].as_str().unwrap()), json!({"address_line1": "1 Mill Lane", "postcode": "LS6 2AB"})).await;
     app.post(
         &format!("/customers/{}/contacts", acme["id"].as_str().unwrap()),
@@ -215,6 +216,8 @@ both_backends!(search_finds_customers_by_name_email_phone_code_and_postcode, |ap
         ("ls62ab", vec!["CUS-00002"]),
         ("jones", vec!["CUS-00002"]),
         ("nobody", vec![]),
+        ("jose", vec!["CUS-00004"]),
+        ("MÜLLER", vec!["CUS-00004"]),
     ];
     for (query, expected) in cases {
         let (status, page) = app.get(&format!("/customers?q={}", urlencode(query))).await;
@@ -302,4 +305,13 @@ both_backends!(labels_are_added_and_removed_with_a_record_of_each_change, |app| 
     assert_eq!(items[0]["summary"], "Labels changed: -Landlord");
     assert_eq!(items[0]["changes"][0]["old"], json!(["Key account", "Landlord", "VIP"]));
     assert_eq!(items[1]["changes"][0]["new"], json!(["Key account", "Landlord", "VIP"]));
+});
+
+both_backends!(errors_outside_the_handlers_are_problem_documents_too, |app| {
+    let (status, problem) = app.call(Method::PUT, "/customers", Some(json!({}))).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(problem["code"], "method_not_allowed");
+    let (status, problem) = app.get("/no/such/route").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(problem["code"], "route_not_found");
 });

@@ -1,11 +1,11 @@
 //! Contact use cases: the people at a customer.
 
-use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
 use dossier_domain::contact::{Contact, ContactInput, ContactPatch, ContactProfile};
 use dossier_domain::diff::{created, diff};
 use dossier_domain::ids::{ContactId, CustomerId};
 use dossier_store::queries as q;
-use dossier_store::{ContactRow, CustomerRow, Db, Handle, Tx};
+use dossier_store::{ContactRow, Db, Handle, SearchTerm, Tx};
 use uuid::Uuid;
 
 use crate::record::{activity, field_list};
@@ -24,21 +24,29 @@ pub async fn add_contact(db: &Db, ctx: &Ctx, customer: &str, input: ContactInput
     let profile = input.parse(ctx.org.region)?;
     let mut tx = db.begin().await?;
     let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
-    let contact = add_contact_in(&mut tx, ctx, &customer, profile).await?;
+    let contact = add_contact_in(&mut tx, ctx, CustomerId(customer.id), profile).await?;
     tx.commit().await?;
     Ok(contact)
 }
 
-pub async fn add_contact_in(tx: &mut Tx, ctx: &Ctx, customer: &CustomerRow, profile: ContactProfile) -> Result<Contact> {
+/// The row, search terms and `contact.created` activity of a new contact.
+pub(crate) fn new_contact(ctx: &Ctx, customer: CustomerId, profile: &ContactProfile) -> (ContactRow, Vec<SearchTerm>, NewActivity) {
     let now = ctx.now();
-    let row = ContactRow::new(ctx.org.id.0, ContactId::new(), CustomerId(customer.id), &profile, now, now);
-    let h = &mut tx.handle();
-    q::insert_contact(h, &row).await?;
-    q::replace_terms(h, row.org_id, row.customer_id, row.id, &search_terms::contact(&profile)).await?;
+    let row = ContactRow::new(ctx.org.id.0, ContactId::new(), customer, profile, now, now);
+    let terms = search_terms::contact(profile).into_iter().map(|term| SearchTerm { customer_id: row.customer_id, source_id: row.id, term }).collect();
     let name = profile.display_name();
     let (id, subject, code) = subject(&row, &name);
     let summary = format!("Contact {name} added");
-    tx.append(activity(ctx, ActivityKind::ContactCreated, id, subject, code, summary, created(&profile))).await?;
+    let record = activity(ctx, ActivityKind::ContactCreated, id, subject, code, summary, created(profile));
+    (row, terms, record)
+}
+
+pub async fn add_contact_in(tx: &mut Tx, ctx: &Ctx, customer: CustomerId, profile: ContactProfile) -> Result<Contact> {
+    let (row, terms, record) = new_contact(ctx, customer, &profile);
+    let h = &mut tx.handle();
+    q::insert_contacts(h, std::slice::from_ref(&row)).await?;
+    q::add_search_terms(h, row.org_id, &terms).await?;
+    tx.append(record).await?;
     if profile.is_primary {
         demote_other_primary(tx, ctx, &row).await?;
     }
@@ -86,7 +94,7 @@ pub async fn update_contact(db: &Db, ctx: &Ctx, id: &str, patch: ContactPatch) -
     let new_row = row.with_profile(&updated, ctx.now());
     let h = &mut tx.handle();
     q::update_contact(h, &new_row).await?;
-    q::replace_terms(h, row.org_id, row.customer_id, row.id, &search_terms::contact(&updated)).await?;
+    search_terms::refresh(h, row.org_id, row.customer_id, row.id, search_terms::contact(&current), search_terms::contact(&updated)).await?;
     let name = updated.display_name();
     let (customer, subject, code) = subject(&row, &name);
     let summary = format!("Contact {name} updated: {}", field_list(&changes));

@@ -3,19 +3,23 @@
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::code::{Code, CodeKind};
-use dossier_domain::customer::{Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, Label, NewCustomer, StatusChange, StatusChangeInput};
-use dossier_domain::diff::{FieldChange, created, diff};
+use dossier_domain::contact::{Contact, ContactProfile};
+use dossier_domain::customer::{
+    Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerProfile, CustomerStatus, Label, NewCustomer, StatusChange, StatusChangeInput,
+};
+use dossier_domain::diff::{FieldChange, created_from, diff};
 use dossier_domain::ids::CustomerId;
 use dossier_domain::search::query_terms;
+use dossier_domain::site::{Site, SiteProfile};
 use dossier_store::queries as q;
-use dossier_store::{CustomerFilter, CustomerRow, Db, Handle, Tx};
+use dossier_store::{ContactRow, CustomerFilter, CustomerRow, Db, Handle, SearchTerm, SiteRow, Tx};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::page::{Page, decode_cursor, limit, paginate};
 use crate::record::{activity, field_list, with_detail};
-use crate::{Ctx, Result, ServiceError, search_terms};
+use crate::{Ctx, Result, ServiceError, contacts, search_terms, sites};
 
 /// How a route names a customer: its id or its code (`CUS-00001`).
 pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CustomerRow> {
@@ -50,25 +54,98 @@ pub async fn create_customer(db: &Db, ctx: &Ctx, input: CustomerInput) -> Result
 /// Create a customer with the next code, its search terms and labels, and
 /// record `customer.created` with every field given.
 pub async fn create_customer_in(tx: &mut Tx, ctx: &Ctx, new: NewCustomer) -> Result<Customer> {
-    let now = ctx.now();
-    let org = ctx.org.id.0;
+    let bundle = CustomerBundle { ctx: ctx.clone(), customer: new, contacts: Vec::new(), sites: Vec::new() };
+    let mut created = create_customers_in(tx, vec![bundle]).await?;
+    created.pop().map(|c| c.customer).ok_or(ServiceError::NotFound("customer"))
+}
+
+/// A new customer with the contacts and sites it starts with, created by
+/// `ctx`'s actor at `ctx`'s time.
+pub struct CustomerBundle {
+    pub ctx: Ctx,
+    pub customer: NewCustomer,
+    pub contacts: Vec<ContactProfile>,
+    pub sites: Vec<SiteProfile>,
+}
+
+/// A customer created with its first contacts and sites.
+pub struct CreatedCustomer {
+    pub customer: Customer,
+    pub contacts: Vec<Contact>,
+    pub sites: Vec<Site>,
+}
+
+/// Create many customers at once (imports, demo data): the same rows and
+/// activities as creating each customer, contact and site on its own, written
+/// with a few multi-row statements.
+pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> Result<Vec<CreatedCustomer>> {
+    let Some(first) = bundles.first() else { return Ok(Vec::new()) };
+    let org = first.ctx.org.id.0;
+    if bundles.iter().any(|b| b.ctx.org.id.0 != org) {
+        return Err(ServiceError::conflict("mixed_orgs", "customers created together must belong to one org"));
+    }
+    for bundle in &bundles {
+        if bundle.contacts.iter().filter(|c| c.is_primary).count() > 1 {
+            return Err(ValidationErrors::one("contacts", "several_primary", "a customer has at most one primary contact").into());
+        }
+    }
     let h = &mut tx.handle();
-    let number = q::next_number(h, org, CodeKind::Customer.counter()).await?;
-    let row = CustomerRow::new(org, CustomerId::new(), number, &new.profile, CustomerStatus::Active, None, now, now);
-    q::insert_customer(h, &row).await?;
-    let labels: Vec<String> = new.labels.into_iter().map(Label::into_string).collect();
-    for label in &labels {
-        q::add_label(h, org, row.id, label).await?;
+    let first_number = q::reserve_numbers(h, org, CodeKind::Customer.counter(), bundles.len() as i64).await?;
+    let (mut customers, mut labels, mut contacts, mut sites, mut terms, mut records) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (bundle, number) in bundles.into_iter().zip(first_number..) {
+        let CustomerBundle { ctx, customer, contacts: new_contacts, sites: new_sites } = bundle;
+        let now = ctx.now();
+        let row = CustomerRow::new(org, CustomerId::new(), number, &customer.profile, CustomerStatus::Active, None, now, now);
+        let names: Vec<String> = customer.labels.into_iter().map(Label::into_string).collect();
+        terms.extend(search_terms::customer(&row.code(), &customer.profile).into_iter().map(|term| SearchTerm {
+            customer_id: row.id,
+            source_id: row.id,
+            term,
+        }));
+        let mut changes = vec![FieldChange { field: "kind".into(), old: json!(null), new: json!(customer.profile.kind) }];
+        changes.extend(created_from(&CustomerProfile::empty(customer.profile.kind), &customer.profile));
+        if !names.is_empty() {
+            changes.push(FieldChange { field: "labels".into(), old: json!([]), new: json!(names) });
+        }
+        let (id, subject, code) = subject(&row);
+        let summary = format!("Customer {} created: {}", row.code(), row.display_name);
+        records.push(activity(&ctx, ActivityKind::CustomerCreated, id, subject, code, summary, changes));
+        let first_contact = contacts.len();
+        for profile in &new_contacts {
+            let (contact, contact_terms, record) = contacts::new_contact(&ctx, CustomerId(row.id), profile);
+            contacts.push(contact);
+            terms.extend(contact_terms);
+            records.push(record);
+        }
+        let first_site = sites.len();
+        for profile in &new_sites {
+            let (site, site_terms, record) = sites::new_site(&ctx, CustomerId(row.id), profile);
+            sites.push(site);
+            terms.extend(site_terms);
+            records.push(record);
+        }
+        labels.extend(names.iter().map(|label| (row.id, label.clone())));
+        customers.push((row, names, first_contact..contacts.len(), first_site..sites.len()));
     }
-    q::replace_terms(h, org, row.id, row.id, &search_terms::customer(&row.code(), &new.profile)).await?;
-    let mut changes = created(&new.profile);
-    if !labels.is_empty() {
-        changes.push(FieldChange { field: "labels".into(), old: json!([]), new: json!(labels) });
+    let rows: Vec<CustomerRow> = customers.iter().map(|(row, ..)| row.clone()).collect();
+    q::insert_customers(h, &rows).await?;
+    q::add_labels(h, org, &labels).await?;
+    q::insert_contacts(h, &contacts).await?;
+    q::insert_sites(h, &sites).await?;
+    q::add_search_terms(h, org, &terms).await?;
+    for record in records {
+        tx.append(record).await?;
     }
-    let (customer, subject, code) = subject(&row);
-    let summary = format!("Customer {} created: {}", row.code(), row.display_name);
-    tx.append(activity(ctx, ActivityKind::CustomerCreated, customer, subject, code, summary, changes)).await?;
-    Ok(row.into_customer(labels)?)
+    customers
+        .into_iter()
+        .map(|(row, names, contact_range, site_range)| {
+            Ok(CreatedCustomer {
+                customer: row.into_customer(names)?,
+                contacts: contacts[contact_range].iter().cloned().map(ContactRow::into_contact).collect::<Result<_, _>>()?,
+                sites: sites[site_range].iter().cloned().map(SiteRow::into_site).collect::<Result<_, _>>()?,
+            })
+        })
+        .collect()
 }
 
 pub async fn get_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Customer> {
@@ -98,7 +175,7 @@ pub async fn update_customer_in(tx: &mut Tx, ctx: &Ctx, reference: &str, patch: 
     }
     let new_row = row.with_profile(&updated, ctx.now());
     q::update_customer_profile(h, &new_row).await?;
-    q::replace_terms(h, row.org_id, row.id, row.id, &search_terms::customer(&row.code(), &updated)).await?;
+    search_terms::refresh(h, row.org_id, row.id, row.id, search_terms::customer(&row.code(), &current), search_terms::customer(&row.code(), &updated)).await?;
     let customer = with_labels(h, new_row).await?;
     let (id, subject, code) = subject(&row);
     let summary = format!("Profile updated: {}", field_list(&changes));
@@ -124,8 +201,9 @@ pub async fn change_status_in(tx: &mut Tx, ctx: &Ctx, reference: &str, change: S
     }
     let now = ctx.now();
     q::update_customer_status(h, row.org_id, row.id, change.status, &change.reason, now.as_microsecond()).await?;
-    let customer = find(h, ctx, &row.id.to_string()).await?;
-    let customer = with_labels(h, customer).await?;
+    let updated =
+        CustomerRow { status: change.status.as_str().to_owned(), status_reason: Some(change.reason.clone()), updated_at: now.as_microsecond(), ..row.clone() };
+    let customer = with_labels(h, updated).await?;
     let (id, subject, code) = subject(&row);
     let changes = vec![FieldChange { field: "status".into(), old: json!(old), new: json!(change.status) }];
     let summary = format!("Status changed from {old} to {}: {}", change.status, change.reason);
@@ -165,9 +243,8 @@ pub async fn relabel_in(tx: &mut Tx, ctx: &Ctx, reference: &str, add: &[Label], 
     let h = &mut tx.handle();
     let row = find(h, ctx, reference).await?;
     let before = q::labels_of(h, row.org_id, row.id).await?;
-    for label in add {
-        q::add_label(h, row.org_id, row.id, label.as_str()).await?;
-    }
+    let added: Vec<(Uuid, String)> = add.iter().map(|label| (row.id, label.as_str().to_owned())).collect();
+    q::add_labels(h, row.org_id, &added).await?;
     for label in remove {
         q::remove_label(h, row.org_id, row.id, label.as_str()).await?;
     }

@@ -18,6 +18,7 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
+use crate::customers::CustomerBundle;
 use crate::users::{NewUser, add_user_in, create_token_in};
 use crate::{Ctx, Db, Org, Result, ServiceError, contacts, customers, orgs, sites};
 
@@ -40,7 +41,7 @@ pub struct DemoLoaded {
     pub activities: u64,
 }
 
-const BATCH: u32 = 250;
+const BATCH: u32 = 1000;
 
 /// Load the demo. Refuses if the database already holds the demo org.
 pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) -> Result<DemoLoaded> {
@@ -50,7 +51,7 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     }
     let anchor = today_at_nine();
     let start = anchor - SignedDuration::from_hours(24 * 365 * 3 + 24);
-    let mut rng = StdRng::seed_from_u64(options.seed);
+    let rng = StdRng::seed_from_u64(options.seed);
 
     let mut tx = db.begin().await?;
     let org = orgs::create_org_in(&mut tx, DEMO_ORG, "GB", "Demo loader", start).await?;
@@ -67,17 +68,30 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
 
     let mut activities = 1 + STAFF.len() as u64 + 1;
     let mut done = 0;
-    while done < options.customers {
-        let batch = BATCH.min(options.customers - done);
-        let mut tx = db.begin().await?;
-        for _ in 0..batch {
-            let plan = CustomerPlan::generate(&mut rng, start, anchor);
-            activities += plan.apply(&mut tx, &system, &staff, &mut rng).await?;
+    db.bulk_load(true).await?;
+    // Generating and parsing the next batch runs on another thread while
+    // this one writes the current batch.
+    let prepare = |mut rng: StdRng, count: u32| {
+        let (system, staff) = (system.clone(), staff.clone());
+        tokio::task::spawn_blocking(move || {
+            let batch = Batch::prepare(&mut rng, count, start, anchor, &system, &staff);
+            (rng, batch)
+        })
+    };
+    let mut next = (options.customers > 0).then(|| prepare(rng, BATCH.min(options.customers)));
+    while let Some(pending) = next.take() {
+        let (rng, batch) = pending.await.map_err(|e| ServiceError::conflict("demo_failed", e.to_string()))?;
+        let batch = batch?;
+        done += batch.histories.len() as u32;
+        if done < options.customers {
+            next = Some(prepare(rng, BATCH.min(options.customers - done)));
         }
+        let mut tx = db.begin().await?;
+        activities += batch.write(&mut tx).await?;
         tx.commit().await?;
-        done += batch;
         progress(u64::from(done));
     }
+    db.bulk_load(false).await?;
     Ok(DemoLoaded { org, admin_email: ADMIN_EMAIL.into(), admin_password: DEMO_PASSWORD.into(), api_token: token.token, activities })
 }
 
@@ -444,7 +458,8 @@ impl CustomerPlan {
             events.push((later(rng), Event::Update(CustomerPatch { auto_comms_paused: Some(true), ..Default::default() })));
         }
         if rng.random_bool(0.2) {
-            events.push((later(rng), Event::Label(*pick(rng, LABELS))));
+            let label = LABELS[rng.random_range(0..LABELS.len())];
+            events.push((later(rng), Event::Label(label)));
         }
         if rng.random_bool(0.15) {
             let (g, f) = (*pick(rng, GIVEN), family);
@@ -459,7 +474,8 @@ impl CustomerPlan {
             ));
         }
         if rng.random_bool(0.1) {
-            events.push((later(rng), Event::AccessNotes(*pick(rng, ACCESS_NOTES))));
+            let notes = ACCESS_NOTES[rng.random_range(0..ACCESS_NOTES.len())];
+            events.push((later(rng), Event::AccessNotes(notes)));
         }
         let roll: f64 = rng.random();
         if roll < 0.10 {
@@ -476,50 +492,66 @@ impl CustomerPlan {
         events.sort_by_key(|(at, _)| *at);
         Self { created_at, input, contacts, sites, events }
     }
+}
 
-    /// Create the customer and play its events; returns the number of activities recorded.
-    async fn apply(self, tx: &mut dossier_store::Tx, system: &Ctx, staff: &[Actor], rng: &mut StdRng) -> Result<u64> {
+/// One batch of customers, generated and parsed, ready to be written.
+struct Batch {
+    bundles: Vec<CustomerBundle>,
+    /// Each customer's later events, with who did them and when.
+    histories: Vec<Vec<(Ctx, Event)>>,
+}
+
+impl Batch {
+    /// Generate `count` customers and parse them as the API would.
+    fn prepare(rng: &mut StdRng, count: u32, start: Timestamp, anchor: Timestamp, system: &Ctx, staff: &[Actor]) -> Result<Batch> {
+        let region = system.org.region;
         let actor_at = |at: Timestamp, rng: &mut StdRng| {
             let mut ctx = system.at(at);
             ctx.actor = pick(rng, &staff[..5]).clone();
             ctx
         };
-        let region = system.org.region;
-        let ctx = actor_at(self.created_at, rng);
-        let customer = customers::create_customer_in(tx, &ctx, self.input.parse(region)?).await?;
-        let reference = customer.id.to_string();
-        let row = customers::find(&mut tx.handle(), &ctx, &reference).await?;
-        let mut count = 1;
-        for contact in self.contacts {
-            contacts::add_contact_in(tx, &ctx, &row, contact.parse(region)?).await?;
-            count += 1;
+        let mut batch = Batch { bundles: Vec::with_capacity(count as usize), histories: Vec::with_capacity(count as usize) };
+        for _ in 0..count {
+            let plan = CustomerPlan::generate(rng, start, anchor);
+            batch.bundles.push(CustomerBundle {
+                ctx: actor_at(plan.created_at, rng),
+                customer: plan.input.parse(region)?,
+                contacts: plan.contacts.into_iter().map(|c| c.parse(region)).collect::<Result<_, _>>()?,
+                sites: plan.sites.into_iter().map(|s| s.parse(region)).collect::<Result<_, _>>()?,
+            });
+            batch.histories.push(plan.events.into_iter().map(|(at, event)| (actor_at(at, rng), event)).collect());
         }
-        let mut site_ids = Vec::new();
-        for site in self.sites {
-            site_ids.push(sites::add_site_in(tx, &ctx, &row, site.parse(region)?).await?.id);
-            count += 1;
-        }
-        for (at, event) in self.events {
-            let ctx = actor_at(at, rng);
-            match event {
-                Event::Update(patch) => {
-                    customers::update_customer_in(tx, &ctx, &reference, patch).await?;
+        Ok(batch)
+    }
+
+    /// Create the customers with their contacts and sites in one go, then
+    /// play each one's later events; returns the number of activities recorded.
+    async fn write(self, tx: &mut dossier_store::Tx) -> Result<u64> {
+        let mut count = self.bundles.iter().map(|b| 1 + b.contacts.len() + b.sites.len()).sum::<usize>() as u64;
+        let created = customers::create_customers_in(tx, self.bundles).await?;
+        for (created, events) in created.into_iter().zip(self.histories) {
+            let reference = created.customer.id.to_string();
+            for (ctx, event) in events {
+                match event {
+                    Event::Update(patch) => {
+                        customers::update_customer_in(tx, &ctx, &reference, patch).await?;
+                    }
+                    Event::Status(status, reason) => {
+                        customers::change_status_in(tx, &ctx, &reference, StatusChange { status, reason: reason.into() }).await?;
+                    }
+                    Event::Label(label) => {
+                        customers::relabel_in(tx, &ctx, &reference, &[Label::parse("label", label)?], &[]).await?;
+                    }
+                    Event::Contact(contact) => {
+                        contacts::add_contact_in(tx, &ctx, created.customer.id, contact.parse(ctx.org.region)?).await?;
+                    }
+                    Event::AccessNotes(notes) => {
+                        let patch = SitePatch { access_notes: Patch::Set(notes.into()), ..Default::default() };
+                        sites::update_site_in(tx, &ctx, &created.sites[0].id.to_string(), patch).await?;
+                    }
                 }
-                Event::Status(status, reason) => {
-                    customers::change_status_in(tx, &ctx, &reference, StatusChange { status, reason: reason.into() }).await?;
-                }
-                Event::Label(label) => {
-                    customers::relabel_in(tx, &ctx, &reference, &[Label::parse("label", label)?], &[]).await?;
-                }
-                Event::Contact(contact) => {
-                    contacts::add_contact_in(tx, &ctx, &row, contact.parse(region)?).await?;
-                }
-                Event::AccessNotes(notes) => {
-                    let patch = SitePatch { access_notes: Patch::Set(notes.into()), ..Default::default() };
-                    sites::update_site_in(tx, &ctx, &site_ids[0].to_string(), patch).await?;
-                }
+                count += 1;
             }
-            count += 1;
         }
         Ok(count)
     }

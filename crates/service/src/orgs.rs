@@ -65,6 +65,16 @@ pub async fn single_or_create(db: &Db, name: &str, region: &str) -> Result<Org> 
     }
 }
 
+/// The install's only org, for operator commands that must not create one.
+pub async fn single(db: &Db) -> Result<Org> {
+    let orgs = q::list_orgs(&mut db.read().await?.handle()).await?;
+    match orgs.as_slice() {
+        [] => Err(ServiceError::conflict("no_org", "this database has no org yet: add a user first (`dossier user add`) or load the demo")),
+        [only] => org_of(only),
+        _ => Err(ServiceError::conflict("several_orgs", "this database holds several orgs; name one with --org")),
+    }
+}
+
 /// Orgs by id or exact name.
 pub async fn find(db: &Db, reference: &str) -> Result<Org> {
     let orgs = q::list_orgs(&mut db.read().await?.handle()).await?;

@@ -5,6 +5,9 @@ use dossier_domain::contact::ContactProfile;
 use dossier_domain::customer::CustomerProfile;
 use dossier_domain::search::{code_terms, email_terms, name_terms, phone_terms, postcode_terms};
 use dossier_domain::site::SiteProfile;
+use dossier_store::Handle;
+use dossier_store::queries as q;
+use uuid::Uuid;
 
 pub(crate) fn customer(code: &Code, p: &CustomerProfile) -> Vec<String> {
     let mut terms = code_terms(code);
@@ -25,4 +28,17 @@ pub(crate) fn contact(p: &ContactProfile) -> Vec<String> {
 
 pub(crate) fn site(p: &SiteProfile) -> Vec<String> {
     postcode_terms(&p.postcode)
+}
+
+/// After an edit, replace the terms `source` gives its customer — only when
+/// they changed (most edits touch no searchable field).
+pub(crate) async fn refresh(h: &mut Handle<'_>, org: Uuid, customer: Uuid, source: Uuid, mut before: Vec<String>, mut after: Vec<String>) -> crate::Result<()> {
+    for terms in [&mut before, &mut after] {
+        terms.sort_unstable();
+        terms.dedup();
+    }
+    if before != after {
+        q::replace_terms(h, org, customer, source, &after).await?;
+    }
+    Ok(())
 }

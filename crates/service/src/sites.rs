@@ -1,11 +1,11 @@
 //! Site use cases: service and billing addresses of a customer.
 
-use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
 use dossier_domain::diff::{created, diff};
 use dossier_domain::ids::{CustomerId, SiteId};
 use dossier_domain::site::{Site, SiteInput, SitePatch, SiteProfile};
 use dossier_store::queries as q;
-use dossier_store::{CustomerRow, Db, Handle, SiteRow, Tx};
+use dossier_store::{Db, Handle, SearchTerm, SiteRow, Tx};
 use uuid::Uuid;
 
 use crate::record::{activity, field_list};
@@ -24,20 +24,28 @@ pub async fn add_site(db: &Db, ctx: &Ctx, customer: &str, input: SiteInput) -> R
     let profile = input.parse(ctx.org.region)?;
     let mut tx = db.begin().await?;
     let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
-    let site = add_site_in(&mut tx, ctx, &customer, profile).await?;
+    let site = add_site_in(&mut tx, ctx, CustomerId(customer.id), profile).await?;
     tx.commit().await?;
     Ok(site)
 }
 
-pub async fn add_site_in(tx: &mut Tx, ctx: &Ctx, customer: &CustomerRow, profile: SiteProfile) -> Result<Site> {
+/// The row, search terms and `site.created` activity of a new site.
+pub(crate) fn new_site(ctx: &Ctx, customer: CustomerId, profile: &SiteProfile) -> (SiteRow, Vec<SearchTerm>, NewActivity) {
     let now = ctx.now();
-    let row = SiteRow::new(ctx.org.id.0, SiteId::new(), CustomerId(customer.id), &profile, now, now);
-    let h = &mut tx.handle();
-    q::insert_site(h, &row).await?;
-    q::replace_terms(h, row.org_id, row.customer_id, row.id, &search_terms::site(&profile)).await?;
-    let (id, subject, code) = subject(&row, &profile);
+    let row = SiteRow::new(ctx.org.id.0, SiteId::new(), customer, profile, now, now);
+    let terms = search_terms::site(profile).into_iter().map(|term| SearchTerm { customer_id: row.customer_id, source_id: row.id, term }).collect();
+    let (id, subject, code) = subject(&row, profile);
     let summary = format!("Site {} added", profile.one_line());
-    tx.append(activity(ctx, ActivityKind::SiteCreated, id, subject, code, summary, created(&profile))).await?;
+    let record = activity(ctx, ActivityKind::SiteCreated, id, subject, code, summary, created(profile));
+    (row, terms, record)
+}
+
+pub async fn add_site_in(tx: &mut Tx, ctx: &Ctx, customer: CustomerId, profile: SiteProfile) -> Result<Site> {
+    let (row, terms, record) = new_site(ctx, customer, &profile);
+    let h = &mut tx.handle();
+    q::insert_sites(h, std::slice::from_ref(&row)).await?;
+    q::add_search_terms(h, row.org_id, &terms).await?;
+    tx.append(record).await?;
     Ok(row.into_site()?)
 }
 
@@ -72,7 +80,7 @@ pub async fn update_site_in(tx: &mut Tx, ctx: &Ctx, id: &str, patch: SitePatch) 
     }
     let new_row = row.with_profile(&updated, ctx.now());
     q::update_site(h, &new_row).await?;
-    q::replace_terms(h, row.org_id, row.customer_id, row.id, &search_terms::site(&updated)).await?;
+    search_terms::refresh(h, row.org_id, row.customer_id, row.id, search_terms::site(&current), search_terms::site(&updated)).await?;
     let (customer, subject, code) = subject(&row, &updated);
     let summary = format!("Site {} updated: {}", updated.one_line(), field_list(&changes));
     tx.append(activity(ctx, ActivityKind::SiteUpdated, customer, subject, code, summary, changes)).await?;

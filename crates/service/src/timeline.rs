@@ -123,7 +123,7 @@ pub async fn customer_history(db: &Db, ctx: &Ctx, customer: &str, query: History
 /// One entry of a customer's status history.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct StatusHistoryEntry {
-    /// Absent for the status the customer was created with.
+    /// `null` for the status the customer was created with.
     pub from: Option<CustomerStatus>,
     pub to: CustomerStatus,
     pub reason: Option<String>,

@@ -176,10 +176,19 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Ctx> {
     Ok(Ctx::new(org, actor, Some(UserId(user.id)), role))
 }
 
-/// The org an operator command acts on.
-pub async fn org_for_cli(db: &Db, org: Option<&str>, default_name: &str, region: &str) -> Result<Org> {
-    match org {
-        Some(reference) => orgs::find(db, reference).await,
-        None => orgs::single_or_create(db, default_name, region).await,
+/// How an operator command finds its org when none is named.
+pub enum OrgChoice<'a> {
+    /// The only org there is.
+    Existing,
+    /// The only org, or a new one with this name and region if there is none.
+    CreateIfNone { name: &'a str, region: &'a str },
+}
+
+/// The org an operator command acts on: the one named, or per `choice`.
+pub async fn org_for_cli(db: &Db, org: Option<&str>, choice: OrgChoice<'_>) -> Result<Org> {
+    match (org, choice) {
+        (Some(reference), _) => orgs::find(db, reference).await,
+        (None, OrgChoice::Existing) => orgs::single(db).await,
+        (None, OrgChoice::CreateIfNone { name, region }) => orgs::single_or_create(db, name, region).await,
     }
 }

@@ -152,7 +152,7 @@ fn new_row(activity: &NewActivity, seq: i64, last_id: &mut Uuid, previous: &[u8]
 async fn insert_rows(h: &mut Handle<'_>, rows: &[ActivityRow]) -> Result<()> {
     let links: Vec<(Uuid, EntityRef)> = rows.iter().flat_map(|row| parse_links(&row.links).into_iter().map(move |link| (row.id, link))).collect();
     let org = rows.first().map(|r| r.org_id).unwrap_or_default();
-    for chunk in rows.chunks(200) {
+    for chunk in crate::chunks::power_of_two(rows, 128) {
         run!(h, c => {
             let mut q = QueryBuilder::new(
                 "INSERT INTO activity (org_id, id, seq, customer_id, subject_type, subject_id, subject_code, kind, grp, actor_type, actor_id, \
@@ -166,7 +166,7 @@ async fn insert_rows(h: &mut Handle<'_>, rows: &[ActivityRow]) -> Result<()> {
             q.build().execute(c).await.map(drop)?
         });
     }
-    for chunk in links.chunks(1000) {
+    for chunk in crate::chunks::power_of_two(&links, 256) {
         run!(h, c => {
             let mut q = QueryBuilder::new("INSERT INTO activity_link (org_id, entity_type, entity_id, activity_id) ");
             q.push_values(chunk, |mut b, (activity_id, link)| {
@@ -254,11 +254,11 @@ where
     q.push(")");
 }
 
-/// Up to `limit` rows of an org's log after sequence number `after`, in
-/// chain order.
-pub async fn activity_page(h: &mut Handle<'_>, org_id: Uuid, after: i64, limit: i64) -> Result<Vec<ActivityRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM activity WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
-        .bind(org_id).bind(after).bind(limit).fetch_all(c).await?))
+/// Up to `limit` rows of an org's log after sequence number `after` and up
+/// to `upto`, in chain order.
+pub async fn activity_page(h: &mut Handle<'_>, org_id: Uuid, after: i64, upto: i64, limit: i64) -> Result<Vec<ActivityRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM activity WHERE org_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4")
+        .bind(org_id).bind(after).bind(upto).bind(limit).fetch_all(c).await?))
 }
 
 /// The last sequence number and chain hash recorded for an org.

@@ -1,6 +1,7 @@
 use dossier_domain::contact::{Contact, ContactProfile};
 use dossier_domain::ids::{ContactId, CustomerId};
 use jiff::Timestamp;
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use crate::customers::timestamp;
@@ -80,14 +81,20 @@ impl ContactRow {
     }
 }
 
-pub async fn insert_contact(h: &mut Handle<'_>, row: &ContactRow) -> Result<()> {
-    run!(h, c => sqlx::query(
-        "INSERT INTO contact (org_id, id, customer_id, title, given_name, family_name, position, roles, emails, phones, urls, is_primary, is_billing, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
-        .bind(row.org_id).bind(row.id).bind(row.customer_id).bind(&row.title).bind(&row.given_name).bind(&row.family_name).bind(&row.position)
-        .bind(&row.roles).bind(&row.emails).bind(&row.phones).bind(&row.urls).bind(row.is_primary).bind(row.is_billing)
-        .bind(row.created_at).bind(row.updated_at)
-        .execute(c).await.map(drop)?);
+pub async fn insert_contacts(h: &mut Handle<'_>, rows: &[ContactRow]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(rows, 32) {
+        run!(h, c => {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO contact (org_id, id, customer_id, title, given_name, family_name, position, roles, emails, phones, urls, is_primary, is_billing, \
+                 created_at, updated_at) ");
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.org_id).push_bind(row.id).push_bind(row.customer_id).push_bind(&row.title).push_bind(&row.given_name)
+                    .push_bind(&row.family_name).push_bind(&row.position).push_bind(&row.roles).push_bind(&row.emails).push_bind(&row.phones)
+                    .push_bind(&row.urls).push_bind(row.is_primary).push_bind(row.is_billing).push_bind(row.created_at).push_bind(row.updated_at);
+            });
+            q.build().execute(c).await.map(drop)?
+        });
+    }
     Ok(())
 }
 

@@ -7,8 +7,14 @@ use crate::{Handle, Result, run};
 /// transaction: a rollback gives the number back, and concurrent writers
 /// wait on the row, so numbers are unique and have no gaps.
 pub async fn next_number(h: &mut Handle<'_>, org_id: Uuid, kind: &str) -> Result<i64> {
-    Ok(run!(h, c => sqlx::query_scalar(
-        "INSERT INTO code_counter (org_id, kind, last) VALUES ($1, $2, 1) \
-         ON CONFLICT (org_id, kind) DO UPDATE SET last = code_counter.last + 1 RETURNING last")
-        .bind(org_id).bind(kind).fetch_one(c).await?))
+    reserve_numbers(h, org_id, kind, 1).await
+}
+
+/// Take the next `count` numbers at once; returns the first.
+pub async fn reserve_numbers(h: &mut Handle<'_>, org_id: Uuid, kind: &str, count: i64) -> Result<i64> {
+    let last: i64 = run!(h, c => sqlx::query_scalar(
+        "INSERT INTO code_counter (org_id, kind, last) VALUES ($1, $2, $3) \
+         ON CONFLICT (org_id, kind) DO UPDATE SET last = code_counter.last + $3 RETURNING last")
+        .bind(org_id).bind(kind).bind(count).fetch_one(c).await?);
+    Ok(last - count + 1)
 }

@@ -39,6 +39,7 @@ pub struct CustomerRow {
 
 impl CustomerRow {
     /// The row for a profile; `number`, status and times are the caller's.
+    #[allow(clippy::too_many_arguments)] // one per column group; a struct for them would only repeat this row
     pub fn new(
         org_id: Uuid,
         id: CustomerId,
@@ -139,16 +140,23 @@ pub(crate) fn timestamp(micros: i64) -> Result<Timestamp> {
     Timestamp::from_microsecond(micros).map_err(StoreError::corrupt)
 }
 
-pub async fn insert_customer(h: &mut Handle<'_>, row: &CustomerRow) -> Result<()> {
-    run!(h, c => sqlx::query(
-        "INSERT INTO customer (org_id, id, number, kind, title, given_name, family_name, business_name, display_name, sort_name, email, phone, source, \
-         communication, auto_comms_paused, auto_comms_paused_until, custom_fields, status, status_reason, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
-        .bind(row.org_id).bind(row.id).bind(row.number).bind(&row.kind).bind(&row.title).bind(&row.given_name).bind(&row.family_name)
-        .bind(&row.business_name).bind(&row.display_name).bind(&row.sort_name).bind(&row.email).bind(&row.phone).bind(&row.source)
-        .bind(&row.communication).bind(row.auto_comms_paused).bind(&row.auto_comms_paused_until).bind(&row.custom_fields)
-        .bind(&row.status).bind(&row.status_reason).bind(row.created_at).bind(row.updated_at)
-        .execute(c).await.map(drop)?);
+/// Insert new customers, a few multi-row statements for any number.
+pub async fn insert_customers(h: &mut Handle<'_>, rows: &[CustomerRow]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(rows, 32) {
+        run!(h, c => {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO customer (org_id, id, number, kind, title, given_name, family_name, business_name, display_name, sort_name, email, phone, \
+                 source, communication, auto_comms_paused, auto_comms_paused_until, custom_fields, status, status_reason, created_at, updated_at) ");
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.org_id).push_bind(row.id).push_bind(row.number).push_bind(&row.kind).push_bind(&row.title).push_bind(&row.given_name)
+                    .push_bind(&row.family_name).push_bind(&row.business_name).push_bind(&row.display_name).push_bind(&row.sort_name)
+                    .push_bind(&row.email).push_bind(&row.phone).push_bind(&row.source).push_bind(&row.communication).push_bind(row.auto_comms_paused)
+                    .push_bind(&row.auto_comms_paused_until).push_bind(&row.custom_fields).push_bind(&row.status).push_bind(&row.status_reason)
+                    .push_bind(row.created_at).push_bind(row.updated_at);
+            });
+            q.build().execute(c).await.map(drop)?
+        });
+    }
     Ok(())
 }
 
@@ -206,9 +214,18 @@ pub async fn labels_of_many(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
     Ok(labels)
 }
 
-pub async fn add_label(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, label: &str) -> Result<()> {
-    run!(h, c => sqlx::query("INSERT INTO customer_label (org_id, customer_id, label) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-        .bind(org_id).bind(customer_id).bind(label).execute(c).await.map(drop)?);
+/// Put labels on customers: `(customer id, label)` pairs; ones already there stay.
+pub async fn add_labels(h: &mut Handle<'_>, org_id: Uuid, labels: &[(Uuid, String)]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(labels, 64) {
+        run!(h, c => {
+            let mut q = QueryBuilder::new("INSERT INTO customer_label (org_id, customer_id, label) ");
+            q.push_values(chunk, |mut b, (customer_id, label)| {
+                b.push_bind(org_id).push_bind(*customer_id).push_bind(label);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(c).await.map(drop)?
+        });
+    }
     Ok(())
 }
 

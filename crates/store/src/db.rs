@@ -35,8 +35,8 @@ pub enum Reader {
 impl Reader {
     pub fn handle(&mut self) -> Handle<'_> {
         match self {
-            Reader::Sqlite(c) => Handle::Sqlite(&mut **c),
-            Reader::Postgres(c) => Handle::Postgres(&mut **c),
+            Reader::Sqlite(c) => Handle::Sqlite(c),
+            Reader::Postgres(c) => Handle::Postgres(c),
         }
     }
 }
@@ -60,8 +60,8 @@ const FLUSH_AT: usize = 256;
 impl Tx {
     pub fn handle(&mut self) -> Handle<'_> {
         match &mut self.inner {
-            TxInner::Sqlite(t) => Handle::Sqlite(&mut **t),
-            TxInner::Postgres(t) => Handle::Postgres(&mut **t),
+            TxInner::Sqlite(t) => Handle::Sqlite(t),
+            TxInner::Postgres(t) => Handle::Postgres(t),
         }
     }
 
@@ -107,10 +107,13 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                .pragma("cache_size", "-32000")
-                .pragma("temp_store", "memory");
-            let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-            let readers = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true)).await?;
+                .pragma("temp_store", "memory")
+                // 8 KiB pages (for new files): shallower B-trees for the log and search terms.
+                .page_size(8192);
+            // Page cache in KiB (negative): the writer keeps the hot index pages
+            // of bulk writes; readers share the OS page cache.
+            let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone().pragma("cache_size", "-65536")).await?;
+            let readers = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true).pragma("cache_size", "-16384")).await?;
             Ok(Db::Sqlite { writer, readers })
         }
     }
@@ -169,6 +172,21 @@ impl Db {
             Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await?.rows_affected(),
         };
         Ok(rows)
+    }
+
+    /// Tune the writer for a long bulk load (demo data, imports): a larger
+    /// page cache and fewer WAL checkpoints; `false` restores the defaults.
+    /// PostgreSQL needs nothing here.
+    pub async fn bulk_load(&self, on: bool) -> Result<()> {
+        if let Db::Sqlite { writer, .. } = self {
+            let sql = if on {
+                "PRAGMA cache_size = -1048576; PRAGMA wal_autocheckpoint = 65536;"
+            } else {
+                "PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA shrink_memory;"
+            };
+            sqlx::raw_sql(sql).execute(writer).await?;
+        }
+        Ok(())
     }
 
     /// Rows in one of our tables (named by the code, never by input).

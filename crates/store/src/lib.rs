@@ -7,6 +7,7 @@
 //! this crate.
 
 mod activity;
+mod chunks;
 mod contacts;
 mod counters;
 mod customers;
@@ -23,21 +24,22 @@ pub use customers::{CustomerFilter, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use error::StoreError;
 pub use orgs::OrgRow;
+pub use search::SearchTerm;
 pub use sites::SiteRow;
 pub use users::{TokenRow, UserRow};
 
 pub mod queries {
     //! The queries, by area. Each takes a [`crate::Handle`].
     pub use crate::activity::{activity_page, chain_head, timeline};
-    pub use crate::contacts::{clear_other_primary, delete_contact, get_contact, insert_contact, list_contacts, update_contact};
-    pub use crate::counters::next_number;
+    pub use crate::contacts::{clear_other_primary, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
+    pub use crate::counters::{next_number, reserve_numbers};
     pub use crate::customers::{
-        add_label, get_customer, get_customer_by_number, insert_customer, labels_of, labels_of_many, list_customers, remove_label, update_customer_profile,
+        add_labels, get_customer, get_customer_by_number, insert_customers, labels_of, labels_of_many, list_customers, remove_label, update_customer_profile,
         update_customer_status,
     };
     pub use crate::orgs::{get_org, insert_org, list_orgs};
-    pub use crate::search::replace_terms;
-    pub use crate::sites::{delete_site, get_site, insert_site, list_sites, update_site};
+    pub use crate::search::{add_search_terms, add_terms, replace_terms};
+    pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
     pub use crate::users::{find_token, find_user_by_email, get_user, insert_token, insert_user, touch_token};
 }
 

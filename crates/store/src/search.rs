@@ -12,19 +12,41 @@ pub(crate) fn prefix_range(prefix: &str) -> (String, String) {
 /// Replace the search terms that `source_id` (the customer, a contact or a
 /// site) gives its customer.
 pub async fn replace_terms(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, source_id: Uuid, terms: &[String]) -> Result<()> {
+    run!(h, c => sqlx::query("DELETE FROM customer_search WHERE org_id = $1 AND customer_id = $2 AND source_id = $3")
+        .bind(org_id).bind(customer_id).bind(source_id).execute(&mut *c).await.map(drop)?);
+    add_terms(h, org_id, customer_id, source_id, terms).await
+}
+
+/// Add the search terms of a new record.
+pub async fn add_terms(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, source_id: Uuid, terms: &[String]) -> Result<()> {
     let mut terms: Vec<&str> = terms.iter().map(String::as_str).filter(|t| !t.is_empty()).collect();
     terms.sort_unstable();
     terms.dedup();
-    run!(h, c => {
-        sqlx::query("DELETE FROM customer_search WHERE org_id = $1 AND customer_id = $2 AND source_id = $3")
-            .bind(org_id).bind(customer_id).bind(source_id).execute(&mut *c).await?;
-        if !terms.is_empty() {
+    let rows: Vec<SearchTerm> = terms.into_iter().map(|term| SearchTerm { customer_id, source_id, term: term.to_owned() }).collect();
+    add_search_terms(h, org_id, &rows).await
+}
+
+/// One term a customer is found by, and the record it comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SearchTerm {
+    pub customer_id: Uuid,
+    pub source_id: Uuid,
+    pub term: String,
+}
+
+/// Add the terms of many new records at once; repeated terms are dropped.
+pub async fn add_search_terms(h: &mut Handle<'_>, org_id: Uuid, rows: &[SearchTerm]) -> Result<()> {
+    let mut rows: Vec<&SearchTerm> = rows.iter().filter(|r| !r.term.is_empty()).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    for chunk in crate::chunks::power_of_two(&rows, 256) {
+        run!(h, c => {
             let mut q = QueryBuilder::new("INSERT INTO customer_search (org_id, term, customer_id, source_id) ");
-            q.push_values(&terms, |mut row, term| {
-                row.push_bind(org_id).push_bind(*term).push_bind(customer_id).push_bind(source_id);
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(org_id).push_bind(&row.term).push_bind(row.customer_id).push_bind(row.source_id);
             });
-            q.build().execute(c).await?;
-        }
-    });
+            q.build().execute(c).await.map(drop)?
+        });
+    }
     Ok(())
 }

@@ -1,6 +1,7 @@
 use dossier_domain::ids::{CustomerId, SiteId};
 use dossier_domain::site::{Site, SiteKind, SiteProfile};
 use jiff::Timestamp;
+use sqlx::QueryBuilder;
 use uuid::Uuid;
 
 use crate::customers::timestamp;
@@ -83,14 +84,21 @@ impl SiteRow {
     }
 }
 
-pub async fn insert_site(h: &mut Handle<'_>, row: &SiteRow) -> Result<()> {
-    run!(h, c => sqlx::query(
-        "INSERT INTO site (org_id, id, customer_id, kind, name, address_line1, address_line2, town, region, postcode, country, latitude, longitude, \
-         access_notes, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
-        .bind(row.org_id).bind(row.id).bind(row.customer_id).bind(&row.kind).bind(&row.name).bind(&row.address_line1).bind(&row.address_line2)
-        .bind(&row.town).bind(&row.region).bind(&row.postcode).bind(&row.country).bind(row.latitude).bind(row.longitude)
-        .bind(&row.access_notes).bind(row.active).bind(row.created_at).bind(row.updated_at)
-        .execute(c).await.map(drop)?);
+pub async fn insert_sites(h: &mut Handle<'_>, rows: &[SiteRow]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(rows, 32) {
+        run!(h, c => {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO site (org_id, id, customer_id, kind, name, address_line1, address_line2, town, region, postcode, country, latitude, \
+                 longitude, access_notes, active, created_at, updated_at) ");
+            q.push_values(chunk, |mut b, row| {
+                b.push_bind(row.org_id).push_bind(row.id).push_bind(row.customer_id).push_bind(&row.kind).push_bind(&row.name)
+                    .push_bind(&row.address_line1).push_bind(&row.address_line2).push_bind(&row.town).push_bind(&row.region)
+                    .push_bind(&row.postcode).push_bind(&row.country).push_bind(row.latitude).push_bind(row.longitude)
+                    .push_bind(&row.access_notes).push_bind(row.active).push_bind(row.created_at).push_bind(row.updated_at);
+            });
+            q.build().execute(c).await.map(drop)?
+        });
+    }
     Ok(())
 }
 

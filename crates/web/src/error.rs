@@ -87,6 +87,29 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Turn an error answered without a body (a wrong method, a timeout, a body
+/// too large: answered by axum or tower layers, not our handlers) into a
+/// problem document, so every error a client sees has the same shape.
+pub async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::NOT_FOUND => "route_not_found",
+        _ if status.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let mut problem = ApiError::new(status, code, status.canonical_reason().unwrap_or("error").to_lowercase()).into_response();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        problem.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    problem
+}
+
 pub async fn route_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
 }

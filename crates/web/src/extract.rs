@@ -60,17 +60,17 @@ fn serde_detail(text: &str) -> String {
 /// The field a serde message names: "unknown field `x`", "missing field `y`",
 /// or the path before a type error (`emails[0].address: invalid type`).
 fn field_of(detail: &str) -> String {
-    if let Some((_, rest)) = detail.split_once("field `") {
-        if let Some((field, _)) = rest.split_once('`') {
-            // serde_path_to_error names the field itself for unknown fields and
-            // its parent for missing ones.
-            let path = detail.split_once(": ").map(|(path, _)| path).filter(|p| !p.contains(' ') && *p != ".");
-            return match path {
-                Some(path) if path == field || path.ends_with(&format!(".{field}")) => path.to_owned(),
-                Some(parent) => format!("{parent}.{field}"),
-                None => field.to_owned(),
-            };
-        }
+    if let Some((_, rest)) = detail.split_once("field `")
+        && let Some((field, _)) = rest.split_once('`')
+    {
+        // serde_path_to_error names the field itself for unknown fields and
+        // its parent for missing ones.
+        let path = detail.split_once(": ").map(|(path, _)| path).filter(|p| !p.contains(' ') && *p != ".");
+        return match path {
+            Some(path) if path == field || path.ends_with(&format!(".{field}")) => path.to_owned(),
+            Some(parent) => format!("{parent}.{field}"),
+            None => field.to_owned(),
+        };
     }
     match detail.split_once(": ") {
         Some((path, _)) if !path.contains(' ') && path != "." => path.to_owned(),

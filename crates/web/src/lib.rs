@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/openapi.json", get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], spec_json) }))
         .route("/healthz", get(healthz))
         .with_state(state)
+        .layer(axum::middleware::map_response(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())

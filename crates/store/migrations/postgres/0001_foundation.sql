@@ -1,6 +1,8 @@
 -- Foundation: orgs, users, API tokens, customers, contacts, sites, search
 -- terms, gapless code counters and the append-only, hash-chained activity log.
 -- Every table carries org_id and every key and index leads with it.
+-- Text columns that lists are ordered or searched by use the "C" collation
+-- (byte order), as SQLite does, so both backends order alike.
 
 CREATE TABLE org (
     id UUID PRIMARY KEY,
@@ -55,7 +57,7 @@ CREATE TABLE customer (
     family_name TEXT,
     business_name TEXT,
     display_name TEXT NOT NULL,
-    sort_name TEXT NOT NULL,
+    sort_name TEXT COLLATE "C" NOT NULL,
     email TEXT,
     phone TEXT,
     source TEXT,
@@ -76,7 +78,7 @@ CREATE INDEX customer_by_status ON customer (org_id, status, sort_name, id);
 CREATE TABLE customer_label (
     org_id UUID NOT NULL,
     customer_id UUID NOT NULL,
-    label TEXT NOT NULL,
+    label TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (org_id, customer_id, label),
     FOREIGN KEY (org_id, customer_id) REFERENCES customer (org_id, id)
 );
@@ -88,7 +90,7 @@ CREATE TABLE contact (
     customer_id UUID NOT NULL,
     title TEXT,
     given_name TEXT,
-    family_name TEXT NOT NULL,
+    family_name TEXT COLLATE "C" NOT NULL,
     position TEXT,
     roles TEXT NOT NULL,
     emails TEXT NOT NULL,
@@ -109,7 +111,7 @@ CREATE TABLE site (
     customer_id UUID NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('billing', 'service', 'branch')),
     name TEXT,
-    address_line1 TEXT NOT NULL,
+    address_line1 TEXT COLLATE "C" NOT NULL,
     address_line2 TEXT,
     town TEXT,
     region TEXT,

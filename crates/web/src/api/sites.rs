@@ -42,7 +42,7 @@ async fn get_site(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path
     Ok(Json(sites::get_site(&s.db, &ctx, &id).await?))
 }
 
-/// Change some fields of a site; lists are replaced whole.
+/// Change some fields of a site.
 #[utoipa::path(patch, path = "/sites/{id}", tag = "sites", params(("id" = String, Path)), request_body = SitePatch,
     responses((status = 200, description = "The updated site", body = Site), (status = 404, description = "No such site", body = Problem),
         (status = 422, description = "Invalid input", body = Problem)))]
