@@ -92,6 +92,7 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         progress(u64::from(done));
     }
     db.bulk_load(false).await?;
+    let activities = q::chain_head(&mut db.read().await?.handle(), org.id.0).await?.map_or(activities, |(seq, _)| seq as u64);
     Ok(DemoLoaded { org, admin_email: ADMIN_EMAIL.into(), admin_password: DEMO_PASSWORD.into(), api_token: token.token, activities })
 }
 

@@ -176,6 +176,7 @@ impl Db {
 
     /// Tune the writer for a long bulk load (demo data, imports): a larger
     /// page cache and fewer WAL checkpoints; `false` restores the defaults.
+    /// Durability stays as it is (`synchronous` is not lowered).
     /// PostgreSQL needs nothing here.
     pub async fn bulk_load(&self, on: bool) -> Result<()> {
         if let Db::Sqlite { writer, .. } = self {
