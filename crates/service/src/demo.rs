@@ -80,7 +80,7 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     };
     let mut next = (options.customers > 0).then(|| prepare(rng, BATCH.min(options.customers)));
     while let Some(pending) = next.take() {
-        let (rng, batch) = pending.await.map_err(|e| ServiceError::conflict("demo_failed", e.to_string()))?;
+        let (rng, batch) = pending.await.map_err(|e| ServiceError::Internal(format!("demo generator thread failed: {e}")))?;
         let batch = batch?;
         done += batch.histories.len() as u32;
         if done < options.customers {

@@ -18,6 +18,9 @@ pub enum ServiceError {
     Conflict { code: &'static str, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A fault of ours outside the database (hashing, a worker thread).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ServiceError {
@@ -28,7 +31,7 @@ impl ServiceError {
             ServiceError::Invalid(_) => "validation_failed",
             ServiceError::Unauthenticated => "unauthenticated",
             ServiceError::Conflict { code, .. } => code,
-            ServiceError::Store(_) => "internal",
+            ServiceError::Store(_) | ServiceError::Internal(_) => "internal",
         }
     }
 

@@ -52,16 +52,14 @@ pub async fn create_org_in(tx: &mut Tx, name: &str, region: &str, actor_name: &s
 /// The install's org for operator commands: the only one, or a new one
 /// named `name` when there is none.
 pub async fn single_or_create(db: &Db, name: &str, region: &str) -> Result<Org> {
-    let orgs = q::list_orgs(&mut db.read().await?.handle()).await?;
-    match orgs.as_slice() {
-        [] => {
+    match single(db).await {
+        Err(ServiceError::Conflict { code: "no_org", .. }) => {
             let mut tx = db.begin().await?;
             let org = create_org_in(&mut tx, name, region, "Command line", jiff::Timestamp::now()).await?;
             tx.commit().await?;
             Ok(org)
         }
-        [only] => org_of(only),
-        _ => Err(ServiceError::conflict("several_orgs", "this database holds several orgs; name one with --org")),
+        other => other,
     }
 }
 

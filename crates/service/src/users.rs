@@ -44,10 +44,10 @@ pub struct User {
 
 fn hash_password(password: &str) -> Result<String> {
     let (m, t, p) = ARGON2_PARAMS;
-    let params = Params::new(m, t, p, None).map_err(|e| ServiceError::conflict("password_hash_failed", e.to_string()))?;
+    let params = Params::new(m, t, p, None).map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
     let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
         .hash_password(password.as_bytes())
-        .map_err(|e| ServiceError::conflict("password_hash_failed", e.to_string()))?;
+        .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
     Ok(hash.to_string())
 }
 

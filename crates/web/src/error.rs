@@ -59,6 +59,10 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, code, error.to_string()),
             ServiceError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, code, error.to_string()),
+            ServiceError::Internal(e) => {
+                tracing::error!(error = %e, "request failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "an internal error occurred; it has been logged")
+            }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "request failed in the store");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "an internal error occurred; it has been logged")
