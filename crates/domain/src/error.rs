@@ -38,14 +38,6 @@ impl ValidationErrors {
         }
     }
 
-    /// Prefix every field path, e.g. with `contacts[2].`.
-    pub fn within(mut self, prefix: &str) -> Self {
-        for e in &mut self.0 {
-            e.field = format!("{prefix}{}", e.field);
-        }
-        self
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

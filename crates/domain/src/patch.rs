@@ -30,10 +30,6 @@ impl<T> Patch<T> {
             Patch::Set(value) => Some(value),
         }
     }
-
-    pub fn is_keep(&self) -> bool {
-        matches!(self, Patch::Keep)
-    }
 }
 
 /// Shown as its value, or `null` when left alone or cleared (OpenAPI uses

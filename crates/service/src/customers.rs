@@ -243,16 +243,22 @@ pub async fn relabel_in(tx: &mut Tx, ctx: &Ctx, reference: &str, add: &[Label], 
     let h = &mut tx.handle();
     let row = find(h, ctx, reference).await?;
     let before = q::labels_of(h, row.org_id, row.id).await?;
-    let added: Vec<(Uuid, String)> = add.iter().map(|label| (row.id, label.as_str().to_owned())).collect();
-    q::add_labels(h, row.org_id, &added).await?;
+    // The label list is sorted by byte order, as the database lists it.
+    let mut after: std::collections::BTreeSet<String> = before.iter().cloned().collect();
+    after.extend(add.iter().map(|label| label.as_str().to_owned()));
     for label in remove {
-        q::remove_label(h, row.org_id, row.id, label.as_str()).await?;
+        after.remove(label.as_str());
     }
-    let after = q::labels_of(h, row.org_id, row.id).await?;
+    let after: Vec<String> = after.into_iter().collect();
     if before == after {
         return Ok(row.into_customer(after)?);
     }
-    let added: Vec<String> = after.iter().filter(|l| !before.contains(l)).map(|l| format!("+{l}")).collect();
+    let new_labels: Vec<(Uuid, String)> = after.iter().filter(|l| !before.contains(l)).map(|l| (row.id, l.clone())).collect();
+    q::add_labels(h, row.org_id, &new_labels).await?;
+    for label in before.iter().filter(|l| !after.contains(l)) {
+        q::remove_label(h, row.org_id, row.id, label).await?;
+    }
+    let added: Vec<String> = new_labels.iter().map(|(_, l)| format!("+{l}")).collect();
     let removed: Vec<String> = before.iter().filter(|l| !after.contains(l)).map(|l| format!("-{l}")).collect();
     let summary = format!("Labels changed: {}", [added, removed].concat().join(" "));
     let changes = vec![FieldChange { field: "labels".into(), old: json!(before), new: json!(after) }];

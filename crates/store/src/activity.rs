@@ -91,7 +91,6 @@ impl ActivityRow {
 /// transactions of one org append one after the other.
 pub(crate) async fn write_chained(h: &mut Handle<'_>, pending: Vec<NewActivity>) -> Result<()> {
     let mut orgs: Vec<Uuid> = pending.iter().map(|a| a.org_id.0).collect();
-    orgs.dedup();
     orgs.sort();
     orgs.dedup();
     for org in orgs {

@@ -2,15 +2,11 @@ use uuid::Uuid;
 
 use crate::{Handle, Result, run};
 
-/// The next number of a gapless per-org sequence (customer codes, later
-/// invoice numbers). The counter row is updated inside the caller's
-/// transaction: a rollback gives the number back, and concurrent writers
-/// wait on the row, so numbers are unique and have no gaps.
-pub async fn next_number(h: &mut Handle<'_>, org_id: Uuid, kind: &str) -> Result<i64> {
-    reserve_numbers(h, org_id, kind, 1).await
-}
-
-/// Take the next `count` numbers at once; returns the first.
+/// Take the next `count` numbers of a gapless per-org sequence (customer
+/// codes, later invoice numbers); returns the first. The counter row is
+/// updated inside the caller's transaction: a rollback gives the numbers
+/// back, and concurrent writers wait on the row, so numbers are unique and
+/// have no gaps.
 pub async fn reserve_numbers(h: &mut Handle<'_>, org_id: Uuid, kind: &str, count: i64) -> Result<i64> {
     let last: i64 = run!(h, c => sqlx::query_scalar(
         "INSERT INTO code_counter (org_id, kind, last) VALUES ($1, $2, $3) \

@@ -32,13 +32,13 @@ pub mod queries {
     //! The queries, by area. Each takes a [`crate::Handle`].
     pub use crate::activity::{activity_page, chain_head, timeline};
     pub use crate::contacts::{clear_other_primary, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
-    pub use crate::counters::{next_number, reserve_numbers};
+    pub use crate::counters::reserve_numbers;
     pub use crate::customers::{
         add_labels, get_customer, get_customer_by_number, insert_customers, labels_of, labels_of_many, list_customers, remove_label, update_customer_profile,
         update_customer_status,
     };
     pub use crate::orgs::{get_org, insert_org, list_orgs};
-    pub use crate::search::{add_search_terms, add_terms, replace_terms};
+    pub use crate::search::{add_search_terms, replace_terms};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
     pub use crate::users::{find_token, find_user_by_email, get_user, insert_token, insert_user, touch_token};
 }

@@ -14,15 +14,7 @@ pub(crate) fn prefix_range(prefix: &str) -> (String, String) {
 pub async fn replace_terms(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, source_id: Uuid, terms: &[String]) -> Result<()> {
     run!(h, c => sqlx::query("DELETE FROM customer_search WHERE org_id = $1 AND customer_id = $2 AND source_id = $3")
         .bind(org_id).bind(customer_id).bind(source_id).execute(&mut *c).await.map(drop)?);
-    add_terms(h, org_id, customer_id, source_id, terms).await
-}
-
-/// Add the search terms of a new record.
-pub async fn add_terms(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, source_id: Uuid, terms: &[String]) -> Result<()> {
-    let mut terms: Vec<&str> = terms.iter().map(String::as_str).filter(|t| !t.is_empty()).collect();
-    terms.sort_unstable();
-    terms.dedup();
-    let rows: Vec<SearchTerm> = terms.into_iter().map(|term| SearchTerm { customer_id, source_id, term: term.to_owned() }).collect();
+    let rows: Vec<SearchTerm> = terms.iter().map(|term| SearchTerm { customer_id, source_id, term: term.clone() }).collect();
     add_search_terms(h, org_id, &rows).await
 }
 
