@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod cores;
 
 use clap::Parser;
 
@@ -15,10 +16,16 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     init_logging(&cli.log_format);
     // The server uses every core; one-shot commands (demo, audit, …) run on
-    // one thread, which saves cross-thread wake-ups on each query.
+    // one thread, on one core with their database threads (see `cores`).
     let mut builder = match cli.command {
         cli::Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread(),
-        _ => tokio::runtime::Builder::new_current_thread(),
+        _ => {
+            let mut builder = tokio::runtime::Builder::new_current_thread();
+            if let Some(elsewhere) = cores::keep_caller_on_one_core() {
+                builder.on_thread_start(elsewhere);
+            }
+            builder
+        }
     };
     let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
