@@ -28,7 +28,20 @@ string_enum!(
 
 string_enum!(
     /// The kinds of thing an activity can concern.
-    EntityType { Org = "org", User = "user", ApiToken = "api_token", Customer = "customer", Contact = "contact", Site = "site" }
+    EntityType {
+        Org = "org",
+        User = "user",
+        ApiToken = "api_token",
+        Customer = "customer",
+        Contact = "contact",
+        Site = "site",
+        Inquiry = "inquiry",
+        Quote = "quote",
+        Job = "job",
+        Invoice = "invoice",
+        Payment = "payment",
+        CreditNote = "credit_note",
+    }
 );
 
 string_enum!(
@@ -47,6 +60,21 @@ string_enum!(
         SiteCreated = "site.created",
         SiteUpdated = "site.updated",
         SiteDeleted = "site.deleted",
+        InquiryCreated = "inquiry.created",
+        InquiryStatusChanged = "inquiry.status_changed",
+        InquiryConverted = "inquiry.converted",
+        QuoteCreated = "quote.created",
+        QuoteStatusChanged = "quote.status_changed",
+        JobCreated = "job.created",
+        JobStatusChanged = "job.status_changed",
+        InvoiceCreated = "invoice.created",
+        InvoiceIssued = "invoice.issued",
+        InvoiceVoided = "invoice.voided",
+        InvoiceClosed = "invoice.closed",
+        PaymentReceived = "payment.received",
+        PaymentAllocated = "payment.allocated",
+        CreditNoteIssued = "credit_note.issued",
+        CreditNoteAllocated = "credit_note.allocated",
     }
 );
 
@@ -66,6 +94,12 @@ impl ActivityKind {
             | SiteCreated
             | SiteUpdated
             | SiteDeleted => ActivityGroup::Profile,
+            InquiryCreated | InquiryStatusChanged | InquiryConverted | QuoteCreated | QuoteStatusChanged | JobCreated | JobStatusChanged => {
+                ActivityGroup::Works
+            }
+            InvoiceCreated | InvoiceIssued | InvoiceVoided | InvoiceClosed | PaymentReceived | PaymentAllocated | CreditNoteIssued | CreditNoteAllocated => {
+                ActivityGroup::Billing
+            }
         }
     }
 

@@ -8,12 +8,24 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CodeKind {
     Customer,
+    Inquiry,
+    Quote,
+    Job,
+    Invoice,
+    Payment,
+    CreditNote,
 }
 
 impl CodeKind {
     pub fn prefix(self) -> &'static str {
         match self {
             CodeKind::Customer => "CUS",
+            CodeKind::Inquiry => "INQ",
+            CodeKind::Quote => "EST",
+            CodeKind::Job => "BOK",
+            CodeKind::Invoice => "INV",
+            CodeKind::Payment => "PAY",
+            CodeKind::CreditNote => "CRN",
         }
     }
 
@@ -21,6 +33,12 @@ impl CodeKind {
     pub fn counter(self) -> &'static str {
         match self {
             CodeKind::Customer => "customer",
+            CodeKind::Inquiry => "inquiry",
+            CodeKind::Quote => "quote",
+            CodeKind::Job => "job",
+            CodeKind::Invoice => "invoice",
+            CodeKind::Payment => "payment",
+            CodeKind::CreditNote => "credit_note",
         }
     }
 }

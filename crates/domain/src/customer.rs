@@ -11,6 +11,7 @@ use crate::contact_point::{Email, Phone, Region};
 use crate::error::ValidationErrors;
 use crate::ids::CustomerId;
 use crate::patch::Patch;
+use crate::terms::PaymentTerms;
 use crate::text;
 
 /// An enum stored and shown as a fixed lower-case string.
@@ -125,6 +126,8 @@ pub struct CustomerProfile {
     pub auto_comms_paused: bool,
     #[schema(value_type = Option<String>, format = Date)]
     pub auto_comms_paused_until: Option<Date>,
+    /// Overrides the org's default payment terms.
+    pub payment_terms: Option<PaymentTerms>,
     pub custom_fields: CustomFields,
 }
 
@@ -143,6 +146,7 @@ impl CustomerProfile {
             communication: CommunicationPreferences::default(),
             auto_comms_paused: false,
             auto_comms_paused_until: None,
+            payment_terms: None,
             custom_fields: CustomFields::new(),
         }
     }
@@ -190,6 +194,7 @@ pub struct CustomerInput {
     pub auto_comms_paused: Option<bool>,
     #[schema(value_type = Option<String>, format = Date)]
     pub auto_comms_paused_until: Option<Date>,
+    pub payment_terms: Option<PaymentTerms>,
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<BTreeMap<String, Value>>,
     pub labels: Option<Vec<String>>,
@@ -219,6 +224,7 @@ impl CustomerInput {
             communication: self.communication.unwrap_or_default(),
             auto_comms_paused: self.auto_comms_paused.unwrap_or(false),
             auto_comms_paused_until: self.auto_comms_paused_until,
+            payment_terms: self.payment_terms,
             custom_fields: custom_fields.unwrap_or_default(),
         };
         let profile = errors.take(raw.parse(region));
@@ -252,6 +258,8 @@ pub struct CustomerPatch {
     pub auto_comms_paused: Option<bool>,
     #[schema(value_type = Option<String>, format = Date)]
     pub auto_comms_paused_until: Patch<Date>,
+    #[schema(value_type = Option<PaymentTerms>)]
+    pub payment_terms: Patch<PaymentTerms>,
     /// Merged into the current values; a key set to `null` is removed.
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<BTreeMap<String, Value>>,
@@ -279,6 +287,7 @@ impl CustomerPatch {
             communication: self.communication.unwrap_or(current.communication),
             auto_comms_paused: self.auto_comms_paused.unwrap_or(current.auto_comms_paused),
             auto_comms_paused_until: self.auto_comms_paused_until.apply(current.auto_comms_paused_until),
+            payment_terms: self.payment_terms.apply(current.payment_terms),
             custom_fields,
         };
         raw.parse(region)
@@ -317,6 +326,7 @@ struct RawProfile {
     communication: CommunicationPreferences,
     auto_comms_paused: bool,
     auto_comms_paused_until: Option<Date>,
+    payment_terms: Option<PaymentTerms>,
     custom_fields: CustomFields,
 }
 
@@ -334,6 +344,9 @@ impl RawProfile {
             CustomerKind::Individual if matches!(family_name, Some(None)) => errors.push("family_name", "required", "is required for an individual"),
             CustomerKind::Business if matches!(business_name, Some(None)) => errors.push("business_name", "required", "is required for a business"),
             _ => {}
+        }
+        if let Some(terms) = self.payment_terms {
+            errors.take(terms.check("payment_terms"));
         }
         if self.auto_comms_paused_until.is_some() && !self.auto_comms_paused {
             errors.push("auto_comms_paused_until", "requires_pause", "can only be set while automated communications are paused");
@@ -353,6 +366,7 @@ impl RawProfile {
             communication: self.communication,
             auto_comms_paused: self.auto_comms_paused,
             auto_comms_paused_until: self.auto_comms_paused_until,
+            payment_terms: self.payment_terms,
             custom_fields: self.custom_fields,
         })
     }

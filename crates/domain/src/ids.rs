@@ -49,6 +49,16 @@ id_type!(ApiTokenId);
 id_type!(CustomerId);
 id_type!(ContactId);
 id_type!(SiteId);
+id_type!(InquiryId);
+id_type!(QuoteId);
+id_type!(JobId);
+id_type!(InvoiceId);
+id_type!(PaymentId);
+id_type!(CreditNoteId);
+id_type!(
+    /// Part of a payment or credit note set against one invoice.
+    AllocationId
+);
 id_type!(
     /// Built from the activity's `occurred_at`, so id order is time order.
     ActivityId

@@ -1,8 +1,9 @@
 //! Dossier's domain: the types and rules of a customer record, with no I/O.
 //!
 //! Everything here is pure: ids, record codes, validated text, customers,
-//! contacts, sites, roles and the activity log's shape (kinds, actors, field
-//! diffs and the canonical form its hash chain is computed over).
+//! contacts, sites, work and money records with their workflows, payment
+//! terms, roles and the activity log's shape (kinds, actors, field diffs and
+//! the canonical form its hash chain is computed over).
 
 pub mod activity;
 pub mod code;
@@ -12,10 +13,14 @@ pub mod customer;
 pub mod diff;
 pub mod error;
 pub mod ids;
+pub mod money;
 pub mod patch;
 pub mod role;
 pub mod search;
 pub mod site;
+pub mod terms;
 pub mod text;
+pub mod workflow;
+pub mod works;
 
 pub use error::{FieldError, ValidationErrors};

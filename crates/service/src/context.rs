@@ -4,7 +4,10 @@ use dossier_domain::activity::Actor;
 use dossier_domain::contact_point::Region;
 use dossier_domain::ids::{OrgId, UserId};
 use dossier_domain::role::Role;
+use dossier_domain::terms::PaymentTerms;
 use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
 
 /// The org a request acts within.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +16,14 @@ pub struct Org {
     pub name: String,
     /// Default region for phone numbers and country for addresses.
     pub region: Region,
+    /// ISO 4217 code of the currency all amounts are in.
+    pub currency: String,
+    /// IANA time zone: decides what "today" is (due dates, overdue).
+    pub timezone: String,
+    /// Payment terms of customers that have none of their own.
+    pub payment_terms: PaymentTerms,
+    /// Postal address lines, for documents.
+    pub address: Vec<String>,
 }
 
 /// The caller of a use case: every service function takes one, so the org
@@ -46,5 +57,11 @@ impl Ctx {
 
     pub fn now(&self) -> Timestamp {
         self.clock.unwrap_or_else(Timestamp::now)
+    }
+
+    /// Today's date in the org's time zone (UTC if the zone is unknown).
+    pub fn today(&self) -> Date {
+        let zone = TimeZone::get(&self.org.timezone).unwrap_or(TimeZone::UTC);
+        self.now().to_zoned(zone).date()
     }
 }

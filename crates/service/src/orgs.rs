@@ -5,6 +5,7 @@ use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::contact_point::Region;
 use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::OrgId;
+use dossier_domain::terms::PaymentTerms;
 use dossier_domain::text;
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, OrgRow, StoreError, Tx};
@@ -16,7 +17,16 @@ use crate::{Ctx, Org, Result, ServiceError};
 
 pub(crate) fn org_of(row: &OrgRow) -> Result<Org> {
     let region = Region::parse(&row.region).ok_or_else(|| StoreError::Corrupt(format!("org region '{}'", row.region)))?;
-    Ok(Org { id: OrgId(row.id), name: row.name.clone(), region })
+    let payment_terms = serde_json::from_str(&row.payment_terms).map_err(|e| StoreError::Corrupt(format!("org payment terms: {e}")))?;
+    Ok(Org {
+        id: OrgId(row.id),
+        name: row.name.clone(),
+        region,
+        currency: row.currency.clone(),
+        timezone: row.timezone.clone(),
+        payment_terms,
+        address: row.address.lines().map(str::to_owned).collect(),
+    })
 }
 
 pub(crate) async fn load(h: &mut Handle<'_>, id: Uuid) -> Result<Org> {
@@ -36,6 +46,8 @@ pub async fn create_org_in(tx: &mut Tx, name: &str, region: &str, actor_name: &s
         currency: "GBP".into(),
         timezone: "Europe/London".into(),
         created_at: now.as_microsecond(),
+        payment_terms: serde_json::to_string(&PaymentTerms::DEFAULT).unwrap_or_default(),
+        address: String::new(),
     };
     q::insert_org(&mut tx.handle(), &row).await?;
     let org = org_of(&row)?;

@@ -12,13 +12,18 @@ pub struct OrgRow {
     pub currency: String,
     pub timezone: String,
     pub created_at: i64,
+    /// Default payment terms, as JSON.
+    pub payment_terms: String,
+    /// Postal address for documents, one line per line.
+    pub address: String,
 }
 
 /// Insert an org and the head of its activity hash chain.
 pub async fn insert_org(h: &mut Handle<'_>, org: &OrgRow) -> Result<()> {
     run!(h, c => {
-        sqlx::query("INSERT INTO org (id, name, region, currency, timezone, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        sqlx::query("INSERT INTO org (id, name, region, currency, timezone, created_at, payment_terms, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(org.id).bind(&org.name).bind(&org.region).bind(&org.currency).bind(&org.timezone).bind(org.created_at)
+            .bind(&org.payment_terms).bind(&org.address)
             .execute(&mut *c).await?;
         sqlx::query("INSERT INTO activity_chain (org_id, seq, head) VALUES ($1, 0, $2)")
             .bind(org.id).bind(dossier_domain::activity::GENESIS_HASH.to_vec())

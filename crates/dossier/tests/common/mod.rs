@@ -146,7 +146,15 @@ impl TestApp {
 }
 
 fn placeholder_org() -> Org {
-    Org { id: dossier_domain::ids::OrgId::new(), name: String::new(), region: Default::default() }
+    Org {
+        id: dossier_domain::ids::OrgId::new(),
+        name: String::new(),
+        region: Default::default(),
+        currency: "GBP".into(),
+        timezone: "UTC".into(),
+        payment_terms: dossier_domain::terms::PaymentTerms::DEFAULT,
+        address: Vec::new(),
+    }
 }
 
 /// Runs the test body once per backend: `mod name { fn sqlite(); fn postgres(); }`.

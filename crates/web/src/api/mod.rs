@@ -1,6 +1,7 @@
 //! `/api/v1`: each resource has its own router; the OpenAPI document is
 //! generated from the handlers' annotations.
 
+mod billing;
 mod contacts;
 mod customers;
 mod sites;
@@ -14,7 +15,7 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites and their complete, tamper-evident timeline. \
+    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites, invoices, payments and credit notes, and their complete, tamper-evident timeline. Amounts are integer minor units of the org's currency. \
         Errors are application/problem+json with a stable `code`. Routes that take a customer accept its id or its code (CUS-00001)."),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
@@ -36,7 +37,12 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(customers::router()).merge(timeline::router()).merge(contacts::router()).merge(sites::router())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(customers::router())
+        .merge(timeline::router())
+        .merge(contacts::router())
+        .merge(sites::router())
+        .merge(billing::router())
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.

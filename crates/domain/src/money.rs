@@ -1,0 +1,357 @@
+//! Money: integer minor units of the org's currency, quantities in
+//! thousandths, tax rates in basis points, and the one rounding rule.
+//!
+//! The rule: each line's net amount is quantity × unit price, and its tax is
+//! net × rate; both are rounded to the minor unit half away from zero, per
+//! line. A document's total is the sum of its lines' net amounts and taxes,
+//! so every total is the sum of numbers shown on the document.
+
+use std::fmt;
+use std::iter::Sum;
+use std::ops::{Add, Neg, Sub};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::ValidationErrors;
+use crate::text;
+
+/// An amount in minor units (pence, cents) of the org's currency.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct Money(pub i64);
+
+/// The largest amount a single entry (a line, a payment, a credit note) may
+/// carry: 10,000,000,000 minor units. Sums of many entries stay far from
+/// `i64` overflow.
+pub const MAX_AMOUNT: i64 = 10_000_000_000;
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    pub fn minor(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_positive(self) -> bool {
+        self.0 > 0
+    }
+
+    /// A positive amount of at most [`MAX_AMOUNT`], for `field`.
+    pub fn positive(field: &str, minor: i64) -> Result<Money, ValidationErrors> {
+        if minor <= 0 {
+            Err(ValidationErrors::one(field, "not_positive", "must be more than zero (in minor units, e.g. pence)"))
+        } else if minor > MAX_AMOUNT {
+            Err(ValidationErrors::one(field, "too_large", format!("must be at most {MAX_AMOUNT} minor units")))
+        } else {
+            Ok(Money(minor))
+        }
+    }
+
+    /// Shown with the currency's symbol or code and digit grouping:
+    /// `£1,234.56`, `-€0.50`, `CHF 12.00`.
+    pub fn format(self, currency: &str) -> String {
+        let (prefix, exponent) = currency_style(currency);
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let scale = 10u64.pow(exponent);
+        let whole = group_thousands(abs / scale);
+        if exponent == 0 { format!("{sign}{prefix}{whole}") } else { format!("{sign}{prefix}{whole}.{:0width$}", abs % scale, width = exponent as usize) }
+    }
+}
+
+impl Add for Money {
+    type Output = Money;
+    fn add(self, other: Money) -> Money {
+        Money(self.0.saturating_add(other.0))
+    }
+}
+
+impl Sub for Money {
+    type Output = Money;
+    fn sub(self, other: Money) -> Money {
+        Money(self.0.saturating_sub(other.0))
+    }
+}
+
+impl Neg for Money {
+    type Output = Money;
+    fn neg(self) -> Money {
+        Money(self.0.saturating_neg())
+    }
+}
+
+impl Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        iter.fold(Money::ZERO, Add::add)
+    }
+}
+
+/// Symbol (or code and a space) and number of minor digits of a currency.
+fn currency_style(code: &str) -> (String, u32) {
+    match code {
+        "GBP" => ("£".into(), 2),
+        "EUR" => ("€".into(), 2),
+        "USD" | "AUD" | "CAD" | "NZD" => ("$".into(), 2),
+        "JPY" | "KRW" => (format!("{code} "), 0),
+        _ => (format!("{code} "), 2),
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `n / d` rounded half away from zero (`d > 0`).
+pub fn round_div(n: i128, d: i128) -> i128 {
+    let half = d / 2;
+    if n >= 0 { (n + half) / d } else { (n - half) / d }
+}
+
+/// A quantity in thousandths: `1.5` hours is 1500.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Quantity(pub i64);
+
+/// At most 1,000,000 units on one line.
+const MAX_QUANTITY: i64 = 1_000_000_000;
+
+impl Quantity {
+    pub const ONE: Quantity = Quantity(1000);
+
+    /// Parse a JSON number or string with up to three decimals, more than 0.
+    pub fn parse(field: &str, value: &Value) -> Result<Quantity, ValidationErrors> {
+        let invalid = || ValidationErrors::one(field, "invalid_quantity", "must be a number more than 0 with at most three decimals");
+        let text = match value {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.trim().to_owned(),
+            _ => return Err(invalid()),
+        };
+        let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+        let digits_ok = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || whole.len() > 7 || fraction.len() > 3 || !digits_ok(whole) || !digits_ok(fraction) {
+            return Err(invalid());
+        }
+        let whole: i64 = whole.parse().map_err(|_| invalid())?;
+        let fraction: i64 = format!("{fraction:0<3}").parse().map_err(|_| invalid())?;
+        let milli = whole * 1000 + fraction;
+        if milli <= 0 || milli > MAX_QUANTITY {
+            return Err(invalid());
+        }
+        Ok(Quantity(milli))
+    }
+}
+
+impl fmt::Display for Quantity {
+    /// `1.5`, `2`, `0.125`: no trailing zeros.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (whole, fraction) = (self.0 / 1000, self.0 % 1000);
+        if fraction == 0 {
+            write!(f, "{whole}")
+        } else {
+            let fraction = format!("{fraction:03}");
+            write!(f, "{whole}.{}", fraction.trim_end_matches('0'))
+        }
+    }
+}
+
+impl Serialize for Quantity {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Quantity::parse("quantity", &value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A tax rate in basis points: 2000 is 20 %.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(transparent)]
+pub struct TaxRate(pub u16);
+
+impl TaxRate {
+    pub fn parse(field: &str, basis_points: i64) -> Result<TaxRate, ValidationErrors> {
+        u16::try_from(basis_points)
+            .ok()
+            .filter(|bp| *bp <= 10_000)
+            .map(TaxRate)
+            .ok_or_else(|| ValidationErrors::one(field, "invalid_tax_rate", "must be 0 to 10000 basis points (2000 is 20 %)"))
+    }
+}
+
+/// One line of a quote or invoice as sent by a client.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    pub description: Option<String>,
+    /// A number with up to three decimals (e.g. `1.5`), as a JSON number or string; default 1.
+    #[schema(value_type = Option<String>)]
+    pub quantity: Option<Value>,
+    /// Price of one unit in minor units; negative for a discount line.
+    pub unit_price: Option<i64>,
+    /// Basis points: 2000 is 20 %. Default 0.
+    pub tax_rate_bp: Option<i64>,
+}
+
+/// A checked line with its amounts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Line {
+    pub description: String,
+    #[schema(value_type = String)]
+    pub quantity: Quantity,
+    pub unit_price: Money,
+    pub tax_rate_bp: TaxRate,
+    /// Quantity × unit price, rounded.
+    pub net: Money,
+    /// Net × tax rate, rounded.
+    pub tax: Money,
+}
+
+impl Line {
+    pub fn new(description: String, quantity: Quantity, unit_price: Money, tax_rate: TaxRate) -> Self {
+        let net = round_div(i128::from(quantity.0) * i128::from(unit_price.0), 1000);
+        let tax = round_div(net * i128::from(tax_rate.0), 10_000);
+        // Bounded by the input limits: |net| ≤ 10^6 × 10^10, so no overflow.
+        Line { description, quantity, unit_price, tax_rate_bp: tax_rate, net: Money(net as i64), tax: Money(tax as i64) }
+    }
+}
+
+/// Lines allowed on one document.
+pub const MAX_LINES: usize = 500;
+
+impl LineInput {
+    fn parse(self, field: &str) -> Result<Line, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let description = errors.take(text::required(&format!("{field}.description"), self.description, 500));
+        let quantity = match &self.quantity {
+            None => Some(Quantity::ONE),
+            Some(value) => errors.take(Quantity::parse(&format!("{field}.quantity"), value)),
+        };
+        let unit_price = match self.unit_price {
+            None => errors.take(Err(ValidationErrors::one(format!("{field}.unit_price"), "required", "is required (minor units)"))),
+            Some(p) if p.abs() > MAX_AMOUNT => {
+                errors.take(Err(ValidationErrors::one(format!("{field}.unit_price"), "too_large", format!("must be at most {MAX_AMOUNT} minor units"))))
+            }
+            Some(p) => Some(Money(p)),
+        };
+        let tax_rate = errors.take(TaxRate::parse(&format!("{field}.tax_rate_bp"), self.tax_rate_bp.unwrap_or(0)));
+        match (description, quantity, unit_price, tax_rate) {
+            (Some(d), Some(q), Some(p), Some(t)) if errors.is_empty() => {
+                let line = Line::new(d, q, p, t);
+                if line.net.0.abs() > MAX_AMOUNT {
+                    return Err(ValidationErrors::one(field, "too_large", format!("a line's amount must be at most {MAX_AMOUNT} minor units")));
+                }
+                Ok(line)
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// Parse a document's lines: at least one, at most [`MAX_LINES`], and a
+    /// total that is not negative.
+    pub fn parse_all(field: &str, lines: Vec<LineInput>) -> Result<Vec<Line>, ValidationErrors> {
+        if lines.is_empty() {
+            return Err(ValidationErrors::one(field, "required", "needs at least one line"));
+        }
+        if lines.len() > MAX_LINES {
+            return Err(ValidationErrors::one(field, "too_many", format!("at most {MAX_LINES} lines")));
+        }
+        let mut errors = ValidationErrors::default();
+        let parsed: Vec<Line> = lines.into_iter().enumerate().filter_map(|(i, l)| errors.take(l.parse(&format!("{field}[{i}]")))).collect();
+        if errors.is_empty() && Totals::of(&parsed).total.0 < 0 {
+            errors.push(field, "negative_total", "the lines add up to less than zero");
+        }
+        errors.into_result(|| parsed)
+    }
+}
+
+/// A document's amounts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Totals {
+    pub subtotal: Money,
+    pub tax: Money,
+    pub total: Money,
+}
+
+impl Totals {
+    pub fn of(lines: &[Line]) -> Totals {
+        let subtotal: Money = lines.iter().map(|l| l.net).sum();
+        let tax: Money = lines.iter().map(|l| l.tax).sum();
+        Totals { subtotal, tax, total: subtotal + tax }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rounding_is_half_away_from_zero() {
+        assert_eq!(round_div(5, 10), 1);
+        assert_eq!(round_div(4, 10), 0);
+        assert_eq!(round_div(-5, 10), -1);
+        assert_eq!(round_div(-4, 10), 0);
+        assert_eq!(round_div(15, 10), 2);
+    }
+
+    #[test]
+    fn line_amounts_are_rounded_per_line() {
+        // 1.5 × £33.33 = £49.995 → £50.00; 20 % tax = £10.00.
+        let line = Line::new("Labour".into(), Quantity(1500), Money(3333), TaxRate(2000));
+        assert_eq!((line.net, line.tax), (Money(5000), Money(1000)));
+        // 17.5 % of £0.03 = 0.525p → 1p.
+        let line = Line::new("Washer".into(), Quantity::ONE, Money(3), TaxRate(1750));
+        assert_eq!(line.tax, Money(1));
+        let totals =
+            Totals::of(&[Line::new("a".into(), Quantity::ONE, Money(1001), TaxRate(2000)), Line::new("b".into(), Quantity::ONE, Money(1001), TaxRate(2000))]);
+        // Each line's tax is 200.2 → 200; the document's is their sum.
+        assert_eq!(totals, Totals { subtotal: Money(2002), tax: Money(400), total: Money(2402) });
+    }
+
+    #[test]
+    fn quantities_parse_from_numbers_and_strings() {
+        assert_eq!(Quantity::parse("q", &json!(2)).unwrap(), Quantity(2000));
+        assert_eq!(Quantity::parse("q", &json!(1.5)).unwrap(), Quantity(1500));
+        assert_eq!(Quantity::parse("q", &json!("0.125")).unwrap(), Quantity(125));
+        for bad in [json!(0), json!(-1), json!(1.2345), json!("1e3"), json!("abc"), json!(null), json!(true), json!(1e300)] {
+            assert!(Quantity::parse("q", &bad).is_err(), "{bad}");
+        }
+        assert_eq!(Quantity(1500).to_string(), "1.5");
+        assert_eq!(Quantity(2000).to_string(), "2");
+    }
+
+    #[test]
+    fn lines_are_checked_together() {
+        let lines = vec![
+            LineInput { description: Some("Service".into()), unit_price: Some(1000), ..Default::default() },
+            LineInput { description: None, unit_price: None, tax_rate_bp: Some(20_001), ..Default::default() },
+        ];
+        let errors = LineInput::parse_all("lines", lines).unwrap_err();
+        let fields: Vec<_> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["lines[1].description", "lines[1].unit_price", "lines[1].tax_rate_bp"]);
+        let discount_only = vec![LineInput { description: Some("Discount".into()), unit_price: Some(-500), ..Default::default() }];
+        assert_eq!(LineInput::parse_all("lines", discount_only).unwrap_err().0[0].code, "negative_total");
+        assert_eq!(LineInput::parse_all("lines", vec![]).unwrap_err().0[0].code, "required");
+    }
+
+    #[test]
+    fn money_formats_with_symbol_and_grouping() {
+        assert_eq!(Money(123_456).format("GBP"), "£1,234.56");
+        assert_eq!(Money(-50).format("EUR"), "-€0.50");
+        assert_eq!(Money(1200).format("CHF"), "CHF 12.00");
+        assert_eq!(Money(1_000_000).format("JPY"), "JPY 1,000,000");
+        assert_eq!(Money(i64::MIN).format("GBP"), "-£92,233,720,368,547,758.08");
+    }
+}

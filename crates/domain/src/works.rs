@@ -1,0 +1,618 @@
+//! Work records and money records: inquiries, quotes, jobs, invoices,
+//! payments and credit notes, as the API shows them and as clients send them.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationErrors;
+use crate::ids::{AllocationId, ContactId, CreditNoteId, CustomerId, InquiryId, InvoiceId, JobId, PaymentId, QuoteId, SiteId, UserId};
+use crate::money::{Line, LineInput, Money, Totals};
+use crate::terms::DueDateSource;
+use crate::text;
+use crate::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
+
+/// What every work record belongs to: a customer (id or code), optionally
+/// one of its sites and contacts; checked against the customer.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Parties {
+    pub customer: Option<String>,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+}
+
+/// A short title, required, one line.
+fn title(field: &str, value: Option<String>) -> Result<String, ValidationErrors> {
+    text::required(field, value, 200)
+}
+
+fn amount_or_zero(field: &str, minor: Option<i64>) -> Result<Money, ValidationErrors> {
+    match minor {
+        None | Some(0) => Ok(Money::ZERO),
+        Some(m) => Money::positive(field, m),
+    }
+}
+
+// ---------------------------------------------------------------- inquiry
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Inquiry {
+    pub id: InquiryId,
+    /// `INQ-00001`.
+    pub code: String,
+    pub customer_id: CustomerId,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub status: InquiryStatus,
+    pub title: String,
+    pub description: Option<String>,
+    /// What the work might be worth, in minor units (0 if unknown).
+    pub estimated_value: Money,
+    pub source: Option<String>,
+    /// The quote or job it was converted into.
+    pub converted_to: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InquiryInput {
+    /// The customer's id or code (`CUS-00001`).
+    pub customer: Option<String>,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub estimated_value: Option<i64>,
+    pub source: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewInquiry {
+    pub title: String,
+    pub description: Option<String>,
+    pub estimated_value: Money,
+    pub source: Option<String>,
+}
+
+impl InquiryInput {
+    pub fn parse(self) -> Result<(Parties, NewInquiry), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = errors.take(title("title", self.title));
+        let description = errors.take(text::optional("description", self.description, 5000));
+        let estimated_value = errors.take(amount_or_zero("estimated_value", self.estimated_value));
+        let source = errors.take(text::optional("source", self.source, 100));
+        match (title, description, estimated_value, source) {
+            (Some(title), Some(description), Some(estimated_value), Some(source)) if errors.is_empty() => Ok((
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
+                NewInquiry { title, description, estimated_value, source },
+            )),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// What an inquiry becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConvertInto {
+    Quote,
+    Job,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertInput {
+    pub into: ConvertInto,
+}
+
+// ---------------------------------------------------------------- quote
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Quote {
+    pub id: QuoteId,
+    /// `EST-00001`.
+    pub code: String,
+    pub customer_id: CustomerId,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub inquiry_id: Option<InquiryId>,
+    pub status: QuoteStatus,
+    pub title: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub valid_until: Option<Date>,
+    pub lines: Vec<Line>,
+    #[serde(flatten)]
+    pub totals: Totals,
+    /// The job made from it when it was accepted.
+    pub job_id: Option<JobId>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteInput {
+    /// The customer's id or code (`CUS-00001`).
+    pub customer: Option<String>,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub title: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub valid_until: Option<Date>,
+    pub lines: Option<Vec<LineInput>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewQuote {
+    pub title: String,
+    pub valid_until: Option<Date>,
+    pub lines: Vec<Line>,
+}
+
+impl QuoteInput {
+    pub fn parse(self) -> Result<(Parties, NewQuote), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = errors.take(title("title", self.title));
+        let lines = errors.take(LineInput::parse_all("lines", self.lines.unwrap_or_default()));
+        match (title, lines) {
+            (Some(title), Some(lines)) if errors.is_empty() => Ok((
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
+                NewQuote { title, valid_until: self.valid_until, lines },
+            )),
+            _ => Err(errors),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- job
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Job {
+    pub id: JobId,
+    /// `BOK-00001`.
+    pub code: String,
+    pub customer_id: CustomerId,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub inquiry_id: Option<InquiryId>,
+    pub quote_id: Option<QuoteId>,
+    pub status: JobStatus,
+    pub title: String,
+    pub description: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub scheduled_start: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub scheduled_end: Option<Timestamp>,
+    pub assignees: Vec<UserId>,
+    /// What the job is worth, in minor units; 0 when free of charge.
+    pub value: Money,
+    pub free_of_charge: bool,
+    pub completion_notes: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobInput {
+    /// The customer's id or code (`CUS-00001`).
+    pub customer: Option<String>,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub scheduled_start: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub scheduled_end: Option<Timestamp>,
+    pub assignees: Option<Vec<UserId>>,
+    pub value: Option<i64>,
+    pub free_of_charge: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewJob {
+    pub title: String,
+    pub description: Option<String>,
+    pub window: Option<(Timestamp, Timestamp)>,
+    pub assignees: Vec<UserId>,
+    pub value: Money,
+    pub free_of_charge: bool,
+}
+
+/// A scheduled window: both ends or neither, the end after the start.
+fn window(start: Option<Timestamp>, end: Option<Timestamp>) -> Result<Option<(Timestamp, Timestamp)>, ValidationErrors> {
+    match (start, end) {
+        (None, None) => Ok(None),
+        (Some(start), Some(end)) if end > start => Ok(Some((start, end))),
+        (Some(_), Some(_)) => Err(ValidationErrors::one("scheduled_end", "before_start", "must be after the start")),
+        (None, Some(_)) => Err(ValidationErrors::one("scheduled_start", "required", "is required with an end")),
+        (Some(_), None) => Err(ValidationErrors::one("scheduled_end", "required", "is required with a start")),
+    }
+}
+
+impl JobInput {
+    pub fn parse(self) -> Result<(Parties, NewJob), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let title = errors.take(title("title", self.title));
+        let description = errors.take(text::optional("description", self.description, 5000));
+        let window = errors.take(window(self.scheduled_start, self.scheduled_end));
+        let free_of_charge = self.free_of_charge.unwrap_or(false);
+        let value = errors.take(amount_or_zero("value", self.value));
+        if free_of_charge && value.is_some_and(Money::is_positive) {
+            errors.push("value", "free_of_charge", "must be 0 for a free-of-charge job");
+        }
+        let mut assignees = self.assignees.unwrap_or_default();
+        assignees.sort();
+        assignees.dedup();
+        match (title, description, window, value) {
+            (Some(title), Some(description), Some(window), Some(value)) if errors.is_empty() => Ok((
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
+                NewJob { title, description, window, assignees, value, free_of_charge },
+            )),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The body of "move a job on": the new status and what goes with it.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobStatusInput {
+    pub status: JobStatus,
+    /// Required when scheduling, unless the job already has a window.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub scheduled_start: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub scheduled_end: Option<Timestamp>,
+    /// Replaces the assignees when given.
+    pub assignees: Option<Vec<UserId>>,
+    /// What was done, when completing; why, when cancelling or aborting.
+    pub notes: Option<String>,
+}
+
+/// A checked job move.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobMove {
+    pub status: JobStatus,
+    pub window: Option<(Timestamp, Timestamp)>,
+    pub assignees: Option<Vec<UserId>>,
+    pub notes: Option<String>,
+}
+
+impl JobStatusInput {
+    pub fn parse(self) -> Result<JobMove, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let window = errors.take(window(self.scheduled_start, self.scheduled_end));
+        let notes = errors.take(text::optional("notes", self.notes, 5000));
+        let assignees = self.assignees.map(|mut a| {
+            a.sort();
+            a.dedup();
+            a
+        });
+        match (window, notes) {
+            (Some(window), Some(notes)) if errors.is_empty() => Ok(JobMove { status: self.status, window, assignees, notes }),
+            _ => Err(errors),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- invoice
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Invoice {
+    pub id: InvoiceId,
+    /// `INV-00001`.
+    pub code: String,
+    pub customer_id: CustomerId,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub status: InvoiceStatus,
+    /// The status with *overdue* and *credited* told apart, as of today.
+    pub state: InvoiceState,
+    /// Set when it is issued (opened).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub issue_date: Option<Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<Date>,
+    pub due_date_source: Option<DueDateSource>,
+    pub lines: Vec<Line>,
+    #[serde(flatten)]
+    pub totals: Totals,
+    /// Allocated from payments.
+    pub paid: Money,
+    /// Allocated from credit notes.
+    pub credited: Money,
+    /// Total − paid − credited.
+    pub balance: Money,
+    /// The jobs it bills.
+    pub job_ids: Vec<JobId>,
+    pub notes: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceInput {
+    /// The customer's id or code (`CUS-00001`).
+    pub customer: Option<String>,
+    pub site_id: Option<SiteId>,
+    pub contact_id: Option<ContactId>,
+    pub lines: Option<Vec<LineInput>>,
+    /// Overrides the customer's and the org's payment terms.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_date: Option<Date>,
+    pub job_ids: Option<Vec<JobId>>,
+    pub notes: Option<String>,
+    /// Issue it at once (status open) instead of leaving a draft.
+    pub issue: Option<bool>,
+    /// The issue date when issuing at once; default today, never in the future.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub issue_date: Option<Date>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewInvoice {
+    pub lines: Vec<Line>,
+    pub due_date: Option<Date>,
+    pub job_ids: Vec<JobId>,
+    pub notes: Option<String>,
+    pub issue: Option<IssueInput>,
+}
+
+impl InvoiceInput {
+    pub fn parse(self) -> Result<(Parties, NewInvoice), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let lines = errors.take(LineInput::parse_all("lines", self.lines.unwrap_or_default()));
+        let notes = errors.take(text::optional("notes", self.notes, 5000));
+        let mut job_ids = self.job_ids.unwrap_or_default();
+        job_ids.sort();
+        job_ids.dedup();
+        if self.issue_date.is_some() && self.issue != Some(true) {
+            errors.push("issue_date", "requires_issue", "is set when the invoice is issued");
+        }
+        let issue = (self.issue == Some(true)).then_some(IssueInput { issue_date: self.issue_date });
+        match (lines, notes) {
+            (Some(lines), Some(notes)) if errors.is_empty() => Ok((
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
+                NewInvoice { lines, due_date: self.due_date, job_ids, notes, issue },
+            )),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The body of "issue an invoice".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueInput {
+    /// Default today; never in the future.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub issue_date: Option<Date>,
+}
+
+// ---------------------------------------------------------------- payment
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Payment {
+    pub id: PaymentId,
+    /// `PAY-00001`.
+    pub code: String,
+    pub customer_id: CustomerId,
+    pub amount: Money,
+    /// Allocated to invoices; the rest is account credit.
+    pub allocated: Money,
+    pub unallocated: Money,
+    pub method: PaymentMethod,
+    pub reference: Option<String>,
+    #[schema(value_type = String, format = Date)]
+    pub received_on: Date,
+    pub allocations: Vec<Allocation>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+/// Part of a payment or credit note set against an invoice.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Allocation {
+    pub id: AllocationId,
+    pub invoice_id: InvoiceId,
+    pub invoice_code: String,
+    pub amount: Money,
+    #[schema(value_type = String, format = Date)]
+    pub allocated_on: Date,
+}
+
+/// One allocation asked for: an invoice (id or code) and an amount.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationInput {
+    /// The invoice's id or code (`INV-00001`).
+    pub invoice: Option<String>,
+    pub amount: Option<i64>,
+}
+
+/// A checked allocation request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AllocationRequest {
+    pub invoice: String,
+    pub amount: Money,
+}
+
+impl AllocationInput {
+    pub fn parse_all(field: &str, inputs: Vec<AllocationInput>) -> Result<Vec<AllocationRequest>, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let parsed = inputs
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, a)| {
+                let invoice = errors.take(text::required(&format!("{field}[{i}].invoice"), a.invoice, 100));
+                let amount = match a.amount {
+                    None => errors.take(Err(ValidationErrors::one(format!("{field}[{i}].amount"), "required", "is required"))),
+                    Some(m) => errors.take(Money::positive(&format!("{field}[{i}].amount"), m)),
+                };
+                Some(AllocationRequest { invoice: invoice?, amount: amount? })
+            })
+            .collect();
+        errors.into_result(|| parsed)
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    /// The customer's id or code.
+    pub customer: Option<String>,
+    pub amount: Option<i64>,
+    pub method: Option<PaymentMethod>,
+    pub reference: Option<String>,
+    /// Default today; never in the future.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub received_on: Option<Date>,
+    /// Set against these invoices at once; what is left is account credit.
+    pub allocations: Option<Vec<AllocationInput>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewPayment {
+    pub customer: String,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    pub reference: Option<String>,
+    pub received_on: Option<Date>,
+    pub allocations: Vec<AllocationRequest>,
+}
+
+impl PaymentInput {
+    pub fn parse(self) -> Result<NewPayment, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let customer = errors.take(text::required("customer", self.customer, 100));
+        let amount = match self.amount {
+            None => errors.take(Err(ValidationErrors::one("amount", "required", "is required (minor units)"))),
+            Some(m) => errors.take(Money::positive("amount", m)),
+        };
+        let reference = errors.take(text::optional("reference", self.reference, 200));
+        let allocations = errors.take(AllocationInput::parse_all("allocations", self.allocations.unwrap_or_default()));
+        match (customer, amount, reference, allocations) {
+            (Some(customer), Some(amount), Some(reference), Some(allocations)) if errors.is_empty() => Ok(NewPayment {
+                customer,
+                amount,
+                method: self.method.unwrap_or(PaymentMethod::BankTransfer),
+                reference,
+                received_on: self.received_on,
+                allocations,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The body of "allocate a payment or credit note".
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocateInput {
+    pub allocations: Vec<AllocationInput>,
+}
+
+// ---------------------------------------------------------------- credit note
+
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CreditNote {
+    pub id: CreditNoteId,
+    /// `CRN-00001`.
+    pub code: String,
+    pub customer_id: CustomerId,
+    /// The invoice it was issued against; none for a standalone credit.
+    pub invoice_id: Option<InvoiceId>,
+    pub amount: Money,
+    pub allocated: Money,
+    pub unallocated: Money,
+    pub reason: String,
+    #[schema(value_type = String, format = Date)]
+    pub issue_date: Date,
+    pub allocations: Vec<Allocation>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteInput {
+    /// The customer's id or code; may be left out when `invoice` is given.
+    pub customer: Option<String>,
+    /// The invoice (id or code) it credits; its whole amount is set against it.
+    pub invoice: Option<String>,
+    pub amount: Option<i64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCreditNote {
+    pub customer: Option<String>,
+    pub invoice: Option<String>,
+    pub amount: Money,
+    pub reason: String,
+}
+
+impl CreditNoteInput {
+    pub fn parse(self) -> Result<NewCreditNote, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let customer = errors.take(text::optional("customer", self.customer, 100));
+        let invoice = errors.take(text::optional("invoice", self.invoice, 100));
+        if matches!((&customer, &invoice), (Some(None), Some(None))) {
+            errors.push("customer", "required", "give the customer, or the invoice the credit is against");
+        }
+        let amount = match self.amount {
+            None => errors.take(Err(ValidationErrors::one("amount", "required", "is required (minor units)"))),
+            Some(m) => errors.take(Money::positive("amount", m)),
+        };
+        let reason = errors.take(text::required("reason", self.reason, 500));
+        match (customer, invoice, amount, reason) {
+            (Some(customer), Some(invoice), Some(amount), Some(reason)) if errors.is_empty() => Ok(NewCreditNote { customer, invoice, amount, reason }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_job_window_needs_both_ends_in_order() {
+        let job = |body| serde_json::from_value::<JobInput>(body).unwrap().parse();
+        let err = job(json!({"title": "Boiler service", "scheduled_start": "2026-05-01T09:00:00Z"})).unwrap_err();
+        assert_eq!(err.0[0].field, "scheduled_end");
+        let err = job(json!({"title": "x", "scheduled_start": "2026-05-01T09:00:00Z", "scheduled_end": "2026-05-01T08:00:00Z"})).unwrap_err();
+        assert_eq!(err.0[0].code, "before_start");
+        let err = job(json!({"title": "x", "free_of_charge": true, "value": 100})).unwrap_err();
+        assert_eq!(err.0[0].code, "free_of_charge");
+    }
+
+    #[test]
+    fn a_payment_needs_a_customer_and_a_positive_amount() {
+        let err = serde_json::from_value::<PaymentInput>(json!({"amount": 0, "allocations": [{"invoice": "INV-1"}]})).unwrap().parse().unwrap_err();
+        let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["customer", "amount", "allocations[0].amount"]);
+    }
+
+    #[test]
+    fn a_credit_note_needs_a_customer_or_an_invoice() {
+        let err = serde_json::from_value::<CreditNoteInput>(json!({"amount": 100, "reason": "Goodwill"})).unwrap().parse().unwrap_err();
+        assert_eq!(err.0[0].field, "customer");
+    }
+}

@@ -1,0 +1,561 @@
+//! Money use cases: invoices, payments, credit notes and allocations.
+//!
+//! A payment or credit note is set against invoices by allocations; what is
+//! not allocated is the customer's account credit. An invoice closes itself
+//! when nothing is left to pay. Every step appends its activity (group
+//! Billing) with the amounts in its detail.
+
+use dossier_domain::ValidationErrors;
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
+use dossier_domain::code::CodeKind;
+use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, PaymentId};
+use dossier_domain::money::{Money, Totals};
+use dossier_domain::terms::due_date;
+use dossier_domain::workflow::{InvoiceState, InvoiceStatus, Workflow};
+use dossier_domain::works::{
+    AllocateInput, AllocationInput, AllocationRequest, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Parties, Payment, PaymentInput,
+};
+use dossier_store::queries as q;
+use dossier_store::{AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceFilter, InvoiceRow, PaymentRow, Tx, due_date_source_text};
+use jiff::civil::Date;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::page::{Page, decode_cursor, limit, paginate};
+use crate::record::{Reference, activity, check_parties, site_link, with_detail};
+use crate::{Ctx, Result, ServiceError, customers};
+
+fn money(ctx: &Ctx, amount: Money) -> String {
+    amount.format(&ctx.org.currency)
+}
+
+/// A date a user gives for something that happened: never after today.
+fn not_future(ctx: &Ctx, field: &str, date: Option<Date>) -> Result<Date> {
+    let today = ctx.today();
+    match date {
+        Some(date) if date > today => Err(ValidationErrors::one(field, "in_future", "must not be after today").into()),
+        Some(date) => Ok(date),
+        None => Ok(today),
+    }
+}
+
+async fn find_invoice(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<InvoiceRow> {
+    let org = ctx.org.id.0;
+    let row = match Reference::parse(CodeKind::Invoice, reference) {
+        Some(Reference::Id(id)) => q::get_invoice(h, org, id).await?,
+        Some(Reference::Number(n)) => q::get_invoice_by_number(h, org, n).await?,
+        None => None,
+    };
+    row.ok_or(ServiceError::NotFound("invoice"))
+}
+
+async fn find_payment(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<PaymentRow> {
+    let org = ctx.org.id.0;
+    let row = match Reference::parse(CodeKind::Payment, reference) {
+        Some(Reference::Id(id)) => q::get_payment(h, org, id).await?,
+        Some(Reference::Number(n)) => q::get_payment_by_number(h, org, n).await?,
+        None => None,
+    };
+    row.ok_or(ServiceError::NotFound("payment"))
+}
+
+async fn find_credit_note(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CreditNoteRow> {
+    let org = ctx.org.id.0;
+    let row = match Reference::parse(CodeKind::CreditNote, reference) {
+        Some(Reference::Id(id)) => q::get_credit_note(h, org, id).await?,
+        Some(Reference::Number(n)) => q::get_credit_note_by_number(h, org, n).await?,
+        None => None,
+    };
+    row.ok_or(ServiceError::NotFound("credit note"))
+}
+
+/// The customer a new record is for, named in field `customer`.
+async fn customer_for(h: &mut Handle<'_>, ctx: &Ctx, reference: Option<&str>) -> Result<dossier_store::CustomerRow> {
+    let reference = reference.ok_or_else(|| ValidationErrors::one("customer", "required", "is required (id or code)"))?;
+    customers::find(h, ctx, reference).await.map_err(|e| match e {
+        ServiceError::NotFound(_) => ValidationErrors::one("customer", "not_found", "no such customer").into(),
+        other => other,
+    })
+}
+
+fn invoice_activity(ctx: &Ctx, kind: ActivityKind, row: &InvoiceRow, summary: String) -> dossier_domain::activity::NewActivity {
+    let code = row.code().to_string();
+    let record = activity(ctx, kind, Some(CustomerId(row.customer_id)), EntityRef::new(EntityType::Invoice, row.id), Some(code), summary, Vec::new());
+    with_detail(record, json!({ "total": row.total, "paid": row.paid, "credited": row.credited, "balance": row.balance().0, "due_date": row.due_date }))
+}
+
+// ---------------------------------------------------------------- invoices
+
+pub async fn create_invoice(db: &Db, ctx: &Ctx, input: InvoiceInput) -> Result<Invoice> {
+    let (parties, new) = input.parse()?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let customer = customer_for(h, ctx, parties.customer.as_deref()).await?;
+    check_parties(h, ctx, customer.id, &parties).await?;
+    let issue = new.issue.clone();
+    let totals = Totals::of(&new.lines);
+    let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Invoice.counter(), 1).await?;
+    let now = ctx.now().as_microsecond();
+    let mut row = InvoiceRow {
+        org_id: ctx.org.id.0,
+        id: InvoiceId::new().0,
+        number,
+        customer_id: customer.id,
+        site_id: parties.site_id.map(|s| s.0),
+        contact_id: parties.contact_id.map(|c| c.0),
+        status: InvoiceStatus::Draft.as_str().into(),
+        issue_date: None,
+        due_date: new.due_date.map(|d| d.to_string()),
+        due_date_source: None,
+        due_date_override: new.due_date.map(|d| d.to_string()),
+        lines: serde_json::to_string(&new.lines).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        subtotal: totals.subtotal.0,
+        tax: totals.tax.0,
+        total: totals.total.0,
+        paid: 0,
+        credited: 0,
+        job_ids: serde_json::to_string(&new.job_ids).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        notes: new.notes,
+        created_at: now,
+        updated_at: now,
+    };
+    match issue {
+        Some(issue) => {
+            apply_issue(ctx, &mut row, &customer, issue)?;
+            q::insert_invoice(h, &row).await?;
+            let summary = format!("Invoice {} issued for {}, due {}", row.code(), money(ctx, row.total()), row.due_date.as_deref().unwrap_or("-"));
+            tx.append(with_links(invoice_activity(ctx, ActivityKind::InvoiceIssued, &row, summary), &parties)).await?;
+        }
+        None => {
+            q::insert_invoice(h, &row).await?;
+            let summary = format!("Draft invoice {} created for {}", row.code(), money(ctx, row.total()));
+            tx.append(with_links(invoice_activity(ctx, ActivityKind::InvoiceCreated, &row, summary), &parties)).await?;
+        }
+    }
+    close_if_settled(&mut tx, ctx, &mut row).await?;
+    tx.commit().await?;
+    Ok(row.into_invoice(ctx.today())?)
+}
+
+fn with_links(mut record: dossier_domain::activity::NewActivity, parties: &Parties) -> dossier_domain::activity::NewActivity {
+    record.also_links.extend(site_link(parties));
+    record
+}
+
+/// Open a draft: its issue date, and its due date by precedence (the date
+/// set on the invoice, the customer's terms, the org's terms).
+fn apply_issue(ctx: &Ctx, row: &mut InvoiceRow, customer: &dossier_store::CustomerRow, issue: IssueInput) -> Result<()> {
+    let status = row.status()?;
+    if !status.allows(InvoiceStatus::Open) {
+        return Err(ServiceError::conflict("illegal_transition", format!("a {status} invoice cannot be issued")));
+    }
+    let issued = not_future(ctx, "issue_date", issue.issue_date)?;
+    let on_invoice = row.due_date_override.as_deref().map(dossier_store::parse_date).transpose()?;
+    let (due, source) = due_date(issued, on_invoice, customer.profile()?.payment_terms, ctx.org.payment_terms);
+    if due < issued {
+        return Err(ValidationErrors::one("due_date", "before_issue_date", format!("{due} is before the issue date {issued}")).into());
+    }
+    row.status = InvoiceStatus::Open.as_str().into();
+    row.issue_date = Some(issued.to_string());
+    row.due_date = Some(due.to_string());
+    row.due_date_source = Some(due_date_source_text(source).into());
+    row.updated_at = ctx.now().as_microsecond();
+    Ok(())
+}
+
+pub async fn issue_invoice(db: &Db, ctx: &Ctx, reference: &str, input: IssueInput) -> Result<Invoice> {
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let mut row = find_invoice(h, ctx, reference).await?;
+    let customer = customers::find(h, ctx, &row.customer_id.to_string()).await?;
+    apply_issue(ctx, &mut row, &customer, input)?;
+    q::update_invoice(h, &row).await?;
+    let summary = format!("Invoice {} issued for {}, due {}", row.code(), money(ctx, row.total()), row.due_date.as_deref().unwrap_or("-"));
+    let mut record = invoice_activity(ctx, ActivityKind::InvoiceIssued, &row, summary);
+    record.detail["due_date_source"] = json!(row.due_date_source);
+    tx.append(record).await?;
+    close_if_settled(&mut tx, ctx, &mut row).await?;
+    tx.commit().await?;
+    Ok(row.into_invoice(ctx.today())?)
+}
+
+/// The body of "void an invoice".
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidInput {
+    pub reason: Option<String>,
+}
+
+/// Void a draft or an open invoice nothing has been set against.
+pub async fn void_invoice(db: &Db, ctx: &Ctx, reference: &str, input: VoidInput) -> Result<Invoice> {
+    let reason = dossier_domain::text::required("reason", input.reason, 500)?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let mut row = find_invoice(h, ctx, reference).await?;
+    let status = row.status()?;
+    if !status.allows(InvoiceStatus::Void) {
+        return Err(ServiceError::conflict("illegal_transition", format!("a {status} invoice cannot be voided")));
+    }
+    if row.paid > 0 || row.credited > 0 {
+        return Err(ServiceError::conflict("invoice_has_allocations", "payments or credit notes are set against this invoice; credit it instead"));
+    }
+    row.status = InvoiceStatus::Void.as_str().into();
+    row.updated_at = ctx.now().as_microsecond();
+    q::update_invoice(h, &row).await?;
+    let summary = format!("Invoice {} voided: {reason}", row.code());
+    let mut record = invoice_activity(ctx, ActivityKind::InvoiceVoided, &row, summary);
+    record.detail["reason"] = json!(reason);
+    tx.append(record).await?;
+    tx.commit().await?;
+    Ok(row.into_invoice(ctx.today())?)
+}
+
+/// An open invoice with nothing left to pay closes, with its own activity.
+async fn close_if_settled(tx: &mut Tx, ctx: &Ctx, row: &mut InvoiceRow) -> Result<()> {
+    if row.status()? != InvoiceStatus::Open || row.balance().is_positive() {
+        return Ok(());
+    }
+    row.status = InvoiceStatus::Closed.as_str().into();
+    row.updated_at = ctx.now().as_microsecond();
+    q::update_invoice(&mut tx.handle(), row).await?;
+    let how = if row.credited >= row.total && row.total > 0 { "credited in full" } else { "paid in full" };
+    let summary = format!("Invoice {} {how}", row.code());
+    tx.append(invoice_activity(ctx, ActivityKind::InvoiceClosed, row, summary)).await?;
+    Ok(())
+}
+
+pub async fn get_invoice(db: &Db, ctx: &Ctx, reference: &str) -> Result<Invoice> {
+    let mut conn = db.read().await?;
+    Ok(find_invoice(&mut conn.handle(), ctx, reference).await?.into_invoice(ctx.today())?)
+}
+
+/// Query parameters of the invoice list.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceQuery {
+    /// Only this customer's (id or code).
+    pub customer: Option<String>,
+    /// draft, open, overdue, closed, credited or void: the status bars' states.
+    pub state: Option<InvoiceState>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>> {
+    cursor
+        .map(|c| decode_cursor(c)?.parse::<i64>().map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned")))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// The customer a list is narrowed to, if any.
+async fn customer_filter(h: &mut Handle<'_>, ctx: &Ctx, customer: Option<&str>) -> Result<Option<uuid::Uuid>> {
+    match customer {
+        Some(reference) => Ok(Some(customers::find(h, ctx, reference).await?.id)),
+        None => Ok(None),
+    }
+}
+
+/// Invoices newest first, narrowed by customer and state.
+pub async fn list_invoices(db: &Db, ctx: &Ctx, query: InvoiceQuery) -> Result<Page<Invoice>> {
+    let limit = limit(query.limit)?;
+    let after = number_cursor(query.cursor.as_deref())?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let today = ctx.today();
+    let filter = InvoiceFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, state: query.state, today };
+    let rows = q::list_invoices(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_invoice(today)?))
+}
+
+// ---------------------------------------------------------------- allocations
+
+/// What an allocation draws on: a payment or a credit note, and how much of
+/// it is still free.
+struct Source {
+    kind: AllocationSource,
+    customer_id: uuid::Uuid,
+    code: String,
+    unallocated: Money,
+}
+
+/// Set parts of `source` against invoices of the same customer: each amount
+/// at most the invoice's balance, all together at most what the source has
+/// left. Invoices paid off close.
+async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<AllocationRequest>, field: &str) -> Result<Money> {
+    let mut errors = ValidationErrors::default();
+    let mut invoices = Vec::with_capacity(requests.len());
+    for (i, request) in requests.iter().enumerate() {
+        let h = &mut tx.handle();
+        let invoice = match find_invoice(h, ctx, &request.invoice).await {
+            Ok(row) if row.customer_id == source.customer_id => row,
+            Ok(_) | Err(ServiceError::NotFound(_)) => {
+                errors.push(format!("{field}[{i}].invoice"), "not_found", "is not an invoice of this customer");
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
+        invoices.push((i, invoice));
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let mut total = Money::ZERO;
+    for (i, mut invoice) in invoices {
+        let amount = requests[i].amount;
+        let status = invoice.status()?;
+        if status != InvoiceStatus::Open {
+            return Err(ServiceError::conflict("invoice_not_open", format!("{} is {status}: only open invoices take payments and credits", invoice.code())));
+        }
+        if amount > invoice.balance() {
+            let message = format!("is more than the {} left to pay on {}", money(ctx, invoice.balance()), invoice.code());
+            return Err(ValidationErrors::one(format!("{field}[{i}].amount"), "exceeds_invoice_balance", message).into());
+        }
+        if amount > source.unallocated {
+            let message = format!("is more than the {} of {} not yet allocated", money(ctx, source.unallocated), source.code);
+            return Err(ValidationErrors::one(format!("{field}[{i}].amount"), "exceeds_unallocated", message).into());
+        }
+        let row = AllocationRow {
+            org_id: ctx.org.id.0,
+            id: AllocationId::new().0,
+            customer_id: source.customer_id,
+            invoice_id: invoice.id,
+            source_type: String::new(),
+            source_id: uuid::Uuid::nil(),
+            amount: amount.0,
+            allocated_on: ctx.today().to_string(),
+            created_at: ctx.now().as_microsecond(),
+        };
+        let (kind, subject) = match source.kind {
+            AllocationSource::Payment(id) => {
+                invoice.paid += amount.0;
+                (ActivityKind::PaymentAllocated, EntityRef::new(EntityType::Payment, id))
+            }
+            AllocationSource::CreditNote(id) => {
+                invoice.credited += amount.0;
+                (ActivityKind::CreditNoteAllocated, EntityRef::new(EntityType::CreditNote, id))
+            }
+        };
+        invoice.updated_at = row.created_at;
+        let h = &mut tx.handle();
+        q::insert_allocation(h, &row, source.kind).await?;
+        q::update_invoice(h, &invoice).await?;
+        source.unallocated = source.unallocated - amount;
+        total = total + amount;
+        let summary = format!("{} of {} allocated to {}", money(ctx, amount), source.code, invoice.code());
+        let mut record = activity(ctx, kind, Some(CustomerId(source.customer_id)), subject, Some(source.code.clone()), summary, Vec::new());
+        record.also_links.push(EntityRef::new(EntityType::Invoice, invoice.id));
+        let detail = json!({ "amount": amount.0, "invoice": invoice.code().to_string(), "invoice_balance": invoice.balance().0 });
+        tx.append(with_detail(record, detail)).await?;
+        close_if_settled(tx, ctx, &mut invoice).await?;
+    }
+    Ok(total)
+}
+
+// ---------------------------------------------------------------- payments
+
+pub async fn record_payment(db: &Db, ctx: &Ctx, input: PaymentInput) -> Result<Payment> {
+    let new = input.parse()?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let customer = customer_for(h, ctx, Some(&new.customer)).await?;
+    let received_on = not_future(ctx, "received_on", new.received_on)?;
+    let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Payment.counter(), 1).await?;
+    let row = PaymentRow {
+        org_id: ctx.org.id.0,
+        id: PaymentId::new().0,
+        number,
+        customer_id: customer.id,
+        amount: new.amount.0,
+        allocated: 0,
+        method: new.method.as_str().into(),
+        reference: new.reference,
+        received_on: received_on.to_string(),
+        created_at: ctx.now().as_microsecond(),
+    };
+    q::insert_payment(h, &row).await?;
+    let summary = format!("Payment {} of {} received by {}", row.code(), money(ctx, new.amount), new.method.as_str().replace('_', " "));
+    let record = activity(
+        ctx,
+        ActivityKind::PaymentReceived,
+        Some(CustomerId(customer.id)),
+        EntityRef::new(EntityType::Payment, row.id),
+        Some(row.code().to_string()),
+        summary,
+        Vec::new(),
+    );
+    tx.append(with_detail(record, json!({ "amount": row.amount, "method": row.method, "reference": row.reference, "received_on": row.received_on }))).await?;
+    let source = Source { kind: AllocationSource::Payment(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: new.amount };
+    allocate_in(&mut tx, ctx, source, new.allocations, "allocations").await?;
+    let payment = load_payment(&mut tx.handle(), ctx, row.id).await?;
+    tx.commit().await?;
+    Ok(payment)
+}
+
+async fn load_payment(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<Payment> {
+    let row = q::get_payment(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("payment"))?;
+    let allocations = q::allocations_of(h, ctx.org.id.0, row.id).await?;
+    Ok(row.into_payment(allocations)?)
+}
+
+fn allocation_requests(input: AllocateInput) -> Result<Vec<AllocationRequest>> {
+    if input.allocations.is_empty() {
+        return Err(ValidationErrors::one("allocations", "required", "name at least one invoice and amount").into());
+    }
+    Ok(AllocationInput::parse_all("allocations", input.allocations)?)
+}
+
+/// Set an earlier payment's unallocated amount against invoices.
+pub async fn allocate_payment(db: &Db, ctx: &Ctx, reference: &str, input: AllocateInput) -> Result<Payment> {
+    let requests = allocation_requests(input)?;
+    let mut tx = db.begin().await?;
+    let row = find_payment(&mut tx.handle(), ctx, reference).await?;
+    let source = Source { kind: AllocationSource::Payment(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: row.unallocated() };
+    allocate_in(&mut tx, ctx, source, requests, "allocations").await?;
+    let payment = load_payment(&mut tx.handle(), ctx, row.id).await?;
+    tx.commit().await?;
+    Ok(payment)
+}
+
+pub async fn get_payment(db: &Db, ctx: &Ctx, reference: &str) -> Result<Payment> {
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row = find_payment(h, ctx, reference).await?;
+    load_payment(h, ctx, row.id).await
+}
+
+/// Query parameters of the payment and credit note lists.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerQuery {
+    /// Only this customer's (id or code).
+    pub customer: Option<String>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+pub async fn list_payments(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Page<Payment>> {
+    let limit = limit(query.limit)?;
+    let after = number_cursor(query.cursor.as_deref())?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let customer = customer_filter(h, ctx, query.customer.as_deref()).await?;
+    let rows = q::list_payments(h, ctx.org.id.0, customer, after, limit + 1).await?;
+    let mut page = paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_payment(Vec::new())?))?;
+    for payment in &mut page.items {
+        payment.allocations = q::allocations_of(h, ctx.org.id.0, payment.id.0).await?;
+    }
+    Ok(page)
+}
+
+// ---------------------------------------------------------------- credit notes
+
+/// Issue a credit note: against an invoice (its whole amount is set against
+/// that invoice) or standalone (account credit, to allocate later).
+pub async fn create_credit_note(db: &Db, ctx: &Ctx, input: CreditNoteInput) -> Result<CreditNote> {
+    let new = input.parse()?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let invoice = match &new.invoice {
+        Some(reference) => match find_invoice(h, ctx, reference).await {
+            Ok(row) => Some(row),
+            Err(ServiceError::NotFound(_)) => return Err(ValidationErrors::one("invoice", "not_found", "no such invoice").into()),
+            Err(other) => return Err(other),
+        },
+        None => None,
+    };
+    let customer = match (&new.customer, &invoice) {
+        (Some(reference), _) => customer_for(h, ctx, Some(reference)).await?,
+        (None, Some(invoice)) => customers::find(h, ctx, &invoice.customer_id.to_string()).await?,
+        (None, None) => return Err(ValidationErrors::one("customer", "required", "give the customer, or the invoice the credit is against").into()),
+    };
+    if invoice.as_ref().is_some_and(|invoice| invoice.customer_id != customer.id) {
+        return Err(ValidationErrors::one("invoice", "not_found", "is not an invoice of this customer").into());
+    }
+    let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::CreditNote.counter(), 1).await?;
+    let row = CreditNoteRow {
+        org_id: ctx.org.id.0,
+        id: CreditNoteId::new().0,
+        number,
+        customer_id: customer.id,
+        invoice_id: invoice.as_ref().map(|i| i.id),
+        amount: new.amount.0,
+        allocated: 0,
+        reason: new.reason.clone(),
+        issue_date: ctx.today().to_string(),
+        created_at: ctx.now().as_microsecond(),
+    };
+    q::insert_credit_note(h, &row).await?;
+    let against = invoice.as_ref().map(|i| format!(" against {}", i.code())).unwrap_or_else(|| " as account credit".into());
+    let summary = format!("Credit note {} of {}{against}: {}", row.code(), money(ctx, new.amount), new.reason);
+    let record = activity(
+        ctx,
+        ActivityKind::CreditNoteIssued,
+        Some(CustomerId(customer.id)),
+        EntityRef::new(EntityType::CreditNote, row.id),
+        Some(row.code().to_string()),
+        summary,
+        Vec::new(),
+    );
+    tx.append(with_detail(record, json!({ "amount": row.amount, "reason": row.reason, "invoice": invoice.as_ref().map(|i| i.code().to_string()) }))).await?;
+    if let Some(invoice) = &invoice {
+        let source = Source { kind: AllocationSource::CreditNote(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: new.amount };
+        let request = AllocationRequest { invoice: invoice.id.to_string(), amount: new.amount };
+        allocate_in(&mut tx, ctx, source, vec![request], "credit").await.map_err(|e| match e {
+            ServiceError::Invalid(mut errors) => {
+                for error in &mut errors.0 {
+                    error.field = "amount".into();
+                }
+                ServiceError::Invalid(errors)
+            }
+            other => other,
+        })?;
+    }
+    let credit = load_credit_note(&mut tx.handle(), ctx, row.id).await?;
+    tx.commit().await?;
+    Ok(credit)
+}
+
+async fn load_credit_note(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<CreditNote> {
+    let row = q::get_credit_note(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("credit note"))?;
+    let allocations = q::allocations_of(h, ctx.org.id.0, row.id).await?;
+    Ok(row.into_credit_note(allocations)?)
+}
+
+/// Set a credit note's unallocated amount against invoices.
+pub async fn allocate_credit_note(db: &Db, ctx: &Ctx, reference: &str, input: AllocateInput) -> Result<CreditNote> {
+    let requests = allocation_requests(input)?;
+    let mut tx = db.begin().await?;
+    let row = find_credit_note(&mut tx.handle(), ctx, reference).await?;
+    let source =
+        Source { kind: AllocationSource::CreditNote(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: row.unallocated() };
+    allocate_in(&mut tx, ctx, source, requests, "allocations").await?;
+    let credit = load_credit_note(&mut tx.handle(), ctx, row.id).await?;
+    tx.commit().await?;
+    Ok(credit)
+}
+
+pub async fn get_credit_note(db: &Db, ctx: &Ctx, reference: &str) -> Result<CreditNote> {
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row = find_credit_note(h, ctx, reference).await?;
+    load_credit_note(h, ctx, row.id).await
+}
+
+pub async fn list_credit_notes(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Page<CreditNote>> {
+    let limit = limit(query.limit)?;
+    let after = number_cursor(query.cursor.as_deref())?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let customer = customer_filter(h, ctx, query.customer.as_deref()).await?;
+    let rows = q::list_credit_notes(h, ctx.org.id.0, customer, after, limit + 1).await?;
+    let mut page = paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_credit_note(Vec::new())?))?;
+    for credit in &mut page.items {
+        credit.allocations = q::allocations_of(h, ctx.org.id.0, credit.id.0).await?;
+    }
+    Ok(page)
+}

@@ -1,0 +1,438 @@
+//! Invoices, payments, credit notes and the allocations between them.
+//!
+//! An invoice's `paid` and `credited` are the sums of its allocation rows,
+//! written in the same transaction as each allocation; the database checks
+//! they never exceed the total, and a payment's or credit note's `allocated`
+//! never exceeds its amount.
+
+use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, PaymentId};
+use dossier_domain::money::{Line, Money, Totals};
+use dossier_domain::terms::DueDateSource;
+use dossier_domain::workflow::{InvoiceState, InvoiceStatus, PaymentMethod};
+use dossier_domain::works::{Allocation, CreditNote, Invoice, Payment};
+use jiff::civil::Date;
+use sqlx::{Database, QueryBuilder};
+use uuid::Uuid;
+
+use crate::customers::timestamp;
+use crate::{Handle, Result, StoreError, run};
+
+/// A stored `YYYY-MM-DD` date.
+pub fn parse_date(text: &str) -> Result<Date> {
+    text.parse().map_err(StoreError::corrupt)
+}
+
+fn parse_enum<T>(what: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+    parse(text).ok_or_else(|| StoreError::corrupt(format!("{what} '{text}'")))
+}
+
+// ---------------------------------------------------------------- invoices
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InvoiceRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub number: i64,
+    pub customer_id: Uuid,
+    pub site_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub status: String,
+    pub issue_date: Option<String>,
+    pub due_date: Option<String>,
+    pub due_date_source: Option<String>,
+    /// The due date set on the invoice itself, which beats payment terms.
+    pub due_date_override: Option<String>,
+    pub lines: String,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub paid: i64,
+    pub credited: i64,
+    pub job_ids: String,
+    pub notes: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl InvoiceRow {
+    pub fn code(&self) -> Code {
+        Code::new(CodeKind::Invoice, self.number)
+    }
+
+    pub fn status(&self) -> Result<InvoiceStatus> {
+        parse_enum("invoice status", &self.status, InvoiceStatus::parse)
+    }
+
+    pub fn total(&self) -> Money {
+        Money(self.total)
+    }
+
+    /// What is left to pay.
+    pub fn balance(&self) -> Money {
+        Money(self.total - self.paid - self.credited)
+    }
+
+    pub fn due(&self) -> Result<Option<Date>> {
+        self.due_date.as_deref().map(parse_date).transpose()
+    }
+
+    pub fn state(&self, today: Date) -> Result<InvoiceState> {
+        let due = self.due()?.unwrap_or(today);
+        Ok(InvoiceState::of(self.status()?, due, today, self.total(), Money(self.credited)))
+    }
+
+    pub fn into_invoice(self, today: Date) -> Result<Invoice> {
+        let lines: Vec<Line> = serde_json::from_str(&self.lines).map_err(StoreError::corrupt)?;
+        Ok(Invoice {
+            id: InvoiceId(self.id),
+            code: self.code().to_string(),
+            customer_id: CustomerId(self.customer_id),
+            site_id: self.site_id.map(Into::into),
+            contact_id: self.contact_id.map(Into::into),
+            status: self.status()?,
+            state: self.state(today)?,
+            issue_date: self.issue_date.as_deref().map(parse_date).transpose()?,
+            due_date: self.due()?,
+            due_date_source: self.due_date_source.as_deref().map(|s| parse_enum("due date source", s, due_date_source)).transpose()?,
+            totals: Totals { subtotal: Money(self.subtotal), tax: Money(self.tax), total: Money(self.total) },
+            lines,
+            paid: Money(self.paid),
+            credited: Money(self.credited),
+            balance: self.balance(),
+            job_ids: serde_json::from_str(&self.job_ids).map_err(StoreError::corrupt)?,
+            notes: self.notes,
+            created_at: timestamp(self.created_at)?,
+            updated_at: timestamp(self.updated_at)?,
+        })
+    }
+}
+
+fn due_date_source(text: &str) -> Option<DueDateSource> {
+    match text {
+        "invoice" => Some(DueDateSource::Invoice),
+        "customer" => Some(DueDateSource::Customer),
+        "org" => Some(DueDateSource::Org),
+        _ => None,
+    }
+}
+
+pub fn due_date_source_text(source: DueDateSource) -> &'static str {
+    match source {
+        DueDateSource::Invoice => "invoice",
+        DueDateSource::Customer => "customer",
+        DueDateSource::Org => "org",
+    }
+}
+
+pub async fn insert_invoice(h: &mut Handle<'_>, row: &InvoiceRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO invoice (org_id, id, number, customer_id, site_id, contact_id, status, issue_date, due_date, due_date_source, due_date_override, \
+         lines, subtotal, tax, total, paid, credited, job_ids, notes, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
+        .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id).bind(&row.status)
+        .bind(&row.issue_date).bind(&row.due_date).bind(&row.due_date_source).bind(&row.due_date_override).bind(&row.lines)
+        .bind(row.subtotal).bind(row.tax).bind(row.total).bind(row.paid).bind(row.credited).bind(&row.job_ids).bind(&row.notes)
+        .bind(row.created_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_invoice(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<InvoiceRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM invoice WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn get_invoice_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<InvoiceRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM invoice WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
+}
+
+/// Write an invoice's status, dates and allocated sums as in `row`.
+pub async fn update_invoice(h: &mut Handle<'_>, row: &InvoiceRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "UPDATE invoice SET status = $3, issue_date = $4, due_date = $5, due_date_source = $6, paid = $7, credited = $8, updated_at = $9 \
+         WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.status).bind(&row.issue_date).bind(&row.due_date).bind(&row.due_date_source)
+        .bind(row.paid).bind(row.credited).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// Append the SQL expression of an invoice's [`InvoiceState`] as of `today`.
+/// The status bars group by it and the lists behind them filter by it: one
+/// expression, so a bar and its list cannot disagree.
+pub(crate) fn push_invoice_state<DB: Database>(q: &mut QueryBuilder<DB>, today: String)
+where
+    for<'t> String: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    q.push("(CASE WHEN status = 'open' AND due_date < ")
+        .push_bind(today)
+        .push(" THEN 'overdue' WHEN status = 'closed' AND total > 0 AND credited >= total THEN 'credited' ELSE status END)");
+}
+
+/// What an invoice list is narrowed by.
+#[derive(Clone, Debug)]
+pub struct InvoiceFilter {
+    pub customer_id: Option<Uuid>,
+    pub state: Option<InvoiceState>,
+    /// The org's today, which decides *overdue*.
+    pub today: Date,
+}
+
+/// Invoices newest first (by number), after the `after` number.
+pub async fn list_invoices(h: &mut Handle<'_>, org_id: Uuid, filter: &InvoiceFilter, after: Option<i64>, limit: i64) -> Result<Vec<InvoiceRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM invoice WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(customer) = filter.customer_id {
+            q.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some(state) = filter.state {
+            q.push(" AND ");
+            push_invoice_state(&mut q, filter.today.to_string());
+            q.push(" = ").push_bind(state.as_str());
+        }
+        if let Some(number) = after {
+            q.push(" AND number < ").push_bind(number);
+        }
+        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}
+
+/// A customer's invoices that are open at the end of `as_of`: issued by
+/// then, with what was allocated to them by then.
+pub async fn invoices_open_at(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, as_of: Date) -> Result<Vec<(InvoiceRow, i64)>> {
+    let rows: Vec<InvoiceRow> = run!(h, c => sqlx::query_as(
+        "SELECT * FROM invoice WHERE org_id = $1 AND customer_id = $2 AND status IN ('open', 'closed') AND issue_date <= $3 ORDER BY issue_date, number")
+        .bind(org_id).bind(customer_id).bind(as_of.to_string()).fetch_all(c).await?);
+    let allocated: Vec<(Uuid, i64)> = run!(h, c => sqlx::query_as(
+        "SELECT invoice_id, SUM(amount) FROM allocation WHERE org_id = $1 AND customer_id = $2 AND allocated_on <= $3 GROUP BY invoice_id")
+        .bind(org_id).bind(customer_id).bind(as_of.to_string()).fetch_all(c).await?);
+    let allocated: std::collections::HashMap<Uuid, i64> = allocated.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let done = allocated.get(&row.id).copied().unwrap_or(0);
+            (row, done)
+        })
+        .filter(|(row, done)| row.total - done > 0)
+        .collect())
+}
+
+// ---------------------------------------------------------------- payments
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub number: i64,
+    pub customer_id: Uuid,
+    pub amount: i64,
+    pub allocated: i64,
+    pub method: String,
+    pub reference: Option<String>,
+    pub received_on: String,
+    pub created_at: i64,
+}
+
+impl PaymentRow {
+    pub fn code(&self) -> Code {
+        Code::new(CodeKind::Payment, self.number)
+    }
+
+    pub fn unallocated(&self) -> Money {
+        Money(self.amount - self.allocated)
+    }
+
+    pub fn into_payment(self, allocations: Vec<Allocation>) -> Result<Payment> {
+        Ok(Payment {
+            id: PaymentId(self.id),
+            code: self.code().to_string(),
+            customer_id: CustomerId(self.customer_id),
+            amount: Money(self.amount),
+            allocated: Money(self.allocated),
+            unallocated: self.unallocated(),
+            method: parse_enum("payment method", &self.method, PaymentMethod::parse)?,
+            reference: self.reference,
+            received_on: parse_date(&self.received_on)?,
+            allocations,
+            created_at: timestamp(self.created_at)?,
+        })
+    }
+}
+
+pub async fn insert_payment(h: &mut Handle<'_>, row: &PaymentRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO payment (org_id, id, number, customer_id, amount, allocated, method, reference, received_on, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.amount).bind(row.allocated)
+        .bind(&row.method).bind(&row.reference).bind(&row.received_on).bind(row.created_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_payment(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<PaymentRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM payment WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn get_payment_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<PaymentRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM payment WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
+}
+
+/// Payments newest first (by number), optionally of one customer.
+pub async fn list_payments(h: &mut Handle<'_>, org_id: Uuid, customer_id: Option<Uuid>, after: Option<i64>, limit: i64) -> Result<Vec<PaymentRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM payment WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(customer) = customer_id {
+            q.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some(number) = after {
+            q.push(" AND number < ").push_bind(number);
+        }
+        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}
+
+// ---------------------------------------------------------------- credit notes
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CreditNoteRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub number: i64,
+    pub customer_id: Uuid,
+    pub invoice_id: Option<Uuid>,
+    pub amount: i64,
+    pub allocated: i64,
+    pub reason: String,
+    pub issue_date: String,
+    pub created_at: i64,
+}
+
+impl CreditNoteRow {
+    pub fn code(&self) -> Code {
+        Code::new(CodeKind::CreditNote, self.number)
+    }
+
+    pub fn unallocated(&self) -> Money {
+        Money(self.amount - self.allocated)
+    }
+
+    pub fn into_credit_note(self, allocations: Vec<Allocation>) -> Result<CreditNote> {
+        Ok(CreditNote {
+            id: CreditNoteId(self.id),
+            code: self.code().to_string(),
+            customer_id: CustomerId(self.customer_id),
+            invoice_id: self.invoice_id.map(InvoiceId),
+            amount: Money(self.amount),
+            allocated: Money(self.allocated),
+            unallocated: self.unallocated(),
+            reason: self.reason,
+            issue_date: parse_date(&self.issue_date)?,
+            allocations,
+            created_at: timestamp(self.created_at)?,
+        })
+    }
+}
+
+pub async fn insert_credit_note(h: &mut Handle<'_>, row: &CreditNoteRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO credit_note (org_id, id, number, customer_id, invoice_id, amount, allocated, reason, issue_date, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.invoice_id).bind(row.amount).bind(row.allocated)
+        .bind(&row.reason).bind(&row.issue_date).bind(row.created_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_credit_note(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<CreditNoteRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM credit_note WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn get_credit_note_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<CreditNoteRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM credit_note WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
+}
+
+pub async fn list_credit_notes(h: &mut Handle<'_>, org_id: Uuid, customer_id: Option<Uuid>, after: Option<i64>, limit: i64) -> Result<Vec<CreditNoteRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM credit_note WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(customer) = customer_id {
+            q.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some(number) = after {
+            q.push(" AND number < ").push_bind(number);
+        }
+        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}
+
+// ---------------------------------------------------------------- allocations
+
+/// Where an allocated amount comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocationSource {
+    Payment(Uuid),
+    CreditNote(Uuid),
+}
+
+impl AllocationSource {
+    fn parts(self) -> (&'static str, Uuid) {
+        match self {
+            AllocationSource::Payment(id) => ("payment", id),
+            AllocationSource::CreditNote(id) => ("credit_note", id),
+        }
+    }
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AllocationRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub invoice_id: Uuid,
+    pub source_type: String,
+    pub source_id: Uuid,
+    pub amount: i64,
+    pub allocated_on: String,
+    pub created_at: i64,
+}
+
+/// Record an allocation and add it to the invoice's and the source's sums.
+pub async fn insert_allocation(h: &mut Handle<'_>, row: &AllocationRow, source: AllocationSource) -> Result<()> {
+    let (source_type, source_id) = source.parts();
+    run!(h, c => sqlx::query(
+        "INSERT INTO allocation (org_id, id, customer_id, invoice_id, source_type, source_id, amount, allocated_on, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        .bind(row.org_id).bind(row.id).bind(row.customer_id).bind(row.invoice_id).bind(source_type).bind(source_id)
+        .bind(row.amount).bind(&row.allocated_on).bind(row.created_at)
+        .execute(c).await.map(drop)?);
+    let sql = match source {
+        AllocationSource::Payment(_) => "UPDATE payment SET allocated = allocated + $3 WHERE org_id = $1 AND id = $2",
+        AllocationSource::CreditNote(_) => "UPDATE credit_note SET allocated = allocated + $3 WHERE org_id = $1 AND id = $2",
+    };
+    run!(h, c => sqlx::query(sql).bind(row.org_id).bind(source_id).bind(row.amount).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// The allocations of one payment or credit note, with their invoices' codes.
+pub async fn allocations_of(h: &mut Handle<'_>, org_id: Uuid, source_id: Uuid) -> Result<Vec<Allocation>> {
+    let rows: Vec<(Uuid, Uuid, i64, i64, String)> = run!(h, c => sqlx::query_as(
+        "SELECT a.id, a.invoice_id, i.number, a.amount, a.allocated_on FROM allocation a \
+         JOIN invoice i ON i.org_id = a.org_id AND i.id = a.invoice_id WHERE a.org_id = $1 AND a.source_id = $2 ORDER BY a.id")
+        .bind(org_id).bind(source_id).fetch_all(c).await?);
+    rows.into_iter()
+        .map(|(id, invoice_id, number, amount, on)| {
+            Ok(Allocation {
+                id: AllocationId(id),
+                invoice_id: InvoiceId(invoice_id),
+                invoice_code: Code::new(CodeKind::Invoice, number).to_string(),
+                amount: Money(amount),
+                allocated_on: parse_date(&on)?,
+            })
+        })
+        .collect()
+}
