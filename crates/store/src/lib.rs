@@ -17,6 +17,7 @@ mod error;
 mod orgs;
 mod search;
 mod sites;
+pub mod summary;
 mod users;
 
 pub use activity::{ActivityRow, TimelineFilter};

@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use dossier_domain::customer::{Customer, CustomerInput, CustomerPatch, StatusChangeInput};
 use dossier_service::customers::{self, CustomerQuery, LabelsInput};
 use dossier_service::page::Page;
+use dossier_service::summary::{self, CustomerSummary};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,6 +20,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_status))
         .routes(routes!(add_labels))
         .routes(routes!(remove_label))
+        .routes(routes!(customer_summary))
+}
+
+/// The customer's status bars (inquiries, quotes, jobs, invoices: count and
+/// total per status), balances, ageing, account credit and recent work.
+#[utoipa::path(get, path = "/customers/{id}/summary", tag = "customers", params(("id" = String, Path, description = "Customer id or code")),
+    responses((status = 200, description = "The summary", body = CustomerSummary), (status = 404, description = "No such customer", body = Problem)))]
+async fn customer_summary(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<CustomerSummary>, ApiError> {
+    Ok(Json(summary::customer_summary(&s.db, &ctx, &id).await?))
 }
 
 /// Create a customer.

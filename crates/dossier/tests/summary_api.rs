@@ -1,0 +1,107 @@
+//! The customer summary — status bars, balances, ageing — and the rule that
+//! every bar equals the list behind its "Show all", on both backends.
+
+mod common;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+/// Every item of a paginated list.
+async fn all_items(app: &common::TestApp, path: &str) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut url = format!("{path}&limit=2");
+    loop {
+        let (status, page) = app.get(&url).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {page}");
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => url = format!("{path}&limit=2&cursor={cursor}"),
+            None => return items,
+        }
+    }
+}
+
+/// Each invoice bar's count and total equal the length and sum of its list.
+async fn bars_match_lists(app: &common::TestApp, customer: &str, summary: &Value) {
+    for bar in summary["invoices"]["bars"].as_array().unwrap() {
+        let state = bar["status"].as_str().unwrap();
+        let items = all_items(app, &format!("/invoices?customer={customer}&state={state}")).await;
+        let total: i64 = items.iter().map(|i| i["total"].as_i64().unwrap()).sum();
+        let balance: i64 = items.iter().map(|i| i["balance"].as_i64().unwrap()).sum();
+        assert_eq!(bar["count"].as_i64().unwrap(), items.len() as i64, "count of {state}");
+        assert_eq!(bar["total"].as_i64().unwrap(), total, "total of {state}");
+        assert_eq!(bar["balance"].as_i64().unwrap(), balance, "balance of {state}");
+        assert!(items.iter().all(|i| i["state"] == state), "{state}: {items:?}");
+    }
+}
+
+async fn invoice(app: &common::TestApp, body: Value) -> Value {
+    let (status, invoice) = app.post("/invoices", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{invoice}");
+    invoice
+}
+
+fn lines(unit_price: i64) -> Value {
+    json!([{"description": "Service", "unit_price": unit_price}])
+}
+
+both_backends!(the_summary_shows_every_state_with_counts_totals_and_balances, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let today = jiff::Timestamp::now().in_tz("Europe/London").unwrap().date(); // the org's time zone decides "today"
+    let long_ago = today.checked_sub(jiff::Span::new().days(100)).unwrap().to_string();
+    let weeks_ago = today.checked_sub(jiff::Span::new().days(45)).unwrap().to_string();
+    // draft 10.00; open 20.00 (due in 30 days); overdue 30.00 (due 70 days ago) and 40.00 (due 15 days ago, 15.00 paid);
+    // closed 50.00 (paid); credited 60.00; void 70.00.
+    invoice(&app, json!({"customer": "CUS-00001", "lines": lines(1000)})).await;
+    invoice(&app, json!({"customer": "CUS-00001", "issue": true, "lines": lines(2000)})).await;
+    invoice(&app, json!({"customer": "CUS-00001", "issue": true, "issue_date": long_ago, "lines": lines(3000)})).await;
+    invoice(&app, json!({"customer": "CUS-00001", "issue": true, "issue_date": weeks_ago, "lines": lines(4000)})).await;
+    invoice(&app, json!({"customer": "CUS-00001", "issue": true, "lines": lines(5000)})).await;
+    invoice(&app, json!({"customer": "CUS-00001", "issue": true, "lines": lines(6000)})).await;
+    invoice(&app, json!({"customer": "CUS-00001", "lines": lines(7000)})).await;
+    app.post("/invoices/INV-00007/void", json!({"reason": "Duplicate"})).await;
+    let (status, _) = app
+        .post(
+            "/payments",
+            json!({"customer": "CUS-00001", "amount": 7000, "allocations": [{"invoice": "INV-00005", "amount": 5000}, {"invoice": "INV-00004", "amount": 1500}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.post("/credit-notes", json!({"invoice": "INV-00006", "amount": 6000, "reason": "Not done"})).await;
+
+    let (status, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    let bar = |state: &str| summary["invoices"]["bars"].as_array().unwrap().iter().find(|b| b["status"] == state).unwrap().clone();
+    assert_eq!((bar("draft")["count"].as_i64(), bar("draft")["total"].as_i64()), (Some(1), Some(1000)));
+    assert_eq!((bar("open")["count"].as_i64(), bar("open")["total"].as_i64()), (Some(1), Some(2000)));
+    assert_eq!((bar("overdue")["count"].as_i64(), bar("overdue")["total"].as_i64(), bar("overdue")["balance"].as_i64()), (Some(2), Some(7000), Some(5500)));
+    assert_eq!((bar("closed")["count"].as_i64(), bar("closed")["total"].as_i64()), (Some(1), Some(5000)));
+    assert_eq!((bar("credited")["count"].as_i64(), bar("credited")["total"].as_i64()), (Some(1), Some(6000)));
+    assert_eq!((bar("void")["count"].as_i64(), bar("void")["total"].as_i64()), (Some(1), Some(7000)));
+    // Every status is shown, even with nothing in it.
+    let quote_statuses: Vec<&str> = summary["quotes"]["bars"].as_array().unwrap().iter().map(|b| b["status"].as_str().unwrap()).collect();
+    assert_eq!(quote_statuses, ["draft", "sent", "accepted", "declined", "expired"]);
+    assert_eq!(summary["jobs"]["bars"].as_array().unwrap().len(), 6);
+
+    // 500 of the payment is account credit.
+    assert_eq!(summary["account_credit"], 500);
+    assert_eq!(summary["overdue_balance"], 5500);
+    assert_eq!(summary["open_balance"], 2000 + 5500 - 500);
+    assert_eq!(summary["debt_age_days"], 70);
+    assert_eq!(summary["ageing"], json!({"current": 2000, "days_1_30": 2500, "days_31_60": 0, "days_61_90": 3000, "days_over_90": 0}));
+    assert!(summary["last_activity_at"].is_string());
+
+    bars_match_lists(&app, "CUS-00001", &summary).await;
+});
+
+both_backends!(an_empty_customer_has_empty_bars_and_nothing_owed, |app| {
+    app.customer(json!({"family_name": "New"})).await;
+    let (status, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(summary["open_balance"], 0);
+    assert_eq!(summary["debt_age_days"], Value::Null);
+    assert_eq!(summary["invoices"]["count"], 0);
+    assert!(summary["invoices"]["bars"].as_array().unwrap().iter().all(|b| b["count"] == 0));
+    let (status, _) = app.get("/customers/CUS-00099/summary").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
