@@ -37,6 +37,12 @@ pub struct SiteProfile {
 }
 
 impl SiteProfile {
+    /// The postal address, one line each: for letters and statements.
+    pub fn address_lines(&self) -> Vec<String> {
+        let town = [self.town.as_deref(), Some(self.postcode.as_str())].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        [Some(self.address_line1.clone()), self.address_line2.clone(), Some(town), self.region.clone()].into_iter().flatten().collect()
+    }
+
     /// One line for lists and timelines: "1 High St, Leeds LS1 4AP".
     pub fn one_line(&self) -> String {
         let place = [self.town.as_deref(), Some(self.postcode.as_str())].into_iter().flatten().collect::<Vec<_>>().join(" ");

@@ -18,6 +18,7 @@ pub mod page;
 mod record;
 mod search_terms;
 pub mod sites;
+pub mod statement;
 pub mod summary;
 pub mod timeline;
 pub mod users;

@@ -199,26 +199,6 @@ pub async fn list_invoices(h: &mut Handle<'_>, org_id: Uuid, filter: &InvoiceFil
     }))
 }
 
-/// A customer's invoices that are open at the end of `as_of`: issued by
-/// then, with what was allocated to them by then.
-pub async fn invoices_open_at(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, as_of: Date) -> Result<Vec<(InvoiceRow, i64)>> {
-    let rows: Vec<InvoiceRow> = run!(h, c => sqlx::query_as(
-        "SELECT * FROM invoice WHERE org_id = $1 AND customer_id = $2 AND status IN ('open', 'closed') AND issue_date <= $3 ORDER BY issue_date, number")
-        .bind(org_id).bind(customer_id).bind(as_of.to_string()).fetch_all(c).await?);
-    let allocated: Vec<(Uuid, i64)> = run!(h, c => sqlx::query_as(
-        "SELECT invoice_id, SUM(amount) FROM allocation WHERE org_id = $1 AND customer_id = $2 AND allocated_on <= $3 GROUP BY invoice_id")
-        .bind(org_id).bind(customer_id).bind(as_of.to_string()).fetch_all(c).await?);
-    let allocated: std::collections::HashMap<Uuid, i64> = allocated.into_iter().collect();
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let done = allocated.get(&row.id).copied().unwrap_or(0);
-            (row, done)
-        })
-        .filter(|(row, done)| row.total - done > 0)
-        .collect())
-}
-
 // ---------------------------------------------------------------- payments
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -435,4 +415,39 @@ pub async fn allocations_of(h: &mut Handle<'_>, org_id: Uuid, source_id: Uuid) -
             })
         })
         .collect()
+}
+
+// ---------------------------------------------------------------- statements
+
+/// One invoice, payment or credit note on a customer's account.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AccountEntry {
+    pub on_date: String,
+    /// `invoice`, `payment` or `credit_note`.
+    pub kind: String,
+    pub id: Uuid,
+    pub number: i64,
+    pub amount: i64,
+    pub due_date: Option<String>,
+}
+
+/// Every issued invoice, payment and credit note of a customer dated on or
+/// before `upto`, in date order.
+pub async fn account_entries(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, upto: Date) -> Result<Vec<AccountEntry>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "SELECT issue_date AS on_date, 'invoice' AS kind, id, number, total AS amount, due_date FROM invoice \
+         WHERE org_id = $1 AND customer_id = $2 AND status IN ('open', 'closed') AND issue_date <= $3 \
+         UNION ALL SELECT received_on, 'payment', id, number, amount, CAST(NULL AS TEXT) FROM payment \
+         WHERE org_id = $1 AND customer_id = $2 AND received_on <= $3 \
+         UNION ALL SELECT issue_date, 'credit_note', id, number, amount, CAST(NULL AS TEXT) FROM credit_note \
+         WHERE org_id = $1 AND customer_id = $2 AND issue_date <= $3 \
+         ORDER BY 1, 2 DESC, 4")
+        .bind(org_id).bind(customer_id).bind(upto.to_string()).fetch_all(c).await?))
+}
+
+/// A customer's allocations made on or before `upto`: (source, invoice, amount).
+pub async fn allocations_upto(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, upto: Date) -> Result<Vec<(Uuid, Uuid, i64)>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "SELECT source_id, invoice_id, amount FROM allocation WHERE org_id = $1 AND customer_id = $2 AND allocated_on <= $3")
+        .bind(org_id).bind(customer_id).bind(upto.to_string()).fetch_all(c).await?))
 }

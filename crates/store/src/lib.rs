@@ -21,7 +21,7 @@ pub mod summary;
 mod users;
 
 pub use activity::{ActivityRow, TimelineFilter};
-pub use billing::{AllocationRow, AllocationSource, CreditNoteRow, InvoiceFilter, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
+pub use billing::{AccountEntry, AllocationRow, AllocationSource, CreditNoteRow, InvoiceFilter, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
 pub use contacts::ContactRow;
 pub use customers::{CustomerFilter, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
@@ -35,8 +35,8 @@ pub mod queries {
     //! The queries, by area. Each takes a [`crate::Handle`].
     pub use crate::activity::{activity_page, chain_head, timeline};
     pub use crate::billing::{
-        allocations_of, get_credit_note, get_credit_note_by_number, get_invoice, get_invoice_by_number, get_payment, get_payment_by_number, insert_allocation,
-        insert_credit_note, insert_invoice, insert_payment, invoices_open_at, list_credit_notes, list_invoices, list_payments, update_invoice,
+        account_entries, allocations_of, allocations_upto, get_credit_note, get_credit_note_by_number, get_invoice, get_invoice_by_number, get_payment, get_payment_by_number, insert_allocation,
+        insert_credit_note, insert_invoice, insert_payment, list_credit_notes, list_invoices, list_payments, update_invoice,
     };
     pub use crate::contacts::{clear_other_primary, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
     pub use crate::counters::reserve_numbers;

@@ -1,9 +1,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use dossier_domain::customer::{Customer, CustomerInput, CustomerPatch, StatusChangeInput};
 use dossier_service::customers::{self, CustomerQuery, LabelsInput};
 use dossier_service::page::Page;
+use dossier_service::statement::{self, Statement, StatementQuery};
 use dossier_service::summary::{self, CustomerSummary};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +23,36 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_labels))
         .routes(routes!(remove_label))
         .routes(routes!(customer_summary))
+        .routes(routes!(customer_statement))
+        .routes(routes!(customer_statement_pdf))
+}
+
+/// A statement of account as of a date: transactions of the period, opening
+/// and closing balance, open invoices, unallocated credit and ageing.
+#[utoipa::path(get, path = "/customers/{id}/statement", tag = "customers", params(("id" = String, Path, description = "Customer id or code"), StatementQuery),
+    responses((status = 200, description = "The statement", body = Statement), (status = 404, description = "No such customer", body = Problem),
+        (status = 422, description = "Invalid dates", body = Problem)))]
+async fn customer_statement(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<StatementQuery>,
+) -> Result<Json<Statement>, ApiError> {
+    Ok(Json(statement::statement(&s.db, &ctx, &id, query).await?))
+}
+
+/// The same statement as a PDF document.
+#[utoipa::path(get, path = "/customers/{id}/statement.pdf", tag = "customers", params(("id" = String, Path, description = "Customer id or code"), StatementQuery),
+    responses((status = 200, description = "The statement", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "No such customer", body = Problem), (status = 422, description = "Invalid dates", body = Problem)))]
+async fn customer_statement_pdf(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<StatementQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let pdf = statement::statement_pdf(&s.db, &ctx, &id, query).await?;
+    Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf))
 }
 
 /// The customer's status bars (inquiries, quotes, jobs, invoices: count and
