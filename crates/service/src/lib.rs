@@ -22,6 +22,7 @@ pub mod statement;
 pub mod summary;
 pub mod timeline;
 pub mod users;
+pub mod works;
 
 pub use context::{Ctx, Org};
 pub use dossier_store::Db;

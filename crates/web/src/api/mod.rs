@@ -6,6 +6,7 @@ mod contacts;
 mod customers;
 mod sites;
 mod timeline;
+mod works;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(sites::router())
         .merge(billing::router())
+        .merge(works::router())
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.

@@ -1,0 +1,590 @@
+//! Work use cases: inquiries, quotes and jobs, and the moves of their
+//! workflows.
+//!
+//! An inquiry is converted into a quote or a job; an accepted quote may
+//! become a job. Every create and every move appends its activity (group
+//! Works) with the amounts in its detail; a move the workflow does not allow
+//! is refused with `illegal_transition` and changes nothing.
+
+use dossier_domain::ValidationErrors;
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
+use dossier_domain::code::CodeKind;
+use dossier_domain::diff::FieldChange;
+use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
+use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
+use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
+use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobStatusInput, NewJob, Parties, Quote, QuoteInput};
+use dossier_store::queries as q;
+use dossier_store::{Db, Handle, InquiryRow, JobRow, QuoteRow, Tx, WorkFilter};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::page::{Page, decode_cursor, limit, paginate};
+use crate::record::{Reference, activity, check_parties, with_detail};
+use crate::{Ctx, Result, ServiceError, customers};
+
+fn money(ctx: &Ctx, amount: Money) -> String {
+    amount.format(&ctx.org.currency)
+}
+
+/// A status as a summary shows it: `to schedule`, `in progress`.
+fn words(status: impl std::fmt::Display) -> String {
+    status.to_string().replace('_', " ")
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+fn status_change(old: impl std::fmt::Display, new: impl std::fmt::Display) -> FieldChange {
+    FieldChange { field: "status".into(), old: json!(old.to_string()), new: json!(new.to_string()) }
+}
+
+/// Whom a work record is for, once checked: a customer, and optionally one
+/// of its sites and one of its contacts.
+#[derive(Clone, Copy, Debug)]
+struct Owner {
+    customer_id: Uuid,
+    site_id: Option<Uuid>,
+    contact_id: Option<Uuid>,
+}
+
+/// An activity about a work record of `owner`'s customer, linked to its site too.
+fn work_activity(ctx: &Ctx, kind: ActivityKind, owner: Owner, subject: EntityRef, code: String, summary: String) -> NewActivity {
+    let mut record = activity(ctx, kind, Some(CustomerId(owner.customer_id)), subject, Some(code), summary, Vec::new());
+    record.also_links.extend(owner.site_id.map(|site| EntityRef::new(EntityType::Site, site)));
+    record
+}
+
+// ---------------------------------------------------------------- lookups
+
+async fn find_inquiry(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<InquiryRow> {
+    let org = ctx.org.id.0;
+    let row = match Reference::parse(CodeKind::Inquiry, reference) {
+        Some(Reference::Id(id)) => q::get_inquiry(h, org, id).await?,
+        Some(Reference::Number(n)) => q::get_inquiry_by_number(h, org, n).await?,
+        None => None,
+    };
+    row.ok_or(ServiceError::NotFound("inquiry"))
+}
+
+async fn find_quote(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<QuoteRow> {
+    let org = ctx.org.id.0;
+    let row = match Reference::parse(CodeKind::Quote, reference) {
+        Some(Reference::Id(id)) => q::get_quote(h, org, id).await?,
+        Some(Reference::Number(n)) => q::get_quote_by_number(h, org, n).await?,
+        None => None,
+    };
+    row.ok_or(ServiceError::NotFound("quote"))
+}
+
+async fn find_job(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<JobRow> {
+    let org = ctx.org.id.0;
+    let row = match Reference::parse(CodeKind::Job, reference) {
+        Some(Reference::Id(id)) => q::get_job(h, org, id).await?,
+        Some(Reference::Number(n)) => q::get_job_by_number(h, org, n).await?,
+        None => None,
+    };
+    row.ok_or(ServiceError::NotFound("job"))
+}
+
+/// The customer a new record is for, named in field `customer`, with the
+/// site and contact checked to be its own.
+async fn owner_of(h: &mut Handle<'_>, ctx: &Ctx, parties: &Parties) -> Result<Owner> {
+    let reference = parties.customer.as_deref().ok_or_else(|| ValidationErrors::one("customer", "required", "is required (id or code)"))?;
+    let customer = customers::find(h, ctx, reference).await.map_err(|e| match e {
+        ServiceError::NotFound(_) => ValidationErrors::one("customer", "not_found", "no such customer").into(),
+        other => other,
+    })?;
+    check_parties(h, ctx, customer.id, parties).await?;
+    Ok(Owner { customer_id: customer.id, site_id: parties.site_id.map(|s| s.0), contact_id: parties.contact_id.map(|c| c.0) })
+}
+
+/// The customer a list is narrowed to, if any.
+async fn customer_filter(h: &mut Handle<'_>, ctx: &Ctx, customer: Option<&str>) -> Result<Option<Uuid>> {
+    match customer {
+        Some(reference) => Ok(Some(customers::find(h, ctx, reference).await?.id)),
+        None => Ok(None),
+    }
+}
+
+fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>> {
+    cursor
+        .map(|c| decode_cursor(c)?.parse::<i64>().map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned")))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// Assignees must be active users of the org; each one that is not is
+/// reported on `assignees[i]`.
+async fn check_assignees(h: &mut Handle<'_>, ctx: &Ctx, assignees: &[UserId]) -> Result<()> {
+    let mut errors = ValidationErrors::default();
+    for (i, user) in assignees.iter().enumerate() {
+        if !q::get_user(h, ctx.org.id.0, user.0).await?.is_some_and(|u| u.active) {
+            errors.push(format!("assignees[{i}]"), "not_found", "is not an active user of this org");
+        }
+    }
+    Ok(errors.into_result(|| ())?)
+}
+
+// ---------------------------------------------------------------- inquiries
+
+fn inquiry_activity(ctx: &Ctx, kind: ActivityKind, row: &InquiryRow, summary: String) -> NewActivity {
+    let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
+    let record = work_activity(ctx, kind, owner, EntityRef::new(EntityType::Inquiry, row.id), row.code().to_string(), summary);
+    with_detail(record, json!({ "estimated_value": row.estimated_value, "source": row.source }))
+}
+
+pub async fn create_inquiry(db: &Db, ctx: &Ctx, input: InquiryInput) -> Result<Inquiry> {
+    let (parties, new) = input.parse()?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let owner = owner_of(h, ctx, &parties).await?;
+    let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Inquiry.counter(), 1).await?;
+    let now = ctx.now().as_microsecond();
+    let row = InquiryRow {
+        org_id: ctx.org.id.0,
+        id: InquiryId::new().0,
+        number,
+        customer_id: owner.customer_id,
+        site_id: owner.site_id,
+        contact_id: owner.contact_id,
+        status: InquiryStatus::New.as_str().into(),
+        title: new.title,
+        description: new.description,
+        estimated_value: new.estimated_value.0,
+        source: new.source,
+        converted_to: None,
+        created_at: now,
+        updated_at: now,
+    };
+    q::insert_inquiry(h, &row).await?;
+    let summary = format!("Inquiry {} received: {}", row.code(), row.title);
+    tx.append(inquiry_activity(ctx, ActivityKind::InquiryCreated, &row, summary)).await?;
+    tx.commit().await?;
+    Ok(row.into_inquiry()?)
+}
+
+pub async fn get_inquiry(db: &Db, ctx: &Ctx, reference: &str) -> Result<Inquiry> {
+    let mut conn = db.read().await?;
+    Ok(find_inquiry(&mut conn.handle(), ctx, reference).await?.into_inquiry()?)
+}
+
+/// Query parameters of the inquiry list.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InquiryQuery {
+    /// Only this customer's (id or code).
+    pub customer: Option<String>,
+    pub status: Option<InquiryStatus>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+/// Inquiries newest first, narrowed by customer and status.
+pub async fn list_inquiries(db: &Db, ctx: &Ctx, query: InquiryQuery) -> Result<Page<Inquiry>> {
+    let limit = limit(query.limit)?;
+    let after = number_cursor(query.cursor.as_deref())?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let filter =
+        WorkFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, status: query.status.map(InquiryStatus::as_str), assignee: None };
+    let rows = q::list_inquiries(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_inquiry()?))
+}
+
+/// The body of "move an inquiry on". `converted` is reached by converting.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InquiryStatusInput {
+    pub status: InquiryStatus,
+    /// Why, e.g. when it is lost.
+    pub reason: Option<String>,
+}
+
+pub async fn move_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: InquiryStatusInput) -> Result<Inquiry> {
+    let reason = dossier_domain::text::optional("reason", input.reason, 500)?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let mut row = find_inquiry(h, ctx, reference).await?;
+    let from = row.status()?;
+    let to = input.status;
+    if !from.allows(to) {
+        let hint = if to == InquiryStatus::Converted { " (convert it into a quote or job instead)" } else { "" };
+        return Err(ServiceError::conflict("illegal_transition", format!("a {from} inquiry cannot be moved to {to}{hint}")));
+    }
+    row.status = to.as_str().into();
+    row.updated_at = ctx.now().as_microsecond();
+    q::update_inquiry(h, &row).await?;
+    let mut summary = format!("Inquiry {} moved from {} to {}", row.code(), words(from), words(to));
+    if let Some(reason) = &reason {
+        summary.push_str(&format!(": {reason}"));
+    }
+    let mut record = inquiry_activity(ctx, ActivityKind::InquiryStatusChanged, &row, summary);
+    record.changes = vec![status_change(from, to)];
+    record.detail["reason"] = json!(reason);
+    tx.append(record).await?;
+    tx.commit().await?;
+    Ok(row.into_inquiry()?)
+}
+
+/// What converting an inquiry answers: the inquiry, now converted, and the
+/// quote or the job it became (the other is absent).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Converted {
+    pub inquiry: Inquiry,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quote>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<Job>,
+}
+
+/// Turn an open inquiry into a draft quote (one line: its title at its
+/// estimated value) or a job to schedule (worth its estimated value).
+pub async fn convert_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: ConvertInput) -> Result<Converted> {
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let mut inquiry = find_inquiry(h, ctx, reference).await?;
+    let status = inquiry.status()?;
+    if !status.is_open() {
+        return Err(ServiceError::conflict("illegal_transition", format!("a {status} inquiry cannot be converted")));
+    }
+    let owner = Owner { customer_id: inquiry.customer_id, site_id: inquiry.site_id, contact_id: inquiry.contact_id };
+    let (quote, job, link, code) = match input.into {
+        ConvertInto::Quote => {
+            let line = Line::new(inquiry.title.clone(), Quantity::ONE, Money(inquiry.estimated_value), TaxRate(0));
+            let quote = insert_quote_in(&mut tx, ctx, owner, Some(inquiry.id), inquiry.title.clone(), None, vec![line]).await?;
+            let code = quote.code().to_string();
+            let link = EntityRef::new(EntityType::Quote, quote.id);
+            (Some(quote.into_quote()?), None, link, code)
+        }
+        ConvertInto::Job => {
+            let new = NewJob {
+                title: inquiry.title.clone(),
+                description: inquiry.description.clone(),
+                window: None,
+                assignees: Vec::new(),
+                value: Money(inquiry.estimated_value),
+                free_of_charge: false,
+            };
+            let job = insert_job_in(&mut tx, ctx, owner, Origin { inquiry_id: Some(inquiry.id), quote_id: None }, new).await?;
+            let code = job.code().to_string();
+            let link = EntityRef::new(EntityType::Job, job.id);
+            (None, Some(job.into_job()?), link, code)
+        }
+    };
+    inquiry.status = InquiryStatus::Converted.as_str().into();
+    inquiry.converted_to = Some(code.clone());
+    inquiry.updated_at = ctx.now().as_microsecond();
+    q::update_inquiry(&mut tx.handle(), &inquiry).await?;
+    let summary = format!("Inquiry {} converted into {code}", inquiry.code());
+    let mut record = inquiry_activity(ctx, ActivityKind::InquiryConverted, &inquiry, summary);
+    record.changes = vec![status_change(status, InquiryStatus::Converted)];
+    record.detail["converted_to"] = json!(code);
+    record.also_links.push(link);
+    tx.append(record).await?;
+    tx.commit().await?;
+    Ok(Converted { inquiry: inquiry.into_inquiry()?, quote, job })
+}
+
+// ---------------------------------------------------------------- quotes
+
+fn quote_activity(ctx: &Ctx, kind: ActivityKind, row: &QuoteRow, summary: String) -> NewActivity {
+    let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
+    let record = work_activity(ctx, kind, owner, EntityRef::new(EntityType::Quote, row.id), row.code().to_string(), summary);
+    with_detail(record, json!({ "subtotal": row.subtotal, "tax": row.tax, "total": row.total, "valid_until": row.valid_until }))
+}
+
+/// Insert a draft quote and append its QuoteCreated.
+async fn insert_quote_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    owner: Owner,
+    inquiry_id: Option<Uuid>,
+    title: String,
+    valid_until: Option<jiff::civil::Date>,
+    lines: Vec<Line>,
+) -> Result<QuoteRow> {
+    let totals = Totals::of(&lines);
+    let h = &mut tx.handle();
+    let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Quote.counter(), 1).await?;
+    let now = ctx.now().as_microsecond();
+    let row = QuoteRow {
+        org_id: ctx.org.id.0,
+        id: QuoteId::new().0,
+        number,
+        customer_id: owner.customer_id,
+        site_id: owner.site_id,
+        contact_id: owner.contact_id,
+        inquiry_id,
+        status: QuoteStatus::Draft.as_str().into(),
+        title,
+        valid_until: valid_until.map(|d| d.to_string()),
+        lines: to_json(&lines)?,
+        subtotal: totals.subtotal.0,
+        tax: totals.tax.0,
+        total: totals.total.0,
+        job_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    q::insert_quote(h, &row).await?;
+    let summary = format!("Draft quote {} created for {}: {}", row.code(), money(ctx, totals.total), row.title);
+    let mut record = quote_activity(ctx, ActivityKind::QuoteCreated, &row, summary);
+    record.also_links.extend(inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
+    tx.append(record).await?;
+    Ok(row)
+}
+
+pub async fn create_quote(db: &Db, ctx: &Ctx, input: QuoteInput) -> Result<Quote> {
+    let (parties, new) = input.parse()?;
+    let mut tx = db.begin().await?;
+    let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
+    let row = insert_quote_in(&mut tx, ctx, owner, None, new.title, new.valid_until, new.lines).await?;
+    tx.commit().await?;
+    Ok(row.into_quote()?)
+}
+
+pub async fn get_quote(db: &Db, ctx: &Ctx, reference: &str) -> Result<Quote> {
+    let mut conn = db.read().await?;
+    Ok(find_quote(&mut conn.handle(), ctx, reference).await?.into_quote()?)
+}
+
+/// Query parameters of the quote list.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteQuery {
+    /// Only this customer's (id or code).
+    pub customer: Option<String>,
+    pub status: Option<QuoteStatus>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+/// Quotes newest first, narrowed by customer and status.
+pub async fn list_quotes(db: &Db, ctx: &Ctx, query: QuoteQuery) -> Result<Page<Quote>> {
+    let limit = limit(query.limit)?;
+    let after = number_cursor(query.cursor.as_deref())?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let filter =
+        WorkFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, status: query.status.map(QuoteStatus::as_str), assignee: None };
+    let rows = q::list_quotes(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_quote()?))
+}
+
+/// The body of "move a quote on".
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteStatusInput {
+    pub status: QuoteStatus,
+    /// When accepting: also create the job to schedule, worth the quote's total.
+    pub create_job: Option<bool>,
+}
+
+pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusInput) -> Result<Quote> {
+    let to = input.status;
+    let create_job = input.create_job.unwrap_or(false);
+    if create_job && to != QuoteStatus::Accepted {
+        return Err(ValidationErrors::one("create_job", "requires_accepted", "a job is created only when the quote is accepted").into());
+    }
+    let mut tx = db.begin().await?;
+    let mut row = find_quote(&mut tx.handle(), ctx, reference).await?;
+    let from = row.status()?;
+    if !from.allows(to) {
+        return Err(ServiceError::conflict("illegal_transition", format!("a {from} quote cannot be moved to {to}")));
+    }
+    let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
+    let job = if create_job {
+        let new = NewJob { title: row.title.clone(), description: None, window: None, assignees: Vec::new(), value: Money(row.total), free_of_charge: false };
+        Some(insert_job_in(&mut tx, ctx, owner, Origin { inquiry_id: row.inquiry_id, quote_id: Some(row.id) }, new).await?)
+    } else {
+        None
+    };
+    row.status = to.as_str().into();
+    row.job_id = job.as_ref().map(|j| j.id).or(row.job_id);
+    row.updated_at = ctx.now().as_microsecond();
+    q::update_quote(&mut tx.handle(), &row).await?;
+    let mut summary = format!("Quote {} moved from {} to {}", row.code(), words(from), words(to));
+    if let Some(job) = &job {
+        summary.push_str(&format!("; job {} created", job.code()));
+    }
+    let mut record = quote_activity(ctx, ActivityKind::QuoteStatusChanged, &row, summary);
+    record.changes = vec![status_change(from, to)];
+    if let Some(job) = &job {
+        record.detail["job"] = json!(job.code().to_string());
+        record.also_links.push(EntityRef::new(EntityType::Job, job.id));
+    }
+    tx.append(record).await?;
+    tx.commit().await?;
+    Ok(row.into_quote()?)
+}
+
+// ---------------------------------------------------------------- jobs
+
+/// What a job was made from.
+#[derive(Clone, Copy, Debug, Default)]
+struct Origin {
+    inquiry_id: Option<Uuid>,
+    quote_id: Option<Uuid>,
+}
+
+fn job_activity(ctx: &Ctx, kind: ActivityKind, row: &JobRow, summary: String) -> Result<NewActivity> {
+    let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
+    let record = work_activity(ctx, kind, owner, EntityRef::new(EntityType::Job, row.id), row.code().to_string(), summary);
+    let window = row.window()?;
+    let detail = json!({
+        "value": row.value,
+        "free_of_charge": row.free_of_charge,
+        "scheduled_start": window.map(|(start, _)| start.to_string()),
+        "scheduled_end": window.map(|(_, end)| end.to_string()),
+        "assignees": row.assignees()?,
+    });
+    Ok(with_detail(record, detail))
+}
+
+/// Insert a job (scheduled when it has a window, else to schedule) and
+/// append its JobCreated.
+async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, origin: Origin, new: NewJob) -> Result<JobRow> {
+    let h = &mut tx.handle();
+    check_assignees(h, ctx, &new.assignees).await?;
+    let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Job.counter(), 1).await?;
+    let now = ctx.now().as_microsecond();
+    let status = if new.window.is_some() { JobStatus::Scheduled } else { JobStatus::ToSchedule };
+    let row = JobRow {
+        org_id: ctx.org.id.0,
+        id: JobId::new().0,
+        number,
+        customer_id: owner.customer_id,
+        site_id: owner.site_id,
+        contact_id: owner.contact_id,
+        inquiry_id: origin.inquiry_id,
+        quote_id: origin.quote_id,
+        status: status.as_str().into(),
+        title: new.title,
+        description: new.description,
+        scheduled_start: new.window.map(|(start, _)| start.as_microsecond()),
+        scheduled_end: new.window.map(|(_, end)| end.as_microsecond()),
+        assignees: to_json(&new.assignees)?,
+        value: new.value.0,
+        free_of_charge: new.free_of_charge,
+        completion_notes: None,
+        completed_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    q::insert_job(h, &row).await?;
+    let summary = format!("Job {} created ({}) for {}: {}", row.code(), words(status), money(ctx, new.value), row.title);
+    let mut record = job_activity(ctx, ActivityKind::JobCreated, &row, summary)?;
+    record.also_links.extend(origin.inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
+    record.also_links.extend(origin.quote_id.map(|id| EntityRef::new(EntityType::Quote, id)));
+    tx.append(record).await?;
+    Ok(row)
+}
+
+pub async fn create_job(db: &Db, ctx: &Ctx, input: JobInput) -> Result<Job> {
+    let (parties, new) = input.parse()?;
+    let mut tx = db.begin().await?;
+    let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
+    let row = insert_job_in(&mut tx, ctx, owner, Origin::default(), new).await?;
+    tx.commit().await?;
+    Ok(row.into_job()?)
+}
+
+pub async fn get_job(db: &Db, ctx: &Ctx, reference: &str) -> Result<Job> {
+    let mut conn = db.read().await?;
+    Ok(find_job(&mut conn.handle(), ctx, reference).await?.into_job()?)
+}
+
+/// Query parameters of the job list.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct JobQuery {
+    /// Only this customer's (id or code).
+    pub customer: Option<String>,
+    pub status: Option<JobStatus>,
+    /// Only the jobs this user (id) is assigned to.
+    pub assignee: Option<UserId>,
+    pub cursor: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+/// Jobs newest first, narrowed by customer, status and assignee.
+pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>> {
+    let limit = limit(query.limit)?;
+    let after = number_cursor(query.cursor.as_deref())?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let filter = WorkFilter {
+        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
+        status: query.status.map(JobStatus::as_str),
+        assignee: query.assignee.map(|u| u.0),
+    };
+    let rows = q::list_jobs(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?))
+}
+
+/// Move a job on: scheduling needs a window (given, or already on the job);
+/// completing records when and what was done; given assignees replace the
+/// job's.
+pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput) -> Result<Job> {
+    let change = input.parse()?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let mut row = find_job(h, ctx, reference).await?;
+    let from = row.status()?;
+    let to = change.status;
+    if !from.allows(to) {
+        return Err(ServiceError::conflict("illegal_transition", format!("a {} job cannot be moved to {}", words(from), words(to))));
+    }
+    let window = change.window.or(row.window()?);
+    if to == JobStatus::Scheduled && window.is_none() {
+        return Err(ValidationErrors::one("scheduled_start", "required", "a window (scheduled_start and scheduled_end) is needed to schedule a job").into());
+    }
+    let mut changes = vec![status_change(from, to)];
+    if let Some((start, end)) = change.window {
+        let old = row.window()?;
+        if old != change.window {
+            changes.push(FieldChange { field: "scheduled".into(), old: window_json(old), new: window_json(change.window) });
+        }
+        row.scheduled_start = Some(start.as_microsecond());
+        row.scheduled_end = Some(end.as_microsecond());
+    }
+    if let Some(assignees) = &change.assignees {
+        check_assignees(h, ctx, assignees).await?;
+        let old = row.assignees()?;
+        if &old != assignees {
+            changes.push(FieldChange { field: "assignees".into(), old: json!(old), new: json!(assignees) });
+        }
+        row.assignees = to_json(assignees)?;
+    }
+    let now = ctx.now();
+    if to == JobStatus::Completed {
+        row.completed_at = Some(now.as_microsecond());
+        row.completion_notes = change.notes.clone();
+    }
+    row.status = to.as_str().into();
+    row.updated_at = now.as_microsecond();
+    q::update_job(h, &row).await?;
+    let mut summary = format!("Job {} moved from {} to {}", row.code(), words(from), words(to));
+    if let Some(notes) = &change.notes {
+        summary.push_str(&format!(": {notes}"));
+    }
+    let mut record = job_activity(ctx, ActivityKind::JobStatusChanged, &row, summary)?;
+    record.changes = changes;
+    record.detail["notes"] = json!(change.notes);
+    tx.append(record).await?;
+    tx.commit().await?;
+    Ok(row.into_job()?)
+}
+
+fn window_json(window: Option<(jiff::Timestamp, jiff::Timestamp)>) -> Value {
+    window.map_or(Value::Null, |(start, end)| json!({ "start": start.to_string(), "end": end.to_string() }))
+}

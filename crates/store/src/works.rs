@@ -1,0 +1,367 @@
+//! Inquiries, quotes and jobs, and who is assigned to which job.
+//!
+//! A job's assignees are kept twice, in the same transaction: as a JSON
+//! list on the job (what the API shows) and as `job_assignee` rows (what a
+//! fieldworker's "my jobs" list scans).
+
+use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
+use dossier_domain::money::{Line, Money, Totals};
+use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus};
+use dossier_domain::works::{Inquiry, Job, Quote};
+use jiff::Timestamp;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use crate::billing::parse_date;
+use crate::customers::timestamp;
+use crate::{Handle, Result, StoreError, run};
+
+fn parse_status<T>(what: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+    parse(text).ok_or_else(|| StoreError::corrupt(format!("{what} '{text}'")))
+}
+
+/// What a work list is narrowed by; `status` is compared as stored text.
+#[derive(Clone, Debug, Default)]
+pub struct WorkFilter {
+    pub customer_id: Option<Uuid>,
+    pub status: Option<&'static str>,
+    /// Jobs only: those this user is assigned to.
+    pub assignee: Option<Uuid>,
+}
+
+// ---------------------------------------------------------------- inquiries
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct InquiryRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub number: i64,
+    pub customer_id: Uuid,
+    pub site_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub status: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub estimated_value: i64,
+    pub source: Option<String>,
+    /// The code of the quote or job it became.
+    pub converted_to: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl InquiryRow {
+    pub fn code(&self) -> Code {
+        Code::new(CodeKind::Inquiry, self.number)
+    }
+
+    pub fn status(&self) -> Result<InquiryStatus> {
+        parse_status("inquiry status", &self.status, InquiryStatus::parse)
+    }
+
+    pub fn into_inquiry(self) -> Result<Inquiry> {
+        Ok(Inquiry {
+            id: InquiryId(self.id),
+            code: self.code().to_string(),
+            customer_id: CustomerId(self.customer_id),
+            site_id: self.site_id.map(Into::into),
+            contact_id: self.contact_id.map(Into::into),
+            status: self.status()?,
+            title: self.title,
+            description: self.description,
+            estimated_value: Money(self.estimated_value),
+            source: self.source,
+            converted_to: self.converted_to,
+            created_at: timestamp(self.created_at)?,
+            updated_at: timestamp(self.updated_at)?,
+        })
+    }
+}
+
+pub async fn insert_inquiry(h: &mut Handle<'_>, row: &InquiryRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO inquiry (org_id, id, number, customer_id, site_id, contact_id, status, title, description, estimated_value, source, converted_to, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+        .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id).bind(&row.status)
+        .bind(&row.title).bind(&row.description).bind(row.estimated_value).bind(&row.source).bind(&row.converted_to)
+        .bind(row.created_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_inquiry(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<InquiryRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM inquiry WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn get_inquiry_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<InquiryRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM inquiry WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
+}
+
+/// Write an inquiry's status and what it was converted to, as in `row`.
+pub async fn update_inquiry(h: &mut Handle<'_>, row: &InquiryRow) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE inquiry SET status = $3, converted_to = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.status).bind(&row.converted_to).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// Inquiries newest first (by number), after the `after` number.
+pub async fn list_inquiries(h: &mut Handle<'_>, org_id: Uuid, filter: &WorkFilter, after: Option<i64>, limit: i64) -> Result<Vec<InquiryRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM inquiry WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(customer) = filter.customer_id {
+            q.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some(status) = filter.status {
+            q.push(" AND status = ").push_bind(status);
+        }
+        if let Some(number) = after {
+            q.push(" AND number < ").push_bind(number);
+        }
+        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}
+
+// ---------------------------------------------------------------- quotes
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct QuoteRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub number: i64,
+    pub customer_id: Uuid,
+    pub site_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub inquiry_id: Option<Uuid>,
+    pub status: String,
+    pub title: String,
+    pub valid_until: Option<String>,
+    pub lines: String,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    /// The job made from it when it was accepted.
+    pub job_id: Option<Uuid>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl QuoteRow {
+    pub fn code(&self) -> Code {
+        Code::new(CodeKind::Quote, self.number)
+    }
+
+    pub fn status(&self) -> Result<QuoteStatus> {
+        parse_status("quote status", &self.status, QuoteStatus::parse)
+    }
+
+    pub fn into_quote(self) -> Result<Quote> {
+        let lines: Vec<Line> = serde_json::from_str(&self.lines).map_err(StoreError::corrupt)?;
+        Ok(Quote {
+            id: QuoteId(self.id),
+            code: self.code().to_string(),
+            customer_id: CustomerId(self.customer_id),
+            site_id: self.site_id.map(Into::into),
+            contact_id: self.contact_id.map(Into::into),
+            inquiry_id: self.inquiry_id.map(InquiryId),
+            status: self.status()?,
+            title: self.title,
+            valid_until: self.valid_until.as_deref().map(parse_date).transpose()?,
+            lines,
+            totals: Totals { subtotal: Money(self.subtotal), tax: Money(self.tax), total: Money(self.total) },
+            job_id: self.job_id.map(JobId),
+            created_at: timestamp(self.created_at)?,
+            updated_at: timestamp(self.updated_at)?,
+        })
+    }
+}
+
+pub async fn insert_quote(h: &mut Handle<'_>, row: &QuoteRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO quote (org_id, id, number, customer_id, site_id, contact_id, inquiry_id, status, title, valid_until, lines, subtotal, tax, total, \
+         job_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+        .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id).bind(row.inquiry_id)
+        .bind(&row.status).bind(&row.title).bind(&row.valid_until).bind(&row.lines).bind(row.subtotal).bind(row.tax).bind(row.total)
+        .bind(row.job_id).bind(row.created_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_quote(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<QuoteRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM quote WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn get_quote_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<QuoteRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM quote WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
+}
+
+/// Write a quote's status and job, as in `row`.
+pub async fn update_quote(h: &mut Handle<'_>, row: &QuoteRow) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE quote SET status = $3, job_id = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.status).bind(row.job_id).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// Quotes newest first (by number), after the `after` number.
+pub async fn list_quotes(h: &mut Handle<'_>, org_id: Uuid, filter: &WorkFilter, after: Option<i64>, limit: i64) -> Result<Vec<QuoteRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM quote WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(customer) = filter.customer_id {
+            q.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some(status) = filter.status {
+            q.push(" AND status = ").push_bind(status);
+        }
+        if let Some(number) = after {
+            q.push(" AND number < ").push_bind(number);
+        }
+        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}
+
+// ---------------------------------------------------------------- jobs
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct JobRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub number: i64,
+    pub customer_id: Uuid,
+    pub site_id: Option<Uuid>,
+    pub contact_id: Option<Uuid>,
+    pub inquiry_id: Option<Uuid>,
+    pub quote_id: Option<Uuid>,
+    pub status: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Microseconds since the epoch, like every stored instant.
+    pub scheduled_start: Option<i64>,
+    pub scheduled_end: Option<i64>,
+    /// JSON list of user ids, kept in step with `job_assignee`.
+    pub assignees: String,
+    pub value: i64,
+    pub free_of_charge: bool,
+    pub completion_notes: Option<String>,
+    pub completed_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl JobRow {
+    pub fn code(&self) -> Code {
+        Code::new(CodeKind::Job, self.number)
+    }
+
+    pub fn status(&self) -> Result<JobStatus> {
+        parse_status("job status", &self.status, JobStatus::parse)
+    }
+
+    pub fn assignees(&self) -> Result<Vec<UserId>> {
+        serde_json::from_str(&self.assignees).map_err(StoreError::corrupt)
+    }
+
+    /// The scheduled window, if both ends are set.
+    pub fn window(&self) -> Result<Option<(Timestamp, Timestamp)>> {
+        match (self.scheduled_start, self.scheduled_end) {
+            (Some(start), Some(end)) => Ok(Some((timestamp(start)?, timestamp(end)?))),
+            _ => Ok(None),
+        }
+    }
+
+    pub fn into_job(self) -> Result<Job> {
+        Ok(Job {
+            id: JobId(self.id),
+            code: self.code().to_string(),
+            customer_id: CustomerId(self.customer_id),
+            site_id: self.site_id.map(Into::into),
+            contact_id: self.contact_id.map(Into::into),
+            inquiry_id: self.inquiry_id.map(InquiryId),
+            quote_id: self.quote_id.map(QuoteId),
+            status: self.status()?,
+            assignees: self.assignees()?,
+            title: self.title,
+            description: self.description,
+            scheduled_start: self.scheduled_start.map(timestamp).transpose()?,
+            scheduled_end: self.scheduled_end.map(timestamp).transpose()?,
+            value: Money(self.value),
+            free_of_charge: self.free_of_charge,
+            completion_notes: self.completion_notes,
+            completed_at: self.completed_at.map(timestamp).transpose()?,
+            created_at: timestamp(self.created_at)?,
+            updated_at: timestamp(self.updated_at)?,
+        })
+    }
+}
+
+/// Insert a job and its `job_assignee` rows.
+pub async fn insert_job(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO job (org_id, id, number, customer_id, site_id, contact_id, inquiry_id, quote_id, status, title, description, \
+         scheduled_start, scheduled_end, assignees, value, free_of_charge, completion_notes, completed_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
+        .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id)
+        .bind(row.inquiry_id).bind(row.quote_id).bind(&row.status).bind(&row.title).bind(&row.description)
+        .bind(row.scheduled_start).bind(row.scheduled_end).bind(&row.assignees).bind(row.value).bind(row.free_of_charge)
+        .bind(&row.completion_notes).bind(row.completed_at).bind(row.created_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    insert_assignees(h, row).await
+}
+
+async fn insert_assignees(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
+    for user in row.assignees()? {
+        run!(h, c => sqlx::query("INSERT INTO job_assignee (org_id, user_id, job_id) VALUES ($1, $2, $3)")
+            .bind(row.org_id).bind(user.0).bind(row.id)
+            .execute(c).await.map(drop)?);
+    }
+    Ok(())
+}
+
+/// Write a job's status, window, assignees and completion, as in `row`; the
+/// `job_assignee` rows are replaced by the row's assignees.
+pub async fn update_job(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "UPDATE job SET status = $3, scheduled_start = $4, scheduled_end = $5, assignees = $6, completion_notes = $7, completed_at = $8, updated_at = $9 \
+         WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.status).bind(row.scheduled_start).bind(row.scheduled_end).bind(&row.assignees)
+        .bind(&row.completion_notes).bind(row.completed_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    run!(h, c => sqlx::query("DELETE FROM job_assignee WHERE org_id = $1 AND job_id = $2").bind(row.org_id).bind(row.id).execute(c).await.map(drop)?);
+    insert_assignees(h, row).await
+}
+
+pub async fn get_job(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<JobRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM job WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+pub async fn get_job_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<JobRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM job WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
+}
+
+/// Jobs newest first (by number), after the `after` number.
+pub async fn list_jobs(h: &mut Handle<'_>, org_id: Uuid, filter: &WorkFilter, after: Option<i64>, limit: i64) -> Result<Vec<JobRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM job WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(customer) = filter.customer_id {
+            q.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some(status) = filter.status {
+            q.push(" AND status = ").push_bind(status);
+        }
+        if let Some(user) = filter.assignee {
+            q.push(" AND id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id);
+            q.push(" AND user_id = ").push_bind(user).push(")");
+        }
+        if let Some(number) = after {
+            q.push(" AND number < ").push_bind(number);
+        }
+        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}
