@@ -16,18 +16,14 @@ use dossier_domain::works::{
     AllocateInput, AllocationInput, AllocationRequest, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Parties, Payment, PaymentInput,
 };
 use dossier_store::queries as q;
-use dossier_store::{AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceFilter, InvoiceRow, PaymentRow, Tx, due_date_source_text};
+use dossier_store::{AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, ListFilter, PaymentRow, RecordKey, Tx, due_date_source_text};
 use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::page::{Page, decode_cursor, limit, paginate};
-use crate::record::{Reference, activity, check_parties, site_link, with_detail};
+use crate::page::{Page, limit, number_cursor, paginate};
+use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, site_link, to_json, with_detail};
 use crate::{Ctx, Result, ServiceError, customers};
-
-fn money(ctx: &Ctx, amount: Money) -> String {
-    amount.format(&ctx.org.currency)
-}
 
 /// A date a user gives for something that happened: never after today.
 fn not_future(ctx: &Ctx, field: &str, date: Option<Date>) -> Result<Date> {
@@ -40,42 +36,15 @@ fn not_future(ctx: &Ctx, field: &str, date: Option<Date>) -> Result<Date> {
 }
 
 async fn find_invoice(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<InvoiceRow> {
-    let org = ctx.org.id.0;
-    let row = match Reference::parse(CodeKind::Invoice, reference) {
-        Some(Reference::Id(id)) => q::get_invoice(h, org, id).await?,
-        Some(Reference::Number(n)) => q::get_invoice_by_number(h, org, n).await?,
-        None => None,
-    };
-    row.ok_or(ServiceError::NotFound("invoice"))
+    find_coded(h, ctx, CodeKind::Invoice, "invoice", reference).await
 }
 
 async fn find_payment(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<PaymentRow> {
-    let org = ctx.org.id.0;
-    let row = match Reference::parse(CodeKind::Payment, reference) {
-        Some(Reference::Id(id)) => q::get_payment(h, org, id).await?,
-        Some(Reference::Number(n)) => q::get_payment_by_number(h, org, n).await?,
-        None => None,
-    };
-    row.ok_or(ServiceError::NotFound("payment"))
+    find_coded(h, ctx, CodeKind::Payment, "payment", reference).await
 }
 
 async fn find_credit_note(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CreditNoteRow> {
-    let org = ctx.org.id.0;
-    let row = match Reference::parse(CodeKind::CreditNote, reference) {
-        Some(Reference::Id(id)) => q::get_credit_note(h, org, id).await?,
-        Some(Reference::Number(n)) => q::get_credit_note_by_number(h, org, n).await?,
-        None => None,
-    };
-    row.ok_or(ServiceError::NotFound("credit note"))
-}
-
-/// The customer a new record is for, named in field `customer`.
-async fn customer_for(h: &mut Handle<'_>, ctx: &Ctx, reference: Option<&str>) -> Result<dossier_store::CustomerRow> {
-    let reference = reference.ok_or_else(|| ValidationErrors::one("customer", "required", "is required (id or code)"))?;
-    customers::find(h, ctx, reference).await.map_err(|e| match e {
-        ServiceError::NotFound(_) => ValidationErrors::one("customer", "not_found", "no such customer").into(),
-        other => other,
-    })
+    find_coded(h, ctx, CodeKind::CreditNote, "credit note", reference).await
 }
 
 fn invoice_activity(ctx: &Ctx, kind: ActivityKind, row: &InvoiceRow, summary: String) -> dossier_domain::activity::NewActivity {
@@ -108,13 +77,13 @@ pub async fn create_invoice(db: &Db, ctx: &Ctx, input: InvoiceInput) -> Result<I
         due_date: new.due_date.map(|d| d.to_string()),
         due_date_source: None,
         due_date_override: new.due_date.map(|d| d.to_string()),
-        lines: serde_json::to_string(&new.lines).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        lines: to_json(&new.lines)?,
         subtotal: totals.subtotal.0,
         tax: totals.tax.0,
         total: totals.total.0,
         paid: 0,
         credited: 0,
-        job_ids: serde_json::to_string(&new.job_ids).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        job_ids: to_json(&new.job_ids)?,
         notes: new.notes,
         created_at: now,
         updated_at: now,
@@ -243,21 +212,6 @@ pub struct InvoiceQuery {
     pub limit: Option<u32>,
 }
 
-fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>> {
-    cursor
-        .map(|c| decode_cursor(c)?.parse::<i64>().map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned")))
-        .transpose()
-        .map_err(Into::into)
-}
-
-/// The customer a list is narrowed to, if any.
-async fn customer_filter(h: &mut Handle<'_>, ctx: &Ctx, customer: Option<&str>) -> Result<Option<uuid::Uuid>> {
-    match customer {
-        Some(reference) => Ok(Some(customers::find(h, ctx, reference).await?.id)),
-        None => Ok(None),
-    }
-}
-
 /// Invoices newest first, narrowed by customer and state.
 pub async fn list_invoices(db: &Db, ctx: &Ctx, query: InvoiceQuery) -> Result<Page<Invoice>> {
     let limit = limit(query.limit)?;
@@ -265,8 +219,12 @@ pub async fn list_invoices(db: &Db, ctx: &Ctx, query: InvoiceQuery) -> Result<Pa
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let today = ctx.today();
-    let filter = InvoiceFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, state: query.state, today };
-    let rows = q::list_invoices(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let filter = ListFilter {
+        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
+        invoice_state: query.state.map(|state| (state, today)),
+        ..Default::default()
+    };
+    let rows: Vec<InvoiceRow> = q::list_newest(h, CodeKind::Invoice, ctx.org.id.0, &filter, after, limit + 1).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_invoice(today)?))
 }
 
@@ -394,9 +352,14 @@ pub async fn record_payment(db: &Db, ctx: &Ctx, input: PaymentInput) -> Result<P
     Ok(payment)
 }
 
+/// A payment as just written, read back with its allocations.
 async fn load_payment(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<Payment> {
-    let row = q::get_payment(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("payment"))?;
-    let allocations = q::allocations_of(h, ctx.org.id.0, row.id).await?;
+    let row: PaymentRow = q::get_coded(h, CodeKind::Payment, ctx.org.id.0, RecordKey::Id(id)).await?.ok_or(ServiceError::NotFound("payment"))?;
+    payment_with_allocations(h, ctx, row).await
+}
+
+async fn payment_with_allocations(h: &mut Handle<'_>, ctx: &Ctx, row: PaymentRow) -> Result<Payment> {
+    let allocations = q::allocations_of(h, ctx.org.id.0, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     Ok(row.into_payment(allocations)?)
 }
 
@@ -423,7 +386,7 @@ pub async fn get_payment(db: &Db, ctx: &Ctx, reference: &str) -> Result<Payment>
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let row = find_payment(h, ctx, reference).await?;
-    load_payment(h, ctx, row.id).await
+    payment_with_allocations(h, ctx, row).await
 }
 
 /// Query parameters of the payment and credit note lists.
@@ -443,13 +406,19 @@ pub async fn list_payments(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Pag
     let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let customer = customer_filter(h, ctx, query.customer.as_deref()).await?;
-    let rows = q::list_payments(h, ctx.org.id.0, customer, after, limit + 1).await?;
-    let mut page = paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_payment(Vec::new())?))?;
-    for payment in &mut page.items {
-        payment.allocations = q::allocations_of(h, ctx.org.id.0, payment.id.0).await?;
-    }
-    Ok(page)
+    let filter = ListFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, ..Default::default() };
+    let rows: Vec<PaymentRow> = q::list_newest(h, CodeKind::Payment, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut allocations = q::allocations_of(h, ctx.org.id.0, &ids).await?;
+    paginate(
+        rows,
+        limit,
+        |r| r.number.to_string(),
+        |r| {
+            let own = allocations.remove(&r.id).unwrap_or_default();
+            Ok(r.into_payment(own)?)
+        },
+    )
 }
 
 // ---------------------------------------------------------------- credit notes
@@ -520,9 +489,14 @@ pub async fn create_credit_note(db: &Db, ctx: &Ctx, input: CreditNoteInput) -> R
     Ok(credit)
 }
 
+/// A credit note as just written, read back with its allocations.
 async fn load_credit_note(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<CreditNote> {
-    let row = q::get_credit_note(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("credit note"))?;
-    let allocations = q::allocations_of(h, ctx.org.id.0, row.id).await?;
+    let row: CreditNoteRow = q::get_coded(h, CodeKind::CreditNote, ctx.org.id.0, RecordKey::Id(id)).await?.ok_or(ServiceError::NotFound("credit note"))?;
+    credit_note_with_allocations(h, ctx, row).await
+}
+
+async fn credit_note_with_allocations(h: &mut Handle<'_>, ctx: &Ctx, row: CreditNoteRow) -> Result<CreditNote> {
+    let allocations = q::allocations_of(h, ctx.org.id.0, &[row.id]).await?.remove(&row.id).unwrap_or_default();
     Ok(row.into_credit_note(allocations)?)
 }
 
@@ -543,7 +517,7 @@ pub async fn get_credit_note(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cred
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let row = find_credit_note(h, ctx, reference).await?;
-    load_credit_note(h, ctx, row.id).await
+    credit_note_with_allocations(h, ctx, row).await
 }
 
 pub async fn list_credit_notes(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Page<CreditNote>> {
@@ -551,11 +525,17 @@ pub async fn list_credit_notes(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result
     let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let customer = customer_filter(h, ctx, query.customer.as_deref()).await?;
-    let rows = q::list_credit_notes(h, ctx.org.id.0, customer, after, limit + 1).await?;
-    let mut page = paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_credit_note(Vec::new())?))?;
-    for credit in &mut page.items {
-        credit.allocations = q::allocations_of(h, ctx.org.id.0, credit.id.0).await?;
-    }
-    Ok(page)
+    let filter = ListFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, ..Default::default() };
+    let rows: Vec<CreditNoteRow> = q::list_newest(h, CodeKind::CreditNote, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut allocations = q::allocations_of(h, ctx.org.id.0, &ids).await?;
+    paginate(
+        rows,
+        limit,
+        |r| r.number.to_string(),
+        |r| {
+            let own = allocations.remove(&r.id).unwrap_or_default();
+            Ok(r.into_credit_note(own)?)
+        },
+    )
 }

@@ -2,7 +2,7 @@
 
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
-use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::code::CodeKind;
 use dossier_domain::contact::{Contact, ContactProfile};
 use dossier_domain::customer::{
     Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerProfile, CustomerStatus, Label, NewCustomer, StatusChange, StatusChangeInput,
@@ -18,20 +18,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::page::{Page, decode_cursor, limit, paginate};
-use crate::record::{activity, field_list, with_detail};
+use crate::record::{activity, field_list, find_coded, with_detail};
 use crate::{Ctx, Result, ServiceError, contacts, search_terms, sites};
 
 /// How a route names a customer: its id or its code (`CUS-00001`).
 pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CustomerRow> {
-    let org = ctx.org.id.0;
-    let row = if let Ok(id) = Uuid::parse_str(reference) {
-        q::get_customer(h, org, id).await?
-    } else if let Some(code) = Code::parse(CodeKind::Customer, reference) {
-        q::get_customer_by_number(h, org, code.number).await?
-    } else {
-        None
-    };
-    row.ok_or(ServiceError::NotFound("customer"))
+    find_coded(h, ctx, CodeKind::Customer, "customer", reference).await
 }
 
 pub(crate) fn subject(row: &CustomerRow) -> (Option<CustomerId>, EntityRef, Option<String>) {

@@ -36,6 +36,14 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<String, ValidationErrors> {
         .ok_or_else(|| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned"))
 }
 
+/// The number a newest-first list continues below (cursors of lists ordered
+/// by record number).
+pub(crate) fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>, ValidationErrors> {
+    cursor
+        .map(|c| decode_cursor(c)?.parse::<i64>().map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned")))
+        .transpose()
+}
+
 /// Split off the extra row fetched to learn whether a next page exists.
 pub(crate) fn paginate<R, T>(
     mut rows: Vec<R>,

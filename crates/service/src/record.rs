@@ -49,19 +49,50 @@ pub(crate) fn with_detail(mut activity: NewActivity, detail: Value) -> NewActivi
     activity
 }
 
-/// How a route names a record: its id, or its code (`INV-00042`).
-pub(crate) enum Reference {
-    Id(uuid::Uuid),
-    Number(i64),
+/// The record of `kind` a route names by its id or its code (`INV-00042`);
+/// `what` names it in the 404.
+pub(crate) async fn find_coded<T: dossier_store::Row>(
+    h: &mut dossier_store::Handle<'_>,
+    ctx: &Ctx,
+    kind: dossier_domain::code::CodeKind,
+    what: &'static str,
+    reference: &str,
+) -> crate::Result<T> {
+    use dossier_store::RecordKey;
+    let key = match uuid::Uuid::parse_str(reference) {
+        Ok(id) => RecordKey::Id(id),
+        Err(_) => RecordKey::Number(dossier_domain::code::Code::parse(kind, reference).ok_or(crate::ServiceError::NotFound(what))?.number),
+    };
+    dossier_store::queries::get_coded(h, kind, ctx.org.id.0, key).await?.ok_or(crate::ServiceError::NotFound(what))
 }
 
-impl Reference {
-    pub(crate) fn parse(kind: dossier_domain::code::CodeKind, text: &str) -> Option<Reference> {
-        if let Ok(id) = uuid::Uuid::parse_str(text) {
-            return Some(Reference::Id(id));
-        }
-        dossier_domain::code::Code::parse(kind, text).map(|code| Reference::Number(code.number))
+/// The customer a new record is for, named (id or code) in field `customer`:
+/// missing or unknown is a validation error on that field.
+pub(crate) async fn customer_for(h: &mut dossier_store::Handle<'_>, ctx: &Ctx, reference: Option<&str>) -> crate::Result<dossier_store::CustomerRow> {
+    use dossier_domain::ValidationErrors;
+    let reference = reference.ok_or_else(|| ValidationErrors::one("customer", "required", "is required (id or code)"))?;
+    crate::customers::find(h, ctx, reference).await.map_err(|e| match e {
+        crate::ServiceError::NotFound(_) => ValidationErrors::one("customer", "not_found", "no such customer").into(),
+        other => other,
+    })
+}
+
+/// The customer a list is narrowed to, if any (unknown: 404).
+pub(crate) async fn customer_filter(h: &mut dossier_store::Handle<'_>, ctx: &Ctx, customer: Option<&str>) -> crate::Result<Option<uuid::Uuid>> {
+    match customer {
+        Some(reference) => Ok(Some(crate::customers::find(h, ctx, reference).await?.id)),
+        None => Ok(None),
     }
+}
+
+/// A value as stored JSON text.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> crate::Result<String> {
+    serde_json::to_string(value).map_err(|e| crate::ServiceError::Internal(e.to_string()))
+}
+
+/// An amount in the org's currency, for summaries: `£1,234.56`.
+pub(crate) fn money(ctx: &Ctx, amount: dossier_domain::money::Money) -> String {
+    amount.format(&ctx.org.currency)
 }
 
 /// Check that the site and contact a record names belong to its customer:

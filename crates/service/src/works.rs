@@ -15,26 +15,18 @@ use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
 use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobStatusInput, NewJob, Parties, Quote, QuoteInput};
 use dossier_store::queries as q;
-use dossier_store::{Db, Handle, InquiryRow, JobRow, QuoteRow, Tx, WorkFilter};
+use dossier_store::{Db, Handle, InquiryRow, JobRow, ListFilter, QuoteRow, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::page::{Page, decode_cursor, limit, paginate};
-use crate::record::{Reference, activity, check_parties, with_detail};
-use crate::{Ctx, Result, ServiceError, customers};
-
-fn money(ctx: &Ctx, amount: Money) -> String {
-    amount.format(&ctx.org.currency)
-}
+use crate::page::{Page, limit, number_cursor, paginate};
+use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, to_json, with_detail};
+use crate::{Ctx, Result, ServiceError};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.
 fn words(status: impl std::fmt::Display) -> String {
     status.to_string().replace('_', " ")
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 fn status_change(old: impl std::fmt::Display, new: impl std::fmt::Display) -> FieldChange {
@@ -60,60 +52,23 @@ fn work_activity(ctx: &Ctx, kind: ActivityKind, owner: Owner, subject: EntityRef
 // ---------------------------------------------------------------- lookups
 
 async fn find_inquiry(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<InquiryRow> {
-    let org = ctx.org.id.0;
-    let row = match Reference::parse(CodeKind::Inquiry, reference) {
-        Some(Reference::Id(id)) => q::get_inquiry(h, org, id).await?,
-        Some(Reference::Number(n)) => q::get_inquiry_by_number(h, org, n).await?,
-        None => None,
-    };
-    row.ok_or(ServiceError::NotFound("inquiry"))
+    find_coded(h, ctx, CodeKind::Inquiry, "inquiry", reference).await
 }
 
 async fn find_quote(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<QuoteRow> {
-    let org = ctx.org.id.0;
-    let row = match Reference::parse(CodeKind::Quote, reference) {
-        Some(Reference::Id(id)) => q::get_quote(h, org, id).await?,
-        Some(Reference::Number(n)) => q::get_quote_by_number(h, org, n).await?,
-        None => None,
-    };
-    row.ok_or(ServiceError::NotFound("quote"))
+    find_coded(h, ctx, CodeKind::Quote, "quote", reference).await
 }
 
 async fn find_job(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<JobRow> {
-    let org = ctx.org.id.0;
-    let row = match Reference::parse(CodeKind::Job, reference) {
-        Some(Reference::Id(id)) => q::get_job(h, org, id).await?,
-        Some(Reference::Number(n)) => q::get_job_by_number(h, org, n).await?,
-        None => None,
-    };
-    row.ok_or(ServiceError::NotFound("job"))
+    find_coded(h, ctx, CodeKind::Job, "job", reference).await
 }
 
 /// The customer a new record is for, named in field `customer`, with the
 /// site and contact checked to be its own.
 async fn owner_of(h: &mut Handle<'_>, ctx: &Ctx, parties: &Parties) -> Result<Owner> {
-    let reference = parties.customer.as_deref().ok_or_else(|| ValidationErrors::one("customer", "required", "is required (id or code)"))?;
-    let customer = customers::find(h, ctx, reference).await.map_err(|e| match e {
-        ServiceError::NotFound(_) => ValidationErrors::one("customer", "not_found", "no such customer").into(),
-        other => other,
-    })?;
+    let customer = customer_for(h, ctx, parties.customer.as_deref()).await?;
     check_parties(h, ctx, customer.id, parties).await?;
     Ok(Owner { customer_id: customer.id, site_id: parties.site_id.map(|s| s.0), contact_id: parties.contact_id.map(|c| c.0) })
-}
-
-/// The customer a list is narrowed to, if any.
-async fn customer_filter(h: &mut Handle<'_>, ctx: &Ctx, customer: Option<&str>) -> Result<Option<Uuid>> {
-    match customer {
-        Some(reference) => Ok(Some(customers::find(h, ctx, reference).await?.id)),
-        None => Ok(None),
-    }
-}
-
-fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>> {
-    cursor
-        .map(|c| decode_cursor(c)?.parse::<i64>().map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned")))
-        .transpose()
-        .map_err(Into::into)
 }
 
 /// Assignees must be active users of the org; each one that is not is
@@ -190,9 +145,12 @@ pub async fn list_inquiries(db: &Db, ctx: &Ctx, query: InquiryQuery) -> Result<P
     let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter =
-        WorkFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, status: query.status.map(InquiryStatus::as_str), assignee: None };
-    let rows = q::list_inquiries(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let filter = ListFilter {
+        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
+        status: query.status.map(InquiryStatus::as_str),
+        ..Default::default()
+    };
+    let rows: Vec<InquiryRow> = q::list_newest(h, CodeKind::Inquiry, ctx.org.id.0, &filter, after, limit + 1).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_inquiry()?))
 }
 
@@ -372,9 +330,12 @@ pub async fn list_quotes(db: &Db, ctx: &Ctx, query: QuoteQuery) -> Result<Page<Q
     let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter =
-        WorkFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, status: query.status.map(QuoteStatus::as_str), assignee: None };
-    let rows = q::list_quotes(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let filter = ListFilter {
+        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
+        status: query.status.map(QuoteStatus::as_str),
+        ..Default::default()
+    };
+    let rows: Vec<QuoteRow> = q::list_newest(h, CodeKind::Quote, ctx.org.id.0, &filter, after, limit + 1).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_quote()?))
 }
 
@@ -522,12 +483,13 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
     let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = WorkFilter {
+    let filter = ListFilter {
         customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
         status: query.status.map(JobStatus::as_str),
         assignee: query.assignee.map(|u| u.0),
+        ..Default::default()
     };
-    let rows = q::list_jobs(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let rows: Vec<JobRow> = q::list_newest(h, CodeKind::Job, ctx.org.id.0, &filter, after, limit + 1).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?))
 }
 

@@ -12,6 +12,8 @@ use dossier_domain::terms::DueDateSource;
 use dossier_domain::workflow::{InvoiceState, InvoiceStatus, PaymentMethod};
 use dossier_domain::works::{Allocation, CreditNote, Invoice, Payment};
 use jiff::civil::Date;
+use std::collections::HashMap;
+
 use sqlx::{Database, QueryBuilder};
 use uuid::Uuid;
 
@@ -23,7 +25,7 @@ pub fn parse_date(text: &str) -> Result<Date> {
     text.parse().map_err(StoreError::corrupt)
 }
 
-fn parse_enum<T>(what: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
+pub(crate) fn parse_enum<T>(what: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
     parse(text).ok_or_else(|| StoreError::corrupt(format!("{what} '{text}'")))
 }
 
@@ -138,14 +140,6 @@ pub async fn insert_invoice(h: &mut Handle<'_>, row: &InvoiceRow) -> Result<()> 
     Ok(())
 }
 
-pub async fn get_invoice(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<InvoiceRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM invoice WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
-}
-
-pub async fn get_invoice_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<InvoiceRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM invoice WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
-}
-
 /// Write an invoice's status, dates and allocated sums as in `row`.
 pub async fn update_invoice(h: &mut Handle<'_>, row: &InvoiceRow) -> Result<()> {
     run!(h, c => sqlx::query(
@@ -167,36 +161,6 @@ where
     q.push("(CASE WHEN status = 'open' AND due_date < ")
         .push_bind(today)
         .push(" THEN 'overdue' WHEN status = 'closed' AND total > 0 AND credited >= total THEN 'credited' ELSE status END)");
-}
-
-/// What an invoice list is narrowed by.
-#[derive(Clone, Debug)]
-pub struct InvoiceFilter {
-    pub customer_id: Option<Uuid>,
-    pub state: Option<InvoiceState>,
-    /// The org's today, which decides *overdue*.
-    pub today: Date,
-}
-
-/// Invoices newest first (by number), after the `after` number.
-pub async fn list_invoices(h: &mut Handle<'_>, org_id: Uuid, filter: &InvoiceFilter, after: Option<i64>, limit: i64) -> Result<Vec<InvoiceRow>> {
-    Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT * FROM invoice WHERE org_id = ");
-        q.push_bind(org_id);
-        if let Some(customer) = filter.customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
-        }
-        if let Some(state) = filter.state {
-            q.push(" AND ");
-            push_invoice_state(&mut q, filter.today.to_string());
-            q.push(" = ").push_bind(state.as_str());
-        }
-        if let Some(number) = after {
-            q.push(" AND number < ").push_bind(number);
-        }
-        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-        q.build_query_as().fetch_all(c).await?
-    }))
 }
 
 // ---------------------------------------------------------------- payments
@@ -251,30 +215,6 @@ pub async fn insert_payment(h: &mut Handle<'_>, row: &PaymentRow) -> Result<()> 
     Ok(())
 }
 
-pub async fn get_payment(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<PaymentRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM payment WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
-}
-
-pub async fn get_payment_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<PaymentRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM payment WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
-}
-
-/// Payments newest first (by number), optionally of one customer.
-pub async fn list_payments(h: &mut Handle<'_>, org_id: Uuid, customer_id: Option<Uuid>, after: Option<i64>, limit: i64) -> Result<Vec<PaymentRow>> {
-    Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT * FROM payment WHERE org_id = ");
-        q.push_bind(org_id);
-        if let Some(customer) = customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
-        }
-        if let Some(number) = after {
-            q.push(" AND number < ").push_bind(number);
-        }
-        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-        q.build_query_as().fetch_all(c).await?
-    }))
-}
-
 // ---------------------------------------------------------------- credit notes
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -327,29 +267,6 @@ pub async fn insert_credit_note(h: &mut Handle<'_>, row: &CreditNoteRow) -> Resu
     Ok(())
 }
 
-pub async fn get_credit_note(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<CreditNoteRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM credit_note WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
-}
-
-pub async fn get_credit_note_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<CreditNoteRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM credit_note WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
-}
-
-pub async fn list_credit_notes(h: &mut Handle<'_>, org_id: Uuid, customer_id: Option<Uuid>, after: Option<i64>, limit: i64) -> Result<Vec<CreditNoteRow>> {
-    Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT * FROM credit_note WHERE org_id = ");
-        q.push_bind(org_id);
-        if let Some(customer) = customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
-        }
-        if let Some(number) = after {
-            q.push(" AND number < ").push_bind(number);
-        }
-        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-        q.build_query_as().fetch_all(c).await?
-    }))
-}
-
 // ---------------------------------------------------------------- allocations
 
 /// Where an allocated amount comes from.
@@ -398,23 +315,35 @@ pub async fn insert_allocation(h: &mut Handle<'_>, row: &AllocationRow, source: 
     Ok(())
 }
 
-/// The allocations of one payment or credit note, with their invoices' codes.
-pub async fn allocations_of(h: &mut Handle<'_>, org_id: Uuid, source_id: Uuid) -> Result<Vec<Allocation>> {
-    let rows: Vec<(Uuid, Uuid, i64, i64, String)> = run!(h, c => sqlx::query_as(
-        "SELECT a.id, a.invoice_id, i.number, a.amount, a.allocated_on FROM allocation a \
-         JOIN invoice i ON i.org_id = a.org_id AND i.id = a.invoice_id WHERE a.org_id = $1 AND a.source_id = $2 ORDER BY a.id")
-        .bind(org_id).bind(source_id).fetch_all(c).await?);
-    rows.into_iter()
-        .map(|(id, invoice_id, number, amount, on)| {
-            Ok(Allocation {
-                id: AllocationId(id),
-                invoice_id: InvoiceId(invoice_id),
-                invoice_code: Code::new(CodeKind::Invoice, number).to_string(),
-                amount: Money(amount),
-                allocated_on: parse_date(&on)?,
-            })
-        })
-        .collect()
+/// The allocations of payments or credit notes (by their ids), each with its
+/// invoice's code, in one query.
+pub async fn allocations_of(h: &mut Handle<'_>, org_id: Uuid, source_ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Allocation>>> {
+    let mut by_source: HashMap<Uuid, Vec<Allocation>> = HashMap::new();
+    if source_ids.is_empty() {
+        return Ok(by_source);
+    }
+    let rows: Vec<(Uuid, Uuid, Uuid, i64, i64, String)> = run!(h, c => {
+        let mut q = QueryBuilder::new(
+            "SELECT a.source_id, a.id, a.invoice_id, i.number, a.amount, a.allocated_on FROM allocation a \
+             JOIN invoice i ON i.org_id = a.org_id AND i.id = a.invoice_id WHERE a.org_id = ");
+        q.push_bind(org_id).push(" AND a.source_id IN (");
+        let mut ids = q.separated(", ");
+        for id in source_ids {
+            ids.push_bind(*id);
+        }
+        q.push(") ORDER BY a.id");
+        q.build_query_as().fetch_all(c).await?
+    });
+    for (source, id, invoice_id, number, amount, on) in rows {
+        by_source.entry(source).or_default().push(Allocation {
+            id: AllocationId(id),
+            invoice_id: InvoiceId(invoice_id),
+            invoice_code: Code::new(CodeKind::Invoice, number).to_string(),
+            amount: Money(amount),
+            allocated_on: parse_date(&on)?,
+        });
+    }
+    Ok(by_source)
 }
 
 // ---------------------------------------------------------------- statements

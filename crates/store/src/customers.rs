@@ -182,14 +182,6 @@ pub async fn update_customer_status(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, 
     Ok(())
 }
 
-pub async fn get_customer(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<CustomerRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM customer WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
-}
-
-pub async fn get_customer_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<CustomerRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM customer WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
-}
-
 pub async fn labels_of(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<String>> {
     Ok(run!(h, c => sqlx::query_scalar("SELECT label FROM customer_label WHERE org_id = $1 AND customer_id = $2 ORDER BY label")
         .bind(org_id).bind(customer_id).fetch_all(c).await?))

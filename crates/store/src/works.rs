@@ -10,25 +10,11 @@ use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus};
 use dossier_domain::works::{Inquiry, Job, Quote};
 use jiff::Timestamp;
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::billing::parse_date;
+use crate::billing::{parse_date, parse_enum};
 use crate::customers::timestamp;
 use crate::{Handle, Result, StoreError, run};
-
-fn parse_status<T>(what: &str, text: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T> {
-    parse(text).ok_or_else(|| StoreError::corrupt(format!("{what} '{text}'")))
-}
-
-/// What a work list is narrowed by; `status` is compared as stored text.
-#[derive(Clone, Debug, Default)]
-pub struct WorkFilter {
-    pub customer_id: Option<Uuid>,
-    pub status: Option<&'static str>,
-    /// Jobs only: those this user is assigned to.
-    pub assignee: Option<Uuid>,
-}
 
 // ---------------------------------------------------------------- inquiries
 
@@ -57,7 +43,7 @@ impl InquiryRow {
     }
 
     pub fn status(&self) -> Result<InquiryStatus> {
-        parse_status("inquiry status", &self.status, InquiryStatus::parse)
+        parse_enum("inquiry status", &self.status, InquiryStatus::parse)
     }
 
     pub fn into_inquiry(self) -> Result<Inquiry> {
@@ -90,39 +76,12 @@ pub async fn insert_inquiry(h: &mut Handle<'_>, row: &InquiryRow) -> Result<()> 
     Ok(())
 }
 
-pub async fn get_inquiry(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<InquiryRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM inquiry WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
-}
-
-pub async fn get_inquiry_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<InquiryRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM inquiry WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
-}
-
 /// Write an inquiry's status and what it was converted to, as in `row`.
 pub async fn update_inquiry(h: &mut Handle<'_>, row: &InquiryRow) -> Result<()> {
     run!(h, c => sqlx::query("UPDATE inquiry SET status = $3, converted_to = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
         .bind(row.org_id).bind(row.id).bind(&row.status).bind(&row.converted_to).bind(row.updated_at)
         .execute(c).await.map(drop)?);
     Ok(())
-}
-
-/// Inquiries newest first (by number), after the `after` number.
-pub async fn list_inquiries(h: &mut Handle<'_>, org_id: Uuid, filter: &WorkFilter, after: Option<i64>, limit: i64) -> Result<Vec<InquiryRow>> {
-    Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT * FROM inquiry WHERE org_id = ");
-        q.push_bind(org_id);
-        if let Some(customer) = filter.customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
-        }
-        if let Some(status) = filter.status {
-            q.push(" AND status = ").push_bind(status);
-        }
-        if let Some(number) = after {
-            q.push(" AND number < ").push_bind(number);
-        }
-        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-        q.build_query_as().fetch_all(c).await?
-    }))
 }
 
 // ---------------------------------------------------------------- quotes
@@ -155,7 +114,7 @@ impl QuoteRow {
     }
 
     pub fn status(&self) -> Result<QuoteStatus> {
-        parse_status("quote status", &self.status, QuoteStatus::parse)
+        parse_enum("quote status", &self.status, QuoteStatus::parse)
     }
 
     pub fn into_quote(self) -> Result<Quote> {
@@ -190,39 +149,12 @@ pub async fn insert_quote(h: &mut Handle<'_>, row: &QuoteRow) -> Result<()> {
     Ok(())
 }
 
-pub async fn get_quote(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<QuoteRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM quote WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
-}
-
-pub async fn get_quote_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<QuoteRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM quote WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
-}
-
 /// Write a quote's status and job, as in `row`.
 pub async fn update_quote(h: &mut Handle<'_>, row: &QuoteRow) -> Result<()> {
     run!(h, c => sqlx::query("UPDATE quote SET status = $3, job_id = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
         .bind(row.org_id).bind(row.id).bind(&row.status).bind(row.job_id).bind(row.updated_at)
         .execute(c).await.map(drop)?);
     Ok(())
-}
-
-/// Quotes newest first (by number), after the `after` number.
-pub async fn list_quotes(h: &mut Handle<'_>, org_id: Uuid, filter: &WorkFilter, after: Option<i64>, limit: i64) -> Result<Vec<QuoteRow>> {
-    Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT * FROM quote WHERE org_id = ");
-        q.push_bind(org_id);
-        if let Some(customer) = filter.customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
-        }
-        if let Some(status) = filter.status {
-            q.push(" AND status = ").push_bind(status);
-        }
-        if let Some(number) = after {
-            q.push(" AND number < ").push_bind(number);
-        }
-        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-        q.build_query_as().fetch_all(c).await?
-    }))
 }
 
 // ---------------------------------------------------------------- jobs
@@ -259,7 +191,7 @@ impl JobRow {
     }
 
     pub fn status(&self) -> Result<JobStatus> {
-        parse_status("job status", &self.status, JobStatus::parse)
+        parse_enum("job status", &self.status, JobStatus::parse)
     }
 
     pub fn assignees(&self) -> Result<Vec<UserId>> {
@@ -333,35 +265,4 @@ pub async fn update_job(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
         .execute(c).await.map(drop)?);
     run!(h, c => sqlx::query("DELETE FROM job_assignee WHERE org_id = $1 AND job_id = $2").bind(row.org_id).bind(row.id).execute(c).await.map(drop)?);
     insert_assignees(h, row).await
-}
-
-pub async fn get_job(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<JobRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM job WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
-}
-
-pub async fn get_job_by_number(h: &mut Handle<'_>, org_id: Uuid, number: i64) -> Result<Option<JobRow>> {
-    Ok(run!(h, c => sqlx::query_as("SELECT * FROM job WHERE org_id = $1 AND number = $2").bind(org_id).bind(number).fetch_optional(c).await?))
-}
-
-/// Jobs newest first (by number), after the `after` number.
-pub async fn list_jobs(h: &mut Handle<'_>, org_id: Uuid, filter: &WorkFilter, after: Option<i64>, limit: i64) -> Result<Vec<JobRow>> {
-    Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT * FROM job WHERE org_id = ");
-        q.push_bind(org_id);
-        if let Some(customer) = filter.customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
-        }
-        if let Some(status) = filter.status {
-            q.push(" AND status = ").push_bind(status);
-        }
-        if let Some(user) = filter.assignee {
-            q.push(" AND id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id);
-            q.push(" AND user_id = ").push_bind(user).push(")");
-        }
-        if let Some(number) = after {
-            q.push(" AND number < ").push_bind(number);
-        }
-        q.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-        q.build_query_as().fetch_all(c).await?
-    }))
 }
