@@ -191,3 +191,97 @@ both_backends!(money_records_of_another_org_are_not_found, |app| {
     let (_, list) = app.call_as(Some(&other_token), axum::http::Method::GET, "/invoices", None).await;
     assert_eq!(list["items"], json!([]));
 });
+
+both_backends!(concurrent_writers_get_gapless_invoice_payment_and_credit_codes, |app| {
+    use dossier_domain::works::{CreditNoteInput, InvoiceInput, PaymentInput};
+    use dossier_service::billing;
+    app.customer(json!({"family_name": "Busy"})).await;
+    let writers = 8;
+    let each = 5;
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let db = app.db.clone();
+            let ctx = app.ctx();
+            tokio::spawn(async move {
+                let mut codes = Vec::new();
+                for _ in 0..each {
+                    let invoice: InvoiceInput =
+                        serde_json::from_value(json!({"customer": "CUS-00001", "issue": true, "lines": [{"description": "Visit", "unit_price": 1000}]}))
+                            .unwrap();
+                    let invoice = billing::create_invoice(&db, &ctx, invoice).await.unwrap();
+                    codes.push(invoice.code.clone());
+                    // A credit note larger than the balance reserves a number, fails and gives it back.
+                    let too_much: CreditNoteInput = serde_json::from_value(json!({"invoice": invoice.code, "amount": 1001, "reason": "x"})).unwrap();
+                    assert!(billing::create_credit_note(&db, &ctx, too_much).await.is_err());
+                    let credit: CreditNoteInput = serde_json::from_value(json!({"invoice": invoice.code, "amount": 100, "reason": "Goodwill"})).unwrap();
+                    codes.push(billing::create_credit_note(&db, &ctx, credit).await.unwrap().code);
+                    let payment: PaymentInput =
+                        serde_json::from_value(json!({"customer": "CUS-00001", "amount": 900, "allocations": [{"invoice": invoice.code, "amount": 900}]}))
+                            .unwrap();
+                    codes.push(billing::record_payment(&db, &ctx, payment).await.unwrap().code);
+                }
+                codes
+            })
+        })
+        .collect();
+    let mut codes: Vec<String> = Vec::new();
+    for task in tasks {
+        codes.extend(task.await.unwrap());
+    }
+    codes.sort();
+    let mut expected: Vec<String> = Vec::new();
+    for prefix in ["CRN", "INV", "PAY"] {
+        expected.extend((1..=writers * each).map(|n| format!("{prefix}-{n:05}")));
+    }
+    assert_eq!(codes, expected);
+    // Every invoice was credited 1.00 and paid 9.00: all closed, nothing owed.
+    let (_, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!(summary["open_balance"], 0);
+    let closed = summary["invoices"]["bars"].as_array().unwrap().iter().find(|b| b["status"] == "closed").unwrap().clone();
+    assert_eq!(closed["count"], writers * each);
+});
+
+both_backends!(an_invoice_is_never_over_allocated_by_one_request_or_by_racing_writers, |app| {
+    use dossier_domain::works::AllocateInput;
+    use dossier_service::billing;
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (_, invoice) = app.post("/invoices", json!({"customer": "CUS-00001", "issue": true, "lines": [{"description": "Visit", "unit_price": 1000}]})).await;
+    assert_eq!(invoice["total"], 1000);
+
+    // The same invoice twice in one request: together more than its balance.
+    let (status, problem) = app
+        .post(
+            "/payments",
+            json!({"customer": "CUS-00001", "amount": 1200, "allocations": [{"invoice": "INV-00001", "amount": 600}, {"invoice": "INV-00001", "amount": 600}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "allocations[1].amount");
+    assert_eq!((app.count("allocation").await, app.count("payment").await), (0, 0));
+
+    // Eight payments of 3.00 race to pay the same 10.00 invoice: three fit.
+    for _ in 0..8 {
+        let (status, _) = app.post("/payments", json!({"customer": "CUS-00001", "amount": 300})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let tasks: Vec<_> = (1..=8)
+        .map(|n| {
+            let (db, ctx) = (app.db.clone(), app.ctx());
+            tokio::spawn(async move {
+                let input: AllocateInput = serde_json::from_value(json!({"allocations": [{"invoice": "INV-00001", "amount": 300}]})).unwrap();
+                billing::allocate_payment(&db, &ctx, &format!("PAY-{n:05}"), input).await
+            })
+        })
+        .collect();
+    let mut allocated = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => allocated += 1,
+            Err(e) => assert!(matches!(e.code(), "validation_failed" | "changed_meanwhile"), "{e}"),
+        }
+    }
+    assert_eq!(allocated, 3);
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!((invoice["paid"].as_i64(), invoice["balance"].as_i64(), invoice["status"].as_str()), (Some(900), Some(100), Some("open")));
+    assert_eq!(app.count("allocation").await, 3);
+});

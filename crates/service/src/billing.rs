@@ -16,13 +16,15 @@ use dossier_domain::works::{
     AllocateInput, AllocationInput, AllocationRequest, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Parties, Payment, PaymentInput,
 };
 use dossier_store::queries as q;
-use dossier_store::{AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, ListFilter, PaymentRow, RecordKey, Tx, due_date_source_text};
+use dossier_store::{
+    AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, ListFilter, PaymentRow, RecordKey, Tx, due_date_source_text,
+};
 use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::page::{Page, limit, number_cursor, paginate};
-use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, site_link, to_json, with_detail};
+use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, site_link, to_json, with_detail, written};
 use crate::{Ctx, Result, ServiceError, customers};
 
 /// A date a user gives for something that happened: never after today.
@@ -138,7 +140,7 @@ pub async fn issue_invoice(db: &Db, ctx: &Ctx, reference: &str, input: IssueInpu
     let mut row = find_invoice(h, ctx, reference).await?;
     let customer = customers::find(h, ctx, &row.customer_id.to_string()).await?;
     apply_issue(ctx, &mut row, &customer, input)?;
-    q::update_invoice(h, &row).await?;
+    move_invoice(h, &row, InvoiceStatus::Draft).await?;
     let summary = format!("Invoice {} issued for {}, due {}", row.code(), money(ctx, row.total()), row.due_date.as_deref().unwrap_or("-"));
     let mut record = invoice_activity(ctx, ActivityKind::InvoiceIssued, &row, summary);
     record.detail["due_date_source"] = json!(row.due_date_source);
@@ -170,13 +172,19 @@ pub async fn void_invoice(db: &Db, ctx: &Ctx, reference: &str, input: VoidInput)
     }
     row.status = InvoiceStatus::Void.as_str().into();
     row.updated_at = ctx.now().as_microsecond();
-    q::update_invoice(h, &row).await?;
+    move_invoice(h, &row, status).await?;
     let summary = format!("Invoice {} voided: {reason}", row.code());
     let mut record = invoice_activity(ctx, ActivityKind::InvoiceVoided, &row, summary);
     record.detail["reason"] = json!(reason);
     tx.append(record).await?;
     tx.commit().await?;
     Ok(row.into_invoice(ctx.today())?)
+}
+
+/// Write an invoice's move from `from`; refused if someone changed it since
+/// it was read (a concurrent allocation, issue or void).
+async fn move_invoice(h: &mut Handle<'_>, row: &InvoiceRow, from: InvoiceStatus) -> Result<()> {
+    written(q::update_invoice(h, row, from).await?, row.code())
 }
 
 /// An open invoice with nothing left to pay closes, with its own activity.
@@ -186,7 +194,7 @@ async fn close_if_settled(tx: &mut Tx, ctx: &Ctx, row: &mut InvoiceRow) -> Resul
     }
     row.status = InvoiceStatus::Closed.as_str().into();
     row.updated_at = ctx.now().as_microsecond();
-    q::update_invoice(&mut tx.handle(), row).await?;
+    move_invoice(&mut tx.handle(), row, InvoiceStatus::Open).await?;
     let how = if row.credited >= row.total && row.total > 0 { "credited in full" } else { "paid in full" };
     let summary = format!("Invoice {} {how}", row.code());
     tx.append(invoice_activity(ctx, ActivityKind::InvoiceClosed, row, summary)).await?;
@@ -261,7 +269,7 @@ async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<A
         return Err(errors.into());
     }
     let mut total = Money::ZERO;
-    for (i, mut invoice) in invoices {
+    for (i, invoice) in invoices {
         let amount = requests[i].amount;
         let status = invoice.status()?;
         if status != InvoiceStatus::Open {
@@ -280,26 +288,28 @@ async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<A
             id: AllocationId::new().0,
             customer_id: source.customer_id,
             invoice_id: invoice.id,
-            source_type: String::new(),
-            source_id: uuid::Uuid::nil(),
             amount: amount.0,
             allocated_on: ctx.today().to_string(),
             created_at: ctx.now().as_microsecond(),
         };
         let (kind, subject) = match source.kind {
-            AllocationSource::Payment(id) => {
-                invoice.paid += amount.0;
-                (ActivityKind::PaymentAllocated, EntityRef::new(EntityType::Payment, id))
+            AllocationSource::Payment(id) => (ActivityKind::PaymentAllocated, EntityRef::new(EntityType::Payment, id)),
+            AllocationSource::CreditNote(id) => (ActivityKind::CreditNoteAllocated, EntityRef::new(EntityType::CreditNote, id)),
+        };
+        // The checks above give the reasons; the database repeats them in
+        // the same statements, for writers racing us and for an invoice
+        // named twice in one request.
+        let mut invoice = match q::insert_allocation(&mut tx.handle(), &row, source.kind).await? {
+            Ok(invoice) => invoice,
+            Err(AllocationRefused::InvoiceBalance) => {
+                let message = format!("is more than is left to pay on {}", invoice.code());
+                return Err(ValidationErrors::one(format!("{field}[{i}].amount"), "exceeds_invoice_balance", message).into());
             }
-            AllocationSource::CreditNote(id) => {
-                invoice.credited += amount.0;
-                (ActivityKind::CreditNoteAllocated, EntityRef::new(EntityType::CreditNote, id))
+            Err(AllocationRefused::SourceUnallocated) => {
+                let message = format!("is more than is left of {}", source.code);
+                return Err(ValidationErrors::one(format!("{field}[{i}].amount"), "exceeds_unallocated", message).into());
             }
         };
-        invoice.updated_at = row.created_at;
-        let h = &mut tx.handle();
-        q::insert_allocation(h, &row, source.kind).await?;
-        q::update_invoice(h, &invoice).await?;
         source.unallocated = source.unallocated - amount;
         total = total + amount;
         let summary = format!("{} of {} allocated to {}", money(ctx, amount), source.code, invoice.code());

@@ -85,6 +85,16 @@ pub(crate) async fn customer_filter(h: &mut dossier_store::Handle<'_>, ctx: &Ctx
     }
 }
 
+/// A guarded update's outcome: not written means someone changed the record
+/// since this use case read it (two users moving the same job at once).
+pub(crate) fn written(done: bool, code: impl std::fmt::Display) -> crate::Result<()> {
+    if done {
+        Ok(())
+    } else {
+        Err(crate::ServiceError::conflict("changed_meanwhile", format!("{code} was changed by someone else meanwhile; reload it and try again")))
+    }
+}
+
 /// A value as stored JSON text.
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> crate::Result<String> {
     serde_json::to_string(value).map_err(|e| crate::ServiceError::Internal(e.to_string()))

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::page::{Page, limit, number_cursor, paginate};
-use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, to_json, with_detail};
+use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, to_json, with_detail, written};
 use crate::{Ctx, Result, ServiceError};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.
@@ -176,7 +176,7 @@ pub async fn move_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: InquirySta
     }
     row.status = to.as_str().into();
     row.updated_at = ctx.now().as_microsecond();
-    q::update_inquiry(h, &row).await?;
+    written(q::update_inquiry(h, &row, from.as_str()).await?, row.code())?;
     let mut summary = format!("Inquiry {} moved from {} to {}", row.code(), words(from), words(to));
     if let Some(reason) = &reason {
         summary.push_str(&format!(": {reason}"));
@@ -237,7 +237,7 @@ pub async fn convert_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: Convert
     inquiry.status = InquiryStatus::Converted.as_str().into();
     inquiry.converted_to = Some(code.clone());
     inquiry.updated_at = ctx.now().as_microsecond();
-    q::update_inquiry(&mut tx.handle(), &inquiry).await?;
+    written(q::update_inquiry(&mut tx.handle(), &inquiry, status.as_str()).await?, inquiry.code())?;
     let summary = format!("Inquiry {} converted into {code}", inquiry.code());
     let mut record = inquiry_activity(ctx, ActivityKind::InquiryConverted, &inquiry, summary);
     record.changes = vec![status_change(status, InquiryStatus::Converted)];
@@ -370,7 +370,7 @@ pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusI
     row.status = to.as_str().into();
     row.job_id = job.as_ref().map(|j| j.id).or(row.job_id);
     row.updated_at = ctx.now().as_microsecond();
-    q::update_quote(&mut tx.handle(), &row).await?;
+    written(q::update_quote(&mut tx.handle(), &row, from.as_str()).await?, row.code())?;
     let mut summary = format!("Quote {} moved from {} to {}", row.code(), words(from), words(to));
     if let Some(job) = &job {
         summary.push_str(&format!("; job {} created", job.code()));
@@ -534,7 +534,7 @@ pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput
     }
     row.status = to.as_str().into();
     row.updated_at = now.as_microsecond();
-    q::update_job(h, &row).await?;
+    written(q::update_job(h, &row, from.as_str()).await?, row.code())?;
     let mut summary = format!("Job {} moved from {} to {}", row.code(), words(from), words(to));
     if let Some(notes) = &change.notes {
         summary.push_str(&format!(": {notes}"));

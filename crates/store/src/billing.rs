@@ -141,14 +141,17 @@ pub async fn insert_invoice(h: &mut Handle<'_>, row: &InvoiceRow) -> Result<()> 
 }
 
 /// Write an invoice's status, dates and allocated sums as in `row`.
-pub async fn update_invoice(h: &mut Handle<'_>, row: &InvoiceRow) -> Result<()> {
-    run!(h, c => sqlx::query(
-        "UPDATE invoice SET status = $3, issue_date = $4, due_date = $5, due_date_source = $6, paid = $7, credited = $8, updated_at = $9 \
-         WHERE org_id = $1 AND id = $2")
+/// Move an invoice from status `from` to the status and dates in `row`,
+/// only if nobody changed its status or its allocated sums since `row` was
+/// read; returns whether it did.
+pub async fn update_invoice(h: &mut Handle<'_>, row: &InvoiceRow, from: InvoiceStatus) -> Result<bool> {
+    let done = run!(h, c => sqlx::query(
+        "UPDATE invoice SET status = $3, issue_date = $4, due_date = $5, due_date_source = $6, updated_at = $7 \
+         WHERE org_id = $1 AND id = $2 AND status = $8 AND paid = $9 AND credited = $10")
         .bind(row.org_id).bind(row.id).bind(&row.status).bind(&row.issue_date).bind(&row.due_date).bind(&row.due_date_source)
-        .bind(row.paid).bind(row.credited).bind(row.updated_at)
-        .execute(c).await.map(drop)?);
-    Ok(())
+        .bind(row.updated_at).bind(from.as_str()).bind(row.paid).bind(row.credited)
+        .execute(c).await?.rows_affected());
+    Ok(done == 1)
 }
 
 /// Append the SQL expression of an invoice's [`InvoiceState`] as of `today`.
@@ -285,34 +288,64 @@ impl AllocationSource {
     }
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+/// A new allocation; where it comes from is its [`AllocationSource`].
+#[derive(Clone, Debug)]
 pub struct AllocationRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub customer_id: Uuid,
     pub invoice_id: Uuid,
-    pub source_type: String,
-    pub source_id: Uuid,
     pub amount: i64,
     pub allocated_on: String,
     pub created_at: i64,
 }
 
-/// Record an allocation and add it to the invoice's and the source's sums.
-pub async fn insert_allocation(h: &mut Handle<'_>, row: &AllocationRow, source: AllocationSource) -> Result<()> {
+/// Why the database refused an allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocationRefused {
+    /// The invoice is not open, or has less than the amount left to pay.
+    InvoiceBalance,
+    /// The payment or credit note has less than the amount left.
+    SourceUnallocated,
+}
+
+/// Record an allocation: the source's `allocated` and the invoice's `paid`
+/// or `credited` grow by its amount — only while the source has that much
+/// left and the invoice is open with that much to pay. The conditions are
+/// part of the updates, so concurrent writers cannot over-allocate. Returns
+/// the invoice as it is now.
+pub async fn insert_allocation(
+    h: &mut Handle<'_>,
+    row: &AllocationRow,
+    source: AllocationSource,
+) -> Result<std::result::Result<InvoiceRow, AllocationRefused>> {
     let (source_type, source_id) = source.parts();
+    let (source_sql, invoice_sql) = match source {
+        AllocationSource::Payment(_) => (
+            "UPDATE payment SET allocated = allocated + $3 WHERE org_id = $1 AND id = $2 AND amount - allocated >= $3",
+            "UPDATE invoice SET paid = paid + $3, updated_at = $4 \
+             WHERE org_id = $1 AND id = $2 AND status = 'open' AND total - paid - credited >= $3 RETURNING *",
+        ),
+        AllocationSource::CreditNote(_) => (
+            "UPDATE credit_note SET allocated = allocated + $3 WHERE org_id = $1 AND id = $2 AND amount - allocated >= $3",
+            "UPDATE invoice SET credited = credited + $3, updated_at = $4 \
+             WHERE org_id = $1 AND id = $2 AND status = 'open' AND total - paid - credited >= $3 RETURNING *",
+        ),
+    };
+    let taken = run!(h, c => sqlx::query(source_sql).bind(row.org_id).bind(source_id).bind(row.amount).execute(c).await?.rows_affected());
+    if taken != 1 {
+        return Ok(Err(AllocationRefused::SourceUnallocated));
+    }
+    let invoice: Option<InvoiceRow> = run!(h, c => sqlx::query_as(invoice_sql)
+        .bind(row.org_id).bind(row.invoice_id).bind(row.amount).bind(row.created_at).fetch_optional(c).await?);
+    let Some(invoice) = invoice else { return Ok(Err(AllocationRefused::InvoiceBalance)) };
     run!(h, c => sqlx::query(
         "INSERT INTO allocation (org_id, id, customer_id, invoice_id, source_type, source_id, amount, allocated_on, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(row.org_id).bind(row.id).bind(row.customer_id).bind(row.invoice_id).bind(source_type).bind(source_id)
         .bind(row.amount).bind(&row.allocated_on).bind(row.created_at)
         .execute(c).await.map(drop)?);
-    let sql = match source {
-        AllocationSource::Payment(_) => "UPDATE payment SET allocated = allocated + $3 WHERE org_id = $1 AND id = $2",
-        AllocationSource::CreditNote(_) => "UPDATE credit_note SET allocated = allocated + $3 WHERE org_id = $1 AND id = $2",
-    };
-    run!(h, c => sqlx::query(sql).bind(row.org_id).bind(source_id).bind(row.amount).execute(c).await.map(drop)?);
-    Ok(())
+    Ok(Ok(invoice))
 }
 
 /// The allocations of payments or credit notes (by their ids), each with its

@@ -23,7 +23,7 @@ mod users;
 mod works;
 
 pub use activity::{ActivityRow, TimelineFilter};
-pub use billing::{AccountEntry, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
+pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
 pub use coded::{ListFilter, RecordKey, Row};
 pub use contacts::ContactRow;
 pub use customers::{CustomerFilter, CustomerRow};

@@ -77,11 +77,12 @@ pub async fn insert_inquiry(h: &mut Handle<'_>, row: &InquiryRow) -> Result<()> 
 }
 
 /// Write an inquiry's status and what it was converted to, as in `row`.
-pub async fn update_inquiry(h: &mut Handle<'_>, row: &InquiryRow) -> Result<()> {
-    run!(h, c => sqlx::query("UPDATE inquiry SET status = $3, converted_to = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
-        .bind(row.org_id).bind(row.id).bind(&row.status).bind(&row.converted_to).bind(row.updated_at)
-        .execute(c).await.map(drop)?);
-    Ok(())
+/// Only if it is still in status `from`; returns whether it was written.
+pub async fn update_inquiry(h: &mut Handle<'_>, row: &InquiryRow, from: &str) -> Result<bool> {
+    let done = run!(h, c => sqlx::query("UPDATE inquiry SET status = $3, converted_to = $4, updated_at = $5 WHERE org_id = $1 AND id = $2 AND status = $6")
+        .bind(row.org_id).bind(row.id).bind(&row.status).bind(&row.converted_to).bind(row.updated_at).bind(from)
+        .execute(c).await?.rows_affected());
+    Ok(done == 1)
 }
 
 // ---------------------------------------------------------------- quotes
@@ -150,11 +151,12 @@ pub async fn insert_quote(h: &mut Handle<'_>, row: &QuoteRow) -> Result<()> {
 }
 
 /// Write a quote's status and job, as in `row`.
-pub async fn update_quote(h: &mut Handle<'_>, row: &QuoteRow) -> Result<()> {
-    run!(h, c => sqlx::query("UPDATE quote SET status = $3, job_id = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
-        .bind(row.org_id).bind(row.id).bind(&row.status).bind(row.job_id).bind(row.updated_at)
-        .execute(c).await.map(drop)?);
-    Ok(())
+/// Only if it is still in status `from`; returns whether it was written.
+pub async fn update_quote(h: &mut Handle<'_>, row: &QuoteRow, from: &str) -> Result<bool> {
+    let done = run!(h, c => sqlx::query("UPDATE quote SET status = $3, job_id = $4, updated_at = $5 WHERE org_id = $1 AND id = $2 AND status = $6")
+        .bind(row.org_id).bind(row.id).bind(&row.status).bind(row.job_id).bind(row.updated_at).bind(from)
+        .execute(c).await?.rows_affected());
+    Ok(done == 1)
 }
 
 // ---------------------------------------------------------------- jobs
@@ -256,13 +258,18 @@ async fn insert_assignees(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
 
 /// Write a job's status, window, assignees and completion, as in `row`; the
 /// `job_assignee` rows are replaced by the row's assignees.
-pub async fn update_job(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
-    run!(h, c => sqlx::query(
+/// Only if it is still in status `from`; returns whether it was written.
+pub async fn update_job(h: &mut Handle<'_>, row: &JobRow, from: &str) -> Result<bool> {
+    let done = run!(h, c => sqlx::query(
         "UPDATE job SET status = $3, scheduled_start = $4, scheduled_end = $5, assignees = $6, completion_notes = $7, completed_at = $8, updated_at = $9 \
-         WHERE org_id = $1 AND id = $2")
+         WHERE org_id = $1 AND id = $2 AND status = $10")
         .bind(row.org_id).bind(row.id).bind(&row.status).bind(row.scheduled_start).bind(row.scheduled_end).bind(&row.assignees)
-        .bind(&row.completion_notes).bind(row.completed_at).bind(row.updated_at)
-        .execute(c).await.map(drop)?);
+        .bind(&row.completion_notes).bind(row.completed_at).bind(row.updated_at).bind(from)
+        .execute(c).await?.rows_affected());
+    if done != 1 {
+        return Ok(false);
+    }
     run!(h, c => sqlx::query("DELETE FROM job_assignee WHERE org_id = $1 AND job_id = $2").bind(row.org_id).bind(row.id).execute(c).await.map(drop)?);
-    insert_assignees(h, row).await
+    insert_assignees(h, row).await?;
+    Ok(true)
 }
