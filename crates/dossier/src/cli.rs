@@ -64,6 +64,24 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write a customer's statement of account as a PDF file.
+    Statement {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+        /// The customer's code (CUS-00001) or id.
+        customer: String,
+        /// The statement date (YYYY-MM-DD); default today.
+        #[arg(long)]
+        as_of: Option<jiff::civil::Date>,
+        /// First day of the period listed; default one month before the statement date.
+        #[arg(long)]
+        from: Option<jiff::civil::Date>,
+        /// Where to write the PDF.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Check the activity log.

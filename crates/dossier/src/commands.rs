@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use dossier_service::{Ctx, Db, audit, demo, users};
+use dossier_service::{Ctx, Db, audit, demo, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{AuditCommand, Command, DbArgs, TokenCommand, UserCommand};
@@ -88,6 +88,14 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let ctx = Ctx::system(org, "Command line");
             let created = users::create_token(&db, &ctx, &email, &name).await?;
             println!("{}", created.token);
+        }
+        Command::Statement { db, org, customer, as_of, from, output } => {
+            let db = open(&db).await?;
+            let org = users::org_for_cli(&db, org.org.as_deref(), users::OrgChoice::Existing).await?;
+            let ctx = Ctx::system(org, "Command line");
+            let pdf = statement::statement_pdf(&db, &ctx, &customer, statement::StatementQuery { as_of, from }).await?;
+            std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("statement of {customer} written to {}", output.display());
         }
         Command::Openapi => {
             println!("{}", dossier_web::openapi().to_pretty_json()?);

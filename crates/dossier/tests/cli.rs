@@ -152,3 +152,23 @@ fn migrate_is_idempotent() {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
 }
+
+#[test]
+fn statement_writes_a_pdf_of_a_customer_and_refuses_an_unknown_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    assert!(run(&["demo", "--customers", "20", "--seed", "5"], &db, "").status.success());
+    let pdf = dir.path().join("statement.pdf");
+    let written = run(&["statement", "CUS-00001", "--as-of", "2026-06-30", "-o", pdf.to_str().unwrap()], &db, "");
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let text = std::process::Command::new("pdftotext").args(["-layout", pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    for expected in ["Statement of account", "Demo Services", "CUS-00001", "2026-06-30", "Closing balance"] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+
+    let missing = run(&["statement", "CUS-09999", "-o", dir.path().join("none.pdf").to_str().unwrap()], &db, "");
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("customer not found"), "{}", String::from_utf8_lossy(&missing.stderr));
+    assert!(!dir.path().join("none.pdf").exists());
+}
