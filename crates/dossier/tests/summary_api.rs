@@ -21,17 +21,28 @@ async fn all_items(app: &common::TestApp, path: &str) -> Vec<Value> {
     }
 }
 
-/// Each invoice bar's count and total equal the length and sum of its list.
+/// Each bar's count and total (and for invoices balance) equal the length
+/// and sums of the list behind its "Show all".
 async fn bars_match_lists(app: &common::TestApp, customer: &str, summary: &Value) {
-    for bar in summary["invoices"]["bars"].as_array().unwrap() {
-        let state = bar["status"].as_str().unwrap();
-        let items = all_items(app, &format!("/invoices?customer={customer}&state={state}")).await;
-        let total: i64 = items.iter().map(|i| i["total"].as_i64().unwrap()).sum();
-        let balance: i64 = items.iter().map(|i| i["balance"].as_i64().unwrap()).sum();
-        assert_eq!(bar["count"].as_i64().unwrap(), items.len() as i64, "count of {state}");
-        assert_eq!(bar["total"].as_i64().unwrap(), total, "total of {state}");
-        assert_eq!(bar["balance"].as_i64().unwrap(), balance, "balance of {state}");
-        assert!(items.iter().all(|i| i["state"] == state), "{state}: {items:?}");
+    let kinds = [
+        ("inquiries", "/inquiries", "status", "estimated_value"),
+        ("quotes", "/quotes", "status", "total"),
+        ("jobs", "/jobs", "status", "value"),
+        ("invoices", "/invoices", "state", "total"),
+    ];
+    for (section, path, param, amount) in kinds {
+        for bar in summary[section]["bars"].as_array().unwrap() {
+            let status = bar["status"].as_str().unwrap();
+            let items = all_items(app, &format!("{path}?customer={customer}&{param}={status}")).await;
+            let total: i64 = items.iter().map(|i| i[amount].as_i64().unwrap()).sum();
+            assert_eq!(bar["count"].as_i64().unwrap(), items.len() as i64, "count of {section} {status}");
+            assert_eq!(bar["total"].as_i64().unwrap(), total, "total of {section} {status}");
+            assert!(items.iter().all(|i| i[param] == status), "{section} {status}: {items:?}");
+            if section == "invoices" {
+                let balance: i64 = items.iter().map(|i| i["balance"].as_i64().unwrap()).sum();
+                assert_eq!(bar["balance"].as_i64().unwrap(), balance, "balance of invoices {status}");
+            }
+        }
     }
 }
 
@@ -68,6 +79,16 @@ both_backends!(the_summary_shows_every_state_with_counts_totals_and_balances, |a
         .await;
     assert_eq!(status, StatusCode::CREATED);
     app.post("/credit-notes", json!({"invoice": "INV-00006", "amount": 6000, "reason": "Not done"})).await;
+    for (title, value) in [("Leaking tap", 8000), ("New boiler", 250_000), ("Gutter clean", 0)] {
+        let (status, _) = app.post("/inquiries", json!({"customer": "CUS-00001", "title": title, "estimated_value": value})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    app.post("/inquiries/INQ-00001/convert", json!({"into": "job"})).await;
+    app.post("/inquiries/INQ-00002/convert", json!({"into": "quote"})).await;
+    app.post("/quotes/EST-00001/status", json!({"status": "sent"})).await;
+    let (status, _) = app.post("/jobs", json!({"customer": "CUS-00001", "title": "Service visit", "value": 9000})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.post("/jobs/BOK-00002/status", json!({"status": "cancelled", "notes": "Customer away"})).await;
 
     let (status, summary) = app.get("/customers/CUS-00001/summary").await;
     assert_eq!(status, StatusCode::OK, "{summary}");
@@ -91,6 +112,10 @@ both_backends!(the_summary_shows_every_state_with_counts_totals_and_balances, |a
     assert_eq!(summary["ageing"], json!({"current": 2000, "days_1_30": 2500, "days_31_60": 0, "days_61_90": 3000, "days_over_90": 0}));
     assert!(summary["last_activity_at"].is_string());
 
+    let job_bar = |status: &str| summary["jobs"]["bars"].as_array().unwrap().iter().find(|b| b["status"] == status).unwrap().clone();
+    assert_eq!((job_bar("to_schedule")["count"].as_i64(), job_bar("to_schedule")["total"].as_i64()), (Some(1), Some(8000)));
+    assert_eq!((job_bar("cancelled")["count"].as_i64(), job_bar("cancelled")["total"].as_i64()), (Some(1), Some(9000)));
+    assert_eq!(summary["inquiries"]["count"], 3);
     bars_match_lists(&app, "CUS-00001", &summary).await;
 });
 
