@@ -6,12 +6,12 @@ mod common;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-/// Every item of a paginated list.
-async fn all_items(app: &common::TestApp, path: &str) -> Vec<Value> {
+/// Every item of a paginated list, read with `token`.
+async fn all_items(app: &common::TestApp, token: &str, path: &str) -> Vec<Value> {
     let mut items = Vec::new();
     let mut url = format!("{path}&limit=2");
     loop {
-        let (status, page) = app.get(&url).await;
+        let (status, page) = app.call_as(Some(token), axum::http::Method::GET, &url, None).await;
         assert_eq!(status, StatusCode::OK, "{url}: {page}");
         items.extend(page["items"].as_array().unwrap().iter().cloned());
         match page["next_cursor"].as_str() {
@@ -23,7 +23,7 @@ async fn all_items(app: &common::TestApp, path: &str) -> Vec<Value> {
 
 /// Each bar's count and total (and for invoices balance) equal the length
 /// and sums of the list behind its "Show all".
-async fn bars_match_lists(app: &common::TestApp, customer: &str, summary: &Value) {
+async fn bars_match_lists(app: &common::TestApp, token: &str, customer: &str, summary: &Value) {
     let kinds = [
         ("inquiries", "/inquiries", "status", "estimated_value"),
         ("quotes", "/quotes", "status", "total"),
@@ -33,7 +33,7 @@ async fn bars_match_lists(app: &common::TestApp, customer: &str, summary: &Value
     for (section, path, param, amount) in kinds {
         for bar in summary[section]["bars"].as_array().unwrap() {
             let status = bar["status"].as_str().unwrap();
-            let items = all_items(app, &format!("{path}?customer={customer}&{param}={status}")).await;
+            let items = all_items(app, token, &format!("{path}?customer={customer}&{param}={status}")).await;
             let total: i64 = items.iter().map(|i| i[amount].as_i64().unwrap()).sum();
             assert_eq!(bar["count"].as_i64().unwrap(), items.len() as i64, "count of {section} {status}");
             assert_eq!(bar["total"].as_i64().unwrap(), total, "total of {section} {status}");
@@ -116,7 +116,7 @@ both_backends!(the_summary_shows_every_state_with_counts_totals_and_balances, |a
     assert_eq!((job_bar("to_schedule")["count"].as_i64(), job_bar("to_schedule")["total"].as_i64()), (Some(1), Some(8000)));
     assert_eq!((job_bar("cancelled")["count"].as_i64(), job_bar("cancelled")["total"].as_i64()), (Some(1), Some(9000)));
     assert_eq!(summary["inquiries"]["count"], 3);
-    bars_match_lists(&app, "CUS-00001", &summary).await;
+    bars_match_lists(&app, &app.token, "CUS-00001", &summary).await;
 });
 
 both_backends!(an_empty_customer_has_empty_bars_and_nothing_owed, |app| {
@@ -129,4 +129,30 @@ both_backends!(an_empty_customer_has_empty_bars_and_nothing_owed, |app| {
     assert!(summary["invoices"]["bars"].as_array().unwrap().iter().all(|b| b["count"] == 0));
     let (status, _) = app.get("/customers/CUS-00099/summary").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+both_backends!(every_bar_of_demo_customers_matches_its_list, |app| {
+    use dossier_service::demo;
+    let loaded = demo::load(&app.db, demo::DemoOptions { customers: 150, seed: 9 }, |_| {}).await.unwrap();
+    let token = loaded.api_token;
+    let get = |path: String| {
+        let (app, token) = (&app, token.clone());
+        async move { app.call_as(Some(&token), axum::http::Method::GET, &path, None).await.1 }
+    };
+    // Customers with open or overdue invoices.
+    let invoices = all_items(&app, &token, "/invoices?state=open").await;
+    let overdue = all_items(&app, &token, "/invoices?state=overdue").await;
+    assert!(!overdue.is_empty(), "the demo has overdue invoices");
+    let mut customers: Vec<String> = overdue.iter().chain(&invoices).map(|i| i["customer_id"].as_str().unwrap().to_owned()).collect();
+    customers.sort();
+    customers.dedup();
+    assert!(customers.len() >= 3, "{customers:?}");
+    for customer in customers.iter().take(8) {
+        let summary = get(format!("/customers/{customer}/summary")).await;
+        bars_match_lists(&app, &token, customer, &summary).await;
+        let statement = get(format!("/customers/{customer}/statement")).await;
+        assert_eq!(statement["closing_balance"], summary["open_balance"], "{customer}");
+    }
+    let all_closed = all_items(&app, &token, "/invoices?state=closed").await;
+    assert!(all_closed.len() > overdue.len(), "most demo invoices are paid: {} closed, {} overdue", all_closed.len(), overdue.len());
 });

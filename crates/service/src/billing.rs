@@ -13,7 +13,8 @@ use dossier_domain::money::{Money, Totals};
 use dossier_domain::terms::due_date;
 use dossier_domain::workflow::{InvoiceState, InvoiceStatus, Workflow};
 use dossier_domain::works::{
-    AllocateInput, AllocationInput, AllocationRequest, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Parties, Payment, PaymentInput,
+    AllocateInput, Allocation, AllocationInput, AllocationRequest, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, NewCreditNote, NewInvoice,
+    NewPayment, Parties, Payment, PaymentInput,
 };
 use dossier_store::queries as q;
 use dossier_store::{
@@ -60,6 +61,13 @@ fn invoice_activity(ctx: &Ctx, kind: ActivityKind, row: &InvoiceRow, summary: St
 pub async fn create_invoice(db: &Db, ctx: &Ctx, input: InvoiceInput) -> Result<Invoice> {
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
+    let done = create_invoice_in(&mut tx, ctx, parties, new).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`create_invoice`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewInvoice) -> Result<Invoice> {
     let h = &mut tx.handle();
     let customer = customer_for(h, ctx, parties.customer.as_deref()).await?;
     check_parties(h, ctx, customer.id, &parties).await?;
@@ -103,8 +111,7 @@ pub async fn create_invoice(db: &Db, ctx: &Ctx, input: InvoiceInput) -> Result<I
             tx.append(with_links(invoice_activity(ctx, ActivityKind::InvoiceCreated, &row, summary), &parties)).await?;
         }
     }
-    close_if_settled(&mut tx, ctx, &mut row).await?;
-    tx.commit().await?;
+    close_if_settled(tx, ctx, &mut row).await?;
     Ok(row.into_invoice(ctx.today())?)
 }
 
@@ -250,7 +257,7 @@ struct Source {
 /// Set parts of `source` against invoices of the same customer: each amount
 /// at most the invoice's balance, all together at most what the source has
 /// left. Invoices paid off close.
-async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<AllocationRequest>, field: &str) -> Result<Money> {
+async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<AllocationRequest>, field: &str) -> Result<Vec<Allocation>> {
     let mut errors = ValidationErrors::default();
     let mut invoices = Vec::with_capacity(requests.len());
     for (i, request) in requests.iter().enumerate() {
@@ -268,7 +275,7 @@ async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<A
     if !errors.is_empty() {
         return Err(errors.into());
     }
-    let mut total = Money::ZERO;
+    let mut made = Vec::with_capacity(invoices.len());
     for (i, invoice) in invoices {
         let amount = requests[i].amount;
         let status = invoice.status()?;
@@ -311,15 +318,21 @@ async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<A
             }
         };
         source.unallocated = source.unallocated - amount;
-        total = total + amount;
         let summary = format!("{} of {} allocated to {}", money(ctx, amount), source.code, invoice.code());
         let mut record = activity(ctx, kind, Some(CustomerId(source.customer_id)), subject, Some(source.code.clone()), summary, Vec::new());
         record.also_links.push(EntityRef::new(EntityType::Invoice, invoice.id));
         let detail = json!({ "amount": amount.0, "invoice": invoice.code().to_string(), "invoice_balance": invoice.balance().0 });
         tx.append(with_detail(record, detail)).await?;
+        made.push(Allocation {
+            id: AllocationId(row.id),
+            invoice_id: InvoiceId(invoice.id),
+            invoice_code: invoice.code().to_string(),
+            amount,
+            allocated_on: ctx.today(),
+        });
         close_if_settled(tx, ctx, &mut invoice).await?;
     }
-    Ok(total)
+    Ok(made)
 }
 
 // ---------------------------------------------------------------- payments
@@ -327,11 +340,18 @@ async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<A
 pub async fn record_payment(db: &Db, ctx: &Ctx, input: PaymentInput) -> Result<Payment> {
     let new = input.parse()?;
     let mut tx = db.begin().await?;
+    let done = record_payment_in(&mut tx, ctx, new).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`record_payment`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn record_payment_in(tx: &mut Tx, ctx: &Ctx, new: NewPayment) -> Result<Payment> {
     let h = &mut tx.handle();
     let customer = customer_for(h, ctx, Some(&new.customer)).await?;
     let received_on = not_future(ctx, "received_on", new.received_on)?;
     let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Payment.counter(), 1).await?;
-    let row = PaymentRow {
+    let mut row = PaymentRow {
         org_id: ctx.org.id.0,
         id: PaymentId::new().0,
         number,
@@ -356,10 +376,9 @@ pub async fn record_payment(db: &Db, ctx: &Ctx, input: PaymentInput) -> Result<P
     );
     tx.append(with_detail(record, json!({ "amount": row.amount, "method": row.method, "reference": row.reference, "received_on": row.received_on }))).await?;
     let source = Source { kind: AllocationSource::Payment(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: new.amount };
-    allocate_in(&mut tx, ctx, source, new.allocations, "allocations").await?;
-    let payment = load_payment(&mut tx.handle(), ctx, row.id).await?;
-    tx.commit().await?;
-    Ok(payment)
+    let allocations = allocate_in(tx, ctx, source, new.allocations, "allocations").await?;
+    row.allocated = allocations.iter().map(|a| a.amount.0).sum();
+    Ok(row.into_payment(allocations)?)
 }
 
 /// A payment as just written, read back with its allocations.
@@ -438,6 +457,13 @@ pub async fn list_payments(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Pag
 pub async fn create_credit_note(db: &Db, ctx: &Ctx, input: CreditNoteInput) -> Result<CreditNote> {
     let new = input.parse()?;
     let mut tx = db.begin().await?;
+    let done = create_credit_note_in(&mut tx, ctx, new).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`create_credit_note`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn create_credit_note_in(tx: &mut Tx, ctx: &Ctx, new: NewCreditNote) -> Result<CreditNote> {
     let h = &mut tx.handle();
     let invoice = match &new.invoice {
         Some(reference) => match find_invoice(h, ctx, reference).await {
@@ -481,10 +507,11 @@ pub async fn create_credit_note(db: &Db, ctx: &Ctx, input: CreditNoteInput) -> R
         Vec::new(),
     );
     tx.append(with_detail(record, json!({ "amount": row.amount, "reason": row.reason, "invoice": invoice.as_ref().map(|i| i.code().to_string()) }))).await?;
+    let mut allocations = Vec::new();
     if let Some(invoice) = &invoice {
         let source = Source { kind: AllocationSource::CreditNote(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: new.amount };
         let request = AllocationRequest { invoice: invoice.id.to_string(), amount: new.amount };
-        allocate_in(&mut tx, ctx, source, vec![request], "credit").await.map_err(|e| match e {
+        allocations = allocate_in(tx, ctx, source, vec![request], "credit").await.map_err(|e| match e {
             ServiceError::Invalid(mut errors) => {
                 for error in &mut errors.0 {
                     error.field = "amount".into();
@@ -494,9 +521,9 @@ pub async fn create_credit_note(db: &Db, ctx: &Ctx, input: CreditNoteInput) -> R
             other => other,
         })?;
     }
-    let credit = load_credit_note(&mut tx.handle(), ctx, row.id).await?;
-    tx.commit().await?;
-    Ok(credit)
+    let mut row = row;
+    row.allocated = allocations.iter().map(|a| a.amount.0).sum();
+    Ok(row.into_credit_note(allocations)?)
 }
 
 /// A credit note as just written, read back with its allocations.

@@ -13,7 +13,7 @@ use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
-use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobStatusInput, NewJob, Parties, Quote, QuoteInput};
+use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewJob, Parties, Quote, QuoteInput};
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, InquiryRow, JobRow, ListFilter, QuoteRow, Tx};
 use serde::{Deserialize, Serialize};
@@ -451,9 +451,15 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, origin: Origin, new
 pub async fn create_job(db: &Db, ctx: &Ctx, input: JobInput) -> Result<Job> {
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
-    let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
-    let row = insert_job_in(&mut tx, ctx, owner, Origin::default(), new).await?;
+    let done = create_job_in(&mut tx, ctx, parties, new).await?;
     tx.commit().await?;
+    Ok(done)
+}
+
+/// [`create_job`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn create_job_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewJob) -> Result<Job> {
+    let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
+    let row = insert_job_in(tx, ctx, owner, Origin::default(), new).await?;
     Ok(row.into_job()?)
 }
 
@@ -499,6 +505,13 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
 pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput) -> Result<Job> {
     let change = input.parse()?;
     let mut tx = db.begin().await?;
+    let done = move_job_in(&mut tx, ctx, reference, change).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`move_job`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn move_job_in(tx: &mut Tx, ctx: &Ctx, reference: &str, change: JobMove) -> Result<Job> {
     let h = &mut tx.handle();
     let mut row = find_job(h, ctx, reference).await?;
     let from = row.status()?;
@@ -519,11 +532,13 @@ pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput
         row.scheduled_start = Some(start.as_microsecond());
         row.scheduled_end = Some(end.as_microsecond());
     }
+    let mut assignees_changed = false;
     if let Some(assignees) = &change.assignees {
         check_assignees(h, ctx, assignees).await?;
         let old = row.assignees()?;
         if &old != assignees {
             changes.push(FieldChange { field: "assignees".into(), old: json!(old), new: json!(assignees) });
+            assignees_changed = true;
         }
         row.assignees = to_json(assignees)?;
     }
@@ -534,7 +549,7 @@ pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput
     }
     row.status = to.as_str().into();
     row.updated_at = now.as_microsecond();
-    written(q::update_job(h, &row, from.as_str()).await?, row.code())?;
+    written(q::update_job(h, &row, from.as_str(), assignees_changed).await?, row.code())?;
     let mut summary = format!("Job {} moved from {} to {}", row.code(), words(from), words(to));
     if let Some(notes) = &change.notes {
         summary.push_str(&format!(": {notes}"));
@@ -543,7 +558,6 @@ pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput
     record.changes = changes;
     record.detail["notes"] = json!(change.notes);
     tx.append(record).await?;
-    tx.commit().await?;
     Ok(row.into_job()?)
 }
 

@@ -364,7 +364,9 @@ pub async fn allocations_of(h: &mut Handle<'_>, org_id: Uuid, source_ids: &[Uuid
         for id in source_ids {
             ids.push_bind(*id);
         }
-        q.push(") ORDER BY a.id");
+        // No ORDER BY: with one, SQLite walks all the org's allocations in
+        // id order instead of the by-source index. Sorted below.
+        q.push(")");
         q.build_query_as().fetch_all(c).await?
     });
     for (source, id, invoice_id, number, amount, on) in rows {
@@ -375,6 +377,9 @@ pub async fn allocations_of(h: &mut Handle<'_>, org_id: Uuid, source_ids: &[Uuid
             amount: Money(amount),
             allocated_on: parse_date(&on)?,
         });
+    }
+    for allocations in by_source.values_mut() {
+        allocations.sort_by_key(|a| a.id);
     }
     Ok(by_source)
 }

@@ -259,15 +259,16 @@ async fn insert_assignees(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
 /// Write a job's status, window, assignees and completion, as in `row`; the
 /// `job_assignee` rows are replaced by the row's assignees.
 /// Only if it is still in status `from`; returns whether it was written.
-pub async fn update_job(h: &mut Handle<'_>, row: &JobRow, from: &str) -> Result<bool> {
+/// The assignee index is rewritten when `assignees_changed`.
+pub async fn update_job(h: &mut Handle<'_>, row: &JobRow, from: &str, assignees_changed: bool) -> Result<bool> {
     let done = run!(h, c => sqlx::query(
         "UPDATE job SET status = $3, scheduled_start = $4, scheduled_end = $5, assignees = $6, completion_notes = $7, completed_at = $8, updated_at = $9 \
          WHERE org_id = $1 AND id = $2 AND status = $10")
         .bind(row.org_id).bind(row.id).bind(&row.status).bind(row.scheduled_start).bind(row.scheduled_end).bind(&row.assignees)
         .bind(&row.completion_notes).bind(row.completed_at).bind(row.updated_at).bind(from)
         .execute(c).await?.rows_affected());
-    if done != 1 {
-        return Ok(false);
+    if done != 1 || !assignees_changed {
+        return Ok(done == 1);
     }
     run!(h, c => sqlx::query("DELETE FROM job_assignee WHERE org_id = $1 AND job_id = $2").bind(row.org_id).bind(row.id).execute(c).await.map(drop)?);
     insert_assignees(h, row).await?;
