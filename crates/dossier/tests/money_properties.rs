@@ -6,7 +6,7 @@
 
 mod common;
 
-use dossier_domain::works::{AllocateInput, CreditNoteInput, InvoiceInput, PaymentInput};
+use dossier_domain::works::{AllocateInput, CreditNoteInput, PaymentInput};
 use dossier_service::{billing, statement, summary};
 use proptest::prelude::*;
 use serde_json::json;
