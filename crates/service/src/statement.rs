@@ -225,7 +225,7 @@ fn document(ctx: &Ctx, s: &Statement) -> Document {
                 Column::new("Invoice", 1.2, Align::Left),
                 Column::new("Issued", 1.2, Align::Left),
                 Column::new("Due", 1.2, Align::Left),
-                Column::new("Days overdue", 1.0, Align::Right),
+                Column::new("Days late", 1.0, Align::Right),
                 Column::new("Total", 1.2, Align::Right),
                 Column::new("Balance", 1.2, Align::Right),
             ],
