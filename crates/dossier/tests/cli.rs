@@ -163,7 +163,7 @@ fn statement_writes_a_pdf_of_a_customer_and_refuses_an_unknown_one() {
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
     let text = std::process::Command::new("pdftotext").args(["-layout", pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
     let text = String::from_utf8_lossy(&text.stdout);
-    for expected in ["Statement of account", "Demo Services", "CUS-00001", "2026-06-30", "Closing balance"] {
+    for expected in ["Statement of account", "Demo Services", "12 Canal Street", "CUS-00001", "2026-06-30", "Closing balance"] {
         assert!(text.contains(expected), "{expected} missing:\n{text}");
     }
 

@@ -70,6 +70,7 @@ both_backends!(a_statement_balances_and_its_pdf_shows_codes_and_totals, |app| {
     for expected in [
         "Statement of account",
         "Test Services",
+        "1 Test Street",
         "Zoë Müller",
         "1 High Street",
         "CUS-00001",

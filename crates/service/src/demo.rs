@@ -37,6 +37,7 @@ use crate::{Ctx, Db, Org, Result, ServiceError, billing, contacts, customers, or
 
 pub const DEMO_ORG: &str = "Demo Services";
 pub const ADMIN_EMAIL: &str = "admin@demo.example";
+const DEMO_ADDRESS: &[&str] = &["Unit 4, Riverside Works", "12 Canal Street", "Leeds LS11 5QR"];
 /// The demo's staff all share this password; it is printed after loading.
 pub const DEMO_PASSWORD: &str = "demo-password-2026";
 
@@ -70,7 +71,7 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     let rng = StdRng::seed_from_u64(options.seed);
 
     let mut tx = db.begin().await?;
-    let org = orgs::create_org_in(&mut tx, DEMO_ORG, "GB", "Demo loader", start).await?;
+    let org = orgs::create_org_in(&mut tx, DEMO_ORG, "GB", DEMO_ADDRESS, "Demo loader", start).await?;
     let system = Ctx::system(org.clone(), "Demo loader").at(start);
     let mut staff = Vec::new();
     for (name, email, role) in STAFF {

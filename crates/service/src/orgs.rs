@@ -33,9 +33,20 @@ pub(crate) async fn load(h: &mut Handle<'_>, id: Uuid) -> Result<Org> {
     org_of(&q::get_org(h, id).await?.ok_or(ServiceError::NotFound("org"))?)
 }
 
-/// Create an org; the org's hash chain starts with its `org.created` row.
-pub async fn create_org_in(tx: &mut Tx, name: &str, region: &str, actor_name: &str, now: jiff::Timestamp) -> Result<Org> {
+/// Create an org with its postal address (lines, for documents; may be
+/// empty); the org's hash chain starts with its `org.created` row.
+pub async fn create_org_in(tx: &mut Tx, name: &str, region: &str, address: &[&str], actor_name: &str, now: jiff::Timestamp) -> Result<Org> {
     let name = text::required("name", Some(name.to_owned()), 200)?;
+    if address.len() > 6 {
+        return Err(ValidationErrors::one("address", "too_many", "at most 6 lines").into());
+    }
+    let mut errors = ValidationErrors::default();
+    let address: Vec<String> = address
+        .iter()
+        .enumerate()
+        .filter_map(|(i, line)| errors.take(text::optional(&format!("address[{i}]"), Some((*line).to_owned()), 200)).flatten())
+        .collect();
+    errors.into_result(|| ())?;
     let region_code = Region::parse(region)
         .filter(|_| region.trim().len() == 2)
         .ok_or_else(|| ValidationErrors::one("region", "invalid_country", "must be a two-letter ISO 3166 country code, e.g. GB"))?;
@@ -47,15 +58,18 @@ pub async fn create_org_in(tx: &mut Tx, name: &str, region: &str, actor_name: &s
         timezone: "Europe/London".into(),
         created_at: now.as_microsecond(),
         payment_terms: serde_json::to_string(&PaymentTerms::DEFAULT).unwrap_or_default(),
-        address: String::new(),
+        address: address.join("\n"),
     };
     q::insert_org(&mut tx.handle(), &row).await?;
     let org = org_of(&row)?;
     let ctx = Ctx::system(org.clone(), actor_name).at(now);
-    let changes = vec![
+    let mut changes = vec![
         FieldChange { field: "name".into(), old: json!(null), new: json!(row.name) },
         FieldChange { field: "region".into(), old: json!(null), new: json!(row.region) },
     ];
+    if !address.is_empty() {
+        changes.push(FieldChange { field: "address".into(), old: json!(null), new: json!(address) });
+    }
     let summary = format!("Organisation {} created", row.name);
     tx.append(activity(&ctx, ActivityKind::OrgCreated, None, EntityRef::new(EntityType::Org, row.id), None, summary, changes)).await?;
     Ok(org)
@@ -67,7 +81,7 @@ pub async fn single_or_create(db: &Db, name: &str, region: &str) -> Result<Org> 
     match single(db).await {
         Err(ServiceError::Conflict { code: "no_org", .. }) => {
             let mut tx = db.begin().await?;
-            let org = create_org_in(&mut tx, name, region, "Command line", jiff::Timestamp::now()).await?;
+            let org = create_org_in(&mut tx, name, region, &[], "Command line", jiff::Timestamp::now()).await?;
             tx.commit().await?;
             Ok(org)
         }
