@@ -24,8 +24,8 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::page::{Page, limit, number_cursor, paginate};
-use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, site_link, to_json, with_detail, written};
+use crate::page::{Page, paginate};
+use crate::record::{activity, check_parties, customer_for, find_coded, money, newest_rows, site_link, to_json, with_detail, written};
 use crate::{Ctx, Result, ServiceError, customers};
 
 /// A date a user gives for something that happened: never after today.
@@ -229,17 +229,11 @@ pub struct InvoiceQuery {
 
 /// Invoices newest first, narrowed by customer and state.
 pub async fn list_invoices(db: &Db, ctx: &Ctx, query: InvoiceQuery) -> Result<Page<Invoice>> {
-    let limit = limit(query.limit)?;
-    let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let today = ctx.today();
-    let filter = ListFilter {
-        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
-        invoice_state: query.state.map(|state| (state, today)),
-        ..Default::default()
-    };
-    let rows: Vec<InvoiceRow> = q::list_newest(h, CodeKind::Invoice, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let filter = ListFilter { invoice_state: query.state.map(|state| (state, today)), ..Default::default() };
+    let (rows, limit) = newest_rows::<InvoiceRow>(h, ctx, CodeKind::Invoice, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_invoice(today)?))
 }
 
@@ -431,12 +425,10 @@ pub struct LedgerQuery {
 }
 
 pub async fn list_payments(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Page<Payment>> {
-    let limit = limit(query.limit)?;
-    let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, ..Default::default() };
-    let rows: Vec<PaymentRow> = q::list_newest(h, CodeKind::Payment, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let (rows, limit) =
+        newest_rows::<PaymentRow>(h, ctx, CodeKind::Payment, query.customer.as_deref(), ListFilter::default(), query.cursor.as_deref(), query.limit).await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
     let mut allocations = q::allocations_of(h, ctx.org.id.0, &ids).await?;
     paginate(
@@ -558,12 +550,11 @@ pub async fn get_credit_note(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cred
 }
 
 pub async fn list_credit_notes(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Page<CreditNote>> {
-    let limit = limit(query.limit)?;
-    let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter { customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?, ..Default::default() };
-    let rows: Vec<CreditNoteRow> = q::list_newest(h, CodeKind::CreditNote, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let (rows, limit) =
+        newest_rows::<CreditNoteRow>(h, ctx, CodeKind::CreditNote, query.customer.as_deref(), ListFilter::default(), query.cursor.as_deref(), query.limit)
+            .await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
     let mut allocations = q::allocations_of(h, ctx.org.id.0, &ids).await?;
     paginate(

@@ -100,6 +100,24 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> crate::Result<String> {
     serde_json::to_string(value).map_err(|e| crate::ServiceError::Internal(e.to_string()))
 }
 
+/// The rows of one newest-first page of `kind`'s records (plus one, to tell
+/// whether a next page exists) and the page size: narrowed by `filter` and,
+/// when given, to one customer (id or code). For [`crate::page::paginate`].
+pub(crate) async fn newest_rows<R: dossier_store::Row>(
+    h: &mut dossier_store::Handle<'_>,
+    ctx: &Ctx,
+    kind: dossier_domain::code::CodeKind,
+    customer: Option<&str>,
+    mut filter: dossier_store::ListFilter,
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> crate::Result<(Vec<R>, i64)> {
+    let limit = crate::page::limit(limit)?;
+    let after = crate::page::number_cursor(cursor)?;
+    filter.customer_id = customer_filter(h, ctx, customer).await?;
+    Ok((dossier_store::queries::list_newest(h, kind, ctx.org.id.0, &filter, after, limit + 1).await?, limit))
+}
+
 /// An amount in the org's currency, for summaries: `£1,234.56`.
 pub(crate) fn money(ctx: &Ctx, amount: dossier_domain::money::Money) -> String {
     amount.format(&ctx.org.currency)

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::page::{Page, limit, number_cursor, paginate};
-use crate::record::{activity, check_parties, customer_filter, customer_for, find_coded, money, to_json, with_detail, written};
+use crate::page::{Page, paginate};
+use crate::record::{activity, check_parties, customer_for, find_coded, money, newest_rows, to_json, with_detail, written};
 use crate::{Ctx, Result, ServiceError};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.
@@ -141,16 +141,10 @@ pub struct InquiryQuery {
 
 /// Inquiries newest first, narrowed by customer and status.
 pub async fn list_inquiries(db: &Db, ctx: &Ctx, query: InquiryQuery) -> Result<Page<Inquiry>> {
-    let limit = limit(query.limit)?;
-    let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter {
-        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
-        status: query.status.map(InquiryStatus::as_str),
-        ..Default::default()
-    };
-    let rows: Vec<InquiryRow> = q::list_newest(h, CodeKind::Inquiry, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let filter = ListFilter { status: query.status.map(InquiryStatus::as_str), ..Default::default() };
+    let (rows, limit) = newest_rows::<InquiryRow>(h, ctx, CodeKind::Inquiry, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_inquiry()?))
 }
 
@@ -326,16 +320,10 @@ pub struct QuoteQuery {
 
 /// Quotes newest first, narrowed by customer and status.
 pub async fn list_quotes(db: &Db, ctx: &Ctx, query: QuoteQuery) -> Result<Page<Quote>> {
-    let limit = limit(query.limit)?;
-    let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter {
-        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
-        status: query.status.map(QuoteStatus::as_str),
-        ..Default::default()
-    };
-    let rows: Vec<QuoteRow> = q::list_newest(h, CodeKind::Quote, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let filter = ListFilter { status: query.status.map(QuoteStatus::as_str), ..Default::default() };
+    let (rows, limit) = newest_rows::<QuoteRow>(h, ctx, CodeKind::Quote, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_quote()?))
 }
 
@@ -485,17 +473,10 @@ pub struct JobQuery {
 
 /// Jobs newest first, narrowed by customer, status and assignee.
 pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>> {
-    let limit = limit(query.limit)?;
-    let after = number_cursor(query.cursor.as_deref())?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter {
-        customer_id: customer_filter(h, ctx, query.customer.as_deref()).await?,
-        status: query.status.map(JobStatus::as_str),
-        assignee: query.assignee.map(|u| u.0),
-        ..Default::default()
-    };
-    let rows: Vec<JobRow> = q::list_newest(h, CodeKind::Job, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let filter = ListFilter { status: query.status.map(JobStatus::as_str), assignee: query.assignee.map(|u| u.0), ..Default::default() };
+    let (rows, limit) = newest_rows::<JobRow>(h, ctx, CodeKind::Job, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?))
 }
 
