@@ -15,6 +15,7 @@ pub mod error;
 pub mod ids;
 pub mod money;
 pub mod patch;
+pub mod permissions;
 pub mod role;
 pub mod search;
 pub mod site;

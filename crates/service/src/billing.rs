@@ -10,6 +10,7 @@ use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::code::CodeKind;
 use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, PaymentId};
 use dossier_domain::money::{Money, Totals};
+use dossier_domain::permissions::{Action, Module};
 use dossier_domain::terms::due_date;
 use dossier_domain::workflow::{InvoiceState, InvoiceStatus, Workflow};
 use dossier_domain::works::{
@@ -59,6 +60,7 @@ fn invoice_activity(ctx: &Ctx, kind: ActivityKind, row: &InvoiceRow, summary: St
 // ---------------------------------------------------------------- invoices
 
 pub async fn create_invoice(db: &Db, ctx: &Ctx, input: InvoiceInput) -> Result<Invoice> {
+    ctx.require(Module::Invoices, Action::Create)?;
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
     let done = create_invoice_in(&mut tx, ctx, parties, new).await?;
@@ -142,6 +144,7 @@ fn apply_issue(ctx: &Ctx, row: &mut InvoiceRow, customer: &dossier_store::Custom
 }
 
 pub async fn issue_invoice(db: &Db, ctx: &Ctx, reference: &str, input: IssueInput) -> Result<Invoice> {
+    ctx.require(Module::Invoices, Action::Edit)?;
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
     let mut row = find_invoice(h, ctx, reference).await?;
@@ -166,6 +169,7 @@ pub struct VoidInput {
 
 /// Void a draft or an open invoice nothing has been set against.
 pub async fn void_invoice(db: &Db, ctx: &Ctx, reference: &str, input: VoidInput) -> Result<Invoice> {
+    ctx.require(Module::Invoices, Action::Delete)?;
     let reason = dossier_domain::text::required("reason", input.reason, 500)?;
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
@@ -209,6 +213,7 @@ async fn close_if_settled(tx: &mut Tx, ctx: &Ctx, row: &mut InvoiceRow) -> Resul
 }
 
 pub async fn get_invoice(db: &Db, ctx: &Ctx, reference: &str) -> Result<Invoice> {
+    ctx.require(Module::Invoices, Action::View)?;
     let mut conn = db.read().await?;
     Ok(find_invoice(&mut conn.handle(), ctx, reference).await?.into_invoice(ctx.today())?)
 }
@@ -229,6 +234,7 @@ pub struct InvoiceQuery {
 
 /// Invoices newest first, narrowed by customer and state.
 pub async fn list_invoices(db: &Db, ctx: &Ctx, query: InvoiceQuery) -> Result<Page<Invoice>> {
+    ctx.require(Module::Invoices, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let today = ctx.today();
@@ -332,6 +338,7 @@ async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<A
 // ---------------------------------------------------------------- payments
 
 pub async fn record_payment(db: &Db, ctx: &Ctx, input: PaymentInput) -> Result<Payment> {
+    ctx.require(Module::Payments, Action::Create)?;
     let new = input.parse()?;
     let mut tx = db.begin().await?;
     let done = record_payment_in(&mut tx, ctx, new).await?;
@@ -395,6 +402,7 @@ fn allocation_requests(input: AllocateInput) -> Result<Vec<AllocationRequest>> {
 
 /// Set an earlier payment's unallocated amount against invoices.
 pub async fn allocate_payment(db: &Db, ctx: &Ctx, reference: &str, input: AllocateInput) -> Result<Payment> {
+    ctx.require(Module::Payments, Action::Edit)?;
     let requests = allocation_requests(input)?;
     let mut tx = db.begin().await?;
     let row = find_payment(&mut tx.handle(), ctx, reference).await?;
@@ -406,6 +414,7 @@ pub async fn allocate_payment(db: &Db, ctx: &Ctx, reference: &str, input: Alloca
 }
 
 pub async fn get_payment(db: &Db, ctx: &Ctx, reference: &str) -> Result<Payment> {
+    ctx.require(Module::Payments, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let row = find_payment(h, ctx, reference).await?;
@@ -425,6 +434,7 @@ pub struct LedgerQuery {
 }
 
 pub async fn list_payments(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Page<Payment>> {
+    ctx.require(Module::Payments, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let (rows, limit) =
@@ -447,6 +457,7 @@ pub async fn list_payments(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Pag
 /// Issue a credit note: against an invoice (its whole amount is set against
 /// that invoice) or standalone (account credit, to allocate later).
 pub async fn create_credit_note(db: &Db, ctx: &Ctx, input: CreditNoteInput) -> Result<CreditNote> {
+    ctx.require(Module::CreditNotes, Action::Create)?;
     let new = input.parse()?;
     let mut tx = db.begin().await?;
     let done = create_credit_note_in(&mut tx, ctx, new).await?;
@@ -531,6 +542,7 @@ async fn credit_note_with_allocations(h: &mut Handle<'_>, ctx: &Ctx, row: Credit
 
 /// Set a credit note's unallocated amount against invoices.
 pub async fn allocate_credit_note(db: &Db, ctx: &Ctx, reference: &str, input: AllocateInput) -> Result<CreditNote> {
+    ctx.require(Module::CreditNotes, Action::Edit)?;
     let requests = allocation_requests(input)?;
     let mut tx = db.begin().await?;
     let row = find_credit_note(&mut tx.handle(), ctx, reference).await?;
@@ -543,6 +555,7 @@ pub async fn allocate_credit_note(db: &Db, ctx: &Ctx, reference: &str, input: Al
 }
 
 pub async fn get_credit_note(db: &Db, ctx: &Ctx, reference: &str) -> Result<CreditNote> {
+    ctx.require(Module::CreditNotes, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let row = find_credit_note(h, ctx, reference).await?;
@@ -550,6 +563,7 @@ pub async fn get_credit_note(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cred
 }
 
 pub async fn list_credit_notes(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Page<CreditNote>> {
+    ctx.require(Module::CreditNotes, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let (rows, limit) =

@@ -4,6 +4,7 @@ use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity}
 use dossier_domain::contact::{Contact, ContactInput, ContactPatch, ContactProfile};
 use dossier_domain::diff::{created, diff};
 use dossier_domain::ids::{ContactId, CustomerId};
+use dossier_domain::permissions::{Action, Module};
 use dossier_store::queries as q;
 use dossier_store::{ContactRow, Db, Handle, SearchTerm, Tx};
 use uuid::Uuid;
@@ -21,6 +22,7 @@ fn subject(row: &ContactRow, name: &str) -> (Option<CustomerId>, EntityRef, Opti
 }
 
 pub async fn add_contact(db: &Db, ctx: &Ctx, customer: &str, input: ContactInput) -> Result<Contact> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let profile = input.parse(ctx.org.region)?;
     let mut tx = db.begin().await?;
     let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
@@ -70,6 +72,7 @@ async fn demote_other_primary(tx: &mut Tx, ctx: &Ctx, primary: &ContactRow) -> R
 }
 
 pub async fn list_contacts(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<Contact>> {
+    ctx.require(Module::Customers, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let customer = customers::find(h, ctx, customer).await?;
@@ -78,11 +81,13 @@ pub async fn list_contacts(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<Con
 }
 
 pub async fn get_contact(db: &Db, ctx: &Ctx, id: &str) -> Result<Contact> {
+    ctx.require(Module::Customers, Action::View)?;
     let mut conn = db.read().await?;
     Ok(find(&mut conn.handle(), ctx, id).await?.into_contact()?)
 }
 
 pub async fn update_contact(db: &Db, ctx: &Ctx, id: &str, patch: ContactPatch) -> Result<Contact> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let mut tx = db.begin().await?;
     let row = find(&mut tx.handle(), ctx, id).await?;
     let current = row.profile()?;
@@ -108,6 +113,7 @@ pub async fn update_contact(db: &Db, ctx: &Ctx, id: &str, patch: ContactPatch) -
 
 /// Remove a contact; the activity keeps every value it had.
 pub async fn delete_contact(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
     let row = find(h, ctx, id).await?;

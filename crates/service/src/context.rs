@@ -3,6 +3,7 @@
 use dossier_domain::activity::Actor;
 use dossier_domain::contact_point::Region;
 use dossier_domain::ids::{OrgId, UserId};
+use dossier_domain::permissions::{self, Access, Action, Module};
 use dossier_domain::role::Role;
 use dossier_domain::terms::PaymentTerms;
 use jiff::Timestamp;
@@ -57,6 +58,18 @@ impl Ctx {
 
     pub fn now(&self) -> Timestamp {
         self.clock.unwrap_or_else(Timestamp::now)
+    }
+
+    /// How far this caller reaches `module` for `action`, or 403 if not at
+    /// all. Callers without a role (the system: CLI, demo) reach everything.
+    pub fn require(&self, module: Module, action: Action) -> crate::Result<Access> {
+        let access = self.role.map_or(Access::All, |role| permissions::access(role, module, action));
+        match access {
+            Access::All => Ok(access),
+            // Narrowing to a fieldworker's assigned jobs is not built yet:
+            // until it is, such access is refused rather than widened.
+            Access::None | Access::Assigned => Err(crate::ServiceError::Forbidden { module: module.as_str(), action: action.as_str() }),
+        }
     }
 
     /// Today's date in the org's time zone (UTC if the zone is unknown).

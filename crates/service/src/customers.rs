@@ -9,6 +9,7 @@ use dossier_domain::customer::{
 };
 use dossier_domain::diff::{FieldChange, created_from, diff};
 use dossier_domain::ids::CustomerId;
+use dossier_domain::permissions::{Action, Module};
 use dossier_domain::search::query_terms;
 use dossier_domain::site::{Site, SiteProfile};
 use dossier_store::queries as q;
@@ -36,6 +37,7 @@ async fn with_labels(h: &mut Handle<'_>, row: CustomerRow) -> Result<Customer> {
 }
 
 pub async fn create_customer(db: &Db, ctx: &Ctx, input: CustomerInput) -> Result<Customer> {
+    ctx.require(Module::Customers, Action::Create)?;
     let new = input.parse(ctx.org.region)?;
     let mut tx = db.begin().await?;
     let customer = create_customer_in(&mut tx, ctx, new).await?;
@@ -141,6 +143,7 @@ pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> R
 }
 
 pub async fn get_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Customer> {
+    ctx.require(Module::Customers, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let row = find(h, ctx, reference).await?;
@@ -148,6 +151,7 @@ pub async fn get_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Custome
 }
 
 pub async fn update_customer(db: &Db, ctx: &Ctx, reference: &str, patch: CustomerPatch) -> Result<Customer> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let mut tx = db.begin().await?;
     let customer = update_customer_in(&mut tx, ctx, reference, patch).await?;
     tx.commit().await?;
@@ -176,6 +180,7 @@ pub async fn update_customer_in(tx: &mut Tx, ctx: &Ctx, reference: &str, patch: 
 }
 
 pub async fn change_status(db: &Db, ctx: &Ctx, reference: &str, input: StatusChangeInput) -> Result<Customer> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let change = input.parse()?;
     let mut tx = db.begin().await?;
     let customer = change_status_in(&mut tx, ctx, reference, change).await?;
@@ -212,6 +217,7 @@ pub struct LabelsInput {
 }
 
 pub async fn add_labels(db: &Db, ctx: &Ctx, reference: &str, input: LabelsInput) -> Result<Customer> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let labels = Label::parse_all("labels", input.labels)?;
     if labels.is_empty() {
         return Err(ValidationErrors::one("labels", "required", "name at least one label").into());
@@ -223,6 +229,7 @@ pub async fn add_labels(db: &Db, ctx: &Ctx, reference: &str, input: LabelsInput)
 }
 
 pub async fn remove_label(db: &Db, ctx: &Ctx, reference: &str, label: &str) -> Result<Customer> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let label = Label::parse("label", label)?;
     let mut tx = db.begin().await?;
     let customer = relabel_in(&mut tx, ctx, reference, &[], &[label]).await?;
@@ -277,6 +284,7 @@ pub struct CustomerQuery {
 
 /// Customers in name order, narrowed by search and filters.
 pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<Page<Customer>> {
+    ctx.require(Module::Customers, Action::View)?;
     let limit = limit(query.limit)?;
     let after = match &query.cursor {
         Some(cursor) => {

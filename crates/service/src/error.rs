@@ -13,6 +13,9 @@ pub enum ServiceError {
     Invalid(#[from] ValidationErrors),
     #[error("a valid bearer token is required")]
     Unauthenticated,
+    /// The caller's role does not reach this module or action.
+    #[error("your role may not {action} {module}")]
+    Forbidden { module: &'static str, action: &'static str },
     /// The request is valid but the record's state does not allow it.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -30,6 +33,7 @@ impl ServiceError {
             ServiceError::NotFound(_) => "not_found",
             ServiceError::Invalid(_) => "validation_failed",
             ServiceError::Unauthenticated => "unauthenticated",
+            ServiceError::Forbidden { .. } => "forbidden",
             ServiceError::Conflict { code, .. } => code,
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal",
         }

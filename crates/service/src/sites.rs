@@ -3,6 +3,7 @@
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
 use dossier_domain::diff::{created, diff};
 use dossier_domain::ids::{CustomerId, SiteId};
+use dossier_domain::permissions::{Action, Module};
 use dossier_domain::site::{Site, SiteInput, SitePatch, SiteProfile};
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, SearchTerm, SiteRow, Tx};
@@ -21,6 +22,7 @@ fn subject(row: &SiteRow, profile: &SiteProfile) -> (Option<CustomerId>, EntityR
 }
 
 pub async fn add_site(db: &Db, ctx: &Ctx, customer: &str, input: SiteInput) -> Result<Site> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let profile = input.parse(ctx.org.region)?;
     let mut tx = db.begin().await?;
     let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
@@ -50,6 +52,7 @@ pub async fn add_site_in(tx: &mut Tx, ctx: &Ctx, customer: CustomerId, profile: 
 }
 
 pub async fn list_sites(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<Site>> {
+    ctx.require(Module::Customers, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let customer = customers::find(h, ctx, customer).await?;
@@ -58,11 +61,13 @@ pub async fn list_sites(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<Site>>
 }
 
 pub async fn get_site(db: &Db, ctx: &Ctx, id: &str) -> Result<Site> {
+    ctx.require(Module::Customers, Action::View)?;
     let mut conn = db.read().await?;
     Ok(find(&mut conn.handle(), ctx, id).await?.into_site()?)
 }
 
 pub async fn update_site(db: &Db, ctx: &Ctx, id: &str, patch: SitePatch) -> Result<Site> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let mut tx = db.begin().await?;
     let site = update_site_in(&mut tx, ctx, id, patch).await?;
     tx.commit().await?;
@@ -89,6 +94,7 @@ pub async fn update_site_in(tx: &mut Tx, ctx: &Ctx, id: &str, patch: SitePatch) 
 
 /// Remove a site; the activity keeps every value it had.
 pub async fn delete_site(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
+    ctx.require(Module::Customers, Action::Edit)?;
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
     let row = find(h, ctx, id).await?;

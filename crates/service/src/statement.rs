@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use dossier_domain::ids::CustomerId;
 use dossier_domain::money::Money;
+use dossier_domain::permissions::{Action, Module};
 use dossier_pdf::{Align, Column, Document, Section, Table};
 use dossier_store::queries as q;
 use dossier_store::{Db, parse_date};
@@ -104,6 +105,7 @@ fn code_of(kind: &str, number: i64) -> String {
 }
 
 pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuery) -> Result<Statement> {
+    ctx.require(Module::Statements, Action::View)?;
     let as_of = query.as_of.unwrap_or_else(|| ctx.today());
     let from = query.from.unwrap_or_else(|| as_of.checked_sub(1.month()).and_then(|d| d.checked_add(1.day())).unwrap_or(as_of));
     if from > as_of {
@@ -181,6 +183,7 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
 
 /// The statement as a PDF document.
 pub async fn statement_pdf(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuery) -> Result<Vec<u8>> {
+    ctx.require(Module::Statements, Action::Export)?;
     let statement = statement(db, ctx, reference, query).await?;
     dossier_pdf::render(&document(ctx, &statement)).map_err(|e| ServiceError::Internal(format!("rendering the statement: {e}")))
 }

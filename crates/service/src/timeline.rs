@@ -4,6 +4,7 @@
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{Activity, ActivityGroup, ActivityKind, Actor, ActorType, EntityRef, EntityType};
 use dossier_domain::customer::CustomerStatus;
+use dossier_domain::permissions::{Action, Module};
 use dossier_store::queries as q;
 use dossier_store::{ActivityRow, Db, TimelineFilter};
 use jiff::Timestamp;
@@ -89,6 +90,7 @@ async fn page(db: &Db, ctx: &Ctx, entity: EntityRef, filter: TimelineFilter, bef
 
 /// Everything that happened to a customer, its contacts and its sites, newest first.
 pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: TimelineQuery) -> Result<Page<Activity>> {
+    ctx.require(Module::Timeline, Action::View)?;
     let (filter, before, limit) = query.parse()?;
     let row = customers::find(&mut db.read().await?.handle(), ctx, customer).await?;
     page(db, ctx, EntityRef::new(EntityType::Customer, row.id), filter, before, limit).await
@@ -96,6 +98,7 @@ pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: Timeli
 
 /// One site's history alone.
 pub async fn site_timeline(db: &Db, ctx: &Ctx, site: &str, query: TimelineQuery) -> Result<Page<Activity>> {
+    ctx.require(Module::Timeline, Action::View)?;
     let (filter, before, limit) = query.parse()?;
     let row = sites::find(&mut db.read().await?.handle(), ctx, site).await?;
     page(db, ctx, EntityRef::new(EntityType::Site, row.id), filter, before, limit).await
@@ -113,6 +116,7 @@ pub struct HistoryQuery {
 
 /// Field edits of the customer's profile (and its labels), newest first.
 pub async fn customer_history(db: &Db, ctx: &Ctx, customer: &str, query: HistoryQuery) -> Result<Page<Activity>> {
+    ctx.require(Module::Timeline, Action::View)?;
     let timeline = TimelineQuery { cursor: query.cursor, limit: query.limit, ..Default::default() };
     let (mut filter, before, limit) = timeline.parse()?;
     filter.kinds = ActivityKind::PROFILE_EDITS.to_vec();
@@ -134,6 +138,7 @@ pub struct StatusHistoryEntry {
 
 /// Every status the customer has had, newest first, with who, when and why.
 pub async fn status_history(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<StatusHistoryEntry>> {
+    ctx.require(Module::Timeline, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let row = customers::find(h, ctx, customer).await?;

@@ -8,6 +8,7 @@ use dossier_domain::activity::{ActivityKind, Actor, ActorType, EntityRef, Entity
 use dossier_domain::contact_point::Email;
 use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::{ApiTokenId, UserId};
+use dossier_domain::permissions::{Action, Module};
 use dossier_domain::role::Role;
 use dossier_domain::text;
 use dossier_store::queries as q;
@@ -52,6 +53,7 @@ fn hash_password(password: &str) -> Result<String> {
 }
 
 pub async fn add_user(db: &Db, ctx: &Ctx, input: NewUser) -> Result<User> {
+    ctx.require(Module::Users, Action::Create)?;
     let mut tx = db.begin().await?;
     let user = add_user_in(&mut tx, ctx, input).await?;
     tx.commit().await?;
@@ -115,6 +117,7 @@ fn token_hash(token: &str) -> Vec<u8> {
 /// Create an API token for the user with `email`. The token names its org
 /// (`dsr_<org>_<secret>`), so it is looked up by an org-led index.
 pub async fn create_token(db: &Db, ctx: &Ctx, email: &str, name: &str) -> Result<CreatedToken> {
+    ctx.require(Module::Users, Action::Edit)?;
     let mut tx = db.begin().await?;
     let token = create_token_in(&mut tx, ctx, email, name).await?;
     tx.commit().await?;

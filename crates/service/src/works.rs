@@ -12,6 +12,7 @@ use dossier_domain::code::CodeKind;
 use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
+use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
 use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewJob, Parties, Quote, QuoteInput};
 use dossier_store::queries as q;
@@ -92,6 +93,7 @@ fn inquiry_activity(ctx: &Ctx, kind: ActivityKind, row: &InquiryRow, summary: St
 }
 
 pub async fn create_inquiry(db: &Db, ctx: &Ctx, input: InquiryInput) -> Result<Inquiry> {
+    ctx.require(Module::Inquiries, Action::Create)?;
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
@@ -122,6 +124,7 @@ pub async fn create_inquiry(db: &Db, ctx: &Ctx, input: InquiryInput) -> Result<I
 }
 
 pub async fn get_inquiry(db: &Db, ctx: &Ctx, reference: &str) -> Result<Inquiry> {
+    ctx.require(Module::Inquiries, Action::View)?;
     let mut conn = db.read().await?;
     Ok(find_inquiry(&mut conn.handle(), ctx, reference).await?.into_inquiry()?)
 }
@@ -141,6 +144,7 @@ pub struct InquiryQuery {
 
 /// Inquiries newest first, narrowed by customer and status.
 pub async fn list_inquiries(db: &Db, ctx: &Ctx, query: InquiryQuery) -> Result<Page<Inquiry>> {
+    ctx.require(Module::Inquiries, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let filter = ListFilter { status: query.status.map(InquiryStatus::as_str), ..Default::default() };
@@ -158,6 +162,7 @@ pub struct InquiryStatusInput {
 }
 
 pub async fn move_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: InquiryStatusInput) -> Result<Inquiry> {
+    ctx.require(Module::Inquiries, Action::Edit)?;
     let reason = dossier_domain::text::optional("reason", input.reason, 500)?;
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
@@ -197,6 +202,8 @@ pub struct Converted {
 /// Turn an open inquiry into a draft quote (one line: its title at its
 /// estimated value) or a job to schedule (worth its estimated value).
 pub async fn convert_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: ConvertInput) -> Result<Converted> {
+    ctx.require(Module::Inquiries, Action::Edit)?;
+    ctx.require(if input.into == ConvertInto::Quote { Module::Quotes } else { Module::Jobs }, Action::Create)?;
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
     let mut inquiry = find_inquiry(h, ctx, reference).await?;
@@ -292,6 +299,7 @@ async fn insert_quote_in(
 }
 
 pub async fn create_quote(db: &Db, ctx: &Ctx, input: QuoteInput) -> Result<Quote> {
+    ctx.require(Module::Quotes, Action::Create)?;
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
     let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
@@ -301,6 +309,7 @@ pub async fn create_quote(db: &Db, ctx: &Ctx, input: QuoteInput) -> Result<Quote
 }
 
 pub async fn get_quote(db: &Db, ctx: &Ctx, reference: &str) -> Result<Quote> {
+    ctx.require(Module::Quotes, Action::View)?;
     let mut conn = db.read().await?;
     Ok(find_quote(&mut conn.handle(), ctx, reference).await?.into_quote()?)
 }
@@ -320,6 +329,7 @@ pub struct QuoteQuery {
 
 /// Quotes newest first, narrowed by customer and status.
 pub async fn list_quotes(db: &Db, ctx: &Ctx, query: QuoteQuery) -> Result<Page<Quote>> {
+    ctx.require(Module::Quotes, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let filter = ListFilter { status: query.status.map(QuoteStatus::as_str), ..Default::default() };
@@ -337,8 +347,12 @@ pub struct QuoteStatusInput {
 }
 
 pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusInput) -> Result<Quote> {
+    ctx.require(Module::Quotes, Action::Edit)?;
     let to = input.status;
     let create_job = input.create_job.unwrap_or(false);
+    if create_job {
+        ctx.require(Module::Jobs, Action::Create)?;
+    }
     if create_job && to != QuoteStatus::Accepted {
         return Err(ValidationErrors::one("create_job", "requires_accepted", "a job is created only when the quote is accepted").into());
     }
@@ -437,6 +451,7 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, origin: Origin, new
 }
 
 pub async fn create_job(db: &Db, ctx: &Ctx, input: JobInput) -> Result<Job> {
+    ctx.require(Module::Jobs, Action::Create)?;
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
     let done = create_job_in(&mut tx, ctx, parties, new).await?;
@@ -452,6 +467,7 @@ pub async fn create_job_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewJob
 }
 
 pub async fn get_job(db: &Db, ctx: &Ctx, reference: &str) -> Result<Job> {
+    ctx.require(Module::Jobs, Action::View)?;
     let mut conn = db.read().await?;
     Ok(find_job(&mut conn.handle(), ctx, reference).await?.into_job()?)
 }
@@ -473,6 +489,7 @@ pub struct JobQuery {
 
 /// Jobs newest first, narrowed by customer, status and assignee.
 pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>> {
+    ctx.require(Module::Jobs, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let filter = ListFilter { status: query.status.map(JobStatus::as_str), assignee: query.assignee.map(|u| u.0), ..Default::default() };
@@ -484,6 +501,7 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
 /// completing records when and what was done; given assignees replace the
 /// job's.
 pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput) -> Result<Job> {
+    ctx.require(Module::Jobs, Action::Edit)?;
     let change = input.parse()?;
     let mut tx = db.begin().await?;
     let done = move_job_in(&mut tx, ctx, reference, change).await?;

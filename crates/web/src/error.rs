@@ -58,6 +58,7 @@ impl From<ServiceError> for ApiError {
                 ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: code.to_owned(), detail: errors.to_string(), errors: errors.0 }
             }
             ServiceError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, code, error.to_string()),
+            ServiceError::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, code, error.to_string()),
             ServiceError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, code, error.to_string()),
             ServiceError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");

@@ -1,0 +1,122 @@
+//! Who may do what: the one permission matrix, role × module × action.
+//!
+//! The service layer asks [`access`] before every use case; `docs/permissions.md`
+//! is generated from [`markdown`] (a test keeps it in step).
+
+use crate::customer::string_enum;
+use crate::role::Role;
+
+string_enum!(
+    /// What a permission is about.
+    Module {
+        Customers = "customers",
+        Timeline = "timeline",
+        Inquiries = "inquiries",
+        Quotes = "quotes",
+        Jobs = "jobs",
+        Invoices = "invoices",
+        Payments = "payments",
+        CreditNotes = "credit_notes",
+        Statements = "statements",
+        Users = "users",
+        Audit = "audit",
+    }
+);
+
+string_enum!(
+    /// What the caller wants to do.
+    Action { View = "view", Create = "create", Edit = "edit", Delete = "delete", Export = "export" }
+);
+
+/// How much of a module a role reaches for an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    None,
+    /// Only what the caller is assigned to (a fieldworker's jobs, and the
+    /// customers, sites and contacts behind them).
+    Assigned,
+    All,
+}
+
+/// The matrix. Each role lists, per module, the actions it has in full;
+/// a fieldworker's are limited to what is assigned to them.
+pub fn access(role: Role, module: Module, action: Action) -> Access {
+    use Action::*;
+    use Module::*;
+    let actions: &[Action] = match (role, module) {
+        (Role::Owner | Role::Admin, _) => &[View, Create, Edit, Delete, Export],
+        (Role::Office, Customers | Inquiries | Quotes | Jobs) => &[View, Create, Edit, Delete, Export],
+        (Role::Office, Invoices | Payments | CreditNotes) => &[View, Create, Edit],
+        (Role::Office, Timeline | Statements) => &[View, Export],
+        (Role::Finance, Invoices | Payments | CreditNotes | Statements) => &[View, Create, Edit, Delete, Export],
+        (Role::Finance, Customers) => &[View, Edit, Export],
+        (Role::Finance, Timeline | Inquiries | Quotes | Jobs) => &[View],
+        (Role::Sales, Customers | Inquiries | Quotes) => &[View, Create, Edit],
+        (Role::Sales, Jobs) => &[View, Create],
+        (Role::Sales, Timeline | Invoices) => &[View],
+        (Role::Support, Customers | Inquiries | Jobs) => &[View, Create, Edit],
+        (Role::Support, Timeline | Quotes | Invoices | Payments | CreditNotes | Statements) => &[View],
+        (Role::Fieldworker, Jobs) => return if matches!(action, View | Edit) { Access::Assigned } else { Access::None },
+        (Role::Fieldworker, Customers | Timeline) => return if action == View { Access::Assigned } else { Access::None },
+        _ => &[],
+    };
+    if actions.contains(&action) { Access::All } else { Access::None }
+}
+
+/// The matrix as a Markdown table per role, for `docs/permissions.md`.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Permissions\n\nGenerated from `crates/domain/src/permissions.rs` (a test fails if this file is out of date; \
+         regenerate with `UPDATE_PERMISSIONS=1 cargo nextest run -E 'test(docs_permissions)'`).\n\n\
+         ✓ all records · ◐ only records assigned to the caller (narrowing to them is not built yet, so these are \
+         refused for now) · blank: refused (403 `forbidden`). Operator commands (CLI, demo) act as the system and reach \
+         everything.\n\n",
+    );
+    for role in Role::ALL {
+        out.push_str(&format!("## {role}\n\n| module |"));
+        for action in Action::ALL {
+            out.push_str(&format!(" {action} |"));
+        }
+        out.push_str("\n| --- |");
+        out.push_str(&" :---: |".repeat(Action::ALL.len()));
+        out.push('\n');
+        for module in Module::ALL {
+            out.push_str(&format!("| {module} |"));
+            for action in Action::ALL {
+                out.push_str(match access(*role, *module, *action) {
+                    Access::All => " ✓ |",
+                    Access::Assigned => " ◐ |",
+                    Access::None => " |",
+                });
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fieldworkers_never_reach_money_and_only_their_own_jobs() {
+        for module in [Module::Invoices, Module::Payments, Module::CreditNotes, Module::Statements, Module::Quotes, Module::Users, Module::Audit] {
+            for action in Action::ALL {
+                assert_eq!(access(Role::Fieldworker, module, *action), Access::None, "{module} {action}");
+            }
+        }
+        assert_eq!(access(Role::Fieldworker, Module::Jobs, Action::View), Access::Assigned);
+        assert_eq!(access(Role::Fieldworker, Module::Jobs, Action::Delete), Access::None);
+    }
+
+    #[test]
+    fn only_owners_and_admins_manage_users_and_audit() {
+        for role in Role::ALL {
+            let expected = if matches!(role, Role::Owner | Role::Admin) { Access::All } else { Access::None };
+            assert_eq!(access(*role, Module::Users, Action::Edit), expected, "{role}");
+            assert_eq!(access(*role, Module::Audit, Action::View), expected, "{role}");
+        }
+    }
+}
