@@ -3,6 +3,7 @@
 //! The service layer asks [`access`] before every use case; `docs/permissions.md`
 //! is generated from [`markdown`] (a test keeps it in step).
 
+use crate::activity::EntityType;
 use crate::customer::string_enum;
 use crate::role::Role;
 
@@ -63,14 +64,32 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
     if actions.contains(&action) { Access::All } else { Access::None }
 }
 
+/// The module a kind of record belongs to: who may see a timeline entry
+/// about it.
+pub fn module_of(entity: EntityType) -> Module {
+    match entity {
+        EntityType::Org | EntityType::User | EntityType::ApiToken => Module::Users,
+        EntityType::Customer | EntityType::Contact | EntityType::Site => Module::Customers,
+        EntityType::Inquiry => Module::Inquiries,
+        EntityType::Quote => Module::Quotes,
+        EntityType::Job => Module::Jobs,
+        EntityType::Invoice => Module::Invoices,
+        EntityType::Payment => Module::Payments,
+        EntityType::CreditNote => Module::CreditNotes,
+    }
+}
+
 /// The matrix as a Markdown table per role, for `docs/permissions.md`.
 pub fn markdown() -> String {
     let mut out = String::from(
         "# Permissions\n\nGenerated from `crates/domain/src/permissions.rs` (a test fails if this file is out of date; \
          regenerate with `UPDATE_PERMISSIONS=1 cargo nextest run -E 'test(docs_permissions)'`).\n\n\
-         ✓ all records · ◐ only records assigned to the caller (narrowing to them is not built yet, so these are \
-         refused for now) · blank: refused (403 `forbidden`). Operator commands (CLI, demo) act as the system and reach \
-         everything.\n\n",
+         ✓ all records · ◐ only records assigned to the caller: a fieldworker's jobs, and the customers (with their \
+         contacts and sites) those jobs are for; anything else answers 404 as if it did not exist · blank: refused (403 `forbidden`). Operator commands (CLI, demo) act as the system and reach \
+         everything.\n\n\
+         A timeline shows only entries about records of modules the caller may view (a fieldworker: their customers' \
+         profile changes and their own jobs); a customer summary leaves out the bars and balances of modules the caller \
+         may not view.\n\n",
     );
     for role in Role::ALL {
         out.push_str(&format!("## {role}\n\n| module |"));

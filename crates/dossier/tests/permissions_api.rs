@@ -1,6 +1,7 @@
 //! The permission matrix, enforced by the service layer: each role reaches
 //! only its modules and actions (403 `forbidden` otherwise, nothing
-//! written), on both backends; docs/permissions.md is generated from it.
+//! written), a fieldworker only their jobs and the customers behind them,
+//! on both backends; docs/permissions.md is generated from it.
 
 mod common;
 
@@ -23,14 +24,19 @@ fn docs_permissions_md_is_the_generated_matrix() {
 
 /// A user of `role` in the test org, and their API token.
 async fn token_for(app: &common::TestApp, role: &str) -> String {
+    user_for(app, role).await.1
+}
+
+/// A user of `role` in the test org: their id and API token.
+async fn user_for(app: &common::TestApp, role: &str) -> (String, String) {
     let mut tx = app.db.begin().await.unwrap();
     let ctx = Ctx::system(app.org.clone(), "Test");
     let email = format!("{role}@test.example");
     let user = users::NewUser { email: email.clone(), name: format!("{role} user"), role: role.into(), password: "correct horse battery".into() };
-    users::add_user_in(&mut tx, &ctx, user).await.unwrap();
+    let user = users::add_user_in(&mut tx, &ctx, user).await.unwrap();
     let token = users::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
     tx.commit().await.unwrap();
-    token.token
+    (user.id.0.to_string(), token.token)
 }
 
 async fn call(app: &common::TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -68,12 +74,107 @@ both_backends!(each_role_reaches_only_its_modules, |app| {
     let (_, invoice) = app.get("/invoices/INV-00001").await;
     assert_eq!(invoice["status"], "open");
 
-    // A fieldworker never reaches money, statements or anyone's summary.
-    for path in ["/invoices", "/payments", "/credit-notes", "/invoices/INV-00001", "/customers/CUS-00001/statement", "/customers/CUS-00001/summary"] {
+    // A fieldworker never reaches money or statements, and a customer
+    // without a job of theirs does not exist for them.
+    for path in ["/invoices", "/payments", "/credit-notes", "/invoices/INV-00001", "/customers/CUS-00001/statement"] {
         let (status, body) = call(&app, &fieldworker, Method::GET, path, None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {body}");
         assert!(!body.to_string().contains("INV-00001"), "{path} leaked: {body}");
     }
+    let (status, _) = call(&app, &fieldworker, Method::GET, "/customers/CUS-00001/summary", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+both_backends!(a_fieldworker_sees_only_their_jobs_and_the_customers_behind_them, |app| {
+    let (fieldworker_id, fieldworker) = user_for(&app, "fieldworker").await;
+    let office = token_for(&app, "office").await;
+    let mine = app.customer(json!({"family_name": "Mine", "email": "mine@example.com"})).await;
+    let theirs = app.customer(json!({"family_name": "Elsewhere", "email": "elsewhere@example.com"})).await;
+    let (_, my_contact) = app.post("/customers/CUS-00001/contacts", json!({"family_name": "Mine"})).await;
+    let (_, their_contact) = app.post("/customers/CUS-00002/contacts", json!({"family_name": "Elsewhere"})).await;
+    let (_, their_site) = app.post("/customers/CUS-00002/sites", json!({"address_line1": "2 Far Road", "postcode": "LS2 2BB"})).await;
+    let (status, my_job) = app.post("/jobs", json!({"customer": "CUS-00001", "title": "Fix boiler", "assignees": [fieldworker_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{my_job}");
+    let (_, unassigned_job) = app.post("/jobs", json!({"customer": "CUS-00001", "title": "Someone else's visit"})).await;
+    let (_, their_job) = app.post("/jobs", json!({"customer": "CUS-00002", "title": "Far job"})).await;
+    let (status, _) = app.post("/invoices", json!({"customer": "CUS-00001", "issue": true, "lines": [{"description": "Boiler", "unit_price": 9000}]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Lists hold only what is theirs.
+    let (status, jobs) = call(&app, &fieldworker, Method::GET, "/jobs", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let codes: Vec<&str> = jobs["items"].as_array().unwrap().iter().map(|j| j["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, [my_job["code"].as_str().unwrap()]);
+    let (_, jobs) = call(&app, &fieldworker, Method::GET, &format!("/jobs?assignee={}", uuid::Uuid::nil()), None).await;
+    assert_eq!(jobs["items"], json!([]), "asking for another's jobs shows none");
+    let (_, customers) = call(&app, &fieldworker, Method::GET, "/customers", None).await;
+    let codes: Vec<&str> = customers["items"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, [mine["code"].as_str().unwrap()]);
+    let (_, found) = call(&app, &fieldworker, Method::GET, "/customers?q=elsewhere", None).await;
+    assert_eq!(found["items"], json!([]), "search finds only their customers");
+
+    // Their customer, its contacts and their job are there; the rest is not.
+    for path in ["/customers/CUS-00001".to_owned(), "/customers/CUS-00001/contacts".to_owned(), format!("/contacts/{}", my_contact["id"].as_str().unwrap())] {
+        let (status, body) = call(&app, &fieldworker, Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+    let (status, _) = call(&app, &fieldworker, Method::GET, &format!("/jobs/{}", my_job["code"].as_str().unwrap()), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let hidden = [
+        format!("/customers/{}", theirs["code"].as_str().unwrap()),
+        "/customers/CUS-00002/timeline".to_owned(),
+        format!("/contacts/{}", their_contact["id"].as_str().unwrap()),
+        format!("/sites/{}", their_site["id"].as_str().unwrap()),
+        format!("/jobs/{}", unassigned_job["code"].as_str().unwrap()),
+        format!("/jobs/{}", their_job["id"].as_str().unwrap()),
+    ];
+    for path in &hidden {
+        let (status, body) = call(&app, &fieldworker, Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert!(!body.to_string().contains("Elsewhere") && !body.to_string().contains("Far"), "{path} leaked: {body}");
+    }
+
+    // The timeline leaves out money and jobs that are not theirs; the
+    // office sees both, so the narrowing is not vacuous.
+    let subjects = |timeline: &Value| -> Vec<String> {
+        timeline["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{} {}", a["subject"]["type"].as_str().unwrap(), a["subject_code"].as_str().unwrap_or("")))
+            .collect()
+    };
+    let (status, timeline) = call(&app, &fieldworker, Method::GET, "/customers/CUS-00001/timeline", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = subjects(&timeline);
+    assert!(seen.iter().any(|s| s == &format!("job {}", my_job["code"].as_str().unwrap())), "{seen:?}");
+    assert!(seen.iter().any(|s| s.starts_with("customer ")), "{seen:?}");
+    assert!(!seen.iter().any(|s| s.starts_with("invoice ") || s.ends_with(unassigned_job["code"].as_str().unwrap())), "{seen:?}");
+    let (_, timeline) = call(&app, &office, Method::GET, "/customers/CUS-00001/timeline", None).await;
+    let seen = subjects(&timeline);
+    assert!(seen.iter().any(|s| s.starts_with("invoice ")) && seen.iter().any(|s| s.ends_with(unassigned_job["code"].as_str().unwrap())), "{seen:?}");
+
+    // The summary has their jobs' bars and no money at all.
+    let (status, summary) = call(&app, &fieldworker, Method::GET, "/customers/CUS-00001/summary", None).await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["jobs"]["count"], 1, "{summary}");
+    for absent in ["invoices", "open_balance", "overdue_balance", "ageing", "account_credit", "quotes", "inquiries"] {
+        assert!(summary.get(absent).is_none(), "{absent} in {summary}");
+    }
+    let (_, summary) = call(&app, &office, Method::GET, "/customers/CUS-00001/summary", None).await;
+    assert_eq!((summary["jobs"]["count"].as_i64(), summary["invoices"]["count"].as_i64(), summary["open_balance"].as_i64()), (Some(2), Some(1), Some(9000)));
+
+    // They move their own job on, but do not reassign it or touch others'.
+    let path = format!("/jobs/{}/status", my_job["code"].as_str().unwrap());
+    let window = json!({"status": "scheduled", "scheduled_start": "2026-12-01T09:00:00Z", "scheduled_end": "2026-12-01T11:00:00Z"});
+    let (status, moved) = call(&app, &fieldworker, Method::POST, &path, Some(window.clone())).await;
+    assert_eq!((status, moved["status"].as_str()), (StatusCode::OK, Some("scheduled")), "{moved}");
+    let (status, _) = call(&app, &fieldworker, Method::POST, &path, Some(json!({"status": "in_progress", "assignees": []}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(&app, &fieldworker, Method::POST, &format!("/jobs/{}/status", their_job["code"].as_str().unwrap()), Some(window)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, job) = app.get(&format!("/jobs/{}", their_job["code"].as_str().unwrap())).await;
+    assert_eq!(job["status"], "to_schedule");
 });
 
 /// Tokens of a user of every role in `org`.
@@ -159,7 +260,9 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
 
     // Org B's users of every role call every route of the router with A's ids.
     let (org_b, _) = app.add_org("Other Services", "admin@other-org.example").await;
-    let tokens = tokens_of_every_role(&app, &org_b).await;
+    let mut tokens = tokens_of_every_role(&app, &org_b).await;
+    // And A's own fieldworker, who is assigned none of these records.
+    tokens.push(("A's fieldworker".to_owned(), token_for(&app, "fieldworker").await));
     let spec: Value = serde_json::from_str(&dossier_web::openapi().to_json().unwrap()).unwrap();
     let mut answers = std::collections::BTreeMap::<u16, usize>::new();
     for (template, operations) in spec["paths"].as_object().unwrap() {

@@ -14,7 +14,9 @@ use crate::{Ctx, Result, ServiceError, customers, search_terms};
 
 async fn find(h: &mut Handle<'_>, ctx: &Ctx, id: &str) -> Result<ContactRow> {
     let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("contact"))?;
-    q::get_contact(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("contact"))
+    let row = q::get_contact(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("contact"))?;
+    crate::scope::check_customer(h, ctx, row.customer_id, "contact").await?;
+    Ok(row)
 }
 
 fn subject(row: &ContactRow, name: &str) -> (Option<CustomerId>, EntityRef, Option<String>) {

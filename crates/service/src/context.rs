@@ -9,6 +9,7 @@ use dossier_domain::terms::PaymentTerms;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use uuid::Uuid;
 
 /// The org a request acts within.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,14 +63,29 @@ impl Ctx {
 
     /// How far this caller reaches `module` for `action`, or 403 if not at
     /// all. Callers without a role (the system: CLI, demo) reach everything.
+    /// `Assigned` access is narrowed by [`crate::scope`].
     pub fn require(&self, module: Module, action: Action) -> crate::Result<Access> {
-        let access = self.role.map_or(Access::All, |role| permissions::access(role, module, action));
-        match access {
-            Access::All => Ok(access),
-            // Narrowing to a fieldworker's assigned jobs is not built yet:
-            // until it is, such access is refused rather than widened.
-            Access::None | Access::Assigned => Err(crate::ServiceError::Forbidden { module: module.as_str(), action: action.as_str() }),
+        match self.access(module, action) {
+            Access::None => Err(crate::ServiceError::Forbidden { module: module.as_str(), action: action.as_str() }),
+            access => Ok(access),
         }
+    }
+
+    pub fn access(&self, module: Module, action: Action) -> Access {
+        self.role.map_or(Access::All, |role| permissions::access(role, module, action))
+    }
+
+    /// Whether the caller may see any of `module`'s records.
+    pub fn sees(&self, module: Module) -> bool {
+        self.access(module, Action::View) != Access::None
+    }
+
+    /// The user whose assignments bound what the caller sees of `module`,
+    /// if they are so bounded (a fieldworker and jobs or customers).
+    pub fn assigned_only(&self, module: Module) -> Option<Uuid> {
+        // A role bounded by assignments but no user sees nothing: the nil id
+        // is assigned to no job.
+        (self.access(module, Action::View) == Access::Assigned).then(|| self.user_id.map_or(Uuid::nil(), |u| u.0))
     }
 
     /// Today's date in the org's time zone (UTC if the zone is unknown).

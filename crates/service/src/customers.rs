@@ -24,7 +24,9 @@ use crate::{Ctx, Result, ServiceError, contacts, search_terms, sites};
 
 /// How a route names a customer: its id or its code (`CUS-00001`).
 pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CustomerRow> {
-    find_coded(h, ctx, CodeKind::Customer, "customer", reference).await
+    let row: CustomerRow = find_coded(h, ctx, CodeKind::Customer, "customer", reference).await?;
+    crate::scope::check_customer(h, ctx, row.id, "customer").await?;
+    Ok(row)
 }
 
 pub(crate) fn subject(row: &CustomerRow) -> (Option<CustomerId>, EntityRef, Option<String>) {
@@ -300,6 +302,7 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
         status: query.status,
         kind: query.kind,
         label: label.map(Label::into_string),
+        assigned_to: ctx.assigned_only(Module::Customers),
     };
     let mut conn = db.read().await?;
     let h = &mut conn.handle();

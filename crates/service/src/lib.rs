@@ -16,6 +16,7 @@ mod error;
 pub mod orgs;
 pub mod page;
 mod record;
+mod scope;
 mod search_terms;
 pub mod sites;
 pub mod statement;

@@ -14,7 +14,9 @@ use crate::{Ctx, Result, ServiceError, customers, search_terms};
 
 pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, id: &str) -> Result<SiteRow> {
     let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("site"))?;
-    q::get_site(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("site"))
+    let row = q::get_site(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("site"))?;
+    crate::scope::check_customer(h, ctx, row.customer_id, "site").await?;
+    Ok(row)
 }
 
 fn subject(row: &SiteRow, profile: &SiteProfile) -> (Option<CustomerId>, EntityRef, Option<String>) {

@@ -66,6 +66,9 @@ pub struct CompletedWork {
     pub value: Money,
 }
 
+/// A customer at a glance. Each record type's bars, and the balances, are
+/// there only for callers who may view that module (absent otherwise); a
+/// fieldworker's job bars count only the jobs assigned to them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CustomerSummary {
     pub customer_id: CustomerId,
@@ -75,10 +78,26 @@ pub struct CustomerSummary {
     /// The org's today, which decides what is overdue.
     #[schema(value_type = String, format = Date)]
     pub as_of: Date,
-    pub inquiries: Bars,
-    pub quotes: Bars,
-    pub jobs: Bars,
-    pub invoices: Bars,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inquiries: Option<Bars>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quotes: Option<Bars>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Bars>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoices: Option<Bars>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub balances: Option<Balances>,
+    /// Jobs completed in the last twelve months and their value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_last_12_months: Option<CompletedWork>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_activity_at: Option<Timestamp>,
+}
+
+/// What the customer owes and has in credit: shown to those who see invoices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Balances {
     /// Sum of open invoices' balances minus account credit.
     pub open_balance: Money,
     /// Sum of overdue invoices' balances.
@@ -88,10 +107,6 @@ pub struct CustomerSummary {
     pub ageing: Ageing,
     /// Paid or credited but not yet set against an invoice.
     pub account_credit: Money,
-    /// Jobs completed in the last twelve months and their value.
-    pub completed_last_12_months: CompletedWork,
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub last_activity_at: Option<Timestamp>,
 }
 
 /// Every status of `order` as a bar, with the counts found (zero if none).
@@ -117,38 +132,38 @@ fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static s
 
 pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<CustomerSummary> {
     ctx.require(Module::Customers, Action::View)?;
-    // Balances and invoice bars are money: every role that sees customers
-    // today also sees invoices. Hiding them per role comes with issue 4.
-    ctx.require(Module::Invoices, Action::View)?;
     use dossier_store::summary as s;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let customer = customers::find(h, ctx, reference).await?;
     let (org, id) = (ctx.org.id.0, customer.id);
     let today = ctx.today();
+    let own_jobs = ctx.assigned_only(Module::Jobs);
 
-    let inquiries = bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), s::status_counts(h, org, id, WorkTable::Inquiry).await?, false);
-    let quotes = bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), s::status_counts(h, org, id, WorkTable::Quote).await?, false);
-    let jobs = bars(&names(JobStatus::ALL, JobStatus::as_str), s::status_counts(h, org, id, WorkTable::Job).await?, false);
-    let invoices = bars(&names(InvoiceState::ALL, InvoiceState::as_str), s::invoice_state_counts(h, org, id, today).await?, true);
-
-    let mut ageing = Ageing::default();
-    let mut open = Money::ZERO;
-    let mut overdue = Money::ZERO;
-    let mut oldest_overdue: Option<Date> = None;
-    for (due, balance) in s::open_invoice_balances(h, org, id).await? {
-        let (due, balance) = (parse_date(&due)?, Money(balance));
-        let days = due.until(today).map_or(0, |span| i64::from(span.get_days()));
-        ageing.add(days, balance);
-        open = open + balance;
-        if due < today {
-            overdue = overdue + balance;
-            oldest_overdue = Some(oldest_overdue.map_or(due, |d| d.min(due)));
+    let inquiries = match ctx.sees(Module::Inquiries) {
+        true => Some(bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), s::status_counts(h, org, id, WorkTable::Inquiry, None).await?, false)),
+        false => None,
+    };
+    let quotes = match ctx.sees(Module::Quotes) {
+        true => Some(bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), s::status_counts(h, org, id, WorkTable::Quote, None).await?, false)),
+        false => None,
+    };
+    let (jobs, completed_last_12_months) = match ctx.sees(Module::Jobs) {
+        true => {
+            let bars = bars(&names(JobStatus::ALL, JobStatus::as_str), s::status_counts(h, org, id, WorkTable::Job, own_jobs).await?, false);
+            let year_ago = ctx.now().checked_sub(SignedDuration::from_hours(24 * 365)).unwrap_or(ctx.now()).as_microsecond();
+            let (count, value) = s::completed_jobs_since(h, org, id, year_ago, own_jobs).await?;
+            (Some(bars), Some(CompletedWork { count, value: Money(value) }))
         }
-    }
-    let account_credit = Money(s::account_credit(h, org, id).await?);
-    let year_ago = ctx.now().checked_sub(SignedDuration::from_hours(24 * 365)).unwrap_or(ctx.now()).as_microsecond();
-    let (completed, value) = s::completed_jobs_since(h, org, id, year_ago).await?;
+        false => (None, None),
+    };
+    let (invoices, balances) = match ctx.sees(Module::Invoices) {
+        true => {
+            let bars = bars(&names(InvoiceState::ALL, InvoiceState::as_str), s::invoice_state_counts(h, org, id, today).await?, true);
+            (Some(bars), Some(balances(h, ctx, id).await?))
+        }
+        false => (None, None),
+    };
     let last = s::last_activity_at(h, org, id).await?;
     Ok(CustomerSummary {
         customer_id: CustomerId(id),
@@ -159,13 +174,36 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
         quotes,
         jobs,
         invoices,
+        balances,
+        completed_last_12_months,
+        last_activity_at: last.and_then(|micros| Timestamp::from_microsecond(micros).ok()),
+    })
+}
+
+async fn balances(h: &mut dossier_store::Handle<'_>, ctx: &Ctx, customer_id: uuid::Uuid) -> Result<Balances> {
+    use dossier_store::summary as s;
+    let today = ctx.today();
+    let mut ageing = Ageing::default();
+    let mut open = Money::ZERO;
+    let mut overdue = Money::ZERO;
+    let mut oldest_overdue: Option<Date> = None;
+    for (due, balance) in s::open_invoice_balances(h, ctx.org.id.0, customer_id).await? {
+        let (due, balance) = (parse_date(&due)?, Money(balance));
+        let days = due.until(today).map_or(0, |span| i64::from(span.get_days()));
+        ageing.add(days, balance);
+        open = open + balance;
+        if due < today {
+            overdue = overdue + balance;
+            oldest_overdue = Some(oldest_overdue.map_or(due, |d| d.min(due)));
+        }
+    }
+    let account_credit = Money(s::account_credit(h, ctx.org.id.0, customer_id).await?);
+    Ok(Balances {
         open_balance: open - account_credit,
         overdue_balance: overdue,
         debt_age_days: oldest_overdue.and_then(|d| d.until(today).ok()).map(|span| i64::from(span.get_days())),
         ageing,
         account_credit,
-        completed_last_12_months: CompletedWork { count: completed, value: Money(value) },
-        last_activity_at: last.and_then(|micros| Timestamp::from_microsecond(micros).ok()),
     })
 }
 

@@ -45,6 +45,7 @@ impl TimelineQuery {
             actor_types: errors.take(list("actor", self.actor.as_deref(), ActorType::parse)).unwrap_or_default(),
             from: errors.take(instant("from", self.from.as_deref(), false)).flatten(),
             to: errors.take(instant("to", self.to.as_deref(), true)).flatten(),
+            ..Default::default()
         };
         let before =
             match self.cursor.as_deref() {
@@ -82,7 +83,8 @@ fn instant(field: &str, text: Option<&str>, end_of_day: bool) -> Result<Option<T
     Ok(Some(date.to_zoned(TimeZone::UTC).map_err(|_| invalid())?.timestamp()))
 }
 
-async fn page(db: &Db, ctx: &Ctx, entity: EntityRef, filter: TimelineFilter, before: Option<Uuid>, limit: i64) -> Result<Page<Activity>> {
+async fn page(db: &Db, ctx: &Ctx, entity: EntityRef, mut filter: TimelineFilter, before: Option<Uuid>, limit: i64) -> Result<Page<Activity>> {
+    crate::scope::timeline(ctx, &mut filter);
     let mut conn = db.read().await?;
     let rows = q::timeline(&mut conn.handle(), ctx.org.id.0, entity, &filter, before, limit + 1).await?;
     paginate(rows, limit, |r| r.id.to_string(), |r| Ok(r.into_activity()?))

@@ -12,7 +12,7 @@ use dossier_domain::code::CodeKind;
 use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
-use dossier_domain::permissions::{Action, Module};
+use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
 use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewJob, Parties, Quote, QuoteInput};
 use dossier_store::queries as q;
@@ -61,7 +61,9 @@ async fn find_quote(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<Qu
 }
 
 async fn find_job(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<JobRow> {
-    find_coded(h, ctx, CodeKind::Job, "job", reference).await
+    let row: JobRow = find_coded(h, ctx, CodeKind::Job, "job", reference).await?;
+    crate::scope::check_job(h, ctx, row.id).await?;
+    Ok(row)
 }
 
 /// The customer a new record is for, named in field `customer`, with the
@@ -492,7 +494,13 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
     ctx.require(Module::Jobs, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter { status: query.status.map(JobStatus::as_str), assignee: query.assignee.map(|u| u.0), ..Default::default() };
+    let assignee = match (ctx.assigned_only(Module::Jobs), query.assignee) {
+        // Someone bounded to their own jobs asking for another's sees none.
+        (Some(own), Some(asked)) if asked.0 != own => Some(Uuid::nil()),
+        (Some(own), _) => Some(own),
+        (None, asked) => asked.map(|u| u.0),
+    };
+    let filter = ListFilter { status: query.status.map(JobStatus::as_str), assignee, ..Default::default() };
     let (rows, limit) = newest_rows::<JobRow>(h, ctx, CodeKind::Job, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?))
 }
@@ -501,8 +509,12 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
 /// completing records when and what was done; given assignees replace the
 /// job's.
 pub async fn move_job(db: &Db, ctx: &Ctx, reference: &str, input: JobStatusInput) -> Result<Job> {
-    ctx.require(Module::Jobs, Action::Edit)?;
+    let access = ctx.require(Module::Jobs, Action::Edit)?;
     let change = input.parse()?;
+    if access == Access::Assigned && change.assignees.is_some() {
+        // Fieldworkers move their own jobs on; who does a job is the office's call.
+        return Err(ServiceError::Forbidden { module: Module::Jobs.as_str(), action: "assign" });
+    }
     let mut tx = db.begin().await?;
     let done = move_job_in(&mut tx, ctx, reference, change).await?;
     tx.commit().await?;

@@ -196,6 +196,11 @@ pub struct TimelineFilter {
     pub from: Option<Timestamp>,
     /// Exclusive.
     pub to: Option<Timestamp>,
+    /// Only entries about these kinds of record (all when empty): what the
+    /// caller's role may see.
+    pub subjects: Vec<EntityType>,
+    /// Of jobs, only entries about those this user is assigned to.
+    pub jobs_assigned_to: Option<Uuid>,
 }
 
 /// One page of an entity's timeline, newest first, before the `before`
@@ -226,6 +231,11 @@ pub async fn timeline(
         push_in(&mut q, "a.grp", filter.groups.iter().map(|g| g.as_str()));
         push_in(&mut q, "a.kind", filter.kinds.iter().map(|k| k.as_str()));
         push_in(&mut q, "a.actor_type", filter.actor_types.iter().map(|a| a.as_str()));
+        push_in(&mut q, "a.subject_type", filter.subjects.iter().map(|s| s.as_str()));
+        if let Some(user) = filter.jobs_assigned_to {
+            q.push(" AND (a.subject_type <> 'job' OR a.subject_id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id)
+                .push(" AND user_id = ").push_bind(user).push("))");
+        }
         q.push(" ORDER BY l.activity_id DESC LIMIT ").push_bind(limit);
         q.build_query_as().fetch_all(c).await?
     }))

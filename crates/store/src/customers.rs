@@ -238,6 +238,8 @@ pub struct CustomerFilter {
     pub status: Option<CustomerStatus>,
     pub kind: Option<CustomerKind>,
     pub label: Option<String>,
+    /// Only customers with a job this user is assigned to.
+    pub assigned_to: Option<Uuid>,
 }
 
 /// One page of customers in name order, after the `(sort_name, id)` cursor.
@@ -253,6 +255,10 @@ pub async fn list_customers(h: &mut Handle<'_>, org_id: Uuid, filter: &CustomerF
         }
         if let Some(label) = &filter.label {
             q.push(" AND EXISTS (SELECT 1 FROM customer_label l WHERE l.org_id = c.org_id AND l.customer_id = c.id AND l.label = ").push_bind(label.clone()).push(")");
+        }
+        if let Some(user) = filter.assigned_to {
+            q.push(" AND c.id IN (SELECT j.customer_id FROM job_assignee a JOIN job j ON j.org_id = a.org_id AND j.id = a.job_id WHERE a.org_id = ")
+                .push_bind(org_id).push(" AND a.user_id = ").push_bind(user).push(")");
         }
         for term in &filter.terms {
             let (low, high) = crate::search::prefix_range(term);

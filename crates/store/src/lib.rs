@@ -51,7 +51,7 @@ pub mod queries {
     pub use crate::search::{add_search_terms, replace_terms};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
     pub use crate::users::{find_token, find_user_by_email, get_user, insert_token, insert_user, touch_token};
-    pub use crate::works::{insert_inquiry, insert_job, insert_quote, update_inquiry, update_job, update_quote};
+    pub use crate::works::{has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, update_inquiry, update_job, update_quote};
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

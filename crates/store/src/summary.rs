@@ -45,15 +45,23 @@ impl WorkTable {
             }
             WorkTable::Job => {
                 "SELECT status, COUNT(*) AS count, CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total, CAST(0 AS BIGINT) AS balance \
-                 FROM job WHERE org_id = $1 AND customer_id = $2 GROUP BY status"
+                 FROM job WHERE org_id = $1 AND customer_id = $2 \
+                 AND ($3 IS NULL OR id IN (SELECT job_id FROM job_assignee WHERE org_id = $1 AND user_id = $3)) GROUP BY status"
             }
         }
     }
 }
 
-/// Counts and totals of a customer's records of one kind, by status.
-pub async fn status_counts(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, table: WorkTable) -> Result<Vec<StatusCount>> {
-    Ok(run!(h, c => sqlx::query_as(table.sql()).bind(org_id).bind(customer_id).fetch_all(c).await?))
+/// Counts and totals of a customer's records of one kind, by status; of
+/// jobs, only those `assignee` is assigned to when given.
+pub async fn status_counts(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, table: WorkTable, assignee: Option<Uuid>) -> Result<Vec<StatusCount>> {
+    Ok(run!(h, c => {
+        let query = sqlx::query_as(table.sql()).bind(org_id).bind(customer_id);
+        match table {
+            WorkTable::Job => query.bind(assignee),
+            WorkTable::Inquiry | WorkTable::Quote => query,
+        }.fetch_all(c).await?
+    }))
 }
 
 /// Counts, totals and balances of a customer's invoices by state as of `today`.
@@ -87,12 +95,14 @@ pub async fn account_credit(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid)
         .bind(org_id).bind(customer_id).fetch_one(c).await?))
 }
 
-/// Number and value of jobs completed since `since` (microseconds).
-pub async fn completed_jobs_since(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, since: i64) -> Result<(i64, i64)> {
+/// Number and value of jobs completed since `since` (microseconds); only
+/// those `assignee` is assigned to when given.
+pub async fn completed_jobs_since(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, since: i64, assignee: Option<Uuid>) -> Result<(i64, i64)> {
     Ok(run!(h, c => sqlx::query_as(
         "SELECT COUNT(*), CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM job \
-         WHERE org_id = $1 AND customer_id = $2 AND status = 'completed' AND completed_at >= $3")
-        .bind(org_id).bind(customer_id).bind(since).fetch_one(c).await?))
+         WHERE org_id = $1 AND customer_id = $2 AND status = 'completed' AND completed_at >= $3 \
+         AND ($4 IS NULL OR id IN (SELECT job_id FROM job_assignee WHERE org_id = $1 AND user_id = $4))")
+        .bind(org_id).bind(customer_id).bind(since).bind(assignee).fetch_one(c).await?))
 }
 
 /// When the newest activity on the customer's timeline happened (microseconds).

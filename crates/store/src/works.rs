@@ -274,3 +274,19 @@ pub async fn update_job(h: &mut Handle<'_>, row: &JobRow, from: &str, assignees_
     insert_assignees(h, row).await?;
     Ok(true)
 }
+
+/// Whether `user` is assigned to the job.
+pub async fn is_assigned(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, job_id: Uuid) -> Result<bool> {
+    let found: Option<i64> = run!(h, c => sqlx::query_scalar("SELECT CAST(1 AS BIGINT) FROM job_assignee WHERE org_id = $1 AND user_id = $2 AND job_id = $3")
+        .bind(org_id).bind(user).bind(job_id).fetch_optional(c).await?);
+    Ok(found.is_some())
+}
+
+/// Whether `user` is assigned to any job of the customer.
+pub async fn has_assigned_job(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, customer_id: Uuid) -> Result<bool> {
+    let found: Option<i64> = run!(h, c => sqlx::query_scalar(
+        "SELECT CAST(1 AS BIGINT) FROM job_assignee a JOIN job j ON j.org_id = a.org_id AND j.id = a.job_id \
+         WHERE a.org_id = $1 AND a.user_id = $2 AND j.customer_id = $3 LIMIT 1")
+        .bind(org_id).bind(user).bind(customer_id).fetch_optional(c).await?);
+    Ok(found.is_some())
+}
