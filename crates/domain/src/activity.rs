@@ -41,6 +41,7 @@ string_enum!(
         Invoice = "invoice",
         Payment = "payment",
         CreditNote = "credit_note",
+        PortalLink = "portal_link",
     }
 );
 
@@ -50,6 +51,19 @@ string_enum!(
         OrgCreated = "org.created",
         UserCreated = "user.created",
         ApiTokenCreated = "api_token.created",
+        UserInvited = "user.invited",
+        UserUpdated = "user.updated",
+        UserPasswordSet = "user.password_set",
+        UserRoleChanged = "user.role_changed",
+        UserDeactivated = "user.deactivated",
+        UserReactivated = "user.reactivated",
+        UserSignedIn = "user.signed_in",
+        UserSignInFailed = "user.sign_in_failed",
+        UserLockedOut = "user.locked_out",
+        UserSignedOut = "user.signed_out",
+        ApiTokenRevoked = "api_token.revoked",
+        PortalLinkCreated = "portal_link.created",
+        PortalLinkRevoked = "portal_link.revoked",
         CustomerCreated = "customer.created",
         CustomerUpdated = "customer.updated",
         CustomerStatusChanged = "customer.status_changed",
@@ -83,7 +97,9 @@ impl ActivityKind {
     pub fn group(self) -> ActivityGroup {
         use ActivityKind::*;
         match self {
-            OrgCreated | UserCreated | ApiTokenCreated => ActivityGroup::System,
+            OrgCreated | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet | UserRoleChanged | UserDeactivated | UserReactivated
+            | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
+            PortalLinkCreated | PortalLinkRevoked => ActivityGroup::Portal,
             CustomerCreated
             | CustomerUpdated
             | CustomerStatusChanged

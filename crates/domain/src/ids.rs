@@ -46,6 +46,8 @@ id_type!(
 );
 id_type!(UserId);
 id_type!(ApiTokenId);
+id_type!(SessionId);
+id_type!(PortalLinkId);
 id_type!(CustomerId);
 id_type!(ContactId);
 id_type!(SiteId);

@@ -19,6 +19,7 @@ string_enum!(
         Payments = "payments",
         CreditNotes = "credit_notes",
         Statements = "statements",
+        PortalLinks = "portal_links",
         Users = "users",
         Audit = "audit",
     }
@@ -49,6 +50,8 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
         (Role::Office, Customers | Inquiries | Quotes | Jobs) => &[View, Create, Edit, Delete, Export],
         (Role::Office, Invoices | Payments | CreditNotes) => &[View, Create, Edit],
         (Role::Office, Timeline | Statements) => &[View, Export],
+        (Role::Office | Role::Finance, PortalLinks) => &[View, Create, Delete],
+        (Role::Support, PortalLinks) => &[View, Create],
         (Role::Finance, Invoices | Payments | CreditNotes | Statements) => &[View, Create, Edit, Delete, Export],
         (Role::Finance, Customers) => &[View, Edit, Export],
         (Role::Finance, Timeline | Inquiries | Quotes | Jobs) => &[View],
@@ -76,6 +79,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::Invoice => Module::Invoices,
         EntityType::Payment => Module::Payments,
         EntityType::CreditNote => Module::CreditNotes,
+        EntityType::PortalLink => Module::PortalLinks,
     }
 }
 
@@ -121,7 +125,9 @@ mod tests {
 
     #[test]
     fn fieldworkers_never_reach_money_and_only_their_own_jobs() {
-        for module in [Module::Invoices, Module::Payments, Module::CreditNotes, Module::Statements, Module::Quotes, Module::Users, Module::Audit] {
+        for module in
+            [Module::Invoices, Module::Payments, Module::CreditNotes, Module::Statements, Module::Quotes, Module::PortalLinks, Module::Users, Module::Audit]
+        {
             for action in Action::ALL {
                 assert_eq!(access(Role::Fieldworker, module, *action), Access::None, "{module} {action}");
             }

@@ -37,6 +37,11 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "DOSSIER_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Dossier runs behind a reverse proxy: trust its X-Forwarded-For
+        /// (client address, for sign-in throttling) and X-Forwarded-Proto
+        /// (https: session cookies are marked Secure).
+        #[arg(long, env = "DOSSIER_TRUST_PROXY")]
+        trust_proxy: bool,
     },
     /// Apply database migrations and exit.
     Migrate {

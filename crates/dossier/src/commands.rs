@@ -40,11 +40,11 @@ fn redact(url: &str) -> String {
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { db, listen } => {
+        Command::Serve { db, listen, trust_proxy } => {
             let db = open(&db).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, backend = db.backend(), "Dossier is listening");
-            dossier_web::serve(listener, dossier_web::AppState { db: db.clone() }, shutdown_signal()).await?;
+            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), trust_proxy }, shutdown_signal()).await?;
             db.close().await;
             tracing::info!("stopped");
         }
@@ -86,7 +86,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let db = open(&db).await?;
             let org = users::org_for_cli(&db, org.org.as_deref(), users::OrgChoice::Existing).await?;
             let ctx = Ctx::system(org, "Command line");
-            let created = users::create_token(&db, &ctx, &email, &name).await?;
+            let created = dossier_service::tokens::create_token(&db, &ctx, &email, &name).await?;
             println!("{}", created.token);
         }
         Command::Statement { db, org, customer, as_of, from, output } => {

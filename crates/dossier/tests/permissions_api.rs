@@ -34,7 +34,7 @@ async fn user_for(app: &common::TestApp, role: &str) -> (String, String) {
     let email = format!("{role}@test.example");
     let user = users::NewUser { email: email.clone(), name: format!("{role} user"), role: role.into(), password: "correct horse battery".into() };
     let user = users::add_user_in(&mut tx, &ctx, user).await.unwrap();
-    let token = users::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
+    let token = dossier_service::tokens::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
     tx.commit().await.unwrap();
     (user.id.0.to_string(), token.token)
 }
@@ -186,7 +186,7 @@ async fn tokens_of_every_role(app: &common::TestApp, org: &dossier_service::Org)
         let email = format!("{role}@other.example");
         let user = users::NewUser { email: email.clone(), name: format!("Other {role}"), role: role.to_string(), password: "correct horse battery".into() };
         users::add_user_in(&mut tx, &ctx, user).await.unwrap();
-        let token = users::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
+        let token = dossier_service::tokens::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
         tx.commit().await.unwrap();
         tokens.push((role.to_string(), token.token));
     }
@@ -220,6 +220,11 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/payments") => json!({"customer": customer, "amount": 100}),
         ("POST", "/payments/{id}/allocations" | "/credit-notes/{id}/allocations") => json!({"allocations": [{"invoice": invoice, "amount": 1}]}),
         ("POST", "/credit-notes") => json!({"invoice": invoice, "amount": 1, "reason": "Sorry"}),
+        ("POST", "/session") => json!({"email": "admin@test.example", "password": "not the password"}),
+        ("POST", "/session/invitation") => json!({"token": "dsi_00000000000000000000000000000000_nothing", "password": "a long enough password"}),
+        ("POST", "/users") => json!({"email": "newcomer@other-org.example", "name": "Newcomer", "role": "office"}),
+        ("PATCH", "/users/{id}") => json!({"role": "office"}),
+        ("POST", "/tokens") => json!({"name": "Sync"}),
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
     };
     Some(body)
@@ -237,7 +242,10 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let (_, invoice) = app.post("/invoices", json!({"customer": cus, "issue": true, "lines": [{"description": "Leakcheck", "unit_price": 5000}]})).await;
     let (_, payment) = app.post("/payments", json!({"customer": cus, "amount": 100})).await;
     let (_, credit) = app.post("/credit-notes", json!({"customer": cus, "amount": 100, "reason": "Leakcheck"})).await;
+    let (_, users) = app.get("/users").await;
+    let (_, tokens) = app.get("/tokens").await;
     let ids = json!({
+        "user": users[0]["id"], "token": tokens[0]["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"],
     });
@@ -253,6 +261,8 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "invoices" => "invoice",
             "payments" => "payment",
             "credit-notes" => "credit",
+            "users" => "user",
+            "tokens" => "token",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()
@@ -268,7 +278,8 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     for (template, operations) in spec["paths"].as_object().unwrap() {
         for method in operations.as_object().unwrap().keys() {
             let method: Method = method.to_uppercase().parse().unwrap();
-            let path = template.replace("{id}", id_for(template)).replace("{label}", "VIP");
+            let path = if template.contains("{id}") { template.replace("{id}", id_for(template)) } else { template.clone() };
+            let path = path.replace("{label}", "VIP");
             let body = body_for(&method, template, &ids);
             for (role, token) in &tokens {
                 let (status, answer) = app.call_as(Some(token), method.clone(), &path, body.clone()).await;
@@ -278,9 +289,13 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
                     assert!(!text.contains(secret.as_str()), "{role} {method} {path} leaked {secret}: {text}");
                 }
                 let refused_reference = status == StatusCode::UNPROCESSABLE_ENTITY && answer["errors"][0]["code"] == "not_found";
-                let own_collection = !template.contains('{') && status.is_success();
+                // Routes without an id act on the caller's own org (a list, a
+                // new record of theirs) or on the caller (their session).
+                let own_collection = !template.contains('{') && (status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY);
+                let own_session =
+                    template.starts_with("/session") && matches!(status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS | StatusCode::NOT_FOUND);
                 assert!(
-                    matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) || refused_reference || own_collection,
+                    matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) || refused_reference || own_collection || own_session,
                     "{role} {method} {path}: {status} {text}"
                 );
             }

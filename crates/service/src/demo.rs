@@ -32,7 +32,8 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crate::customers::CustomerBundle;
-use crate::users::{NewUser, add_user_in, create_token_in};
+use crate::tokens::create_token_in;
+use crate::users::{NewUser, add_user_in};
 use crate::{Ctx, Db, Org, Result, ServiceError, billing, contacts, customers, orgs, sites, works};
 
 pub const DEMO_ORG: &str = "Demo Services";

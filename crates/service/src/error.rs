@@ -11,8 +11,14 @@ pub enum ServiceError {
     NotFound(&'static str),
     #[error(transparent)]
     Invalid(#[from] ValidationErrors),
-    #[error("a valid bearer token is required")]
+    #[error("sign in, or send a valid bearer token")]
     Unauthenticated,
+    /// Sign-in refused: the same answer for an unknown email and a wrong password.
+    #[error("the email or password is wrong")]
+    BadCredentials,
+    /// Too many failed sign-ins for this account or from this address.
+    #[error("too many failed sign-ins; try again in {minutes} minutes")]
+    TooManyAttempts { minutes: i64 },
     /// The caller's role does not reach this module or action.
     #[error("your role may not {action} {module}")]
     Forbidden { module: &'static str, action: &'static str },
@@ -33,6 +39,8 @@ impl ServiceError {
             ServiceError::NotFound(_) => "not_found",
             ServiceError::Invalid(_) => "validation_failed",
             ServiceError::Unauthenticated => "unauthenticated",
+            ServiceError::BadCredentials => "invalid_credentials",
+            ServiceError::TooManyAttempts { .. } => "too_many_attempts",
             ServiceError::Forbidden { .. } => "forbidden",
             ServiceError::Conflict { code, .. } => code,
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal",

@@ -18,10 +18,13 @@ pub mod page;
 mod record;
 mod scope;
 mod search_terms;
+mod secrets;
+pub mod sessions;
 pub mod sites;
 pub mod statement;
 pub mod summary;
 pub mod timeline;
+pub mod tokens;
 pub mod users;
 pub mod works;
 

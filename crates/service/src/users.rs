@@ -1,31 +1,32 @@
-//! Users, API tokens and authenticating a bearer token.
+//! Staff users: adding and inviting them, changing their role, deactivating
+//! them. Each change is an org-level activity about the user.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dossier_domain::ValidationErrors;
-use dossier_domain::activity::{ActivityKind, Actor, ActorType, EntityRef, EntityType};
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::contact_point::Email;
 use dossier_domain::diff::FieldChange;
-use dossier_domain::ids::{ApiTokenId, UserId};
+use dossier_domain::ids::UserId;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::role::Role;
 use dossier_domain::text;
 use dossier_store::queries as q;
-use dossier_store::{Db, TokenRow, Tx, UserRow};
-use rand::RngCore;
+use dossier_store::{Db, Handle, Tx, UserRow};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::record::activity;
+use crate::secrets::{self, SecretKind};
 use crate::{Ctx, Org, Result, ServiceError, orgs};
 
-/// argon2id with OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
-pub const ARGON2_PARAMS: (u32, u32, u32) = (19 * 1024, 2, 1);
+pub use crate::secrets::ARGON2_PARAMS;
 
 /// Minimum length of a password.
 pub const MIN_PASSWORD: usize = 12;
+
+/// How long an invitation can be accepted.
+pub const INVITATION_DAYS: i64 = 7;
 
 pub struct NewUser {
     pub email: String,
@@ -34,22 +35,55 @@ pub struct NewUser {
     pub password: String,
 }
 
-/// A user as shown to operators.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A staff user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// Deactivated users cannot sign in; their tokens and sessions are revoked.
+    pub active: bool,
+    /// Invited but no password set yet.
+    pub invited: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
 }
 
-fn hash_password(password: &str) -> Result<String> {
-    let (m, t, p) = ARGON2_PARAMS;
-    let params = Params::new(m, t, p, None).map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
-    let hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password(password.as_bytes())
-        .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
-    Ok(hash.to_string())
+impl User {
+    pub(crate) fn from_row(row: UserRow) -> Result<Self> {
+        let role = Role::parse(&row.role).ok_or_else(|| ServiceError::Internal(format!("unknown role {}", row.role)))?;
+        let created_at = Timestamp::from_microsecond(row.created_at).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(User { id: UserId(row.id), email: row.email, name: row.name, role, active: row.active, invited: row.password_hash.is_none(), created_at })
+    }
+}
+
+fn parse_role(errors: &mut ValidationErrors, text: &str) -> Option<Role> {
+    let role = Role::parse(text.trim());
+    if role.is_none() {
+        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        errors.push("role", "unknown_value", format!("must be one of {}", roles.join(", ")));
+    }
+    role
+}
+
+pub(crate) fn check_password(errors: &mut ValidationErrors, password: &str) {
+    if password.chars().count() < MIN_PASSWORD {
+        errors.push("password", "too_short", format!("must be at least {MIN_PASSWORD} characters"));
+    }
+}
+
+/// Only an owner hands out or takes away the owner role.
+fn check_may_grant(ctx: &Ctx, from: Option<Role>, to: Role) -> Result<()> {
+    let touches_owner = to == Role::Owner || from == Some(Role::Owner);
+    if touches_owner && ctx.role.is_some_and(|r| r != Role::Owner) {
+        return Err(ServiceError::Forbidden { module: Module::Users.as_str(), action: "grant or remove the owner role" });
+    }
+    Ok(())
+}
+
+fn user_subject(row: &UserRow) -> EntityRef {
+    EntityRef::new(EntityType::User, row.id)
 }
 
 pub async fn add_user(db: &Db, ctx: &Ctx, input: NewUser) -> Result<User> {
@@ -60,25 +94,28 @@ pub async fn add_user(db: &Db, ctx: &Ctx, input: NewUser) -> Result<User> {
     Ok(user)
 }
 
-/// Add a staff user to the caller's org.
+/// Add a staff user with a password to the caller's org (operators, tests).
 pub async fn add_user_in(tx: &mut Tx, ctx: &Ctx, input: NewUser) -> Result<User> {
     let mut errors = ValidationErrors::default();
-    let email = errors.take(Email::parse("email", &input.email));
-    let name = errors.take(text::required("name", Some(input.name), 100));
-    let role = Role::parse(input.role.trim());
-    if role.is_none() {
-        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
-        errors.push("role", "unknown_value", format!("must be one of {}", roles.join(", ")));
-    }
-    if input.password.chars().count() < MIN_PASSWORD {
-        errors.push("password", "too_short", format!("must be at least {MIN_PASSWORD} characters"));
-    }
-    let (Some(email), Some(name), Some(role)) = (email, name, role) else { return Err(errors.into()) };
-    if !errors.is_empty() {
-        return Err(errors.into());
-    }
+    check_password(&mut errors, &input.password);
+    let (row, role) = new_user_row(tx, ctx, errors, &input.email, input.name, &input.role).await?;
+    let row = UserRow { password_hash: Some(secrets::hash_password(input.password).await?), ..row };
     let h = &mut tx.handle();
-    if q::find_user_by_email(h, ctx.org.id.0, email.as_str()).await?.is_some() {
+    q::insert_user(h, &row).await?;
+    let summary = format!("User {} <{}> added as {}", row.name, row.email, role);
+    tx.append(activity(ctx, ActivityKind::UserCreated, None, user_subject(&row), Some(row.email.clone()), summary, creation_changes(&row))).await?;
+    User::from_row(row)
+}
+
+/// A validated row for a new user (no password yet), or every problem found.
+async fn new_user_row(tx: &mut Tx, ctx: &Ctx, mut errors: ValidationErrors, email: &str, name: String, role: &str) -> Result<(UserRow, Role)> {
+    let email = errors.take(Email::parse("email", email));
+    let name = errors.take(text::required("name", Some(name), 100));
+    let role = parse_role(&mut errors, role);
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else { return Err(errors.into()) };
+    errors.into_result(|| ())?;
+    check_may_grant(ctx, None, role)?;
+    if q::find_user_by_email(&mut tx.handle(), ctx.org.id.0, email.as_str()).await?.is_some() {
         return Err(ValidationErrors::one("email", "taken", "a user with this email already exists").into());
     }
     let row = UserRow {
@@ -87,96 +124,192 @@ pub async fn add_user_in(tx: &mut Tx, ctx: &Ctx, input: NewUser) -> Result<User>
         email: email.as_str().to_owned(),
         name,
         role: role.as_str().to_owned(),
-        password_hash: Some(hash_password(&input.password)?),
+        password_hash: None,
         active: true,
         created_at: ctx.now().as_microsecond(),
     };
-    q::insert_user(h, &row).await?;
-    let changes = vec![
+    Ok((row, role))
+}
+
+fn creation_changes(row: &UserRow) -> Vec<FieldChange> {
+    vec![
         FieldChange { field: "email".into(), old: json!(null), new: json!(row.email) },
         FieldChange { field: "name".into(), old: json!(null), new: json!(row.name) },
         FieldChange { field: "role".into(), old: json!(null), new: json!(row.role) },
-    ];
-    let summary = format!("User {} <{}> added as {}", row.name, row.email, row.role);
-    tx.append(activity(ctx, ActivityKind::UserCreated, None, EntityRef::new(EntityType::User, row.id), Some(row.email.clone()), summary, changes)).await?;
-    Ok(User { id: UserId(row.id), email: row.email, name: row.name, role })
+    ]
 }
 
-/// A new API token: the secret is shown once and only its hash is kept.
-pub struct CreatedToken {
-    pub id: ApiTokenId,
-    pub token: String,
+/// Body of `POST /users`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteInput {
+    pub email: String,
+    pub name: String,
+    /// owner, admin, office, finance, sales, support or fieldworker.
+    pub role: String,
 }
 
-const TOKEN_PREFIX: &str = "dsr";
-
-fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
+/// An invited user and the secret that lets them set a password: shown once.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub user: User,
+    /// Give this to the invitee (`POST /session/invitation` with a password).
+    pub invitation_token: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
 }
 
-/// Create an API token for the user with `email`. The token names its org
-/// (`dsr_<org>_<secret>`), so it is looked up by an org-led index.
-pub async fn create_token(db: &Db, ctx: &Ctx, email: &str, name: &str) -> Result<CreatedToken> {
-    ctx.require(Module::Users, Action::Edit)?;
+/// Invite a staff user: they exist from now (and can be assigned work) and
+/// set their own password with the invitation within seven days.
+pub async fn invite_user(db: &Db, ctx: &Ctx, input: InviteInput) -> Result<Invitation> {
+    ctx.require(Module::Users, Action::Create)?;
     let mut tx = db.begin().await?;
-    let token = create_token_in(&mut tx, ctx, email, name).await?;
-    tx.commit().await?;
-    Ok(token)
-}
-
-pub async fn create_token_in(tx: &mut Tx, ctx: &Ctx, email: &str, name: &str) -> Result<CreatedToken> {
-    let email = Email::parse("email", email)?;
-    let name = text::required("name", Some(name.to_owned()), 100)?;
+    let (row, role) = new_user_row(&mut tx, ctx, ValidationErrors::default(), &input.email, input.name, &input.role).await?;
+    let secret = secrets::issue(SecretKind::Invitation, ctx.org.id.0);
+    let expires_at = ctx.now() + SignedDuration::from_hours(24 * INVITATION_DAYS);
     let h = &mut tx.handle();
-    let user = q::find_user_by_email(h, ctx.org.id.0, email.as_str()).await?.ok_or(ServiceError::NotFound("user"))?;
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!("{TOKEN_PREFIX}_{}_{}", ctx.org.id.0.simple(), URL_SAFE_NO_PAD.encode(secret));
-    let row = TokenRow {
-        org_id: ctx.org.id.0,
-        id: ApiTokenId::new().0,
-        user_id: user.id,
-        name,
-        token_hash: token_hash(&token),
-        created_at: ctx.now().as_microsecond(),
-        last_used_at: None,
-        revoked_at: None,
-    };
-    q::insert_token(h, &row).await?;
-    let changes = vec![FieldChange { field: "name".into(), old: json!(null), new: json!(row.name) }];
-    let summary = format!("API token \"{}\" created for {}", row.name, user.email);
-    let mut record = activity(ctx, ActivityKind::ApiTokenCreated, None, EntityRef::new(EntityType::ApiToken, row.id), Some(row.name.clone()), summary, changes);
-    record.also_links.push(EntityRef::new(EntityType::User, user.id));
-    tx.append(record).await?;
-    Ok(CreatedToken { id: ApiTokenId(row.id), token })
+    q::insert_user(h, &row).await?;
+    q::set_invite(h, row.org_id, row.id, &secret.hash, expires_at.as_microsecond()).await?;
+    let summary = format!("{} invited {} <{}> as {}", ctx.actor.name, row.name, row.email, role);
+    tx.append(activity(ctx, ActivityKind::UserInvited, None, user_subject(&row), Some(row.email.clone()), summary, creation_changes(&row))).await?;
+    tx.commit().await?;
+    Ok(Invitation { user: User::from_row(row)?, invitation_token: secret.text, expires_at })
 }
 
-/// The caller a bearer token stands for, or `Unauthenticated` for any
-/// token that is malformed, unknown, revoked or whose user is inactive.
-pub async fn authenticate(db: &Db, token: &str) -> Result<Ctx> {
-    let org_id = token
-        .strip_prefix(TOKEN_PREFIX)
-        .and_then(|rest| rest.strip_prefix('_'))
-        .and_then(|rest| rest.split_once('_'))
-        .and_then(|(org, _)| Uuid::try_parse(org).ok())
-        .ok_or(ServiceError::Unauthenticated)?;
-    let hash = token_hash(token);
-    let (org, token_row, user) = {
-        let mut conn = db.read().await?;
-        let h = &mut conn.handle();
-        let token_row = q::find_token(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
-        let user = q::get_user(h, org_id, token_row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::Unauthenticated)?;
-        (orgs::load(h, org_id).await?, token_row, user)
-    };
-    let now = jiff::Timestamp::now();
-    if token_row.last_used_at.is_none_or(|at| at < now.as_microsecond() - 60_000_000) {
-        let mut tx = db.begin().await?;
-        q::touch_token(&mut tx.handle(), org_id, token_row.id, now.as_microsecond()).await?;
-        tx.commit().await?;
+/// Body of `POST /session/invitation`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInvitation {
+    pub token: String,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// Set the invited user's password; the invitation is then used up. An
+/// unknown, used or expired invitation is one 404.
+pub async fn accept_invitation(db: &Db, input: AcceptInvitation) -> Result<User> {
+    let mut errors = ValidationErrors::default();
+    check_password(&mut errors, &input.password);
+    errors.into_result(|| ())?;
+    let (org_id, hash) = secrets::read(SecretKind::Invitation, &input.token).ok_or(ServiceError::NotFound("invitation"))?;
+    let password_hash = secrets::hash_password(input.password).await?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let now = Timestamp::now();
+    let row = q::find_invited(h, org_id, &hash, now.as_microsecond()).await?.ok_or(ServiceError::NotFound("invitation"))?;
+    q::set_password(h, org_id, row.id, &password_hash).await?;
+    let ctx = as_user(orgs::load(h, org_id).await?, &row);
+    let summary = format!("{} accepted the invitation and set a password", row.name);
+    tx.append(activity(&ctx, ActivityKind::UserPasswordSet, None, user_subject(&row), Some(row.email.clone()), summary, Vec::new())).await?;
+    tx.commit().await?;
+    User::from_row(UserRow { password_hash: Some(password_hash), ..row })
+}
+
+/// The context of a user acting for themselves (signing in, accepting).
+pub(crate) fn as_user(org: Org, row: &UserRow) -> Ctx {
+    let actor = dossier_domain::activity::Actor { kind: dossier_domain::activity::ActorType::User, id: Some(row.id), name: row.name.clone() };
+    Ctx::new(org, actor, Some(UserId(row.id)), Role::parse(&row.role))
+}
+
+/// The org's users, by name.
+pub async fn list_users(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
+    ctx.require(Module::Users, Action::View)?;
+    let mut conn = db.read().await?;
+    q::list_users(&mut conn.handle(), ctx.org.id.0).await?.into_iter().map(User::from_row).collect()
+}
+
+pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, id: &str) -> Result<UserRow> {
+    let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("user"))?;
+    q::get_user(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("user"))
+}
+
+pub async fn get_user(db: &Db, ctx: &Ctx, id: &str) -> Result<User> {
+    ctx.require(Module::Users, Action::View)?;
+    let mut conn = db.read().await?;
+    User::from_row(find(&mut conn.handle(), ctx, id).await?)
+}
+
+/// Body of `PATCH /users/{id}`: what to change.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    /// `false` deactivates (revoking their tokens and sessions), `true` reactivates.
+    pub active: Option<bool>,
+}
+
+/// Rename a user, change their role, deactivate or reactivate them. Nobody
+/// changes their own role or deactivates themselves (the org would risk
+/// having no administrator left).
+pub async fn update_user(db: &Db, ctx: &Ctx, id: &str, patch: UserPatch) -> Result<User> {
+    ctx.require(Module::Users, Action::Edit)?;
+    let mut errors = ValidationErrors::default();
+    let name = patch.name.and_then(|n| errors.take(text::required("name", Some(n), 100)));
+    let role = patch.role.as_deref().and_then(|r| parse_role(&mut errors, r));
+    errors.into_result(|| ())?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let old = find(h, ctx, id).await?;
+    let mut row = old.clone();
+    let old_role = Role::parse(&old.role);
+    if let Some(name) = name {
+        row.name = name;
     }
-    let role = Role::parse(&user.role);
-    let actor = Actor { kind: ActorType::Api, id: Some(user.id), name: user.name };
-    Ok(Ctx::new(org, actor, Some(UserId(user.id)), role))
+    if let Some(role) = role {
+        check_may_grant(ctx, old_role, role)?;
+        row.role = role.as_str().to_owned();
+    }
+    if let Some(active) = patch.active {
+        row.active = active;
+    }
+    let own = ctx.user_id.is_some_and(|me| me.0 == row.id);
+    if own && (row.role != old.role || !row.active) {
+        return Err(ServiceError::conflict("own_account", "you cannot change your own role or deactivate yourself; ask another administrator"));
+    }
+    q::update_user(h, &row).await?;
+    if old.active && !row.active {
+        q::revoke_all_of_user(h, row.org_id, row.id, ctx.now().as_microsecond()).await?;
+    }
+    let subject = user_subject(&row);
+    let change = |field: &str, old: serde_json::Value, new: serde_json::Value| vec![FieldChange { field: field.into(), old, new }];
+    let mut records = Vec::new();
+    if old.name != row.name {
+        let summary = format!("User {} renamed {}", old.name, row.name);
+        records.push(activity(
+            ctx,
+            ActivityKind::UserUpdated,
+            None,
+            subject,
+            Some(row.email.clone()),
+            summary,
+            change("name", json!(old.name), json!(row.name)),
+        ));
+    }
+    if old.role != row.role {
+        let summary = format!("{}'s role changed from {} to {}", row.name, old.role, row.role);
+        records.push(activity(
+            ctx,
+            ActivityKind::UserRoleChanged,
+            None,
+            subject,
+            Some(row.email.clone()),
+            summary,
+            change("role", json!(old.role), json!(row.role)),
+        ));
+    }
+    if old.active != row.active {
+        let (kind, summary) = match row.active {
+            true => (ActivityKind::UserReactivated, format!("{} reactivated", row.name)),
+            false => (ActivityKind::UserDeactivated, format!("{} deactivated; their tokens and sessions were revoked", row.name)),
+        };
+        records.push(activity(ctx, kind, None, subject, Some(row.email.clone()), summary, change("active", json!(old.active), json!(row.active))));
+    }
+    for record in records {
+        tx.append(record).await?;
+    }
+    tx.commit().await?;
+    User::from_row(row)
 }
 
 /// How an operator command finds its org when none is named.

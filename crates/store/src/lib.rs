@@ -16,7 +16,9 @@ mod customers;
 mod db;
 mod error;
 mod orgs;
+mod portal;
 mod search;
+mod sessions;
 mod sites;
 pub mod summary;
 mod users;
@@ -30,7 +32,9 @@ pub use customers::{CustomerFilter, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use error::StoreError;
 pub use orgs::OrgRow;
+pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
+pub use sessions::{SessionRow, ThrottleRow};
 pub use sites::SiteRow;
 pub use users::{TokenRow, UserRow};
 pub use works::{InquiryRow, JobRow, QuoteRow};
@@ -48,9 +52,14 @@ pub mod queries {
         add_labels, insert_customers, labels_of, labels_of_many, list_customers, remove_label, update_customer_profile, update_customer_status,
     };
     pub use crate::orgs::{get_org, insert_org, list_orgs};
+    pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link, touch_portal_link};
     pub use crate::search::{add_search_terms, replace_terms};
+    pub use crate::sessions::{clear_throttle, find_session, get_throttle, insert_session, put_throttle, revoke_session, touch_session};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
-    pub use crate::users::{find_token, find_user_by_email, get_user, insert_token, insert_user, touch_token};
+    pub use crate::users::{
+        active_users_by_email, find_invited, find_token, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,
+        revoke_all_of_user, revoke_token, set_invite, set_password, touch_token, update_user,
+    };
     pub use crate::works::{has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, update_inquiry, update_job, update_quote};
 }
 

@@ -65,3 +65,68 @@ pub async fn touch_token(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, now: i64) -
         .bind(org_id).bind(id).bind(now).bind(now - 60_000_000).execute(c).await.map(drop)?);
     Ok(())
 }
+
+/// An org's users, by name.
+pub async fn list_users(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<UserRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM app_user WHERE org_id = $1 ORDER BY name, email").bind(org_id).fetch_all(c).await?))
+}
+
+/// Active users with this email in any org (sign-in comes before the org is known).
+pub async fn active_users_by_email(h: &mut Handle<'_>, email: &str) -> Result<Vec<UserRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM app_user WHERE email = $1 AND active = TRUE ORDER BY created_at LIMIT 10")
+        .bind(email).fetch_all(c).await?))
+}
+
+/// Write a user's name, role and whether they are active.
+pub async fn update_user(h: &mut Handle<'_>, user: &UserRow) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE app_user SET name = $3, role = $4, active = $5 WHERE org_id = $1 AND id = $2")
+        .bind(user.org_id).bind(user.id).bind(&user.name).bind(&user.role).bind(user.active)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// Keep the hash of an invitation and when it expires.
+pub async fn set_invite(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, invite_hash: &[u8], expires_at: i64) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE app_user SET invite_hash = $3, invite_expires_at = $4 WHERE org_id = $1 AND id = $2")
+        .bind(org_id).bind(id).bind(invite_hash).bind(expires_at).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// The active user an unexpired invitation with this hash is for.
+pub async fn find_invited(h: &mut Handle<'_>, org_id: Uuid, invite_hash: &[u8], now: i64) -> Result<Option<UserRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM app_user WHERE org_id = $1 AND invite_hash = $2 AND invite_expires_at > $3 AND active = TRUE")
+        .bind(org_id).bind(invite_hash).bind(now).fetch_optional(c).await?))
+}
+
+/// Set a user's password; any invitation is used up.
+pub async fn set_password(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, password_hash: &str) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE app_user SET password_hash = $3, invite_hash = NULL, invite_expires_at = NULL WHERE org_id = $1 AND id = $2")
+        .bind(org_id).bind(id).bind(password_hash).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// An org's API tokens (of one user when given), newest first.
+pub async fn list_tokens(h: &mut Handle<'_>, org_id: Uuid, user_id: Option<Uuid>) -> Result<Vec<TokenRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM api_token WHERE org_id = $1 AND ($2 IS NULL OR user_id = $2) ORDER BY created_at DESC, id")
+        .bind(org_id).bind(user_id).fetch_all(c).await?))
+}
+
+pub async fn get_token(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<TokenRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM api_token WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+/// Revoke a live token; returns whether it was live.
+pub async fn revoke_token(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, now: i64) -> Result<bool> {
+    let done = run!(h, c => sqlx::query("UPDATE api_token SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")
+        .bind(org_id).bind(id).bind(now).execute(c).await?.rows_affected());
+    Ok(done == 1)
+}
+
+/// Revoke every live token and session of a user (deactivation).
+pub async fn revoke_all_of_user(h: &mut Handle<'_>, org_id: Uuid, user_id: Uuid, now: i64) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE api_token SET revoked_at = $3 WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+        .bind(org_id).bind(user_id).bind(now).execute(c).await.map(drop)?);
+    run!(h, c => sqlx::query("UPDATE user_session SET revoked_at = $3 WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL")
+        .bind(org_id).bind(user_id).bind(now).execute(c).await.map(drop)?);
+    Ok(())
+}

@@ -57,7 +57,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(errors) => {
                 ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: code.to_owned(), detail: errors.to_string(), errors: errors.0 }
             }
-            ServiceError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, code, error.to_string()),
+            ServiceError::Unauthenticated | ServiceError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, code, error.to_string()),
+            ServiceError::TooManyAttempts { .. } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, error.to_string()),
             ServiceError::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, code, error.to_string()),
             ServiceError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, code, error.to_string()),
             ServiceError::Internal(e) => {
@@ -113,6 +114,11 @@ pub async fn problem_for_bare_errors(response: Response) -> Response {
         problem.headers_mut().insert(header::ALLOW, allow.clone());
     }
     problem
+}
+
+/// The answer to a state-changing request a browser sent from another site.
+pub fn cross_origin_refused(_: tower_http::csrf::ProtectionError) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, "cross_origin_request", "a state-changing request from another site was refused (CSRF protection)").into_response()
 }
 
 pub async fn route_not_found() -> ApiError {

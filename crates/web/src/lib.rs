@@ -25,6 +25,15 @@ pub use api::openapi;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Behind a reverse proxy: take the client's address from
+    /// `X-Forwarded-For` and TLS from `X-Forwarded-Proto`.
+    pub trust_proxy: bool,
+}
+
+impl AppState {
+    pub fn new(db: Db) -> Self {
+        Self { db, trust_proxy: false }
+    }
 }
 
 /// The whole application: API, OpenAPI document and health check.
@@ -37,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/openapi.json", get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], spec_json) }))
         .route("/healthz", get(healthz))
         .with_state(state)
+        .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(error::cross_origin_refused))
         .layer(axum::middleware::map_response(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
@@ -59,5 +69,6 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
 /// Serve `app` on `listener` until `shutdown` completes, then finish the
 /// requests in flight.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }

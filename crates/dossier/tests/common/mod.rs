@@ -53,14 +53,8 @@ impl TestApp {
             }
         };
         db.migrate().await.expect("migrate");
-        let mut app = TestApp {
-            router: dossier_web::app(dossier_web::AppState { db: db.clone() }),
-            org: placeholder_org(),
-            token: String::new(),
-            db,
-            backend,
-            _dir: dir,
-        };
+        let mut app =
+            TestApp { router: dossier_web::app(dossier_web::AppState::new(db.clone())), org: placeholder_org(), token: String::new(), db, backend, _dir: dir };
         let (org, token) = app.add_org("Test Services", "admin@test.example").await;
         app.org = org;
         app.token = token;
@@ -74,7 +68,7 @@ impl TestApp {
         let ctx = Ctx::system(org.clone(), "Test");
         let new_user = users::NewUser { email: admin_email.into(), name: "Ada Admin".into(), role: "admin".into(), password: "correct horse battery".into() };
         users::add_user_in(&mut tx, &ctx, new_user).await.unwrap();
-        let token = users::create_token_in(&mut tx, &ctx, admin_email, "tests").await.unwrap();
+        let token = dossier_service::tokens::create_token_in(&mut tx, &ctx, admin_email, "tests").await.unwrap();
         tx.commit().await.unwrap();
         (org, token.token)
     }
@@ -130,6 +124,27 @@ impl TestApp {
             assert!(json["code"].is_string(), "problem without a code: {json}");
         }
         (status, json)
+    }
+
+    /// Send a request as built (headers, cookies, connection info) to `router`;
+    /// returns the status, headers and JSON body (`Null` when empty).
+    pub async fn send(router: &axum::Router, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let response = router.clone().oneshot(request).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let json = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        (status, headers, json)
+    }
+
+    /// The kinds of every activity of `org`'s log, oldest first.
+    pub async fn log_kinds(&self, org: &Org) -> Vec<String> {
+        let mut conn = self.db.read().await.unwrap();
+        let rows = dossier_store::queries::activity_page(&mut conn.handle(), org.id.0, 0, i64::MAX, 100_000).await.unwrap();
+        rows.into_iter().map(|r| r.kind).collect()
     }
 
     /// Create a customer through the API; returns its JSON.

@@ -1,6 +1,7 @@
 //! `/api/v1`: each resource has its own router; the OpenAPI document is
 //! generated from the handlers' annotations.
 
+mod access;
 mod billing;
 mod contacts;
 mod customers;
@@ -39,6 +40,7 @@ impl Modify for BearerAuth {
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(access::router())
         .merge(customers::router())
         .merge(timeline::router())
         .merge(contacts::router())

@@ -1,0 +1,120 @@
+//! Secrets handed out once: API tokens, session cookies, invitations and
+//! portal links. Each reads `<kind>_<org>_<random>`: the org part lets it be
+//! looked up by an org-led index; only its SHA-256 hash is ever stored, so a
+//! leaked database holds nothing that can be replayed.
+
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::{Result, ServiceError};
+
+/// What a secret is for; its prefix tells them apart at a glance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SecretKind {
+    ApiToken,
+    Session,
+    Invitation,
+    PortalLink,
+}
+
+impl SecretKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            SecretKind::ApiToken => "dsr",
+            SecretKind::Session => "dss",
+            SecretKind::Invitation => "dsi",
+            SecretKind::PortalLink => "dsp",
+        }
+    }
+}
+
+/// A new secret: the text is shown once, the hash is kept.
+pub(crate) struct Secret {
+    pub text: String,
+    pub hash: Vec<u8>,
+}
+
+/// 256 random bits for `org`.
+pub(crate) fn issue(kind: SecretKind, org: Uuid) -> Secret {
+    let mut random = [0u8; 32];
+    rand::rng().fill_bytes(&mut random);
+    let text = format!("{}_{}_{}", kind.prefix(), org.simple(), URL_SAFE_NO_PAD.encode(random));
+    let hash = hash(&text);
+    Secret { text, hash }
+}
+
+/// The org a secret of `kind` names and its hash, or `None` if it is not
+/// shaped like one.
+pub(crate) fn read(kind: SecretKind, text: &str) -> Option<(Uuid, Vec<u8>)> {
+    let org = text
+        .strip_prefix(kind.prefix())
+        .and_then(|rest| rest.strip_prefix('_'))
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(org, _)| Uuid::try_parse(org).ok())?;
+    Some((org, hash(text)))
+}
+
+fn hash(text: &str) -> Vec<u8> {
+    Sha256::digest(text.as_bytes()).to_vec()
+}
+
+/// argon2id with OWASP's recommended minimum: 19 MiB, 2 passes, 1 lane.
+pub const ARGON2_PARAMS: (u32, u32, u32) = (19 * 1024, 2, 1);
+
+fn argon2() -> Result<Argon2<'static>> {
+    let (m, t, p) = ARGON2_PARAMS;
+    let params = Params::new(m, t, p, None).map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// A password's argon2id hash (PHC string), computed off the async threads.
+pub(crate) async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let hash = argon2()?.hash_password(password.as_bytes()).map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
+        Ok(hash.to_string())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?
+}
+
+/// A hash no password matches, checked when there is no user so that a
+/// wrong email takes as long to refuse as a wrong password.
+const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+/// Whether `password` matches `hash` (the decoy when there is none).
+pub(crate) async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let hash = hash.unwrap_or_else(|| DECOY.to_owned());
+        Ok(argon2()?.verify_password(password.as_bytes(), hash.as_str()).is_ok())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("password check failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_names_its_org_and_only_its_own_kind_reads_it() {
+        let org = Uuid::now_v7();
+        let secret = issue(SecretKind::Session, org);
+        assert_eq!(read(SecretKind::Session, &secret.text), Some((org, secret.hash.clone())));
+        assert_eq!(read(SecretKind::ApiToken, &secret.text), None);
+        assert_eq!(read(SecretKind::Session, "dss_nonsense"), None);
+        assert_ne!(issue(SecretKind::Session, org).hash, secret.hash);
+    }
+
+    #[tokio::test]
+    async fn passwords_verify_against_their_hash_only() {
+        let hash = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await.unwrap());
+        assert!(!verify_password("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(!verify_password("anything".into(), None).await.unwrap());
+    }
+}

@@ -1,0 +1,264 @@
+//! Signing in with email and password, the sessions that follow, and the
+//! throttle on failed attempts.
+//!
+//! Failures are counted per account (the email given, whether or not a user
+//! has it) and per client address. Each failure is answered a little later
+//! than the one before; past a limit the account or address is locked out
+//! for a while. No answer differs between an unknown email and a wrong
+//! password. Sign-ins, failures, lockouts and sign-outs of known users are
+//! org-level activities.
+
+use std::time::Duration;
+
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
+use dossier_domain::ids::SessionId;
+use dossier_domain::role::Role;
+use dossier_store::queries as q;
+use dossier_store::{Db, SessionRow, ThrottleRow, UserRow};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::record::{activity, with_detail};
+use crate::secrets::{self, SecretKind};
+use crate::users::{User, as_user};
+use crate::{Ctx, Result, ServiceError, orgs};
+
+/// A session ends this long after its last use...
+pub const IDLE_LIMIT: SignedDuration = SignedDuration::from_hours(8);
+/// ...and this long after sign-in, whatever its use.
+pub const ABSOLUTE_LIMIT: SignedDuration = SignedDuration::from_hours(24 * 7);
+
+/// Failures are counted over this window.
+pub const FAILURE_WINDOW: SignedDuration = SignedDuration::from_mins(15);
+/// Failures of one account within the window that lock it out.
+pub const ACCOUNT_FAILURES: i64 = 5;
+/// Failures from one address within the window that lock it out.
+pub const ADDRESS_FAILURES: i64 = 20;
+/// How long a lockout lasts.
+pub const LOCKOUT: SignedDuration = SignedDuration::from_mins(15);
+
+/// The delay before answering the `n`th failure: 100 ms, doubling, at most 2 s.
+pub fn failure_delay(n: i64) -> Duration {
+    Duration::from_millis((100u64 << n.clamp(1, 6).saturating_sub(1)).min(2_000))
+}
+
+/// Body of `POST /session`.
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+/// Where a sign-in comes from.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    pub address: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A new session: the cookie value is given once.
+pub struct Started {
+    pub cookie: String,
+    pub session: SessionInfo,
+}
+
+/// The signed-in user and their session.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub user: User,
+    pub org_name: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+}
+
+fn account_key(email: &str) -> String {
+    format!("account:{}", email.trim().to_lowercase())
+}
+
+fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+/// The later lockout end of the two counters, if either is locked now.
+fn locked_until(rows: &[Option<ThrottleRow>], now: i64) -> Option<i64> {
+    rows.iter().flatten().filter_map(|r| r.locked_until).filter(|until| *until > now).max()
+}
+
+fn locked_out(until: i64, now: i64) -> ServiceError {
+    let minutes = ((until - now) / 60_000_000 + 1).max(1);
+    ServiceError::TooManyAttempts { minutes }
+}
+
+/// Sign in: a session for the active user with this email and password.
+pub async fn sign_in(db: &Db, input: SignIn, client: Client) -> Result<Started> {
+    let now = Timestamp::now();
+    let keys: Vec<String> = [Some(account_key(&input.email)), client.address.as_deref().map(address_key)].into_iter().flatten().collect();
+    let (users, throttles) = {
+        let mut conn = db.read().await?;
+        let h = &mut conn.handle();
+        let mut throttles = Vec::new();
+        for key in &keys {
+            throttles.push(q::get_throttle(h, key).await?);
+        }
+        (q::active_users_by_email(h, &input.email.trim().to_lowercase()).await?, throttles)
+    };
+    if let Some(until) = locked_until(&throttles, now.as_microsecond()) {
+        return Err(locked_out(until, now.as_microsecond()));
+    }
+    // One email may belong to users of several orgs: the password decides.
+    let mut matched = None;
+    for user in users.iter().filter(|u| u.password_hash.is_some()) {
+        if secrets::verify_password(input.password.clone(), user.password_hash.clone()).await? {
+            matched = Some(user.clone());
+            break;
+        }
+    }
+    if users.iter().all(|u| u.password_hash.is_none()) {
+        secrets::verify_password(input.password.clone(), None).await?;
+    }
+    match matched {
+        Some(user) => start(db, &user, &keys, client, now).await,
+        None => {
+            let (failures, locked) = fail(db, &users, &keys, &throttles, now).await?;
+            tokio::time::sleep(failure_delay(failures)).await;
+            Err(match locked {
+                Some(until) => locked_out(until, now.as_microsecond()),
+                None => ServiceError::BadCredentials,
+            })
+        }
+    }
+}
+
+async fn start(db: &Db, user: &UserRow, keys: &[String], client: Client, now: Timestamp) -> Result<Started> {
+    let secret = secrets::issue(SecretKind::Session, user.org_id);
+    let expires_at = now + ABSOLUTE_LIMIT;
+    let row = SessionRow {
+        org_id: user.org_id,
+        id: SessionId::new().0,
+        user_id: user.id,
+        token_hash: secret.hash,
+        created_at: now.as_microsecond(),
+        last_seen_at: now.as_microsecond(),
+        expires_at: expires_at.as_microsecond(),
+        revoked_at: None,
+        address: client.address.clone(),
+        user_agent: client.user_agent.map(|a| a.chars().take(300).collect()),
+    };
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let org = orgs::load(h, user.org_id).await?;
+    q::insert_session(h, &row).await?;
+    // Success clears the account's count, not the address's: one good
+    // password must not reset an address that is guessing at many accounts.
+    if let Some(account) = keys.first() {
+        q::clear_throttle(h, account).await?;
+    }
+    let ctx = as_user(org.clone(), user).at(now);
+    let summary = format!("{} signed in", user.name);
+    let record = with_detail(security_event(&ctx, ActivityKind::UserSignedIn, user, summary), json!({"address": client.address}));
+    tx.append(record).await?;
+    tx.commit().await?;
+    let user = User::from_row(user.clone())?;
+    Ok(Started { cookie: secret.text, session: SessionInfo { user, org_name: org.name, expires_at } })
+}
+
+/// An org-level activity about a user's access.
+fn security_event(ctx: &Ctx, kind: ActivityKind, user: &UserRow, summary: String) -> dossier_domain::activity::NewActivity {
+    activity(ctx, kind, None, EntityRef::new(EntityType::User, user.id), Some(user.email.clone()), summary, Vec::new())
+}
+
+/// Count a failure against each key; returns the account's failure count
+/// and when the lockout ends if this failure started one.
+async fn fail(db: &Db, users: &[UserRow], keys: &[String], throttles: &[Option<ThrottleRow>], now: Timestamp) -> Result<(i64, Option<i64>)> {
+    let at = now.as_microsecond();
+    let mut tx = db.begin().await?;
+    let mut account_failures = 1;
+    let mut locked = None;
+    for (i, (key, old)) in keys.iter().zip(throttles).enumerate() {
+        let fresh = old.as_ref().filter(|o| o.first_failure_at > at - FAILURE_WINDOW.as_micros() as i64);
+        let failures = fresh.map_or(0, |o| o.failures) + 1;
+        let limit = if i == 0 { ACCOUNT_FAILURES } else { ADDRESS_FAILURES };
+        let locked_until = (failures >= limit).then(|| at + LOCKOUT.as_micros() as i64);
+        let row = ThrottleRow { subject: key.clone(), failures, first_failure_at: fresh.map_or(at, |o| o.first_failure_at), locked_until };
+        q::put_throttle(&mut tx.handle(), &row).await?;
+        if i == 0 {
+            account_failures = failures;
+        }
+        locked = locked.max(locked_until);
+    }
+    for user in users {
+        let org = orgs::load(&mut tx.handle(), user.org_id).await?;
+        let ctx = as_user(org, user).at(now);
+        let summary = format!("Failed sign-in for {} ({account_failures} in a row)", user.email);
+        tx.append(security_event(&ctx, ActivityKind::UserSignInFailed, user, summary)).await?;
+        if locked.is_some() {
+            let summary = format!("Sign-in for {} locked for {} minutes after repeated failures", user.email, LOCKOUT.as_mins());
+            tx.append(security_event(&ctx, ActivityKind::UserLockedOut, user, summary)).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok((account_failures, locked))
+}
+
+/// The caller a session cookie stands for; `Unauthenticated` if it is
+/// unknown, revoked, idle too long, past its absolute expiry, or its user
+/// was deactivated.
+pub async fn authenticate(db: &Db, cookie: &str) -> Result<Ctx> {
+    let (org_id, hash) = secrets::read(SecretKind::Session, cookie).ok_or(ServiceError::Unauthenticated)?;
+    let now = Timestamp::now().as_microsecond();
+    let (org, session, user) = {
+        let mut conn = db.read().await?;
+        let h = &mut conn.handle();
+        let session = q::find_session(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
+        if session.expires_at <= now || session.last_seen_at + IDLE_LIMIT.as_micros() as i64 <= now {
+            return Err(ServiceError::Unauthenticated);
+        }
+        let user = q::get_user(h, org_id, session.user_id).await?.filter(|u| u.active).ok_or(ServiceError::Unauthenticated)?;
+        (orgs::load(h, org_id).await?, session, user)
+    };
+    if session.last_seen_at < now - 60_000_000 {
+        let mut tx = db.begin().await?;
+        q::touch_session(&mut tx.handle(), org_id, session.id, now).await?;
+        tx.commit().await?;
+    }
+    let mut ctx = as_user(org, &user);
+    ctx.role = Role::parse(&user.role);
+    Ok(ctx)
+}
+
+/// The signed-in user behind a session cookie.
+pub async fn current(db: &Db, cookie: &str) -> Result<SessionInfo> {
+    let ctx = authenticate(db, cookie).await?;
+    let (org_id, hash) = secrets::read(SecretKind::Session, cookie).ok_or(ServiceError::Unauthenticated)?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let session = q::find_session(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
+    let user = q::get_user(h, org_id, session.user_id).await?.ok_or(ServiceError::Unauthenticated)?;
+    let expires_at = Timestamp::from_microsecond(session.expires_at).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(SessionInfo { user: User::from_row(user)?, org_name: ctx.org.name, expires_at })
+}
+
+/// Sign out: the session is revoked at once, whatever its cookie's fate.
+pub async fn sign_out(db: &Db, cookie: &str) -> Result<()> {
+    let (org_id, hash) = secrets::read(SecretKind::Session, cookie).ok_or(ServiceError::Unauthenticated)?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let session = q::find_session(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
+    let user = q::get_user(h, org_id, session.user_id).await?.ok_or(ServiceError::Unauthenticated)?;
+    let now = Timestamp::now();
+    if q::revoke_session(h, org_id, session.id, now.as_microsecond()).await? {
+        let ctx = as_user(orgs::load(h, org_id).await?, &user).at(now);
+        tx.append(security_event(&ctx, ActivityKind::UserSignedOut, &user, format!("{} signed out", user.name))).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether sign-in for `email` is locked out now (for tests and operators).
+pub async fn is_locked(db: &Db, email: &str) -> Result<bool> {
+    let mut conn = db.read().await?;
+    let row = q::get_throttle(&mut conn.handle(), &account_key(email)).await?;
+    Ok(locked_until(&[row], Timestamp::now().as_microsecond()).is_some())
+}
