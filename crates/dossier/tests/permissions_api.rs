@@ -225,6 +225,7 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/users") => json!({"email": "newcomer@other-org.example", "name": "Newcomer", "role": "office"}),
         ("PATCH", "/users/{id}") => json!({"role": "office"}),
         ("POST", "/tokens") => json!({"name": "Sync"}),
+        ("POST", "/customers/{id}/portal-links") => json!({}),
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
     };
     Some(body)
@@ -242,10 +243,11 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let (_, invoice) = app.post("/invoices", json!({"customer": cus, "issue": true, "lines": [{"description": "Leakcheck", "unit_price": 5000}]})).await;
     let (_, payment) = app.post("/payments", json!({"customer": cus, "amount": 100})).await;
     let (_, credit) = app.post("/credit-notes", json!({"customer": cus, "amount": 100, "reason": "Leakcheck"})).await;
+    let (_, portal_link) = app.post(&format!("/customers/{cus}/portal-links"), json!({})).await;
     let (_, users) = app.get("/users").await;
     let (_, tokens) = app.get("/tokens").await;
     let ids = json!({
-        "user": users[0]["id"], "token": tokens[0]["id"],
+        "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"],
     });
@@ -263,6 +265,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "credit-notes" => "credit",
             "users" => "user",
             "tokens" => "token",
+            "portal-links" => "portal_link",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()

@@ -15,6 +15,7 @@ pub mod demo;
 mod error;
 pub mod orgs;
 pub mod page;
+pub mod portal;
 mod record;
 mod scope;
 mod search_terms;

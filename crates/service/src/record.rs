@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::Ctx;
 
-/// An internal activity by the caller, now.
+/// An activity by the caller, now: internal, unless the customer did it
+/// themselves (through the portal), which they may see again.
 pub(crate) fn activity(
     ctx: &Ctx,
     kind: ActivityKind,
@@ -28,7 +29,10 @@ pub(crate) fn activity(
         summary,
         changes,
         detail: json!({}),
-        visibility: Visibility::Internal,
+        visibility: match ctx.actor.kind {
+            dossier_domain::activity::ActorType::Customer => Visibility::Customer,
+            _ => Visibility::Internal,
+        },
         also_links: Vec::new(),
     }
 }

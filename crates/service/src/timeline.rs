@@ -90,6 +90,12 @@ async fn page(db: &Db, ctx: &Ctx, entity: EntityRef, mut filter: TimelineFilter,
     paginate(rows, limit, |r| r.id.to_string(), |r| Ok(r.into_activity()?))
 }
 
+/// The newest `limit` entries of an entity's timeline that pass `filter`
+/// and the caller may see.
+pub(crate) async fn entries(db: &Db, ctx: &Ctx, entity: EntityRef, filter: TimelineFilter, limit: i64) -> Result<Vec<Activity>> {
+    Ok(page(db, ctx, entity, filter, None, limit).await?.items)
+}
+
 /// Everything that happened to a customer, its contacts and its sites, newest first.
 pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: TimelineQuery) -> Result<Page<Activity>> {
     ctx.require(Module::Timeline, Action::View)?;

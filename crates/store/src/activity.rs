@@ -201,6 +201,8 @@ pub struct TimelineFilter {
     pub subjects: Vec<EntityType>,
     /// Of jobs, only entries about those this user is assigned to.
     pub jobs_assigned_to: Option<Uuid>,
+    /// Only entries meant for the customer's eyes (the portal).
+    pub customer_visible_only: bool,
 }
 
 /// One page of an entity's timeline, newest first, before the `before`
@@ -232,6 +234,9 @@ pub async fn timeline(
         push_in(&mut q, "a.kind", filter.kinds.iter().map(|k| k.as_str()));
         push_in(&mut q, "a.actor_type", filter.actor_types.iter().map(|a| a.as_str()));
         push_in(&mut q, "a.subject_type", filter.subjects.iter().map(|s| s.as_str()));
+        if filter.customer_visible_only {
+            q.push(" AND a.visibility = 'customer'");
+        }
         if let Some(user) = filter.jobs_assigned_to {
             q.push(" AND (a.subject_type <> 'job' OR a.subject_id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id)
                 .push(" AND user_id = ").push_bind(user).push("))");

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod error;
 mod extract;
+mod portal;
 
 use std::future::Future;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
     let spec_json = spec.to_pretty_json().unwrap_or_default();
     Router::new()
         .nest("/api/v1", api)
+        .merge(portal::router())
         .fallback_service(Router::new().fallback(error::route_not_found))
         .route("/api/openapi.json", get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], spec_json) }))
         .route("/healthz", get(healthz))

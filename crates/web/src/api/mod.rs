@@ -5,6 +5,7 @@ mod access;
 mod billing;
 mod contacts;
 mod customers;
+mod portal_links;
 mod sites;
 mod timeline;
 mod works;
@@ -47,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sites::router())
         .merge(billing::router())
         .merge(works::router())
+        .merge(portal_links::router())
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.

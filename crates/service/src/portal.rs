@@ -1,0 +1,314 @@
+//! The customer portal: staff send a customer a link (unguessable,
+//! expiring, revocable, for that one customer); with it the customer sees
+//! their invoices and the messages meant for them, downloads their
+//! statement, and keeps their billing address and contact details up to
+//! date. What they change is recorded with the customer as the actor.
+
+use dossier_domain::ValidationErrors;
+use dossier_domain::activity::{Activity, ActivityKind, Actor, ActorType, EntityRef, EntityType};
+use dossier_domain::customer::{Customer, CustomerPatch};
+use dossier_domain::diff::FieldChange;
+use dossier_domain::ids::{CustomerId, PortalLinkId};
+use dossier_domain::money::Money;
+use dossier_domain::patch::Patch;
+use dossier_domain::permissions::{Action, Module};
+use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
+use dossier_domain::workflow::InvoiceState;
+use dossier_domain::works::Invoice;
+use dossier_store::queries as q;
+use dossier_store::{Db, PortalLinkRow, TimelineFilter};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::billing::{self, InvoiceQuery};
+use crate::record::activity;
+use crate::secrets::{self, SecretKind};
+use crate::statement::{self, StatementQuery};
+use crate::{Ctx, Result, ServiceError, customers, orgs, sites};
+
+/// How long a link works unless staff choose otherwise.
+pub const DEFAULT_DAYS: u32 = 30;
+/// The longest a link may work.
+pub const MAX_DAYS: u32 = 365;
+
+/// Body of `POST /customers/{id}/portal-links`.
+#[derive(Clone, Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PortalLinkInput {
+    /// 1–365, default 30.
+    pub expires_in_days: Option<u32>,
+}
+
+/// A new link: its URL holds the secret and is shown this once.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedPortalLink {
+    #[serde(flatten)]
+    pub link: PortalLink,
+    /// The path to give the customer, after the server's address: `/portal/<secret>`.
+    pub url: String,
+}
+
+/// A link as staff see it later: never its secret.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PortalLink {
+    pub id: PortalLinkId,
+    pub customer_id: CustomerId,
+    pub created_by: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<Timestamp>,
+}
+
+fn timestamp(micros: i64) -> Result<Timestamp> {
+    Timestamp::from_microsecond(micros).map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+impl PortalLink {
+    fn from_row(row: PortalLinkRow) -> Result<Self> {
+        Ok(PortalLink {
+            id: PortalLinkId(row.id),
+            customer_id: CustomerId(row.customer_id),
+            created_by: row.created_by,
+            created_at: timestamp(row.created_at)?,
+            expires_at: timestamp(row.expires_at)?,
+            revoked_at: row.revoked_at.map(timestamp).transpose()?,
+            last_used_at: row.last_used_at.map(timestamp).transpose()?,
+        })
+    }
+}
+
+/// Make a portal link for a customer, to send or copy to them.
+pub async fn create_link(db: &Db, ctx: &Ctx, customer: &str, input: PortalLinkInput) -> Result<CreatedPortalLink> {
+    ctx.require(Module::PortalLinks, Action::Create)?;
+    let days = input.expires_in_days.unwrap_or(DEFAULT_DAYS);
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(ValidationErrors::one("expires_in_days", "out_of_range", format!("must be 1 to {MAX_DAYS}")).into());
+    }
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let customer = customers::find(h, ctx, customer).await?;
+    let secret = secrets::issue(SecretKind::PortalLink, ctx.org.id.0);
+    let now = ctx.now();
+    let expires_at = now + SignedDuration::from_hours(24 * i64::from(days));
+    let row = PortalLinkRow {
+        org_id: ctx.org.id.0,
+        id: PortalLinkId::new().0,
+        customer_id: customer.id,
+        token_hash: secret.hash,
+        created_by: ctx.actor.name.clone(),
+        created_at: now.as_microsecond(),
+        expires_at: expires_at.as_microsecond(),
+        revoked_at: None,
+        last_used_at: None,
+    };
+    q::insert_portal_link(h, &row).await?;
+    let summary = format!("Portal link for {} created by {}, valid until {}", customer.code(), ctx.actor.name, expires_at.strftime("%Y-%m-%d"));
+    let changes = vec![FieldChange { field: "expires_at".into(), old: json!(null), new: json!(expires_at) }];
+    let subject = EntityRef::new(EntityType::PortalLink, row.id);
+    tx.append(activity(ctx, ActivityKind::PortalLinkCreated, Some(CustomerId(customer.id)), subject, Some(customer.code().to_string()), summary, changes))
+        .await?;
+    tx.commit().await?;
+    Ok(CreatedPortalLink { url: format!("/portal/{}", secret.text), link: PortalLink::from_row(row)? })
+}
+
+/// A customer's portal links, newest first.
+pub async fn list_links(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<PortalLink>> {
+    ctx.require(Module::PortalLinks, Action::View)?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let customer = customers::find(h, ctx, customer).await?;
+    q::list_portal_links(h, ctx.org.id.0, customer.id).await?.into_iter().map(PortalLink::from_row).collect()
+}
+
+/// Revoke a link: it stops working at once.
+pub async fn revoke_link(db: &Db, ctx: &Ctx, id: &str) -> Result<PortalLink> {
+    ctx.require(Module::PortalLinks, Action::Delete)?;
+    let id = Uuid::parse_str(id).map_err(|_| ServiceError::NotFound("portal link"))?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let row = q::get_portal_link(h, ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("portal link"))?;
+    let customer = customers::find(h, ctx, &row.customer_id.to_string()).await.map_err(|_| ServiceError::NotFound("portal link"))?;
+    if q::revoke_portal_link(h, ctx.org.id.0, id, ctx.now().as_microsecond()).await? {
+        let summary = format!("Portal link for {} revoked by {}", customer.code(), ctx.actor.name);
+        let changes = vec![FieldChange { field: "revoked".into(), old: json!(false), new: json!(true) }];
+        let subject = EntityRef::new(EntityType::PortalLink, row.id);
+        tx.append(activity(ctx, ActivityKind::PortalLinkRevoked, Some(CustomerId(customer.id)), subject, Some(customer.code().to_string()), summary, changes))
+            .await?;
+    }
+    let row = q::get_portal_link(&mut tx.handle(), ctx.org.id.0, id).await?.ok_or(ServiceError::NotFound("portal link"))?;
+    tx.commit().await?;
+    PortalLink::from_row(row)
+}
+
+/// A customer who opened their link: the customer acting, for their own
+/// record only. Every portal use case takes one.
+pub struct Visitor {
+    ctx: Ctx,
+    customer: String,
+    pub expires_at: Timestamp,
+}
+
+/// The visitor a link stands for; 404 for a link that is malformed,
+/// unknown, expired or revoked (or whose customer is gone).
+pub async fn open(db: &Db, token: &str) -> Result<Visitor> {
+    let (org_id, hash) = secrets::read(SecretKind::PortalLink, token).ok_or(ServiceError::NotFound("portal link"))?;
+    let now = Timestamp::now();
+    let (org, link, customer) = {
+        let mut conn = db.read().await?;
+        let h = &mut conn.handle();
+        let link = q::find_portal_link(h, org_id, &hash, now.as_microsecond()).await?.ok_or(ServiceError::NotFound("portal link"))?;
+        let org = orgs::load(h, org_id).await?;
+        let system = Ctx::system(org.clone(), "Portal");
+        let customer = customers::find(h, &system, &link.customer_id.to_string()).await.map_err(|_| ServiceError::NotFound("portal link"))?;
+        (org, link, customer)
+    };
+    if link.last_used_at.is_none_or(|at| at < now.as_microsecond() - 60_000_000) {
+        let mut tx = db.begin().await?;
+        q::touch_portal_link(&mut tx.handle(), org_id, link.id, now.as_microsecond()).await?;
+        tx.commit().await?;
+    }
+    // The customer acts on their own record through the use cases staff
+    // use; the portal's functions below only ever name this customer.
+    let actor = Actor { kind: ActorType::Customer, id: Some(customer.id), name: format!("{} (via portal)", customer.display_name) };
+    let ctx = Ctx::new(org, actor, None, None);
+    Ok(Visitor { ctx, customer: customer.id.to_string(), expires_at: timestamp(link.expires_at)? })
+}
+
+/// What the portal's page shows.
+pub struct PortalView {
+    pub org_name: String,
+    pub org_address: Vec<String>,
+    pub currency: String,
+    pub customer: Customer,
+    pub billing_address: Option<Site>,
+    /// Open and overdue, oldest due first.
+    pub open_invoices: Vec<Invoice>,
+    /// Paid, credited: newest first.
+    pub past_invoices: Vec<Invoice>,
+    /// What they owe now, after any credit.
+    pub balance: Money,
+    /// Entries of their timeline meant for them (never internal notes).
+    pub messages: Vec<Activity>,
+    pub expires_at: Timestamp,
+}
+
+/// How many invoices and messages the page lists.
+const SHOWN: u32 = 200;
+
+pub async fn view(db: &Db, visitor: &Visitor) -> Result<PortalView> {
+    let ctx = &visitor.ctx;
+    let customer = customers::get_customer(db, ctx, &visitor.customer).await?;
+    let sites = sites::list_sites(db, ctx, &visitor.customer).await?;
+    let billing_address = billing_site(sites);
+    let query = InvoiceQuery { customer: Some(visitor.customer.clone()), limit: Some(SHOWN), ..Default::default() };
+    let invoices = billing::list_invoices(db, ctx, query).await?.items;
+    let (mut open_invoices, past_invoices): (Vec<Invoice>, Vec<Invoice>) = invoices
+        .into_iter()
+        .filter(|i| !matches!(i.state, InvoiceState::Draft | InvoiceState::Void))
+        .partition(|i| matches!(i.state, InvoiceState::Open | InvoiceState::Overdue));
+    open_invoices.sort_by_key(|i| i.due_date);
+    let summary = crate::summary::customer_summary(db, ctx, &visitor.customer).await?;
+    let balance = summary.balances.map_or(Money::ZERO, |b| b.open_balance);
+    let filter = TimelineFilter { customer_visible_only: true, ..Default::default() };
+    let messages = crate::timeline::entries(db, ctx, EntityRef::new(EntityType::Customer, customer.id.0), filter, i64::from(SHOWN)).await?;
+    Ok(PortalView {
+        org_name: ctx.org.name.clone(),
+        org_address: ctx.org.address.clone(),
+        currency: ctx.org.currency.clone(),
+        customer,
+        billing_address,
+        open_invoices,
+        past_invoices,
+        balance,
+        messages,
+        expires_at: visitor.expires_at,
+    })
+}
+
+/// The customer's billing address: their active billing site, if any.
+fn billing_site(sites: Vec<Site>) -> Option<Site> {
+    sites.into_iter().find(|s| s.profile.kind == SiteKind::Billing && s.profile.active)
+}
+
+/// The customer's statement as of today, as a PDF.
+pub async fn statement_pdf(db: &Db, visitor: &Visitor) -> Result<Vec<u8>> {
+    statement::statement_pdf(db, &visitor.ctx, &visitor.customer, StatementQuery::default()).await
+}
+
+/// The billing-address form.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AddressForm {
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub town: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+}
+
+/// An optional form field: blank clears it.
+fn patch_of(value: Option<String>) -> Patch<String> {
+    match value.map(|v| v.trim().to_owned()) {
+        Some(v) if !v.is_empty() => Patch::Set(v),
+        _ => Patch::Clear,
+    }
+}
+
+/// Set the customer's billing address: their billing site is changed, or
+/// added if they have none, in one transaction, by the customer.
+pub async fn update_billing_address(db: &Db, visitor: &Visitor, form: AddressForm) -> Result<Site> {
+    let ctx = &visitor.ctx;
+    let current = billing_site(sites::list_sites(db, ctx, &visitor.customer).await?);
+    let mut tx = db.begin().await?;
+    let site = match current {
+        Some(site) => {
+            let patch = SitePatch {
+                address_line1: patch_of(form.address_line1),
+                address_line2: patch_of(form.address_line2),
+                town: patch_of(form.town),
+                postcode: patch_of(form.postcode),
+                country: match patch_of(form.country) {
+                    Patch::Clear => Patch::Keep,
+                    set => set,
+                },
+                ..Default::default()
+            };
+            sites::update_site_in(&mut tx, ctx, &site.id.0.to_string(), patch).await?
+        }
+        None => {
+            let input = SiteInput {
+                kind: Some(SiteKind::Billing),
+                address_line1: form.address_line1,
+                address_line2: form.address_line2.filter(|v| !v.trim().is_empty()),
+                town: form.town.filter(|v| !v.trim().is_empty()),
+                postcode: form.postcode,
+                country: form.country.filter(|v| !v.trim().is_empty()),
+                ..Default::default()
+            };
+            let profile = input.parse(ctx.org.region)?;
+            let customer = Uuid::parse_str(&visitor.customer).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            sites::add_site_in(&mut tx, ctx, CustomerId(customer), profile).await?
+        }
+    };
+    tx.commit().await?;
+    Ok(site)
+}
+
+/// The contact-details form.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ContactForm {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// Set the customer's email and phone, by the customer.
+pub async fn update_contact_details(db: &Db, visitor: &Visitor, form: ContactForm) -> Result<Customer> {
+    let patch = CustomerPatch { email: patch_of(form.email), phone: patch_of(form.phone), ..Default::default() };
+    customers::update_customer(db, &visitor.ctx, &visitor.customer, patch).await
+}

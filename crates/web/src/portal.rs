@@ -1,0 +1,239 @@
+//! The customer portal's pages: server-rendered HTML that works without
+//! JavaScript. The link's secret is the path; a link that does not work
+//! (unknown, expired, revoked) gets one "not valid" page.
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use dossier_domain::ValidationErrors;
+use dossier_service::portal::{self, AddressForm, ContactForm, PortalView, Visitor};
+use dossier_service::{Db, ServiceError};
+use serde::Deserialize;
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/portal/{token}", get(page))
+        .route("/portal/{token}/statement.pdf", get(statement))
+        .route("/portal/{token}/address", post(save_address))
+        .route("/portal/{token}/contact", post(save_contact))
+}
+
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    autocomplete: &'static str,
+    value: String,
+    error: Option<String>,
+}
+
+struct InvoiceLine {
+    code: String,
+    issued: String,
+    due: String,
+    overdue: bool,
+    total: String,
+    balance: String,
+    state: String,
+}
+
+struct Message {
+    at: String,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    base: String,
+    org_name: String,
+    customer_name: String,
+    customer_code: String,
+    balance: String,
+    notice: Option<&'static str>,
+    open_invoices: Vec<InvoiceLine>,
+    past_invoices: Vec<InvoiceLine>,
+    messages: Vec<Message>,
+    address_fields: Vec<Field>,
+    contact_fields: Vec<Field>,
+    expires: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_gone.html")]
+struct GonePage;
+
+/// What a failed form submit keeps: the values typed and the errors found.
+#[derive(Default)]
+struct Submitted {
+    address: Option<AddressForm>,
+    contact: Option<ContactForm>,
+    errors: Vec<(String, String)>,
+}
+
+impl Submitted {
+    fn error(&self, field: &str) -> Option<String> {
+        self.errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone())
+    }
+}
+
+fn render(view: PortalView, token: &str, notice: Option<&'static str>, submitted: &Submitted) -> PortalPage {
+    let currency = view.currency.clone();
+    let date = |d: Option<jiff::civil::Date>| d.map_or_else(String::new, |d| d.to_string());
+    let line = |i: &dossier_domain::works::Invoice| InvoiceLine {
+        code: i.code.clone(),
+        issued: date(i.issue_date),
+        due: date(i.due_date),
+        overdue: i.state == dossier_domain::workflow::InvoiceState::Overdue,
+        total: i.totals.total.format(&currency),
+        balance: i.balance.format(&currency),
+        state: i.state.to_string(),
+    };
+    let profile = view.billing_address.as_ref().map(|s| &s.profile);
+    let address = submitted.address.clone().unwrap_or_else(|| AddressForm {
+        address_line1: profile.map(|p| p.address_line1.clone()),
+        address_line2: profile.and_then(|p| p.address_line2.clone()),
+        town: profile.and_then(|p| p.town.clone()),
+        postcode: profile.map(|p| p.postcode.clone()),
+        country: profile.map(|p| p.country.clone()),
+    });
+    let contact = submitted.contact.clone().unwrap_or_else(|| ContactForm {
+        email: view.customer.profile.email.as_ref().map(|e| e.as_str().to_owned()),
+        phone: view.customer.profile.phone.as_ref().map(|p| p.to_string()),
+    });
+    let field = |name: &'static str, label: &'static str, autocomplete: &'static str, value: Option<String>| Field {
+        name,
+        label,
+        autocomplete,
+        value: value.unwrap_or_default(),
+        error: submitted.error(name),
+    };
+    PortalPage {
+        base: format!("/portal/{token}"),
+        org_name: view.org_name.clone(),
+        customer_name: view.customer.display_name.clone(),
+        customer_code: view.customer.code.clone(),
+        balance: view.balance.format(&currency),
+        notice,
+        open_invoices: view.open_invoices.iter().map(line).collect(),
+        past_invoices: view.past_invoices.iter().map(line).collect(),
+        messages: view.messages.iter().map(|m| Message { at: m.occurred_at.strftime("%Y-%m-%d").to_string(), text: m.summary.clone() }).collect(),
+        address_fields: vec![
+            field("address_line1", "Address", "address-line1", address.address_line1),
+            field("address_line2", "Address line 2 (optional)", "address-line2", address.address_line2),
+            field("town", "Town (optional)", "address-level2", address.town),
+            field("postcode", "Postcode", "postal-code", address.postcode),
+            field("country", "Country code (optional)", "country", address.country),
+        ],
+        contact_fields: vec![field("email", "Email", "email", contact.email), field("phone", "Phone", "tel", contact.phone)],
+        expires: view.expires_at.strftime("%Y-%m-%d").to_string(),
+    }
+}
+
+/// Private pages: not cached, not framed, and the link is never sent on as a referrer.
+fn private(status: StatusCode, body: Response) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
+    headers.insert(HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex"));
+    response
+}
+
+fn html(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(text) => Html(text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a portal page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Please try again later.").into_response()
+        }
+    }
+}
+
+/// The answer when a use case fails: the "not valid" page for a bad link,
+/// a plain error page otherwise.
+fn failure(error: ServiceError) -> Response {
+    match error {
+        ServiceError::NotFound(_) => private(StatusCode::NOT_FOUND, html(&GonePage)),
+        other => {
+            tracing::error!(error = %other, "portal request failed");
+            private(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Please try again later.".into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    saved: Option<String>,
+}
+
+async fn show(db: &Db, visitor: &Visitor, token: &str, status: StatusCode, notice: Option<&'static str>, submitted: &Submitted) -> Response {
+    match portal::view(db, visitor).await {
+        Ok(view) => private(status, html(&render(view, token, notice, submitted))),
+        Err(e) => failure(e),
+    }
+}
+
+async fn page(State(s): State<AppState>, Path(token): Path<String>, Query(query): Query<PageQuery>) -> Response {
+    let visitor = match portal::open(&s.db, &token).await {
+        Ok(visitor) => visitor,
+        Err(e) => return failure(e),
+    };
+    let notice = match query.saved.as_deref() {
+        Some("address") => Some("Your billing address was saved."),
+        Some("contact") => Some("Your contact details were saved."),
+        _ => None,
+    };
+    show(&s.db, &visitor, &token, StatusCode::OK, notice, &Submitted::default()).await
+}
+
+async fn statement(State(s): State<AppState>, Path(token): Path<String>) -> Response {
+    let visitor = match portal::open(&s.db, &token).await {
+        Ok(visitor) => visitor,
+        Err(e) => return failure(e),
+    };
+    match portal::statement_pdf(&s.db, &visitor).await {
+        Ok(pdf) => {
+            let headers = [(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "attachment; filename=\"statement.pdf\"")];
+            private(StatusCode::OK, (headers, pdf).into_response())
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// After a form: back to the page with a notice, or the page again with
+/// the values typed and each error next to its field.
+async fn after_submit<T>(db: &Db, visitor: &Visitor, token: &str, saved: &str, result: Result<T, ServiceError>, submitted: Submitted) -> Response {
+    match result {
+        Ok(_) => Redirect::to(&format!("/portal/{token}?saved={saved}")).into_response(),
+        Err(ServiceError::Invalid(ValidationErrors(errors))) => {
+            let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
+            show(db, visitor, token, StatusCode::UNPROCESSABLE_ENTITY, None, &Submitted { errors, ..submitted }).await
+        }
+        Err(e) => failure(e),
+    }
+}
+
+async fn save_address(State(s): State<AppState>, Path(token): Path<String>, Form(form): Form<AddressForm>) -> Response {
+    let visitor = match portal::open(&s.db, &token).await {
+        Ok(visitor) => visitor,
+        Err(e) => return failure(e),
+    };
+    let result = portal::update_billing_address(&s.db, &visitor, form.clone()).await;
+    after_submit(&s.db, &visitor, &token, "address", result, Submitted { address: Some(form), ..Default::default() }).await
+}
+
+async fn save_contact(State(s): State<AppState>, Path(token): Path<String>, Form(form): Form<ContactForm>) -> Response {
+    let visitor = match portal::open(&s.db, &token).await {
+        Ok(visitor) => visitor,
+        Err(e) => return failure(e),
+    };
+    let result = portal::update_contact_details(&s.db, &visitor, form.clone()).await;
+    after_submit(&s.db, &visitor, &token, "contact", result, Submitted { contact: Some(form), ..Default::default() }).await
+}
