@@ -109,6 +109,28 @@ both_backends!(signing_in_starts_a_session_in_a_safe_cookie_and_signing_out_ends
     assert!(cookie_of(&headers).1.contains("; Secure"));
 });
 
+both_backends!(a_session_ends_when_idle_too_long_or_too_old, |app| {
+    add_user(&app, "eve@test.example", "office").await;
+    let mut cookies = Vec::new();
+    for _ in 0..2 {
+        let (_, headers, _) = sign_in(&app, "eve@test.example", PASSWORD, "10.0.0.5:5000").await;
+        cookies.push(cookie_of(&headers).0);
+    }
+    let reads = |cookie: String| {
+        let router = app.router.clone();
+        async move { TestApp::send(&router, request(Method::GET, "/customers", None, Some(&cookie), &[], "10.0.0.5:5000")).await.0 }
+    };
+    assert_eq!(reads(cookies[0].clone()).await, StatusCode::OK);
+    // The first was last used longer ago than the idle limit; the second is
+    // past its absolute expiry though used a moment ago.
+    let idle = sessions::IDLE_LIMIT.as_micros() as i64 + 1_000_000;
+    let sql = |set: String, cookie_index: usize| format!("UPDATE user_session SET {set} WHERE id = (SELECT id FROM user_session ORDER BY created_at LIMIT 1 OFFSET {cookie_index})");
+    app.db.execute_raw(&sql(format!("last_seen_at = last_seen_at - {idle}"), 0)).await.unwrap();
+    app.db.execute_raw(&sql("expires_at = last_seen_at - 1".to_owned(), 1)).await.unwrap();
+    assert_eq!(reads(cookies[0].clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(reads(cookies[1].clone()).await, StatusCode::UNAUTHORIZED);
+});
+
 both_backends!(a_state_changing_request_from_another_site_is_refused, |app| {
     add_user(&app, "ola@test.example", "office").await;
     let (_, headers, _) = sign_in(&app, "ola@test.example", PASSWORD, "10.0.0.2:5000").await;
@@ -151,6 +173,12 @@ both_backends!(failed_sign_ins_slow_down_then_lock_out_and_never_tell_whether_th
     assert!(problem["detail"].as_str().unwrap().contains("try again in 15 minutes"), "{problem}");
     assert!(sessions::is_locked(&app.db, "fay@test.example").await.unwrap());
 
+    let (_, users) = app.get("/users").await;
+    let fay = users.as_array().unwrap().iter().find(|u| u["email"] == "fay@test.example").unwrap()["id"].as_str().unwrap().to_owned();
+    let (status, timeline) = app.get(&format!("/users/{fay}/timeline")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(timeline["items"][0]["kind"], "user.locked_out", "{timeline}");
+    assert_eq!(timeline["items"][1]["kind"], "user.sign_in_failed");
     let kinds = app.log_kinds(&app.org).await;
     let failed = kinds.iter().filter(|k| *k == "user.sign_in_failed").count();
     assert_eq!(failed as i64, sessions::ACCOUNT_FAILURES);

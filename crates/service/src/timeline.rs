@@ -104,6 +104,15 @@ pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: Timeli
     page(db, ctx, EntityRef::new(EntityType::Customer, row.id), filter, before, limit).await
 }
 
+/// What happened to a staff user's account: invited, roles, sign-ins and
+/// failures, lockouts, tokens. For those who manage users.
+pub async fn user_timeline(db: &Db, ctx: &Ctx, user: &str, query: TimelineQuery) -> Result<Page<Activity>> {
+    ctx.require(Module::Users, Action::View)?;
+    let (filter, before, limit) = query.parse()?;
+    let row = crate::users::find(&mut db.read().await?.handle(), ctx, user).await?;
+    page(db, ctx, EntityRef::new(EntityType::User, row.id), filter, before, limit).await
+}
+
 /// One site's history alone.
 pub async fn site_timeline(db: &Db, ctx: &Ctx, site: &str, query: TimelineQuery) -> Result<Page<Activity>> {
     ctx.require(Module::Timeline, Action::View)?;

@@ -13,6 +13,7 @@ use crate::extract::Params;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(customer_timeline)).routes(routes!(customer_history)).routes(routes!(status_history)).routes(routes!(site_timeline))
+        .routes(routes!(user_timeline))
 }
 
 /// Everything that happened to a customer, its contacts and sites; newest first.
@@ -57,4 +58,18 @@ async fn site_timeline(
     Params(query): Params<TimelineQuery>,
 ) -> Result<Json<Page<Activity>>, ApiError> {
     Ok(Json(timeline::site_timeline(&s.db, &ctx, &id, query).await?))
+}
+
+/// What happened to a staff user's account, newest first: invitation, role
+/// changes, sign-ins, failed sign-ins and lockouts, tokens.
+#[utoipa::path(get, path = "/users/{id}/timeline", tag = "timeline", params(("id" = String, Path, description = "User id"), TimelineQuery),
+    responses((status = 200, description = "One page of the user's timeline", body = Page<Activity>), (status = 404, description = "No such user", body = Problem),
+        (status = 403, description = "Only administrators manage users", body = Problem)))]
+async fn user_timeline(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<TimelineQuery>,
+) -> Result<Json<Page<Activity>>, ApiError> {
+    Ok(Json(timeline::user_timeline(&s.db, &ctx, &id, query).await?))
 }
