@@ -71,6 +71,9 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("Admin login:   {} / {}", loaded.admin_email, loaded.admin_password);
             println!("API token:     {}", loaded.api_token);
             println!("Try:           curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/customers?limit=5", loaded.api_token);
+            if let Some(url) = loaded.portal_url {
+                println!("Portal:        http://127.0.0.1:8080{url}  (CUS-00001's customer portal, valid 30 days)");
+            }
         }
         Command::User { command: UserCommand::Add { db, org, email, name, role, org_name, region } } => {
             let mut password = String::new();

@@ -124,7 +124,9 @@ both_backends!(a_session_ends_when_idle_too_long_or_too_old, |app| {
     // The first was last used longer ago than the idle limit; the second is
     // past its absolute expiry though used a moment ago.
     let idle = sessions::IDLE_LIMIT.as_micros() as i64 + 1_000_000;
-    let sql = |set: String, cookie_index: usize| format!("UPDATE user_session SET {set} WHERE id = (SELECT id FROM user_session ORDER BY created_at LIMIT 1 OFFSET {cookie_index})");
+    let sql = |set: String, cookie_index: usize| {
+        format!("UPDATE user_session SET {set} WHERE id = (SELECT id FROM user_session ORDER BY created_at LIMIT 1 OFFSET {cookie_index})")
+    };
     app.db.execute_raw(&sql(format!("last_seen_at = last_seen_at - {idle}"), 0)).await.unwrap();
     app.db.execute_raw(&sql("expires_at = last_seen_at - 1".to_owned(), 1)).await.unwrap();
     assert_eq!(reads(cookies[0].clone()).await, StatusCode::UNAUTHORIZED);

@@ -53,6 +53,8 @@ pub struct DemoLoaded {
     pub admin_email: String,
     pub admin_password: String,
     pub api_token: String,
+    /// A portal link for the first customer, if there is one.
+    pub portal_url: Option<String>,
     pub activities: u64,
 }
 
@@ -116,8 +118,12 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         progress(u64::from(done));
     }
     db.bulk_load(false).await?;
+    let portal_url = match options.customers {
+        0 => None,
+        _ => Some(crate::portal::create_link(db, &Ctx::system(org.clone(), "Demo"), "CUS-00001", Default::default()).await?.url),
+    };
     let activities = q::chain_head(&mut db.read().await?.handle(), org.id.0).await?.map_or(activities, |(seq, _)| seq as u64);
-    Ok(DemoLoaded { org, admin_email: ADMIN_EMAIL.into(), admin_password: DEMO_PASSWORD.into(), api_token: token.token, activities })
+    Ok(DemoLoaded { org, admin_email: ADMIN_EMAIL.into(), admin_password: DEMO_PASSWORD.into(), api_token: token.token, portal_url, activities })
 }
 
 fn today_at_nine() -> Timestamp {

@@ -12,7 +12,11 @@ use crate::error::{ApiError, Problem};
 use crate::extract::Params;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(customer_timeline)).routes(routes!(customer_history)).routes(routes!(status_history)).routes(routes!(site_timeline))
+    OpenApiRouter::new()
+        .routes(routes!(customer_timeline))
+        .routes(routes!(customer_history))
+        .routes(routes!(status_history))
+        .routes(routes!(site_timeline))
         .routes(routes!(user_timeline))
 }
 
