@@ -23,7 +23,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::billing::{self, InvoiceQuery};
-use crate::record::activity;
+use crate::record::{activity, timestamp};
 use crate::secrets::{self, SecretKind};
 use crate::statement::{self, StatementQuery};
 use crate::{Ctx, Result, ServiceError, customers, orgs, sites};
@@ -64,10 +64,6 @@ pub struct PortalLink {
     pub revoked_at: Option<Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<Timestamp>,
-}
-
-fn timestamp(micros: i64) -> Result<Timestamp> {
-    Timestamp::from_microsecond(micros).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 impl PortalLink {

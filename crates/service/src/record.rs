@@ -37,6 +37,11 @@ pub(crate) fn activity(
     }
 }
 
+/// A stored time (microseconds since the epoch) as an instant.
+pub(crate) fn timestamp(micros: i64) -> crate::Result<jiff::Timestamp> {
+    jiff::Timestamp::from_microsecond(micros).map_err(|e| crate::ServiceError::Internal(e.to_string()))
+}
+
 /// "email, phone and 2 more" for a summary line.
 pub(crate) fn field_list(changes: &[FieldChange]) -> String {
     let mut fields: Vec<&str> = changes.iter().map(|c| c.field.split('.').next().unwrap_or(&c.field)).collect();

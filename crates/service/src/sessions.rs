@@ -236,7 +236,7 @@ pub async fn current(db: &Db, cookie: &str) -> Result<SessionInfo> {
     let h = &mut conn.handle();
     let session = q::find_session(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
     let user = q::get_user(h, org_id, session.user_id).await?.ok_or(ServiceError::Unauthenticated)?;
-    let expires_at = Timestamp::from_microsecond(session.expires_at).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let expires_at = crate::record::timestamp(session.expires_at)?;
     Ok(SessionInfo { user: User::from_row(user)?, org_name: ctx.org.name, expires_at })
 }
 

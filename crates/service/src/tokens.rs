@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::record::activity;
+use crate::record::{activity, timestamp};
 use crate::secrets::{self, SecretKind};
 use crate::{Ctx, Result, ServiceError, orgs};
 
@@ -39,10 +39,6 @@ pub struct ApiToken {
     pub last_used_at: Option<Timestamp>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<Timestamp>,
-}
-
-fn timestamp(micros: i64) -> Result<Timestamp> {
-    Timestamp::from_microsecond(micros).map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 impl ApiToken {

@@ -53,7 +53,7 @@ pub struct User {
 impl User {
     pub(crate) fn from_row(row: UserRow) -> Result<Self> {
         let role = Role::parse(&row.role).ok_or_else(|| ServiceError::Internal(format!("unknown role {}", row.role)))?;
-        let created_at = Timestamp::from_microsecond(row.created_at).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let created_at = crate::record::timestamp(row.created_at)?;
         Ok(User { id: UserId(row.id), email: row.email, name: row.name, role, active: row.active, invited: row.password_hash.is_none(), created_at })
     }
 }

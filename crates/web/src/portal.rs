@@ -5,7 +5,8 @@
 use askama::Template;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -168,37 +169,46 @@ fn failure(error: ServiceError) -> Response {
     }
 }
 
+/// A portal request whose link works: its secret and the customer it opens.
+/// Any other link gets the "not valid" page before a handler runs.
+struct Opened {
+    token: String,
+    visitor: Visitor,
+}
+
+impl FromRequestParts<AppState> for Opened {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Path(token) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| failure(ServiceError::NotFound("portal link")))?;
+        let visitor = portal::open(&state.db, &token).await.map_err(failure)?;
+        Ok(Opened { token, visitor })
+    }
+}
+
 #[derive(Deserialize)]
 struct PageQuery {
     saved: Option<String>,
 }
 
-async fn show(db: &Db, visitor: &Visitor, token: &str, status: StatusCode, notice: Option<&'static str>, submitted: &Submitted) -> Response {
-    match portal::view(db, visitor).await {
-        Ok(view) => private(status, html(&render(view, token, notice, submitted))),
+async fn show(db: &Db, opened: &Opened, status: StatusCode, notice: Option<&'static str>, submitted: &Submitted) -> Response {
+    match portal::view(db, &opened.visitor).await {
+        Ok(view) => private(status, html(&render(view, &opened.token, notice, submitted))),
         Err(e) => failure(e),
     }
 }
 
-async fn page(State(s): State<AppState>, Path(token): Path<String>, Query(query): Query<PageQuery>) -> Response {
-    let visitor = match portal::open(&s.db, &token).await {
-        Ok(visitor) => visitor,
-        Err(e) => return failure(e),
-    };
+async fn page(State(s): State<AppState>, opened: Opened, Query(query): Query<PageQuery>) -> Response {
     let notice = match query.saved.as_deref() {
         Some("address") => Some("Your billing address was saved."),
         Some("contact") => Some("Your contact details were saved."),
         _ => None,
     };
-    show(&s.db, &visitor, &token, StatusCode::OK, notice, &Submitted::default()).await
+    show(&s.db, &opened, StatusCode::OK, notice, &Submitted::default()).await
 }
 
-async fn statement(State(s): State<AppState>, Path(token): Path<String>) -> Response {
-    let visitor = match portal::open(&s.db, &token).await {
-        Ok(visitor) => visitor,
-        Err(e) => return failure(e),
-    };
-    match portal::statement_pdf(&s.db, &visitor).await {
+async fn statement(State(s): State<AppState>, opened: Opened) -> Response {
+    match portal::statement_pdf(&s.db, &opened.visitor).await {
         Ok(pdf) => {
             let headers = [(header::CONTENT_TYPE, "application/pdf"), (header::CONTENT_DISPOSITION, "attachment; filename=\"statement.pdf\"")];
             private(StatusCode::OK, (headers, pdf).into_response())
@@ -209,31 +219,23 @@ async fn statement(State(s): State<AppState>, Path(token): Path<String>) -> Resp
 
 /// After a form: back to the page with a notice, or the page again with
 /// the values typed and each error next to its field.
-async fn after_submit<T>(db: &Db, visitor: &Visitor, token: &str, saved: &str, result: Result<T, ServiceError>, submitted: Submitted) -> Response {
+async fn after_submit<T>(db: &Db, opened: &Opened, saved: &str, result: Result<T, ServiceError>, submitted: Submitted) -> Response {
     match result {
-        Ok(_) => Redirect::to(&format!("/portal/{token}?saved={saved}")).into_response(),
+        Ok(_) => Redirect::to(&format!("/portal/{}?saved={saved}", opened.token)).into_response(),
         Err(ServiceError::Invalid(ValidationErrors(errors))) => {
             let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
-            show(db, visitor, token, StatusCode::UNPROCESSABLE_ENTITY, None, &Submitted { errors, ..submitted }).await
+            show(db, opened, StatusCode::UNPROCESSABLE_ENTITY, None, &Submitted { errors, ..submitted }).await
         }
         Err(e) => failure(e),
     }
 }
 
-async fn save_address(State(s): State<AppState>, Path(token): Path<String>, Form(form): Form<AddressForm>) -> Response {
-    let visitor = match portal::open(&s.db, &token).await {
-        Ok(visitor) => visitor,
-        Err(e) => return failure(e),
-    };
-    let result = portal::update_billing_address(&s.db, &visitor, form.clone()).await;
-    after_submit(&s.db, &visitor, &token, "address", result, Submitted { address: Some(form), ..Default::default() }).await
+async fn save_address(State(s): State<AppState>, opened: Opened, Form(form): Form<AddressForm>) -> Response {
+    let result = portal::update_billing_address(&s.db, &opened.visitor, form.clone()).await;
+    after_submit(&s.db, &opened, "address", result, Submitted { address: Some(form), ..Default::default() }).await
 }
 
-async fn save_contact(State(s): State<AppState>, Path(token): Path<String>, Form(form): Form<ContactForm>) -> Response {
-    let visitor = match portal::open(&s.db, &token).await {
-        Ok(visitor) => visitor,
-        Err(e) => return failure(e),
-    };
-    let result = portal::update_contact_details(&s.db, &visitor, form.clone()).await;
-    after_submit(&s.db, &visitor, &token, "contact", result, Submitted { contact: Some(form), ..Default::default() }).await
+async fn save_contact(State(s): State<AppState>, opened: Opened, Form(form): Form<ContactForm>) -> Response {
+    let result = portal::update_contact_details(&s.db, &opened.visitor, form.clone()).await;
+    after_submit(&s.db, &opened, "contact", result, Submitted { contact: Some(form), ..Default::default() }).await
 }
