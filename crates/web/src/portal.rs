@@ -93,7 +93,11 @@ fn render(view: PortalView, token: &str, notice: Option<&'static str>, submitted
         overdue: i.state == dossier_domain::workflow::InvoiceState::Overdue,
         total: i.totals.total.format(&currency),
         balance: i.balance.format(&currency),
-        state: i.state.to_string(),
+        state: match i.state {
+            dossier_domain::workflow::InvoiceState::Closed => "Paid".to_owned(),
+            dossier_domain::workflow::InvoiceState::Credited => "Credited".to_owned(),
+            other => other.to_string(),
+        },
     };
     let profile = view.billing_address.as_ref().map(|s| &s.profile);
     let address = submitted.address.clone().unwrap_or_else(|| AddressForm {
