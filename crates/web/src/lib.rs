@@ -7,6 +7,7 @@ mod auth;
 mod error;
 mod extract;
 mod portal;
+mod ui;
 
 use std::future::Future;
 use std::time::Duration;
@@ -44,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(portal::router())
+        .merge(ui::router())
         .fallback_service(Router::new().fallback(error::route_not_found))
         .route("/api/openapi.json", get(move || async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], spec_json) }))
         .route("/healthz", get(healthz))

@@ -1,0 +1,480 @@
+//! The customer directory and the customer profile with its tabs.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use dossier_domain::activity::ActivityGroup;
+use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
+use dossier_domain::permissions::Module;
+use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
+use dossier_service::billing::{InvoiceQuery, LedgerQuery};
+use dossier_service::customers::CustomerQuery;
+use dossier_service::summary::CustomerSummary;
+use dossier_service::timeline::{HistoryQuery, TimelineQuery};
+use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
+use dossier_service::{Ctx, Db, ServiceError, billing, contacts, customers, sites, summary, timeline, works};
+use serde::Deserialize;
+
+use super::views::{self, BarView, Entry};
+use super::{Staff, failure, page};
+use crate::AppState;
+
+// ---- the directory ----
+
+#[derive(Deserialize, Default)]
+pub struct DirectoryQuery {
+    q: Option<String>,
+    status: Option<String>,
+    kind: Option<String>,
+    label: Option<String>,
+    cursor: Option<String>,
+    /// `rows`: only the results, for search as you type.
+    partial: Option<String>,
+}
+
+pub struct Row {
+    code: String,
+    name: String,
+    email: String,
+    phone: String,
+    status: String,
+    labels: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/customers.html")]
+struct DirectoryPage {
+    user: Option<String>,
+    q: String,
+    status: String,
+    kind: String,
+    label: String,
+    statuses: Vec<(&'static str, String)>,
+    rows: Vec<Row>,
+    next: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/customer_rows.html")]
+struct DirectoryRows<'a> {
+    rows: &'a [Row],
+    next: &'a Option<String>,
+}
+
+fn blank_is_none(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query): Query<DirectoryQuery>) -> Response {
+    let (q, status, kind, label) = (blank_is_none(query.q), blank_is_none(query.status), blank_is_none(query.kind), blank_is_none(query.label));
+    let list = CustomerQuery {
+        q: q.clone(),
+        status: status.as_deref().and_then(CustomerStatus::parse),
+        kind: kind.as_deref().and_then(CustomerKind::parse),
+        label: label.clone(),
+        cursor: query.cursor.clone(),
+        limit: Some(50),
+    };
+    let (rows, next, error) = match customers::list_customers(&s.db, &ctx, list).await {
+        Ok(found) => {
+            let rows = found.items.iter().map(row).collect();
+            let next = found.next_cursor.map(|cursor| {
+                let mut params = vec![("cursor", cursor)];
+                params.extend([("q", &q), ("status", &status), ("kind", &kind), ("label", &label)].into_iter().filter_map(|(k, v)| Some((k, v.clone()?))));
+                format!("/customers?{}", params.iter().map(|(k, v)| format!("{k}={}", super::sign_in::encode(v))).collect::<Vec<_>>().join("&"))
+            });
+            (rows, next, None)
+        }
+        Err(ServiceError::Invalid(errors)) => (Vec::new(), None, Some(errors.to_string())),
+        Err(e) => return failure(e),
+    };
+    if query.partial.as_deref() == Some("rows") {
+        return match (DirectoryRows { rows: &rows, next: &next }).render() {
+            Ok(html) => Html(html).into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        };
+    }
+    let statuses = CustomerStatus::ALL.iter().map(|s| (s.as_str(), views::words(s.as_str()))).collect();
+    let page_data = DirectoryPage {
+        user: Some(ctx.actor.name.clone()),
+        q: q.unwrap_or_default(),
+        status: status.unwrap_or_default(),
+        kind: kind.unwrap_or_default(),
+        label: label.unwrap_or_default(),
+        statuses,
+        rows,
+        next,
+        error,
+    };
+    page(StatusCode::OK, &page_data)
+}
+
+fn row(customer: &Customer) -> Row {
+    Row {
+        code: customer.code.clone(),
+        name: customer.display_name.clone(),
+        email: customer.profile.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
+        phone: customer.profile.phone.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+        status: customer.status.to_string(),
+        labels: customer.labels.clone(),
+    }
+}
+
+// ---- the profile ----
+
+#[derive(Deserialize, Default)]
+pub struct ProfileQuery {
+    tab: Option<String>,
+    /// Works tab: inquiries, quotes or jobs.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    status: Option<String>,
+    /// Billing tab: an invoice state.
+    state: Option<String>,
+    /// Timeline: a group and an actor type to narrow to.
+    group: Option<String>,
+    actor: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A table of records, laid out the same on every tab.
+pub struct Table {
+    title: String,
+    headers: Vec<(&'static str, bool)>,
+    rows: Vec<Vec<(String, bool)>>,
+    next: Option<String>,
+    empty: &'static str,
+}
+
+pub struct Chip {
+    label: String,
+    href: String,
+    on: bool,
+}
+
+pub struct ContactLine {
+    name: String,
+    position: String,
+    emails: Vec<String>,
+    phones: Vec<String>,
+    flags: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/customer.html")]
+struct ProfilePage {
+    user: Option<String>,
+    code: String,
+    name: String,
+    initials: String,
+    kind: String,
+    status: String,
+    status_reason: Option<String>,
+    labels: Vec<String>,
+    location: String,
+    email: Option<String>,
+    phone: Option<String>,
+    debt: Option<String>,
+    debt_age: Option<String>,
+    credit: Option<String>,
+    tab: &'static str,
+    tabs: Vec<(&'static str, &'static str)>,
+    bars: Vec<BarView>,
+    entries: Vec<Entry>,
+    chips: Vec<Chip>,
+    actor_chips: Vec<Chip>,
+    next: Option<String>,
+    tables: Vec<Table>,
+    contacts: Vec<ContactLine>,
+    statement_pdf: Option<String>,
+}
+
+/// The tabs a caller sees: Billing only with invoices in their reach.
+fn tabs(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
+    let mut tabs = vec![("activity", "Activity"), ("timeline", "Timeline"), ("contacts", "Contacts"), ("sites", "Sites"), ("works", "Works")];
+    if ctx.sees(Module::Invoices) {
+        tabs.push(("billing", "Billing"));
+    }
+    tabs.push(("history", "History"));
+    tabs
+}
+
+pub async fn profile(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Query(query): Query<ProfileQuery>) -> Response {
+    match profile_page(&s.db, &ctx, &id, query).await {
+        Ok(page_data) => page(StatusCode::OK, &page_data),
+        Err(e) => failure(e),
+    }
+}
+
+async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Result<ProfilePage, ServiceError> {
+    let customer = customers::get_customer(db, ctx, id).await?;
+    let summary = summary::customer_summary(db, ctx, id).await?;
+    let sites = sites::list_sites(db, ctx, id).await?;
+    let tabs = tabs(ctx);
+    let tab = tabs.iter().map(|(t, _)| *t).find(|t| Some(*t) == query.tab.as_deref()).unwrap_or("activity");
+    let code = customer.code.clone();
+    let currency = &ctx.org.currency;
+    let place = sites
+        .iter()
+        .find(|s| s.profile.active)
+        .map(|s| [s.profile.town.clone(), Some(s.profile.postcode.clone())].into_iter().flatten().collect::<Vec<_>>().join(" "));
+    let balances = summary.balances.as_ref();
+    let mut page_data = ProfilePage {
+        user: Some(ctx.actor.name.clone()),
+        initials: views::initials(&customer.display_name),
+        name: customer.display_name.clone(),
+        kind: customer.profile.kind.to_string(),
+        status: customer.status.to_string(),
+        status_reason: customer.status_reason.clone(),
+        labels: customer.labels.clone(),
+        location: place.unwrap_or_default(),
+        email: customer.profile.email.as_ref().map(|e| e.as_str().to_owned()),
+        phone: customer.profile.phone.as_ref().map(|p| p.to_string()),
+        debt: balances.map(|b| b.overdue_balance.format(currency)),
+        debt_age: balances.and_then(|b| b.debt_age_days).map(|d| format!("{d} days")),
+        credit: balances.map(|b| b.account_credit.format(currency)),
+        code: code.clone(),
+        tab,
+        tabs,
+        bars: Vec::new(),
+        entries: Vec::new(),
+        chips: Vec::new(),
+        actor_chips: Vec::new(),
+        next: None,
+        tables: Vec::new(),
+        contacts: Vec::new(),
+        statement_pdf: None,
+    };
+    match tab {
+        "timeline" => timeline_tab(db, ctx, &code, &query, &mut page_data).await?,
+        "history" => {
+            let found = timeline::customer_history(db, ctx, &code, HistoryQuery { cursor: query.cursor.clone(), limit: Some(50) }).await?;
+            page_data.entries = found.items.iter().map(views::entry).collect();
+            page_data.next = found.next_cursor.map(|c| format!("/customers/{code}?tab=history&cursor={c}"));
+        }
+        "contacts" => {
+            page_data.contacts = contacts::list_contacts(db, ctx, &code)
+                .await?
+                .into_iter()
+                .map(|c| ContactLine {
+                    name: c.display_name.clone(),
+                    position: c.profile.position.clone().unwrap_or_default(),
+                    emails: c.profile.emails.iter().map(|e| e.address.as_str().to_owned()).collect(),
+                    phones: c.profile.phones.iter().map(|p| p.number.to_string()).collect(),
+                    flags: [c.profile.is_primary.then_some("primary"), c.profile.is_billing.then_some("billing")]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+                .collect();
+        }
+        "sites" => {
+            let rows = sites
+                .iter()
+                .map(|s| {
+                    vec![
+                        (views::words(s.profile.kind.as_str()), false),
+                        (s.profile.address_lines().join(", "), false),
+                        (s.profile.access_notes.clone().unwrap_or_default(), false),
+                    ]
+                })
+                .collect();
+            page_data.tables.push(Table {
+                title: "Sites".into(),
+                headers: vec![("Kind", false), ("Address", false), ("Access notes", false)],
+                rows,
+                next: None,
+                empty: "No sites.",
+            });
+        }
+        "works" => works_tab(db, ctx, &code, &query, &mut page_data).await?,
+        "billing" => billing_tab(db, ctx, &code, &query, &mut page_data).await?,
+        _ => page_data.bars = bars(&summary, &code, currency),
+    }
+    Ok(page_data)
+}
+
+/// The Activity tab: a bar per record type the caller may see.
+fn bars(summary: &CustomerSummary, code: &str, currency: &str) -> Vec<BarView> {
+    let mut bars = Vec::new();
+    if let Some(b) = &summary.inquiries {
+        bars.push(views::bar("Inquiries", "inquiries", "status", code, b, currency));
+    }
+    if let Some(b) = &summary.quotes {
+        bars.push(views::bar("Quotes", "quotes", "status", code, b, currency));
+    }
+    if let Some(b) = &summary.jobs {
+        bars.push(views::bar("Jobs", "jobs", "status", code, b, currency));
+    }
+    if let Some(b) = &summary.invoices {
+        bars.push(views::bar("Invoices", "invoices", "state", code, b, currency));
+    }
+    bars
+}
+
+async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
+    let group = query.group.as_deref().and_then(ActivityGroup::parse);
+    let actor = query.actor.as_deref().filter(|a| ["user", "system", "customer", "api"].contains(a));
+    let filter = TimelineQuery {
+        group: group.map(|g| g.to_string()),
+        actor: actor.map(str::to_owned),
+        cursor: query.cursor.clone(),
+        limit: Some(50),
+        ..Default::default()
+    };
+    let found = timeline::customer_timeline(db, ctx, code, filter).await?;
+    let link = |group: Option<&str>, actor: Option<&str>| {
+        let mut href = format!("/customers/{code}?tab=timeline");
+        if let Some(g) = group {
+            href.push_str(&format!("&group={g}"));
+        }
+        if let Some(a) = actor {
+            href.push_str(&format!("&actor={a}"));
+        }
+        href
+    };
+    let group_name = group.map(|g| g.as_str());
+    page_data.chips = std::iter::once(Chip { label: "All".into(), href: link(None, actor), on: group.is_none() })
+        .chain(ActivityGroup::ALL.iter().map(|g| Chip { label: views::words(g.as_str()), href: link(Some(g.as_str()), actor), on: group == Some(*g) }))
+        .collect();
+    page_data.actor_chips = std::iter::once(Chip { label: "Anyone".into(), href: link(group_name, None), on: actor.is_none() })
+        .chain(["user", "system", "customer", "api"].iter().map(|a| Chip { label: views::words(a), href: link(group_name, Some(a)), on: actor == Some(*a) }))
+        .collect();
+    page_data.entries = found.items.iter().map(views::entry).collect();
+    page_data.next = found.next_cursor.map(|c| format!("{}&cursor={c}", link(group_name, actor)));
+    Ok(())
+}
+
+async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
+    let customer = Some(code.to_owned());
+    let (cursor, limit) = (query.cursor.clone(), Some(100));
+    let status = query.status.as_deref();
+    let next = |kind: &str, c: Option<String>| {
+        c.map(|c| format!("/customers/{code}?tab=works&type={kind}{}&cursor={c}", status.map(|s| format!("&status={s}")).unwrap_or_default()))
+    };
+    let currency = &ctx.org.currency;
+    let table = match query.kind.as_deref().unwrap_or("jobs") {
+        "inquiries" => {
+            let found = works::list_inquiries(db, ctx, InquiryQuery { customer, status: status.and_then(InquiryStatus::parse), cursor, limit }).await?;
+            let rows = found
+                .items
+                .iter()
+                .map(|i| {
+                    vec![
+                        (i.code.clone(), false),
+                        (i.title.clone(), false),
+                        (views::words(i.status.as_str()), false),
+                        (i.estimated_value.format(currency), true),
+                    ]
+                })
+                .collect();
+            Table {
+                title: "Inquiries".into(),
+                headers: vec![("Inquiry", false), ("Title", false), ("Status", false), ("Estimated value", true)],
+                rows,
+                next: next("inquiries", found.next_cursor),
+                empty: "No inquiries.",
+            }
+        }
+        "quotes" => {
+            let found = works::list_quotes(db, ctx, QuoteQuery { customer, status: status.and_then(QuoteStatus::parse), cursor, limit }).await?;
+            let rows = found
+                .items
+                .iter()
+                .map(|q| {
+                    vec![(q.code.clone(), false), (q.title.clone(), false), (views::words(q.status.as_str()), false), (q.totals.total.format(currency), true)]
+                })
+                .collect();
+            Table {
+                title: "Quotes".into(),
+                headers: vec![("Quote", false), ("Title", false), ("Status", false), ("Total", true)],
+                rows,
+                next: next("quotes", found.next_cursor),
+                empty: "No quotes.",
+            }
+        }
+        "invoices" => return billing_tab(db, ctx, code, query, page_data).await,
+        _ => {
+            let query = JobQuery { customer, status: status.and_then(JobStatus::parse), assignee: None, cursor, limit };
+            let found = works::list_jobs(db, ctx, query).await?;
+            let rows = found
+                .items
+                .iter()
+                .map(|j| {
+                    let when = j.scheduled_start.map(views::day).unwrap_or_default();
+                    vec![
+                        (j.code.clone(), false),
+                        (j.title.clone(), false),
+                        (views::words(j.status.as_str()), false),
+                        (when, false),
+                        (j.value.format(currency), true),
+                    ]
+                })
+                .collect();
+            let headers = vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];
+            Table { title: "Jobs".into(), headers, rows, next: next("jobs", found.next_cursor), empty: "No jobs." }
+        }
+    };
+    page_data.tab = "works";
+    page_data.tables.push(table);
+    Ok(())
+}
+
+async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
+    let currency = &ctx.org.currency;
+    let state = query.state.as_deref().or(query.status.as_deref()).and_then(InvoiceState::parse);
+    let invoices =
+        billing::list_invoices(db, ctx, InvoiceQuery { customer: Some(code.to_owned()), state, cursor: query.cursor.clone(), limit: Some(100) }).await?;
+    let rows = invoices
+        .items
+        .iter()
+        .map(|i| {
+            let date = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+            vec![
+                (i.code.clone(), false),
+                (views::words(i.state.as_str()), false),
+                (date(i.issue_date), false),
+                (date(i.due_date), false),
+                (i.totals.total.format(currency), true),
+                (i.balance.format(currency), true),
+            ]
+        })
+        .collect();
+    let title = match state {
+        Some(state) => format!("Invoices: {}", views::words(state.as_str())),
+        None => "Invoices".to_owned(),
+    };
+    let next = invoices.next_cursor.map(|c| format!("/customers/{code}?tab=billing{}&cursor={c}", state.map(|s| format!("&state={s}")).unwrap_or_default()));
+    let headers = vec![("Invoice", false), ("State", false), ("Issued", false), ("Due", false), ("Total", true), ("To pay", true)];
+    page_data.tables.push(Table { title, headers, rows, next, empty: "No invoices." });
+    if ctx.sees(Module::Payments) {
+        let payments = billing::list_payments(db, ctx, LedgerQuery { customer: Some(code.to_owned()), cursor: None, limit: Some(100) }).await?;
+        let rows = payments
+            .items
+            .iter()
+            .map(|p| {
+                vec![(p.code.clone(), false), (p.received_on.to_string(), false), (p.amount.format(currency), true), (p.unallocated.format(currency), true)]
+            })
+            .collect();
+        let headers = vec![("Payment", false), ("Received", false), ("Amount", true), ("Not yet allocated", true)];
+        page_data.tables.push(Table { title: "Payments".into(), headers, rows, next: None, empty: "No payments." });
+    }
+    if ctx.sees(Module::CreditNotes) {
+        let credits = billing::list_credit_notes(db, ctx, LedgerQuery { customer: Some(code.to_owned()), cursor: None, limit: Some(100) }).await?;
+        let rows = credits
+            .items
+            .iter()
+            .map(|c| vec![(c.code.clone(), false), (c.issue_date.to_string(), false), (c.reason.clone(), false), (c.amount.format(currency), true)])
+            .collect();
+        let headers = vec![("Credit note", false), ("Issued", false), ("Reason", false), ("Amount", true)];
+        page_data.tables.push(Table { title: "Credit notes".into(), headers, rows, next: None, empty: "No credit notes." });
+    }
+    if ctx.sees(Module::Statements) {
+        page_data.statement_pdf = Some(format!("/api/v1/customers/{code}/statement.pdf"));
+    }
+    page_data.tab = "billing";
+    Ok(())
+}

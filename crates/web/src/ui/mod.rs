@@ -1,0 +1,96 @@
+//! The web app for staff: server-rendered pages (askama) over the same
+//! service functions as the API, with our own CSS and a little JavaScript
+//! that only enhances. Signed-in staff are recognised by the session cookie;
+//! anyone else is sent to the sign-in page.
+
+mod customers;
+mod sign_in;
+mod views;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use dossier_service::{Ctx, ServiceError};
+
+use crate::AppState;
+use crate::auth::session_cookie;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/customers") }))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/customers", get(customers::directory))
+        .route("/customers/{id}", get(customers::profile))
+        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
+        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+}
+
+/// A signed-in staff member. Without a working session the page answers
+/// with a redirect to the sign-in page, which comes back here afterwards.
+pub struct Staff(pub Ctx);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let here = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        let to_sign_in = || Redirect::to(&format!("/sign-in?next={}", sign_in::encode(&here))).into_response();
+        let cookie = session_cookie(&parts.headers).ok_or_else(to_sign_in)?;
+        match dossier_service::sessions::authenticate(&state.db, cookie).await {
+            Ok(ctx) => Ok(Staff(ctx)),
+            Err(ServiceError::Unauthenticated) => Err(to_sign_in()),
+            Err(e) => Err(failure(e)),
+        }
+    }
+}
+
+/// A rendered page, never cached (it shows one person's view of the data).
+fn page(status: StatusCode, template: &impl Template) -> Response {
+    match template.render() {
+        Ok(text) => {
+            let mut response = (status, Html(text)).into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "rendering a page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong. Please try again.").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ui/problem.html")]
+struct ProblemPage {
+    user: Option<String>,
+    heading: String,
+    message: String,
+}
+
+/// A failed use case as a page: not found, not allowed, or our fault.
+fn failure(error: ServiceError) -> Response {
+    let (status, heading) = match &error {
+        ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
+        ServiceError::Forbidden { .. } => (StatusCode::FORBIDDEN, "Not allowed"),
+        ServiceError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "That did not work"),
+        ServiceError::Store(_) | ServiceError::Internal(_) => {
+            tracing::error!(error = %error, "page failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")
+        }
+        _ => (StatusCode::BAD_REQUEST, "That did not work"),
+    };
+    let message = match status {
+        StatusCode::INTERNAL_SERVER_ERROR => "Please try again in a moment.".to_owned(),
+        _ => error.to_string(),
+    };
+    page(status, &ProblemPage { user: None, heading: heading.to_owned(), message })
+}

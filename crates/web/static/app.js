@@ -1,0 +1,25 @@
+// Small enhancements; every page works without them.
+(function () {
+  // Search as you type on the customer directory: fetch the same page's
+  // rows and replace them, keeping the URL in step.
+  var form = document.querySelector('form[data-live-search]');
+  if (form) {
+    var input = form.querySelector('input[name="q"]');
+    var target = document.getElementById(form.getAttribute('data-live-search'));
+    var timer = null, latest = 0;
+    var refresh = function () {
+      var params = new URLSearchParams(new FormData(form));
+      var url = form.getAttribute('action') + '?' + params.toString();
+      var ticket = ++latest;
+      fetch(url + '&partial=rows', { headers: { 'Accept': 'text/html' }, credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (html === null || ticket !== latest) return;
+          target.innerHTML = html;
+          history.replaceState(null, '', url);
+        });
+    };
+    input.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(refresh, 200); });
+    form.querySelectorAll('select').forEach(function (s) { s.addEventListener('change', refresh); });
+  }
+})();
