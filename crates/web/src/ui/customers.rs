@@ -341,7 +341,11 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
         .chain(ActivityGroup::ALL.iter().map(|g| Chip { label: views::words(g.as_str()), href: link(Some(g.as_str()), actor), on: group == Some(*g) }))
         .collect();
     page_data.actor_chips = std::iter::once(Chip { label: "Anyone".into(), href: link(group_name, None), on: actor.is_none() })
-        .chain(["user", "system", "customer", "api"].iter().map(|a| Chip { label: views::words(a), href: link(group_name, Some(a)), on: actor == Some(*a) }))
+        .chain([("user", "Staff"), ("system", "System"), ("customer", "Customer"), ("api", "API")].iter().map(|(a, label)| Chip {
+            label: (*label).to_owned(),
+            href: link(group_name, Some(a)),
+            on: actor == Some(*a),
+        }))
         .collect();
     page_data.entries = found.items.iter().map(views::entry).collect();
     page_data.next = found.next_cursor.map(|c| format!("{}&cursor={c}", link(group_name, actor)));

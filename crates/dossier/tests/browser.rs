@@ -1,0 +1,243 @@
+//! The web app in a real browser: Debian's Chromium, headless, driven over
+//! WebDriver (chromedriver) against a server started here on a random port
+//! with a fresh SQLite database holding the demo data. Each page visited is
+//! saved as a screenshot under `target/browser-screenshots/`.
+//!
+//! Without chromedriver the tests say they were skipped, except under
+//! `CI=true`, where that is a failure (`scripts/test` installs it).
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use dossier_service::customers::CustomerQuery;
+use dossier_service::demo::{self, DemoOptions};
+use dossier_service::works::JobQuery;
+use dossier_service::{Ctx, Db, billing, customers, summary, users, works};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// A running Dossier with demo data, a browser, and where screenshots go.
+struct Session {
+    base: String,
+    db: Db,
+    ctx: Ctx,
+    browser: Client,
+    driver: Child,
+    shots: PathBuf,
+    _dir: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Session {
+    /// `None` (after saying so) when this machine has no chromedriver.
+    async fn start(name: &str) -> Option<Session> {
+        if !std::path::Path::new(CHROMEDRIVER).exists() {
+            assert!(std::env::var("CI").is_err(), "chromedriver is missing at {CHROMEDRIVER}: scripts/test installs chromium-driver");
+            eprintln!("skipped: {CHROMEDRIVER} is not installed, so this browser test did not run (scripts/test installs it)");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(dir.path().join("browser.db").to_str().unwrap()).await.unwrap();
+        db.migrate().await.unwrap();
+        let loaded = demo::load(&db, DemoOptions { customers: 40, seed: 7 }, |_| {}).await.unwrap();
+        let ctx = Ctx::system(loaded.org.clone(), "Browser test");
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let state = dossier_web::AppState::new(db.clone());
+        tokio::spawn(async move { dossier_web::serve(listener, state, async move { stop.await.ok().unwrap_or(()) }).await });
+
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+        let profile = dir.path().join("chromium-profile");
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--window-size=1280,900",
+        ];
+        let mut chrome_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        chrome_args.push(format!("--user-data-dir={}", profile.display()));
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": chrome_args}));
+        let started = Instant::now();
+        let browser = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < Duration::from_secs(20) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("cannot start Chromium through chromedriver: {e}"),
+            }
+        };
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots").join(name);
+        std::fs::create_dir_all(&shots).unwrap();
+        Some(Session { base, db, ctx, browser, driver, shots, _dir: dir, _shutdown: shutdown })
+    }
+
+    async fn goto(&self, path: &str) {
+        self.browser.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.browser.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.browser.find_all(Locator::Css(css)).await.unwrap().len()
+    }
+
+    async fn path(&self) -> String {
+        let url = self.browser.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.goto("/customers").await;
+        assert!(self.path().await.starts_with("/sign-in"), "not signed in yet: {}", self.path().await);
+        self.shot("sign-in").await;
+        self.browser.find(Locator::Css("input[name=email]")).await.unwrap().send_keys(email).await.unwrap();
+        self.browser.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(demo::DEMO_PASSWORD).await.unwrap();
+        self.browser.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+        self.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("header.top")).await.unwrap();
+    }
+
+    /// Wait until `check` holds, or fail naming `what`.
+    async fn until<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let started = Instant::now();
+        while !check().await {
+            assert!(started.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn finish(mut self) {
+        let _ = self.browser.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_sign_in_search_open_a_customer_and_follow_a_status_bar() {
+    let Some(s) = Session::start("staff").await else { return };
+    // A customer with invoices, and what the service says about them.
+    let invoice = billing::list_invoices(&s.db, &s.ctx, Default::default()).await.unwrap().items.remove(0);
+    let customer = customers::get_customer(&s.db, &s.ctx, &invoice.customer_id.0.to_string()).await.unwrap();
+    let expected = summary::customer_summary(&s.db, &s.ctx, &customer.code).await.unwrap();
+    let family = customer.display_name.split_whitespace().last().unwrap().to_owned();
+    let matching = customers::list_customers(&s.db, &s.ctx, CustomerQuery { q: Some(family.clone()), ..Default::default() }).await.unwrap().items.len();
+
+    s.sign_in(demo::ADMIN_EMAIL).await;
+    assert_eq!(s.path().await, "/customers");
+    s.shot("directory").await;
+    let everyone = s.count("#customer-results tbody tr").await;
+    assert!(everyone > matching, "the search must narrow the list ({everyone} vs {matching})");
+
+    // Search as you type: the rows narrow without a page load.
+    s.browser.find(Locator::Css("input[name=q]")).await.unwrap().send_keys(&family).await.unwrap();
+    s.until("the live search results", || async { s.count("#customer-results tbody tr").await == matching }).await;
+    assert!(s.path().await.contains(&format!("q={family}")), "the URL follows the search: {}", s.path().await);
+    s.shot("directory-search").await;
+    s.browser.find(Locator::Css(&format!("#customer-results a[href='/customers/{}']", customer.code))).await.unwrap().click().await.unwrap();
+    s.until("the profile", || async { s.path().await == format!("/customers/{}", customer.code) }).await;
+    assert!(s.text("h1").await.contains(&customer.display_name));
+    s.shot("profile-activity").await;
+
+    // The invoices bar says what the summary says, state by state.
+    let invoices = expected.invoices.as_ref().unwrap();
+    for bar in invoices.bars.iter().filter(|b| b.count > 0) {
+        let label = dossier_web_words(&bar.status);
+        let item = format!("details[data-bar=Invoices] li[data-status='{label}']");
+        assert_eq!(s.text(&format!("{item} .count")).await, bar.count.to_string(), "{label}");
+        assert_eq!(s.text(&format!("{item} .total")).await, bar.total.format("GBP"), "{label}");
+    }
+    // "Show all" for the first state with invoices lists exactly those.
+    let first = invoices.bars.iter().find(|b| b.count > 0).unwrap();
+    let label = dossier_web_words(&first.status);
+    s.browser.find(Locator::Css(&format!("details[data-bar=Invoices] li[data-status='{label}'] a"))).await.unwrap().click().await.unwrap();
+    s.until("the filtered invoice list", || async { s.path().await.contains("state=") }).await;
+    s.shot("profile-billing-filtered").await;
+    assert_eq!(s.count("section[aria-label^='Invoices'] tbody tr").await as i64, first.count);
+
+    // The timeline, narrowed to billing by a chip.
+    s.goto(&format!("/customers/{}?tab=timeline", customer.code)).await;
+    let all = s.count("ol.timeline > li").await;
+    s.browser.find(Locator::Css(".chips a[href*='group=billing']")).await.unwrap().click().await.unwrap();
+    s.until("the billing chip", || async { s.path().await.contains("group=billing") }).await;
+    let billing = s.count("ol.timeline > li").await;
+    assert!(billing > 0 && billing <= all, "{billing} of {all}");
+    assert_eq!(s.count("ol.timeline > li[data-group=billing]").await, billing, "only billing entries");
+    s.shot("profile-timeline-billing").await;
+
+    // Sign out: the pages are closed again.
+    s.browser.find(Locator::Css("header.top form button")).await.unwrap().click().await.unwrap();
+    s.until("the sign-in page", || async { s.path().await.starts_with("/sign-in") }).await;
+    s.goto("/customers").await;
+    assert!(s.path().await.starts_with("/sign-in"));
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fieldworker_sees_their_customers_jobs_and_no_invoice_section_at_all() {
+    let Some(s) = Session::start("fieldworker").await else { return };
+    let staff = users::list_users(&s.db, &s.ctx).await.unwrap();
+    let luis = staff.iter().find(|u| u.email == "luis@demo.example").unwrap();
+    let jobs = works::list_jobs(&s.db, &s.ctx, JobQuery { assignee: Some(luis.id), ..Default::default() }).await.unwrap().items;
+    let job = jobs.first().expect("the demo assigns jobs to its fieldworker");
+    let customer = customers::get_customer(&s.db, &s.ctx, &job.customer_id.0.to_string()).await.unwrap();
+
+    s.sign_in("luis@demo.example").await;
+    s.shot("directory").await;
+    let listed = s.count("#customer-results tbody tr").await;
+    let theirs = customers::list_customers(&s.db, &s.ctx, CustomerQuery::default()).await.unwrap().items.len();
+    assert!(listed > 0 && listed < theirs, "only their customers: {listed} of {theirs}");
+
+    s.goto(&format!("/customers/{}", customer.code)).await;
+    s.shot("profile").await;
+    assert!(s.count("details[data-bar=Jobs]").await == 1, "their jobs are shown");
+    assert_eq!(s.count("details[data-bar=Invoices]").await, 0, "no invoice bar");
+    assert_eq!(s.count("nav.tabs a[href$='tab=billing']").await, 0, "no billing tab");
+    assert_eq!(s.count("#debt").await, 0, "no debt");
+    let page = s.browser.source().await.unwrap();
+    assert!(!page.contains("INV-") && !page.contains("Invoices"), "an invoice shows on a fieldworker's page");
+    s.goto(&format!("/customers/{}?tab=billing", customer.code)).await;
+    assert!(!s.browser.source().await.unwrap().contains("INV-"));
+    s.finish().await;
+}
+
+/// "to_schedule" → "To schedule", as the pages label statuses.
+fn dossier_web_words(status: &str) -> String {
+    let text = status.replace('_', " ");
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
