@@ -48,6 +48,44 @@ impl Money {
         }
     }
 
+    /// An amount as people type it, in `currency`'s major units: `12`,
+    /// `12.5`, `1,234.56`, `£12.50`, `-3`. More decimals than the currency
+    /// has, or anything else, is an error on `field`.
+    pub fn parse_decimal(field: &str, text: &str, currency: &str) -> Result<Money, ValidationErrors> {
+        let (prefix, exponent) = currency_style(currency);
+        let invalid = || ValidationErrors::one(field, "invalid_amount", "must be an amount such as 12.50");
+        let text: String = text.trim().replace(',', "");
+        let (negative, text) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest.trim().to_owned()),
+            None => (false, text),
+        };
+        let text = text.strip_prefix(prefix.trim()).unwrap_or(&text).trim();
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        if whole.is_empty() && fraction.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
+        if fraction.len() > exponent as usize {
+            return Err(ValidationErrors::one(field, "too_many_decimals", format!("has at most {exponent} decimals")));
+        }
+        let scale = 10i64.pow(exponent);
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
+        let fraction: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<width$}", width = exponent as usize).parse().map_err(|_| invalid())? };
+        let minor = whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(fraction))
+            .filter(|m| *m <= MAX_AMOUNT)
+            .ok_or_else(|| ValidationErrors::one(field, "too_large", format!("must be at most {}", Money(MAX_AMOUNT).format(currency))))?;
+        Ok(Money(if negative { -minor } else { minor }))
+    }
+
+    /// As a form shows it for editing: `1234.50`, no symbol or grouping.
+    pub fn decimal(self, currency: &str) -> String {
+        let (_, exponent) = currency_style(currency);
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let (abs, scale) = (self.0.unsigned_abs(), 10u64.pow(exponent));
+        if exponent == 0 { format!("{sign}{abs}") } else { format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize) }
+    }
+
     /// Shown with the currency's symbol or code and digit grouping:
     /// `£1,234.56`, `-€0.50`, `CHF 12.00`.
     pub fn format(self, currency: &str) -> String {
@@ -295,6 +333,24 @@ impl Totals {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        let parse = |text: &str| Money::parse_decimal("amount", text, "GBP").map(|m| m.0).map_err(|e| e.0[0].code);
+        assert_eq!(parse("12"), Ok(1200));
+        assert_eq!(parse("12.5"), Ok(1250));
+        assert_eq!(parse(" £1,234.56 "), Ok(123456));
+        assert_eq!(parse("-3"), Ok(-300));
+        assert_eq!(parse(".75"), Ok(75));
+        assert_eq!(parse("1.234"), Err("too_many_decimals"));
+        assert_eq!(parse("12a"), Err("invalid_amount"));
+        assert_eq!(parse(""), Err("invalid_amount"));
+        assert_eq!(parse("."), Err("invalid_amount"));
+        assert_eq!(parse("999999999999999999"), Err("too_large"));
+        assert_eq!(Money::parse_decimal("amount", "1500", "JPY").map(|m| m.0), Ok(1500));
+        assert_eq!(Money(123450).decimal("GBP"), "1234.50");
+        assert_eq!(Money(-5).decimal("GBP"), "-0.05");
+    }
     use serde_json::json;
 
     #[test]

@@ -235,6 +235,81 @@ async fn a_fieldworker_sees_their_customers_jobs_and_no_invoice_section_at_all()
     s.finish().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_edit_a_field_then_invoice_and_take_a_payment_and_the_bars_follow() {
+    let Some(s) = Session::start("forms").await else { return };
+    let customer = customers::list_customers(&s.db, &s.ctx, CustomerQuery::default()).await.unwrap().items.remove(0);
+    let code = customer.code.clone();
+    s.sign_in(demo::ADMIN_EMAIL).await;
+
+    // Edit a field: it shows in History, old and new.
+    s.goto(&format!("/customers/{code}")).await;
+    s.browser.find(Locator::LinkText("Edit")).await.unwrap().click().await.unwrap();
+    s.until("the edit form", || async { s.path().await.ends_with("/edit") }).await;
+    s.shot("customer-edit").await;
+    let source = s.browser.find(Locator::Css("input[name=source]")).await.unwrap();
+    source.clear().await.unwrap();
+    source.send_keys("Radio advert").await.unwrap();
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.until("the History tab", || async { s.path().await.contains("tab=history") }).await;
+    s.shot("customer-history").await;
+    let change = s.text("ol.timeline > li:first-child").await;
+    assert!(change.contains("updated") && change.contains("source"), "{change}");
+    s.browser.find(Locator::Css("ol.timeline > li:first-child summary")).await.unwrap().click().await.unwrap();
+    assert!(s.text("ol.timeline > li:first-child table.changes").await.contains("Radio advert"));
+
+    // An invoice without lines is refused next to the first line; nothing is written.
+    let before = invoice_bar(&s, &code).await;
+    s.goto(&format!("/customers/{code}/invoices/new")).await;
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#line1_description-error")).await.unwrap();
+    s.shot("invoice-form-error").await;
+    assert_eq!(invoice_bar(&s, &code).await, before);
+
+    // A real one: 250.00 + 20 % tax, issued at once, shows in the Open bar.
+    s.goto(&format!("/customers/{code}/invoices/new")).await;
+    s.browser.find(Locator::Css("input[name=line1_description]")).await.unwrap().send_keys("Browser test work").await.unwrap();
+    s.browser.find(Locator::Css("input[name=line1_unit_price]")).await.unwrap().send_keys("250.00").await.unwrap();
+    s.shot("invoice-form").await;
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.until("the Billing tab", || async { s.path().await.contains("tab=billing") }).await;
+    s.shot("billing").await;
+    let invoiced = invoice_bar(&s, &code).await;
+    assert_eq!(invoiced["Open"].0, before["Open"].0 + 1, "{before:?} → {invoiced:?}");
+    assert_eq!(invoiced["Open"].1, before["Open"].1 + 30000);
+
+    // Paid in full against that invoice: it leaves Open for Closed.
+    s.goto(&format!("/customers/{code}/payments/new")).await;
+    s.browser.find(Locator::Css("input[name=amount]")).await.unwrap().send_keys("300.00").await.unwrap();
+    let newest = billing::list_invoices(&s.db, &s.ctx, dossier_service::billing::InvoiceQuery { customer: Some(code.clone()), ..Default::default() })
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    s.browser.find(Locator::Css(&format!("input[name=pay_{}]", newest.code))).await.unwrap().send_keys("300").await.unwrap();
+    s.shot("payment-form").await;
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.until("the Billing tab", || async { s.path().await.contains("tab=billing") }).await;
+    let paid = invoice_bar(&s, &code).await;
+    assert_eq!((paid["Open"], paid["Closed"].0), (before["Open"], before["Closed"].0 + 1), "{invoiced:?} → {paid:?}");
+    s.shot("activity-after-payment").await;
+    s.finish().await;
+}
+
+/// The invoice bar on the customer's Activity tab: per state, count and total in minor units.
+async fn invoice_bar(s: &Session, code: &str) -> std::collections::HashMap<String, (i64, i64)> {
+    s.goto(&format!("/customers/{code}")).await;
+    let mut bar = std::collections::HashMap::new();
+    for item in s.browser.find_all(Locator::Css("details[data-bar=Invoices] li")).await.unwrap() {
+        let state = item.attr("data-status").await.unwrap().unwrap();
+        let count = item.find(Locator::Css(".count")).await.unwrap().text().await.unwrap().parse().unwrap();
+        let total = item.find(Locator::Css(".total")).await.unwrap().text().await.unwrap();
+        let total = dossier_domain::money::Money::parse_decimal("total", &total, "GBP").unwrap().minor();
+        bar.insert(state, (count, total));
+    }
+    bar
+}
+
 /// "to_schedule" → "To schedule", as the pages label statuses.
 fn dossier_web_words(status: &str) -> String {
     let text = status.replace('_', " ");

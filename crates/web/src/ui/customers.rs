@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use dossier_domain::activity::ActivityGroup;
 use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
-use dossier_domain::permissions::Module;
+use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::CustomerQuery;
@@ -54,6 +54,7 @@ struct DirectoryPage {
     rows: Vec<Row>,
     next: Option<String>,
     error: Option<String>,
+    can_add: bool,
 }
 
 #[derive(Template)]
@@ -107,6 +108,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         rows,
         next,
         error,
+        can_add: ctx.access(Module::Customers, Action::Create) != Access::None,
     };
     page(StatusCode::OK, &page_data)
 }
@@ -189,6 +191,26 @@ struct ProfilePage {
     tables: Vec<Table>,
     contacts: Vec<ContactLine>,
     statement_pdf: Option<String>,
+    /// Buttons for the header (edit, status) and for the open tab.
+    header_actions: Vec<(String, &'static str)>,
+    actions: Vec<(String, &'static str)>,
+}
+
+/// What the caller may start from a tab: each button only if their role allows it.
+fn actions(ctx: &Ctx, code: &str, tab: &str) -> Vec<(String, &'static str)> {
+    let may = |module: Module| ctx.access(module, Action::Create) != Access::None;
+    let candidates: Vec<(bool, &str, &'static str)> = match tab {
+        "contacts" => vec![(ctx.access(Module::Customers, Action::Edit) != Access::None, "contacts/new", "Add contact")],
+        "sites" => vec![(ctx.access(Module::Customers, Action::Edit) != Access::None, "sites/new", "Add site")],
+        "works" | "activity" => vec![
+            (may(Module::Inquiries), "inquiries/new", "New inquiry"),
+            (may(Module::Quotes), "quotes/new", "New quote"),
+            (may(Module::Jobs), "jobs/new", "New job"),
+        ],
+        "billing" => vec![(may(Module::Invoices), "invoices/new", "New invoice"), (may(Module::Payments), "payments/new", "Record payment")],
+        _ => Vec::new(),
+    };
+    candidates.into_iter().filter(|(allowed, ..)| *allowed).map(|(_, path, label)| (format!("/customers/{code}/{path}"), label)).collect()
 }
 
 /// The tabs a caller sees: Billing only with invoices in their reach.
@@ -246,6 +268,11 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         tables: Vec::new(),
         contacts: Vec::new(),
         statement_pdf: None,
+        header_actions: match ctx.access(Module::Customers, Action::Edit) {
+            Access::None => Vec::new(),
+            _ => vec![(format!("/customers/{code}/edit"), "Edit"), (format!("/customers/{code}/status"), "Change status")],
+        },
+        actions: Vec::new(),
     };
     match tab {
         "timeline" => timeline_tab(db, ctx, &code, &query, &mut page_data).await?,
@@ -294,6 +321,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         "billing" => billing_tab(db, ctx, &code, &query, &mut page_data).await?,
         _ => page_data.bars = bars(&summary, &code, currency),
     }
+    page_data.actions = actions(ctx, &code, page_data.tab);
     Ok(page_data)
 }
 

@@ -4,6 +4,9 @@
 //! anyone else is sent to the sign-in page.
 
 mod customers;
+mod forms;
+mod profile_forms;
+mod record_forms;
 mod sign_in;
 mod views;
 
@@ -25,7 +28,17 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/customers", get(customers::directory))
+        .route("/customers/new", get(profile_forms::new_customer).post(profile_forms::create_customer))
         .route("/customers/{id}", get(customers::profile))
+        .route("/customers/{id}/edit", get(profile_forms::edit_customer).post(profile_forms::update_customer))
+        .route("/customers/{id}/status", get(profile_forms::status).post(profile_forms::change_status))
+        .route("/customers/{id}/contacts/new", get(profile_forms::new_contact).post(profile_forms::create_contact))
+        .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
+        .route("/customers/{id}/inquiries/new", get(record_forms::new_inquiry).post(record_forms::create_inquiry))
+        .route("/customers/{id}/quotes/new", get(record_forms::new_quote).post(record_forms::create_quote))
+        .route("/customers/{id}/jobs/new", get(record_forms::new_job).post(record_forms::create_job))
+        .route("/customers/{id}/invoices/new", get(record_forms::new_invoice).post(record_forms::create_invoice))
+        .route("/customers/{id}/payments/new", get(record_forms::new_payment).post(record_forms::create_payment))
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
 }

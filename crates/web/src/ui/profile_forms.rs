@@ -1,0 +1,245 @@
+//! Forms about a customer's profile: add and edit a customer, change its
+//! status with a reason, add a contact or a site.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use dossier_domain::ValidationErrors;
+use dossier_domain::contact::{ContactInput, EmailInput, EmailKind, PhoneInput, PhoneKind};
+use dossier_domain::customer::{Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, StatusChangeInput};
+use dossier_domain::patch::Patch;
+use dossier_domain::site::{SiteInput, SiteKind};
+use dossier_service::{contacts, customers, sites};
+
+use super::forms::{Field, FormPage, Section, Values, again, value};
+use super::views::words;
+use super::{Staff, failure};
+use crate::AppState;
+
+fn form(ctx_user: &str, title: impl Into<String>, back: String, back_label: &str, action: String, submit: &'static str, fields: Vec<Field>) -> FormPage {
+    FormPage {
+        user: Some(ctx_user.to_owned()),
+        title: title.into(),
+        back,
+        back_label: back_label.to_owned(),
+        action,
+        submit,
+        sections: vec![Section { legend: String::new(), fields }],
+        general: Vec::new(),
+    }
+}
+
+fn options<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
+    all.iter().map(|v| (name(*v).to_owned(), words(name(*v)))).collect()
+}
+
+// ---- customers ----
+
+fn customer_fields(customer: Option<&Customer>) -> Vec<Field> {
+    let p = customer.map(|c| &c.profile);
+    let text = |v: Option<&String>| v.cloned().unwrap_or_default();
+    vec![
+        Field::new("kind", "Kind", "select").options(options(CustomerKind::ALL, CustomerKind::as_str)).value(p.map_or("individual", |p| p.kind.as_str())),
+        Field::new("title", "Title", "text").value(text(p.and_then(|p| p.title.as_ref()))),
+        Field::new("given_name", "Given name", "text").value(text(p.and_then(|p| p.given_name.as_ref()))),
+        Field::new("family_name", "Family name", "text").value(text(p.and_then(|p| p.family_name.as_ref()))).hint("Needed for an individual"),
+        Field::new("business_name", "Business name", "text").value(text(p.and_then(|p| p.business_name.as_ref()))).hint("Needed for a business"),
+        Field::new("email", "Email", "email").value(p.and_then(|p| p.email.as_ref()).map(|e| e.as_str().to_owned()).unwrap_or_default()),
+        Field::new("phone", "Phone", "tel").value(p.and_then(|p| p.phone.as_ref()).map(|p| p.to_string()).unwrap_or_default()),
+        Field::new("source", "Source", "text").value(text(p.and_then(|p| p.source.as_ref()))).hint("How they heard of you"),
+    ]
+}
+
+fn new_customer_form(user: &str) -> FormPage {
+    let mut fields = customer_fields(None);
+    fields.push(Field::new("labels", "Labels", "text").hint("Separated by commas"));
+    form(user, "Add customer", "/customers".into(), "Customers", "/customers/new".into(), "Add customer", fields)
+}
+
+pub async fn new_customer(Staff(ctx): Staff) -> Response {
+    new_customer_form(&ctx.actor.name).show(StatusCode::OK)
+}
+
+pub async fn create_customer(State(s): State<AppState>, Staff(ctx): Staff, Form(values): Form<Values>) -> Response {
+    let input = CustomerInput {
+        kind: value(&values, "kind").and_then(|k| CustomerKind::parse(&k)),
+        title: value(&values, "title"),
+        given_name: value(&values, "given_name"),
+        family_name: value(&values, "family_name"),
+        business_name: value(&values, "business_name"),
+        email: value(&values, "email"),
+        phone: value(&values, "phone"),
+        source: value(&values, "source"),
+        labels: value(&values, "labels").map(|l| l.split(',').map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect()),
+        ..Default::default()
+    };
+    match customers::create_customer(&s.db, &ctx, input).await {
+        Ok(customer) => Redirect::to(&format!("/customers/{}", customer.code)).into_response(),
+        Err(e) => again(new_customer_form(&ctx.actor.name), &values, e, |f| f.split(['[', '.']).next().unwrap_or(f).to_owned()),
+    }
+}
+
+fn edit_form(user: &str, customer: &Customer) -> FormPage {
+    let back = format!("/customers/{}", customer.code);
+    form(
+        user,
+        format!("Edit {}", customer.display_name),
+        back.clone(),
+        &customer.display_name,
+        format!("{back}/edit"),
+        "Save changes",
+        customer_fields(Some(customer)),
+    )
+}
+
+pub async fn edit_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match customers::get_customer(&s.db, &ctx, &id).await {
+        Ok(customer) => edit_form(&ctx.actor.name, &customer).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
+}
+
+/// A blank optional field clears it.
+fn patch(values: &Values, name: &str) -> Patch<String> {
+    value(values, name).map_or(Patch::Clear, Patch::Set)
+}
+
+pub async fn update_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let customer = match customers::get_customer(&s.db, &ctx, &id).await {
+        Ok(customer) => customer,
+        Err(e) => return failure(e),
+    };
+    let input = CustomerPatch {
+        kind: value(&values, "kind").and_then(|k| CustomerKind::parse(&k)),
+        title: patch(&values, "title"),
+        given_name: patch(&values, "given_name"),
+        family_name: patch(&values, "family_name"),
+        business_name: patch(&values, "business_name"),
+        email: patch(&values, "email"),
+        phone: patch(&values, "phone"),
+        source: patch(&values, "source"),
+        ..Default::default()
+    };
+    match customers::update_customer(&s.db, &ctx, &customer.code, input).await {
+        Ok(customer) => Redirect::to(&format!("/customers/{}?tab=history", customer.code)).into_response(),
+        Err(e) => again(edit_form(&ctx.actor.name, &customer), &values, e, str::to_owned),
+    }
+}
+
+// ---- status ----
+
+fn status_form(user: &str, customer: &Customer) -> FormPage {
+    let back = format!("/customers/{}", customer.code);
+    let fields = vec![
+        Field::new("status", "New status", "select").options(options(CustomerStatus::ALL, CustomerStatus::as_str)).value(customer.status.as_str()),
+        Field::new("reason", "Reason", "textarea").required().hint("Kept in the status history"),
+    ];
+    form(user, format!("Change status of {}", customer.display_name), back.clone(), &customer.display_name, format!("{back}/status"), "Change status", fields)
+}
+
+pub async fn status(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match customers::get_customer(&s.db, &ctx, &id).await {
+        Ok(customer) => status_form(&ctx.actor.name, &customer).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn change_status(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let customer = match customers::get_customer(&s.db, &ctx, &id).await {
+        Ok(customer) => customer,
+        Err(e) => return failure(e),
+    };
+    let Some(status) = value(&values, "status").and_then(|v| CustomerStatus::parse(&v)) else {
+        let errors = ValidationErrors::one("status", "unknown_value", "choose a status");
+        return status_form(&ctx.actor.name, &customer).refill(&values, &errors, str::to_owned).show(StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    match customers::change_status(&s.db, &ctx, &customer.code, StatusChangeInput { status, reason: value(&values, "reason") }).await {
+        Ok(customer) => Redirect::to(&format!("/customers/{}", customer.code)).into_response(),
+        Err(e) => again(status_form(&ctx.actor.name, &customer), &values, e, str::to_owned),
+    }
+}
+
+// ---- contacts and sites ----
+
+fn contact_form(user: &str, code: &str) -> FormPage {
+    let fields = vec![
+        Field::new("title", "Title", "text"),
+        Field::new("given_name", "Given name", "text"),
+        Field::new("family_name", "Family name", "text").required(),
+        Field::new("position", "Position", "text"),
+        Field::new("email", "Email", "email"),
+        Field::new("phone", "Phone", "tel"),
+        Field::new("is_primary", "Main contact", "checkbox"),
+        Field::new("is_billing", "Receives invoices", "checkbox"),
+    ];
+    let back = format!("/customers/{code}?tab=contacts");
+    form(user, "Add contact", back, "Contacts", format!("/customers/{code}/contacts/new"), "Add contact", fields)
+}
+
+pub async fn new_contact(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    contact_form(&ctx.actor.name, &id).show(StatusCode::OK)
+}
+
+pub async fn create_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let input = ContactInput {
+        title: value(&values, "title"),
+        given_name: value(&values, "given_name"),
+        family_name: value(&values, "family_name"),
+        position: value(&values, "position"),
+        emails: Some(value(&values, "email").map(|address| EmailInput { kind: EmailKind::Work, address }).into_iter().collect()),
+        phones: Some(value(&values, "phone").map(|number| PhoneInput { kind: PhoneKind::Mobile, number }).into_iter().collect()),
+        is_primary: Some(values.contains_key("is_primary")),
+        is_billing: Some(values.contains_key("is_billing")),
+        ..Default::default()
+    };
+    match contacts::add_contact(&s.db, &ctx, &id, input).await {
+        Ok(_) => Redirect::to(&format!("/customers/{id}?tab=contacts")).into_response(),
+        Err(e) => again(contact_form(&ctx.actor.name, &id), &values, e, |f| {
+            if f.starts_with("emails") {
+                "email".into()
+            } else if f.starts_with("phones") {
+                "phone".into()
+            } else {
+                f.to_owned()
+            }
+        }),
+    }
+}
+
+fn site_form(user: &str, code: &str) -> FormPage {
+    let fields = vec![
+        Field::new("kind", "Kind", "select").options(options(SiteKind::ALL, SiteKind::as_str)).value("service"),
+        Field::new("name", "Name", "text").hint("e.g. Head office"),
+        Field::new("address_line1", "Address", "text").required(),
+        Field::new("address_line2", "Address line 2", "text"),
+        Field::new("town", "Town", "text"),
+        Field::new("postcode", "Postcode", "text").required(),
+        Field::new("country", "Country code", "text").hint("Defaults to your business's country"),
+        Field::new("access_notes", "Access notes", "textarea").hint("Gate codes, parking, pets"),
+    ];
+    let back = format!("/customers/{code}?tab=sites");
+    form(user, "Add site", back, "Sites", format!("/customers/{code}/sites/new"), "Add site", fields)
+}
+
+pub async fn new_site(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    site_form(&ctx.actor.name, &id).show(StatusCode::OK)
+}
+
+pub async fn create_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let input = SiteInput {
+        kind: value(&values, "kind").and_then(|k| SiteKind::parse(&k)),
+        name: value(&values, "name"),
+        address_line1: value(&values, "address_line1"),
+        address_line2: value(&values, "address_line2"),
+        town: value(&values, "town"),
+        postcode: value(&values, "postcode"),
+        country: value(&values, "country"),
+        access_notes: value(&values, "access_notes"),
+        ..Default::default()
+    };
+    match sites::add_site(&s.db, &ctx, &id, input).await {
+        Ok(_) => Redirect::to(&format!("/customers/{id}?tab=sites")).into_response(),
+        Err(e) => again(site_form(&ctx.actor.name, &id), &values, e, str::to_owned),
+    }
+}

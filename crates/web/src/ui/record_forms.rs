@@ -1,0 +1,317 @@
+//! Forms that create a customer's records: inquiries, quotes, jobs,
+//! invoices, and payments with what they pay.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use dossier_domain::ValidationErrors;
+use dossier_domain::money::LineInput;
+use dossier_domain::workflow::{InvoiceState, PaymentMethod};
+use dossier_domain::works::{AllocationInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
+use dossier_service::billing::{self, InvoiceQuery};
+use dossier_service::{Ctx, Db, ServiceError, works};
+use jiff::civil::Date;
+
+use super::forms::{Field, FormPage, Section, Values, again, amount, basis_points, value};
+use super::views::words;
+use super::{Staff, failure};
+use crate::AppState;
+
+/// How many line rows a form offers (blank rows are left out).
+const LINE_ROWS: usize = 5;
+
+fn page(ctx: &Ctx, title: &str, code: &str, tab: &str, path: &str, submit: &'static str, sections: Vec<Section>) -> FormPage {
+    FormPage {
+        user: Some(ctx.actor.name.clone()),
+        title: format!("{title} for {code}"),
+        back: format!("/customers/{code}?tab={tab}"),
+        back_label: code.to_owned(),
+        action: format!("/customers/{code}/{path}"),
+        submit,
+        sections,
+        general: Vec::new(),
+    }
+}
+
+fn line_sections() -> Vec<Section> {
+    (1..=LINE_ROWS)
+        .map(|n| Section {
+            legend: format!("Line {n}"),
+            fields: vec![
+                Field::new(format!("line{n}_description"), "Description", "text"),
+                Field::new(format!("line{n}_quantity"), "Quantity", "text").value(if n == 1 { "1" } else { "" }),
+                Field::new(format!("line{n}_unit_price"), "Unit price", "text").hint("e.g. 120.00"),
+                Field::new(format!("line{n}_tax"), "Tax %", "text").value(if n == 1 { "20" } else { "" }),
+            ],
+        })
+        .collect()
+}
+
+/// The filled-in line rows as API lines, with the form row each came from.
+fn lines(values: &Values, currency: &str, errors: &mut ValidationErrors) -> (Vec<LineInput>, Vec<usize>) {
+    let mut lines = Vec::new();
+    let mut rows = Vec::new();
+    for n in 1..=LINE_ROWS {
+        let field = |name: &str| format!("line{n}_{name}");
+        if value(values, &field("description")).is_none() && value(values, &field("unit_price")).is_none() {
+            continue;
+        }
+        let tax = basis_points(values, &field("tax"), errors);
+        lines.push(LineInput {
+            description: value(values, &field("description")),
+            quantity: value(values, &field("quantity")).map(serde_json::Value::String),
+            unit_price: amount(values, &field("unit_price"), currency, errors),
+            tax_rate_bp: tax,
+        });
+        rows.push(n);
+    }
+    (lines, rows)
+}
+
+/// `lines[2].unit_price` → the form field of the row that line came from.
+fn line_field(field: &str, rows: &[usize]) -> String {
+    let parsed =
+        field.strip_prefix("lines[").and_then(|rest| rest.split_once(']')).and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest.trim_start_matches('.'))));
+    match parsed {
+        Some((i, name)) if i < rows.len() => {
+            let name = if name == "tax_rate_bp" { "tax" } else { name };
+            format!("line{}_{name}", rows[i])
+        }
+        _ if field == "lines" => "line1_description".to_owned(),
+        _ => field.to_owned(),
+    }
+}
+
+/// Input errors found while reading the form, before the service is asked.
+fn read_errors(errors: ValidationErrors) -> Result<(), ServiceError> {
+    errors.into_result(|| ()).map_err(ServiceError::from)
+}
+
+// ---- invoices ----
+
+fn invoice_form(ctx: &Ctx, code: &str) -> FormPage {
+    let mut sections = line_sections();
+    sections.push(Section {
+        legend: "Terms".into(),
+        fields: vec![
+            Field::new("due_date", "Due date", "date").hint("Blank: from the payment terms"),
+            Field::new("notes", "Notes", "textarea"),
+            Field::new("issue", "Issue it now", "checkbox").value("on"),
+        ],
+    });
+    page(ctx, "New invoice", code, "billing", "invoices/new", "Create invoice", sections)
+}
+
+pub async fn new_invoice(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    invoice_form(&ctx, &code).show(StatusCode::OK)
+}
+
+pub async fn create_invoice(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let mut errors = ValidationErrors::default();
+    let (lines, rows) = lines(&values, &ctx.org.currency, &mut errors);
+    let due_date = value(&values, "due_date")
+        .and_then(|d| errors.take(d.parse::<Date>().map_err(|_| ValidationErrors::one("due_date", "invalid_date", "must be a date"))));
+    let input = InvoiceInput {
+        customer: Some(code.clone()),
+        lines: Some(lines),
+        due_date,
+        notes: value(&values, "notes"),
+        issue: Some(values.contains_key("issue")),
+        ..Default::default()
+    };
+    let result = match read_errors(errors) {
+        Ok(()) => billing::create_invoice(&s.db, &ctx, input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/customers/{code}?tab=billing")).into_response(),
+        Err(e) => again(invoice_form(&ctx, &code), &values, e, |f| line_field(f, &rows)),
+    }
+}
+
+// ---- payments ----
+
+/// The customer's open invoices, oldest due first, to set a payment against.
+async fn open_invoices(db: &Db, ctx: &Ctx, code: &str) -> Result<Vec<dossier_domain::works::Invoice>, ServiceError> {
+    let mut open = Vec::new();
+    for state in [InvoiceState::Overdue, InvoiceState::Open] {
+        let query = InvoiceQuery { customer: Some(code.to_owned()), state: Some(state), limit: Some(200), ..Default::default() };
+        open.extend(billing::list_invoices(db, ctx, query).await?.items);
+    }
+    open.sort_by_key(|i| i.due_date);
+    Ok(open)
+}
+
+fn payment_form(ctx: &Ctx, code: &str, invoices: &[dossier_domain::works::Invoice]) -> FormPage {
+    let currency = &ctx.org.currency;
+    let methods = PaymentMethod::ALL.iter().map(|m| (m.as_str().to_owned(), words(m.as_str())));
+    let mut sections = vec![Section {
+        legend: String::new(),
+        fields: vec![
+            Field::new("amount", "Amount", "text").required().hint("e.g. 120.00"),
+            Field::new("method", "Method", "select").options(methods).value("bank_transfer"),
+            Field::new("received_on", "Received on", "date").value(ctx.today().to_string()),
+            Field::new("reference", "Reference", "text"),
+        ],
+    }];
+    if !invoices.is_empty() {
+        let fields = invoices
+            .iter()
+            .map(|i| {
+                let due = i.due_date.map(|d| format!(", due {d}")).unwrap_or_default();
+                Field::new(format!("pay_{}", i.code), format!("{} ({} to pay{due})", i.code, i.balance.format(currency)), "text").hint("Amount set against it")
+            })
+            .collect();
+        sections.push(Section { legend: "Set against open invoices".into(), fields });
+    }
+    page(ctx, "Record payment", code, "billing", "payments/new", "Record payment", sections)
+}
+
+pub async fn new_payment(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    match open_invoices(&s.db, &ctx, &code).await {
+        Ok(invoices) => payment_form(&ctx, &code, &invoices).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn create_payment(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let invoices = match open_invoices(&s.db, &ctx, &code).await {
+        Ok(invoices) => invoices,
+        Err(e) => return failure(e),
+    };
+    let currency = &ctx.org.currency;
+    let mut errors = ValidationErrors::default();
+    let mut allocated = Vec::new();
+    let allocations: Vec<AllocationInput> = invoices
+        .iter()
+        .filter_map(|i| {
+            let field = format!("pay_{}", i.code);
+            let amount = amount(&values, &field, currency, &mut errors)?;
+            allocated.push(field);
+            Some(AllocationInput { invoice: Some(i.code.clone()), amount: Some(amount) })
+        })
+        .collect();
+    let received_on = value(&values, "received_on")
+        .and_then(|d| errors.take(d.parse::<Date>().map_err(|_| ValidationErrors::one("received_on", "invalid_date", "must be a date"))));
+    let input = PaymentInput {
+        customer: Some(code.clone()),
+        amount: amount(&values, "amount", currency, &mut errors),
+        method: value(&values, "method").and_then(|m| PaymentMethod::parse(&m)),
+        reference: value(&values, "reference"),
+        received_on,
+        allocations: Some(allocations),
+    };
+    let result = match read_errors(errors) {
+        Ok(()) => billing::record_payment(&s.db, &ctx, input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Redirect::to(&format!("/customers/{code}?tab=billing")).into_response(),
+        Err(e) => again(payment_form(&ctx, &code, &invoices), &values, e, |f| {
+            let index = f.strip_prefix("allocations[").and_then(|rest| rest.split_once(']')).and_then(|(i, _)| i.parse::<usize>().ok());
+            match index {
+                Some(i) if i < allocated.len() => allocated[i].clone(),
+                _ if f == "allocations" => "amount".to_owned(),
+                _ => f.to_owned(),
+            }
+        }),
+    }
+}
+
+// ---- works ----
+
+fn inquiry_form(ctx: &Ctx, code: &str) -> FormPage {
+    let fields = vec![
+        Field::new("title", "What they asked for", "text").required(),
+        Field::new("description", "Details", "textarea"),
+        Field::new("estimated_value", "Estimated value", "text").hint("e.g. 450.00"),
+        Field::new("source", "Came in by", "text").hint("Phone, web form, referral…"),
+    ];
+    page(ctx, "New inquiry", code, "works&type=inquiries", "inquiries/new", "Create inquiry", vec![Section { legend: String::new(), fields }])
+}
+
+pub async fn new_inquiry(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    inquiry_form(&ctx, &code).show(StatusCode::OK)
+}
+
+pub async fn create_inquiry(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let mut errors = ValidationErrors::default();
+    let input = InquiryInput {
+        customer: Some(code.clone()),
+        title: value(&values, "title"),
+        description: value(&values, "description"),
+        estimated_value: amount(&values, "estimated_value", &ctx.org.currency, &mut errors),
+        source: value(&values, "source"),
+        ..Default::default()
+    };
+    let result = match read_errors(errors) {
+        Ok(()) => works::create_inquiry(&s.db, &ctx, input).await.map(drop),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=inquiries")).into_response(),
+        Err(e) => again(inquiry_form(&ctx, &code), &values, e, str::to_owned),
+    }
+}
+
+fn quote_form(ctx: &Ctx, code: &str) -> FormPage {
+    let mut sections = vec![Section {
+        legend: String::new(),
+        fields: vec![Field::new("title", "Title", "text").required(), Field::new("valid_until", "Valid until", "date")],
+    }];
+    sections.extend(line_sections());
+    page(ctx, "New quote", code, "works&type=quotes", "quotes/new", "Create quote", sections)
+}
+
+pub async fn new_quote(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    quote_form(&ctx, &code).show(StatusCode::OK)
+}
+
+pub async fn create_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let mut errors = ValidationErrors::default();
+    let (lines, rows) = lines(&values, &ctx.org.currency, &mut errors);
+    let valid_until = value(&values, "valid_until")
+        .and_then(|d| errors.take(d.parse::<Date>().map_err(|_| ValidationErrors::one("valid_until", "invalid_date", "must be a date"))));
+    let input = QuoteInput { customer: Some(code.clone()), title: value(&values, "title"), valid_until, lines: Some(lines), ..Default::default() };
+    let result = match read_errors(errors) {
+        Ok(()) => works::create_quote(&s.db, &ctx, input).await.map(drop),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=quotes")).into_response(),
+        Err(e) => again(quote_form(&ctx, &code), &values, e, |f| line_field(f, &rows)),
+    }
+}
+
+fn job_form(ctx: &Ctx, code: &str) -> FormPage {
+    let fields = vec![
+        Field::new("title", "What is to be done", "text").required(),
+        Field::new("description", "Details", "textarea"),
+        Field::new("value", "Value", "text").hint("e.g. 300.00"),
+    ];
+    page(ctx, "New job", code, "works&type=jobs", "jobs/new", "Create job", vec![Section { legend: String::new(), fields }])
+}
+
+pub async fn new_job(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    job_form(&ctx, &code).show(StatusCode::OK)
+}
+
+pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let mut errors = ValidationErrors::default();
+    let input = JobInput {
+        customer: Some(code.clone()),
+        title: value(&values, "title"),
+        description: value(&values, "description"),
+        value: amount(&values, "value", &ctx.org.currency, &mut errors),
+        ..Default::default()
+    };
+    let result = match read_errors(errors) {
+        Ok(()) => works::create_job(&s.db, &ctx, input).await.map(drop),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=jobs")).into_response(),
+        Err(e) => again(job_form(&ctx, &code), &values, e, str::to_owned),
+    }
+}
