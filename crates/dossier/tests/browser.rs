@@ -290,6 +290,14 @@ async fn staff_edit_a_field_then_invoice_and_take_a_payment_and_the_bars_follow(
     s.shot("payment-form").await;
     s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
     s.until("the Billing tab", || async { s.path().await.contains("tab=billing") }).await;
+    // The invoice's own page names its customer, linked back to the profile.
+    s.browser.find(Locator::Css(&format!("a[href='/invoices/{}']", newest.code))).await.unwrap().click().await.unwrap();
+    s.until("the invoice page", || async { s.path().await == format!("/invoices/{}", newest.code) }).await;
+    s.shot("invoice").await;
+    assert!(s.text("dl.facts").await.contains("Closed"), "{}", s.text("dl.facts").await);
+    assert_eq!(s.text("a.customer-link").await, customer.display_name);
+    s.browser.find(Locator::Css("a.customer-link")).await.unwrap().click().await.unwrap();
+    s.until("the profile", || async { s.path().await == format!("/customers/{code}") }).await;
     let paid = invoice_bar(&s, &code).await;
     assert_eq!((paid["Open"], paid["Closed"].0), (before["Open"], before["Closed"].0 + 1), "{invoiced:?} → {paid:?}");
     s.shot("activity-after-payment").await;

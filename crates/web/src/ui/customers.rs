@@ -145,9 +145,30 @@ pub struct ProfileQuery {
 pub struct Table {
     title: String,
     headers: Vec<(&'static str, bool)>,
-    rows: Vec<Vec<(String, bool)>>,
+    rows: Vec<Vec<Cell>>,
     next: Option<String>,
     empty: &'static str,
+}
+
+/// One cell: its text, whether it is a number (right-aligned), and the
+/// record page it opens, if any.
+pub struct Cell {
+    text: String,
+    num: bool,
+    href: Option<String>,
+}
+
+fn cell(text: impl Into<String>) -> Cell {
+    Cell { text: text.into(), num: false, href: None }
+}
+
+fn num(text: impl Into<String>) -> Cell {
+    Cell { text: text.into(), num: true, href: None }
+}
+
+/// A record's code, linking to its page.
+fn code_cell(kind: &str, code: &str) -> Cell {
+    Cell { text: code.to_owned(), num: false, href: Some(format!("/{kind}/{code}")) }
 }
 
 pub struct Chip {
@@ -303,9 +324,9 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                 .iter()
                 .map(|s| {
                     vec![
-                        (views::words(s.profile.kind.as_str()), false),
-                        (s.profile.address_lines().join(", "), false),
-                        (s.profile.access_notes.clone().unwrap_or_default(), false),
+                        cell(views::words(s.profile.kind.as_str())),
+                        cell(s.profile.address_lines().join(", ")),
+                        cell(s.profile.access_notes.clone().unwrap_or_default()),
                     ]
                 })
                 .collect();
@@ -388,19 +409,20 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
         c.map(|c| format!("/customers/{code}?tab=works&type={kind}{}&cursor={c}", status.map(|s| format!("&status={s}")).unwrap_or_default()))
     };
     let currency = &ctx.org.currency;
-    let table = match query.kind.as_deref().unwrap_or("jobs") {
+    let kind = query.kind.as_deref().unwrap_or("jobs");
+    page_data.chips = [("inquiries", "Inquiries", Module::Inquiries), ("quotes", "Quotes", Module::Quotes), ("jobs", "Jobs", Module::Jobs)]
+        .into_iter()
+        .filter(|(_, _, module)| ctx.sees(*module))
+        .map(|(k, label, _)| Chip { label: label.to_owned(), href: format!("/customers/{code}?tab=works&type={k}"), on: k == kind })
+        .collect();
+    let table = match kind {
         "inquiries" => {
             let found = works::list_inquiries(db, ctx, InquiryQuery { customer, status: status.and_then(InquiryStatus::parse), cursor, limit }).await?;
             let rows = found
                 .items
                 .iter()
                 .map(|i| {
-                    vec![
-                        (i.code.clone(), false),
-                        (i.title.clone(), false),
-                        (views::words(i.status.as_str()), false),
-                        (i.estimated_value.format(currency), true),
-                    ]
+                    vec![code_cell("inquiries", &i.code), cell(i.title.clone()), cell(views::words(i.status.as_str())), num(i.estimated_value.format(currency))]
                 })
                 .collect();
             Table {
@@ -416,9 +438,7 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
             let rows = found
                 .items
                 .iter()
-                .map(|q| {
-                    vec![(q.code.clone(), false), (q.title.clone(), false), (views::words(q.status.as_str()), false), (q.totals.total.format(currency), true)]
-                })
+                .map(|q| vec![code_cell("quotes", &q.code), cell(q.title.clone()), cell(views::words(q.status.as_str())), num(q.totals.total.format(currency))])
                 .collect();
             Table {
                 title: "Quotes".into(),
@@ -437,13 +457,7 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
                 .iter()
                 .map(|j| {
                     let when = j.scheduled_start.map(views::day).unwrap_or_default();
-                    vec![
-                        (j.code.clone(), false),
-                        (j.title.clone(), false),
-                        (views::words(j.status.as_str()), false),
-                        (when, false),
-                        (j.value.format(currency), true),
-                    ]
+                    vec![code_cell("jobs", &j.code), cell(j.title.clone()), cell(views::words(j.status.as_str())), cell(when), num(j.value.format(currency))]
                 })
                 .collect();
             let headers = vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];
@@ -466,12 +480,12 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
         .map(|i| {
             let date = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string()).unwrap_or_default();
             vec![
-                (i.code.clone(), false),
-                (views::words(i.state.as_str()), false),
-                (date(i.issue_date), false),
-                (date(i.due_date), false),
-                (i.totals.total.format(currency), true),
-                (i.balance.format(currency), true),
+                code_cell("invoices", &i.code),
+                cell(views::words(i.state.as_str())),
+                cell(date(i.issue_date)),
+                cell(date(i.due_date)),
+                num(i.totals.total.format(currency)),
+                num(i.balance.format(currency)),
             ]
         })
         .collect();
@@ -487,9 +501,7 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
         let rows = payments
             .items
             .iter()
-            .map(|p| {
-                vec![(p.code.clone(), false), (p.received_on.to_string(), false), (p.amount.format(currency), true), (p.unallocated.format(currency), true)]
-            })
+            .map(|p| vec![code_cell("payments", &p.code), cell(p.received_on.to_string()), num(p.amount.format(currency)), num(p.unallocated.format(currency))])
             .collect();
         let headers = vec![("Payment", false), ("Received", false), ("Amount", true), ("Not yet allocated", true)];
         page_data.tables.push(Table { title: "Payments".into(), headers, rows, next: None, empty: "No payments." });
@@ -499,7 +511,7 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
         let rows = credits
             .items
             .iter()
-            .map(|c| vec![(c.code.clone(), false), (c.issue_date.to_string(), false), (c.reason.clone(), false), (c.amount.format(currency), true)])
+            .map(|c| vec![code_cell("credit-notes", &c.code), cell(c.issue_date.to_string()), cell(c.reason.clone()), num(c.amount.format(currency))])
             .collect();
         let headers = vec![("Credit note", false), ("Issued", false), ("Reason", false), ("Amount", true)];
         page_data.tables.push(Table { title: "Credit notes".into(), headers, rows, next: None, empty: "No credit notes." });

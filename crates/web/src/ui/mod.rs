@@ -7,6 +7,7 @@ mod customers;
 mod forms;
 mod profile_forms;
 mod record_forms;
+mod records;
 mod sign_in;
 mod views;
 
@@ -23,7 +24,12 @@ use crate::AppState;
 use crate::auth::session_cookie;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
+    let mut router = Router::new();
+    for kind in records::KINDS {
+        let show = move |s: axum::extract::State<AppState>, staff: Staff, code: axum::extract::Path<String>| records::record(s, staff, code, kind);
+        router = router.route(&format!("/{kind}/{{code}}"), get(show));
+    }
+    router
         .route("/", get(|| async { Redirect::to("/customers") }))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))

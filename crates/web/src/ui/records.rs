@@ -1,0 +1,104 @@
+//! One record's page (an invoice, a job…): its facts and lines, and the
+//! customer it belongs to, linked back to their profile.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use dossier_domain::ids::CustomerId;
+use dossier_domain::money::{Line, Money, Totals};
+use dossier_service::{Ctx, Db, ServiceError, billing, customers, works};
+
+use super::views::{day, words};
+use super::{Staff, failure, page};
+use crate::AppState;
+
+/// The kinds of record with a page, by their path.
+pub const KINDS: [&str; 6] = ["inquiries", "quotes", "jobs", "invoices", "payments", "credit-notes"];
+
+#[derive(Template)]
+#[template(path = "ui/record.html")]
+struct RecordPage {
+    user: Option<String>,
+    title: String,
+    customer_code: String,
+    customer_name: String,
+    facts: Vec<(&'static str, String)>,
+    lines: Vec<(String, String, String, String, String)>,
+    totals: Vec<(&'static str, String)>,
+}
+
+pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, kind: &'static str) -> Response {
+    match record_page(&s.db, &ctx, kind, &code).await {
+        Ok(page_data) => page(StatusCode::OK, &page_data),
+        Err(e) => failure(e),
+    }
+}
+
+fn lines(lines: &[Line], totals: &Totals, currency: &str) -> (Vec<(String, String, String, String, String)>, Vec<(&'static str, String)>) {
+    let rows = lines
+        .iter()
+        .map(|l| {
+            let tax = format!("{}%", Money(i64::from(l.tax_rate_bp.0)).decimal("XXX").trim_end_matches('0').trim_end_matches('.'));
+            (l.description.clone(), l.quantity.to_string(), l.unit_price.format(currency), tax, l.net.format(currency))
+        })
+        .collect();
+    let totals = vec![("Subtotal", totals.subtotal.format(currency)), ("Tax", totals.tax.format(currency)), ("Total", totals.total.format(currency))];
+    (rows, totals)
+}
+
+async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<RecordPage, ServiceError> {
+    let currency = &ctx.org.currency;
+    let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    let (title, customer, facts, (lines, totals)): (String, CustomerId, Vec<(&'static str, String)>, _) = match kind {
+        "inquiries" => {
+            let i = works::get_inquiry(db, ctx, code).await?;
+            let facts = vec![("Status", words(i.status.as_str())), ("Estimated value", i.estimated_value.format(currency)), ("Raised", day(i.created_at))];
+            (format!("Inquiry {}: {}", i.code, i.title), i.customer_id, facts, (Vec::new(), Vec::new()))
+        }
+        "quotes" => {
+            let q = works::get_quote(db, ctx, code).await?;
+            let facts = vec![("Status", words(q.status.as_str())), ("Valid until", date(q.valid_until)), ("Total", q.totals.total.format(currency))];
+            (format!("Quote {}: {}", q.code, q.title), q.customer_id, facts, lines(&q.lines, &q.totals, currency))
+        }
+        "jobs" => {
+            let j = works::get_job(db, ctx, code).await?;
+            let facts = vec![
+                ("Status", words(j.status.as_str())),
+                ("Scheduled", j.scheduled_start.map_or_else(|| "—".to_owned(), day)),
+                ("Value", j.value.format(currency)),
+            ];
+            (format!("Job {}: {}", j.code, j.title), j.customer_id, facts, (Vec::new(), Vec::new()))
+        }
+        "invoices" => {
+            let i = billing::get_invoice(db, ctx, code).await?;
+            let facts = vec![
+                ("State", words(i.state.as_str())),
+                ("Issued", date(i.issue_date)),
+                ("Due", date(i.due_date)),
+                ("Paid", i.paid.format(currency)),
+                ("Credited", i.credited.format(currency)),
+                ("To pay", i.balance.format(currency)),
+            ];
+            (format!("Invoice {}", i.code), i.customer_id, facts, lines(&i.lines, &i.totals, currency))
+        }
+        "payments" => {
+            let p = billing::get_payment(db, ctx, code).await?;
+            let facts = vec![
+                ("Received", p.received_on.to_string()),
+                ("Amount", p.amount.format(currency)),
+                ("Allocated", p.allocated.format(currency)),
+                ("Not yet allocated", p.unallocated.format(currency)),
+            ];
+            (format!("Payment {}", p.code), p.customer_id, facts, (Vec::new(), Vec::new()))
+        }
+        "credit-notes" => {
+            let c = billing::get_credit_note(db, ctx, code).await?;
+            let facts = vec![("Issued", c.issue_date.to_string()), ("Amount", c.amount.format(currency)), ("Reason", c.reason.clone())];
+            (format!("Credit note {}", c.code), c.customer_id, facts, (Vec::new(), Vec::new()))
+        }
+        _ => return Err(ServiceError::NotFound("page")),
+    };
+    let customer = customers::get_customer(db, ctx, &customer.0.to_string()).await?;
+    Ok(RecordPage { user: Some(ctx.actor.name.clone()), title, customer_code: customer.code, customer_name: customer.display_name, facts, lines, totals })
+}
