@@ -16,6 +16,11 @@ use crate::AppState;
 /// The kinds of record with a page, by their path.
 pub const KINDS: [&str; 6] = ["inquiries", "quotes", "jobs", "invoices", "payments", "credit-notes"];
 
+/// A line as shown: description, quantity, unit price, tax rate, net.
+type LineRow = (String, String, String, String, String);
+/// A total as shown: its label and amount.
+type TotalRow = (&'static str, String);
+
 #[derive(Template)]
 #[template(path = "ui/record.html")]
 struct RecordPage {
@@ -24,8 +29,8 @@ struct RecordPage {
     customer_code: String,
     customer_name: String,
     facts: Vec<(&'static str, String)>,
-    lines: Vec<(String, String, String, String, String)>,
-    totals: Vec<(&'static str, String)>,
+    lines: Vec<LineRow>,
+    totals: Vec<TotalRow>,
 }
 
 pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, kind: &'static str) -> Response {
@@ -35,7 +40,7 @@ pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Pa
     }
 }
 
-fn lines(lines: &[Line], totals: &Totals, currency: &str) -> (Vec<(String, String, String, String, String)>, Vec<(&'static str, String)>) {
+fn lines(lines: &[Line], totals: &Totals, currency: &str) -> (Vec<LineRow>, Vec<TotalRow>) {
     let rows = lines
         .iter()
         .map(|l| {
