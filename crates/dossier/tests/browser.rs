@@ -163,6 +163,26 @@ async fn staff_sign_in_search_open_a_customer_and_follow_a_status_bar() {
     let everyone = s.count("#customer-results tbody tr").await;
     assert!(everyone > matching, "the search must narrow the list ({everyone} vs {matching})");
 
+    // Sorting by code, newest first, then ticking two customers and labelling them at once.
+    s.browser.find(Locator::Css("a[data-sort=code]")).await.unwrap().click().await.unwrap();
+    s.until("code order", || async { s.path().await.contains("sort=code") }).await;
+    s.browser.find(Locator::Css("a[data-sort=code]")).await.unwrap().click().await.unwrap();
+    s.until("newest code first", || async { s.path().await.contains("sort=-code") }).await;
+    let first_code = s.text("#customer-results tbody tr:first-child td:nth-child(2)").await;
+    assert_eq!(first_code, "CUS-00040", "newest first");
+    for n in [1, 2] {
+        s.browser.find(Locator::Css(&format!("#customer-results tbody tr:nth-child({n}) input[type=checkbox]"))).await.unwrap().click().await.unwrap();
+    }
+    s.browser.find(Locator::Css("input[name=bulk_label]")).await.unwrap().send_keys("Browser batch").await.unwrap();
+    s.shot("directory-bulk-label").await;
+    s.browser.find(Locator::Css("button[name=action][value=add]")).await.unwrap().click().await.unwrap();
+    s.until("the labelled notice", || async { s.path().await.contains("labelled=2") }).await;
+    let labelled = customers::list_customers(&s.db, &s.ctx, CustomerQuery { label: Some("Browser batch".into()), ..Default::default() }).await.unwrap().items;
+    let codes: Vec<&str> = labelled.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes.len(), 2);
+    assert!(codes.contains(&"CUS-00040") && codes.contains(&"CUS-00039"), "{codes:?}");
+    s.goto("/customers").await;
+
     // Search as you type: the rows narrow without a page load.
     s.browser.find(Locator::Css("input[name=q]")).await.unwrap().send_keys(&family).await.unwrap();
     s.until("the live search results", || async { s.count("#customer-results tbody tr").await == matching }).await;

@@ -315,3 +315,77 @@ both_backends!(errors_outside_the_handlers_are_problem_documents_too, |app| {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(problem["code"], "route_not_found");
 });
+
+both_backends!(customers_sort_by_name_or_code_both_ways_and_pages_follow_the_sort, |app| {
+    for name in ["Cole", "Adams", "Baker", "Evans", "Dunn"] {
+        app.customer(json!({"family_name": name})).await;
+    }
+    let names = |page: &Value| page["items"].as_array().unwrap().iter().map(|c| c["family_name"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let (_, page) = app.get("/customers?sort=-name").await;
+    assert_eq!(names(&page), ["Evans", "Dunn", "Cole", "Baker", "Adams"]);
+    let (_, page) = app.get("/customers?sort=code").await;
+    assert_eq!(names(&page), ["Cole", "Adams", "Baker", "Evans", "Dunn"]);
+    // Two at a time, newest code first, all the way through.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/customers?sort=-code&limit=2&cursor={c}"),
+            None => "/customers?sort=-code&limit=2".to_owned(),
+        };
+        let (status, page) = app.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(names(&page));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["Dunn", "Evans", "Baker", "Adams", "Cole"]);
+    // A cursor of one order is refused by another.
+    let (_, page) = app.get("/customers?sort=-code&limit=2").await;
+    let (status, problem) = app.get(&format!("/customers?sort=name&cursor={}", page["next_cursor"].as_str().unwrap())).await;
+    assert_eq!((status, problem["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_cursor")));
+    let (status, _) = app.get("/customers?sort=age").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+});
+
+both_backends!(the_overdue_filter_finds_customers_who_owe_past_their_due_date, |app| {
+    app.customer(json!({"family_name": "Late"})).await;
+    app.customer(json!({"family_name": "Punctual"})).await;
+    app.customer(json!({"family_name": "Paid"})).await;
+    let invoice = |customer: &str, due: &str| json!({"customer": customer, "issue": true, "issue_date": "2026-01-01", "due_date": due, "lines": [{"description": "Work", "unit_price": 1000}]});
+    for body in [invoice("CUS-00001", "2026-01-15"), invoice("CUS-00002", "2099-01-01"), invoice("CUS-00003", "2026-01-15")] {
+        let (status, created) = app.post("/invoices", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    let (status, _) = app.post("/payments", json!({"customer": "CUS-00003", "amount": 1000, "allocations": [{"invoice": "INV-00003", "amount": 1000}]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, page) = app.get("/customers?overdue=true").await;
+    let codes: Vec<&str> = page["items"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["CUS-00001"]);
+    let (_, page) = app.get("/customers?overdue=false").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 3);
+});
+
+both_backends!(labels_change_on_many_customers_at_once_or_on_none, |app| {
+    for name in ["One", "Two", "Three"] {
+        app.customer(json!({"family_name": name, "labels": ["Old"]})).await;
+    }
+    let (status, changed) = app.post("/customers/labels", json!({"customers": ["CUS-00001", "CUS-00002"], "add": ["Spring promo"], "remove": ["Old"]})).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed[0]["labels"], json!(["Spring promo"]));
+    let (_, third) = app.get("/customers/CUS-00003").await;
+    assert_eq!(third["labels"], json!(["Old"]));
+    // One unknown customer: nobody changes.
+    let (status, _) = app.post("/customers/labels", json!({"customers": ["CUS-00003", "CUS-09999"], "add": ["Never"]})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, third) = app.get("/customers/CUS-00003").await;
+    assert_eq!(third["labels"], json!(["Old"]));
+    let (status, problem) = app.post("/customers/labels", json!({"customers": [], "add": []})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["add", "customers"]);
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=customer.labels_changed").await;
+    assert_eq!(timeline["items"].as_array().unwrap().len(), 1);
+});

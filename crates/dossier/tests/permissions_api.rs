@@ -112,6 +112,8 @@ both_backends!(a_fieldworker_sees_only_their_jobs_and_the_customers_behind_them,
     assert_eq!(codes, [mine["code"].as_str().unwrap()]);
     let (_, found) = call(&app, &fieldworker, Method::GET, "/customers?q=elsewhere", None).await;
     assert_eq!(found["items"], json!([]), "search finds only their customers");
+    let (status, _) = call(&app, &fieldworker, Method::GET, "/customers?overdue=true", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "who owes money is not theirs to ask");
 
     // Their customer, its contacts and their job are there; the rest is not.
     for path in ["/customers/CUS-00001".to_owned(), "/customers/CUS-00001/contacts".to_owned(), format!("/contacts/{}", my_contact["id"].as_str().unwrap())] {
@@ -205,6 +207,7 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/customers") => json!({"family_name": "Newcomer"}),
         ("POST", "/customers/{id}/contacts") => json!({"family_name": "Other"}),
         ("POST", "/customers/{id}/labels") => json!({"labels": ["VIP"]}),
+        ("POST", "/customers/labels") => json!({"customers": [customer], "add": ["Hijacked"]}),
         ("POST", "/customers/{id}/sites") => json!({"address_line1": "1 A Street", "postcode": "LS1 1AA"}),
         ("POST", "/customers/{id}/status") => json!({"status": "dormant", "reason": "Quiet"}),
         ("POST", "/inquiries") => json!({"customer": customer, "title": "Leak"}),

@@ -13,8 +13,8 @@ use dossier_domain::permissions::{Action, Module};
 use dossier_domain::search::query_terms;
 use dossier_domain::site::{Site, SiteProfile};
 use dossier_store::queries as q;
-use dossier_store::{ContactRow, CustomerFilter, CustomerRow, Db, Handle, SearchTerm, SiteRow, Tx};
-use serde::Deserialize;
+use dossier_store::{ContactRow, CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow, Db, Handle, SearchTerm, SiteRow, Tx};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -230,6 +230,43 @@ pub async fn add_labels(db: &Db, ctx: &Ctx, reference: &str, input: LabelsInput)
     Ok(customer)
 }
 
+/// The body of "label several customers".
+#[derive(Clone, Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkLabelsInput {
+    /// Customer ids or codes, at most 500.
+    pub customers: Vec<String>,
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// Add and remove labels on several customers at once: all of them or, if
+/// one is unknown or a label is invalid, none.
+pub async fn bulk_labels(db: &Db, ctx: &Ctx, input: BulkLabelsInput) -> Result<Vec<Customer>> {
+    ctx.require(Module::Customers, Action::Edit)?;
+    let mut errors = ValidationErrors::default();
+    let add = errors.take(Label::parse_all("add", input.add)).unwrap_or_default();
+    let remove = errors.take(Label::parse_all("remove", input.remove)).unwrap_or_default();
+    if add.is_empty() && remove.is_empty() {
+        errors.push("add", "required", "name a label to add or remove");
+    }
+    match input.customers.len() {
+        0 => errors.push("customers", "required", "choose at least one customer"),
+        1..=500 => {}
+        _ => errors.push("customers", "too_many", "at most 500 customers at once"),
+    }
+    errors.into_result(|| ())?;
+    let mut tx = db.begin().await?;
+    let mut changed = Vec::with_capacity(input.customers.len());
+    for reference in &input.customers {
+        changed.push(relabel_in(&mut tx, ctx, reference, &add, &remove).await?);
+    }
+    tx.commit().await?;
+    Ok(changed)
+}
+
 pub async fn remove_label(db: &Db, ctx: &Ctx, reference: &str, label: &str) -> Result<Customer> {
     ctx.require(Module::Customers, Action::Edit)?;
     let label = Label::parse("label", label)?;
@@ -279,22 +316,79 @@ pub struct CustomerQuery {
     pub status: Option<CustomerStatus>,
     pub kind: Option<CustomerKind>,
     pub label: Option<String>,
+    /// Only customers with an overdue invoice (needs invoice access).
+    pub overdue: Option<bool>,
+    /// `name` (default), `-name`, `code` or `-code`.
+    pub sort: Option<CustomerSort>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<u32>,
+}
+
+/// The orders a customer list comes in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+pub enum CustomerSort {
+    #[default]
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "code")]
+    Code,
+    #[serde(rename = "-code")]
+    CodeDesc,
+}
+
+impl CustomerSort {
+    fn order(self) -> CustomerOrder {
+        match self {
+            CustomerSort::Name => CustomerOrder::Name,
+            CustomerSort::NameDesc => CustomerOrder::NameDesc,
+            CustomerSort::Code => CustomerOrder::Code,
+            CustomerSort::CodeDesc => CustomerOrder::CodeDesc,
+        }
+    }
+}
+
+/// A page cursor of a customer list: where it stopped, in its own order.
+fn customer_cursor(row: &CustomerRow, order: CustomerOrder) -> String {
+    match order {
+        CustomerOrder::Name | CustomerOrder::NameDesc => format!("name\u{1f}{}\u{1f}{}", row.sort_name, row.id),
+        CustomerOrder::Code | CustomerOrder::CodeDesc => format!("code\u{1f}{}", row.number),
+    }
+}
+
+fn read_customer_cursor(text: &str, order: CustomerOrder) -> Option<CustomerAfter> {
+    let mut parts = text.split('\u{1f}');
+    match (parts.next()?, order) {
+        ("name", CustomerOrder::Name | CustomerOrder::NameDesc) => {
+            let (name, id) = (parts.next()?, parts.next()?);
+            Some(CustomerAfter::Name(name.to_owned(), Uuid::parse_str(id).ok()?))
+        }
+        ("code", CustomerOrder::Code | CustomerOrder::CodeDesc) => Some(CustomerAfter::Number(parts.next()?.parse().ok()?)),
+        _ => None,
+    }
 }
 
 /// Customers in name order, narrowed by search and filters.
 pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<Page<Customer>> {
     ctx.require(Module::Customers, Action::View)?;
     let limit = limit(query.limit)?;
+    let order = query.sort.unwrap_or_default().order();
     let after = match &query.cursor {
         Some(cursor) => {
-            let text = decode_cursor(cursor)?;
-            let parsed = text.rsplit_once('\u{1f}').and_then(|(name, id)| Some((name.to_owned(), Uuid::parse_str(id).ok()?)));
-            Some(parsed.ok_or_else(|| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned"))?)
+            let parsed = read_customer_cursor(&decode_cursor(cursor)?, order);
+            Some(parsed.ok_or_else(|| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned for this sort"))?)
         }
         None => None,
+    };
+    // Whether a customer owes money is money: only for those who see invoices.
+    let overdue_on = match query.overdue {
+        Some(true) => {
+            ctx.require(Module::Invoices, Action::View)?;
+            Some(ctx.today())
+        }
+        _ => None,
     };
     let label = query.label.as_deref().map(|l| Label::parse("label", l)).transpose()?;
     let filter = CustomerFilter {
@@ -303,16 +397,17 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
         kind: query.kind,
         label: label.map(Label::into_string),
         assigned_to: ctx.assigned_only(Module::Customers),
+        overdue_on,
     };
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let rows = q::list_customers(h, ctx.org.id.0, &filter, after, limit + 1).await?;
+    let rows = q::list_customers(h, ctx.org.id.0, &filter, order, after, limit + 1).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut labels = q::labels_of_many(h, ctx.org.id.0, &ids).await?;
     paginate(
         rows,
         limit,
-        |r| format!("{}\u{1f}{}", r.sort_name, r.id),
+        |r| customer_cursor(r, order),
         |r| {
             let labels = labels.remove(&r.id).unwrap_or_default();
             Ok(r.into_customer(labels)?)

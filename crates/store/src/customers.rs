@@ -240,10 +240,36 @@ pub struct CustomerFilter {
     pub label: Option<String>,
     /// Only customers with a job this user is assigned to.
     pub assigned_to: Option<Uuid>,
+    /// Only customers with an open invoice due before this day (overdue).
+    pub overdue_on: Option<jiff::civil::Date>,
 }
 
-/// One page of customers in name order, after the `(sort_name, id)` cursor.
-pub async fn list_customers(h: &mut Handle<'_>, org_id: Uuid, filter: &CustomerFilter, after: Option<(String, Uuid)>, limit: i64) -> Result<Vec<CustomerRow>> {
+/// The order of a customer list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CustomerOrder {
+    #[default]
+    Name,
+    NameDesc,
+    Code,
+    CodeDesc,
+}
+
+/// Where the next page of a customer list starts: after this customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerAfter {
+    Name(String, Uuid),
+    Number(i64),
+}
+
+/// One page of customers in `order`, after the `after` customer.
+pub async fn list_customers(
+    h: &mut Handle<'_>,
+    org_id: Uuid,
+    filter: &CustomerFilter,
+    order: CustomerOrder,
+    after: Option<CustomerAfter>,
+    limit: i64,
+) -> Result<Vec<CustomerRow>> {
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT c.* FROM customer c WHERE c.org_id = ");
         q.push_bind(org_id);
@@ -265,10 +291,28 @@ pub async fn list_customers(h: &mut Handle<'_>, org_id: Uuid, filter: &CustomerF
             q.push(" AND c.id IN (SELECT s.customer_id FROM customer_search s WHERE s.org_id = ").push_bind(org_id)
                 .push(" AND s.term >= ").push_bind(low).push(" AND s.term < ").push_bind(high).push(")");
         }
-        if let Some((name, id)) = after {
-            q.push(" AND (c.sort_name > ").push_bind(name.clone()).push(" OR (c.sort_name = ").push_bind(name).push(" AND c.id > ").push_bind(id).push("))");
+        if let Some(today) = filter.overdue_on {
+            q.push(" AND EXISTS (SELECT 1 FROM invoice i WHERE i.org_id = c.org_id AND i.customer_id = c.id AND i.status = 'open' AND i.due_date < ")
+                .push_bind(today.to_string()).push(")");
         }
-        q.push(" ORDER BY c.sort_name, c.id LIMIT ").push_bind(limit);
+        let (beyond, direction) = match order {
+            CustomerOrder::Name | CustomerOrder::Code => (" > ", " ASC"),
+            CustomerOrder::NameDesc | CustomerOrder::CodeDesc => (" < ", " DESC"),
+        };
+        match after {
+            Some(CustomerAfter::Name(name, id)) => {
+                q.push(" AND (c.sort_name").push(beyond).push_bind(name.clone()).push(" OR (c.sort_name = ").push_bind(name).push(" AND c.id").push(beyond).push_bind(id).push("))");
+            }
+            Some(CustomerAfter::Number(number)) => {
+                q.push(" AND c.number").push(beyond).push_bind(number);
+            }
+            None => {}
+        }
+        match order {
+            CustomerOrder::Name | CustomerOrder::NameDesc => q.push(format!(" ORDER BY c.sort_name{direction}, c.id{direction} LIMIT ")),
+            CustomerOrder::Code | CustomerOrder::CodeDesc => q.push(format!(" ORDER BY c.number{direction} LIMIT ")),
+        };
+        q.push_bind(limit);
         q.build_query_as().fetch_all(c).await?
     }))
 }

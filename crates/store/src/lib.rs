@@ -28,7 +28,7 @@ pub use activity::{ActivityRow, TimelineFilter};
 pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
 pub use coded::{ListFilter, RecordKey, Row};
 pub use contacts::ContactRow;
-pub use customers::{CustomerFilter, CustomerRow};
+pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use error::StoreError;
 pub use orgs::OrgRow;

@@ -3,7 +3,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use dossier_domain::customer::{Customer, CustomerInput, CustomerPatch, StatusChangeInput};
-use dossier_service::customers::{self, CustomerQuery, LabelsInput};
+use dossier_service::customers::{self, BulkLabelsInput, CustomerQuery, LabelsInput};
 use dossier_service::page::Page;
 use dossier_service::statement::{self, Statement, StatementQuery};
 use dossier_service::summary::{self, CustomerSummary};
@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_status))
         .routes(routes!(add_labels))
         .routes(routes!(remove_label))
+        .routes(routes!(bulk_labels))
         .routes(routes!(customer_summary))
         .routes(routes!(customer_statement))
         .routes(routes!(customer_statement_pdf))
@@ -108,6 +109,14 @@ async fn change_status(
     Body(input): Body<StatusChangeInput>,
 ) -> Result<Json<Customer>, ApiError> {
     Ok(Json(customers::change_status(&s.db, &ctx, &id, input).await?))
+}
+
+/// Add and remove labels on several customers at once: all or none.
+#[utoipa::path(post, path = "/customers/labels", tag = "customers", request_body = BulkLabelsInput,
+    responses((status = 200, description = "The customers as changed", body = Vec<Customer>), (status = 404, description = "A customer does not exist", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
+async fn bulk_labels(State(s): State<AppState>, Caller(ctx): Caller, Body(input): Body<BulkLabelsInput>) -> Result<Json<Vec<Customer>>, ApiError> {
+    Ok(Json(customers::bulk_labels(&s.db, &ctx, input).await?))
 }
 
 /// Add labels to a customer.

@@ -1,15 +1,16 @@
 //! The customer directory and the customer profile with its tabs.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use dossier_domain::activity::ActivityGroup;
 use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
-use dossier_service::customers::CustomerQuery;
+use dossier_service::customers::{BulkLabelsInput, CustomerQuery, CustomerSort};
 use dossier_service::summary::CustomerSummary;
 use dossier_service::timeline::{HistoryQuery, TimelineQuery};
 use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
@@ -28,9 +29,13 @@ pub struct DirectoryQuery {
     status: Option<String>,
     kind: Option<String>,
     label: Option<String>,
+    overdue: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
     /// `rows`: only the results, for search as you type.
     partial: Option<String>,
+    /// After a bulk label change: how many customers it touched.
+    labelled: Option<usize>,
 }
 
 pub struct Row {
@@ -50,6 +55,12 @@ struct DirectoryPage {
     status: String,
     kind: String,
     label: String,
+    overdue: bool,
+    /// Whether the caller may filter by overdue invoices (they see money).
+    sees_money: bool,
+    notice: Option<String>,
+    sorts: Sorts,
+    can_edit: bool,
     statuses: Vec<(&'static str, String)>,
     rows: Vec<Row>,
     next: Option<String>,
@@ -62,6 +73,18 @@ struct DirectoryPage {
 struct DirectoryRows<'a> {
     rows: &'a [Row],
     next: &'a Option<String>,
+    sorts: &'a Sorts,
+    can_edit: bool,
+}
+
+/// The column headers' sort links: each toggles its column's direction.
+pub struct Sorts {
+    code: String,
+    name: String,
+    code_mark: &'static str,
+    name_mark: &'static str,
+    /// The sort in force, for the search form to keep.
+    current: String,
 }
 
 fn blank_is_none(value: Option<String>) -> Option<String> {
@@ -70,29 +93,55 @@ fn blank_is_none(value: Option<String>) -> Option<String> {
 
 pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query): Query<DirectoryQuery>) -> Response {
     let (q, status, kind, label) = (blank_is_none(query.q), blank_is_none(query.status), blank_is_none(query.kind), blank_is_none(query.label));
+    let sees_money = ctx.sees(Module::Invoices);
+    let overdue = sees_money && query.overdue.is_some();
+    let sort = blank_is_none(query.sort).and_then(|s| serde_json::from_value::<CustomerSort>(serde_json::Value::String(s)).ok()).unwrap_or_default();
     let list = CustomerQuery {
         q: q.clone(),
         status: status.as_deref().and_then(CustomerStatus::parse),
         kind: kind.as_deref().and_then(CustomerKind::parse),
         label: label.clone(),
+        overdue: overdue.then_some(true),
+        sort: Some(sort),
         cursor: query.cursor.clone(),
         limit: Some(50),
+    };
+    // The same search with other parameters: for the next page and the sort links.
+    let filters: Vec<(&str, String)> = [("q", &q), ("status", &status), ("kind", &kind), ("label", &label)]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.clone()?)))
+        .chain(overdue.then(|| ("overdue", "on".to_owned())))
+        .collect();
+    let link = |extra: &[(&str, String)]| {
+        let params: Vec<String> = filters.iter().chain(extra).map(|(k, v)| format!("{k}={}", super::sign_in::encode(v))).collect();
+        format!("/customers?{}", params.join("&"))
+    };
+    let sort_name = |s: CustomerSort| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let toggle = |up: CustomerSort, down: CustomerSort| if sort == up { down } else { up };
+    let mark = |up: CustomerSort, down: CustomerSort| match sort {
+        s if s == up => " ▲",
+        s if s == down => " ▼",
+        _ => "",
+    };
+    let sorts = Sorts {
+        code: link(&[("sort", sort_name(toggle(CustomerSort::Code, CustomerSort::CodeDesc)))]),
+        name: link(&[("sort", sort_name(toggle(CustomerSort::Name, CustomerSort::NameDesc)))]),
+        code_mark: mark(CustomerSort::Code, CustomerSort::CodeDesc),
+        name_mark: mark(CustomerSort::Name, CustomerSort::NameDesc),
+        current: sort_name(sort),
     };
     let (rows, next, error) = match customers::list_customers(&s.db, &ctx, list).await {
         Ok(found) => {
             let rows = found.items.iter().map(row).collect();
-            let next = found.next_cursor.map(|cursor| {
-                let mut params = vec![("cursor", cursor)];
-                params.extend([("q", &q), ("status", &status), ("kind", &kind), ("label", &label)].into_iter().filter_map(|(k, v)| Some((k, v.clone()?))));
-                format!("/customers?{}", params.iter().map(|(k, v)| format!("{k}={}", super::sign_in::encode(v))).collect::<Vec<_>>().join("&"))
-            });
+            let next = found.next_cursor.map(|cursor| link(&[("sort", sorts.current.clone()), ("cursor", cursor)]));
             (rows, next, None)
         }
         Err(ServiceError::Invalid(errors)) => (Vec::new(), None, Some(errors.to_string())),
         Err(e) => return failure(e),
     };
+    let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
     if query.partial.as_deref() == Some("rows") {
-        return match (DirectoryRows { rows: &rows, next: &next }).render() {
+        return match (DirectoryRows { rows: &rows, next: &next, sorts: &sorts, can_edit }).render() {
             Ok(html) => Html(html).into_response(),
             Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         };
@@ -104,6 +153,11 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         status: status.unwrap_or_default(),
         kind: kind.unwrap_or_default(),
         label: label.unwrap_or_default(),
+        overdue,
+        sees_money,
+        notice: query.labelled.map(|n| format!("Labels changed on {n} customer{}.", if n == 1 { "" } else { "s" })),
+        sorts,
+        can_edit,
         statuses,
         rows,
         next,
@@ -111,6 +165,23 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         can_add: ctx.access(Module::Customers, Action::Create) != Access::None,
     };
     page(StatusCode::OK, &page_data)
+}
+
+/// The bulk label form under the directory: the ticked customers get the
+/// label added or removed, all in one go.
+pub async fn bulk_labels(State(s): State<AppState>, Staff(ctx): Staff, Form(pairs): Form<Vec<(String, String)>>) -> Response {
+    let customers: Vec<String> = pairs.iter().filter(|(k, _)| k == "customer").map(|(_, v)| v.clone()).collect();
+    let label: Vec<String> = pairs.iter().filter(|(k, v)| k == "bulk_label" && !v.trim().is_empty()).map(|(_, v)| v.trim().to_owned()).collect();
+    let remove = pairs.iter().any(|(k, v)| k == "action" && v == "remove");
+    let count = customers.len();
+    let input = match remove {
+        true => BulkLabelsInput { customers, add: Vec::new(), remove: label },
+        false => BulkLabelsInput { customers, add: label, remove: Vec::new() },
+    };
+    match customers::bulk_labels(&s.db, &ctx, input).await {
+        Ok(_) => Redirect::to(&format!("/customers?labelled={count}")).into_response(),
+        Err(e) => failure(e),
+    }
 }
 
 fn row(customer: &Customer) -> Row {

@@ -35,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/customers", get(customers::directory))
         .route("/customers/new", get(profile_forms::new_customer).post(profile_forms::create_customer))
+        .route("/customers/labels", post(customers::bulk_labels))
+        .route("/customers/{id}/labels", get(profile_forms::new_label).post(profile_forms::add_label))
         .route("/customers/{id}", get(customers::profile))
         .route("/customers/{id}/edit", get(profile_forms::edit_customer).post(profile_forms::update_customer))
         .route("/customers/{id}/status", get(profile_forms::status).post(profile_forms::change_status))

@@ -160,6 +160,25 @@ pub async fn change_status(State(s): State<AppState>, Staff(ctx): Staff, Path(id
     }
 }
 
+// ---- labels ----
+
+fn label_form(user: &str, code: &str) -> FormPage {
+    let fields = vec![Field::new("label", "Label", "text").required().hint("e.g. VIP")];
+    form(user, format!("Add a label to {code}"), format!("/customers/{code}"), code, format!("/customers/{code}/labels"), "Add label", fields)
+}
+
+pub async fn new_label(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    label_form(&ctx.actor.name, &id).show(StatusCode::OK)
+}
+
+pub async fn add_label(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let input = customers::LabelsInput { labels: value(&values, "label").into_iter().collect() };
+    match customers::add_labels(&s.db, &ctx, &id, input).await {
+        Ok(customer) => Redirect::to(&format!("/customers/{}", customer.code)).into_response(),
+        Err(e) => again(label_form(&ctx.actor.name, &id), &values, e, |_| "label".to_owned()),
+    }
+}
+
 // ---- contacts and sites ----
 
 fn contact_form(user: &str, code: &str) -> FormPage {
