@@ -68,7 +68,8 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 customers,
                 loaded.activities
             );
-            println!("Admin login:   {} / {}", loaded.admin_email, loaded.admin_password);
+            println!("Sign in:       http://127.0.0.1:8080/ as {} / {}", loaded.admin_email, loaded.admin_password);
+            println!("               (luis@demo.example, same password, is a fieldworker)");
             println!("API token:     {}", loaded.api_token);
             println!("Try:           curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/customers?limit=5", loaded.api_token);
             if let Some(url) = loaded.portal_url {

@@ -369,6 +369,22 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
     match tab {
         "timeline" => timeline_tab(db, ctx, &code, &query, &mut page_data).await?,
         "history" => {
+            let statuses = timeline::status_history(db, ctx, &code).await?;
+            let rows = statuses
+                .iter()
+                .map(|e| {
+                    let from = e.from.map_or_else(|| "—".to_owned(), |s| views::words(s.as_str()));
+                    vec![
+                        cell(views::day(e.at)),
+                        cell(from),
+                        cell(views::words(e.to.as_str())),
+                        cell(e.reason.clone().unwrap_or_default()),
+                        cell(e.actor.name.clone()),
+                    ]
+                })
+                .collect();
+            let headers = vec![("When", false), ("From", false), ("To", false), ("Reason", false), ("By", false)];
+            page_data.tables.push(Table { title: "Status history".into(), headers, rows, next: None, empty: "No status changes." });
             let found = timeline::customer_history(db, ctx, &code, HistoryQuery { cursor: query.cursor.clone(), limit: Some(50) }).await?;
             page_data.entries = found.items.iter().map(views::entry).collect();
             page_data.next = found.next_cursor.map(|c| format!("/customers/{code}?tab=history&cursor={c}"));
@@ -530,9 +546,15 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
                     let when = j.scheduled_start.map(views::day).unwrap_or_default();
                     vec![code_cell("jobs", &j.code), cell(j.title.clone()), cell(views::words(j.status.as_str())), cell(when), num(j.value.format(currency))]
                 })
-                .collect();
-            let headers = vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];
-            Table { title: "Jobs".into(), headers, rows, next: next("jobs", found.next_cursor), empty: "No jobs." }
+                .collect::<Vec<_>>();
+            let headers = || vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];
+            // Ongoing work first, then what is finished, each newest first.
+            let (mut ongoing, mut done) = (Vec::new(), Vec::new());
+            for (job, row) in found.items.iter().zip(rows) {
+                if matches!(job.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Aborted) { done.push(row) } else { ongoing.push(row) }
+            }
+            page_data.tables.push(Table { title: "Ongoing jobs".into(), headers: headers(), rows: ongoing, next: None, empty: "No ongoing jobs." });
+            Table { title: "Job history".into(), headers: headers(), rows: done, next: next("jobs", found.next_cursor), empty: "No finished jobs." }
         }
     };
     page_data.tab = "works";

@@ -1,0 +1,95 @@
+//! The web app's main pages as HTML snapshots (insta), so a change to what
+//! a page shows is seen in review. Dates, times and ids are redacted; the
+//! rest of the page is compared as it is. Update with
+//! `INSTA_UPDATE=always cargo nextest run -E 'binary(web_pages)'` and review
+//! the diff.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::TestApp;
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Sign in through the sign-in form; returns the session cookie.
+async fn sign_in(app: &TestApp) -> String {
+    let mut tx = app.db.begin().await.unwrap();
+    let user =
+        dossier_service::users::NewUser { email: "olga@test.example".into(), name: "Olga Office".into(), role: "office".into(), password: PASSWORD.into() };
+    dossier_service::users::add_user_in(&mut tx, &app.ctx(), user).await.unwrap();
+    tx.commit().await.unwrap();
+    let body = format!("email=olga%40test.example&password={}&next=%2Fcustomers", PASSWORD.replace(' ', "+"));
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, headers, _) = TestApp::send(&app.router, request).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers.get(header::LOCATION).unwrap(), "/customers");
+    let cookie = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn html(app: &TestApp, cookie: Option<&str>, path: &str) -> (StatusCode, String) {
+    let mut request = Request::builder().uri(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let (status, _, body) = TestApp::send(&app.router, request.body(Body::empty()).unwrap()).await;
+    (status, body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn main_pages_render_as_snapshotted() {
+    let app = TestApp::new(common::Backend::Sqlite).await.unwrap();
+    app.customer(json!({"given_name": "Ann", "family_name": "Lee", "email": "ann@example.com", "phone": "0113 496 0000", "labels": ["VIP"]})).await;
+    app.customer(json!({"kind": "business", "business_name": "Shaw Builders", "email": "office@shaw.example"})).await;
+    app.post("/customers/CUS-00001/contacts", json!({"family_name": "Lee", "given_name": "Bo", "position": "Partner", "is_billing": true})).await;
+    app.post("/customers/CUS-00001/sites", json!({"address_line1": "1 High Street", "town": "Leeds", "postcode": "LS1 4AP"})).await;
+    app.post("/jobs", json!({"customer": "CUS-00001", "title": "Boiler service", "value": 12000})).await;
+    let (status, _) = app
+        .post(
+            "/invoices",
+            json!({"customer": "CUS-00001", "issue": true, "lines": [{"description": "Boiler service", "unit_price": 10000, "tax_rate_bp": 2000}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.post("/payments", json!({"customer": "CUS-00001", "amount": 5000, "allocations": [{"invoice": "INV-00001", "amount": 5000}]})).await;
+
+    let (status, page) = html(&app, None, "/customers").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let cookie = sign_in(&app).await;
+    let pages = [
+        ("sign_in", "/sign-in"),
+        ("directory", "/customers"),
+        ("directory_search", "/customers?q=lee"),
+        ("profile_activity", "/customers/CUS-00001"),
+        ("profile_timeline", "/customers/CUS-00001?tab=timeline"),
+        ("profile_contacts", "/customers/CUS-00001?tab=contacts"),
+        ("profile_works", "/customers/CUS-00001?tab=works"),
+        ("profile_billing", "/customers/CUS-00001?tab=billing"),
+        ("profile_history", "/customers/CUS-00001?tab=history"),
+        ("invoice", "/invoices/INV-00001"),
+        ("new_invoice", "/customers/CUS-00001/invoices/new"),
+        ("edit_customer", "/customers/CUS-00001/edit"),
+    ];
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[instant]");
+    settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[date time]");
+    settings.add_filter(r"\d{4}-\d{2}-\d{2}", "[date]");
+    settings.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]");
+    settings.add_filter(r"cursor=[A-Za-z0-9_\-]+", "cursor=[cursor]");
+    settings
+        .bind_async(async {
+            for (name, path) in pages {
+                let (status, page) = html(&app, Some(&cookie), path).await;
+                assert_eq!(status, StatusCode::OK, "{path}: {page}");
+                insta::assert_snapshot!(name, page);
+            }
+        })
+        .await;
+}
