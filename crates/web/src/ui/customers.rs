@@ -249,6 +249,8 @@ pub struct Chip {
 }
 
 pub struct ContactLine {
+    /// The edit form, for those who may edit.
+    edit: Option<String>,
     name: String,
     position: String,
     emails: Vec<String>,
@@ -390,10 +392,12 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
             page_data.next = found.next_cursor.map(|c| format!("/customers/{code}?tab=history&cursor={c}"));
         }
         "contacts" => {
+            let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
             page_data.contacts = contacts::list_contacts(db, ctx, &code)
                 .await?
                 .into_iter()
                 .map(|c| ContactLine {
+                    edit: can_edit.then(|| format!("/contacts/{}/edit", c.id.0)),
                     name: c.display_name.clone(),
                     position: c.profile.position.clone().unwrap_or_default(),
                     emails: c.profile.emails.iter().map(|e| e.address.as_str().to_owned()).collect(),
@@ -407,19 +411,26 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                 .collect();
         }
         "sites" => {
+            let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
             let rows = sites
                 .iter()
                 .map(|s| {
+                    let edit = Cell {
+                        text: if can_edit { "Edit".into() } else { String::new() },
+                        num: false,
+                        href: can_edit.then(|| format!("/sites/{}/edit", s.id.0)),
+                    };
                     vec![
                         cell(views::words(s.profile.kind.as_str())),
                         cell(s.profile.address_lines().join(", ")),
                         cell(s.profile.access_notes.clone().unwrap_or_default()),
+                        edit,
                     ]
                 })
                 .collect();
             page_data.tables.push(Table {
                 title: "Sites".into(),
-                headers: vec![("Kind", false), ("Address", false), ("Access notes", false)],
+                headers: vec![("Kind", false), ("Address", false), ("Access notes", false), ("", false)],
                 rows,
                 next: None,
                 empty: "No sites.",

@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/status", get(profile_forms::status).post(profile_forms::change_status))
         .route("/customers/{id}/contacts/new", get(profile_forms::new_contact).post(profile_forms::create_contact))
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
+        .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))
+        .route("/sites/{id}/edit", get(profile_forms::edit_site).post(profile_forms::update_site))
         .route("/customers/{id}/inquiries/new", get(record_forms::new_inquiry).post(record_forms::create_inquiry))
         .route("/customers/{id}/quotes/new", get(record_forms::new_quote).post(record_forms::create_quote))
         .route("/customers/{id}/jobs/new", get(record_forms::new_job).post(record_forms::create_job))

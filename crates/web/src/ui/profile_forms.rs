@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
-use dossier_domain::contact::{ContactInput, EmailInput, EmailKind, PhoneInput, PhoneKind};
+use dossier_domain::contact::{Contact, ContactInput, ContactPatch, EmailInput, EmailKind, PhoneInput, PhoneKind};
 use dossier_domain::customer::{Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, StatusChangeInput};
 use dossier_domain::patch::Patch;
-use dossier_domain::site::{SiteInput, SiteKind};
+use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
 use dossier_service::{contacts, customers, sites};
 
 use super::forms::{Field, FormPage, Section, Values, again, value};
@@ -181,19 +181,34 @@ pub async fn add_label(State(s): State<AppState>, Staff(ctx): Staff, Path(id): P
 
 // ---- contacts and sites ----
 
+fn contact_fields(contact: Option<&Contact>) -> Vec<Field> {
+    let p = contact.map(|c| &c.profile);
+    let text = |v: Option<&String>| v.cloned().unwrap_or_default();
+    let flag = |on: bool| if on { "on" } else { "" };
+    vec![
+        Field::new("title", "Title", "text").value(text(p.and_then(|p| p.title.as_ref()))),
+        Field::new("given_name", "Given name", "text").value(text(p.and_then(|p| p.given_name.as_ref()))),
+        Field::new("family_name", "Family name", "text").required().value(text(p.map(|p| &p.family_name))),
+        Field::new("position", "Position", "text").value(text(p.and_then(|p| p.position.as_ref()))),
+        Field::new("email", "Email", "email").value(p.and_then(|p| p.emails.first()).map(|e| e.address.as_str().to_owned()).unwrap_or_default()),
+        Field::new("phone", "Phone", "tel").value(p.and_then(|p| p.phones.first()).map(|n| n.number.to_string()).unwrap_or_default()),
+        Field::new("is_primary", "Main contact", "checkbox").value(flag(p.is_some_and(|p| p.is_primary))),
+        Field::new("is_billing", "Receives invoices", "checkbox").value(flag(p.is_some_and(|p| p.is_billing))),
+    ]
+}
+
 fn contact_form(user: &str, code: &str) -> FormPage {
-    let fields = vec![
-        Field::new("title", "Title", "text"),
-        Field::new("given_name", "Given name", "text"),
-        Field::new("family_name", "Family name", "text").required(),
-        Field::new("position", "Position", "text"),
-        Field::new("email", "Email", "email"),
-        Field::new("phone", "Phone", "tel"),
-        Field::new("is_primary", "Main contact", "checkbox"),
-        Field::new("is_billing", "Receives invoices", "checkbox"),
-    ];
     let back = format!("/customers/{code}?tab=contacts");
-    form(user, "Add contact", back, "Contacts", format!("/customers/{code}/contacts/new"), "Add contact", fields)
+    form(user, "Add contact", back, "Contacts", format!("/customers/{code}/contacts/new"), "Add contact", contact_fields(None))
+}
+
+/// Contact errors name list entries (`emails[0].address`): the form has one of each.
+fn contact_field(field: &str) -> String {
+    match field {
+        f if f.starts_with("emails") => "email".into(),
+        f if f.starts_with("phones") => "phone".into(),
+        f => f.to_owned(),
+    }
 }
 
 pub async fn new_contact(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
@@ -214,31 +229,131 @@ pub async fn create_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(i
     };
     match contacts::add_contact(&s.db, &ctx, &id, input).await {
         Ok(_) => Redirect::to(&format!("/customers/{id}?tab=contacts")).into_response(),
-        Err(e) => again(contact_form(&ctx.actor.name, &id), &values, e, |f| {
-            if f.starts_with("emails") {
-                "email".into()
-            } else if f.starts_with("phones") {
-                "phone".into()
-            } else {
-                f.to_owned()
-            }
-        }),
+        Err(e) => again(contact_form(&ctx.actor.name, &id), &values, e, contact_field),
     }
 }
 
+async fn contact_and_customer(db: &dossier_service::Db, ctx: &dossier_service::Ctx, id: &str) -> Result<(Contact, String), dossier_service::ServiceError> {
+    let contact = contacts::get_contact(db, ctx, id).await?;
+    let customer = customers::get_customer(db, ctx, &contact.customer_id.0.to_string()).await?;
+    Ok((contact, customer.code))
+}
+
+fn edit_contact_form(user: &str, contact: &Contact, code: &str) -> FormPage {
+    let back = format!("/customers/{code}?tab=contacts");
+    form(
+        user,
+        format!("Edit {}", contact.display_name),
+        back,
+        "Contacts",
+        format!("/contacts/{}/edit", contact.id.0),
+        "Save changes",
+        contact_fields(Some(contact)),
+    )
+}
+
+pub async fn edit_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match contact_and_customer(&s.db, &ctx, &id).await {
+        Ok((contact, code)) => edit_contact_form(&ctx.actor.name, &contact, &code).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn update_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let (contact, code) = match contact_and_customer(&s.db, &ctx, &id).await {
+        Ok(found) => found,
+        Err(e) => return failure(e),
+    };
+    // The form edits the first email and phone; any others are kept.
+    let mut emails: Vec<EmailInput> = contact.profile.emails.iter().map(|e| EmailInput { kind: e.kind, address: e.address.as_str().to_owned() }).collect();
+    let mut phones: Vec<PhoneInput> = contact.profile.phones.iter().map(|p| PhoneInput { kind: p.kind, number: p.number.to_string() }).collect();
+    match (value(&values, "email"), emails.is_empty()) {
+        (Some(address), true) => emails.push(EmailInput { kind: EmailKind::Work, address }),
+        (Some(address), false) => emails[0].address = address,
+        (None, false) => drop(emails.remove(0)),
+        (None, true) => {}
+    }
+    match (value(&values, "phone"), phones.is_empty()) {
+        (Some(number), true) => phones.push(PhoneInput { kind: PhoneKind::Mobile, number }),
+        (Some(number), false) => phones[0].number = number,
+        (None, false) => drop(phones.remove(0)),
+        (None, true) => {}
+    }
+    let input = ContactPatch {
+        title: patch(&values, "title"),
+        given_name: patch(&values, "given_name"),
+        family_name: patch(&values, "family_name"),
+        position: patch(&values, "position"),
+        emails: Some(emails),
+        phones: Some(phones),
+        is_primary: Some(values.contains_key("is_primary")),
+        is_billing: Some(values.contains_key("is_billing")),
+        ..Default::default()
+    };
+    match contacts::update_contact(&s.db, &ctx, &id, input).await {
+        Ok(_) => Redirect::to(&format!("/customers/{code}?tab=contacts")).into_response(),
+        Err(e) => again(edit_contact_form(&ctx.actor.name, &contact, &code), &values, e, contact_field),
+    }
+}
+
+fn site_fields(site: Option<&Site>) -> Vec<Field> {
+    let p = site.map(|s| &s.profile);
+    let text = |v: Option<&String>| v.cloned().unwrap_or_default();
+    vec![
+        Field::new("kind", "Kind", "select").options(options(SiteKind::ALL, SiteKind::as_str)).value(p.map_or("service", |p| p.kind.as_str())),
+        Field::new("name", "Name", "text").hint("e.g. Head office").value(text(p.and_then(|p| p.name.as_ref()))),
+        Field::new("address_line1", "Address", "text").required().value(text(p.map(|p| &p.address_line1))),
+        Field::new("address_line2", "Address line 2", "text").value(text(p.and_then(|p| p.address_line2.as_ref()))),
+        Field::new("town", "Town", "text").value(text(p.and_then(|p| p.town.as_ref()))),
+        Field::new("postcode", "Postcode", "text").required().value(text(p.map(|p| &p.postcode))),
+        Field::new("country", "Country code", "text").hint("Defaults to your business's country").value(text(p.map(|p| &p.country))),
+        Field::new("access_notes", "Access notes", "textarea").hint("Gate codes, parking, pets").value(text(p.and_then(|p| p.access_notes.as_ref()))),
+    ]
+}
+
 fn site_form(user: &str, code: &str) -> FormPage {
-    let fields = vec![
-        Field::new("kind", "Kind", "select").options(options(SiteKind::ALL, SiteKind::as_str)).value("service"),
-        Field::new("name", "Name", "text").hint("e.g. Head office"),
-        Field::new("address_line1", "Address", "text").required(),
-        Field::new("address_line2", "Address line 2", "text"),
-        Field::new("town", "Town", "text"),
-        Field::new("postcode", "Postcode", "text").required(),
-        Field::new("country", "Country code", "text").hint("Defaults to your business's country"),
-        Field::new("access_notes", "Access notes", "textarea").hint("Gate codes, parking, pets"),
-    ];
     let back = format!("/customers/{code}?tab=sites");
-    form(user, "Add site", back, "Sites", format!("/customers/{code}/sites/new"), "Add site", fields)
+    form(user, "Add site", back, "Sites", format!("/customers/{code}/sites/new"), "Add site", site_fields(None))
+}
+
+async fn site_and_customer(db: &dossier_service::Db, ctx: &dossier_service::Ctx, id: &str) -> Result<(Site, String), dossier_service::ServiceError> {
+    let site = sites::get_site(db, ctx, id).await?;
+    let customer = customers::get_customer(db, ctx, &site.customer_id.0.to_string()).await?;
+    Ok((site, customer.code))
+}
+
+fn edit_site_form(user: &str, site: &Site, code: &str) -> FormPage {
+    let back = format!("/customers/{code}?tab=sites");
+    form(user, format!("Edit {}", site.profile.one_line()), back, "Sites", format!("/sites/{}/edit", site.id.0), "Save changes", site_fields(Some(site)))
+}
+
+pub async fn edit_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match site_and_customer(&s.db, &ctx, &id).await {
+        Ok((site, code)) => edit_site_form(&ctx.actor.name, &site, &code).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn update_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let (site, code) = match site_and_customer(&s.db, &ctx, &id).await {
+        Ok(found) => found,
+        Err(e) => return failure(e),
+    };
+    let input = SitePatch {
+        kind: value(&values, "kind").and_then(|k| SiteKind::parse(&k)),
+        name: patch(&values, "name"),
+        address_line1: patch(&values, "address_line1"),
+        address_line2: patch(&values, "address_line2"),
+        town: patch(&values, "town"),
+        postcode: patch(&values, "postcode"),
+        country: value(&values, "country").map_or(Patch::Keep, Patch::Set),
+        access_notes: patch(&values, "access_notes"),
+        ..Default::default()
+    };
+    match sites::update_site(&s.db, &ctx, &id, input).await {
+        Ok(_) => Redirect::to(&format!("/customers/{code}?tab=sites")).into_response(),
+        Err(e) => again(edit_site_form(&ctx.actor.name, &site, &code), &values, e, str::to_owned),
+    }
 }
 
 pub async fn new_site(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
