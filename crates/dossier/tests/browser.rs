@@ -40,6 +40,11 @@ fn free_port() -> u16 {
 impl Session {
     /// `None` (after saying so) when this machine has no chromedriver.
     async fn start(name: &str) -> Option<Session> {
+        Session::start_with(name, &["--window-size=1280,900"]).await
+    }
+
+    /// With extra Chromium arguments: a window size, `--force-dark-mode`.
+    async fn start_with(name: &str, extra: &[&str]) -> Option<Session> {
         if !std::path::Path::new(CHROMEDRIVER).exists() {
             assert!(std::env::var("CI").is_err(), "chromedriver is missing at {CHROMEDRIVER}: scripts/test installs chromium-driver");
             eprintln!("skipped: {CHROMEDRIVER} is not installed, so this browser test did not run (scripts/test installs it)");
@@ -69,9 +74,8 @@ impl Session {
             "--disable-component-update",
             "--disable-sync",
             "--no-first-run",
-            "--window-size=1280,900",
         ];
-        let mut chrome_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let mut chrome_args: Vec<String> = args.iter().chain(extra).map(|a| a.to_string()).collect();
         chrome_args.push(format!("--user-data-dir={}", profile.display()));
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), json!({"binary": CHROMIUM, "args": chrome_args}));
@@ -209,6 +213,12 @@ async fn staff_sign_in_search_open_a_customer_and_follow_a_status_bar() {
     s.shot("profile-billing-filtered").await;
     assert_eq!(s.count("section[aria-label^='Invoices'] tbody tr").await as i64, first.count);
 
+    // "Show all" lists every invoice of the customer.
+    s.goto(&format!("/customers/{}", customer.code)).await;
+    s.browser.find(Locator::Css("details[data-bar=Invoices] > a")).await.unwrap().click().await.unwrap();
+    s.until("all invoices", || async { s.path().await.contains("type=invoices") && !s.path().await.contains("state=") }).await;
+    assert_eq!(s.count("section[aria-label='Invoices'] tbody tr").await as i64, invoices.count);
+
     // The timeline, narrowed to billing by a chip.
     s.goto(&format!("/customers/{}?tab=timeline", customer.code)).await;
     let all = s.count("ol.timeline > li").await;
@@ -321,6 +331,33 @@ async fn staff_edit_a_field_then_invoice_and_take_a_payment_and_the_bars_follow(
     let paid = invoice_bar(&s, &code).await;
     assert_eq!((paid["Open"], paid["Closed"].0), (before["Open"], before["Closed"].0 + 1), "{invoiced:?} → {paid:?}");
     s.shot("activity-after-payment").await;
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_fit_a_phone_in_the_dark() {
+    let Some(s) = Session::start_with("phone-dark", &["--window-size=390,844", "--force-dark-mode"]).await else { return };
+    let invoice = billing::list_invoices(&s.db, &s.ctx, Default::default()).await.unwrap().items.remove(0);
+    let customer = customers::get_customer(&s.db, &s.ctx, &invoice.customer_id.0.to_string()).await.unwrap();
+    s.sign_in(demo::ADMIN_EMAIL).await;
+    let dark = s.browser.execute("return matchMedia('(prefers-color-scheme: dark)').matches", vec![]).await.unwrap();
+    assert_eq!(dark, json!(true), "the dark theme is in force");
+    for (name, path) in [
+        ("directory", "/customers".to_owned()),
+        ("profile", format!("/customers/{}", customer.code)),
+        ("timeline", format!("/customers/{}?tab=timeline", customer.code)),
+        ("billing", format!("/customers/{}?tab=billing", customer.code)),
+        ("invoice", format!("/invoices/{}", invoice.code)),
+        ("new-invoice", format!("/customers/{}/invoices/new", customer.code)),
+    ] {
+        s.goto(&path).await;
+        s.shot(name).await;
+        // Nothing wider than the phone: no sideways scrolling of the page.
+        let fits = s.browser.execute("return document.documentElement.scrollWidth <= window.innerWidth", vec![]).await.unwrap();
+        assert_eq!(fits, json!(true), "{path} is wider than the phone");
+        let background = s.browser.execute("return getComputedStyle(document.body).backgroundColor", vec![]).await.unwrap();
+        assert_eq!(background, json!("rgb(18, 22, 27)"), "{path} is not dark");
+    }
     s.finish().await;
 }
 
