@@ -89,11 +89,38 @@ pub enum Command {
     },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
+    /// Measure the server: generate (or reuse) a dataset of a named scale,
+    /// start the server on loopback and drive it over HTTP with concurrent
+    /// clients; print the figures as Markdown.
+    Bench {
+        /// S: 10,000 customers; M: 100,000; L: 1,000,000.
+        #[arg(long, value_enum, default_value = "s")]
+        scale: BenchScale,
+        /// The database; default dossier-data/bench-<scale>.db (reused if there).
+        #[arg(long = "db")]
+        db: Option<String>,
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Operations per scenario, after the warm-up.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Operations per scenario before measuring.
+        #[arg(long, default_value_t = 200)]
+        warmup: usize,
+    },
     /// Check the activity log.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum BenchScale {
+    S,
+    M,
+    L,
 }
 
 #[derive(Args, Clone)]

@@ -5,10 +5,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use dossier_service::bench::Scale;
 use dossier_service::{Ctx, Db, audit, demo, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{AuditCommand, Command, DbArgs, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, TokenCommand, UserCommand};
 
 /// Open the database (creating a SQLite file's folder) and apply migrations.
 async fn open(db: &DbArgs) -> anyhow::Result<Db> {
@@ -100,6 +101,21 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let pdf = statement::statement_pdf(&db, &ctx, &customer, statement::StatementQuery { as_of, from }).await?;
             std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
             println!("statement of {customer} written to {}", output.display());
+        }
+        Command::Bench { scale, db, clients, requests, warmup } => {
+            let scale = match scale {
+                BenchScale::S => Scale::S,
+                BenchScale::M => Scale::M,
+                BenchScale::L => Scale::L,
+            };
+            let db = db.unwrap_or_else(|| format!("dossier-data/bench-{}.db", format!("{scale:?}").to_lowercase()));
+            if !db.starts_with("postgres")
+                && let Some(folder) = std::path::Path::new(&db).parent()
+            {
+                std::fs::create_dir_all(folder).ok();
+            }
+            let report = crate::bench::run(crate::bench::BenchOptions { scale, db, clients, requests, warmup }).await?;
+            println!("{report}");
         }
         Command::Openapi => {
             println!("{}", dossier_web::openapi().to_pretty_json()?);

@@ -7,6 +7,7 @@
 //! caller's transaction (bulk loads such as the demo use them to batch).
 
 pub mod audit;
+pub mod bench;
 pub mod billing;
 pub mod contacts;
 mod context;

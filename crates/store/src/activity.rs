@@ -279,3 +279,23 @@ pub async fn activity_page(h: &mut Handle<'_>, org_id: Uuid, after: i64, upto: i
 pub async fn chain_head(h: &mut Handle<'_>, org_id: Uuid) -> Result<Option<(i64, Vec<u8>)>> {
     Ok(run!(h, c => sqlx::query_as("SELECT seq, head FROM activity_chain WHERE org_id = $1").bind(org_id).fetch_optional(c).await?))
 }
+
+/// The customers with the longest timelines, longest first.
+pub async fn busiest_customers(h: &mut Handle<'_>, org_id: Uuid, n: i64) -> Result<Vec<Uuid>> {
+    Ok(run!(h, c => sqlx::query_scalar(
+        "SELECT entity_id FROM activity_link WHERE org_id = $1 AND entity_type = 'customer' GROUP BY entity_id ORDER BY COUNT(*) DESC LIMIT $2")
+        .bind(org_id).bind(n).fetch_all(c).await?))
+}
+
+/// The id of an entity's timeline entry `offset` places from the newest.
+pub async fn timeline_entry_at(h: &mut Handle<'_>, org_id: Uuid, entity: EntityRef, offset: i64) -> Result<Option<Uuid>> {
+    Ok(run!(h, c => sqlx::query_scalar(
+        "SELECT activity_id FROM activity_link WHERE org_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY activity_id DESC LIMIT 1 OFFSET $4")
+        .bind(org_id).bind(entity.entity.as_str()).bind(entity.id).bind(offset).fetch_optional(c).await?))
+}
+
+/// How many entries an entity's timeline has.
+pub async fn timeline_length(h: &mut Handle<'_>, org_id: Uuid, entity: EntityRef) -> Result<i64> {
+    Ok(run!(h, c => sqlx::query_scalar("SELECT COUNT(*) FROM activity_link WHERE org_id = $1 AND entity_type = $2 AND entity_id = $3")
+        .bind(org_id).bind(entity.entity.as_str()).bind(entity.id).fetch_one(c).await?))
+}

@@ -199,6 +199,18 @@ impl Db {
         })
     }
 
+    /// The database's size on disk in bytes (SQLite: its pages, WAL
+    /// checkpointed; PostgreSQL: the whole database).
+    pub async fn size_bytes(&self) -> Result<i64> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => {
+                sqlx::raw_sql("PRAGMA wal_checkpoint(TRUNCATE)").execute(writer).await?;
+                sqlx::query_scalar("SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()").fetch_one(writer).await?
+            }
+            Db::Postgres(pool) => sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(pool).await?,
+        })
+    }
+
     pub async fn close(&self) {
         match self {
             Db::Sqlite { writer, readers } => {

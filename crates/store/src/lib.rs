@@ -41,7 +41,7 @@ pub use works::{InquiryRow, JobRow, QuoteRow};
 
 pub mod queries {
     //! The queries, by area. Each takes a [`crate::Handle`].
-    pub use crate::activity::{activity_page, chain_head, timeline};
+    pub use crate::activity::{activity_page, busiest_customers, chain_head, timeline, timeline_entry_at, timeline_length};
     pub use crate::billing::{
         account_entries, allocations_of, allocations_upto, insert_allocation, insert_credit_note, insert_invoice, insert_payment, update_invoice,
     };

@@ -1,0 +1,101 @@
+//! What `dossier bench` needs from the data: a dataset of a named scale
+//! (the demo's generator, reused when it is already there), an API token,
+//! and the customers, cursors and search terms its scenarios ask for.
+
+use dossier_domain::activity::{EntityRef, EntityType};
+use dossier_domain::code::{Code, CodeKind};
+use dossier_store::queries as q;
+
+use crate::demo::{ADMIN_EMAIL, DemoOptions};
+use crate::page::encode_cursor;
+use crate::{Ctx, Db, Org, Result, orgs, tokens};
+
+/// The dataset sizes `dossier bench` knows by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// 10,000 customers.
+    S,
+    /// 100,000 customers.
+    M,
+    /// 1,000,000 customers.
+    L,
+}
+
+impl Scale {
+    pub fn customers(self) -> u32 {
+        match self {
+            Scale::S => 10_000,
+            Scale::M => 100_000,
+            Scale::L => 1_000_000,
+        }
+    }
+}
+
+/// The dataset as the benchmark drives it.
+pub struct Dataset {
+    pub org: Org,
+    pub customers: i64,
+    pub activities: i64,
+    /// Seconds the generator took and rows it wrote per second, when it ran now.
+    pub generated: Option<(f64, f64)>,
+    pub token: String,
+    /// Customers with the longest timelines, and how long each is.
+    pub heavy: Vec<(String, i64)>,
+    /// Per heavy customer: a timeline cursor 90 % of the way back.
+    pub deep_cursors: Vec<(String, String)>,
+    /// Search terms of each kind: name prefixes, email fragments, phone digits, codes.
+    pub searches: Vec<(&'static str, String)>,
+}
+
+/// The dataset of `scale` in `db` (generated beforehand with `dossier demo
+/// --seed 1`, see [`demo_options`]) and the targets the scenarios use.
+pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
+    let existing = db.count_rows("customer").await?;
+    if existing != i64::from(scale.customers()) {
+        return Err(crate::ServiceError::conflict(
+            "wrong_dataset",
+            format!("this database holds {existing} customers, not the {} of this scale: use another --db", scale.customers()),
+        ));
+    }
+    let org = orgs::single(db).await?;
+    let system = Ctx::system(org.clone(), "Benchmark");
+    let token = tokens::create_token(db, &system, ADMIN_EMAIL, "benchmark").await?.token;
+    let customers = db.count_rows("customer").await?;
+    let activities = db.count_rows("activity").await?;
+
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let mut heavy = Vec::new();
+    let mut deep_cursors = Vec::new();
+    for id in q::busiest_customers(h, org.id.0, 3).await? {
+        let entity = EntityRef::new(EntityType::Customer, id);
+        let length = q::timeline_length(h, org.id.0, entity).await?;
+        let code = crate::customers::find(h, &system, &id.to_string()).await?.code().to_string();
+        if let Some(at) = q::timeline_entry_at(h, org.id.0, entity, length * 9 / 10).await? {
+            deep_cursors.push((code.clone(), encode_cursor(&at.to_string())));
+        }
+        heavy.push((code, length));
+    }
+    let mut searches = Vec::new();
+    for number in [7, customers / 3, customers / 2, customers - 5].into_iter().filter(|n| *n > 0) {
+        let code = Code { kind: CodeKind::Customer, number }.to_string();
+        let customer = crate::customers::find(h, &system, &code).await?.into_customer(Vec::new())?;
+        let name = customer.profile.family_name.clone().or(customer.profile.business_name.clone()).unwrap_or_else(|| customer.display_name.clone());
+        searches.push(("name prefix", name.chars().take(4).collect()));
+        if let Some(email) = &customer.profile.email {
+            let local = email.as_str().split('@').next().unwrap_or_default();
+            searches.push(("email fragment", local.chars().take(8).collect()));
+        }
+        if let Some(phone) = &customer.profile.phone {
+            let digits: String = phone.as_str().chars().filter(char::is_ascii_digit).collect();
+            searches.push(("phone digits", digits.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect()));
+        }
+        searches.push(("customer code", code));
+    }
+    Ok(Dataset { org, customers, activities, generated: None, token, heavy, deep_cursors, searches })
+}
+
+/// How the benchmark's dataset of `scale` is generated: the demo, seed 1.
+pub fn demo_options(scale: Scale) -> DemoOptions {
+    DemoOptions { customers: scale.customers(), seed: 1 }
+}
