@@ -181,7 +181,11 @@ fn scenarios(data: &Dataset) -> Vec<Scenario> {
     all.push(Scenario {
         name: "write: invoice issued (with its activity)".into(),
         op: Box::new(move |n| {
-            let body = format!(r#"{{"customer": "{}", "issue": true, "lines": [{{"description": "Benchmark", "unit_price": {}, "tax_rate_bp": 2000}}]}}"#, typical(n), 1000 + n);
+            let body = format!(
+                r#"{{"customer": "{}", "issue": true, "lines": [{{"description": "Benchmark", "unit_price": {}, "tax_rate_bp": 2000}}]}}"#,
+                typical(n),
+                1000 + n
+            );
             vec![Call { method: Method::POST, path: "/invoices".into(), body: Some(body) }]
         }),
     });
@@ -301,11 +305,13 @@ fn report(options: &BenchOptions, data: &Dataset, size: i64, peak_rss: Option<u6
     let backend = if options.db.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
     let mut out = String::new();
     let _ = writeln!(out, "### {backend}, scale {:?}: {} customers, {} activity rows\n", options.scale, data.customers, data.activities);
-    let _ = writeln!(out, "Machine: {}. Clients: {}; {} operations per scenario after {} warm-up.\n", machine(), options.clients, options.requests, options.warmup);
+    let _ =
+        writeln!(out, "Machine: {}. Clients: {}; {} operations per scenario after {} warm-up.\n", machine(), options.clients, options.requests, options.warmup);
     let _ = writeln!(out, "| scenario | ops | p50 ms | p95 ms | p99 ms | max ms | ops/s | errors |");
     let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for r in results {
-        let _ = writeln!(out, "| {} | {} | {} | {} | {} | {} | {:.0} | {} |", r.name, r.ops, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.per_second, r.errors);
+        let _ =
+            writeln!(out, "| {} | {} | {} | {} | {} | {} | {:.0} | {} |", r.name, r.ops, ms(r.p50), ms(r.p95), ms(r.p99), ms(r.max), r.per_second, r.errors);
     }
     let _ = writeln!(out);
     if let Some((seconds, rate)) = data.generated {

@@ -389,3 +389,18 @@ both_backends!(labels_change_on_many_customers_at_once_or_on_none, |app| {
     let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=customer.labels_changed").await;
     assert_eq!(timeline["items"].as_array().unwrap().len(), 1);
 });
+
+both_backends!(a_search_pages_through_its_matches_in_the_order_asked_for, |app| {
+    for name in ["Lee", "Leeming", "Smith", "Leech", "Leeds", "Jones"] {
+        app.customer(json!({"family_name": name})).await;
+    }
+    let codes = |page: &Value| page["items"].as_array().unwrap().iter().map(|c| c["code"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let (_, page) = app.get("/customers?q=lee&sort=-code&limit=2").await;
+    assert_eq!(codes(&page), ["CUS-00005", "CUS-00004"]);
+    let (_, page) = app.get(&format!("/customers?q=lee&sort=-code&limit=2&cursor={}", page["next_cursor"].as_str().unwrap())).await;
+    assert_eq!(codes(&page), ["CUS-00002", "CUS-00001"]);
+    assert_eq!(page["next_cursor"], Value::Null);
+    let (_, page) = app.get("/customers?q=lee&sort=-name").await;
+    let names: Vec<&str> = page["items"].as_array().unwrap().iter().map(|c| c["family_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Leeming", "Leeds", "Leech", "Lee"]);
+});

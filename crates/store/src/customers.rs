@@ -200,11 +200,18 @@ pub async fn labels_of_many(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
         for id in customer_ids {
             ids.push_bind(*id);
         }
-        q.push(") ORDER BY label");
+        // No ORDER BY: sorting by label would have SQLite walk the org's
+        // whole label index (22 ms at 100,000 customers) instead of looking
+        // up these few customers' labels (0.1 ms). Sorted below, in byte
+        // order as the database sorts.
+        q.push(")");
         q.build_query_as().fetch_all(c).await?
     });
     for (id, label) in rows {
         labels.entry(id).or_default().push(label);
+    }
+    for list in labels.values_mut() {
+        list.sort();
     }
     Ok(labels)
 }
@@ -261,6 +268,22 @@ pub enum CustomerAfter {
     Number(i64),
 }
 
+/// Below this many customers matching its rarest search term, a search is
+/// driven from the terms (look the few customers up, then sort them);
+/// above it, from the name (or code) index, checking each customer against
+/// the terms until the page is full. Measured on 100,000 customers: a term
+/// matching one customer took 14 ms the second way and 0.1 ms the first; one
+/// matching 9,000 took 4.5 ms the second way and 20 ms the first.
+const DRIVE_FROM_TERMS_BELOW: i64 = 1000;
+
+/// How many search-term rows start with `term`, counted up to `cap`.
+async fn term_rows(h: &mut Handle<'_>, org_id: Uuid, term: &str, cap: i64) -> Result<i64> {
+    let (low, high) = crate::search::prefix_range(term);
+    Ok(run!(h, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM customer_search WHERE org_id = $1 AND term >= $2 AND term < $3 LIMIT $4) t")
+        .bind(org_id).bind(low).bind(high).bind(cap).fetch_one(c).await?))
+}
+
 /// One page of customers in `order`, after the `after` customer.
 pub async fn list_customers(
     h: &mut Handle<'_>,
@@ -270,6 +293,13 @@ pub async fn list_customers(
     after: Option<CustomerAfter>,
     limit: i64,
 ) -> Result<Vec<CustomerRow>> {
+    let mut rarest = i64::MAX;
+    for term in &filter.terms {
+        rarest = rarest.min(term_rows(h, org_id, term, DRIVE_FROM_TERMS_BELOW).await?);
+    }
+    // Sorting by an expression keeps the planner off the order's index, so
+    // it looks up the few matching customers instead.
+    let from_terms = rarest < DRIVE_FROM_TERMS_BELOW;
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT c.* FROM customer c WHERE c.org_id = ");
         q.push_bind(org_id);
@@ -308,9 +338,10 @@ pub async fn list_customers(
             }
             None => {}
         }
+        let (name, number) = if from_terms { ("(c.sort_name || '')", "(c.number + 0)") } else { ("c.sort_name", "c.number") };
         match order {
-            CustomerOrder::Name | CustomerOrder::NameDesc => q.push(format!(" ORDER BY c.sort_name{direction}, c.id{direction} LIMIT ")),
-            CustomerOrder::Code | CustomerOrder::CodeDesc => q.push(format!(" ORDER BY c.number{direction} LIMIT ")),
+            CustomerOrder::Name | CustomerOrder::NameDesc => q.push(format!(" ORDER BY {name}{direction}, c.id{direction} LIMIT ")),
+            CustomerOrder::Code | CustomerOrder::CodeDesc => q.push(format!(" ORDER BY {number}{direction} LIMIT ")),
         };
         q.push_bind(limit);
         q.build_query_as().fetch_all(c).await?
