@@ -115,6 +115,8 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         let mut tx = db.begin().await?;
         activities += batch.write(&mut tx, &mut schedule, until, &world).await?;
         tx.commit().await?;
+        // The tables have grown: let the planner know before the next batch.
+        db.refresh_statistics().await?;
         progress(u64::from(done));
     }
     db.bulk_load(false).await?;

@@ -83,9 +83,11 @@ fn line_field(field: &str, rows: &[usize]) -> String {
     }
 }
 
-/// Input errors found while reading the form, before the service is asked.
-fn read_errors(errors: ValidationErrors) -> Result<(), ServiceError> {
-    errors.into_result(|| ()).map_err(ServiceError::from)
+/// The service's answer, unless reading the form already found input
+/// errors: then those, and the service is not asked.
+async fn unless_invalid<T>(errors: ValidationErrors, call: impl std::future::Future<Output = Result<T, ServiceError>>) -> Result<T, ServiceError> {
+    errors.into_result(|| ())?;
+    call.await
 }
 
 // ---- invoices ----
@@ -120,10 +122,7 @@ pub async fn create_invoice(State(s): State<AppState>, Staff(ctx): Staff, Path(c
         issue: Some(values.contains_key("issue")),
         ..Default::default()
     };
-    let result = match read_errors(errors) {
-        Ok(()) => billing::create_invoice(&s.db, &ctx, input).await,
-        Err(e) => Err(e),
-    };
+    let result = unless_invalid(errors, billing::create_invoice(&s.db, &ctx, input)).await;
     match result {
         Ok(_) => Redirect::to(&format!("/customers/{code}?tab=billing")).into_response(),
         Err(e) => again(invoice_form(&ctx, &code), &values, e, |f| line_field(f, &rows)),
@@ -202,10 +201,7 @@ pub async fn create_payment(State(s): State<AppState>, Staff(ctx): Staff, Path(c
         received_on,
         allocations: Some(allocations),
     };
-    let result = match read_errors(errors) {
-        Ok(()) => billing::record_payment(&s.db, &ctx, input).await,
-        Err(e) => Err(e),
-    };
+    let result = unless_invalid(errors, billing::record_payment(&s.db, &ctx, input)).await;
     match result {
         Ok(_) => Redirect::to(&format!("/customers/{code}?tab=billing")).into_response(),
         Err(e) => again(payment_form(&ctx, &code, &invoices), &values, e, |f| {
@@ -245,10 +241,7 @@ pub async fn create_inquiry(State(s): State<AppState>, Staff(ctx): Staff, Path(c
         source: value(&values, "source"),
         ..Default::default()
     };
-    let result = match read_errors(errors) {
-        Ok(()) => works::create_inquiry(&s.db, &ctx, input).await.map(drop),
-        Err(e) => Err(e),
-    };
+    let result = unless_invalid(errors, works::create_inquiry(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=inquiries")).into_response(),
         Err(e) => again(inquiry_form(&ctx, &code), &values, e, str::to_owned),
@@ -274,10 +267,7 @@ pub async fn create_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(cod
     let valid_until = value(&values, "valid_until")
         .and_then(|d| errors.take(d.parse::<Date>().map_err(|_| ValidationErrors::one("valid_until", "invalid_date", "must be a date"))));
     let input = QuoteInput { customer: Some(code.clone()), title: value(&values, "title"), valid_until, lines: Some(lines), ..Default::default() };
-    let result = match read_errors(errors) {
-        Ok(()) => works::create_quote(&s.db, &ctx, input).await.map(drop),
-        Err(e) => Err(e),
-    };
+    let result = unless_invalid(errors, works::create_quote(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=quotes")).into_response(),
         Err(e) => again(quote_form(&ctx, &code), &values, e, |f| line_field(f, &rows)),
@@ -306,10 +296,7 @@ pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code)
         value: amount(&values, "value", &ctx.org.currency, &mut errors),
         ..Default::default()
     };
-    let result = match read_errors(errors) {
-        Ok(()) => works::create_job(&s.db, &ctx, input).await.map(drop),
-        Err(e) => Err(e),
-    };
+    let result = unless_invalid(errors, works::create_job(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=jobs")).into_response(),
         Err(e) => again(job_form(&ctx, &code), &values, e, str::to_owned),
