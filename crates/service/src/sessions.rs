@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::ids::SessionId;
-use dossier_domain::role::Role;
 use dossier_store::queries as q;
 use dossier_store::{Db, SessionRow, ThrottleRow, UserRow};
 use jiff::{SignedDuration, Timestamp};
@@ -206,6 +205,13 @@ async fn fail(db: &Db, users: &[UserRow], keys: &[String], throttles: &[Option<T
 /// unknown, revoked, idle too long, past its absolute expiry, or its user
 /// was deactivated.
 pub async fn authenticate(db: &Db, cookie: &str) -> Result<Ctx> {
+    let (org, _, user) = live_session(db, cookie).await?;
+    Ok(as_user(org, &user))
+}
+
+/// The live session a cookie names, its org and its active user; its use
+/// is noted at most once a minute.
+async fn live_session(db: &Db, cookie: &str) -> Result<(crate::Org, SessionRow, UserRow)> {
     let (org_id, hash) = secrets::read(SecretKind::Session, cookie).ok_or(ServiceError::Unauthenticated)?;
     let now = Timestamp::now().as_microsecond();
     let (org, session, user) = {
@@ -223,21 +229,14 @@ pub async fn authenticate(db: &Db, cookie: &str) -> Result<Ctx> {
         q::touch_session(&mut tx.handle(), org_id, session.id, now).await?;
         tx.commit().await?;
     }
-    let mut ctx = as_user(org, &user);
-    ctx.role = Role::parse(&user.role);
-    Ok(ctx)
+    Ok((org, session, user))
 }
 
 /// The signed-in user behind a session cookie.
 pub async fn current(db: &Db, cookie: &str) -> Result<SessionInfo> {
-    let ctx = authenticate(db, cookie).await?;
-    let (org_id, hash) = secrets::read(SecretKind::Session, cookie).ok_or(ServiceError::Unauthenticated)?;
-    let mut conn = db.read().await?;
-    let h = &mut conn.handle();
-    let session = q::find_session(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
-    let user = q::get_user(h, org_id, session.user_id).await?.ok_or(ServiceError::Unauthenticated)?;
+    let (org, session, user) = live_session(db, cookie).await?;
     let expires_at = crate::record::timestamp(session.expires_at)?;
-    Ok(SessionInfo { user: User::from_row(user)?, org_name: ctx.org.name, expires_at })
+    Ok(SessionInfo { user: User::from_row(user)?, org_name: org.name, expires_at })
 }
 
 /// Sign out: the session is revoked at once, whatever its cookie's fate.

@@ -17,6 +17,7 @@ use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
 use dossier_service::{Ctx, Db, ServiceError, billing, contacts, customers, sites, summary, timeline, works};
 use serde::Deserialize;
 
+use super::forms::blank_is_none;
 use super::views::{self, BarView, Entry};
 use super::{Staff, failure, page};
 use crate::AppState;
@@ -85,10 +86,6 @@ pub struct Sorts {
     name_mark: &'static str,
     /// The sort in force, for the search form to keep.
     current: String,
-}
-
-fn blank_is_none(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query): Query<DirectoryQuery>) -> Response {

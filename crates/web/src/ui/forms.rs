@@ -18,7 +18,12 @@ pub type Values = HashMap<String, String>;
 
 /// A value as typed, trimmed; `None` when blank.
 pub fn value(values: &Values, name: &str) -> Option<String> {
-    values.get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    blank_is_none(values.get(name).cloned())
+}
+
+/// Trimmed, and `None` when blank.
+pub fn blank_is_none(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 pub struct Field {

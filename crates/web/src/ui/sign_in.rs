@@ -9,6 +9,7 @@ use dossier_service::ServiceError;
 use dossier_service::sessions::{self, SignIn};
 use serde::Deserialize;
 
+use super::forms::capitalised;
 use super::page;
 use crate::AppState;
 use crate::auth::{Origin, session_cookie, session_cookie_header};
@@ -75,11 +76,6 @@ pub async fn submit(State(s): State<AppState>, origin: Origin, Form(form): Form<
             page(status, &SignInPage { user: None, next, email: form.email, error: Some(message) })
         }
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 pub async fn sign_out(State(s): State<AppState>, origin: Origin, headers: HeaderMap) -> Response {
