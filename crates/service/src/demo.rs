@@ -1,10 +1,15 @@
 //! Demo data: an org "Demo Services" with staff, an API token and N
 //! customers whose history spreads over the three years before today:
-//! profile edits, labels, status changes, and for about a third of them jobs
-//! booked, done by the fieldworker and invoiced, then paid (most in full,
-//! some in part, some late or never) or credited. From 1,000 customers on,
-//! three heavy customers have a tenth as many jobs as there are customers
-//! (at most 1,000 each).
+//! profile edits, labels, status changes, and for three in four of them
+//! inquiries (1.6 each on average): some lost, some quoted (and accepted or
+//! declined), most turned into jobs that are scheduled, started and done by
+//! the fieldworker and invoiced, then paid (most in full, some in part, some
+//! late or never) or credited. That makes about 18 activity rows and 3.6
+//! work records (inquiries, quotes, jobs) per customer. From 1,000 customers
+//! on, three heavy customers (maintenance contracts) have a tenth as many
+//! inquiries as there are customers, at most 12,000 each: about 100,000
+//! activity rows and 5,000 invoices each, the rest of their visits being
+//! free of charge under the contract.
 //!
 //! Everything goes through the same use cases as real input (the `_in`
 //! functions, batched in transactions of up to 10,000 customers), so the
@@ -21,8 +26,8 @@ use dossier_domain::ids::{CustomerId, JobId, SiteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate};
 use dossier_domain::patch::Patch;
 use dossier_domain::site::{SiteInput, SiteKind, SitePatch};
-use dossier_domain::workflow::{JobStatus, PaymentMethod};
-use dossier_domain::works::{AllocationRequest, IssueInput, JobMove, NewCreditNote, NewInvoice, NewJob, NewPayment, Parties};
+use dossier_domain::workflow::{InquiryStatus, JobStatus, PaymentMethod, QuoteStatus};
+use dossier_domain::works::{AllocationRequest, ConvertInput, ConvertInto, IssueInput, JobMove, NewCreditNote, NewInquiry, NewInvoice, NewPayment, Parties};
 use dossier_store::queries as q;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use rand::rngs::StdRng;
@@ -34,6 +39,7 @@ use std::ops::Range;
 use crate::customers::CustomerBundle;
 use crate::tokens::create_token_in;
 use crate::users::{NewUser, add_user_in};
+use crate::works::InquiryStatusInput;
 use crate::{Ctx, Db, Org, Result, ServiceError, billing, contacts, customers, orgs, sites, works};
 
 pub const DEMO_ORG: &str = "Demo Services";
@@ -380,9 +386,15 @@ enum Event {
     Label(&'static str),
     Contact(ContactInput),
     AccessNotes(&'static str),
-    /// A job is booked with a visit; the visit and the money follow.
-    Book(JobPlan),
-    /// The visit: the job is done (and invoiced) or cancelled.
+    /// An inquiry comes in; a quote, a job or nothing follows.
+    Inquire(JobPlan),
+    /// The office answers an inquiry: it is lost, quoted or booked.
+    Answer(String, JobPlan),
+    /// The customer accepts or declines a sent quote.
+    Decide(String, JobPlan),
+    /// The fieldworker arrives (the job starts) or the customer cancels.
+    Arrive(JobId, JobPlan),
+    /// The visit ends: the job is done (and invoiced unless free of charge).
     Visit(JobId, JobPlan),
     /// The customer pays (all or part) or is credited.
     Settle {
@@ -392,15 +404,33 @@ enum Event {
     },
 }
 
-/// One job from booking to payment, decided when the customer is generated.
+/// One piece of work from inquiry to payment, decided when the customer is
+/// generated.
 #[derive(Clone, Copy)]
 struct JobPlan {
     title: &'static str,
     /// Net value in pence; the invoice adds 20 % VAT.
     value: i64,
+    route: Route,
+    /// Hours from the inquiry to the office's answer.
+    answer_after_hours: i64,
     /// Hours from booking to the end of the visit.
     visit_after_hours: i64,
+    /// Done under a maintenance contract: never invoiced.
+    free_of_charge: bool,
     outcome: Outcome,
+}
+
+/// How an inquiry goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Lost,
+    /// Quoted first; the customer accepts (a job follows) or declines.
+    Quoted {
+        accepted: bool,
+    },
+    /// Booked straight away.
+    Booked,
 }
 
 #[derive(Clone, Copy)]
@@ -432,7 +462,13 @@ const JOB_TITLES: &[&str] = &[
 ];
 
 impl JobPlan {
-    fn generate(rng: &mut StdRng) -> JobPlan {
+    /// `free_share`: the share of jobs done free of charge under a contract.
+    fn generate(rng: &mut StdRng, free_share: f64) -> JobPlan {
+        let route = match rng.random_range(0..100) {
+            0..10 => Route::Lost,
+            10..45 => Route::Quoted { accepted: rng.random_bool(0.85) },
+            _ => Route::Booked,
+        };
         let roll: f64 = rng.random();
         let days = rng.random_range(0..45);
         let outcome = match roll {
@@ -445,7 +481,10 @@ impl JobPlan {
         JobPlan {
             title: JOB_TITLES[rng.random_range(0..JOB_TITLES.len())],
             value: rng.random_range(60..1_200) * 100,
+            route,
+            answer_after_hours: rng.random_range(1..72),
             visit_after_hours: rng.random_range(24..24 * 21),
+            free_of_charge: rng.random_bool(free_share),
             outcome,
         }
     }
@@ -510,10 +549,10 @@ impl Calendar {
     }
 
     /// A few customers (from 1,000 customers on: three) have a long history:
-    /// a tenth as many jobs as there are customers, at most 1,000 each.
-    fn heavy_jobs(&self, customer: u32) -> Option<u32> {
+    /// a tenth as many inquiries as there are customers, at most 12,000 each.
+    fn heavy_inquiries(&self, customer: u32) -> Option<u32> {
         let n = self.customers;
-        (n >= 1000 && [n / 4, n / 2, 3 * n / 4].contains(&customer)).then(|| (n / 10).min(1000))
+        (n >= 1000 && [n / 4, n / 2, 3 * n / 4].contains(&customer)).then(|| (n / 10).min(12_000))
     }
 
     fn slot_start(&self, customer: u32) -> Timestamp {
@@ -527,8 +566,8 @@ impl Calendar {
 }
 
 impl CustomerPlan {
-    /// `jobs`: how many jobs a heavy customer books; others book zero to three.
-    fn generate(rng: &mut StdRng, created_at: Timestamp, anchor: Timestamp, heavy_jobs: Option<u32>) -> Self {
+    /// `heavy_inquiries`: how many inquiries a heavy customer makes; others make zero to five.
+    fn generate(rng: &mut StdRng, created_at: Timestamp, anchor: Timestamp, heavy_inquiries: Option<u32>) -> Self {
         let given = *pick(rng, GIVEN);
         let family = *pick(rng, FAMILY);
         let business = rng.random_bool(0.2);
@@ -625,16 +664,20 @@ impl CustomerPlan {
         } else if roll < 0.15 {
             events.push((later(rng), Event::Status(CustomerStatus::Deactivated, "Moved out of the area")));
         }
-        // In the three years shown, about a third of the customers book
-        // work: most once, some two or three times.
-        let jobs = heavy_jobs.unwrap_or_else(|| match rng.random_range(0..100) {
-            0..=69 => 0,
-            70..=91 => 1,
-            92..=97 => 2,
-            _ => 3,
+        // In the three years shown, three in four customers ask for work:
+        // most once or twice, some up to five times. A heavy customer's
+        // contract covers nearly half its visits.
+        let inquiries = heavy_inquiries.unwrap_or_else(|| match rng.random_range(0..100) {
+            0..25 => 0,
+            25..53 => 1,
+            53..75 => 2,
+            75..88 => 3,
+            88..95 => 4,
+            _ => 5,
         });
-        for _ in 0..jobs {
-            events.push((later(rng), Event::Book(JobPlan::generate(rng))));
+        let free_share = if heavy_inquiries.is_some() { 0.45 } else { 0.0 };
+        for _ in 0..inquiries {
+            events.push((later(rng), Event::Inquire(JobPlan::generate(rng, free_share))));
         }
         events.sort_by_key(|(at, _)| *at);
         Self { created_at, input, contacts, sites, events }
@@ -707,7 +750,7 @@ impl Batch {
         let mut batch = Batch { bundles: Vec::with_capacity(count), histories: Vec::with_capacity(count) };
         for customer in customers {
             let created_at = calendar.joined(rng, customer);
-            let plan = CustomerPlan::generate(rng, created_at, calendar.anchor, calendar.heavy_jobs(customer));
+            let plan = CustomerPlan::generate(rng, created_at, calendar.anchor, calendar.heavy_inquiries(customer));
             batch.bundles.push(CustomerBundle {
                 ctx: actor_at(plan.created_at, rng),
                 customer: plan.input.parse(region)?,
@@ -751,27 +794,54 @@ impl Batch {
                     let patch = SitePatch { access_notes: Patch::Set(notes.into()), ..Default::default() };
                     sites::update_site_in(tx, &ctx, &site.to_string(), patch).await?;
                 }
-                Event::Book(plan) => {
-                    let start = ctx.now() + SignedDuration::from_hours(plan.visit_after_hours - 2);
-                    let end = ctx.now() + SignedDuration::from_hours(plan.visit_after_hours);
+                Event::Inquire(plan) => {
                     let parties = Parties { customer: Some(reference), site_id: first_site, contact_id: None };
-                    let new = NewJob {
-                        title: plan.title.into(),
-                        description: None,
-                        window: Some((start, end)),
-                        assignees: world.fieldworker.into_iter().collect(),
-                        value: Money(plan.value),
-                        free_of_charge: false,
+                    let source = Some("Phone".to_owned());
+                    let new = NewInquiry { title: plan.title.into(), description: None, estimated_value: Money(plan.value), source };
+                    let inquiry = works::create_inquiry_in(tx, &ctx, parties, new).await?;
+                    let answer_at = ctx.now() + SignedDuration::from_hours(plan.answer_after_hours);
+                    world.follow_up(schedule, customer, first_site, &ctx, answer_at, Event::Answer(inquiry.code, plan));
+                }
+                Event::Answer(inquiry, plan) => match plan.route {
+                    Route::Lost => {
+                        let lost = InquiryStatusInput { status: InquiryStatus::Lost, reason: Some("Went with another firm".into()) };
+                        works::move_inquiry_in(tx, &ctx, &inquiry, lost).await?;
+                    }
+                    Route::Quoted { .. } => {
+                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Quote }).await?;
+                        let Some(quote) = converted.quote else { continue };
+                        works::move_quote_in(tx, &ctx, &quote.code, QuoteStatus::Sent, false).await?;
+                        let decide_at = ctx.now() + SignedDuration::from_hours(plan.answer_after_hours * 2);
+                        world.follow_up(schedule, customer, first_site, &ctx, decide_at, Event::Decide(quote.code, plan));
+                    }
+                    Route::Booked => {
+                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Job }).await?;
+                        let Some(job) = converted.job else { continue };
+                        schedule_job(tx, schedule, world, (customer, first_site), &ctx, job.id, plan).await?;
+                    }
+                },
+                Event::Decide(quote, plan) => {
+                    let accepted = plan.route == Route::Quoted { accepted: true };
+                    let status = if accepted { QuoteStatus::Accepted } else { QuoteStatus::Declined };
+                    let quote = works::move_quote_in(tx, &ctx, &quote, status, accepted).await?;
+                    if let Some(job) = quote.job_id {
+                        schedule_job(tx, schedule, world, (customer, first_site), &ctx, job, plan).await?;
+                    }
+                }
+                Event::Arrive(job, plan) => {
+                    let (status, notes) = match plan.outcome {
+                        Outcome::Cancelled => (JobStatus::Cancelled, Some("Customer cancelled".into())),
+                        _ => (JobStatus::InProgress, None),
                     };
-                    let job = works::create_job_in(tx, &ctx, parties, new).await?;
-                    world.follow_up(schedule, customer, first_site, &ctx, end, Event::Visit(job.id, plan));
+                    works::move_job_in(tx, &ctx, &job.to_string(), JobMove { status, window: None, assignees: None, notes }).await?;
+                    if status == JobStatus::InProgress {
+                        world.follow_up(schedule, customer, first_site, &ctx, ctx.now() + SignedDuration::from_hours(2), Event::Visit(job, plan));
+                    }
                 }
                 Event::Visit(job, plan) => {
-                    let done = !matches!(plan.outcome, Outcome::Cancelled);
-                    let (status, notes) = if done { (JobStatus::Completed, "Work done") } else { (JobStatus::Cancelled, "Customer cancelled") };
-                    let change = JobMove { status, window: None, assignees: None, notes: Some(notes.into()) };
+                    let change = JobMove { status: JobStatus::Completed, window: None, assignees: None, notes: Some("Work done".into()) };
                     works::move_job_in(tx, &ctx, &job.to_string(), change).await?;
-                    if done {
+                    if !plan.free_of_charge {
                         let line = Line::new(plan.title.into(), Quantity::ONE, Money(plan.value), TaxRate(2000));
                         let invoice = NewInvoice { lines: vec![line], due_date: None, job_ids: vec![job], notes: None, issue: Some(IssueInput::default()) };
                         let parties = Parties { customer: Some(reference), site_id: first_site, contact_id: None };
@@ -804,6 +874,25 @@ impl Batch {
         }
         Ok(count)
     }
+}
+
+/// The office books a job: a window some days ahead, the fieldworker
+/// assigned; the fieldworker's arrival follows.
+async fn schedule_job(
+    tx: &mut dossier_store::Tx,
+    schedule: &mut Schedule,
+    world: &World,
+    (customer, first_site): (CustomerId, Option<SiteId>),
+    ctx: &Ctx,
+    job: JobId,
+    plan: JobPlan,
+) -> Result<()> {
+    let end = ctx.now() + SignedDuration::from_hours(plan.visit_after_hours);
+    let start = end - SignedDuration::from_hours(2);
+    let booking = JobMove { status: JobStatus::Scheduled, window: Some((start, end)), assignees: Some(world.fieldworker.into_iter().collect()), notes: None };
+    works::move_job_in(tx, ctx, &job.to_string(), booking).await?;
+    world.follow_up(schedule, customer, first_site, ctx, start, Event::Arrive(job, plan));
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use dossier_domain::ids::CustomerId;
 use dossier_domain::money::Money;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
-use dossier_store::summary::{StatusCount, WorkTable};
+use dossier_store::summary::{BarRow, OpenInvoice};
 use dossier_store::{Db, parse_date};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -109,17 +109,18 @@ pub struct Balances {
     pub account_credit: Money,
 }
 
-/// Every status of `order` as a bar, with the counts found (zero if none).
-fn bars(order: &[&'static str], counts: Vec<StatusCount>, with_balance: bool) -> Bars {
+/// Every status of `order` as a bar, with the kept bars of `record` found
+/// (zero if none).
+fn bars(order: &[&'static str], kept: &[BarRow], record: &str, with_balance: bool) -> Bars {
     let bars: Vec<Bar> = order
         .iter()
         .map(|status| {
-            let found = counts.iter().find(|c| c.status == *status);
+            let found = kept.iter().find(|b| b.record == record && b.status == *status);
             Bar {
                 status: (*status).to_owned(),
-                count: found.map_or(0, |c| c.count),
-                total: Money(found.map_or(0, |c| c.total)),
-                balance: with_balance.then(|| Money(found.map_or(0, |c| c.balance))),
+                count: found.map_or(0, |b| b.count),
+                total: Money(found.map_or(0, |b| b.total)),
+                balance: with_balance.then(|| Money(found.map_or(0, |b| b.balance))),
             }
         })
         .collect();
@@ -128,6 +129,23 @@ fn bars(order: &[&'static str], counts: Vec<StatusCount>, with_balance: bool) ->
 
 fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static str> {
     all.iter().map(|s| name(*s)).collect()
+}
+
+/// The kept invoice bars hold open invoices as one; those past due on
+/// `today` move to the overdue bar.
+fn split_overdue(kept: &mut Vec<BarRow>, open: &[OpenInvoice], today: &str) {
+    let mut overdue = BarRow { record: "invoice".into(), status: InvoiceState::Overdue.as_str().into(), count: 0, total: 0, balance: 0 };
+    for invoice in open.iter().filter(|i| i.due_date.as_str() < today) {
+        overdue.count += 1;
+        overdue.total += invoice.total;
+        overdue.balance += invoice.balance;
+    }
+    if let Some(bar) = kept.iter_mut().find(|b| b.record == "invoice" && b.status == InvoiceState::Open.as_str()) {
+        bar.count -= overdue.count;
+        bar.total -= overdue.total;
+        bar.balance -= overdue.balance;
+    }
+    kept.push(overdue);
 }
 
 pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<CustomerSummary> {
@@ -139,29 +157,28 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     let (org, id) = (ctx.org.id.0, customer.id);
     let today = ctx.today();
     let own_jobs = ctx.assigned_only(Module::Jobs);
+    let mut kept = s::customer_bars(h, org, id).await?;
+    let sees_invoices = ctx.sees(Module::Invoices);
+    let open = if sees_invoices { s::open_invoices(h, org, id).await? } else { Vec::new() };
+    split_overdue(&mut kept, &open, &today.to_string());
+    if let Some(assignee) = own_jobs {
+        kept.retain(|b| b.record != "job");
+        kept.extend(s::assigned_job_counts(h, org, id, assignee).await?);
+    }
 
-    let inquiries = match ctx.sees(Module::Inquiries) {
-        true => Some(bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), s::status_counts(h, org, id, WorkTable::Inquiry, None).await?, false)),
-        false => None,
-    };
-    let quotes = match ctx.sees(Module::Quotes) {
-        true => Some(bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), s::status_counts(h, org, id, WorkTable::Quote, None).await?, false)),
-        false => None,
-    };
+    let inquiries = ctx.sees(Module::Inquiries).then(|| bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), &kept, "inquiry", false));
+    let quotes = ctx.sees(Module::Quotes).then(|| bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), &kept, "quote", false));
     let (jobs, completed_last_12_months) = match ctx.sees(Module::Jobs) {
         true => {
-            let bars = bars(&names(JobStatus::ALL, JobStatus::as_str), s::status_counts(h, org, id, WorkTable::Job, own_jobs).await?, false);
+            let bars = bars(&names(JobStatus::ALL, JobStatus::as_str), &kept, "job", false);
             let year_ago = ctx.now().checked_sub(SignedDuration::from_hours(24 * 365)).unwrap_or(ctx.now()).as_microsecond();
             let (count, value) = s::completed_jobs_since(h, org, id, year_ago, own_jobs).await?;
             (Some(bars), Some(CompletedWork { count, value: Money(value) }))
         }
         false => (None, None),
     };
-    let (invoices, balances) = match ctx.sees(Module::Invoices) {
-        true => {
-            let bars = bars(&names(InvoiceState::ALL, InvoiceState::as_str), s::invoice_state_counts(h, org, id, today).await?, true);
-            (Some(bars), Some(balances(h, ctx, id).await?))
-        }
+    let (invoices, balances) = match sees_invoices {
+        true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, "invoice", true)), Some(balances(&open, &kept, today)?)),
         false => (None, None),
     };
     let last = s::last_activity_at(h, org, id).await?;
@@ -180,26 +197,25 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     })
 }
 
-async fn balances(h: &mut dossier_store::Handle<'_>, ctx: &Ctx, customer_id: uuid::Uuid) -> Result<Balances> {
-    use dossier_store::summary as s;
-    let today = ctx.today();
+/// Balances from the open invoices and the kept payment and credit note bars.
+fn balances(open: &[OpenInvoice], kept: &[BarRow], today: Date) -> Result<Balances> {
     let mut ageing = Ageing::default();
-    let mut open = Money::ZERO;
+    let mut open_balance = Money::ZERO;
     let mut overdue = Money::ZERO;
     let mut oldest_overdue: Option<Date> = None;
-    for (due, balance) in s::open_invoice_balances(h, ctx.org.id.0, customer_id).await? {
-        let (due, balance) = (parse_date(&due)?, Money(balance));
+    for invoice in open {
+        let (due, balance) = (parse_date(&invoice.due_date)?, Money(invoice.balance));
         let days = due.until(today).map_or(0, |span| i64::from(span.get_days()));
         ageing.add(days, balance);
-        open = open + balance;
+        open_balance = open_balance + balance;
         if due < today {
             overdue = overdue + balance;
             oldest_overdue = Some(oldest_overdue.map_or(due, |d| d.min(due)));
         }
     }
-    let account_credit = Money(s::account_credit(h, ctx.org.id.0, customer_id).await?);
+    let account_credit = Money(kept.iter().filter(|b| b.record == "payment" || b.record == "credit_note").map(|b| b.balance).sum());
     Ok(Balances {
-        open_balance: open - account_credit,
+        open_balance: open_balance - account_credit,
         overdue_balance: overdue,
         debt_age_days: oldest_overdue.and_then(|d| d.until(today).ok()).map(|span| i64::from(span.get_days())),
         ageing,

@@ -14,7 +14,7 @@ use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
-use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewJob, Parties, Quote, QuoteInput};
+use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewInquiry, NewJob, Parties, Quote, QuoteInput};
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, InquiryRow, JobRow, ListFilter, QuoteRow, Tx};
 use serde::{Deserialize, Serialize};
@@ -98,6 +98,13 @@ pub async fn create_inquiry(db: &Db, ctx: &Ctx, input: InquiryInput) -> Result<I
     ctx.require(Module::Inquiries, Action::Create)?;
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
+    let done = create_inquiry_in(&mut tx, ctx, parties, new).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`create_inquiry`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn create_inquiry_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewInquiry) -> Result<Inquiry> {
     let h = &mut tx.handle();
     let owner = owner_of(h, ctx, &parties).await?;
     let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Inquiry.counter(), 1).await?;
@@ -121,7 +128,6 @@ pub async fn create_inquiry(db: &Db, ctx: &Ctx, input: InquiryInput) -> Result<I
     q::insert_inquiry(h, &row).await?;
     let summary = format!("Inquiry {} received: {}", row.code(), row.title);
     tx.append(inquiry_activity(ctx, ActivityKind::InquiryCreated, &row, summary)).await?;
-    tx.commit().await?;
     Ok(row.into_inquiry()?)
 }
 
@@ -165,8 +171,15 @@ pub struct InquiryStatusInput {
 
 pub async fn move_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: InquiryStatusInput) -> Result<Inquiry> {
     ctx.require(Module::Inquiries, Action::Edit)?;
-    let reason = dossier_domain::text::optional("reason", input.reason, 500)?;
     let mut tx = db.begin().await?;
+    let done = move_inquiry_in(&mut tx, ctx, reference, input).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`move_inquiry`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn move_inquiry_in(tx: &mut Tx, ctx: &Ctx, reference: &str, input: InquiryStatusInput) -> Result<Inquiry> {
+    let reason = dossier_domain::text::optional("reason", input.reason, 500)?;
     let h = &mut tx.handle();
     let mut row = find_inquiry(h, ctx, reference).await?;
     let from = row.status()?;
@@ -186,7 +199,6 @@ pub async fn move_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: InquirySta
     record.changes = vec![status_change(from, to)];
     record.detail["reason"] = json!(reason);
     tx.append(record).await?;
-    tx.commit().await?;
     Ok(row.into_inquiry()?)
 }
 
@@ -207,6 +219,13 @@ pub async fn convert_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: Convert
     ctx.require(Module::Inquiries, Action::Edit)?;
     ctx.require(if input.into == ConvertInto::Quote { Module::Quotes } else { Module::Jobs }, Action::Create)?;
     let mut tx = db.begin().await?;
+    let done = convert_inquiry_in(&mut tx, ctx, reference, input).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`convert_inquiry`] inside a caller's transaction (bulk loads such as the demo).
+pub async fn convert_inquiry_in(tx: &mut Tx, ctx: &Ctx, reference: &str, input: ConvertInput) -> Result<Converted> {
     let h = &mut tx.handle();
     let mut inquiry = find_inquiry(h, ctx, reference).await?;
     let status = inquiry.status()?;
@@ -217,7 +236,7 @@ pub async fn convert_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: Convert
     let (quote, job, link, code) = match input.into {
         ConvertInto::Quote => {
             let line = Line::new(inquiry.title.clone(), Quantity::ONE, Money(inquiry.estimated_value), TaxRate(0));
-            let quote = insert_quote_in(&mut tx, ctx, owner, Some(inquiry.id), inquiry.title.clone(), None, vec![line]).await?;
+            let quote = insert_quote_in(tx, ctx, owner, Some(inquiry.id), inquiry.title.clone(), None, vec![line]).await?;
             let code = quote.code().to_string();
             let link = EntityRef::new(EntityType::Quote, quote.id);
             (Some(quote.into_quote()?), None, link, code)
@@ -231,7 +250,7 @@ pub async fn convert_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: Convert
                 value: Money(inquiry.estimated_value),
                 free_of_charge: false,
             };
-            let job = insert_job_in(&mut tx, ctx, owner, Origin { inquiry_id: Some(inquiry.id), quote_id: None }, new).await?;
+            let job = insert_job_in(tx, ctx, owner, Origin { inquiry_id: Some(inquiry.id), quote_id: None }, new).await?;
             let code = job.code().to_string();
             let link = EntityRef::new(EntityType::Job, job.id);
             (None, Some(job.into_job()?), link, code)
@@ -247,7 +266,6 @@ pub async fn convert_inquiry(db: &Db, ctx: &Ctx, reference: &str, input: Convert
     record.detail["converted_to"] = json!(code);
     record.also_links.push(link);
     tx.append(record).await?;
-    tx.commit().await?;
     Ok(Converted { inquiry: inquiry.into_inquiry()?, quote, job })
 }
 
@@ -359,6 +377,14 @@ pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusI
         return Err(ValidationErrors::one("create_job", "requires_accepted", "a job is created only when the quote is accepted").into());
     }
     let mut tx = db.begin().await?;
+    let done = move_quote_in(&mut tx, ctx, reference, to, create_job).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`move_quote`] inside a caller's transaction (bulk loads such as the demo),
+/// once the caller has checked that it may create a job.
+pub async fn move_quote_in(tx: &mut Tx, ctx: &Ctx, reference: &str, to: QuoteStatus, create_job: bool) -> Result<Quote> {
     let mut row = find_quote(&mut tx.handle(), ctx, reference).await?;
     let from = row.status()?;
     if !from.allows(to) {
@@ -367,7 +393,7 @@ pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusI
     let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
     let job = if create_job {
         let new = NewJob { title: row.title.clone(), description: None, window: None, assignees: Vec::new(), value: Money(row.total), free_of_charge: false };
-        Some(insert_job_in(&mut tx, ctx, owner, Origin { inquiry_id: row.inquiry_id, quote_id: Some(row.id) }, new).await?)
+        Some(insert_job_in(tx, ctx, owner, Origin { inquiry_id: row.inquiry_id, quote_id: Some(row.id) }, new).await?)
     } else {
         None
     };
@@ -386,7 +412,6 @@ pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusI
         record.also_links.push(EntityRef::new(EntityType::Job, job.id));
     }
     tx.append(record).await?;
-    tx.commit().await?;
     Ok(row.into_quote()?)
 }
 

@@ -1,98 +1,88 @@
 //! The figures of a customer's summary: counts and totals per status (the
-//! status bars), balances, account credit, completed work, last activity.
+//! status bars, kept in `customer_bar` by triggers), open invoices,
+//! completed work, last activity.
 //!
-//! Each bar groups by the same expression its list filters by (`status`, or
-//! an invoice's state from [`crate::billing::push_invoice_state`]), so a bar
-//! and the list behind its "Show all" cannot disagree.
+//! A kept bar groups by the same expression its list filters by (`status`,
+//! or an invoice's state as [`crate::billing::push_invoice_state`] has it,
+//! overdue split off from the open invoices when read), so a bar and the
+//! list behind its "Show all" cannot disagree.
 
-use jiff::civil::Date;
-use sqlx::QueryBuilder;
 use uuid::Uuid;
 
-use crate::billing::push_invoice_state;
 use crate::{Handle, Result, run};
 
-/// One bar: a status (or state), how many records and their amounts.
+/// One kept bar: how many of a customer's records of one type have a
+/// status, their total and their balance (see migration 0005).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct StatusCount {
+pub struct BarRow {
+    /// `inquiry`, `quote`, `job`, `invoice`, `payment` or `credit_note`.
+    pub record: String,
+    /// The stored status; for invoices `credited` is told apart from
+    /// `closed`; payments and credit notes have the one status `all`.
     pub status: String,
     pub count: i64,
     /// The records' amounts: an inquiry's estimated value, a quote's or an
-    /// invoice's total, a job's value.
+    /// invoice's total, a job's value, a payment's or credit note's amount.
     pub total: i64,
-    /// What is left to pay (invoices only; 0 for the others).
+    /// What is left: of invoices, to pay; of payments and credit notes, to
+    /// allocate; 0 for the others.
     pub balance: i64,
 }
 
-/// The work record tables that have status bars, and the amount each adds up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WorkTable {
-    Inquiry,
-    Quote,
-    Job,
-}
-
-impl WorkTable {
-    fn sql(self) -> &'static str {
-        match self {
-            WorkTable::Inquiry => {
-                "SELECT status, COUNT(*) AS count, CAST(COALESCE(SUM(estimated_value), 0) AS BIGINT) AS total, CAST(0 AS BIGINT) AS balance \
-                 FROM inquiry WHERE org_id = $1 AND customer_id = $2 GROUP BY status"
-            }
-            WorkTable::Quote => {
-                "SELECT status, COUNT(*) AS count, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total, CAST(0 AS BIGINT) AS balance \
-                 FROM quote WHERE org_id = $1 AND customer_id = $2 GROUP BY status"
-            }
-            WorkTable::Job => {
-                "SELECT status, COUNT(*) AS count, CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total, CAST(0 AS BIGINT) AS balance \
-                 FROM job WHERE org_id = $1 AND customer_id = $2 \
-                 AND ($3 IS NULL OR id IN (SELECT job_id FROM job_assignee WHERE org_id = $1 AND user_id = $3)) GROUP BY status"
-            }
-        }
-    }
-}
-
-/// Counts and totals of a customer's records of one kind, by status; of
-/// jobs, only those `assignee` is assigned to when given.
-pub async fn status_counts(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, table: WorkTable, assignee: Option<Uuid>) -> Result<Vec<StatusCount>> {
-    Ok(run!(h, c => {
-        let query = sqlx::query_as(table.sql()).bind(org_id).bind(customer_id);
-        match table {
-            WorkTable::Job => query.bind(assignee),
-            WorkTable::Inquiry | WorkTable::Quote => query,
-        }.fetch_all(c).await?
-    }))
-}
-
-/// Counts, totals and balances of a customer's invoices by state as of `today`.
-pub async fn invoice_state_counts(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, today: Date) -> Result<Vec<StatusCount>> {
-    Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT ");
-        push_invoice_state(&mut q, today.to_string());
-        q.push(" AS status, COUNT(*) AS count, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS total, \
-                CAST(COALESCE(SUM(total - paid - credited), 0) AS BIGINT) AS balance FROM invoice WHERE org_id = ")
-            .push_bind(org_id)
-            .push(" AND customer_id = ")
-            .push_bind(customer_id)
-            .push(" GROUP BY 1");
-        q.build_query_as().fetch_all(c).await?
-    }))
-}
-
-/// Due date and balance of each of a customer's open invoices, for ageing.
-pub async fn open_invoice_balances(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<(String, i64)>> {
+/// A customer's kept bars, every record type at once.
+pub async fn customer_bars(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<BarRow>> {
     Ok(run!(h, c => sqlx::query_as(
-        "SELECT due_date, total - paid - credited FROM invoice WHERE org_id = $1 AND customer_id = $2 AND status = 'open' ORDER BY due_date")
+        "SELECT record, status, count, total, balance FROM customer_bar WHERE org_id = $1 AND customer_id = $2 AND count <> 0")
         .bind(org_id).bind(customer_id).fetch_all(c).await?))
 }
 
-/// What the customer has paid or been credited that is not set against any
-/// invoice yet.
-pub async fn account_credit(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<i64> {
-    Ok(run!(h, c => sqlx::query_scalar(
-        "SELECT CAST(COALESCE((SELECT SUM(amount - allocated) FROM payment WHERE org_id = $1 AND customer_id = $2), 0) \
-               + COALESCE((SELECT SUM(amount - allocated) FROM credit_note WHERE org_id = $1 AND customer_id = $2), 0) AS BIGINT)")
-        .bind(org_id).bind(customer_id).fetch_one(c).await?))
+/// The bars as counted from the records themselves, for every customer of
+/// the org: what [`customer_bars`] must agree with.
+pub async fn recount_bars(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<(Uuid, BarRow)>> {
+    let rows: Vec<(Uuid, String, String, i64, i64, i64)> = run!(h, c => sqlx::query_as(
+        "SELECT customer_id, 'inquiry', status, COUNT(*), CAST(SUM(estimated_value) AS BIGINT), CAST(0 AS BIGINT) FROM inquiry WHERE org_id = $1 GROUP BY 1, 2, 3 \
+         UNION ALL SELECT customer_id, 'quote', status, COUNT(*), CAST(SUM(total) AS BIGINT), CAST(0 AS BIGINT) FROM quote WHERE org_id = $1 GROUP BY 1, 2, 3 \
+         UNION ALL SELECT customer_id, 'job', status, COUNT(*), CAST(SUM(value) AS BIGINT), CAST(0 AS BIGINT) FROM job WHERE org_id = $1 GROUP BY 1, 2, 3 \
+         UNION ALL SELECT customer_id, 'invoice', CASE WHEN status = 'closed' AND total > 0 AND credited >= total THEN 'credited' ELSE status END, \
+                COUNT(*), CAST(SUM(total) AS BIGINT), CAST(SUM(total - paid - credited) AS BIGINT) FROM invoice WHERE org_id = $1 GROUP BY 1, 2, 3 \
+         UNION ALL SELECT customer_id, 'payment', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated) AS BIGINT) FROM payment WHERE org_id = $1 GROUP BY 1, 2, 3 \
+         UNION ALL SELECT customer_id, 'credit_note', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated) AS BIGINT) FROM credit_note WHERE org_id = $1 GROUP BY 1, 2, 3")
+        .bind(org_id).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|(customer, record, status, count, total, balance)| (customer, BarRow { record, status, count, total, balance })).collect())
+}
+
+/// Every kept bar of the org that is not empty, by customer.
+pub async fn all_bars(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<(Uuid, BarRow)>> {
+    let rows: Vec<(Uuid, String, String, i64, i64, i64)> = run!(h, c => sqlx::query_as(
+        "SELECT customer_id, record, status, count, total, balance FROM customer_bar WHERE org_id = $1 AND count <> 0")
+        .bind(org_id).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|(customer, record, status, count, total, balance)| (customer, BarRow { record, status, count, total, balance })).collect())
+}
+
+/// Counts and values of a customer's jobs by status, only those `assignee`
+/// is assigned to (a fieldworker's own bars, counted live).
+pub async fn assigned_job_counts(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, assignee: Uuid) -> Result<Vec<BarRow>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "SELECT 'job' AS record, status, COUNT(*) AS count, CAST(COALESCE(SUM(value), 0) AS BIGINT) AS total, CAST(0 AS BIGINT) AS balance \
+         FROM job WHERE org_id = $1 AND customer_id = $2 \
+         AND id IN (SELECT job_id FROM job_assignee WHERE org_id = $1 AND user_id = $3) GROUP BY status")
+        .bind(org_id).bind(customer_id).bind(assignee).fetch_all(c).await?))
+}
+
+/// One open invoice of a customer: its due date, total and balance.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenInvoice {
+    pub due_date: String,
+    pub total: i64,
+    pub balance: i64,
+}
+
+/// Due date, total and balance of each of a customer's open invoices, for
+/// ageing and to tell the overdue ones from the others.
+pub async fn open_invoices(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<OpenInvoice>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "SELECT due_date, total, total - paid - credited AS balance FROM invoice WHERE org_id = $1 AND customer_id = $2 AND status = 'open' ORDER BY due_date")
+        .bind(org_id).bind(customer_id).fetch_all(c).await?))
 }
 
 /// Number and value of jobs completed since `since` (microseconds); only
