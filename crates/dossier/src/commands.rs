@@ -43,6 +43,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve { db, listen, trust_proxy } => {
             let db = open(&db).await?;
+            db.checkpoint_in_background(Duration::from_millis(250)).await?;
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, backend = db.backend(), "Dossier is listening");
             dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), trust_proxy }, shutdown_signal()).await?;

@@ -173,6 +173,9 @@ pub async fn update_customer_in(tx: &mut Tx, ctx: &Ctx, reference: &str, patch: 
     }
     let new_row = row.with_profile(&updated, ctx.now());
     q::update_customer_profile(h, &new_row).await?;
+    if new_row.sort_name != row.sort_name {
+        q::rename_in_search(h, row.org_id, row.id, &new_row.sort_name).await?;
+    }
     search_terms::refresh(h, row.org_id, row.id, row.id, search_terms::customer(&row.code(), &current), search_terms::customer(&row.code(), &updated)).await?;
     let customer = with_labels(h, new_row).await?;
     let (id, subject, code) = subject(&row);

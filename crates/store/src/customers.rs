@@ -284,6 +284,88 @@ async fn term_rows(h: &mut Handle<'_>, org_id: Uuid, term: &str, cap: i64) -> Re
         .bind(org_id).bind(low).bind(high).bind(cap).fetch_one(c).await?))
 }
 
+/// Up to this many distinct terms starting with a search's most specific
+/// word, a search by name merges their runs of the term index, each already
+/// in name order (a surname prefix has one to three). Above it (an email
+/// fragment can have hundreds), it counts and chooses as below.
+const MERGE_TERM_RUNS_UP_TO: usize = 16;
+
+/// The distinct terms that start with `prefix`, in order, if there are no
+/// more than `cap`: one index seek each.
+async fn terms_starting(h: &mut Handle<'_>, org_id: Uuid, prefix: &str, cap: usize) -> Result<Option<Vec<String>>> {
+    let (low, high) = crate::search::prefix_range(prefix);
+    let mut terms: Vec<String> = Vec::new();
+    loop {
+        let next: Option<String> = run!(h, c => match terms.last() {
+            None => sqlx::query_scalar("SELECT term FROM customer_search WHERE org_id = $1 AND term >= $2 AND term < $3 ORDER BY term LIMIT 1")
+                .bind(org_id).bind(&low).bind(&high).fetch_optional(c).await?,
+            Some(last) => sqlx::query_scalar("SELECT term FROM customer_search WHERE org_id = $1 AND term > $2 AND term < $3 ORDER BY term LIMIT 1")
+                .bind(org_id).bind(last).bind(&high).fetch_optional(c).await?,
+        });
+        match next {
+            None => return Ok(Some(terms)),
+            Some(_) if terms.len() == cap => return Ok(None),
+            Some(term) => terms.push(term),
+        }
+    }
+}
+
+/// A page of a search by name alone, read off the term index in name
+/// order: for each term the search's most specific word starts, the first
+/// `limit` customers it finds after `after` (each checked against the
+/// other words), merged. `None` when the search is not of that kind or its
+/// word starts too many terms.
+async fn search_by_term_runs(
+    h: &mut Handle<'_>,
+    org_id: Uuid,
+    filter: &CustomerFilter,
+    order: CustomerOrder,
+    after: Option<&CustomerAfter>,
+    limit: i64,
+) -> Result<Option<Vec<CustomerRow>>> {
+    let only_terms = filter.status.is_none() && filter.kind.is_none() && filter.label.is_none() && filter.assigned_to.is_none() && filter.overdue_on.is_none();
+    let (beyond, direction) = match order {
+        CustomerOrder::Name => (" > ", " ASC"),
+        CustomerOrder::NameDesc => (" < ", " DESC"),
+        CustomerOrder::Code | CustomerOrder::CodeDesc => return Ok(None),
+    };
+    let Some(driver) = filter.terms.iter().max_by_key(|t| t.len()).filter(|_| only_terms) else { return Ok(None) };
+    if matches!(after, Some(CustomerAfter::Number(_))) {
+        return Ok(None);
+    }
+    let Some(runs) = terms_starting(h, org_id, driver, MERGE_TERM_RUNS_UP_TO).await? else { return Ok(None) };
+    if runs.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let others: Vec<&String> = filter.terms.iter().filter(|t| *t != driver).collect();
+    Ok(Some(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT c.* FROM customer c WHERE c.org_id = ");
+        q.push_bind(org_id).push(" AND c.id IN (");
+        for (i, term) in runs.iter().enumerate() {
+            if i > 0 {
+                q.push(" UNION ALL ");
+            }
+            q.push("SELECT customer_id FROM (SELECT DISTINCT s.sort_name, s.customer_id FROM customer_search s WHERE s.org_id = ")
+                .push_bind(org_id).push(" AND s.term = ").push_bind(term.clone());
+            if let Some(CustomerAfter::Name(name, id)) = after {
+                q.push(" AND (s.sort_name").push(beyond).push_bind(name.clone())
+                    .push(" OR (s.sort_name = ").push_bind(name.clone()).push(" AND s.customer_id").push(beyond).push_bind(*id).push("))");
+            }
+            for other in &others {
+                // `|| ''` keeps the planner on the customer's own terms (the
+                // source index) rather than walking the term's whole range.
+                let (low, high) = crate::search::prefix_range(other);
+                q.push(" AND EXISTS (SELECT 1 FROM customer_search o WHERE o.org_id = s.org_id AND o.customer_id = s.customer_id AND (o.term || '') >= ")
+                    .push_bind(low).push(" AND (o.term || '') < ").push_bind(high).push(")");
+            }
+            q.push(format!(" ORDER BY s.sort_name{direction}, s.customer_id{direction} LIMIT ")).push_bind(limit).push(format!(") r{i}"));
+        }
+        // Sorting by an expression: look the few customers up, then sort them.
+        q.push(format!(") ORDER BY (c.sort_name || ''){direction}, c.id{direction} LIMIT ")).push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    })))
+}
+
 /// One page of customers in `order`, after the `after` customer.
 pub async fn list_customers(
     h: &mut Handle<'_>,
@@ -293,6 +375,9 @@ pub async fn list_customers(
     after: Option<CustomerAfter>,
     limit: i64,
 ) -> Result<Vec<CustomerRow>> {
+    if let Some(rows) = search_by_term_runs(h, org_id, filter, order, after.as_ref(), limit).await? {
+        return Ok(rows);
+    }
     let mut rarest = i64::MAX;
     for term in &filter.terms {
         rarest = rarest.min(term_rows(h, org_id, term, DRIVE_FROM_TERMS_BELOW).await?);

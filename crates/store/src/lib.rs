@@ -53,7 +53,7 @@ pub mod queries {
     };
     pub use crate::orgs::{get_org, insert_org, list_orgs};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link, touch_portal_link};
-    pub use crate::search::{add_search_terms, replace_terms};
+    pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
     pub use crate::sessions::{clear_throttle, find_session, get_throttle, insert_session, put_throttle, revoke_session, touch_session};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
     pub use crate::users::{

@@ -33,12 +33,26 @@ pub async fn add_search_terms(h: &mut Handle<'_>, org_id: Uuid, rows: &[SearchTe
     rows.dedup();
     for chunk in crate::chunks::power_of_two(&rows, 256) {
         run!(h, c => {
-            let mut q = QueryBuilder::new("INSERT INTO customer_search (org_id, term, customer_id, source_id) ");
+            // Each row carries its customer's sort name, read as it is inserted.
+            let mut q = QueryBuilder::new("INSERT INTO customer_search (org_id, term, sort_name, customer_id, source_id) ");
             q.push_values(chunk, |mut b, row| {
-                b.push_bind(org_id).push_bind(&row.term).push_bind(row.customer_id).push_bind(row.source_id);
+                b.push_bind(org_id).push_bind(&row.term);
+                b.push_unseparated(", (SELECT sort_name FROM customer WHERE org_id = ")
+                    .push_bind_unseparated(org_id)
+                    .push_unseparated(" AND id = ")
+                    .push_bind_unseparated(row.customer_id)
+                    .push_unseparated(")");
+                b.push_bind(row.customer_id).push_bind(row.source_id);
             });
             q.build().execute(c).await.map(drop)?
         });
     }
+    Ok(())
+}
+
+/// A customer's name changed: its search terms carry the new sort name.
+pub async fn rename_in_search(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, sort_name: &str) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE customer_search SET sort_name = $1 WHERE org_id = $2 AND customer_id = $3")
+        .bind(sort_name).bind(org_id).bind(customer_id).execute(c).await.map(drop)?);
     Ok(())
 }
