@@ -149,19 +149,15 @@ pub async fn revoke_token(db: &Db, ctx: &Ctx, id: &str) -> Result<ApiToken> {
 /// token that is malformed, unknown, revoked or whose user is inactive.
 pub async fn authenticate(db: &Db, token: &str) -> Result<Ctx> {
     let (org_id, hash) = secrets::read(SecretKind::ApiToken, token).ok_or(ServiceError::Unauthenticated)?;
-    let (org, token_row, user) = {
-        let mut conn = db.read().await?;
-        let h = &mut conn.handle();
-        let token_row = q::find_token(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
-        let user = q::get_user(h, org_id, token_row.user_id).await?.filter(|u| u.active).ok_or(ServiceError::Unauthenticated)?;
-        (orgs::load(h, org_id).await?, token_row, user)
-    };
+    let holder = q::find_token_holder(&mut db.read().await?.handle(), org_id, &hash).await?.filter(|h| h.user.active).ok_or(ServiceError::Unauthenticated)?;
+    let org = orgs::org_of(&holder.org())?;
     let now = Timestamp::now();
-    if token_row.last_used_at.is_none_or(|at| at < now.as_microsecond() - 60_000_000) {
+    if holder.token_last_used_at.is_none_or(|at| at < now.as_microsecond() - 60_000_000) {
         let mut tx = db.begin().await?;
-        q::touch_token(&mut tx.handle(), org_id, token_row.id, now.as_microsecond()).await?;
+        q::touch_token(&mut tx.handle(), org_id, holder.token_id, now.as_microsecond()).await?;
         tx.commit().await?;
     }
+    let user = holder.user;
     let actor = Actor { kind: ActorType::Api, id: Some(user.id), name: user.name };
     Ok(Ctx::new(org, actor, Some(UserId(user.id)), Role::parse(&user.role)))
 }

@@ -36,7 +36,7 @@ pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
 pub use sessions::{SessionRow, ThrottleRow};
 pub use sites::SiteRow;
-pub use users::{TokenRow, UserRow};
+pub use users::{TokenHolder, TokenRow, UserRow};
 pub use works::{InquiryRow, JobRow, QuoteRow};
 
 pub mod queries {
@@ -57,7 +57,7 @@ pub mod queries {
     pub use crate::sessions::{clear_throttle, find_session, get_throttle, insert_session, put_throttle, revoke_session, touch_session};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
     pub use crate::users::{
-        active_users_by_email, find_invited, find_token, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,
+        active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,
         revoke_all_of_user, revoke_token, set_invite, set_password, touch_token, update_user,
     };
     pub use crate::works::{has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, update_inquiry, update_job, update_quote};
