@@ -136,7 +136,7 @@ fn scenarios(data: &Dataset) -> Vec<Scenario> {
     let customers = data.customers.max(1) as usize;
     // A fixed stride through the customers: deterministic and well spread.
     let typical = move |n: usize| format!("CUS-{:05}", (n * 7919) % customers + 1);
-    let heavy: Vec<String> = data.heavy.iter().map(|(code, _)| code.clone()).collect();
+    let heavy: Vec<String> = data.heavy.iter().map(|(code, ..)| code.clone()).collect();
     let deep = data.deep_cursors.clone();
     let mut all = vec![
         Scenario {
@@ -304,7 +304,11 @@ fn ms(d: Duration) -> String {
 fn report(options: &BenchOptions, data: &Dataset, size: i64, peak_rss: Option<u64>, results: &[Figures]) -> String {
     let backend = if options.db.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
     let mut out = String::new();
-    let _ = writeln!(out, "### {backend}, scale {:?}: {} customers, {} activity rows\n", options.scale, data.customers, data.activities);
+    let _ = writeln!(
+        out,
+        "### {backend}, scale {:?}: {} customers, {} activity rows, {} work records, {} invoices\n",
+        options.scale, data.customers, data.activities, data.works, data.invoices
+    );
     let _ =
         writeln!(out, "Machine: {}. Clients: {}; {} operations per scenario after {} warm-up.\n", machine(), options.clients, options.requests, options.warmup);
     let _ = writeln!(out, "| scenario | ops | p50 ms | p95 ms | p99 ms | max ms | ops/s | errors |");
@@ -319,7 +323,7 @@ fn report(options: &BenchOptions, data: &Dataset, size: i64, peak_rss: Option<u6
     } else {
         let _ = writeln!(out, "- Dataset reused (generated earlier).");
     }
-    let heavy: Vec<String> = data.heavy.iter().map(|(code, n)| format!("{code} ({n} entries)")).collect();
+    let heavy: Vec<String> = data.heavy.iter().map(|(code, n, invoices)| format!("{code} ({n} entries, {invoices} invoices)")).collect();
     let _ = writeln!(out, "- Heaviest timelines: {}.", heavy.join(", "));
     let _ = writeln!(out, "- Server peak RSS: {}.", peak_rss.map_or_else(|| "unknown".into(), |kib| format!("{:.0} MB", kib as f64 / 1024.0)));
     let _ = writeln!(out, "- Database size: {:.0} MB.", size as f64 / 1_000_000.0);

@@ -409,7 +409,9 @@ both_backends!(a_search_pages_through_its_matches_in_the_order_asked_for, |app| 
     app.post("/customers/CUS-00006/contacts", json!({"given_name": "Amy", "family_name": "Leech"})).await;
     app.patch("/customers/CUS-00003", json!({"family_name": "Leeson"})).await;
     let family = |page: &Value| page["items"].as_array().unwrap().iter().map(|c| c["family_name"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
-    for (sort, expected) in [("name", ["Jones", "Lee", "Leech", "Leeds", "Leeming", "Leeson"]), ("-name", ["Leeson", "Leeming", "Leeds", "Leech", "Lee", "Jones"])] {
+    for (sort, expected) in
+        [("name", ["Jones", "Lee", "Leech", "Leeds", "Leeming", "Leeson"]), ("-name", ["Leeson", "Leeming", "Leeds", "Leech", "Lee", "Jones"])]
+    {
         let mut seen = Vec::new();
         let mut url = format!("/customers?q=lee&sort={sort}&limit=2");
         loop {

@@ -36,11 +36,14 @@ pub struct Dataset {
     pub org: Org,
     pub customers: i64,
     pub activities: i64,
+    /// Inquiries, quotes and jobs.
+    pub works: i64,
+    pub invoices: i64,
     /// Seconds the generator took and rows it wrote per second, when it ran now.
     pub generated: Option<(f64, f64)>,
     pub token: String,
-    /// Customers with the longest timelines, and how long each is.
-    pub heavy: Vec<(String, i64)>,
+    /// Customers with the longest timelines: code, timeline entries, invoices.
+    pub heavy: Vec<(String, i64, i64)>,
     /// Per heavy customer: a timeline cursor 90 % of the way back.
     pub deep_cursors: Vec<(String, String)>,
     /// Search terms of each kind: name prefixes, email fragments, phone digits, codes.
@@ -62,6 +65,8 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
     let token = tokens::create_token(db, &system, ADMIN_EMAIL, "benchmark").await?.token;
     let customers = db.count_rows("customer").await?;
     let activities = db.count_rows("activity").await?;
+    let works = db.count_rows("inquiry").await? + db.count_rows("quote").await? + db.count_rows("job").await?;
+    let invoices = db.count_rows("invoice").await?;
 
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
@@ -74,7 +79,9 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
         if let Some(at) = q::timeline_entry_at(h, org.id.0, entity, length * 9 / 10).await? {
             deep_cursors.push((code.clone(), encode_cursor(&at.to_string())));
         }
-        heavy.push((code, length));
+        let bars = dossier_store::summary::customer_bars(h, org.id.0, id).await?;
+        let invoices = bars.iter().filter(|b| b.record == "invoice").map(|b| b.count).sum();
+        heavy.push((code, length, invoices));
     }
     let mut searches = Vec::new();
     for number in [7, customers / 3, customers / 2, customers - 5].into_iter().filter(|n| *n > 0) {
@@ -92,7 +99,7 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
         }
         searches.push(("customer code", code));
     }
-    Ok(Dataset { org, customers, activities, generated: None, token, heavy, deep_cursors, searches })
+    Ok(Dataset { org, customers, activities, works, invoices, generated: None, token, heavy, deep_cursors, searches })
 }
 
 /// How the benchmark's dataset of `scale` is generated: the demo, seed 1.

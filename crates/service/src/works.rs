@@ -14,7 +14,9 @@ use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
-use dossier_domain::works::{ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewInquiry, NewJob, Parties, Quote, QuoteInput};
+use dossier_domain::works::{
+    ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewInquiry, NewJob, Parties, Quote, QuoteInput,
+};
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, InquiryRow, JobRow, ListFilter, QuoteRow, Tx};
 use serde::{Deserialize, Serialize};
