@@ -25,7 +25,7 @@ async fn all_items(app: &common::TestApp, token: &str, path: &str) -> Vec<Value>
 async fn kept_bars_match_recount(app: &common::TestApp, org: uuid::Uuid) {
     use dossier_store::summary::{all_bars, recount_bars};
     let mut conn = app.db.read().await.unwrap();
-    let key = |(customer, bar): &(uuid::Uuid, dossier_store::summary::BarRow)| (*customer, bar.record.clone(), bar.status.clone());
+    let key = |kept: &dossier_store::summary::CustomerBar| (kept.customer_id, kept.bar.record.clone(), kept.bar.status.clone());
     let mut kept = all_bars(&mut conn.handle(), org).await.unwrap();
     let mut counted = recount_bars(&mut conn.handle(), org).await.unwrap();
     kept.sort_by_key(key);

@@ -36,27 +36,34 @@ pub async fn customer_bars(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) 
         .bind(org_id).bind(customer_id).fetch_all(c).await?))
 }
 
+/// A kept bar and its customer.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct CustomerBar {
+    pub customer_id: Uuid,
+    #[sqlx(flatten)]
+    pub bar: BarRow,
+}
+
 /// The bars as counted from the records themselves, for every customer of
 /// the org: what [`customer_bars`] must agree with.
-pub async fn recount_bars(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<(Uuid, BarRow)>> {
-    let rows: Vec<(Uuid, String, String, i64, i64, i64)> = run!(h, c => sqlx::query_as(
-        "SELECT customer_id, 'inquiry', status, COUNT(*), CAST(SUM(estimated_value) AS BIGINT), CAST(0 AS BIGINT) FROM inquiry WHERE org_id = $1 GROUP BY 1, 2, 3 \
+pub async fn recount_bars(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<CustomerBar>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "SELECT customer_id, 'inquiry' AS record, status, COUNT(*) AS count, CAST(SUM(estimated_value) AS BIGINT) AS total, CAST(0 AS BIGINT) AS balance \
+         FROM inquiry WHERE org_id = $1 GROUP BY 1, 2, 3 \
          UNION ALL SELECT customer_id, 'quote', status, COUNT(*), CAST(SUM(total) AS BIGINT), CAST(0 AS BIGINT) FROM quote WHERE org_id = $1 GROUP BY 1, 2, 3 \
          UNION ALL SELECT customer_id, 'job', status, COUNT(*), CAST(SUM(value) AS BIGINT), CAST(0 AS BIGINT) FROM job WHERE org_id = $1 GROUP BY 1, 2, 3 \
          UNION ALL SELECT customer_id, 'invoice', CASE WHEN status = 'closed' AND total > 0 AND credited >= total THEN 'credited' ELSE status END, \
                 COUNT(*), CAST(SUM(total) AS BIGINT), CAST(SUM(total - paid - credited) AS BIGINT) FROM invoice WHERE org_id = $1 GROUP BY 1, 2, 3 \
          UNION ALL SELECT customer_id, 'payment', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated) AS BIGINT) FROM payment WHERE org_id = $1 GROUP BY 1, 2, 3 \
          UNION ALL SELECT customer_id, 'credit_note', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated) AS BIGINT) FROM credit_note WHERE org_id = $1 GROUP BY 1, 2, 3")
-        .bind(org_id).fetch_all(c).await?);
-    Ok(rows.into_iter().map(|(customer, record, status, count, total, balance)| (customer, BarRow { record, status, count, total, balance })).collect())
+        .bind(org_id).fetch_all(c).await?))
 }
 
-/// Every kept bar of the org that is not empty, by customer.
-pub async fn all_bars(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<(Uuid, BarRow)>> {
-    let rows: Vec<(Uuid, String, String, i64, i64, i64)> = run!(h, c => sqlx::query_as(
+/// Every kept bar of the org that is not empty.
+pub async fn all_bars(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<CustomerBar>> {
+    Ok(run!(h, c => sqlx::query_as(
         "SELECT customer_id, record, status, count, total, balance FROM customer_bar WHERE org_id = $1 AND count <> 0")
-        .bind(org_id).fetch_all(c).await?);
-    Ok(rows.into_iter().map(|(customer, record, status, count, total, balance)| (customer, BarRow { record, status, count, total, balance })).collect())
+        .bind(org_id).fetch_all(c).await?))
 }
 
 /// Counts and values of a customer's jobs by status, only those `assignee`
