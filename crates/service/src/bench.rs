@@ -93,11 +93,20 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
             let local = email.as_str().split('@').next().unwrap_or_default();
             searches.push(("email fragment", local.chars().take(8).collect()));
         }
+        // A phone number as staff type it: its first 8 digits, national form.
         if let Some(phone) = &customer.profile.phone {
-            let digits: String = phone.as_str().chars().filter(char::is_ascii_digit).collect();
-            searches.push(("phone digits", digits.chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect()));
+            let national = phone.as_str().strip_prefix("+44").map_or_else(|| phone.as_str().to_owned(), |rest| format!("0{rest}"));
+            searches.push(("phone digits", national.chars().filter(char::is_ascii_digit).take(8).collect()));
         }
         searches.push(("customer code", code));
+    }
+    drop(conn);
+    // A search that finds nothing measures nothing: each must find someone.
+    for (kind, term) in &searches {
+        let query = crate::customers::CustomerQuery { q: Some(term.clone()), limit: Some(1), ..Default::default() };
+        if crate::customers::list_customers(db, &system, query).await?.items.is_empty() {
+            return Err(crate::ServiceError::Internal(format!("the benchmark's {kind} search '{term}' finds no customer")));
+        }
     }
     Ok(Dataset { org, customers, activities, works, invoices, generated: None, token, heavy, deep_cursors, searches })
 }
