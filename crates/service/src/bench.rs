@@ -80,7 +80,7 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
             deep_cursors.push((code.clone(), encode_cursor(&at.to_string())));
         }
         let bars = dossier_store::summary::customer_bars(h, org.id.0, id).await?;
-        let invoices = bars.iter().filter(|b| b.record == "invoice").map(|b| b.count).sum();
+        let invoices = bars.iter().filter(|b| b.record == EntityType::Invoice.as_str()).map(|b| b.count).sum();
         heavy.push((code, length, invoices));
     }
     let mut searches = Vec::new();

@@ -2,6 +2,7 @@
 //! invoices, what the customer owes and for how long, account credit, the
 //! last twelve months' completed work and the last activity.
 
+use dossier_domain::activity::EntityType;
 use dossier_domain::ids::CustomerId;
 use dossier_domain::money::Money;
 use dossier_domain::permissions::{Action, Module};
@@ -111,11 +112,11 @@ pub struct Balances {
 
 /// Every status of `order` as a bar, with the kept bars of `record` found
 /// (zero if none).
-fn bars(order: &[&'static str], kept: &[BarRow], record: &str, with_balance: bool) -> Bars {
+fn bars(order: &[&'static str], kept: &[BarRow], record: EntityType, with_balance: bool) -> Bars {
     let bars: Vec<Bar> = order
         .iter()
         .map(|status| {
-            let found = kept.iter().find(|b| b.record == record && b.status == *status);
+            let found = kept.iter().find(|b| b.record == record.as_str() && b.status == *status);
             Bar {
                 status: (*status).to_owned(),
                 count: found.map_or(0, |b| b.count),
@@ -134,13 +135,13 @@ fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static s
 /// The kept invoice bars hold open invoices as one; those past due on
 /// `today` move to the overdue bar.
 fn split_overdue(kept: &mut Vec<BarRow>, open: &[OpenInvoice], today: &str) {
-    let mut overdue = BarRow { record: "invoice".into(), status: InvoiceState::Overdue.as_str().into(), count: 0, total: 0, balance: 0 };
+    let mut overdue = BarRow { record: EntityType::Invoice.as_str().into(), status: InvoiceState::Overdue.as_str().into(), count: 0, total: 0, balance: 0 };
     for invoice in open.iter().filter(|i| i.due_date.as_str() < today) {
         overdue.count += 1;
         overdue.total += invoice.total;
         overdue.balance += invoice.balance;
     }
-    if let Some(bar) = kept.iter_mut().find(|b| b.record == "invoice" && b.status == InvoiceState::Open.as_str()) {
+    if let Some(bar) = kept.iter_mut().find(|b| b.record == EntityType::Invoice.as_str() && b.status == InvoiceState::Open.as_str()) {
         bar.count -= overdue.count;
         bar.total -= overdue.total;
         bar.balance -= overdue.balance;
@@ -162,15 +163,15 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     let open = if sees_invoices { s::open_invoices(h, org, id).await? } else { Vec::new() };
     split_overdue(&mut kept, &open, &today.to_string());
     if let Some(assignee) = own_jobs {
-        kept.retain(|b| b.record != "job");
+        kept.retain(|b| b.record != EntityType::Job.as_str());
         kept.extend(s::assigned_job_counts(h, org, id, assignee).await?);
     }
 
-    let inquiries = ctx.sees(Module::Inquiries).then(|| bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), &kept, "inquiry", false));
-    let quotes = ctx.sees(Module::Quotes).then(|| bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), &kept, "quote", false));
+    let inquiries = ctx.sees(Module::Inquiries).then(|| bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), &kept, EntityType::Inquiry, false));
+    let quotes = ctx.sees(Module::Quotes).then(|| bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), &kept, EntityType::Quote, false));
     let (jobs, completed_last_12_months) = match ctx.sees(Module::Jobs) {
         true => {
-            let bars = bars(&names(JobStatus::ALL, JobStatus::as_str), &kept, "job", false);
+            let bars = bars(&names(JobStatus::ALL, JobStatus::as_str), &kept, EntityType::Job, false);
             let year_ago = ctx.now().checked_sub(SignedDuration::from_hours(24 * 365)).unwrap_or(ctx.now()).as_microsecond();
             let (count, value) = s::completed_jobs_since(h, org, id, year_ago, own_jobs).await?;
             (Some(bars), Some(CompletedWork { count, value: Money(value) }))
@@ -178,7 +179,7 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
         false => (None, None),
     };
     let (invoices, balances) = match sees_invoices {
-        true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, "invoice", true)), Some(balances(&open, &kept, today)?)),
+        true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, EntityType::Invoice, true)), Some(balances(&open, &kept, today)?)),
         false => (None, None),
     };
     let last = s::last_activity_at(h, org, id).await?;
@@ -213,7 +214,8 @@ fn balances(open: &[OpenInvoice], kept: &[BarRow], today: Date) -> Result<Balanc
             oldest_overdue = Some(oldest_overdue.map_or(due, |d| d.min(due)));
         }
     }
-    let account_credit = Money(kept.iter().filter(|b| b.record == "payment" || b.record == "credit_note").map(|b| b.balance).sum());
+    let account_credit =
+        Money(kept.iter().filter(|b| b.record == EntityType::Payment.as_str() || b.record == EntityType::CreditNote.as_str()).map(|b| b.balance).sum());
     Ok(Balances {
         open_balance: open_balance - account_credit,
         overdue_balance: overdue,

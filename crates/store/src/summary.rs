@@ -15,7 +15,8 @@ use crate::{Handle, Result, run};
 /// status, their total and their balance (see migration 0005).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct BarRow {
-    /// `inquiry`, `quote`, `job`, `invoice`, `payment` or `credit_note`.
+    /// The record type, named as `EntityType` names it: `inquiry`, `quote`,
+    /// `job`, `invoice`, `payment` or `credit_note`.
     pub record: String,
     /// The stored status; for invoices `credited` is told apart from
     /// `closed`; payments and credit notes have the one status `all`.
