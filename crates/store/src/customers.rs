@@ -290,6 +290,19 @@ async fn term_rows(h: &mut Handle<'_>, org_id: Uuid, term: &str, cap: i64) -> Re
 /// fragment can have hundreds), it counts and chooses as below.
 const MERGE_TERM_RUNS_UP_TO: usize = 16;
 
+/// Below this many term rows, a search by name whose word starts too many
+/// terms to merge sorts the rows of its range (index entries only, no
+/// customer rows); above it, the word is common and walking the name index
+/// finds a page soon.
+const SORT_TERM_RANGE_BELOW: i64 = 5000;
+
+/// Where a search by name reads its customers: one term's run, already in
+/// name order, or a whole prefix range, sorted.
+enum TermRun {
+    Exact(String),
+    Prefix(String),
+}
+
 /// The distinct terms that start with `prefix`, in order, if there are no
 /// more than `cap`: one index seek each.
 async fn terms_starting(h: &mut Handle<'_>, org_id: Uuid, prefix: &str, cap: usize) -> Result<Option<Vec<String>>> {
@@ -333,10 +346,14 @@ async fn search_by_term_runs(
     if matches!(after, Some(CustomerAfter::Number(_))) {
         return Ok(None);
     }
-    let Some(runs) = terms_starting(h, org_id, driver, MERGE_TERM_RUNS_UP_TO).await? else { return Ok(None) };
-    if runs.is_empty() {
-        return Ok(Some(Vec::new()));
-    }
+    let runs = match terms_starting(h, org_id, driver, MERGE_TERM_RUNS_UP_TO).await? {
+        Some(terms) if terms.is_empty() => return Ok(Some(Vec::new())),
+        Some(terms) => terms.into_iter().map(TermRun::Exact).collect(),
+        // Too many terms to merge (a given name's prefix starts thousands of
+        // email addresses): sort the range's own rows if there are few enough.
+        None if term_rows(h, org_id, driver, SORT_TERM_RANGE_BELOW).await? < SORT_TERM_RANGE_BELOW => vec![TermRun::Prefix(driver.clone())],
+        None => return Ok(None),
+    };
     let others: Vec<&String> = filter.terms.iter().filter(|t| *t != driver).collect();
     Ok(Some(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT c.* FROM customer c WHERE c.org_id = ");
@@ -345,8 +362,14 @@ async fn search_by_term_runs(
             if i > 0 {
                 q.push(" UNION ALL ");
             }
-            q.push("SELECT customer_id FROM (SELECT DISTINCT s.sort_name, s.customer_id FROM customer_search s WHERE s.org_id = ")
-                .push_bind(org_id).push(" AND s.term = ").push_bind(term.clone());
+            q.push("SELECT customer_id FROM (SELECT DISTINCT s.sort_name, s.customer_id FROM customer_search s WHERE s.org_id = ").push_bind(org_id);
+            match term {
+                TermRun::Exact(term) => q.push(" AND s.term = ").push_bind(term.clone()),
+                TermRun::Prefix(prefix) => {
+                    let (low, high) = crate::search::prefix_range(prefix);
+                    q.push(" AND s.term >= ").push_bind(low).push(" AND s.term < ").push_bind(high)
+                }
+            };
             if let Some(CustomerAfter::Name(name, id)) = after {
                 q.push(" AND (s.sort_name").push(beyond).push_bind(name.clone())
                     .push(" OR (s.sort_name = ").push_bind(name.clone()).push(" AND s.customer_id").push(beyond).push_bind(*id).push("))");
@@ -403,8 +426,16 @@ pub async fn list_customers(
         }
         for term in &filter.terms {
             let (low, high) = crate::search::prefix_range(term);
-            q.push(" AND c.id IN (SELECT s.customer_id FROM customer_search s WHERE s.org_id = ").push_bind(org_id)
-                .push(" AND s.term >= ").push_bind(low).push(" AND s.term < ").push_bind(high).push(")");
+            if from_terms {
+                q.push(" AND c.id IN (SELECT s.customer_id FROM customer_search s WHERE s.org_id = ").push_bind(org_id)
+                    .push(" AND s.term >= ").push_bind(low).push(" AND s.term < ").push_bind(high).push(")");
+            } else {
+                // Walking an index in order: check each customer's own terms
+                // (`|| ''` keeps the planner off the term range, which would
+                // gather every match first).
+                q.push(" AND EXISTS (SELECT 1 FROM customer_search s WHERE s.org_id = c.org_id AND s.customer_id = c.id AND (s.term || '') >= ")
+                    .push_bind(low).push(" AND (s.term || '') < ").push_bind(high).push(")");
+            }
         }
         if let Some(today) = filter.overdue_on {
             q.push(" AND EXISTS (SELECT 1 FROM invoice i WHERE i.org_id = c.org_id AND i.customer_id = c.id AND i.status = 'open' AND i.due_date < ")
