@@ -290,11 +290,17 @@ async fn term_rows(h: &mut Handle<'_>, org_id: Uuid, term: &str, cap: i64) -> Re
 /// fragment can have hundreds), it counts and chooses as below.
 const MERGE_TERM_RUNS_UP_TO: usize = 16;
 
-/// Below this many term rows, a search by name whose word starts too many
+/// Below how many term rows a search by name whose word starts too many
 /// terms to merge sorts the rows of its range (index entries only, no
-/// customer rows); above it, the word is common and walking the name index
-/// finds a page soon.
-const SORT_TERM_RANGE_BELOW: i64 = 5000;
+/// customer rows) rather than walking the name index, checking each
+/// customer, until the page is full. Sorting costs about one unit per row;
+/// the walk about five per customer checked, and it checks about `limit`
+/// × customers ÷ matches of them; the two meet where matches² = 5 × limit
+/// × customers (at 1,000,000 customers and pages of 50, about 16,000 rows).
+async fn sort_term_range_below(h: &mut Handle<'_>, org_id: Uuid, limit: i64) -> Result<i64> {
+    let customers: Option<i64> = run!(h, c => sqlx::query_scalar("SELECT MAX(number) FROM customer WHERE org_id = $1").bind(org_id).fetch_one(c).await?);
+    Ok(((5 * limit * customers.unwrap_or(0)) as f64).sqrt() as i64 + 1)
+}
 
 /// Where a search by name reads its customers: one term's run, already in
 /// name order, or a whole prefix range, sorted.
@@ -351,8 +357,13 @@ async fn search_by_term_runs(
         Some(terms) => terms.into_iter().map(TermRun::Exact).collect(),
         // Too many terms to merge (a given name's prefix starts thousands of
         // email addresses): sort the range's own rows if there are few enough.
-        None if term_rows(h, org_id, driver, SORT_TERM_RANGE_BELOW).await? < SORT_TERM_RANGE_BELOW => vec![TermRun::Prefix(driver.clone())],
-        None => return Ok(None),
+        None => {
+            let sort_below = sort_term_range_below(h, org_id, limit).await?;
+            if term_rows(h, org_id, driver, sort_below).await? >= sort_below {
+                return Ok(None);
+            }
+            vec![TermRun::Prefix(driver.clone())]
+        }
     };
     let others: Vec<&String> = filter.terms.iter().filter(|t| *t != driver).collect();
     Ok(Some(run!(h, c => {
