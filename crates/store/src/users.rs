@@ -53,7 +53,6 @@ pub async fn insert_token(h: &mut Handle<'_>, token: &TokenRow) -> Result<()> {
     Ok(())
 }
 
-/// The live token with this hash in this org, and its user.
 /// Who a live token speaks for, read in one statement: its user and org.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct TokenHolder {
