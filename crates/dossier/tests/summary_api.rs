@@ -133,6 +133,27 @@ both_backends!(the_summary_shows_every_state_with_counts_totals_and_balances, |a
     kept_bars_match_recount(&app, app.org.id.0).await;
 });
 
+both_backends!(open_balances_fall_into_ageing_buckets_by_days_past_due, |app| {
+    app.customer(json!({"family_name": "Ager"})).await;
+    let today = jiff::Timestamp::now().in_tz("Europe/London").unwrap().date();
+    let cases = [(-3, 1), (0, 2), (1, 4), (30, 8), (31, 16), (60, 32), (61, 64), (90, 128), (91, 256)];
+    for (days_past_due, amount) in cases {
+        let due = today.checked_sub(jiff::Span::new().days(days_past_due)).unwrap();
+        let issued = due.checked_sub(jiff::Span::new().days(100)).unwrap();
+        invoice(&app, json!({"customer": "CUS-00001", "issue": true, "issue_date": issued.to_string(), "due_date": due.to_string(), "lines": lines(amount)}))
+            .await;
+    }
+    let (status, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!(status, StatusCode::OK, "{summary}");
+    assert_eq!(summary["ageing"], json!({"current": 3, "days_1_30": 12, "days_31_60": 48, "days_61_90": 192, "days_over_90": 256}));
+    assert_eq!(summary["overdue_balance"], 511 - 3);
+    assert_eq!(summary["open_balance"], 511);
+    assert_eq!(summary["debt_age_days"], 91);
+    let overdue = summary["invoices"]["bars"].as_array().unwrap().iter().find(|b| b["status"] == "overdue").unwrap().clone();
+    assert_eq!((overdue["count"].as_i64(), overdue["total"].as_i64()), (Some(7), Some(508)));
+    bars_match_lists(&app, &app.token, "CUS-00001", &summary).await;
+});
+
 both_backends!(an_empty_customer_has_empty_bars_and_nothing_owed, |app| {
     app.customer(json!({"family_name": "New"})).await;
     let (status, summary) = app.get("/customers/CUS-00001/summary").await;

@@ -209,33 +209,28 @@ pub async fn authenticate(db: &Db, cookie: &str) -> Result<Ctx> {
     Ok(as_user(org, &user))
 }
 
-/// The live session a cookie names, its org and its active user; its use
-/// is noted at most once a minute.
-async fn live_session(db: &Db, cookie: &str) -> Result<(crate::Org, SessionRow, UserRow)> {
+/// The live session a cookie names (its expiry), its org and its active
+/// user, read in one statement; its use is noted at most once a minute.
+async fn live_session(db: &Db, cookie: &str) -> Result<(crate::Org, i64, UserRow)> {
     let (org_id, hash) = secrets::read(SecretKind::Session, cookie).ok_or(ServiceError::Unauthenticated)?;
     let now = Timestamp::now().as_microsecond();
-    let (org, session, user) = {
-        let mut conn = db.read().await?;
-        let h = &mut conn.handle();
-        let session = q::find_session(h, org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
-        if session.expires_at <= now || session.last_seen_at + IDLE_LIMIT.as_micros() as i64 <= now {
-            return Err(ServiceError::Unauthenticated);
-        }
-        let user = q::get_user(h, org_id, session.user_id).await?.filter(|u| u.active).ok_or(ServiceError::Unauthenticated)?;
-        (orgs::load(h, org_id).await?, session, user)
-    };
-    if session.last_seen_at < now - 60_000_000 {
+    let holder = q::find_session_holder(&mut db.read().await?.handle(), org_id, &hash).await?.ok_or(ServiceError::Unauthenticated)?;
+    if holder.session_expires_at <= now || holder.session_last_seen_at + IDLE_LIMIT.as_micros() as i64 <= now || !holder.user.active {
+        return Err(ServiceError::Unauthenticated);
+    }
+    let org = orgs::org_of(&holder.org.into_row(org_id))?;
+    if holder.session_last_seen_at < now - 60_000_000 {
         let mut tx = db.begin().await?;
-        q::touch_session(&mut tx.handle(), org_id, session.id, now).await?;
+        q::touch_session(&mut tx.handle(), org_id, holder.session_id, now).await?;
         tx.commit().await?;
     }
-    Ok((org, session, user))
+    Ok((org, holder.session_expires_at, holder.user))
 }
 
 /// The signed-in user behind a session cookie.
 pub async fn current(db: &Db, cookie: &str) -> Result<SessionInfo> {
-    let (org, session, user) = live_session(db, cookie).await?;
-    let expires_at = crate::record::timestamp(session.expires_at)?;
+    let (org, expires_at, user) = live_session(db, cookie).await?;
+    let expires_at = crate::record::timestamp(expires_at)?;
     Ok(SessionInfo { user: User::from_row(user)?, org_name: org.name, expires_at })
 }
 

@@ -7,7 +7,7 @@ use dossier_domain::ids::CustomerId;
 use dossier_domain::money::Money;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
-use dossier_store::summary::{BarRow, OpenInvoice};
+use dossier_store::summary::{AgeingBounds, BarRow, SummaryFacts};
 use dossier_store::{Db, parse_date};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
@@ -48,7 +48,8 @@ pub struct Ageing {
 }
 
 impl Ageing {
-    /// Put `balance` in its bucket by days past due (0 or less is current).
+    /// Put `balance` in its bucket by days past due (0 or less is current);
+    /// the summary's SQL (`summary_facts`) draws the same lines.
     pub fn add(&mut self, days_overdue: i64, balance: Money) {
         let bucket = match days_overdue {
             ..=0 => &mut self.current,
@@ -132,21 +133,28 @@ fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static s
     all.iter().map(|s| name(*s)).collect()
 }
 
-/// The kept invoice bars hold open invoices as one; those past due on
-/// `today` move to the overdue bar.
-fn split_overdue(kept: &mut Vec<BarRow>, open: &[OpenInvoice], today: &str) {
-    let mut overdue = BarRow { record: EntityType::Invoice.as_str().into(), status: InvoiceState::Overdue.as_str().into(), count: 0, total: 0, balance: 0 };
-    for invoice in open.iter().filter(|i| i.due_date.as_str() < today) {
-        overdue.count += 1;
-        overdue.total += invoice.total;
-        overdue.balance += invoice.balance;
-    }
+/// The kept invoice bars hold open invoices as one; those past due move to
+/// the overdue bar.
+fn split_overdue(kept: &mut Vec<BarRow>, facts: &SummaryFacts) {
+    let overdue_balance = facts.days_1_30 + facts.days_31_60 + facts.days_61_90 + facts.days_over_90;
     if let Some(bar) = kept.iter_mut().find(|b| b.record == EntityType::Invoice.as_str() && b.status == InvoiceState::Open.as_str()) {
-        bar.count -= overdue.count;
-        bar.total -= overdue.total;
-        bar.balance -= overdue.balance;
+        bar.count -= facts.overdue_count;
+        bar.total -= facts.overdue_total;
+        bar.balance -= overdue_balance;
     }
-    kept.push(overdue);
+    kept.push(BarRow {
+        record: EntityType::Invoice.as_str().into(),
+        status: InvoiceState::Overdue.as_str().into(),
+        count: facts.overdue_count,
+        total: facts.overdue_total,
+        balance: overdue_balance,
+    });
+}
+
+/// The days that bound the ageing buckets on `today`.
+fn ageing_bounds(today: Date) -> AgeingBounds {
+    let back = |days: i64| today.checked_sub(jiff::Span::new().days(days)).unwrap_or(Date::MIN).to_string();
+    AgeingBounds { today: today.to_string(), days_30: back(30), days_60: back(60), days_90: back(90) }
 }
 
 pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<CustomerSummary> {
@@ -158,10 +166,11 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     let (org, id) = (ctx.org.id.0, customer.id);
     let today = ctx.today();
     let own_jobs = ctx.assigned_only(Module::Jobs);
-    let mut kept = s::customer_bars(h, org, id).await?;
     let sees_invoices = ctx.sees(Module::Invoices);
-    let open = if sees_invoices { s::open_invoices(h, org, id).await? } else { Vec::new() };
-    split_overdue(&mut kept, &open, &today.to_string());
+    let year_ago = ctx.now().checked_sub(SignedDuration::from_hours(24 * 365)).unwrap_or(ctx.now()).as_microsecond();
+    let mut kept = s::customer_bars(h, org, id).await?;
+    let facts = s::summary_facts(h, org, id, year_ago, own_jobs, sees_invoices.then(|| ageing_bounds(today)).as_ref()).await?;
+    split_overdue(&mut kept, &facts);
     if let Some(assignee) = own_jobs {
         kept.retain(|b| b.record != EntityType::Job.as_str());
         kept.extend(s::assigned_job_counts(h, org, id, assignee).await?);
@@ -170,19 +179,16 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     let inquiries = ctx.sees(Module::Inquiries).then(|| bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), &kept, EntityType::Inquiry, false));
     let quotes = ctx.sees(Module::Quotes).then(|| bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), &kept, EntityType::Quote, false));
     let (jobs, completed_last_12_months) = match ctx.sees(Module::Jobs) {
-        true => {
-            let bars = bars(&names(JobStatus::ALL, JobStatus::as_str), &kept, EntityType::Job, false);
-            let year_ago = ctx.now().checked_sub(SignedDuration::from_hours(24 * 365)).unwrap_or(ctx.now()).as_microsecond();
-            let (count, value) = s::completed_jobs_since(h, org, id, year_ago, own_jobs).await?;
-            (Some(bars), Some(CompletedWork { count, value: Money(value) }))
-        }
+        true => (
+            Some(bars(&names(JobStatus::ALL, JobStatus::as_str), &kept, EntityType::Job, false)),
+            Some(CompletedWork { count: facts.completed_count, value: Money(facts.completed_value) }),
+        ),
         false => (None, None),
     };
     let (invoices, balances) = match sees_invoices {
-        true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, EntityType::Invoice, true)), Some(balances(&open, &kept, today)?)),
+        true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, EntityType::Invoice, true)), Some(balances(&facts, &kept, today)?)),
         false => (None, None),
     };
-    let last = s::last_activity_at(h, org, id).await?;
     Ok(CustomerSummary {
         customer_id: CustomerId(id),
         code: customer.code().to_string(),
@@ -194,31 +200,27 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
         invoices,
         balances,
         completed_last_12_months,
-        last_activity_at: last.and_then(|micros| Timestamp::from_microsecond(micros).ok()),
+        last_activity_at: facts.last_activity_at.and_then(|micros| Timestamp::from_microsecond(micros).ok()),
     })
 }
 
-/// Balances from the open invoices and the kept payment and credit note bars.
-fn balances(open: &[OpenInvoice], kept: &[BarRow], today: Date) -> Result<Balances> {
-    let mut ageing = Ageing::default();
-    let mut open_balance = Money::ZERO;
-    let mut overdue = Money::ZERO;
-    let mut oldest_overdue: Option<Date> = None;
-    for invoice in open {
-        let (due, balance) = (parse_date(&invoice.due_date)?, Money(invoice.balance));
-        let days = due.until(today).map_or(0, |span| i64::from(span.get_days()));
-        ageing.add(days, balance);
-        open_balance = open_balance + balance;
-        if due < today {
-            overdue = overdue + balance;
-            oldest_overdue = Some(oldest_overdue.map_or(due, |d| d.min(due)));
-        }
-    }
+/// Balances from the open invoices' ageing and the kept payment and credit
+/// note bars.
+fn balances(facts: &SummaryFacts, kept: &[BarRow], today: Date) -> Result<Balances> {
+    let overdue = facts.days_1_30 + facts.days_31_60 + facts.days_61_90 + facts.days_over_90;
+    let ageing = Ageing {
+        current: Money(facts.open_balance - overdue),
+        days_1_30: Money(facts.days_1_30),
+        days_31_60: Money(facts.days_31_60),
+        days_61_90: Money(facts.days_61_90),
+        days_over_90: Money(facts.days_over_90),
+    };
+    let oldest_overdue = facts.oldest_due.as_deref().map(parse_date).transpose()?.filter(|due| *due < today);
     let account_credit =
         Money(kept.iter().filter(|b| b.record == EntityType::Payment.as_str() || b.record == EntityType::CreditNote.as_str()).map(|b| b.balance).sum());
     Ok(Balances {
-        open_balance: open_balance - account_credit,
-        overdue_balance: overdue,
+        open_balance: Money(facts.open_balance) - account_credit,
+        overdue_balance: Money(overdue),
         debt_age_days: oldest_overdue.and_then(|d| d.until(today).ok()).map(|span| i64::from(span.get_days())),
         ageing,
         account_credit,

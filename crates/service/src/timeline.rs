@@ -6,7 +6,7 @@ use dossier_domain::activity::{Activity, ActivityGroup, ActivityKind, Actor, Act
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::permissions::{Action, Module};
 use dossier_store::queries as q;
-use dossier_store::{ActivityRow, Db, TimelineFilter};
+use dossier_store::{ActivityRow, Db, Handle, TimelineFilter};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -83,25 +83,26 @@ fn instant(field: &str, text: Option<&str>, end_of_day: bool) -> Result<Option<T
     Ok(Some(date.to_zoned(TimeZone::UTC).map_err(|_| invalid())?.timestamp()))
 }
 
-async fn page(db: &Db, ctx: &Ctx, entity: EntityRef, mut filter: TimelineFilter, before: Option<Uuid>, limit: i64) -> Result<Page<Activity>> {
+async fn page(h: &mut Handle<'_>, ctx: &Ctx, entity: EntityRef, mut filter: TimelineFilter, before: Option<Uuid>, limit: i64) -> Result<Page<Activity>> {
     crate::scope::timeline(ctx, &mut filter);
-    let mut conn = db.read().await?;
-    let rows = q::timeline(&mut conn.handle(), ctx.org.id.0, entity, &filter, before, limit + 1).await?;
+    let rows = q::timeline(h, ctx.org.id.0, entity, &filter, before, limit + 1).await?;
     paginate(rows, limit, |r| r.id.to_string(), |r| Ok(r.into_activity()?))
 }
 
 /// The newest `limit` entries of an entity's timeline that pass `filter`
 /// and the caller may see.
 pub(crate) async fn entries(db: &Db, ctx: &Ctx, entity: EntityRef, filter: TimelineFilter, limit: i64) -> Result<Vec<Activity>> {
-    Ok(page(db, ctx, entity, filter, None, limit).await?.items)
+    Ok(page(&mut db.read().await?.handle(), ctx, entity, filter, None, limit).await?.items)
 }
 
 /// Everything that happened to a customer, its contacts and its sites, newest first.
 pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: TimelineQuery) -> Result<Page<Activity>> {
     ctx.require(Module::Timeline, Action::View)?;
     let (filter, before, limit) = query.parse()?;
-    let row = customers::find(&mut db.read().await?.handle(), ctx, customer).await?;
-    page(db, ctx, EntityRef::new(EntityType::Customer, row.id), filter, before, limit).await
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row = customers::find(h, ctx, customer).await?;
+    page(h, ctx, EntityRef::new(EntityType::Customer, row.id), filter, before, limit).await
 }
 
 /// What happened to a staff user's account: invited, roles, sign-ins and
@@ -109,16 +110,20 @@ pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: Timeli
 pub async fn user_timeline(db: &Db, ctx: &Ctx, user: &str, query: TimelineQuery) -> Result<Page<Activity>> {
     ctx.require(Module::Users, Action::View)?;
     let (filter, before, limit) = query.parse()?;
-    let row = crate::users::find(&mut db.read().await?.handle(), ctx, user).await?;
-    page(db, ctx, EntityRef::new(EntityType::User, row.id), filter, before, limit).await
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row = crate::users::find(h, ctx, user).await?;
+    page(h, ctx, EntityRef::new(EntityType::User, row.id), filter, before, limit).await
 }
 
 /// One site's history alone.
 pub async fn site_timeline(db: &Db, ctx: &Ctx, site: &str, query: TimelineQuery) -> Result<Page<Activity>> {
     ctx.require(Module::Timeline, Action::View)?;
     let (filter, before, limit) = query.parse()?;
-    let row = sites::find(&mut db.read().await?.handle(), ctx, site).await?;
-    page(db, ctx, EntityRef::new(EntityType::Site, row.id), filter, before, limit).await
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row = sites::find(h, ctx, site).await?;
+    page(h, ctx, EntityRef::new(EntityType::Site, row.id), filter, before, limit).await
 }
 
 /// Query parameters of the History tab.
@@ -137,8 +142,10 @@ pub async fn customer_history(db: &Db, ctx: &Ctx, customer: &str, query: History
     let timeline = TimelineQuery { cursor: query.cursor, limit: query.limit, ..Default::default() };
     let (mut filter, before, limit) = timeline.parse()?;
     filter.kinds = ActivityKind::PROFILE_EDITS.to_vec();
-    let row = customers::find(&mut db.read().await?.handle(), ctx, customer).await?;
-    page(db, ctx, EntityRef::new(EntityType::Customer, row.id), filter, before, limit).await
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row = customers::find(h, ctx, customer).await?;
+    page(h, ctx, EntityRef::new(EntityType::Customer, row.id), filter, before, limit).await
 }
 
 /// One entry of a customer's status history.

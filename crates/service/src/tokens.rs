@@ -150,7 +150,7 @@ pub async fn revoke_token(db: &Db, ctx: &Ctx, id: &str) -> Result<ApiToken> {
 pub async fn authenticate(db: &Db, token: &str) -> Result<Ctx> {
     let (org_id, hash) = secrets::read(SecretKind::ApiToken, token).ok_or(ServiceError::Unauthenticated)?;
     let holder = q::find_token_holder(&mut db.read().await?.handle(), org_id, &hash).await?.filter(|h| h.user.active).ok_or(ServiceError::Unauthenticated)?;
-    let org = orgs::org_of(&holder.org())?;
+    let org = orgs::org_of(&holder.org.into_row(org_id))?;
     let now = Timestamp::now();
     if holder.token_last_used_at.is_none_or(|at| at < now.as_microsecond() - 60_000_000) {
         let mut tx = db.begin().await?;

@@ -302,6 +302,16 @@ async fn sort_term_range_below(h: &mut Handle<'_>, org_id: Uuid, limit: i64) -> 
     Ok(((5 * limit * customers.unwrap_or(0)) as f64).sqrt() as i64 + 1)
 }
 
+/// What a search by the term index's runs came to.
+enum TermRunSearch {
+    /// The page.
+    Found(Vec<CustomerRow>),
+    /// The search is not of that kind (other filters, or in code order).
+    NotTried,
+    /// Its most specific word starts too many term rows: at least `rows`.
+    TooCommon { term: String, rows: i64 },
+}
+
 /// Where a search by name reads its customers: one term's run, already in
 /// name order, or a whole prefix range, sorted.
 enum TermRun {
@@ -310,30 +320,26 @@ enum TermRun {
 }
 
 /// The distinct terms that start with `prefix`, in order, if there are no
-/// more than `cap`: one index seek each.
+/// more than `cap`: one statement, one index seek per term (each finds the
+/// next term after the last, so a term's many rows are never read).
 async fn terms_starting(h: &mut Handle<'_>, org_id: Uuid, prefix: &str, cap: usize) -> Result<Option<Vec<String>>> {
     let (low, high) = crate::search::prefix_range(prefix);
-    let mut terms: Vec<String> = Vec::new();
-    loop {
-        let next: Option<String> = run!(h, c => match terms.last() {
-            None => sqlx::query_scalar("SELECT term FROM customer_search WHERE org_id = $1 AND term >= $2 AND term < $3 ORDER BY term LIMIT 1")
-                .bind(org_id).bind(&low).bind(&high).fetch_optional(c).await?,
-            Some(last) => sqlx::query_scalar("SELECT term FROM customer_search WHERE org_id = $1 AND term > $2 AND term < $3 ORDER BY term LIMIT 1")
-                .bind(org_id).bind(last).bind(&high).fetch_optional(c).await?,
-        });
-        match next {
-            None => return Ok(Some(terms)),
-            Some(_) if terms.len() == cap => return Ok(None),
-            Some(term) => terms.push(term),
-        }
-    }
+    let terms: Vec<String> = run!(h, c => sqlx::query_scalar(
+        "WITH RECURSIVE t(term, n) AS ( \
+           SELECT (SELECT term FROM customer_search WHERE org_id = $1 AND term >= $2 AND term < $3 ORDER BY term LIMIT 1), 1 \
+           UNION ALL \
+           SELECT (SELECT s.term FROM customer_search s WHERE s.org_id = $1 AND s.term > t.term AND s.term < $3 ORDER BY s.term LIMIT 1), t.n + 1 \
+           FROM t WHERE t.term IS NOT NULL AND t.n <= $4) \
+         SELECT term FROM t WHERE term IS NOT NULL ORDER BY term")
+        .bind(org_id).bind(&low).bind(&high).bind(cap as i64).fetch_all(c).await?);
+    Ok((terms.len() <= cap).then_some(terms))
 }
 
 /// A page of a search by name alone, read off the term index in name
 /// order: for each term the search's most specific word starts, the first
 /// `limit` customers it finds after `after` (each checked against the
-/// other words), merged. `None` when the search is not of that kind or its
-/// word starts too many terms.
+/// other words), merged. Otherwise what it learnt on the way: the word it
+/// found too common to drive from, if any.
 async fn search_by_term_runs(
     h: &mut Handle<'_>,
     org_id: Uuid,
@@ -341,32 +347,33 @@ async fn search_by_term_runs(
     order: CustomerOrder,
     after: Option<&CustomerAfter>,
     limit: i64,
-) -> Result<Option<Vec<CustomerRow>>> {
+) -> Result<TermRunSearch> {
     let only_terms = filter.status.is_none() && filter.kind.is_none() && filter.label.is_none() && filter.assigned_to.is_none() && filter.overdue_on.is_none();
     let (beyond, direction) = match order {
         CustomerOrder::Name => (" > ", " ASC"),
         CustomerOrder::NameDesc => (" < ", " DESC"),
-        CustomerOrder::Code | CustomerOrder::CodeDesc => return Ok(None),
+        CustomerOrder::Code | CustomerOrder::CodeDesc => return Ok(TermRunSearch::NotTried),
     };
-    let Some(driver) = filter.terms.iter().max_by_key(|t| t.len()).filter(|_| only_terms) else { return Ok(None) };
+    let Some(driver) = filter.terms.iter().max_by_key(|t| t.len()).filter(|_| only_terms) else { return Ok(TermRunSearch::NotTried) };
     if matches!(after, Some(CustomerAfter::Number(_))) {
-        return Ok(None);
+        return Ok(TermRunSearch::NotTried);
     }
     let runs = match terms_starting(h, org_id, driver, MERGE_TERM_RUNS_UP_TO).await? {
-        Some(terms) if terms.is_empty() => return Ok(Some(Vec::new())),
+        Some(terms) if terms.is_empty() => return Ok(TermRunSearch::Found(Vec::new())),
         Some(terms) => terms.into_iter().map(TermRun::Exact).collect(),
         // Too many terms to merge (a given name's prefix starts thousands of
         // email addresses): sort the range's own rows if there are few enough.
         None => {
             let sort_below = sort_term_range_below(h, org_id, limit).await?;
-            if term_rows(h, org_id, driver, sort_below).await? >= sort_below {
-                return Ok(None);
+            let rows = term_rows(h, org_id, driver, sort_below).await?;
+            if rows >= sort_below {
+                return Ok(TermRunSearch::TooCommon { term: driver.clone(), rows });
             }
             vec![TermRun::Prefix(driver.clone())]
         }
     };
     let others: Vec<&String> = filter.terms.iter().filter(|t| *t != driver).collect();
-    Ok(Some(run!(h, c => {
+    Ok(TermRunSearch::Found(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT c.* FROM customer c WHERE c.org_id = ");
         q.push_bind(org_id).push(" AND c.id IN (");
         for (i, term) in runs.iter().enumerate() {
@@ -409,12 +416,19 @@ pub async fn list_customers(
     after: Option<CustomerAfter>,
     limit: i64,
 ) -> Result<Vec<CustomerRow>> {
-    if let Some(rows) = search_by_term_runs(h, org_id, filter, order, after.as_ref(), limit).await? {
-        return Ok(rows);
-    }
+    let counted = match search_by_term_runs(h, org_id, filter, order, after.as_ref(), limit).await? {
+        TermRunSearch::Found(rows) => return Ok(rows),
+        TermRunSearch::TooCommon { term, rows } => Some((term, rows)),
+        TermRunSearch::NotTried => None,
+    };
     let mut rarest = i64::MAX;
     for term in &filter.terms {
-        rarest = rarest.min(term_rows(h, org_id, term, DRIVE_FROM_TERMS_BELOW).await?);
+        let rows = match &counted {
+            // Counted already, far enough to decide (small orgs count less far).
+            Some((common, rows)) if common == term && *rows >= DRIVE_FROM_TERMS_BELOW => *rows,
+            _ => term_rows(h, org_id, term, DRIVE_FROM_TERMS_BELOW).await?,
+        };
+        rarest = rarest.min(rows);
     }
     // Sorting by an expression keeps the planner off the order's index, so
     // it looks up the few matching customers instead.

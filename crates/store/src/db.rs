@@ -187,15 +187,29 @@ impl Db {
     /// Tune the writer for a long bulk load (demo data, imports): a larger
     /// page cache and fewer WAL checkpoints; `false` restores the defaults.
     /// Durability stays as it is (`synchronous` is not lowered).
-    /// PostgreSQL needs nothing here.
+    /// PostgreSQL: at the end, VACUUM (ANALYZE) of the tables a load fills,
+    /// so their pages are marked all-visible (index-only scans, such as the
+    /// summary's and the search's, read no table rows then) rather than
+    /// waiting for autovacuum.
     pub async fn bulk_load(&self, on: bool) -> Result<()> {
-        if let Db::Sqlite { writer, .. } = self {
-            let sql = if on {
-                "PRAGMA cache_size = -1048576; PRAGMA wal_autocheckpoint = 65536;".to_owned()
-            } else {
-                format!("PRAGMA cache_size = {WRITER_CACHE}; PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA shrink_memory;")
-            };
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(writer).await?;
+        match self {
+            Db::Sqlite { writer, .. } => {
+                let sql = if on {
+                    "PRAGMA cache_size = -1048576; PRAGMA wal_autocheckpoint = 65536;".to_owned()
+                } else {
+                    format!("PRAGMA cache_size = {WRITER_CACHE}; PRAGMA wal_autocheckpoint = 1000; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA shrink_memory;")
+                };
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(writer).await?;
+            }
+            Db::Postgres(pool) if !on => {
+                sqlx::raw_sql(
+                    "VACUUM (ANALYZE) customer, customer_label, contact, site, customer_search, activity, activity_link, \
+                     inquiry, quote, job, job_assignee, invoice, payment, credit_note, allocation, customer_bar",
+                )
+                .execute(pool)
+                .await?;
+            }
+            Db::Postgres(_) => {}
         }
         Ok(())
     }

@@ -54,7 +54,7 @@ pub mod queries {
     pub use crate::orgs::{get_org, insert_org, list_orgs};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link, touch_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
-    pub use crate::sessions::{clear_throttle, find_session, get_throttle, insert_session, put_throttle, revoke_session, touch_session};
+    pub use crate::sessions::{clear_throttle, find_session, find_session_holder, get_throttle, insert_session, put_throttle, revoke_session, touch_session};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,

@@ -18,6 +18,39 @@ pub struct OrgRow {
     pub address: String,
 }
 
+/// An org's columns read beside a credential and its user, under `org_`
+/// names (sqlx's flatten cannot add a prefix): see [`ORG_COLUMNS`].
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PrefixedOrg {
+    pub org_name: String,
+    pub org_region: String,
+    pub org_currency: String,
+    pub org_timezone: String,
+    pub org_created_at: i64,
+    pub org_payment_terms: String,
+    pub org_address: String,
+}
+
+/// The select list of [`PrefixedOrg`], for a statement that joins `org o`.
+pub const ORG_COLUMNS: &str = "o.name AS org_name, o.region AS org_region, o.currency AS org_currency, o.timezone AS org_timezone, \
+     o.created_at AS org_created_at, o.payment_terms AS org_payment_terms, o.address AS org_address";
+
+impl PrefixedOrg {
+    /// The org row, given its id.
+    pub fn into_row(self, id: Uuid) -> OrgRow {
+        OrgRow {
+            id,
+            name: self.org_name,
+            region: self.org_region,
+            currency: self.org_currency,
+            timezone: self.org_timezone,
+            created_at: self.org_created_at,
+            payment_terms: self.org_payment_terms,
+            address: self.org_address,
+        }
+    }
+}
+
 /// Insert an org and the head of its activity hash chain.
 pub async fn insert_org(h: &mut Handle<'_>, org: &OrgRow) -> Result<()> {
     run!(h, c => {

@@ -1,6 +1,6 @@
 //! The figures of a customer's summary: counts and totals per status (the
-//! status bars, kept in `customer_bar` by triggers), open invoices,
-//! completed work, last activity.
+//! status bars, kept in `customer_bar` by triggers), and in one more
+//! statement the open invoices' ageing, completed work, last activity.
 //!
 //! A kept bar groups by the same expression its list filters by (`status`,
 //! or an invoice's state as [`crate::billing::push_invoice_state`] has it,
@@ -77,36 +77,69 @@ pub async fn assigned_job_counts(h: &mut Handle<'_>, org_id: Uuid, customer_id: 
         .bind(org_id).bind(customer_id).bind(assignee).fetch_all(c).await?))
 }
 
-/// One open invoice of a customer: its due date, total and balance.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
-pub struct OpenInvoice {
-    pub due_date: String,
-    pub total: i64,
-    pub balance: i64,
+/// The days that bound a summary's ageing buckets, as stored dates
+/// (`YYYY-MM-DD`): today, and 30, 60 and 90 days before it.
+#[derive(Clone, Debug)]
+pub struct AgeingBounds {
+    pub today: String,
+    pub days_30: String,
+    pub days_60: String,
+    pub days_90: String,
 }
 
-/// Due date, total and balance of each of a customer's open invoices, for
-/// ageing and to tell the overdue ones from the others.
-pub async fn open_invoices(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<OpenInvoice>> {
+/// What a summary needs besides the kept bars, read in one statement: the
+/// jobs completed since a moment, the last activity, and the customer's
+/// open invoices summed by how far past due they are (when asked for).
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct SummaryFacts {
+    pub completed_count: i64,
+    pub completed_value: i64,
+    /// Microseconds.
+    pub last_activity_at: Option<i64>,
+    /// Balance of every open invoice.
+    pub open_balance: i64,
+    /// Open invoices due before today: how many, their totals.
+    pub overdue_count: i64,
+    pub overdue_total: i64,
+    /// Balances of the open invoices 1–30, 31–60, 61–90 and over 90 days past due.
+    pub days_1_30: i64,
+    pub days_31_60: i64,
+    pub days_61_90: i64,
+    pub days_over_90: i64,
+    /// The earliest due date of the open invoices.
+    pub oldest_due: Option<String>,
+}
+
+/// A customer's [`SummaryFacts`]: completed jobs since `since`
+/// (microseconds), only those `assignee` is assigned to when given; the
+/// invoice figures only with `ageing` (zero without).
+pub async fn summary_facts(
+    h: &mut Handle<'_>,
+    org_id: Uuid,
+    customer_id: Uuid,
+    since: i64,
+    assignee: Option<Uuid>,
+    ageing: Option<&AgeingBounds>,
+) -> Result<SummaryFacts> {
+    let bound = |pick: fn(&AgeingBounds) -> &String| ageing.map(|a| pick(a).clone());
     Ok(run!(h, c => sqlx::query_as(
-        "SELECT due_date, total, total - paid - credited AS balance FROM invoice WHERE org_id = $1 AND customer_id = $2 AND status = 'open' ORDER BY due_date")
-        .bind(org_id).bind(customer_id).fetch_all(c).await?))
-}
-
-/// Number and value of jobs completed since `since` (microseconds); only
-/// those `assignee` is assigned to when given.
-pub async fn completed_jobs_since(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, since: i64, assignee: Option<Uuid>) -> Result<(i64, i64)> {
-    Ok(run!(h, c => sqlx::query_as(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(value), 0) AS BIGINT) FROM job \
-         WHERE org_id = $1 AND customer_id = $2 AND status = 'completed' AND completed_at >= $3 \
-         AND ($4 IS NULL OR id IN (SELECT job_id FROM job_assignee WHERE org_id = $1 AND user_id = $4))")
-        .bind(org_id).bind(customer_id).bind(since).bind(assignee).fetch_one(c).await?))
-}
-
-/// When the newest activity on the customer's timeline happened (microseconds).
-pub async fn last_activity_at(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Option<i64>> {
-    Ok(run!(h, c => sqlx::query_scalar(
-        "SELECT a.occurred_at FROM activity_link l JOIN activity a ON a.org_id = l.org_id AND a.id = l.activity_id \
-         WHERE l.org_id = $1 AND l.entity_type = 'customer' AND l.entity_id = $2 ORDER BY l.activity_id DESC LIMIT 1")
-        .bind(org_id).bind(customer_id).fetch_optional(c).await?))
+        "SELECT j.completed_count, j.completed_value, \
+           (SELECT a.occurred_at FROM activity_link l JOIN activity a ON a.org_id = l.org_id AND a.id = l.activity_id \
+            WHERE l.org_id = $1 AND l.entity_type = 'customer' AND l.entity_id = $2 ORDER BY l.activity_id DESC LIMIT 1) AS last_activity_at, \
+           i.open_balance, i.overdue_count, i.overdue_total, i.days_1_30, i.days_31_60, i.days_61_90, i.days_over_90, i.oldest_due \
+         FROM (SELECT COUNT(*) AS completed_count, CAST(COALESCE(SUM(value), 0) AS BIGINT) AS completed_value FROM job \
+               WHERE org_id = $1 AND customer_id = $2 AND status = 'completed' AND completed_at >= $3 \
+               AND ($4 IS NULL OR id IN (SELECT job_id FROM job_assignee WHERE org_id = $1 AND user_id = $4))) j, \
+              (SELECT CAST(COALESCE(SUM(total - paid - credited), 0) AS BIGINT) AS open_balance, \
+                 CAST(COALESCE(SUM(CASE WHEN due_date < $5 THEN 1 ELSE 0 END), 0) AS BIGINT) AS overdue_count, \
+                 CAST(COALESCE(SUM(CASE WHEN due_date < $5 THEN total ELSE 0 END), 0) AS BIGINT) AS overdue_total, \
+                 CAST(COALESCE(SUM(CASE WHEN due_date < $5 AND due_date >= $6 THEN total - paid - credited ELSE 0 END), 0) AS BIGINT) AS days_1_30, \
+                 CAST(COALESCE(SUM(CASE WHEN due_date < $6 AND due_date >= $7 THEN total - paid - credited ELSE 0 END), 0) AS BIGINT) AS days_31_60, \
+                 CAST(COALESCE(SUM(CASE WHEN due_date < $7 AND due_date >= $8 THEN total - paid - credited ELSE 0 END), 0) AS BIGINT) AS days_61_90, \
+                 CAST(COALESCE(SUM(CASE WHEN due_date < $8 THEN total - paid - credited ELSE 0 END), 0) AS BIGINT) AS days_over_90, \
+                 MIN(due_date) AS oldest_due \
+               FROM invoice WHERE org_id = $1 AND customer_id = $2 AND status = 'open' AND $5 IS NOT NULL) i")
+        .bind(org_id).bind(customer_id).bind(since).bind(assignee)
+        .bind(bound(|a| &a.today)).bind(bound(|a| &a.days_30)).bind(bound(|a| &a.days_60)).bind(bound(|a| &a.days_90))
+        .fetch_one(c).await?))
 }

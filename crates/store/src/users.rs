@@ -1,5 +1,6 @@
 use uuid::Uuid;
 
+use crate::orgs::{ORG_COLUMNS, PrefixedOrg};
 use crate::{Handle, Result, run};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -60,40 +61,19 @@ pub struct TokenHolder {
     pub user: UserRow,
     pub token_id: Uuid,
     pub token_last_used_at: Option<i64>,
-    pub org_name: String,
-    pub org_region: String,
-    pub org_currency: String,
-    pub org_timezone: String,
-    pub org_created_at: i64,
-    pub org_payment_terms: String,
-    pub org_address: String,
-}
-
-impl TokenHolder {
-    pub fn org(&self) -> crate::OrgRow {
-        crate::OrgRow {
-            id: self.user.org_id,
-            name: self.org_name.clone(),
-            region: self.org_region.clone(),
-            currency: self.org_currency.clone(),
-            timezone: self.org_timezone.clone(),
-            created_at: self.org_created_at,
-            payment_terms: self.org_payment_terms.clone(),
-            address: self.org_address.clone(),
-        }
-    }
+    #[sqlx(flatten)]
+    pub org: PrefixedOrg,
 }
 
 /// The user and org of the live (unrevoked) token with this hash: every
 /// API request asks this first, so it is one statement rather than three.
 pub async fn find_token_holder(h: &mut Handle<'_>, org_id: Uuid, token_hash: &[u8]) -> Result<Option<TokenHolder>> {
-    Ok(run!(h, c => sqlx::query_as(
-        "SELECT u.*, t.id AS token_id, t.last_used_at AS token_last_used_at, o.name AS org_name, o.region AS org_region, \
-                o.currency AS org_currency, o.timezone AS org_timezone, o.created_at AS org_created_at, \
-                o.payment_terms AS org_payment_terms, o.address AS org_address \
+    let sql = format!(
+        "SELECT u.*, t.id AS token_id, t.last_used_at AS token_last_used_at, {ORG_COLUMNS} \
          FROM api_token t JOIN app_user u ON u.org_id = t.org_id AND u.id = t.user_id JOIN org o ON o.id = t.org_id \
-         WHERE t.org_id = $1 AND t.token_hash = $2 AND t.revoked_at IS NULL")
-        .bind(org_id).bind(token_hash).fetch_optional(c).await?))
+         WHERE t.org_id = $1 AND t.token_hash = $2 AND t.revoked_at IS NULL"
+    );
+    Ok(run!(h, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(token_hash).fetch_optional(c).await?))
 }
 
 /// Note the token's use, at most once a minute, so reads stay reads.
