@@ -10,6 +10,9 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool,
 
 use crate::{Result, StoreError};
 
+/// A pooled PostgreSQL connection idle this long is pinged before use.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(60);
+
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -122,8 +125,12 @@ impl Db {
             // pages of its writes; readers mostly read from the OS page cache,
             // which all connections share (at a million customers, 16 MiB
             // per reader made the server 241 MB; 8 MiB, see docs/performance.md).
-            let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone().pragma("cache_size", WRITER_CACHE)).await?;
-            let readers = SqlitePoolOptions::new().max_connections(4).connect_with(options.read_only(true).pragma("cache_size", "-8192")).await?;
+            // No ping before each acquire: a connection to a local file does
+            // not go stale, and the ping is a round trip to the connection's
+            // thread on every request (see docs/performance.md).
+            let pool = || SqlitePoolOptions::new().test_before_acquire(false);
+            let writer = pool().max_connections(1).connect_with(options.clone().pragma("cache_size", WRITER_CACHE)).await?;
+            let readers = pool().max_connections(4).connect_with(options.read_only(true).pragma("cache_size", "-8192")).await?;
             Ok(Db::Sqlite { writer, readers })
         }
     }
@@ -136,7 +143,23 @@ impl Db {
     }
 
     async fn connect_postgres(options: PgConnectOptions) -> Result<Db> {
-        let pool = PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(30)).connect_with(options).await?;
+        // A connection is pinged before use only after a minute idle (it may
+        // have been dropped by the server or a proxy meanwhile), not on every
+        // acquire, which would cost each request a round trip per connection.
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_IF_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .connect_with(options)
+            .await?;
         Ok(Db::Postgres(pool))
     }
 
