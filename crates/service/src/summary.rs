@@ -136,7 +136,7 @@ fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static s
 /// The kept invoice bars hold open invoices as one; those past due move to
 /// the overdue bar.
 fn split_overdue(kept: &mut Vec<BarRow>, facts: &SummaryFacts) {
-    let overdue_balance = facts.days_1_30 + facts.days_31_60 + facts.days_61_90 + facts.days_over_90;
+    let overdue_balance = facts.overdue_balance();
     if let Some(bar) = kept.iter_mut().find(|b| b.record == EntityType::Invoice.as_str() && b.status == InvoiceState::Open.as_str()) {
         bar.count -= facts.overdue_count;
         bar.total -= facts.overdue_total;
@@ -207,7 +207,7 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
 /// Balances from the open invoices' ageing and the kept payment and credit
 /// note bars.
 fn balances(facts: &SummaryFacts, kept: &[BarRow], today: Date) -> Result<Balances> {
-    let overdue = facts.days_1_30 + facts.days_31_60 + facts.days_61_90 + facts.days_over_90;
+    let overdue = facts.overdue_balance();
     let ageing = Ageing {
         current: Money(facts.open_balance - overdue),
         days_1_30: Money(facts.days_1_30),

@@ -110,6 +110,13 @@ pub struct SummaryFacts {
     pub oldest_due: Option<String>,
 }
 
+impl SummaryFacts {
+    /// Balance of the open invoices past their due date.
+    pub fn overdue_balance(&self) -> i64 {
+        self.days_1_30 + self.days_31_60 + self.days_61_90 + self.days_over_90
+    }
+}
+
 /// A customer's [`SummaryFacts`]: completed jobs since `since`
 /// (microseconds), only those `assignee` is assigned to when given; the
 /// invoice figures only with `ageing` (zero without).
