@@ -1,5 +1,7 @@
 //! Sign-in sessions and the failed-sign-in counters that throttle them.
 
+use std::sync::LazyLock;
+
 use uuid::Uuid;
 
 use crate::orgs::{ORG_COLUMNS, PrefixedOrg};
@@ -30,6 +32,15 @@ pub async fn insert_session(h: &mut Handle<'_>, s: &SessionRow) -> Result<()> {
     Ok(())
 }
 
+/// Composed once: every request runs it.
+static SESSION_HOLDER_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT u.*, s.id AS session_id, s.last_seen_at AS session_last_seen_at, s.expires_at AS session_expires_at, {ORG_COLUMNS} \
+             FROM user_session s JOIN app_user u ON u.org_id = s.org_id AND u.id = s.user_id JOIN org o ON o.id = s.org_id \
+             WHERE s.org_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL"
+    )
+});
+
 /// The unrevoked session with this hash in this org.
 pub async fn find_session(h: &mut Handle<'_>, org_id: Uuid, token_hash: &[u8]) -> Result<Option<SessionRow>> {
     Ok(run!(h, c => sqlx::query_as("SELECT * FROM user_session WHERE org_id = $1 AND token_hash = $2 AND revoked_at IS NULL")
@@ -51,12 +62,7 @@ pub struct SessionHolder {
 
 /// The unrevoked session with this hash, its user and its org.
 pub async fn find_session_holder(h: &mut Handle<'_>, org_id: Uuid, token_hash: &[u8]) -> Result<Option<SessionHolder>> {
-    let sql = format!(
-        "SELECT u.*, s.id AS session_id, s.last_seen_at AS session_last_seen_at, s.expires_at AS session_expires_at, {ORG_COLUMNS} \
-         FROM user_session s JOIN app_user u ON u.org_id = s.org_id AND u.id = s.user_id JOIN org o ON o.id = s.org_id \
-         WHERE s.org_id = $1 AND s.token_hash = $2 AND s.revoked_at IS NULL"
-    );
-    Ok(run!(h, c => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(org_id).bind(token_hash).fetch_optional(c).await?))
+    Ok(run!(h, c => sqlx::query_as(SESSION_HOLDER_SQL.as_str()).bind(org_id).bind(token_hash).fetch_optional(c).await?))
 }
 
 /// Note the session's use, at most once a minute, so reads stay reads.
