@@ -64,10 +64,18 @@ pub struct DemoLoaded {
     pub activities: u64,
 }
 
-/// Customers per transaction: fewer, larger commits write each changed page
-/// to the WAL fewer times (1,000 → 4,000 took a 100,000-customer load from
-/// 35 s to 30 s; with works and money, 4,000 → 10,000 took it from 48 s to 44 s).
+/// Customers per transaction on SQLite: fewer, larger commits write each
+/// changed page to the WAL fewer times (1,000 → 4,000 took a 100,000-customer
+/// load from 35 s to 30 s; with works and money, 4,000 → 10,000 took it from
+/// 48 s to 44 s). PostgreSQL's statistics are refreshed this often too.
 const BATCH: u32 = 10000;
+
+/// Customers per transaction on PostgreSQL. A row updated many times in one
+/// transaction (a number counter, a customer's status bar, the chain head)
+/// keeps every version until the transaction ends, and each lookup of it
+/// walks them all: in batches of 10,000 customers the load spent its time
+/// in `heap_hot_search_buffer` and slowed as each batch went on.
+const POSTGRES_BATCH: u32 = 500;
 
 /// Load the demo. Refuses if the database already holds the demo org.
 pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) -> Result<DemoLoaded> {
@@ -107,22 +115,26 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
             (rng, batch)
         })
     };
-    let mut next = (options.customers > 0).then(|| prepare(rng, 0, BATCH.min(options.customers)));
+    let batch_size = if db.backend() == "postgres" { POSTGRES_BATCH } else { BATCH };
+    let mut next = (options.customers > 0).then(|| prepare(rng, 0, batch_size.min(options.customers)));
     while let Some(pending) = next.take() {
         let (rng, batch) = pending.await.map_err(|e| ServiceError::Internal(format!("demo generator thread failed: {e}")))?;
         let batch = batch?;
+        let before = done;
         done += batch.histories.len() as u32;
         if done < options.customers {
-            next = Some(prepare(rng, done, BATCH.min(options.customers - done)));
+            next = Some(prepare(rng, done, batch_size.min(options.customers - done)));
         }
         // Events before the next batch's first customer happen now; the
         // last batch plays all that are left.
         let until = if done < options.customers { calendar.slot_start(done) } else { Timestamp::MAX };
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin_bulk().await?;
         activities += batch.write(&mut tx, &mut schedule, until, &world).await?;
         tx.commit().await?;
         // The tables have grown: let the planner know before the next batch.
-        db.refresh_statistics().await?;
+        if before / BATCH != done / BATCH {
+            db.refresh_statistics().await?;
+        }
         progress(u64::from(done));
     }
     db.bulk_load(false).await?;

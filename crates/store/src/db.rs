@@ -189,6 +189,24 @@ impl Db {
         Ok(Tx { inner, pending: Vec::new() })
     }
 
+    /// Begin a write transaction for one batch of a bulk load. On
+    /// PostgreSQL its statements are planned each time with their own
+    /// parameters (`plan_cache_mode = force_custom_plan`) rather than from a
+    /// cached generic plan: within a batch the tables grow from what the
+    /// last statistics say, and a generic plan made while they were empty
+    /// keeps whichever index it tied on first. Updating a job by its key
+    /// (`org_id, id`) then walked every job of the org through
+    /// `job_by_customer`: the first batch of 10,000 customers did not
+    /// commit in 10 minutes. SQLite plans each statement as it is prepared
+    /// and is the same as [`Db::begin`].
+    pub async fn begin_bulk(&self) -> Result<Tx> {
+        let mut tx = self.begin().await?;
+        if let TxInner::Postgres(t) = &mut tx.inner {
+            sqlx::raw_sql("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut **t).await?;
+        }
+        Ok(tx)
+    }
+
     /// A connection for reads.
     pub async fn read(&self) -> Result<Reader> {
         Ok(match self {
