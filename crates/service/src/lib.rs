@@ -27,6 +27,7 @@ pub mod statement;
 pub mod summary;
 pub mod timeline;
 pub mod tokens;
+mod usage;
 pub mod users;
 pub mod works;
 

@@ -16,7 +16,7 @@ use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
 use dossier_domain::workflow::InvoiceState;
 use dossier_domain::works::Invoice;
 use dossier_store::queries as q;
-use dossier_store::{Db, PortalLinkRow, TimelineFilter};
+use dossier_store::{Db, PortalLinkRow, TimelineFilter, Used};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -26,7 +26,7 @@ use crate::billing::{self, InvoiceQuery};
 use crate::record::{activity, timestamp};
 use crate::secrets::{self, SecretKind};
 use crate::statement::{self, StatementQuery};
-use crate::{Ctx, Result, ServiceError, customers, orgs, sites};
+use crate::{Ctx, Result, ServiceError, customers, orgs, sites, usage};
 
 /// How long a link works unless staff choose otherwise.
 pub const DEFAULT_DAYS: u32 = 30;
@@ -165,11 +165,7 @@ pub async fn open(db: &Db, token: &str) -> Result<Visitor> {
         let customer = customers::find(h, &system, &link.customer_id.to_string()).await.map_err(|_| ServiceError::NotFound("portal link"))?;
         (org, link, customer)
     };
-    if link.last_used_at.is_none_or(|at| at < now.as_microsecond() - 60_000_000) {
-        let mut tx = db.begin().await?;
-        q::touch_portal_link(&mut tx.handle(), org_id, link.id, now.as_microsecond()).await?;
-        tx.commit().await?;
-    }
+    usage::note(db, Used::PortalLink, org_id, link.id, link.last_used_at, now.as_microsecond()).await?;
     // The customer acts on their own record through the use cases staff
     // use; the portal's functions below only ever name this customer.
     let actor = Actor { kind: ActorType::Customer, id: Some(customer.id), name: format!("{} (via portal)", customer.display_name) };

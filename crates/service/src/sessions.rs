@@ -13,7 +13,7 @@ use std::time::Duration;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::ids::SessionId;
 use dossier_store::queries as q;
-use dossier_store::{Db, SessionRow, ThrottleRow, UserRow};
+use dossier_store::{Db, SessionRow, ThrottleRow, Used, UserRow};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::record::{activity, with_detail};
 use crate::secrets::{self, SecretKind};
 use crate::users::{User, as_user};
-use crate::{Ctx, Result, ServiceError, orgs};
+use crate::{Ctx, Result, ServiceError, orgs, usage};
 
 /// A session ends this long after its last use...
 pub const IDLE_LIMIT: SignedDuration = SignedDuration::from_hours(8);
@@ -219,11 +219,7 @@ async fn live_session(db: &Db, cookie: &str) -> Result<(crate::Org, i64, UserRow
         return Err(ServiceError::Unauthenticated);
     }
     let org = orgs::org_of(&holder.org.into_row(org_id))?;
-    if holder.session_last_seen_at < now - 60_000_000 {
-        let mut tx = db.begin().await?;
-        q::touch_session(&mut tx.handle(), org_id, holder.session_id, now).await?;
-        tx.commit().await?;
-    }
+    usage::note(db, Used::Session, org_id, holder.session_id, Some(holder.session_last_seen_at), now).await?;
     Ok((org, holder.session_expires_at, holder.user))
 }
 

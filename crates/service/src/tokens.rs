@@ -9,7 +9,7 @@ use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::role::Role;
 use dossier_domain::text;
 use dossier_store::queries as q;
-use dossier_store::{Db, TokenRow, Tx, UserRow};
+use dossier_store::{Db, TokenRow, Tx, Used, UserRow};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::record::{activity, timestamp};
 use crate::secrets::{self, SecretKind};
-use crate::{Ctx, Result, ServiceError, orgs};
+use crate::{Ctx, Result, ServiceError, orgs, usage};
 
 /// A new API token: the secret is shown once and only its hash is kept.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -152,11 +152,7 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Ctx> {
     let holder = q::find_token_holder(&mut db.read().await?.handle(), org_id, &hash).await?.filter(|h| h.user.active).ok_or(ServiceError::Unauthenticated)?;
     let org = orgs::org_of(&holder.org.into_row(org_id))?;
     let now = Timestamp::now();
-    if holder.token_last_used_at.is_none_or(|at| at < now.as_microsecond() - 60_000_000) {
-        let mut tx = db.begin().await?;
-        q::touch_token(&mut tx.handle(), org_id, holder.token_id, now.as_microsecond()).await?;
-        tx.commit().await?;
-    }
+    usage::note(db, Used::Token, org_id, holder.token_id, holder.token_last_used_at, now.as_microsecond()).await?;
     let user = holder.user;
     let actor = Actor { kind: ActorType::Api, id: Some(user.id), name: user.name };
     Ok(Ctx::new(org, actor, Some(UserId(user.id)), Role::parse(&user.role)))

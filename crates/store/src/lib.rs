@@ -21,6 +21,7 @@ mod search;
 mod sessions;
 mod sites;
 pub mod summary;
+mod usage;
 mod users;
 mod works;
 
@@ -36,6 +37,7 @@ pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
 pub use sessions::{SessionRow, ThrottleRow};
 pub use sites::SiteRow;
+pub use usage::Used;
 pub use users::{TokenHolder, TokenRow, UserRow};
 pub use works::{InquiryRow, JobRow, QuoteRow};
 
@@ -52,13 +54,14 @@ pub mod queries {
         add_labels, insert_customers, labels_of, labels_of_many, list_customers, remove_label, update_customer_profile, update_customer_status,
     };
     pub use crate::orgs::{get_org, insert_org, list_orgs};
-    pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link, touch_portal_link};
+    pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
-    pub use crate::sessions::{clear_throttle, find_session, find_session_holder, get_throttle, insert_session, put_throttle, revoke_session, touch_session};
+    pub use crate::sessions::{clear_throttle, find_session, find_session_holder, get_throttle, insert_session, put_throttle, revoke_session};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
+    pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,
-        revoke_all_of_user, revoke_token, set_invite, set_password, touch_token, update_user,
+        revoke_all_of_user, revoke_token, set_invite, set_password, update_user,
     };
     pub use crate::works::{has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, update_inquiry, update_job, update_quote};
 }

@@ -51,10 +51,3 @@ pub async fn revoke_portal_link(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, now:
         .bind(org_id).bind(id).bind(now).execute(c).await?.rows_affected());
     Ok(done == 1)
 }
-
-/// Note the link's use, at most once a minute.
-pub async fn touch_portal_link(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, now: i64) -> Result<()> {
-    run!(h, c => sqlx::query("UPDATE portal_link SET last_used_at = $3 WHERE org_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $4)")
-        .bind(org_id).bind(id).bind(now).bind(now - 60_000_000).execute(c).await.map(drop)?);
-    Ok(())
-}

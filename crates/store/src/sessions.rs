@@ -65,13 +65,6 @@ pub async fn find_session_holder(h: &mut Handle<'_>, org_id: Uuid, token_hash: &
     Ok(run!(h, c => sqlx::query_as(SESSION_HOLDER_SQL.as_str()).bind(org_id).bind(token_hash).fetch_optional(c).await?))
 }
 
-/// Note the session's use, at most once a minute, so reads stay reads.
-pub async fn touch_session(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, now: i64) -> Result<()> {
-    run!(h, c => sqlx::query("UPDATE user_session SET last_seen_at = $3 WHERE org_id = $1 AND id = $2 AND last_seen_at < $4")
-        .bind(org_id).bind(id).bind(now).bind(now - 60_000_000).execute(c).await.map(drop)?);
-    Ok(())
-}
-
 /// Revoke a session; returns whether it was live.
 pub async fn revoke_session(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, now: i64) -> Result<bool> {
     let done = run!(h, c => sqlx::query("UPDATE user_session SET revoked_at = $3 WHERE org_id = $1 AND id = $2 AND revoked_at IS NULL")

@@ -82,13 +82,6 @@ pub async fn find_token_holder(h: &mut Handle<'_>, org_id: Uuid, token_hash: &[u
     Ok(run!(h, c => sqlx::query_as(TOKEN_HOLDER_SQL.as_str()).bind(org_id).bind(token_hash).fetch_optional(c).await?))
 }
 
-/// Note the token's use, at most once a minute, so reads stay reads.
-pub async fn touch_token(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, now: i64) -> Result<()> {
-    run!(h, c => sqlx::query("UPDATE api_token SET last_used_at = $3 WHERE org_id = $1 AND id = $2 AND (last_used_at IS NULL OR last_used_at < $4)")
-        .bind(org_id).bind(id).bind(now).bind(now - 60_000_000).execute(c).await.map(drop)?);
-    Ok(())
-}
-
 /// An org's users, by name.
 pub async fn list_users(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<UserRow>> {
     Ok(run!(h, c => sqlx::query_as("SELECT * FROM app_user WHERE org_id = $1 ORDER BY name, email").bind(org_id).fetch_all(c).await?))
