@@ -61,7 +61,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ProgressStyle::with_template("{spinner} customers {pos}/{len} [{bar:40}] {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let started = Instant::now();
-            let loaded = demo::load(&db, demo::DemoOptions { customers, seed }, |done| bar.set_position(done)).await?;
+            let loaded = demo::load(&db, demo::DemoOptions { customers, seed, per_transaction: None }, |done| bar.set_position(done)).await?;
             bar.finish_and_clear();
             println!(
                 "Demo data loaded in {:.1}s: org \"{}\", {} customers, {} activities.",

@@ -53,7 +53,7 @@ impl Session {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(dir.path().join("browser.db").to_str().unwrap()).await.unwrap();
         db.migrate().await.unwrap();
-        let loaded = demo::load(&db, DemoOptions { customers: 40, seed: 7 }, |_| {}).await.unwrap();
+        let loaded = demo::load(&db, DemoOptions { customers: 40, seed: 7, per_transaction: None }, |_| {}).await.unwrap();
         let ctx = Ctx::system(loaded.org.clone(), "Browser test");
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

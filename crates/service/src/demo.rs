@@ -51,6 +51,10 @@ pub const DEMO_PASSWORD: &str = "demo-password-2026";
 pub struct DemoOptions {
     pub customers: u32,
     pub seed: u64,
+    /// Customers per transaction; `None`: the backend's own (10,000 on
+    /// SQLite, 500 on PostgreSQL). The history played is the same
+    /// whatever it is.
+    pub per_transaction: Option<u32>,
 }
 
 /// What the demo created, to print for the operator.
@@ -115,7 +119,8 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
             (rng, batch)
         })
     };
-    let batch_size = if db.backend() == "postgres" { POSTGRES_BATCH } else { BATCH };
+    let default_batch = if db.backend() == "postgres" { POSTGRES_BATCH } else { BATCH };
+    let batch_size = options.per_transaction.unwrap_or(default_batch).max(1);
     let mut next = (options.customers > 0).then(|| prepare(rng, 0, batch_size.min(options.customers)));
     while let Some(pending) = next.take() {
         let (rng, batch) = pending.await.map_err(|e| ServiceError::Internal(format!("demo generator thread failed: {e}")))?;
