@@ -136,8 +136,9 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         let mut tx = db.begin_bulk().await?;
         activities += batch.write(&mut tx, &mut schedule, until, &world).await?;
         tx.commit().await?;
-        // The tables have grown: let the planner know before the next batch.
-        if before / BATCH != done / BATCH {
+        // The tables have grown: let the planner know before the next batch
+        // (after the last, `bulk_load(false)` analyses them anyway).
+        if done < options.customers && before / BATCH != done / BATCH {
             db.refresh_statistics().await?;
         }
         progress(u64::from(done));
