@@ -7,6 +7,7 @@ use crate::contact_point::{Email, Phone, Region};
 use crate::customer::string_enum;
 use crate::error::ValidationErrors;
 use crate::ids::{ContactId, CustomerId};
+use crate::limits::{MAX_CONTACT_POINTS, MAX_CONTACT_ROLES, check_count};
 use crate::patch::Patch;
 use crate::text;
 
@@ -171,6 +172,15 @@ enum Lists<R, P> {
     Parsed(Vec<P>),
 }
 
+impl<R, P> Lists<R, P> {
+    fn len(&self) -> usize {
+        match self {
+            Lists::Raw(list) => list.len(),
+            Lists::Parsed(list) => list.len(),
+        }
+    }
+}
+
 struct RawContact {
     title: Option<String>,
     given_name: Option<String>,
@@ -187,6 +197,19 @@ struct RawContact {
 impl RawContact {
     fn parse(self, region: Region) -> Result<ContactProfile, ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        // Lists are bounded before any entry is parsed.
+        let counts = [
+            ("roles", self.roles.len(), MAX_CONTACT_ROLES),
+            ("emails", self.emails.len(), MAX_CONTACT_POINTS),
+            ("phones", self.phones.len(), MAX_CONTACT_POINTS),
+            ("urls", self.urls.len(), MAX_CONTACT_POINTS),
+        ];
+        for (field, len, max) in counts {
+            errors.take(check_count(field, len, max, field));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         let title = errors.take(text::optional("title", self.title, 40));
         let given_name = errors.take(text::optional("given_name", self.given_name, 100));
         let family_name = errors.take(text::required("family_name", self.family_name, 100));
@@ -226,9 +249,6 @@ impl RawContact {
                 }
             })
             .collect();
-        if emails.len() > 10 || phones.len() > 10 || urls.len() > 10 {
-            errors.push("emails", "too_many", "a contact holds at most 10 emails, 10 phones and 10 URLs");
-        }
         let mut roles = self.roles;
         roles.sort();
         roles.dedup();
@@ -253,7 +273,7 @@ impl RawContact {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn a_contact_needs_a_family_name_and_valid_points_of_contact() {
@@ -265,6 +285,17 @@ mod tests {
         let err = input.parse(Region::default()).unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["family_name", "emails[1].address"]);
+    }
+
+    #[test]
+    fn a_contacts_lists_are_bounded_before_they_are_read() {
+        let emails: Vec<Value> = (0..=MAX_CONTACT_POINTS).map(|i| json!({"address": format!("a{i}@example.com")})).collect();
+        let input: ContactInput = serde_json::from_value(json!({"family_name": "Lee", "emails": emails, "urls": vec!["https://x.example"; 11]})).unwrap();
+        let err = input.parse(Region::default()).unwrap_err();
+        let found: Vec<_> = err.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(found, [("emails", "too_many"), ("urls", "too_many")]);
+        let input: ContactInput = serde_json::from_value(json!({"family_name": "Lee", "emails": [{"address": "a\u{200B}b@example.com"}]})).unwrap();
+        assert_eq!(input.parse(Region::default()).unwrap_err().0[0].code, "invalid_characters");
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(field: &str, text: &str) -> Result<Self, ValidationErrors> {
-        let text = text.trim();
+        let text = crate::text::required(field, Some(text.to_owned()), 254)?;
+        let text = text.as_str();
         if text.len() > 254 || !email_address::EmailAddress::is_valid(text) {
             return Err(ValidationErrors::one(field, "invalid_email", format!("'{text}' is not a valid email address")));
         }

@@ -10,9 +10,10 @@ use serde_json::Value;
 use crate::contact_point::{Email, Phone, Region};
 use crate::error::ValidationErrors;
 use crate::ids::CustomerId;
+use crate::limits::{MAX_CUSTOM_FIELD_KEY_CHARS, MAX_CUSTOM_FIELD_TEXT_CHARS, MAX_CUSTOM_FIELDS, MAX_LABEL_CHARS, MAX_LABELS, check_count};
 use crate::patch::Patch;
 use crate::terms::PaymentTerms;
-use crate::text;
+use crate::{dates, text};
 
 /// An enum stored and shown as a fixed lower-case string.
 macro_rules! string_enum {
@@ -97,7 +98,7 @@ impl CustomValue {
         match value {
             Value::Bool(b) => Ok(CustomValue::Bool(b)),
             Value::Number(n) if n.is_i64() => Ok(CustomValue::Integer(n.as_i64().unwrap_or_default())),
-            Value::String(s) => Ok(CustomValue::Text(text::required(field, Some(s), 1000)?)),
+            Value::String(s) => Ok(CustomValue::Text(text::required(field, Some(s), MAX_CUSTOM_FIELD_TEXT_CHARS)?)),
             _ => Err(ValidationErrors::one(field, "invalid_custom_value", "must be text, a whole number or true/false")),
         }
     }
@@ -348,6 +349,9 @@ impl RawProfile {
         if let Some(terms) = self.payment_terms {
             errors.take(terms.check("payment_terms"));
         }
+        if let Some(until) = self.auto_comms_paused_until {
+            errors.take(dates::check("auto_comms_paused_until", until));
+        }
         if self.auto_comms_paused_until.is_some() && !self.auto_comms_paused {
             errors.push("auto_comms_paused_until", "requires_pause", "can only be set while automated communications are paused");
         }
@@ -374,13 +378,17 @@ impl RawProfile {
 
 /// Merge `changes` into `current`: `null` removes a key, anything else must
 /// be a valid custom value under a valid key.
+/// At most [`MAX_CUSTOM_FIELDS`] keys in `changes` and in the result.
 fn parse_custom_fields(mut current: CustomFields, changes: BTreeMap<String, Value>) -> Result<CustomFields, ValidationErrors> {
+    check_count("custom_fields", changes.len(), MAX_CUSTOM_FIELDS, "custom fields")?;
     let mut errors = ValidationErrors::default();
     for (key, value) in changes {
-        let field = format!("custom_fields.{key}");
-        let key_ok = !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        let key_ok =
+            !key.is_empty() && key.len() <= MAX_CUSTOM_FIELD_KEY_CHARS && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        // A key too long to be one is not echoed back as a field name.
+        let field = if key.len() <= MAX_CUSTOM_FIELD_KEY_CHARS { format!("custom_fields.{key}") } else { "custom_fields".to_owned() };
         if !key_ok {
-            errors.push(field, "invalid_key", "custom field keys are 1-64 characters of a-z, 0-9 and _");
+            errors.push(field, "invalid_key", format!("custom field keys are 1-{MAX_CUSTOM_FIELD_KEY_CHARS} characters of a-z, 0-9 and _"));
             continue;
         }
         if value.is_null() {
@@ -388,6 +396,9 @@ fn parse_custom_fields(mut current: CustomFields, changes: BTreeMap<String, Valu
         } else if let Some(value) = errors.take(CustomValue::parse(&field, value)) {
             current.insert(key, value);
         }
+    }
+    if errors.is_empty() {
+        errors.take(check_count("custom_fields", current.len(), MAX_CUSTOM_FIELDS, "custom fields on a customer"));
     }
     errors.into_result(|| current)
 }
@@ -397,13 +408,16 @@ fn parse_custom_fields(mut current: CustomFields, changes: BTreeMap<String, Valu
 pub struct Label(String);
 
 impl Label {
+    /// Runs of spaces become one; line breaks and other control characters
+    /// are refused (see [`text`]).
     pub fn parse(field: &str, text: &str) -> Result<Self, ValidationErrors> {
-        let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        Ok(Self(text::required(field, Some(collapsed), 40)?))
+        let collapsed = text.split(|c: char| c.is_whitespace() && !c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+        Ok(Self(text::required(field, Some(collapsed), MAX_LABEL_CHARS)?))
     }
 
-    /// Parse a list, dropping duplicates.
+    /// Parse a list of at most [`MAX_LABELS`], dropping duplicates.
     pub fn parse_all(field: &str, texts: Vec<String>) -> Result<Vec<Self>, ValidationErrors> {
+        check_count(field, texts.len(), MAX_LABELS, "labels")?;
         let mut errors = ValidationErrors::default();
         let mut labels: Vec<Label> = texts.iter().enumerate().filter_map(|(i, t)| errors.take(Label::parse(&format!("{field}[{i}]"), t))).collect();
         labels.sort();
@@ -438,7 +452,7 @@ pub struct StatusChange {
 
 impl StatusChangeInput {
     pub fn parse(self) -> Result<StatusChange, ValidationErrors> {
-        Ok(StatusChange { status: self.status, reason: text::required("reason", self.reason, 500)? })
+        Ok(StatusChange { status: self.status, reason: text::required_multiline("reason", self.reason, 500)? })
     }
 }
 
@@ -485,6 +499,34 @@ mod tests {
         let created = input(json!({"family_name": "Lee"})).unwrap();
         let patch: CustomerPatch = serde_json::from_value(json!({"family_name": null})).unwrap();
         assert_eq!(patch.apply(&created.profile, Region::default()).unwrap_err().0[0].code, "required");
+    }
+
+    #[test]
+    fn labels_and_custom_fields_are_bounded() {
+        let labels: Vec<String> = (0..=MAX_LABELS).map(|i| format!("label {i}")).collect();
+        assert_eq!(input(json!({"family_name": "Lee", "labels": labels})).unwrap_err().0[0].code, "too_many");
+        assert_eq!(Label::parse("label", &"x".repeat(MAX_LABEL_CHARS + 1)).unwrap_err().0[0].code, "too_long");
+        assert_eq!(Label::parse("label", " Key \u{a0}  account ").unwrap().as_str(), "Key account");
+        assert_eq!(Label::parse("label", "VIP\nBlocked").unwrap_err().0[0].code, "invalid_characters");
+        let fields: serde_json::Map<String, Value> = (0..=MAX_CUSTOM_FIELDS).map(|i| (format!("f{i}"), json!(i))).collect();
+        let err = input(json!({"family_name": "Lee", "custom_fields": fields})).unwrap_err();
+        assert_eq!((err.0[0].field.as_str(), err.0[0].code), ("custom_fields", "too_many"));
+        // Fifty in one request, then one more by a patch: the customer would hold 51.
+        let fields: serde_json::Map<String, Value> = (0..MAX_CUSTOM_FIELDS).map(|i| (format!("f{i}"), json!(i))).collect();
+        let created = input(json!({"family_name": "Lee", "custom_fields": fields})).unwrap();
+        let patch: CustomerPatch = serde_json::from_value(json!({"custom_fields": {"one_more": 1}})).unwrap();
+        assert_eq!(patch.apply(&created.profile, Region::default()).unwrap_err().0[0].code, "too_many");
+        let long_key = "k".repeat(MAX_CUSTOM_FIELD_KEY_CHARS + 1);
+        let err = input(json!({"family_name": "Lee", "custom_fields": {long_key: 1}})).unwrap_err();
+        assert_eq!((err.0[0].field.as_str(), err.0[0].code), ("custom_fields", "invalid_key"));
+    }
+
+    #[test]
+    fn names_refuse_spoofing_characters_and_are_nfc() {
+        let err = input(json!({"family_name": "Lee\u{202E}gnp.exe"})).unwrap_err();
+        assert_eq!((err.0[0].field.as_str(), err.0[0].code), ("family_name", "invalid_characters"));
+        assert_eq!(input(json!({"family_name": "Lee\r\nBcc: x"})).unwrap_err().0[0].code, "invalid_characters");
+        assert_eq!(input(json!({"family_name": "Jose\u{301}"})).unwrap().profile.family_name.as_deref(), Some("Jos\u{e9}"));
     }
 
     #[test]

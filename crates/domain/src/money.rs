@@ -21,9 +21,11 @@ use crate::text;
 #[serde(transparent)]
 pub struct Money(pub i64);
 
-/// The largest amount a single entry (a line, a payment, a credit note) may
-/// carry: 10,000,000,000 minor units. Sums of many entries stay far from
-/// `i64` overflow.
+/// The largest amount a single entry (a unit price, a line, a document's
+/// total, a payment, a credit note, an allocation, a job's value) may carry:
+/// 10,000,000,000 minor units. Sums of many entries stay far from `i64`
+/// overflow, and every sum that is stored is computed with checked
+/// arithmetic all the same.
 pub const MAX_AMOUNT: i64 = 10_000_000_000;
 
 impl Money {
@@ -35,6 +37,28 @@ impl Money {
 
     pub fn is_positive(self) -> bool {
         self.0 > 0
+    }
+
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        self.0.checked_sub(other.0).map(Money)
+    }
+
+    /// The exact sum, or `None` if it does not fit.
+    pub fn checked_sum(amounts: impl IntoIterator<Item = Money>) -> Option<Money> {
+        amounts.into_iter().try_fold(Money::ZERO, Money::checked_add)
+    }
+
+    /// An amount from −[`MAX_AMOUNT`] to [`MAX_AMOUNT`], for `field`.
+    pub fn bounded(field: &str, minor: i64) -> Result<Money, ValidationErrors> {
+        if (-MAX_AMOUNT..=MAX_AMOUNT).contains(&minor) {
+            Ok(Money(minor))
+        } else {
+            Err(ValidationErrors::one(field, "too_large", format!("must be from -{MAX_AMOUNT} to {MAX_AMOUNT} minor units")))
+        }
     }
 
     /// A positive amount of at most [`MAX_AMOUNT`], for `field`.
@@ -98,6 +122,9 @@ impl Money {
     }
 }
 
+/// The operators saturate instead of overflowing; they serve figures that are
+/// shown, not stored (statements, summaries), over amounts already bounded
+/// by [`MAX_AMOUNT`]. Stored sums use [`Money::checked_sum`].
 impl Add for Money {
     type Output = Money;
     fn add(self, other: Money) -> Money {
@@ -257,47 +284,62 @@ pub struct Line {
 }
 
 impl Line {
+    /// A line whose net amount is at most [`MAX_AMOUNT`] either way, or `None`.
+    pub fn checked(description: String, quantity: Quantity, unit_price: Money, tax_rate: TaxRate) -> Option<Self> {
+        let (net, tax) = Line::amounts(quantity, unit_price, tax_rate);
+        if net.unsigned_abs() > MAX_AMOUNT as u128 {
+            return None;
+        }
+        // |tax| ≤ |net| ≤ MAX_AMOUNT: both fit.
+        Some(Line { description, quantity, unit_price, tax_rate_bp: tax_rate, net: Money(net as i64), tax: Money(tax as i64) })
+    }
+
+    /// A line from amounts checked already (an inquiry's value, a plan's
+    /// price), which keep it within [`MAX_AMOUNT`]. Parsing input goes
+    /// through [`Line::checked`]; here an amount beyond `i64` could only
+    /// come from unchecked values and is held at `i64`'s bounds.
     pub fn new(description: String, quantity: Quantity, unit_price: Money, tax_rate: TaxRate) -> Self {
+        let (net, tax) = Line::amounts(quantity, unit_price, tax_rate);
+        let fit = |v: i128| Money(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64);
+        Line { description, quantity, unit_price, tax_rate_bp: tax_rate, net: fit(net), tax: fit(tax) }
+    }
+
+    /// Net and tax, exactly, in i128: |quantity × price| ≤ 10^9 × 2^63 and
+    /// |net × rate| ≤ 10^25 × 10^4 cannot overflow it.
+    fn amounts(quantity: Quantity, unit_price: Money, tax_rate: TaxRate) -> (i128, i128) {
         let net = round_div(i128::from(quantity.0) * i128::from(unit_price.0), 1000);
-        let tax = round_div(net * i128::from(tax_rate.0), 10_000);
-        // Bounded by the input limits: |net| ≤ 10^6 × 10^10, so no overflow.
-        Line { description, quantity, unit_price, tax_rate_bp: tax_rate, net: Money(net as i64), tax: Money(tax as i64) }
+        (net, round_div(net * i128::from(tax_rate.0), 10_000))
     }
 }
 
 /// Lines allowed on one document.
 pub const MAX_LINES: usize = 500;
 
+/// Characters in one line's description.
+pub const MAX_LINE_DESCRIPTION_CHARS: usize = 500;
+
 impl LineInput {
     fn parse(self, field: &str) -> Result<Line, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let description = errors.take(text::required(&format!("{field}.description"), self.description, 500));
+        let description = errors.take(text::required(&format!("{field}.description"), self.description, MAX_LINE_DESCRIPTION_CHARS));
         let quantity = match &self.quantity {
             None => Some(Quantity::ONE),
             Some(value) => errors.take(Quantity::parse(&format!("{field}.quantity"), value)),
         };
         let unit_price = match self.unit_price {
             None => errors.take(Err(ValidationErrors::one(format!("{field}.unit_price"), "required", "is required (minor units)"))),
-            Some(p) if p.abs() > MAX_AMOUNT => {
-                errors.take(Err(ValidationErrors::one(format!("{field}.unit_price"), "too_large", format!("must be at most {MAX_AMOUNT} minor units"))))
-            }
-            Some(p) => Some(Money(p)),
+            Some(p) => errors.take(Money::bounded(&format!("{field}.unit_price"), p)),
         };
         let tax_rate = errors.take(TaxRate::parse(&format!("{field}.tax_rate_bp"), self.tax_rate_bp.unwrap_or(0)));
         match (description, quantity, unit_price, tax_rate) {
-            (Some(d), Some(q), Some(p), Some(t)) if errors.is_empty() => {
-                let line = Line::new(d, q, p, t);
-                if line.net.0.abs() > MAX_AMOUNT {
-                    return Err(ValidationErrors::one(field, "too_large", format!("a line's amount must be at most {MAX_AMOUNT} minor units")));
-                }
-                Ok(line)
-            }
+            (Some(d), Some(q), Some(p), Some(t)) if errors.is_empty() => Line::checked(d, q, p, t)
+                .ok_or_else(|| ValidationErrors::one(field, "too_large", format!("a line's amount must be at most {MAX_AMOUNT} minor units either way"))),
             _ => Err(errors),
         }
     }
 
     /// Parse a document's lines: at least one, at most [`MAX_LINES`], and a
-    /// total that is not negative.
+    /// total from 0 to [`MAX_AMOUNT`].
     pub fn parse_all(field: &str, lines: Vec<LineInput>) -> Result<Vec<Line>, ValidationErrors> {
         if lines.is_empty() {
             return Err(ValidationErrors::one(field, "required", "needs at least one line"));
@@ -307,8 +349,12 @@ impl LineInput {
         }
         let mut errors = ValidationErrors::default();
         let parsed: Vec<Line> = lines.into_iter().enumerate().filter_map(|(i, l)| errors.take(l.parse(&format!("{field}[{i}]")))).collect();
-        if errors.is_empty() && Totals::of(&parsed).total.0 < 0 {
-            errors.push(field, "negative_total", "the lines add up to less than zero");
+        if errors.is_empty() {
+            match Totals::checked(&parsed) {
+                Some(totals) if totals.total.0 < 0 => errors.push(field, "negative_total", "the lines add up to less than zero"),
+                Some(totals) if totals.total.0 <= MAX_AMOUNT => {}
+                _ => errors.push(field, "too_large", format!("the lines add up to more than {MAX_AMOUNT} minor units")),
+            }
         }
         errors.into_result(|| parsed)
     }
@@ -323,10 +369,21 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// The exact sums, or `None` if one does not fit in an `i64`.
+    pub fn checked(lines: &[Line]) -> Option<Totals> {
+        let subtotal = Money::checked_sum(lines.iter().map(|l| l.net))?;
+        let tax = Money::checked_sum(lines.iter().map(|l| l.tax))?;
+        Some(Totals { subtotal, tax, total: subtotal.checked_add(tax)? })
+    }
+
+    /// The sums of lines parsed by [`LineInput::parse_all`], whose total is
+    /// bounded by [`MAX_AMOUNT`] (and so cannot overflow).
     pub fn of(lines: &[Line]) -> Totals {
-        let subtotal: Money = lines.iter().map(|l| l.net).sum();
-        let tax: Money = lines.iter().map(|l| l.tax).sum();
-        Totals { subtotal, tax, total: subtotal + tax }
+        Totals::checked(lines).unwrap_or_else(|| {
+            let subtotal: Money = lines.iter().map(|l| l.net).sum();
+            let tax: Money = lines.iter().map(|l| l.tax).sum();
+            Totals { subtotal, tax, total: subtotal + tax }
+        })
     }
 }
 
@@ -400,6 +457,32 @@ mod tests {
         let discount_only = vec![LineInput { description: Some("Discount".into()), unit_price: Some(-500), ..Default::default() }];
         assert_eq!(LineInput::parse_all("lines", discount_only).unwrap_err().0[0].code, "negative_total");
         assert_eq!(LineInput::parse_all("lines", vec![]).unwrap_err().0[0].code, "required");
+    }
+
+    #[test]
+    fn extreme_unit_prices_are_refused_not_wrapped() {
+        let line = |price: i64, quantity: Value| {
+            LineInput::parse_all(
+                "lines",
+                vec![LineInput { description: Some("x".into()), unit_price: Some(price), quantity: Some(quantity), ..Default::default() }],
+            )
+            .map(|lines| lines[0].net.0)
+            .map_err(|e| e.0[0].code)
+        };
+        // i64::MIN's abs() wraps: it used to pass the check, and × 2 gave a net of 0.
+        assert_eq!(line(i64::MIN, json!(2)), Err("too_large"));
+        assert_eq!(line(i64::MAX, json!(2)), Err("too_large"));
+        assert_eq!(line(MAX_AMOUNT + 1, json!(1)), Err("too_large"));
+        assert_eq!(line(-MAX_AMOUNT - 1, json!(1)), Err("too_large"));
+        assert_eq!(line(MAX_AMOUNT, json!(1)), Ok(MAX_AMOUNT));
+        assert_eq!(line(MAX_AMOUNT, json!(2)), Err("too_large"));
+        assert_eq!(line(1, json!(1_000_000)), Ok(1_000_000));
+        // Two lines at the bound add up to more than one document may carry.
+        let two = vec![LineInput { description: Some("x".into()), unit_price: Some(MAX_AMOUNT), ..Default::default() }; 2];
+        assert_eq!(LineInput::parse_all("lines", two).unwrap_err().0[0].code, "too_large");
+        let many = vec![LineInput { description: Some("x".into()), unit_price: Some(1), ..Default::default() }; MAX_LINES + 1];
+        assert_eq!(LineInput::parse_all("lines", many).unwrap_err().0[0].code, "too_many");
+        assert_eq!(Money::checked_sum([Money(i64::MAX), Money(1)]), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::customer::string_enum;
 use crate::error::ValidationErrors;
 use crate::ids::{CustomerId, SiteId};
 use crate::patch::Patch;
-use crate::text;
+use crate::{postcode, text};
 
 string_enum!(
     /// What an address is used for.
@@ -25,7 +25,8 @@ pub struct SiteProfile {
     pub address_line2: Option<String>,
     pub town: Option<String>,
     pub region: Option<String>,
-    /// Upper-case, single-spaced.
+    /// Upper-case, single-spaced, in the country's format where it is known
+    /// (GB, US, DE, FR, NL, IE, CA, AU).
     pub postcode: String,
     /// ISO 3166-1 alpha-2.
     pub country: String,
@@ -96,6 +97,7 @@ impl SiteInput {
             longitude: self.longitude,
             access_notes: self.access_notes,
             active: self.active.unwrap_or(true),
+            stored_postcode: false,
         }
         .parse()
     }
@@ -131,6 +133,8 @@ pub struct SitePatch {
 
 impl SitePatch {
     pub fn apply(self, current: &SiteProfile) -> Result<SiteProfile, ValidationErrors> {
+        // A postcode stored before formats were checked stays until it or the country changes.
+        let stored_postcode = matches!((&self.postcode, &self.country), (Patch::Keep, Patch::Keep));
         RawSite {
             kind: self.kind.unwrap_or(current.kind),
             name: self.name.into_option(|| current.name.clone()),
@@ -144,6 +148,7 @@ impl SitePatch {
             longitude: self.longitude.apply(current.longitude),
             access_notes: self.access_notes.into_option(|| current.access_notes.clone()),
             active: self.active.unwrap_or(current.active),
+            stored_postcode,
         }
         .parse()
     }
@@ -162,6 +167,8 @@ struct RawSite {
     longitude: Option<f64>,
     access_notes: Option<String>,
     active: bool,
+    /// The postcode is the stored one, unchanged with its country.
+    stored_postcode: bool,
 }
 
 impl RawSite {
@@ -172,14 +179,18 @@ impl RawSite {
         let address_line2 = errors.take(text::optional("address_line2", self.address_line2, 200));
         let town = errors.take(text::optional("town", self.town, 100));
         let region = errors.take(text::optional("region", self.region, 100));
-        let postcode = errors.take(text::required("postcode", self.postcode.map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ").to_uppercase()), 16));
-        let access_notes = errors.take(text::optional("access_notes", self.access_notes, 2000));
+        let access_notes = errors.take(text::optional_multiline("access_notes", self.access_notes, 2000));
         let country = match Region::parse(&self.country) {
             Some(region) if self.country.trim().len() == 2 => Some(region.code()),
             _ => {
                 errors.push("country", "invalid_country", "must be a two-letter ISO 3166 country code, e.g. GB");
                 None
             }
+        };
+        let postcode = match errors.take(text::required("postcode", self.postcode, 16)) {
+            Some(code) if self.stored_postcode => Some(code),
+            Some(code) => errors.take(postcode::parse("postcode", &code, country.as_deref().unwrap_or_default())),
+            None => None,
         };
         match (self.latitude, self.longitude) {
             (Some(_), None) | (None, Some(_)) => errors.push("longitude", "incomplete_coordinates", "latitude and longitude go together"),
@@ -225,7 +236,7 @@ mod tests {
         let input: SiteInput = serde_json::from_value(json!({"latitude": 91.0, "longitude": 0.0, "country": "XX"})).unwrap();
         let err = input.parse(Region::default()).unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["address_line1", "postcode", "country", "latitude"]);
+        assert_eq!(fields, vec!["address_line1", "country", "postcode", "latitude"]);
     }
 
     #[test]
@@ -235,5 +246,18 @@ mod tests {
         assert_eq!(site.postcode, "LS1 4AP");
         assert_eq!(site.country, "GB");
         assert_eq!(site.kind, SiteKind::Service);
+        let input: SiteInput = serde_json::from_value(json!({"address_line1": "1 Main St", "postcode": "123", "country": "US"})).unwrap();
+        assert_eq!(input.parse(Region::default()).unwrap_err().0[0].code, "invalid_postcode");
+    }
+
+    #[test]
+    fn a_stored_postcode_stays_valid_until_it_or_the_country_changes() {
+        let input: SiteInput = serde_json::from_value(json!({"address_line1": "1 High St", "postcode": "LS1 4AP"})).unwrap();
+        let mut site = input.parse(Region::default()).unwrap();
+        site.postcode = "OLD-CODE-1".into();
+        let rename: SitePatch = serde_json::from_value(json!({"name": "Home"})).unwrap();
+        assert_eq!(rename.apply(&site).unwrap().postcode, "OLD-CODE-1");
+        let move_country: SitePatch = serde_json::from_value(json!({"country": "DE"})).unwrap();
+        assert_eq!(move_country.apply(&site).unwrap_err().0[0].code, "invalid_postcode");
     }
 }

@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationErrors;
 use crate::ids::{AllocationId, ContactId, CreditNoteId, CustomerId, InquiryId, InvoiceId, JobId, PaymentId, QuoteId, SiteId, UserId};
+use crate::limits::{MAX_ALLOCATIONS, MAX_ASSIGNEES, MAX_INVOICE_JOBS, check_count};
 use crate::money::{Line, LineInput, Money, Totals};
 use crate::terms::DueDateSource;
-use crate::text;
 use crate::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
+use crate::{dates, text};
 
 /// What every work record belongs to: a customer (id or code), optionally
 /// one of its sites and contacts; checked against the customer.
@@ -82,7 +83,7 @@ impl InquiryInput {
     pub fn parse(self) -> Result<(Parties, NewInquiry), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = errors.take(title("title", self.title));
-        let description = errors.take(text::optional("description", self.description, 5000));
+        let description = errors.take(text::optional_multiline("description", self.description, 5000));
         let estimated_value = errors.take(amount_or_zero("estimated_value", self.estimated_value));
         let source = errors.take(text::optional("source", self.source, 100));
         match (title, description, estimated_value, source) {
@@ -160,11 +161,11 @@ impl QuoteInput {
         let mut errors = ValidationErrors::default();
         let title = errors.take(title("title", self.title));
         let lines = errors.take(LineInput::parse_all("lines", self.lines.unwrap_or_default()));
-        match (title, lines) {
-            (Some(title), Some(lines)) if errors.is_empty() => Ok((
-                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
-                NewQuote { title, valid_until: self.valid_until, lines },
-            )),
+        let valid_until = errors.take(dates::check_optional("valid_until", self.valid_until));
+        match (title, lines, valid_until) {
+            (Some(title), Some(lines), Some(valid_until)) if errors.is_empty() => {
+                Ok((Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id }, NewQuote { title, valid_until, lines }))
+            }
             _ => Err(errors),
         }
     }
@@ -191,7 +192,9 @@ pub struct Job {
     pub scheduled_end: Option<Timestamp>,
     pub assignees: Vec<UserId>,
     /// What the job is worth, in minor units; 0 when free of charge.
-    pub value: Money,
+    /// Absent for a caller who may not see money (a fieldworker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Money>,
     pub free_of_charge: bool,
     pub completion_notes: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -200,6 +203,16 @@ pub struct Job {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+}
+
+impl Job {
+    /// The job as a caller sees it: without its value unless they see money.
+    pub fn for_reader(mut self, sees_money: bool) -> Job {
+        if !sees_money {
+            self.value = None;
+        }
+        self
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -230,8 +243,13 @@ pub struct NewJob {
     pub free_of_charge: bool,
 }
 
-/// A scheduled window: both ends or neither, the end after the start.
+/// A scheduled window: both ends or neither, each within the date range
+/// (see [`dates`]), the end after the start.
 fn window(start: Option<Timestamp>, end: Option<Timestamp>) -> Result<Option<(Timestamp, Timestamp)>, ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let start = errors.take(dates::check_optional_instant("scheduled_start", start));
+    let end = errors.take(dates::check_optional_instant("scheduled_end", end));
+    let (Some(start), Some(end)) = (start, end) else { return Err(errors) };
     match (start, end) {
         (None, None) => Ok(None),
         (Some(start), Some(end)) if end > start => Ok(Some((start, end))),
@@ -245,7 +263,7 @@ impl JobInput {
     pub fn parse(self) -> Result<(Parties, NewJob), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let title = errors.take(title("title", self.title));
-        let description = errors.take(text::optional("description", self.description, 5000));
+        let description = errors.take(text::optional_multiline("description", self.description, 5000));
         let window = errors.take(window(self.scheduled_start, self.scheduled_end));
         let free_of_charge = self.free_of_charge.unwrap_or(false);
         let value = errors.take(amount_or_zero("value", self.value));
@@ -253,6 +271,7 @@ impl JobInput {
             errors.push("value", "free_of_charge", "must be 0 for a free-of-charge job");
         }
         let mut assignees = self.assignees.unwrap_or_default();
+        errors.take(check_count("assignees", assignees.len(), MAX_ASSIGNEES, "assignees"));
         assignees.sort();
         assignees.dedup();
         match (title, description, window, value) {
@@ -294,7 +313,10 @@ impl JobStatusInput {
     pub fn parse(self) -> Result<JobMove, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let window = errors.take(window(self.scheduled_start, self.scheduled_end));
-        let notes = errors.take(text::optional("notes", self.notes, 5000));
+        let notes = errors.take(text::optional_multiline("notes", self.notes, 5000));
+        if let Some(assignees) = &self.assignees {
+            errors.take(check_count("assignees", assignees.len(), MAX_ASSIGNEES, "assignees"));
+        }
         let assignees = self.assignees.map(|mut a| {
             a.sort();
             a.dedup();
@@ -377,18 +399,21 @@ impl InvoiceInput {
     pub fn parse(self) -> Result<(Parties, NewInvoice), ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let lines = errors.take(LineInput::parse_all("lines", self.lines.unwrap_or_default()));
-        let notes = errors.take(text::optional("notes", self.notes, 5000));
+        let notes = errors.take(text::optional_multiline("notes", self.notes, 5000));
+        let due_date = errors.take(dates::check_optional("due_date", self.due_date));
+        let issue_date = errors.take(dates::check_optional("issue_date", self.issue_date));
         let mut job_ids = self.job_ids.unwrap_or_default();
+        errors.take(check_count("job_ids", job_ids.len(), MAX_INVOICE_JOBS, "jobs"));
         job_ids.sort();
         job_ids.dedup();
         if self.issue_date.is_some() && self.issue != Some(true) {
             errors.push("issue_date", "requires_issue", "is set when the invoice is issued");
         }
-        let issue = (self.issue == Some(true)).then_some(IssueInput { issue_date: self.issue_date });
-        match (lines, notes) {
-            (Some(lines), Some(notes)) if errors.is_empty() => Ok((
+        let issue = (self.issue == Some(true)).then_some(IssueInput { issue_date: issue_date.flatten() });
+        match (lines, notes, due_date) {
+            (Some(lines), Some(notes), Some(due_date)) if errors.is_empty() => Ok((
                 Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
-                NewInvoice { lines, due_date: self.due_date, job_ids, notes, issue },
+                NewInvoice { lines, due_date, job_ids, notes, issue },
             )),
             _ => Err(errors),
         }
@@ -402,6 +427,13 @@ pub struct IssueInput {
     /// Default today; never in the future.
     #[schema(value_type = Option<String>, format = Date)]
     pub issue_date: Option<Date>,
+}
+
+impl IssueInput {
+    /// The issue date, if given, within the date range (see [`dates`]).
+    pub fn parse(self) -> Result<IssueInput, ValidationErrors> {
+        Ok(IssueInput { issue_date: dates::check_optional("issue_date", self.issue_date)? })
+    }
 }
 
 // ---------------------------------------------------------------- payment
@@ -453,7 +485,9 @@ pub struct AllocationRequest {
 }
 
 impl AllocationInput {
+    /// At most [`MAX_ALLOCATIONS`], each naming an invoice and a positive amount.
     pub fn parse_all(field: &str, inputs: Vec<AllocationInput>) -> Result<Vec<AllocationRequest>, ValidationErrors> {
+        check_count(field, inputs.len(), MAX_ALLOCATIONS, "allocations")?;
         let mut errors = ValidationErrors::default();
         let parsed = inputs
             .into_iter()
@@ -505,16 +539,12 @@ impl PaymentInput {
             Some(m) => errors.take(Money::positive("amount", m)),
         };
         let reference = errors.take(text::optional("reference", self.reference, 200));
+        let received_on = errors.take(dates::check_optional("received_on", self.received_on));
         let allocations = errors.take(AllocationInput::parse_all("allocations", self.allocations.unwrap_or_default()));
-        match (customer, amount, reference, allocations) {
-            (Some(customer), Some(amount), Some(reference), Some(allocations)) if errors.is_empty() => Ok(NewPayment {
-                customer,
-                amount,
-                method: self.method.unwrap_or(PaymentMethod::BankTransfer),
-                reference,
-                received_on: self.received_on,
-                allocations,
-            }),
+        match (customer, amount, reference, allocations, received_on) {
+            (Some(customer), Some(amount), Some(reference), Some(allocations), Some(received_on)) if errors.is_empty() => {
+                Ok(NewPayment { customer, amount, method: self.method.unwrap_or(PaymentMethod::BankTransfer), reference, received_on, allocations })
+            }
             _ => Err(errors),
         }
     }
@@ -601,6 +631,27 @@ mod tests {
         assert_eq!(err.0[0].code, "before_start");
         let err = job(json!({"title": "x", "free_of_charge": true, "value": 100})).unwrap_err();
         assert_eq!(err.0[0].code, "free_of_charge");
+    }
+
+    #[test]
+    fn dates_and_lists_of_money_records_are_bounded() {
+        let invoice = |body| serde_json::from_value::<InvoiceInput>(body).unwrap().parse().unwrap_err().0[0].clone();
+        let line = json!([{"description": "Work", "unit_price": 100}]);
+        let err = invoice(json!({"lines": line, "issue": true, "issue_date": "-009999-01-01", "due_date": "9999-12-31"}));
+        assert_eq!((err.field.as_str(), err.code), ("due_date", "date_out_of_range"));
+        let err = invoice(json!({"lines": line, "issue": true, "issue_date": "0001-01-01"}));
+        assert_eq!((err.field.as_str(), err.code), ("issue_date", "date_out_of_range"));
+        let err = serde_json::from_value::<JobInput>(json!({"title": "x", "scheduled_start": "0001-01-01T09:00:00Z", "scheduled_end": "9999-01-01T09:00:00Z"}))
+            .unwrap()
+            .parse()
+            .unwrap_err();
+        let found: Vec<_> = err.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
+        assert_eq!(found, [("scheduled_start", "date_out_of_range"), ("scheduled_end", "date_out_of_range")]);
+        let err = serde_json::from_value::<PaymentInput>(json!({"customer": "CUS-1", "amount": 1, "received_on": "1899-12-31"})).unwrap().parse().unwrap_err();
+        assert_eq!(err.0[0].code, "date_out_of_range");
+        let allocations: Vec<_> = (0..=MAX_ALLOCATIONS).map(|_| json!({"invoice": "INV-1", "amount": 1})).collect();
+        let err = serde_json::from_value::<PaymentInput>(json!({"customer": "CUS-1", "amount": 1, "allocations": allocations})).unwrap().parse().unwrap_err();
+        assert_eq!((err.0[0].field.as_str(), err.0[0].code), ("allocations", "too_many"));
     }
 
     #[test]
