@@ -16,8 +16,12 @@ use crate::terms::PaymentTerms;
 use crate::{dates, text};
 
 /// An enum stored and shown as a fixed lower-case string.
+///
+/// `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive
+/// macros wrapped in an invisible group, which utoipa does not read, so the
+/// OpenAPI document listed the Rust variant names instead of these strings.
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         pub enum $name {

@@ -44,3 +44,103 @@ fn every_api_route_is_documented_with_its_errors() {
     }
     assert!(spec["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+/// Every `$ref` in a JSON document, with the JSON path where it sits.
+fn refs<'a>(value: &'a serde_json::Value, at: String, found: &mut Vec<(String, &'a str)>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value) {
+                    ("$ref", serde_json::Value::String(target)) => found.push((at.clone(), target)),
+                    _ => refs(value, format!("{at}/{key}"), found),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, value) in items.iter().enumerate() {
+                refs(value, format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn served_document() -> serde_json::Value {
+    serde_json::from_str(&dossier_web::openapi().to_json().unwrap()).unwrap()
+}
+
+#[test]
+fn every_schema_reference_resolves() {
+    let spec = served_document();
+    let mut found = Vec::new();
+    refs(&spec, String::new(), &mut found);
+    assert!(found.len() > 100, "the walk found only {} references", found.len());
+    let dangling: Vec<String> = found
+        .iter()
+        .filter(|(_, target)| target.strip_prefix('#').and_then(|pointer| spec.pointer(pointer)).is_none())
+        .map(|(at, target)| format!("{at} -> {target}"))
+        .collect();
+    assert!(dangling.is_empty(), "references to nothing:\n{}", dangling.join("\n"));
+}
+
+/// The strings serde writes (and so reads) for each variant of an enum.
+fn spellings<T: serde::Serialize>(variants: &[T]) -> Vec<String> {
+    let mut out: Vec<String> =
+        variants.iter().map(|v| serde_json::to_value(v).unwrap().as_str().expect("a unit variant serializes as a string").to_owned()).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_enum_is_spelled_as_serde_spells_it() {
+    use dossier_domain::activity::{ActivityGroup, ActivityKind, ActorType, EntityType, Visibility};
+    use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
+    use dossier_domain::customer::{CustomerKind, CustomerStatus};
+    use dossier_domain::role::Role;
+    use dossier_domain::site::SiteKind;
+    use dossier_domain::terms::DueDateSource;
+    use dossier_domain::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
+    use dossier_domain::works::ConvertInto;
+    use dossier_service::customers::CustomerSort;
+
+    let spec = served_document();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let mut checked = std::collections::BTreeSet::new();
+    macro_rules! check {
+        ($($ty:ident => $variants:expr),+ $(,)?) => {$(
+            let name = stringify!($ty);
+            let schema = schemas.get(name).unwrap_or_else(|| panic!("{name} is not in the document"));
+            let mut listed: Vec<String> = schema["enum"].as_array().unwrap_or_else(|| panic!("{name} has no enum list")).iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+            listed.sort();
+            assert_eq!(listed, spellings::<$ty>($variants), "{name}: the document's enum list is not what the server reads and writes");
+            checked.insert(name.to_owned());
+        )+};
+    }
+    check!(
+        ActivityGroup => ActivityGroup::ALL,
+        ActivityKind => ActivityKind::ALL,
+        ActorType => ActorType::ALL,
+        EntityType => EntityType::ALL,
+        Visibility => Visibility::ALL,
+        ContactRole => ContactRole::ALL,
+        EmailKind => EmailKind::ALL,
+        PhoneKind => PhoneKind::ALL,
+        CustomerKind => CustomerKind::ALL,
+        CustomerStatus => CustomerStatus::ALL,
+        Role => Role::ALL,
+        SiteKind => SiteKind::ALL,
+        InquiryStatus => InquiryStatus::ALL,
+        InvoiceState => InvoiceState::ALL,
+        InvoiceStatus => InvoiceStatus::ALL,
+        JobStatus => JobStatus::ALL,
+        PaymentMethod => PaymentMethod::ALL,
+        QuoteStatus => QuoteStatus::ALL,
+        DueDateSource => &[DueDateSource::Invoice, DueDateSource::Customer, DueDateSource::Org],
+        ConvertInto => &[ConvertInto::Quote, ConvertInto::Job],
+        CustomerSort => &[CustomerSort::Name, CustomerSort::NameDesc, CustomerSort::Code, CustomerSort::CodeDesc],
+    );
+    // A new enum in the document must be added above to be checked.
+    let unchecked: Vec<&String> =
+        schemas.iter().filter(|(name, schema)| schema.get("enum").is_some() && !checked.contains(*name)).map(|(name, _)| name).collect();
+    assert!(unchecked.is_empty(), "enums in the document that this test does not check against serde: {unchecked:?}");
+}

@@ -23,7 +23,9 @@ use crate::AppState;
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    components(schemas(crate::error::Problem))
+    // Schemas that only query parameters name: `routes!` collects the
+    // schemas of bodies and responses, not of `IntoParams` fields.
+    components(schemas(crate::error::Problem, dossier_service::customers::CustomerSort))
 )]
 struct ApiDoc;
 
