@@ -129,7 +129,7 @@ fn apply_issue(ctx: &Ctx, row: &mut InvoiceRow, customer: &dossier_store::Custom
     if !status.allows(InvoiceStatus::Open) {
         return Err(ServiceError::conflict("illegal_transition", format!("a {status} invoice cannot be issued")));
     }
-    let issued = not_future(ctx, "issue_date", issue.issue_date)?;
+    let issued = not_future(ctx, "issue_date", issue.parse()?.issue_date)?;
     let on_invoice = row.due_date_override.as_deref().map(dossier_store::parse_date).transpose()?;
     let (due, source) = due_date(issued, on_invoice, customer.profile()?.payment_terms, ctx.org.payment_terms);
     if due < issued {

@@ -9,11 +9,14 @@ use dossier_domain::customer::{
 };
 use dossier_domain::diff::{FieldChange, created_from, diff};
 use dossier_domain::ids::CustomerId;
+use dossier_domain::limits::{MAX_BULK_CUSTOMERS, MAX_LABELS, check_count};
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::search::query_terms;
 use dossier_domain::site::{Site, SiteProfile};
 use dossier_store::queries as q;
 use dossier_store::{ContactRow, CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow, Db, Handle, SearchTerm, SiteRow, Tx};
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -257,8 +260,8 @@ pub async fn bulk_labels(db: &Db, ctx: &Ctx, input: BulkLabelsInput) -> Result<V
     }
     match input.customers.len() {
         0 => errors.push("customers", "required", "choose at least one customer"),
-        1..=500 => {}
-        _ => errors.push("customers", "too_many", "at most 500 customers at once"),
+        1..=MAX_BULK_CUSTOMERS => {}
+        _ => errors.push("customers", "too_many", format!("at most {MAX_BULK_CUSTOMERS} customers at once")),
     }
     errors.into_result(|| ())?;
     let mut tx = db.begin().await?;
@@ -280,27 +283,32 @@ pub async fn remove_label(db: &Db, ctx: &Ctx, reference: &str, label: &str) -> R
 }
 
 /// Add and remove labels; records the list before and after if it changed.
+/// A customer holds at most [`MAX_LABELS`]. The work is linear in the
+/// number of labels: set lookups, one insert and one delete statement.
 pub async fn relabel_in(tx: &mut Tx, ctx: &Ctx, reference: &str, add: &[Label], remove: &[Label]) -> Result<Customer> {
     let h = &mut tx.handle();
     let row = find(h, ctx, reference).await?;
     let before = q::labels_of(h, row.org_id, row.id).await?;
+    let before_set: BTreeSet<&str> = before.iter().map(String::as_str).collect();
     // The label list is sorted by byte order, as the database lists it.
-    let mut after: std::collections::BTreeSet<String> = before.iter().cloned().collect();
-    after.extend(add.iter().map(|label| label.as_str().to_owned()));
+    let mut after_set = before_set.clone();
+    after_set.extend(add.iter().map(Label::as_str));
     for label in remove {
-        after.remove(label.as_str());
+        after_set.remove(label.as_str());
     }
-    let after: Vec<String> = after.into_iter().collect();
-    if before == after {
-        return Ok(row.into_customer(after)?);
+    if after_set == before_set {
+        return Ok(row.into_customer(before)?);
     }
-    let new_labels: Vec<(Uuid, String)> = after.iter().filter(|l| !before.contains(l)).map(|l| (row.id, l.clone())).collect();
+    let what = format!("labels on a customer ({} has {})", row.code(), after_set.len());
+    check_count("labels", after_set.len(), MAX_LABELS, &what)?;
+    let added: Vec<String> = after_set.difference(&before_set).map(|l| (*l).to_owned()).collect();
+    let gone: Vec<String> = before_set.difference(&after_set).map(|l| (*l).to_owned()).collect();
+    let after: Vec<String> = after_set.into_iter().map(str::to_owned).collect();
+    let new_labels: Vec<(Uuid, String)> = added.iter().map(|l| (row.id, l.clone())).collect();
     q::add_labels(h, row.org_id, &new_labels).await?;
-    for label in before.iter().filter(|l| !after.contains(l)) {
-        q::remove_label(h, row.org_id, row.id, label).await?;
-    }
-    let added: Vec<String> = new_labels.iter().map(|(_, l)| format!("+{l}")).collect();
-    let removed: Vec<String> = before.iter().filter(|l| !after.contains(l)).map(|l| format!("-{l}")).collect();
+    q::remove_labels(h, row.org_id, row.id, &gone).await?;
+    let added: Vec<String> = added.iter().map(|l| format!("+{l}")).collect();
+    let removed: Vec<String> = gone.iter().map(|l| format!("-{l}")).collect();
     let summary = format!("Labels changed: {}", [added, removed].concat().join(" "));
     let changes = vec![FieldChange { field: "labels".into(), old: json!(before), new: json!(after) }];
     let (id, subject, code) = subject(&row);

@@ -106,8 +106,12 @@ fn code_of(kind: &str, number: i64) -> String {
 
 pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuery) -> Result<Statement> {
     ctx.require(Module::Statements, Action::View)?;
-    let as_of = query.as_of.unwrap_or_else(|| ctx.today());
-    let from = query.from.unwrap_or_else(|| as_of.checked_sub(1.month()).and_then(|d| d.checked_add(1.day())).unwrap_or(as_of));
+    let mut errors = dossier_domain::ValidationErrors::default();
+    let as_of = errors.take(dossier_domain::dates::check_optional("as_of", query.as_of));
+    let from = errors.take(dossier_domain::dates::check_optional("from", query.from));
+    let (as_of, from) = errors.into_result(|| (as_of.flatten(), from.flatten()))?;
+    let as_of = as_of.unwrap_or_else(|| ctx.today());
+    let from = from.unwrap_or_else(|| as_of.checked_sub(1.month()).and_then(|d| d.checked_add(1.day())).unwrap_or(as_of));
     if from > as_of {
         return Err(dossier_domain::ValidationErrors::one("from", "after_as_of", "must not be after as_of").into());
     }

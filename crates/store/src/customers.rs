@@ -231,9 +231,20 @@ pub async fn add_labels(h: &mut Handle<'_>, org_id: Uuid, labels: &[(Uuid, Strin
     Ok(())
 }
 
-pub async fn remove_label(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, label: &str) -> Result<()> {
-    run!(h, c => sqlx::query("DELETE FROM customer_label WHERE org_id = $1 AND customer_id = $2 AND label = $3")
-        .bind(org_id).bind(customer_id).bind(label).execute(c).await.map(drop)?);
+/// Take `labels` off one customer, a few statements for any number.
+pub async fn remove_labels(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, labels: &[String]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(labels, 64) {
+        run!(h, c => {
+            let mut q = QueryBuilder::new("DELETE FROM customer_label WHERE org_id = ");
+            q.push_bind(org_id).push(" AND customer_id = ").push_bind(customer_id).push(" AND label IN (");
+            let mut list = q.separated(", ");
+            for label in chunk {
+                list.push_bind(label);
+            }
+            q.push(")");
+            q.build().execute(c).await.map(drop)?
+        });
+    }
     Ok(())
 }
 
