@@ -197,6 +197,58 @@ both_backends!(failed_sign_ins_slow_down_then_lock_out_and_never_tell_whether_th
     assert_eq!(status, StatusCode::OK, "other addresses are not");
 });
 
+/// `n` wrong sign-ins sent at once; the answers' statuses, counted.
+async fn concurrent_wrong_sign_ins(app: &TestApp, n: usize, email: impl Fn(usize) -> String, peer: impl Fn(usize) -> String) -> Vec<StatusCode> {
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (router, body) = (app.router.clone(), json!({"email": email(i), "password": "wrong password!!"}));
+        let request = request(Method::POST, "/session", Some(body), None, &[], &peer(i));
+        attempts.spawn(async move { TestApp::send(&router, request).await.0 });
+    }
+    attempts.join_all().await
+}
+
+fn tally(statuses: &[StatusCode], status: StatusCode) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
+/// How 100 concurrent wrong attempts against a limit of `limit` were
+/// answered: at most `limit` were let through to have their password
+/// checked (401, or 429 for the one that started the lockout, or 503 if no
+/// hashing slot freed up in time, which takes the attempt back); every other
+/// attempt was refused unchecked (429). Returns whether the lockout holds.
+fn held_to_the_limit(statuses: &[StatusCode], limit: i64) -> bool {
+    let (checked, refused, busy) =
+        (tally(statuses, StatusCode::UNAUTHORIZED), tally(statuses, StatusCode::TOO_MANY_REQUESTS), tally(statuses, StatusCode::SERVICE_UNAVAILABLE));
+    println!("100 concurrent wrong passwords, limit {limit}: {checked} answered 401, {refused} answered 429, {busy} answered 503");
+    assert_eq!(checked + refused + busy, statuses.len(), "{statuses:?}");
+    let let_through = (checked + busy) as i64;
+    assert!(let_through == limit - 1 || let_through == limit, "{let_through} let through for a limit of {limit}: {statuses:?}");
+    let_through == limit - 1
+}
+
+both_backends!(a_hundred_concurrent_wrong_passwords_are_counted_each_and_lock_the_account_at_the_limit, |app| {
+    add_user(&app, "cat@test.example", "finance").await;
+    let statuses = concurrent_wrong_sign_ins(&app, 100, |_| "cat@test.example".into(), |i| format!("10.20.{}.{}:5000", i / 200, i % 200)).await;
+    let locked = held_to_the_limit(&statuses, sessions::ACCOUNT_FAILURES);
+    assert_eq!(locked, sessions::is_locked(&app.db, "cat@test.example").await.unwrap());
+    if locked {
+        let (status, _, problem) = sign_in(&app, "cat@test.example", PASSWORD, "10.21.0.1:5000").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the right password is refused while locked: {problem}");
+        let kinds = app.log_kinds(&app.org).await;
+        assert_eq!(kinds.iter().filter(|k| *k == "user.sign_in_failed").count() as i64, sessions::ACCOUNT_FAILURES);
+        assert_eq!(kinds.iter().filter(|k| *k == "user.locked_out").count(), 1);
+    }
+
+    // One address guessing at a hundred accounts at once is held to its own limit.
+    add_user(&app, "dan@test.example", "sales").await;
+    let statuses = concurrent_wrong_sign_ins(&app, 100, |i| format!("guess{i}@test.example"), |_| "10.22.0.1:5000".into()).await;
+    if held_to_the_limit(&statuses, sessions::ADDRESS_FAILURES) {
+        let (status, _, _) = sign_in(&app, "dan@test.example", PASSWORD, "10.22.0.1:5000").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the guessing address is locked out");
+    }
+});
+
 /// One failed sign-in for `email` from the guessing address.
 async fn sign_in_fast(app: &TestApp, email: &str) {
     let (status, _, _) = sign_in(app, email, "wrong password!!", "10.9.9.9:5000").await;

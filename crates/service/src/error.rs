@@ -19,6 +19,9 @@ pub enum ServiceError {
     /// Too many failed sign-ins for this account or from this address.
     #[error("too many failed sign-ins; try again in {minutes} minutes")]
     TooManyAttempts { minutes: i64 },
+    /// Too much work of this kind is running (password checks): retry soon.
+    #[error("the server is busy; try again in {retry_after_secs} seconds")]
+    Busy { retry_after_secs: u64 },
     /// The caller's role does not reach this module or action.
     #[error("your role may not {action} {module}")]
     Forbidden { module: &'static str, action: &'static str },
@@ -41,6 +44,7 @@ impl ServiceError {
             ServiceError::Unauthenticated => "unauthenticated",
             ServiceError::BadCredentials => "invalid_credentials",
             ServiceError::TooManyAttempts { .. } => "too_many_attempts",
+            ServiceError::Busy { .. } => "busy",
             ServiceError::Forbidden { .. } => "forbidden",
             ServiceError::Conflict { code, .. } => code,
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal",

@@ -14,6 +14,7 @@ mod context;
 pub mod customers;
 pub mod demo;
 mod error;
+pub mod idempotency;
 pub mod orgs;
 pub mod page;
 pub mod portal;

@@ -8,6 +8,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
+use tokio::sync::{Semaphore, SemaphorePermit};
 use uuid::Uuid;
 
 use crate::{Result, ServiceError};
@@ -71,8 +73,25 @@ fn argon2() -> Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
-/// A password's argon2id hash (PHC string), computed off the async threads.
+/// Passwords hashed or checked at once. Each takes [`ARGON2_PARAMS`]' 19 MiB
+/// while it runs, so this bounds that memory at 4 × 19 MiB = 76 MiB however
+/// many sign-ins arrive together.
+pub const HASHING_PERMITS: usize = 4;
+
+/// How long a sign-in waits for a free hashing slot before it is answered "busy".
+pub const HASHING_WAIT: Duration = Duration::from_secs(2);
+
+static HASHING: Semaphore = Semaphore::const_new(HASHING_PERMITS);
+
+/// A slot to check a password in, if one frees up within [`HASHING_WAIT`].
+pub(crate) async fn hashing_permit() -> Option<SemaphorePermit<'static>> {
+    tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await.ok()?.ok()
+}
+
+/// A password's argon2id hash (PHC string), computed off the async threads
+/// once a hashing slot is free.
 pub(crate) async fn hash_password(password: String) -> Result<String> {
+    let _permit = HASHING.acquire().await.map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
     tokio::task::spawn_blocking(move || {
         let hash = argon2()?.hash_password(password.as_bytes()).map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))?;
         Ok(hash.to_string())
@@ -85,7 +104,8 @@ pub(crate) async fn hash_password(password: String) -> Result<String> {
 /// wrong email takes as long to refuse as a wrong password.
 const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-/// Whether `password` matches `hash` (the decoy when there is none).
+/// Whether `password` matches `hash` (the decoy when there is none). The
+/// caller holds a [`hashing_permit`].
 pub(crate) async fn verify_password(password: String, hash: Option<String>) -> Result<bool> {
     tokio::task::spawn_blocking(move || {
         let hash = hash.unwrap_or_else(|| DECOY.to_owned());

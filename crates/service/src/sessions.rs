@@ -13,7 +13,7 @@ use std::time::Duration;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::ids::SessionId;
 use dossier_store::queries as q;
-use dossier_store::{Db, SessionRow, ThrottleRow, Used, UserRow};
+use dossier_store::{Db, SessionRow, Used, UserRow};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -80,32 +80,47 @@ fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
-/// The later lockout end of the two counters, if either is locked now.
-fn locked_until(rows: &[Option<ThrottleRow>], now: i64) -> Option<i64> {
-    rows.iter().flatten().filter_map(|r| r.locked_until).filter(|until| *until > now).max()
+/// A counter an attempt is counted against, with its limit.
+struct Throttle {
+    key: String,
+    limit: i64,
 }
 
+/// The account's counter first, then the address's if it is known.
+fn throttles(email: &str, address: Option<&str>) -> Vec<Throttle> {
+    let account = Throttle { key: account_key(email), limit: ACCOUNT_FAILURES };
+    let address = address.map(|a| Throttle { key: address_key(a), limit: ADDRESS_FAILURES });
+    [Some(account), address].into_iter().flatten().collect()
+}
+
+/// "Try again in N minutes", N rounded up: a 15-minute lock says 15.
 fn locked_out(until: i64, now: i64) -> ServiceError {
-    let minutes = ((until - now) / 60_000_000 + 1).max(1);
+    let minutes = ((until - now).max(1) as u64).div_ceil(60_000_000) as i64;
     ServiceError::TooManyAttempts { minutes }
 }
 
 /// Sign in: a session for the active user with this email and password.
+///
+/// The attempt is counted against the account and the address *before* any
+/// password is checked, each in one atomic statement: however many attempts
+/// arrive at once, at most the limit of them are ever checked in a window,
+/// and the others are refused without hashing. A success takes its count
+/// back. Checking a password costs 19 MiB of memory, so at most
+/// [`secrets::HASHING_PERMITS`] are checked at once; an attempt that finds
+/// no free slot soon is answered "busy" and not counted.
 pub async fn sign_in(db: &Db, input: SignIn, client: Client) -> Result<Started> {
     let now = Timestamp::now();
-    let keys: Vec<String> = [Some(account_key(&input.email)), client.address.as_deref().map(address_key)].into_iter().flatten().collect();
-    let (users, throttles) = {
-        let mut conn = db.read().await?;
-        let h = &mut conn.handle();
-        let mut throttles = Vec::new();
-        for key in &keys {
-            throttles.push(q::get_throttle(h, key).await?);
-        }
-        (q::active_users_by_email(h, &input.email.trim().to_lowercase()).await?, throttles)
-    };
-    if let Some(until) = locked_until(&throttles, now.as_microsecond()) {
-        return Err(locked_out(until, now.as_microsecond()));
+    let throttles = throttles(&input.email, client.address.as_deref());
+    let counts = count(db, &throttles, now).await?;
+    let locked = counts.iter().filter_map(|c| c.locked_until).max();
+    if throttles.iter().zip(&counts).any(|(t, c)| c.failures > t.limit) {
+        return Err(locked_out(locked.unwrap_or(now.as_microsecond() + LOCKOUT.as_micros() as i64), now.as_microsecond()));
     }
+    let Some(permit) = secrets::hashing_permit().await else {
+        uncount(db, &throttles).await?;
+        return Err(ServiceError::Busy { retry_after_secs: 1 });
+    };
+    let users = q::active_users_by_email(&mut db.read().await?.handle(), &input.email.trim().to_lowercase()).await?;
     // One email may belong to users of several orgs: the password decides.
     let mut matched = None;
     for user in users.iter().filter(|u| u.password_hash.is_some()) {
@@ -117,12 +132,16 @@ pub async fn sign_in(db: &Db, input: SignIn, client: Client) -> Result<Started> 
     if users.iter().all(|u| u.password_hash.is_none()) {
         secrets::verify_password(input.password.clone(), None).await?;
     }
+    drop(permit);
     match matched {
-        Some(user) => start(db, &user, &keys, client, now).await,
+        Some(user) => start(db, &user, &throttles, client, now).await,
         None => {
-            let (failures, locked) = fail(db, &users, &keys, &throttles, now).await?;
+            let failures = counts.first().map_or(1, |c| c.failures);
+            // This attempt is the one that started the lockout.
+            let locking = locked.filter(|_| throttles.iter().zip(&counts).any(|(t, c)| c.failures == t.limit));
+            record_failure(db, &users, failures, locking.is_some(), now).await?;
             tokio::time::sleep(failure_delay(failures)).await;
-            Err(match locked {
+            Err(match locking {
                 Some(until) => locked_out(until, now.as_microsecond()),
                 None => ServiceError::BadCredentials,
             })
@@ -130,7 +149,30 @@ pub async fn sign_in(db: &Db, input: SignIn, client: Client) -> Result<Started> 
     }
 }
 
-async fn start(db: &Db, user: &UserRow, keys: &[String], client: Client, now: Timestamp) -> Result<Started> {
+/// Count one attempt against each counter, in one transaction.
+async fn count(db: &Db, throttles: &[Throttle], now: Timestamp) -> Result<Vec<dossier_store::Counted>> {
+    let at = now.as_microsecond();
+    let (window_start, lock_until) = (at - FAILURE_WINDOW.as_micros() as i64, at + LOCKOUT.as_micros() as i64);
+    let mut tx = db.begin().await?;
+    let mut counts = Vec::with_capacity(throttles.len());
+    for t in throttles {
+        counts.push(q::count_attempt(&mut tx.handle(), &t.key, at, window_start, t.limit, lock_until).await?);
+    }
+    tx.commit().await?;
+    Ok(counts)
+}
+
+/// Take back an attempt that was never checked.
+async fn uncount(db: &Db, throttles: &[Throttle]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for t in throttles {
+        q::uncount_attempt(&mut tx.handle(), &t.key, t.limit).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn start(db: &Db, user: &UserRow, throttles: &[Throttle], client: Client, now: Timestamp) -> Result<Started> {
     let secret = secrets::issue(SecretKind::Session, user.org_id);
     let expires_at = now + ABSOLUTE_LIMIT;
     let row = SessionRow {
@@ -149,10 +191,14 @@ async fn start(db: &Db, user: &UserRow, keys: &[String], client: Client, now: Ti
     let h = &mut tx.handle();
     let org = orgs::load(h, user.org_id).await?;
     q::insert_session(h, &row).await?;
-    // Success clears the account's count, not the address's: one good
-    // password must not reset an address that is guessing at many accounts.
-    if let Some(account) = keys.first() {
-        q::clear_throttle(h, account).await?;
+    // Success clears the account's count; the address only gets this
+    // attempt back: one good password must not reset an address that is
+    // guessing at many accounts.
+    if let Some((account, address)) = throttles.split_first() {
+        q::clear_throttle(h, &account.key).await?;
+        for t in address {
+            q::uncount_attempt(h, &t.key, t.limit).await?;
+        }
     }
     let ctx = as_user(org.clone(), user).at(now);
     let summary = format!("{} signed in", user.name);
@@ -168,37 +214,25 @@ fn security_event(ctx: &Ctx, kind: ActivityKind, user: &UserRow, summary: String
     activity(ctx, kind, None, EntityRef::new(EntityType::User, user.id), Some(user.email.clone()), summary, Vec::new())
 }
 
-/// Count a failure against each key; returns the account's failure count
-/// and when the lockout ends if this failure started one.
-async fn fail(db: &Db, users: &[UserRow], keys: &[String], throttles: &[Option<ThrottleRow>], now: Timestamp) -> Result<(i64, Option<i64>)> {
-    let at = now.as_microsecond();
-    let mut tx = db.begin().await?;
-    let mut account_failures = 1;
-    let mut locked = None;
-    for (i, (key, old)) in keys.iter().zip(throttles).enumerate() {
-        let fresh = old.as_ref().filter(|o| o.first_failure_at > at - FAILURE_WINDOW.as_micros() as i64);
-        let failures = fresh.map_or(0, |o| o.failures) + 1;
-        let limit = if i == 0 { ACCOUNT_FAILURES } else { ADDRESS_FAILURES };
-        let locked_until = (failures >= limit).then(|| at + LOCKOUT.as_micros() as i64);
-        let row = ThrottleRow { subject: key.clone(), failures, first_failure_at: fresh.map_or(at, |o| o.first_failure_at), locked_until };
-        q::put_throttle(&mut tx.handle(), &row).await?;
-        if i == 0 {
-            account_failures = failures;
-        }
-        locked = locked.max(locked_until);
+/// A failed sign-in (and the lockout it started) on the timeline of each
+/// user with the email; the attempt itself was counted before the check.
+async fn record_failure(db: &Db, users: &[UserRow], failures: i64, locking: bool, now: Timestamp) -> Result<()> {
+    if users.is_empty() {
+        return Ok(());
     }
+    let mut tx = db.begin().await?;
     for user in users {
         let org = orgs::load(&mut tx.handle(), user.org_id).await?;
         let ctx = as_user(org, user).at(now);
-        let summary = format!("Failed sign-in for {} ({account_failures} in a row)", user.email);
+        let summary = format!("Failed sign-in for {} ({failures} in a row)", user.email);
         tx.append(security_event(&ctx, ActivityKind::UserSignInFailed, user, summary)).await?;
-        if locked.is_some() {
+        if locking {
             let summary = format!("Sign-in for {} locked for {} minutes after repeated failures", user.email, LOCKOUT.as_mins());
             tx.append(security_event(&ctx, ActivityKind::UserLockedOut, user, summary)).await?;
         }
     }
     tx.commit().await?;
-    Ok((account_failures, locked))
+    Ok(())
 }
 
 /// The caller a session cookie stands for; `Unauthenticated` if it is
@@ -250,5 +284,5 @@ pub async fn sign_out(db: &Db, cookie: &str) -> Result<()> {
 pub async fn is_locked(db: &Db, email: &str) -> Result<bool> {
     let mut conn = db.read().await?;
     let row = q::get_throttle(&mut conn.handle(), &account_key(email)).await?;
-    Ok(locked_until(&[row], Timestamp::now().as_microsecond()).is_some())
+    Ok(row.and_then(|r| r.locked_until).is_some_and(|until| until > Timestamp::now().as_microsecond()))
 }

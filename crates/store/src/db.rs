@@ -55,6 +55,9 @@ enum TxInner {
 pub struct Tx {
     inner: TxInner,
     pub(crate) pending: Vec<NewActivity>,
+    /// Whether activities were written: a transaction that records
+    /// history is a use case's, and marks a held idempotency claim.
+    recorded: bool,
 }
 
 /// The SQLite writer's page cache, in KiB (negative), outside bulk loads
@@ -88,11 +91,17 @@ impl Tx {
     /// Write the buffered activities now.
     pub async fn flush(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
+        self.recorded |= !pending.is_empty();
         crate::activity::write_chained(&mut self.handle(), pending).await
     }
 
     pub async fn commit(mut self) -> Result<()> {
         self.flush().await?;
+        if self.recorded
+            && let Some(claim) = crate::idempotency::held()
+        {
+            crate::idempotency::mark_committed(&mut self.handle(), &claim).await?;
+        }
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Postgres(t) => t.commit().await?,
@@ -186,7 +195,7 @@ impl Db {
             Db::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
         };
-        Ok(Tx { inner, pending: Vec::new() })
+        Ok(Tx { inner, pending: Vec::new(), recorded: false })
     }
 
     /// Begin a write transaction for one batch of a bulk load. On

@@ -10,6 +10,10 @@ pub enum StoreError {
     /// A stored value that the domain cannot read (a bug or tampering).
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+    /// A request's idempotency claim was retaken by a later request (it
+    /// ran too long), so its transaction must not commit.
+    #[error("the idempotency key is now held by another request")]
+    IdempotencyClaimLost,
     #[error("unsupported database URL '{0}': use a file path, sqlite://… or postgres://…")]
     UnsupportedUrl(String),
 }

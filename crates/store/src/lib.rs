@@ -35,11 +35,11 @@ pub use error::StoreError;
 pub use orgs::OrgRow;
 pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
-pub use sessions::{SessionRow, ThrottleRow};
+pub use sessions::{Counted, SessionRow, ThrottleRow};
 pub use sites::SiteRow;
 pub use usage::Used;
 pub use users::{TokenHolder, TokenRow, UserRow};
-pub use works::{InquiryRow, JobRow, QuoteRow};
+pub use works::{InquiryRow, JobClaim, JobRow, QuoteRow};
 
 pub mod queries {
     //! The queries, by area. Each takes a [`crate::Handle`].
@@ -56,14 +56,17 @@ pub mod queries {
     pub use crate::orgs::{get_org, insert_org, list_orgs};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
-    pub use crate::sessions::{clear_throttle, find_session, find_session_holder, get_throttle, insert_session, put_throttle, revoke_session};
+    pub use crate::sessions::{clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
     pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,
         revoke_all_of_user, revoke_token, set_invite, set_password, update_user,
     };
-    pub use crate::works::{has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, update_inquiry, update_job, update_quote};
+    pub use crate::works::{
+        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, release_jobs_of_invoice, update_inquiry, update_job,
+        update_quote,
+    };
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -85,13 +85,44 @@ pub async fn get_throttle(h: &mut Handle<'_>, subject: &str) -> Result<Option<Th
     Ok(run!(h, c => sqlx::query_as("SELECT * FROM login_throttle WHERE subject = $1").bind(subject).fetch_optional(c).await?))
 }
 
-/// Write the counter as decided by the caller (insert or replace).
-pub async fn put_throttle(h: &mut Handle<'_>, row: &ThrottleRow) -> Result<()> {
+/// What counting one attempt against a subject left behind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Counted {
+    /// Attempts within the window, this one included.
+    pub failures: i64,
+    pub locked_until: Option<i64>,
+}
+
+/// Count one attempt against `subject` in one statement, so concurrent
+/// attempts can never overwrite each other's count: within the window (or
+/// while a lockout lasts) the count goes up by one, otherwise it starts
+/// again at one; the attempt that brings it to `limit` starts a lockout
+/// until `lock_until`, and a running lockout is kept as it is.
+pub async fn count_attempt(h: &mut Handle<'_>, subject: &str, now: i64, window_start: i64, limit: i64, lock_until: i64) -> Result<Counted> {
+    Ok(run!(h, c => sqlx::query_as(
+        "INSERT INTO login_throttle (subject, failures, first_failure_at, locked_until) \
+         VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $5 END) \
+         ON CONFLICT (subject) DO UPDATE SET \
+           failures = CASE WHEN login_throttle.first_failure_at > $3 OR login_throttle.locked_until > $2 \
+                           THEN login_throttle.failures + 1 ELSE 1 END, \
+           first_failure_at = CASE WHEN login_throttle.first_failure_at > $3 OR login_throttle.locked_until > $2 \
+                                   THEN login_throttle.first_failure_at ELSE $2 END, \
+           locked_until = CASE WHEN login_throttle.locked_until > $2 THEN login_throttle.locked_until \
+                               WHEN (CASE WHEN login_throttle.first_failure_at > $3 THEN login_throttle.failures + 1 ELSE 1 END) >= $4 THEN $5 \
+                               END \
+         RETURNING failures, locked_until")
+        .bind(subject).bind(now).bind(window_start).bind(limit).bind(lock_until)
+        .fetch_one(c).await?))
+}
+
+/// Take back one counted attempt (it was never checked, or it succeeded);
+/// a lockout that this count no longer reaches ends with it.
+pub async fn uncount_attempt(h: &mut Handle<'_>, subject: &str, limit: i64) -> Result<()> {
     run!(h, c => sqlx::query(
-        "INSERT INTO login_throttle (subject, failures, first_failure_at, locked_until) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (subject) DO UPDATE SET failures = excluded.failures, first_failure_at = excluded.first_failure_at, locked_until = excluded.locked_until")
-        .bind(&row.subject).bind(row.failures).bind(row.first_failure_at).bind(row.locked_until)
-        .execute(c).await.map(drop)?);
+        "UPDATE login_throttle SET failures = failures - 1, \
+           locked_until = CASE WHEN failures - 1 >= $2 THEN locked_until END \
+         WHERE subject = $1 AND failures > 0")
+        .bind(subject).bind(limit).execute(c).await.map(drop)?);
     Ok(())
 }
 

@@ -6,6 +6,7 @@ mod api;
 mod auth;
 mod error;
 mod extract;
+mod idempotency;
 mod portal;
 mod ui;
 
@@ -43,7 +44,7 @@ pub fn app(state: AppState) -> Router {
     let (api, spec) = api::router().split_for_parts();
     let spec_json = spec.to_pretty_json().unwrap_or_default();
     Router::new()
-        .nest("/api/v1", api)
+        .nest("/api/v1", api.layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::idempotent_posts)))
         .merge(portal::router())
         .merge(ui::router())
         .fallback_service(Router::new().fallback(error::route_not_found))

@@ -42,7 +42,7 @@ impl Modify for BearerAuth {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(access::router())
         .merge(customers::router())
         .merge(timeline::router())
@@ -50,7 +50,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sites::router())
         .merge(billing::router())
         .merge(works::router())
-        .merge(portal_links::router())
+        .merge(portal_links::router());
+    crate::idempotency::document(router.get_openapi_mut());
+    router
 }
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
