@@ -285,3 +285,44 @@ both_backends!(an_invoice_is_never_over_allocated_by_one_request_or_by_racing_wr
     assert_eq!((invoice["paid"].as_i64(), invoice["balance"].as_i64(), invoice["status"].as_str()), (Some(900), Some(100), Some("open")));
     assert_eq!(app.count("allocation").await, 3);
 });
+
+both_backends!(an_invoice_bills_only_its_own_customers_real_jobs_and_each_job_once, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.customer(json!({"family_name": "Other"})).await;
+    let mut jobs = Vec::new();
+    for customer in ["CUS-00001", "CUS-00002"] {
+        let (status, job) = app.post("/jobs", json!({"customer": customer, "title": "Boiler service"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{job}");
+        jobs.push(job["id"].as_str().unwrap().to_owned());
+    }
+    let (own, theirs) = (&jobs[0], &jobs[1]);
+    let made_up = uuid::Uuid::now_v7().to_string();
+    let invoice = |job_ids: Vec<&str>| {
+        json!({"customer": "CUS-00001", "job_ids": job_ids, "lines": [{"description": "Boiler service", "unit_price": 8000}]})
+    };
+
+    // Another customer's job and a made-up id are refused, field by field, and nothing is written.
+    let (status, problem) = app.post("/invoices", invoice(vec![own, theirs, &made_up])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let errors: Vec<(&str, &str)> = problem["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap())).collect();
+    assert!(errors.contains(&("job_ids[1]", "unknown_job")) && errors.contains(&("job_ids[2]", "unknown_job")), "{problem}");
+    assert_eq!(app.count("invoice").await, 0);
+
+    // The job is billed once; a second invoice naming it is refused.
+    let (status, first) = app.post("/invoices", invoice(vec![own])).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, problem) = app.post("/invoices", invoice(vec![own])).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!((problem["errors"][0]["code"].as_str(), problem["errors"][0]["message"].as_str()), (Some("already_billed"), Some("is already billed on INV-00001")));
+    assert_eq!(app.count("invoice").await, 1);
+    let (_, job_timeline) = app.get("/customers/CUS-00001/timeline").await;
+    assert!(job_timeline["items"].as_array().unwrap().iter().any(|i| i["kind"] == "invoice.created"));
+
+    // Racing invoices for one job: exactly one wins.
+    let (status, _) = app.post("/invoices/INV-00001/void", json!({"reason": "Wrong price"})).await;
+    assert_eq!(status, StatusCode::OK, "voiding releases the job");
+    let racing: Vec<_> = (0..8).map(|_| app.post("/invoices", invoice(vec![own]))).collect();
+    let statuses: Vec<StatusCode> = futures::future::join_all(racing).await.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(*s, StatusCode::CREATED | StatusCode::UNPROCESSABLE_ENTITY)), "{statuses:?}");
+});

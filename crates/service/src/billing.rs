@@ -7,8 +7,8 @@
 
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
-use dossier_domain::code::CodeKind;
-use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, PaymentId};
+use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, JobId, PaymentId};
 use dossier_domain::money::{Money, Totals};
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::terms::due_date;
@@ -19,7 +19,7 @@ use dossier_domain::works::{
 };
 use dossier_store::queries as q;
 use dossier_store::{
-    AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, ListFilter, PaymentRow, RecordKey, Tx, due_date_source_text,
+    AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, JobClaim, ListFilter, PaymentRow, RecordKey, Tx, due_date_source_text,
 };
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -104,17 +104,41 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
         Some(issue) => {
             apply_issue(ctx, &mut row, &customer, issue)?;
             q::insert_invoice(h, &row).await?;
-            let summary = format!("Invoice {} issued for {}, due {}", row.code(), money(ctx, row.total()), row.due_date.as_deref().unwrap_or("-"));
-            tx.append(with_links(invoice_activity(ctx, ActivityKind::InvoiceIssued, &row, summary), &parties)).await?;
+            claim_jobs(h, ctx, &row, &new.job_ids).await?;
+            let summary = String::new(); // rendered from the detail
+            tx.append(with_jobs(with_links(invoice_activity(ctx, ActivityKind::InvoiceIssued, &row, summary), &parties), &new.job_ids)).await?;
         }
         None => {
             q::insert_invoice(h, &row).await?;
-            let summary = format!("Draft invoice {} created for {}", row.code(), money(ctx, row.total()));
-            tx.append(with_links(invoice_activity(ctx, ActivityKind::InvoiceCreated, &row, summary), &parties)).await?;
+            claim_jobs(h, ctx, &row, &new.job_ids).await?;
+            let summary = String::new(); // rendered from the detail
+            tx.append(with_jobs(with_links(invoice_activity(ctx, ActivityKind::InvoiceCreated, &row, summary), &parties), &new.job_ids)).await?;
         }
     }
     close_if_settled(tx, ctx, &mut row).await?;
     Ok(row.into_invoice(ctx.today())?)
+}
+
+/// Claim each job for the invoice: it must be a job of the invoice's
+/// customer that no other invoice (but a void one) bills. Each claim is one
+/// conditional statement, so two invoices racing for a job cannot both win.
+async fn claim_jobs(h: &mut Handle<'_>, ctx: &Ctx, row: &InvoiceRow, job_ids: &[JobId]) -> Result<()> {
+    let mut errors = ValidationErrors::default();
+    for (i, job) in job_ids.iter().enumerate() {
+        let field = format!("job_ids[{i}]");
+        match q::claim_job_for_invoice(h, ctx.org.id.0, job.0, row.customer_id, row.id).await? {
+            JobClaim::Claimed => {}
+            JobClaim::NotFound => errors.push(field, "unknown_job", "is not a job of this customer"),
+            JobClaim::Billed(number) => errors.push(field, "already_billed", format!("is already billed on {}", Code::new(CodeKind::Invoice, number))),
+        }
+    }
+    Ok(errors.into_result(|| ())?)
+}
+
+/// The invoice's activity also reaches the timelines of the jobs it bills.
+fn with_jobs(mut record: dossier_domain::activity::NewActivity, job_ids: &[JobId]) -> dossier_domain::activity::NewActivity {
+    record.also_links.extend(job_ids.iter().map(|j| EntityRef::new(EntityType::Job, j.0)));
+    record
 }
 
 fn with_links(mut record: dossier_domain::activity::NewActivity, parties: &Parties) -> dossier_domain::activity::NewActivity {
@@ -151,7 +175,7 @@ pub async fn issue_invoice(db: &Db, ctx: &Ctx, reference: &str, input: IssueInpu
     let customer = customers::find(h, ctx, &row.customer_id.to_string()).await?;
     apply_issue(ctx, &mut row, &customer, input)?;
     move_invoice(h, &row, InvoiceStatus::Draft).await?;
-    let summary = format!("Invoice {} issued for {}, due {}", row.code(), money(ctx, row.total()), row.due_date.as_deref().unwrap_or("-"));
+    let summary = String::new(); // rendered from the detail
     let mut record = invoice_activity(ctx, ActivityKind::InvoiceIssued, &row, summary);
     record.detail["due_date_source"] = json!(row.due_date_source);
     tx.append(record).await?;
@@ -184,6 +208,8 @@ pub async fn void_invoice(db: &Db, ctx: &Ctx, reference: &str, input: VoidInput)
     row.status = InvoiceStatus::Void.as_str().into();
     row.updated_at = ctx.now().as_microsecond();
     move_invoice(h, &row, status).await?;
+    let jobs: Vec<JobId> = serde_json::from_str(&row.job_ids).map_err(|e| ServiceError::Internal(format!("invoice job ids: {e}")))?;
+    q::release_jobs_of_invoice(h, ctx.org.id.0, &jobs.iter().map(|j| j.0).collect::<Vec<_>>(), row.id).await?;
     let summary = format!("Invoice {} voided: {reason}", row.code());
     let mut record = invoice_activity(ctx, ActivityKind::InvoiceVoided, &row, summary);
     record.detail["reason"] = json!(reason);
@@ -318,7 +344,7 @@ async fn allocate_in(tx: &mut Tx, ctx: &Ctx, mut source: Source, requests: Vec<A
             }
         };
         source.unallocated = source.unallocated - amount;
-        let summary = format!("{} of {} allocated to {}", money(ctx, amount), source.code, invoice.code());
+        let summary = String::new(); // rendered from the detail
         let mut record = activity(ctx, kind, Some(CustomerId(source.customer_id)), subject, Some(source.code.clone()), summary, Vec::new());
         record.also_links.push(EntityRef::new(EntityType::Invoice, invoice.id));
         let detail = json!({ "amount": amount.0, "invoice": invoice.code().to_string(), "invoice_balance": invoice.balance().0 });
@@ -365,7 +391,7 @@ pub async fn record_payment_in(tx: &mut Tx, ctx: &Ctx, new: NewPayment) -> Resul
         created_at: ctx.now().as_microsecond(),
     };
     q::insert_payment(h, &row).await?;
-    let summary = format!("Payment {} of {} received by {}", row.code(), money(ctx, new.amount), new.method.as_str().replace('_', " "));
+    let summary = String::new(); // rendered from the detail
     let record = activity(
         ctx,
         ActivityKind::PaymentReceived,
@@ -498,8 +524,7 @@ pub async fn create_credit_note_in(tx: &mut Tx, ctx: &Ctx, new: NewCreditNote) -
         created_at: ctx.now().as_microsecond(),
     };
     q::insert_credit_note(h, &row).await?;
-    let against = invoice.as_ref().map(|i| format!(" against {}", i.code())).unwrap_or_else(|| " as account credit".into());
-    let summary = format!("Credit note {} of {}{against}: {}", row.code(), money(ctx, new.amount), new.reason);
+    let summary = String::new(); // rendered from the detail
     let record = activity(
         ctx,
         ActivityKind::CreditNoteIssued,

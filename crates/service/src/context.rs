@@ -80,6 +80,18 @@ impl Ctx {
         self.access(module, Action::View) != Access::None
     }
 
+    /// Whether the caller may see amounts of money at all: those who see
+    /// invoices do. Anyone else (a fieldworker) gets no amount in any
+    /// answer: no job value, no bar total, no amount in a timeline entry.
+    pub fn sees_money(&self) -> bool {
+        self.sees(Module::Invoices)
+    }
+
+    /// The org's currency for a caller who sees money, to render amounts in.
+    pub fn money_currency(&self) -> Option<&str> {
+        self.sees_money().then_some(self.org.currency.as_str())
+    }
+
     /// The user whose assignments bound what the caller sees of `module`,
     /// if they are so bounded (a fieldworker and jobs or customers).
     pub fn assigned_only(&self, module: Module) -> Option<Uuid> {

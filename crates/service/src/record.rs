@@ -53,8 +53,14 @@ pub(crate) fn field_list(changes: &[FieldChange]) -> String {
     }
 }
 
+/// An entry that concerns money is stored with its text rendered from this
+/// detail without amounts; each reader gets it with or without them at
+/// read time ([`dossier_domain::reading`]).
 pub(crate) fn with_detail(mut activity: NewActivity, detail: Value) -> NewActivity {
     activity.detail = detail;
+    if let Some(text) = dossier_domain::reading::summary(activity.kind, activity.subject_code.as_deref().unwrap_or(""), &activity.detail, None) {
+        activity.summary = text;
+    }
     activity
 }
 

@@ -21,8 +21,10 @@ pub struct Bar {
     /// The status (for invoices the state: draft, open, overdue, closed, credited, void).
     pub status: String,
     pub count: i64,
-    /// Sum of the records' amounts: estimated value, quote or invoice total, job value.
-    pub total: Money,
+    /// Sum of the records' amounts: estimated value, quote or invoice total,
+    /// job value. Absent for a caller who may not see money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
     /// Invoices only: what is left to pay.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<Money>,
@@ -33,7 +35,9 @@ pub struct Bar {
 pub struct Bars {
     pub bars: Vec<Bar>,
     pub count: i64,
-    pub total: Money,
+    /// Absent for a caller who may not see money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
 }
 
 /// Open balances by how far past their due date they are.
@@ -65,7 +69,9 @@ impl Ageing {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CompletedWork {
     pub count: i64,
-    pub value: Money,
+    /// Absent for a caller who may not see money.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<Money>,
 }
 
 /// A customer at a glance. Each record type's bars, and the balances, are
@@ -112,8 +118,8 @@ pub struct Balances {
 }
 
 /// Every status of `order` as a bar, with the kept bars of `record` found
-/// (zero if none).
-fn bars(order: &[&'static str], kept: &[BarRow], record: EntityType, with_balance: bool) -> Bars {
+/// (zero if none); their amounts only if `with_totals`.
+fn bars(order: &[&'static str], kept: &[BarRow], record: EntityType, with_balance: bool, with_totals: bool) -> Bars {
     let bars: Vec<Bar> = order
         .iter()
         .map(|status| {
@@ -121,12 +127,13 @@ fn bars(order: &[&'static str], kept: &[BarRow], record: EntityType, with_balanc
             Bar {
                 status: (*status).to_owned(),
                 count: found.map_or(0, |b| b.count),
-                total: Money(found.map_or(0, |b| b.total)),
+                total: with_totals.then(|| Money(found.map_or(0, |b| b.total))),
                 balance: with_balance.then(|| Money(found.map_or(0, |b| b.balance))),
             }
         })
         .collect();
-    Bars { count: bars.iter().map(|b| b.count).sum(), total: bars.iter().map(|b| b.total).sum(), bars }
+    let total = with_totals.then(|| bars.iter().filter_map(|b| b.total).sum());
+    Bars { count: bars.iter().map(|b| b.count).sum(), total, bars }
 }
 
 fn names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static str> {
@@ -167,6 +174,7 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     let today = ctx.today();
     let own_jobs = ctx.assigned_only(Module::Jobs);
     let sees_invoices = ctx.sees(Module::Invoices);
+    let money = ctx.sees_money();
     let year_ago = ctx.now().checked_sub(SignedDuration::from_hours(24 * 365)).unwrap_or(ctx.now()).as_microsecond();
     let mut kept = s::customer_bars(h, org, id).await?;
     let facts = s::summary_facts(h, org, id, year_ago, own_jobs, sees_invoices.then(|| ageing_bounds(today)).as_ref()).await?;
@@ -176,17 +184,17 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
         kept.extend(s::assigned_job_counts(h, org, id, assignee).await?);
     }
 
-    let inquiries = ctx.sees(Module::Inquiries).then(|| bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), &kept, EntityType::Inquiry, false));
-    let quotes = ctx.sees(Module::Quotes).then(|| bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), &kept, EntityType::Quote, false));
+    let inquiries = ctx.sees(Module::Inquiries).then(|| bars(&names(InquiryStatus::ALL, InquiryStatus::as_str), &kept, EntityType::Inquiry, false, money));
+    let quotes = ctx.sees(Module::Quotes).then(|| bars(&names(QuoteStatus::ALL, QuoteStatus::as_str), &kept, EntityType::Quote, false, money));
     let (jobs, completed_last_12_months) = match ctx.sees(Module::Jobs) {
         true => (
-            Some(bars(&names(JobStatus::ALL, JobStatus::as_str), &kept, EntityType::Job, false)),
-            Some(CompletedWork { count: facts.completed_count, value: Money(facts.completed_value) }),
+            Some(bars(&names(JobStatus::ALL, JobStatus::as_str), &kept, EntityType::Job, false, money)),
+            Some(CompletedWork { count: facts.completed_count, value: money.then_some(Money(facts.completed_value)) }),
         ),
         false => (None, None),
     };
     let (invoices, balances) = match sees_invoices {
-        true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, EntityType::Invoice, true)), Some(balances(&facts, &kept, today)?)),
+        true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, EntityType::Invoice, true, money)), Some(balances(&facts, &kept, today)?)),
         false => (None, None),
     };
     Ok(CustomerSummary {

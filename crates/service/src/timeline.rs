@@ -86,7 +86,7 @@ fn instant(field: &str, text: Option<&str>, end_of_day: bool) -> Result<Option<T
 async fn page(h: &mut Handle<'_>, ctx: &Ctx, entity: EntityRef, mut filter: TimelineFilter, before: Option<Uuid>, limit: i64) -> Result<Page<Activity>> {
     crate::scope::timeline(ctx, &mut filter);
     let rows = q::timeline(h, ctx.org.id.0, entity, &filter, before, limit + 1).await?;
-    paginate(rows, limit, |r| r.id.to_string(), |r| Ok(r.into_activity()?))
+    paginate(rows, limit, |r| r.id.to_string(), |r| Ok(r.into_activity()?.for_reader(ctx.money_currency())))
 }
 
 /// The newest `limit` entries of an entity's timeline that pass `filter`

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::page::{Page, paginate};
-use crate::record::{activity, check_parties, customer_for, find_coded, money, newest_rows, to_json, with_detail, written};
+use crate::record::{activity, check_parties, customer_for, find_coded, newest_rows, to_json, with_detail, written};
 use crate::{Ctx, Result, ServiceError};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.
@@ -255,7 +255,7 @@ pub async fn convert_inquiry_in(tx: &mut Tx, ctx: &Ctx, reference: &str, input: 
             let job = insert_job_in(tx, ctx, owner, Origin { inquiry_id: Some(inquiry.id), quote_id: None }, new).await?;
             let code = job.code().to_string();
             let link = EntityRef::new(EntityType::Job, job.id);
-            (None, Some(job.into_job()?), link, code)
+            (None, Some(job.into_job()?.for_reader(ctx.sees_money())), link, code)
         }
     };
     inquiry.status = InquiryStatus::Converted.as_str().into();
@@ -276,7 +276,7 @@ pub async fn convert_inquiry_in(tx: &mut Tx, ctx: &Ctx, reference: &str, input: 
 fn quote_activity(ctx: &Ctx, kind: ActivityKind, row: &QuoteRow, summary: String) -> NewActivity {
     let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
     let record = work_activity(ctx, kind, owner, EntityRef::new(EntityType::Quote, row.id), row.code().to_string(), summary);
-    with_detail(record, json!({ "subtotal": row.subtotal, "tax": row.tax, "total": row.total, "valid_until": row.valid_until }))
+    with_detail(record, json!({ "title": row.title, "subtotal": row.subtotal, "tax": row.tax, "total": row.total, "valid_until": row.valid_until }))
 }
 
 /// Insert a draft quote and append its QuoteCreated.
@@ -313,7 +313,7 @@ async fn insert_quote_in(
         updated_at: now,
     };
     q::insert_quote(h, &row).await?;
-    let summary = format!("Draft quote {} created for {}: {}", row.code(), money(ctx, totals.total), row.title);
+    let summary = String::new(); // rendered from the detail
     let mut record = quote_activity(ctx, ActivityKind::QuoteCreated, &row, summary);
     record.also_links.extend(inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
     tx.append(record).await?;
@@ -431,6 +431,8 @@ fn job_activity(ctx: &Ctx, kind: ActivityKind, row: &JobRow, summary: String) ->
     let record = work_activity(ctx, kind, owner, EntityRef::new(EntityType::Job, row.id), row.code().to_string(), summary);
     let window = row.window()?;
     let detail = json!({
+        "title": row.title,
+        "status": row.status,
         "value": row.value,
         "free_of_charge": row.free_of_charge,
         "scheduled_start": window.map(|(start, _)| start.to_string()),
@@ -471,7 +473,7 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, origin: Origin, new
         updated_at: now,
     };
     q::insert_job(h, &row).await?;
-    let summary = format!("Job {} created ({}) for {}: {}", row.code(), words(status), money(ctx, new.value), row.title);
+    let summary = String::new(); // rendered from the detail
     let mut record = job_activity(ctx, ActivityKind::JobCreated, &row, summary)?;
     record.also_links.extend(origin.inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
     record.also_links.extend(origin.quote_id.map(|id| EntityRef::new(EntityType::Quote, id)));
@@ -492,13 +494,13 @@ pub async fn create_job(db: &Db, ctx: &Ctx, input: JobInput) -> Result<Job> {
 pub async fn create_job_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewJob) -> Result<Job> {
     let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
     let row = insert_job_in(tx, ctx, owner, Origin::default(), new).await?;
-    Ok(row.into_job()?)
+    Ok(row.into_job()?.for_reader(ctx.sees_money()))
 }
 
 pub async fn get_job(db: &Db, ctx: &Ctx, reference: &str) -> Result<Job> {
     ctx.require(Module::Jobs, Action::View)?;
     let mut conn = db.read().await?;
-    Ok(find_job(&mut conn.handle(), ctx, reference).await?.into_job()?)
+    Ok(find_job(&mut conn.handle(), ctx, reference).await?.into_job()?.for_reader(ctx.sees_money()))
 }
 
 /// Query parameters of the job list.
@@ -529,7 +531,7 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
     };
     let filter = ListFilter { status: query.status.map(JobStatus::as_str), assignee, ..Default::default() };
     let (rows, limit) = newest_rows::<JobRow>(h, ctx, CodeKind::Job, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
-    paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?))
+    paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?.for_reader(ctx.sees_money())))
 }
 
 /// Move a job on: scheduling needs a window (given, or already on the job);
@@ -596,7 +598,7 @@ pub async fn move_job_in(tx: &mut Tx, ctx: &Ctx, reference: &str, change: JobMov
     record.changes = changes;
     record.detail["notes"] = json!(change.notes);
     tx.append(record).await?;
-    Ok(row.into_job()?)
+    Ok(row.into_job()?.for_reader(ctx.sees_money()))
 }
 
 fn window_json(window: Option<(jiff::Timestamp, jiff::Timestamp)>) -> Value {

@@ -223,7 +223,7 @@ impl JobRow {
             description: self.description,
             scheduled_start: self.scheduled_start.map(timestamp).transpose()?,
             scheduled_end: self.scheduled_end.map(timestamp).transpose()?,
-            value: Money(self.value),
+            value: Some(Money(self.value)),
             free_of_charge: self.free_of_charge,
             completion_notes: self.completion_notes,
             completed_at: self.completed_at.map(timestamp).transpose()?,
@@ -289,4 +289,37 @@ pub async fn has_assigned_job(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, cust
          WHERE a.org_id = $1 AND a.user_id = $2 AND j.customer_id = $3 LIMIT 1")
         .bind(org_id).bind(user).bind(customer_id).fetch_optional(c).await?);
     Ok(found.is_some())
+}
+
+/// What claiming a job for an invoice found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobClaim {
+    Claimed,
+    /// No such job of this customer (made up, or another customer's).
+    NotFound,
+    /// Already billed by this invoice number.
+    Billed(i64),
+}
+
+/// Claim a job of `customer_id` for `invoice_id`, in one conditional
+/// statement: it only succeeds if no other invoice holds the job.
+pub async fn claim_job_for_invoice(h: &mut Handle<'_>, org_id: Uuid, job_id: Uuid, customer_id: Uuid, invoice_id: Uuid) -> Result<JobClaim> {
+    let done = run!(h, c => sqlx::query("UPDATE job SET invoice_id = $4 WHERE org_id = $1 AND id = $2 AND customer_id = $3 AND invoice_id IS NULL")
+        .bind(org_id).bind(job_id).bind(customer_id).bind(invoice_id).execute(c).await?.rows_affected());
+    if done == 1 {
+        return Ok(JobClaim::Claimed);
+    }
+    let holder: Option<i64> = run!(h, c => sqlx::query_scalar(
+        "SELECT i.number FROM job j JOIN invoice i ON i.org_id = j.org_id AND i.id = j.invoice_id WHERE j.org_id = $1 AND j.id = $2 AND j.customer_id = $3")
+        .bind(org_id).bind(job_id).bind(customer_id).fetch_optional(c).await?);
+    Ok(holder.map_or(JobClaim::NotFound, JobClaim::Billed))
+}
+
+/// Release the jobs an invoice held (it was voided), so they can be billed again.
+pub async fn release_jobs_of_invoice(h: &mut Handle<'_>, org_id: Uuid, job_ids: &[Uuid], invoice_id: Uuid) -> Result<()> {
+    for job_id in job_ids {
+        run!(h, c => sqlx::query("UPDATE job SET invoice_id = NULL WHERE org_id = $1 AND id = $2 AND invoice_id = $3")
+            .bind(org_id).bind(job_id).bind(invoice_id).execute(c).await.map(drop)?);
+    }
+    Ok(())
 }

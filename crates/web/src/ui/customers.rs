@@ -552,7 +552,7 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
                 .iter()
                 .map(|j| {
                     let when = j.scheduled_start.map(views::day).unwrap_or_default();
-                    vec![code_cell("jobs", &j.code), cell(j.title.clone()), cell(views::words(j.status.as_str())), cell(when), num(j.value.format(currency))]
+                    vec![code_cell("jobs", &j.code), cell(j.title.clone()), cell(views::words(j.status.as_str())), cell(when), num(j.value.map(|v| v.format(currency)).unwrap_or_default())]
                 })
                 .collect::<Vec<_>>();
             let headers = || vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];

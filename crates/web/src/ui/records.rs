@@ -68,11 +68,8 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         }
         "jobs" => {
             let j = works::get_job(db, ctx, code).await?;
-            let facts = vec![
-                ("Status", words(j.status.as_str())),
-                ("Scheduled", j.scheduled_start.map_or_else(|| "—".to_owned(), day)),
-                ("Value", j.value.format(currency)),
-            ];
+            let mut facts = vec![("Status", words(j.status.as_str())), ("Scheduled", j.scheduled_start.map_or_else(|| "—".to_owned(), day))];
+            facts.extend(j.value.map(|v| ("Value", v.format(currency))));
             (format!("Job {}: {}", j.code, j.title), j.customer_id, facts, (Vec::new(), Vec::new()))
         }
         "invoices" => {
