@@ -316,3 +316,70 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     assert_eq!(customer["status"], "active");
     assert_eq!(customer["source"], Value::Null);
 });
+
+/// Every amount-like thing in an answer: a number under a money key, a
+/// currency symbol before digits, or one of the amounts this test wrote.
+fn amounts_in(value: &Value, key: Option<&str>, found: &mut Vec<String>) {
+    const AMOUNTS: [&str; 4] = ["780.00", "912.34", "43.21", "55.55"];
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| amounts_in(v, Some(k), found)),
+        Value::Array(items) => items.iter().for_each(|v| amounts_in(v, key, found)),
+        Value::Number(n) => {
+            if key.is_some_and(|k| dossier_domain::reading::MONEY_FIELDS.contains(&k) || k.ends_with("_balance") || k == "account_credit")
+                || [78000, 91234, 4321, 5555].contains(&n.as_i64().unwrap_or(0))
+            {
+                found.push(format!("{}: {n}", key.unwrap_or("")));
+            }
+        }
+        Value::String(s) => {
+            let symbol_digit = s.char_indices().any(|(i, c)| "£$€".contains(c) && s[i + c.len_utf8()..].starts_with(|d: char| d.is_ascii_digit()));
+            if symbol_digit || AMOUNTS.iter().any(|a| s.contains(a)) {
+                found.push(format!("{}: {s}", key.unwrap_or("")));
+            }
+        }
+        _ => {}
+    }
+}
+
+both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
+    let (fieldworker_id, fieldworker) = user_for(&app, "fieldworker").await;
+    let customer = app.customer(json!({"family_name": "Moneyless", "email": "moneyless@example.com"})).await;
+    let (_, site) = app.post("/customers/CUS-00001/sites", json!({"address_line1": "1 Cash Street", "postcode": "LS1 1AA"})).await;
+    let (_, contact) = app.post("/customers/CUS-00001/contacts", json!({"family_name": "Moneyless"})).await;
+    let (status, job) = app.post("/jobs", json!({"customer": "CUS-00001", "title": "Fix boiler", "value": 78000, "assignees": [fieldworker_id]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    let path = format!("/jobs/{}/status", job["code"].as_str().unwrap());
+    let (status, _) = app.post(&path, json!({"status": "scheduled", "scheduled_start": "2026-12-01T09:00:00Z", "scheduled_end": "2026-12-01T11:00:00Z"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, quote) = app.post("/quotes", json!({"customer": "CUS-00001", "title": "New boiler", "lines": [{"description": "Boiler", "unit_price": 5555}]})).await;
+    let (_, invoice) =
+        app.post("/invoices", json!({"customer": "CUS-00001", "issue": true, "job_ids": [job["id"]], "lines": [{"description": "Fix", "unit_price": 91234}]})).await;
+    let (_, payment) = app.post("/payments", json!({"customer": "CUS-00001", "amount": 4321, "allocations": [{"invoice": invoice["code"], "amount": 4321}]})).await;
+    // Staff see the amounts, so the scan below is not vacuous.
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
+    let mut staff = Vec::new();
+    amounts_in(&timeline, None, &mut staff);
+    assert!(staff.iter().any(|a| a.contains("£780.00")) && staff.iter().any(|a| a.contains("£43.21")), "{staff:?}");
+
+    let ids = json!({"customers": customer["id"], "sites": site["id"], "contacts": contact["id"], "jobs": job["id"], "quotes": quote["id"],
+        "invoices": invoice["id"], "payments": payment["id"], "users": fieldworker_id});
+    let spec: Value = serde_json::from_str(&dossier_web::openapi().to_json().unwrap()).unwrap();
+    let mut asked = 0;
+    let mut paths: Vec<String> = vec!["/customers?q=moneyless".into(), "/customers?q=CUS-00001".into(), "/jobs?customer=CUS-00001".into()];
+    for (template, operations) in spec["paths"].as_object().unwrap() {
+        if operations.get("get").is_none() {
+            continue;
+        }
+        let resource = template.split('/').nth(1).unwrap();
+        paths.push(template.replace("{id}", ids[resource].as_str().unwrap_or("none")).replace("{label}", "VIP"));
+    }
+    for path in &paths {
+        let (status, answer) = call(&app, &fieldworker, Method::GET, path, None).await;
+        asked += usize::from(status.is_success());
+        let mut found = Vec::new();
+        amounts_in(&answer, None, &mut found);
+        assert!(found.is_empty(), "GET {path} ({status}) shows a fieldworker amounts: {found:?}\n{answer}");
+    }
+    println!("{} GET answers scanned for a fieldworker, {asked} of them successful: no amount in any", paths.len());
+    assert!(asked >= 8, "the fieldworker reached too few routes for the scan to mean anything: {asked}");
+});
