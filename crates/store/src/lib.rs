@@ -15,6 +15,7 @@ mod counters;
 mod customers;
 mod db;
 mod error;
+pub mod idempotency;
 mod orgs;
 mod portal;
 mod search;
