@@ -58,6 +58,9 @@ pub enum Command {
         /// Seed of the generator: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The address `dossier serve` will listen on: the printed links use it.
+        #[arg(long, env = "DOSSIER_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
     },
     /// Manage staff users.
     User {

@@ -54,7 +54,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let db = open(&db).await?;
             println!("migrations applied ({})", db.backend());
         }
-        Command::Demo { db, customers, seed } => {
+        Command::Demo { db, customers, seed, listen } => {
             let db = open(&db).await?;
             let bar = ProgressBar::new(u64::from(customers));
             bar.set_style(
@@ -70,12 +70,13 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 customers,
                 loaded.activities
             );
-            println!("Sign in:       http://127.0.0.1:8080/ as {} / {}", loaded.admin_email, loaded.admin_password);
+            let base = base_url(listen);
+            println!("Sign in:       {base}/ as {} / {}", loaded.admin_email, loaded.admin_password);
             println!("               (luis@demo.example, same password, is a fieldworker)");
             println!("API token:     {}", loaded.api_token);
-            println!("Try:           curl -H 'Authorization: Bearer {}' http://127.0.0.1:8080/api/v1/customers?limit=5", loaded.api_token);
+            println!("Try:           curl -H 'Authorization: Bearer {}' '{base}/api/v1/customers?limit=5'", loaded.api_token);
             if let Some(url) = loaded.portal_url {
-                println!("Portal:        http://127.0.0.1:8080{url}  (CUS-00001's customer portal, valid 30 days)");
+                println!("Portal:        {base}{url}  (CUS-00001's customer portal, valid 30 days)");
             }
         }
         Command::User { command: UserCommand::Add { db, org, email, name, role, org_name, region } } => {
@@ -160,4 +161,16 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// The address a browser on this machine reaches `listen` at: an
+/// unspecified address (`0.0.0.0`, `[::]`) is reached on loopback.
+fn base_url(listen: std::net::SocketAddr) -> String {
+    let host = match listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}", listen.port())
 }

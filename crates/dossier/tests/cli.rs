@@ -97,11 +97,15 @@ fn an_operator_adds_a_user_creates_a_token_and_serves_the_api() {
 async fn audit_verify_passes_on_the_demo_and_names_the_first_altered_row() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.db");
-    let demo = run(&["demo", "--customers", "40", "--seed", "3"], &db, "");
+    // The printed links follow DOSSIER_LISTEN (an unspecified address is
+    // reached on loopback), and the curl line quotes its URL for any shell.
+    let demo = dossier(&["demo", "--customers", "40", "--seed", "3"], &db).env("DOSSIER_LISTEN", "0.0.0.0:9123").output().unwrap();
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
     let printed = stdout(&demo);
     assert!(printed.contains("admin@demo.example"), "{printed}");
     assert!(printed.contains("dsr_"), "{printed}");
+    assert!(printed.contains("Sign in:       http://127.0.0.1:9123/ as") && !printed.contains(":8080"), "{printed}");
+    assert!(printed.contains("'http://127.0.0.1:9123/api/v1/customers?limit=5'"), "{printed}");
 
     let verified = run(&["audit", "verify"], &db, "");
     assert!(verified.status.success(), "{}", stdout(&verified));

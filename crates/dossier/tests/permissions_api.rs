@@ -383,3 +383,20 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
     println!("{} GET answers scanned for a fieldworker, {asked} of them successful: no amount in any", paths.len());
     assert!(asked >= 8, "the fieldworker reached too few routes for the scan to mean anything: {asked}");
 });
+
+both_backends!(the_demo_spreads_its_jobs_over_several_fieldworkers, |app| {
+    let loaded = dossier_service::demo::load(&app.db, dossier_service::demo::DemoOptions { customers: 80, seed: 3, per_transaction: None }, |_| {}).await.unwrap();
+    let (_, all) = app.call_as(Some(&loaded.api_token), Method::GET, "/jobs?limit=200", None).await;
+    let total = all["items"].as_array().unwrap().len();
+    let mut seen = Vec::new();
+    for email in ["luis@demo.example", "nadia@demo.example", "ben@demo.example"] {
+        let mut tx = app.db.begin().await.unwrap();
+        let token = dossier_service::tokens::create_token_in(&mut tx, &Ctx::system(loaded.org.clone(), "Test"), email, "tests").await.unwrap();
+        tx.commit().await.unwrap();
+        let (status, jobs) = app.call_as(Some(&token.token), Method::GET, "/jobs?limit=200", None).await;
+        assert_eq!(status, StatusCode::OK, "{jobs}");
+        seen.push(jobs["items"].as_array().unwrap().len());
+    }
+    println!("demo jobs: {total} in all; each fieldworker's: {seen:?}");
+    assert!(seen.iter().all(|n| *n > 0 && *n < total), "every fieldworker has some of the jobs, none all: {seen:?} of {total}");
+});

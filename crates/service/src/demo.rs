@@ -107,7 +107,8 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     let mut activities = 1 + STAFF.len() as u64 + 1;
     let mut done = 0;
     let calendar = Calendar::new(start, anchor, options.customers);
-    let world = World { anchor, fieldworker: staff.last().and_then(|a| a.id).map(UserId) };
+    let fieldworkers = STAFF.iter().zip(&staff).filter(|((_, _, role), _)| *role == "fieldworker").filter_map(|(_, a)| a.id.map(UserId)).collect();
+    let world = World { anchor, fieldworkers };
     let mut schedule = Schedule::default();
     db.bulk_load(true).await?;
     // Generating and parsing the next batch runs on another thread while
@@ -158,13 +159,15 @@ fn today_at_nine() -> Timestamp {
     Timestamp::from_second(day_start + 9 * 3600).unwrap_or(now)
 }
 
-const STAFF: [(&str, &str, &str); 6] = [
+const STAFF: [(&str, &str, &str); 8] = [
     ("Alex Morgan", ADMIN_EMAIL, "admin"),
     ("Priya Shah", "priya@demo.example", "office"),
     ("Tom Baker", "tom@demo.example", "support"),
     ("Grace Okafor", "grace@demo.example", "finance"),
     ("Sam Reid", "sam@demo.example", "sales"),
     ("Luis Romero", "luis@demo.example", "fieldworker"),
+    ("Nadia Kowalski", "nadia@demo.example", "fieldworker"),
+    ("Ben Carter", "ben@demo.example", "fieldworker"),
 ];
 
 const GIVEN: &[&str] = &[
@@ -721,8 +724,8 @@ struct Scheduled {
 struct World {
     /// Today: nothing is played after it.
     anchor: Timestamp,
-    /// Jobs are assigned to the demo's fieldworker.
-    fieldworker: Option<UserId>,
+    /// Jobs are spread over the demo's fieldworkers.
+    fieldworkers: Vec<UserId>,
 }
 
 impl World {
@@ -907,7 +910,9 @@ async fn schedule_job(
 ) -> Result<()> {
     let end = ctx.now() + SignedDuration::from_hours(plan.visit_after_hours);
     let start = end - SignedDuration::from_hours(2);
-    let booking = JobMove { status: JobStatus::Scheduled, window: Some((start, end)), assignees: Some(world.fieldworker.into_iter().collect()), notes: None };
+    // Spread by the plan's own random draw, so the same seed books the same fieldworker.
+    let fieldworker = world.fieldworkers.get(plan.visit_after_hours as usize % world.fieldworkers.len().max(1)).copied();
+    let booking = JobMove { status: JobStatus::Scheduled, window: Some((start, end)), assignees: Some(fieldworker.into_iter().collect()), notes: None };
     works::move_job_in(tx, ctx, &job.to_string(), booking).await?;
     world.follow_up(schedule, customer, first_site, ctx, start, Event::Arrive(job, plan));
     Ok(())
