@@ -8,9 +8,9 @@ use serde_json::Value;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FieldChange {
     pub field: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub old: Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub new: Value,
 }
 

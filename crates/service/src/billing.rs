@@ -255,6 +255,7 @@ pub struct InvoiceQuery {
     pub state: Option<InvoiceState>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -456,6 +457,7 @@ pub struct LedgerQuery {
     pub customer: Option<String>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

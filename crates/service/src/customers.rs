@@ -333,6 +333,7 @@ pub struct CustomerQuery {
     pub sort: Option<CustomerSort>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

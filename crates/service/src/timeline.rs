@@ -33,6 +33,7 @@ pub struct TimelineQuery {
     pub to: Option<String>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -133,6 +134,7 @@ pub async fn site_timeline(db: &Db, ctx: &Ctx, site: &str, query: TimelineQuery)
 pub struct HistoryQuery {
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

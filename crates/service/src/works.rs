@@ -149,6 +149,7 @@ pub struct InquiryQuery {
     pub status: Option<InquiryStatus>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -346,6 +347,7 @@ pub struct QuoteQuery {
     pub status: Option<QuoteStatus>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -515,6 +517,7 @@ pub struct JobQuery {
     pub assignee: Option<UserId>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

@@ -37,7 +37,8 @@ async fn create_invoice(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 
 /// Invoices newest first, by customer and state (the status bars' "Show all").
 #[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceQuery),
-    responses((status = 200, description = "One page of invoices", body = Page<Invoice>), (status = 422, description = "Invalid query", body = Problem)))]
+    responses((status = 200, description = "One page of invoices", body = Page<Invoice>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+        (status = 422, description = "Invalid query", body = Problem)))]
 async fn list_invoices(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<InvoiceQuery>) -> Result<Json<Page<Invoice>>, ApiError> {
     Ok(Json(billing::list_invoices(&s.db, &ctx, query).await?))
 }
@@ -81,7 +82,8 @@ async fn record_payment(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 
 /// Payments newest first, optionally of one customer.
 #[utoipa::path(get, path = "/payments", tag = "billing", params(LedgerQuery),
-    responses((status = 200, description = "One page of payments", body = Page<Payment>), (status = 422, description = "Invalid query", body = Problem)))]
+    responses((status = 200, description = "One page of payments", body = Page<Payment>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+        (status = 422, description = "Invalid query", body = Problem)))]
 async fn list_payments(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<LedgerQuery>) -> Result<Json<Page<Payment>>, ApiError> {
     Ok(Json(billing::list_payments(&s.db, &ctx, query).await?))
 }
@@ -121,7 +123,8 @@ async fn create_credit_note(
 
 /// Credit notes newest first, optionally of one customer.
 #[utoipa::path(get, path = "/credit-notes", tag = "billing", params(LedgerQuery),
-    responses((status = 200, description = "One page of credit notes", body = Page<CreditNote>), (status = 422, description = "Invalid query", body = Problem)))]
+    responses((status = 200, description = "One page of credit notes", body = Page<CreditNote>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+        (status = 422, description = "Invalid query", body = Problem)))]
 async fn list_credit_notes(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<LedgerQuery>) -> Result<Json<Page<CreditNote>>, ApiError> {
     Ok(Json(billing::list_credit_notes(&s.db, &ctx, query).await?))
 }

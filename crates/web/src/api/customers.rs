@@ -42,9 +42,14 @@ async fn customer_statement(
     Ok(Json(statement::statement(&s.db, &ctx, &id, query).await?))
 }
 
+/// A PDF file, as bytes (not an array of numbers, which `Vec<u8>` would document).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+struct Pdf(#[allow(dead_code)] Vec<u8>);
+
 /// The same statement as a PDF document.
 #[utoipa::path(get, path = "/customers/{id}/statement.pdf", tag = "customers", params(("id" = String, Path, description = "Customer id or code"), StatementQuery),
-    responses((status = 200, description = "The statement", content_type = "application/pdf", body = Vec<u8>),
+    responses((status = 200, description = "The statement", content_type = "application/pdf", body = Pdf),
         (status = 404, description = "No such customer", body = Problem), (status = 422, description = "Invalid dates", body = Problem)))]
 async fn customer_statement_pdf(
     State(s): State<AppState>,

@@ -6,6 +6,7 @@ mod billing;
 mod contacts;
 mod customers;
 mod portal_links;
+mod problems;
 mod sites;
 mod timeline;
 mod works;
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(works::router())
         .merge(portal_links::router());
     crate::idempotency::document(router.get_openapi_mut());
+    problems::document(router.get_openapi_mut());
     router
 }
 

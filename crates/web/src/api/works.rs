@@ -37,7 +37,8 @@ async fn create_inquiry(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 
 /// Inquiries newest first, by customer and status.
 #[utoipa::path(get, path = "/inquiries", tag = "works", params(InquiryQuery),
-    responses((status = 200, description = "One page of inquiries", body = Page<Inquiry>), (status = 422, description = "Invalid query", body = Problem)))]
+    responses((status = 200, description = "One page of inquiries", body = Page<Inquiry>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+        (status = 422, description = "Invalid query", body = Problem)))]
 async fn list_inquiries(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<InquiryQuery>) -> Result<Json<Page<Inquiry>>, ApiError> {
     Ok(Json(works::list_inquiries(&s.db, &ctx, query).await?))
 }
@@ -88,7 +89,8 @@ async fn create_quote(State(s): State<AppState>, Caller(ctx): Caller, Body(input
 
 /// Quotes newest first, by customer and status.
 #[utoipa::path(get, path = "/quotes", tag = "works", params(QuoteQuery),
-    responses((status = 200, description = "One page of quotes", body = Page<Quote>), (status = 422, description = "Invalid query", body = Problem)))]
+    responses((status = 200, description = "One page of quotes", body = Page<Quote>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+        (status = 422, description = "Invalid query", body = Problem)))]
 async fn list_quotes(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<QuoteQuery>) -> Result<Json<Page<Quote>>, ApiError> {
     Ok(Json(works::list_quotes(&s.db, &ctx, query).await?))
 }
@@ -123,7 +125,8 @@ async fn create_job(State(s): State<AppState>, Caller(ctx): Caller, Body(input):
 
 /// Jobs newest first, by customer, status and assignee.
 #[utoipa::path(get, path = "/jobs", tag = "works", params(JobQuery),
-    responses((status = 200, description = "One page of jobs", body = Page<Job>), (status = 422, description = "Invalid query", body = Problem)))]
+    responses((status = 200, description = "One page of jobs", body = Page<Job>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+        (status = 422, description = "Invalid query", body = Problem)))]
 async fn list_jobs(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<JobQuery>) -> Result<Json<Page<Job>>, ApiError> {
     Ok(Json(works::list_jobs(&s.db, &ctx, query).await?))
 }
