@@ -168,3 +168,13 @@ pub async fn finish(db: &Db, claim: &Claim, answer: &Answer, retryable: bool) ->
     tx.commit().await?;
     Ok(())
 }
+
+/// Give the key up if the request holding `claim` committed nothing: for a
+/// request abandoned half-way (its client went away, its deadline passed),
+/// so that a retry need not wait for the claim to go stale.
+pub async fn abandon(db: &Db, claim: &Claim) -> Result<()> {
+    let mut tx = db.begin().await?;
+    q::release_claim(&mut tx.handle(), claim).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -76,7 +76,9 @@ pub async fn idempotent_posts(State(state): State<AppState>, request: Request, n
         Ok(Claimed::AnswerLost) => return answer_unavailable("its answer was lost (the server stopped before sending it)"),
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let mut abandoned = AbandonOnDrop { db: state.db.clone(), claim: Some(claim.clone()) };
     let response = idempotency::holding(claim.clone(), next.run(Request::from_parts(parts, Body::from(bytes)))).await;
+    abandoned.claim = None;
     let (parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
@@ -93,6 +95,27 @@ pub async fn idempotent_posts(State(state): State<AppState>, request: Request, n
         tracing::error!(error = %e, "an answer could not be kept for its idempotency key");
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Gives the key up when the request is dropped before its handler
+/// returns (aborted at its deadline, or its client went away): a use case
+/// that committed meanwhile has marked the key, and that mark stays.
+struct AbandonOnDrop {
+    db: dossier_service::Db,
+    claim: Option<idempotency::Claim>,
+}
+
+impl Drop for AbandonOnDrop {
+    fn drop(&mut self) {
+        if let (Some(claim), Ok(runtime)) = (self.claim.take(), tokio::runtime::Handle::try_current()) {
+            let db = self.db.clone();
+            runtime.spawn(async move {
+                if let Err(e) = idempotency::abandon(&db, &claim).await {
+                    tracing::warn!(error = %e, "an abandoned idempotency key could not be given up; it is retaken when stale");
+                }
+            });
+        }
+    }
 }
 
 /// A stored answer, sent again.
