@@ -337,6 +337,8 @@ pub struct Invoice {
     /// `INV-00001`.
     pub code: String,
     pub customer_id: CustomerId,
+    /// The customer's code, `CUS-00001`.
+    pub customer_code: String,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
     pub status: InvoiceStatus,

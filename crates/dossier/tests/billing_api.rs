@@ -31,6 +31,12 @@ both_backends!(an_invoice_is_drafted_issued_and_gets_its_totals_and_due_date, |a
         .await;
     assert_eq!(status, StatusCode::CREATED, "{draft}");
     assert_eq!(draft["code"], "INV-00001");
+    // An invoice names its customer by code beside the id, in every answer.
+    assert_eq!(draft["customer_code"], "CUS-00001");
+    let (_, listed) = app.get("/invoices").await;
+    assert_eq!(listed["items"][0]["customer_code"], "CUS-00001");
+    let (_, read) = app.get("/invoices/INV-00001").await;
+    assert_eq!(read["customer_code"], "CUS-00001");
     assert_eq!(draft["status"], "draft");
     assert_eq!(draft["lines"][0]["quantity"], "1.5");
     assert_eq!(draft["lines"][0]["net"], 5000);

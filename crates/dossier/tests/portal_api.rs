@@ -37,7 +37,7 @@ fn encode(text: &str) -> String {
 async fn page(app: &TestApp, url: &str) -> (StatusCode, String) {
     let (status, headers, body) = portal_call(app, Method::GET, url, &[], &[]).await;
     assert_eq!(headers.get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap()), Some("no-store"), "{url}");
-    assert_eq!(headers.get(header::REFERRER_POLICY).map(|v| v.to_str().unwrap()), Some("same-origin"), "{url}");
+    assert_eq!(headers.get(header::REFERRER_POLICY).map(|v| v.to_str().unwrap()), Some("no-referrer"), "{url}");
     (status, String::from_utf8(body).unwrap())
 }
 

@@ -116,7 +116,7 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
         }
     }
     close_if_settled(tx, ctx, &mut row).await?;
-    Ok(row.into_invoice(ctx.today())?)
+    Ok(row.into_invoice(ctx.today(), customer.code().to_string())?)
 }
 
 /// Claim each job for the invoice: it must be a job of the invoice's
@@ -181,7 +181,7 @@ pub async fn issue_invoice(db: &Db, ctx: &Ctx, reference: &str, input: IssueInpu
     tx.append(record).await?;
     close_if_settled(&mut tx, ctx, &mut row).await?;
     tx.commit().await?;
-    Ok(row.into_invoice(ctx.today())?)
+    Ok(row.into_invoice(ctx.today(), customer.code().to_string())?)
 }
 
 /// The body of "void an invoice".
@@ -214,8 +214,9 @@ pub async fn void_invoice(db: &Db, ctx: &Ctx, reference: &str, input: VoidInput)
     let mut record = invoice_activity(ctx, ActivityKind::InvoiceVoided, &row, summary);
     record.detail["reason"] = json!(reason);
     tx.append(record).await?;
+    let customer_code = customer_code_of(&mut tx.handle(), ctx, row.customer_id).await?;
     tx.commit().await?;
-    Ok(row.into_invoice(ctx.today())?)
+    Ok(row.into_invoice(ctx.today(), customer_code)?)
 }
 
 /// Write an invoice's move from `from`; refused if someone changed it since
@@ -241,7 +242,15 @@ async fn close_if_settled(tx: &mut Tx, ctx: &Ctx, row: &mut InvoiceRow) -> Resul
 pub async fn get_invoice(db: &Db, ctx: &Ctx, reference: &str) -> Result<Invoice> {
     ctx.require(Module::Invoices, Action::View)?;
     let mut conn = db.read().await?;
-    Ok(find_invoice(&mut conn.handle(), ctx, reference).await?.into_invoice(ctx.today())?)
+    let h = &mut conn.handle();
+    let row = find_invoice(h, ctx, reference).await?;
+    let customer_code = customer_code_of(h, ctx, row.customer_id).await?;
+    Ok(row.into_invoice(ctx.today(), customer_code)?)
+}
+
+/// A customer's code by its id, for records that name their customer.
+async fn customer_code_of(h: &mut Handle<'_>, ctx: &Ctx, customer_id: uuid::Uuid) -> Result<String> {
+    q::customer_codes(h, ctx.org.id.0, &[customer_id]).await?.remove(&customer_id).ok_or(ServiceError::NotFound("customer"))
 }
 
 /// Query parameters of the invoice list.
@@ -267,7 +276,14 @@ pub async fn list_invoices(db: &Db, ctx: &Ctx, query: InvoiceQuery) -> Result<Pa
     let today = ctx.today();
     let filter = ListFilter { invoice_state: query.state.map(|state| (state, today)), ..Default::default() };
     let (rows, limit) = newest_rows::<InvoiceRow>(h, ctx, CodeKind::Invoice, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
-    paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_invoice(today)?))
+    let mut ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.customer_id).collect();
+    ids.sort();
+    ids.dedup();
+    let codes = q::customer_codes(h, ctx.org.id.0, &ids).await?;
+    paginate(rows, limit, |r| r.number.to_string(), |r| {
+        let code = codes.get(&r.customer_id).cloned().ok_or(ServiceError::NotFound("customer"))?;
+        Ok(r.into_invoice(today, code)?)
+    })
 }
 
 // ---------------------------------------------------------------- allocations

@@ -84,12 +84,14 @@ impl InvoiceRow {
         Ok(InvoiceState::of(self.status()?, due, today, self.total(), Money(self.credited)))
     }
 
-    pub fn into_invoice(self, today: Date) -> Result<Invoice> {
+    /// The invoice as the API shows it; `customer_code` is its customer's code.
+    pub fn into_invoice(self, today: Date, customer_code: String) -> Result<Invoice> {
         let lines: Vec<Line> = serde_json::from_str(&self.lines).map_err(StoreError::corrupt)?;
         Ok(Invoice {
             id: InvoiceId(self.id),
             code: self.code().to_string(),
             customer_id: CustomerId(self.customer_id),
+            customer_code,
             site_id: self.site_id.map(Into::into),
             contact_id: self.contact_id.map(Into::into),
             status: self.status()?,

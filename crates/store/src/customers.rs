@@ -499,3 +499,22 @@ pub async fn list_customers(
         q.build_query_as().fetch_all(c).await?
     }))
 }
+
+/// The codes (`CUS-00001`) of these customers, by id: what a page of work
+/// or money records names its customers by beside their ids.
+pub async fn customer_codes(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uuid]) -> Result<HashMap<Uuid, String>> {
+    if customer_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, i64)> = run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT id, number FROM customer WHERE org_id = ");
+        q.push_bind(org_id).push(" AND id IN (");
+        let mut ids = q.separated(", ");
+        for id in customer_ids {
+            ids.push_bind(*id);
+        }
+        q.push(")");
+        q.build_query_as().fetch_all(c).await?
+    });
+    Ok(rows.into_iter().map(|(id, number)| (id, Code::new(CodeKind::Customer, number).to_string())).collect())
+}

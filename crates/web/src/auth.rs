@@ -32,12 +32,12 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`. The scheme is matched
+/// without regard to case (RFC 9110, 11.1): `bearer` and `BEARER` work too.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-        .map(str::trim)
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// The session cookie's value, if the request carries one.

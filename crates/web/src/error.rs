@@ -5,7 +5,9 @@
 //! and answered with a generic message, never the cause itself.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use dossier_domain::FieldError;
 use dossier_service::ServiceError;
@@ -36,11 +38,18 @@ pub struct ApiError {
     pub code: String,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (`Retry-After`), on 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
-        Self { status, code: code.to_owned(), detail: detail.into(), errors: Vec::new() }
+        Self { status, code: code.to_owned(), detail: detail.into(), errors: Vec::new(), retry_after: None }
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     pub fn with_field(mut self, field: String, code: &'static str) -> Self {
@@ -52,24 +61,43 @@ impl ApiError {
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         let code = error.code();
+        let retry_after = retry_after_secs(&error);
         match error {
             ServiceError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, code, error.to_string()),
             ServiceError::Invalid(errors) => {
-                ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, code: code.to_owned(), detail: errors.to_string(), errors: errors.0 }
+                let detail = errors.to_string();
+                ApiError { errors: errors.0, ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail) }
             }
             ServiceError::Unauthenticated | ServiceError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, code, error.to_string()),
-            ServiceError::TooManyAttempts { .. } => ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, error.to_string()),
+            ServiceError::TooManyAttempts { .. } => ApiError { retry_after, ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, error.to_string()) },
+            ServiceError::Busy { .. } => ApiError { retry_after, ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, error.to_string()) },
             ServiceError::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, code, error.to_string()),
             ServiceError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, code, error.to_string()),
             ServiceError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "an internal error occurred; it has been logged")
             }
+            ServiceError::Store(e) if e.is_busy() => {
+                tracing::warn!(error = %e, "no database connection came free in time");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "timeout", "the database is busy; try again shortly")
+                    .retry_after(crate::limits::RETRY_AFTER_TIMEOUT_SECS)
+            }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "request failed in the store");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "an internal error occurred; it has been logged")
             }
         }
+    }
+}
+
+/// How long to wait before trying again after `error`, for `Retry-After`:
+/// on every 429 and 503 the service layer answers.
+pub fn retry_after_secs(error: &ServiceError) -> Option<u64> {
+    match error {
+        // The lock ends within the minutes the message names (rounded up).
+        ServiceError::TooManyAttempts { minutes } => Some(minutes.max(&1).unsigned_abs() * 60),
+        ServiceError::Busy { retry_after_secs } => Some((*retry_after_secs).max(1)),
+        _ => None,
     }
 }
 
@@ -89,31 +117,84 @@ impl IntoResponse for ApiError {
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
 
-/// Turn an error answered without a body (a wrong method, a timeout, a body
-/// too large: answered by axum or tower layers, not our handlers) into a
-/// problem document, so every error a client sees has the same shape.
-pub async fn problem_for_bare_errors(response: Response) -> Response {
+/// Whether `path` is the API's (problem documents) rather than the web
+/// app's (HTML pages).
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/") || path == "/healthz"
+}
+
+/// Give every error answer the shape of where it was asked: a problem
+/// document with a stable `code` under `/api`, an HTML page in the web app.
+///
+/// Our handlers answer in the right shape already. The others do not: axum's
+/// extractors reject in `text/plain` (`Path` with invalid UTF-8 such as
+/// `%ff`, `Form` over the 2 MB body limit), the router answers 405 with no
+/// body, and the deadline, URI limit and CSRF layers answer problem
+/// documents on every path. Each is turned into the right shape here, keeping
+/// its status and headers (`Allow`, `Retry-After`).
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let api = is_api(request.uri().path());
+    let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || response.headers().contains_key(header::CONTENT_TYPE) {
+    if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let code = match status {
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => "timeout",
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (problem, html) = (content_type.starts_with("application/problem+json"), content_type.starts_with("text/html"));
+    if (api && problem) || (!api && html) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Small answers from axum or our layers; anything longer is not a message.
+    let bytes = axum::body::to_bytes(body, 16 * 1024).await.unwrap_or_default();
+    let detail = match () {
+        _ if status.is_server_error() && !problem => None,
+        _ if problem => serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["detail"].as_str().map(str::to_owned)),
+        _ if content_type.starts_with("text/plain") => std::str::from_utf8(&bytes).ok().map(str::to_owned).filter(|t| !t.is_empty()),
+        _ => None,
+    };
+    let mut answer = match api {
+        true => {
+            let detail = detail.unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_lowercase());
+            ApiError::new(status, code_for(status), detail).into_response()
+        }
+        false => {
+            parts.headers.remove(header::WWW_AUTHENTICATE);
+            crate::ui::error_page(status, problem.then_some(detail).flatten())
+        }
+    };
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &parts.headers {
+        answer.headers_mut().entry(name).or_insert_with(|| value.clone());
+    }
+    answer
+}
+
+/// The code of an error answered outside our handlers, by its status.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
         StatusCode::NOT_FOUND => "route_not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_request",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
         _ if status.is_server_error() => "internal",
         _ => "bad_request",
-    };
-    let mut problem = ApiError::new(status, code, status.canonical_reason().unwrap_or("error").to_lowercase()).into_response();
-    if let Some(allow) = response.headers().get(header::ALLOW) {
-        problem.headers_mut().insert(header::ALLOW, allow.clone());
     }
-    problem
 }
 
 /// The answer to a state-changing request a browser sent from another site.

@@ -6,7 +6,9 @@ mod api;
 mod auth;
 mod error;
 mod extract;
+mod headers;
 mod idempotency;
+mod limits;
 mod portal;
 mod ui;
 
@@ -19,7 +21,6 @@ use dossier_service::Db;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use api::openapi;
@@ -41,6 +42,11 @@ impl AppState {
 
 /// The whole application: API, OpenAPI document and health check.
 pub fn app(state: AppState) -> Router {
+    app_with_timeout(state, limits::REQUEST_TIMEOUT)
+}
+
+/// The application with another request deadline (tests use a short one).
+pub fn app_with_timeout(state: AppState, request_timeout: Duration) -> Router {
     let (api, spec) = api::router().split_for_parts();
     let spec_json = spec.to_pretty_json().unwrap_or_default();
     Router::new()
@@ -52,9 +58,11 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .with_state(state)
         .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(error::cross_origin_refused))
-        .layer(axum::middleware::map_response(error::problem_for_bare_errors))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn_with_state(request_timeout, limits::deadline))
+        .layer(axum::middleware::from_fn(limits::refuse_long_uri))
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn(headers::secure))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -66,7 +74,8 @@ async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) ->
         Ok(_) => (axum::http::StatusCode::OK, "ok").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check cannot reach the database");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+            let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+            error::ApiError::new(status, "database_unavailable", "the database cannot be reached").retry_after(limits::RETRY_AFTER_TIMEOUT_SECS).into_response()
         }
     }
 }

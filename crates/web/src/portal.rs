@@ -140,13 +140,13 @@ fn render(view: PortalView, token: &str, notice: Option<&'static str>, submitted
     }
 }
 
-/// Private pages: not cached, not framed, and the link is never sent on as a referrer.
+/// Private pages: not cached and not indexed. That they are not framed and
+/// send no referrer (the link is their secret) is `headers::secure`'s, for
+/// every portal answer.
 fn private(status: StatusCode, body: Response) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    headers.insert(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY"));
     headers.insert(HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex"));
     response
 }

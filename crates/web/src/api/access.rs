@@ -1,7 +1,7 @@
 //! Signing in and out, staff users, and API tokens.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dossier_service::ServiceError;
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{Caller, Origin, session_cookie, session_cookie_header};
 use crate::error::{ApiError, Problem};
-use crate::extract::Body;
+use crate::extract::{Body, Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,7 +1,7 @@
 //! Invoices, payments and credit notes, and allocating them.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use dossier_domain::works::{AllocateInput, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Payment, PaymentInput};
 use dossier_service::billing::{self, InvoiceQuery, LedgerQuery, VoidInput};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Body, Params};
+use crate::extract::{Body, Params, Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

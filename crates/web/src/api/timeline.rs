@@ -1,5 +1,5 @@
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use dossier_domain::activity::Activity;
 use dossier_service::page::Page;
 use dossier_service::timeline::{self, HistoryQuery, StatusHistoryEntry, TimelineQuery};
@@ -9,7 +9,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::Params;
+use crate::extract::{Params, Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,7 +1,7 @@
 //! Inquiries, quotes and jobs, and the moves of their workflows.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use dossier_domain::works::{ConvertInput, Inquiry, InquiryInput, Job, JobInput, JobStatusInput, Quote, QuoteInput};
 use dossier_service::page::Page;
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Body, Params};
+use crate::extract::{Body, Params, Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

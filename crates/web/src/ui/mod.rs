@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/payments/new", get(record_forms::new_payment).post(record_forms::create_payment))
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
+        .route("/static/portal.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/portal.css")) }))
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -97,6 +98,25 @@ struct ProblemPage {
     user: Option<String>,
     heading: String,
     message: String,
+}
+
+/// An error answered outside the pages' handlers (a form over the body
+/// limit, an address that is not UTF-8, a timeout, a refused cross-site
+/// form) as a page: a heading and message for its status, or `message`.
+pub(crate) fn error_page(status: StatusCode, message: Option<String>) -> Response {
+    let (heading, default) = match status {
+        StatusCode::NOT_FOUND => ("Not found", "There is no page at this address."),
+        StatusCode::FORBIDDEN => ("Not allowed", "This request was refused."),
+        StatusCode::METHOD_NOT_ALLOWED => ("Not allowed", "This page cannot be used that way."),
+        StatusCode::PAYLOAD_TOO_LARGE => ("Too large", "What you sent is larger than Dossier accepts (2 MB)."),
+        StatusCode::URI_TOO_LONG => ("Address too long", "The address of this page is longer than Dossier accepts."),
+        StatusCode::TOO_MANY_REQUESTS => ("Too many attempts", "Please wait a little and try again."),
+        StatusCode::SERVICE_UNAVAILABLE => ("Busy", "Dossier is busy. Please try again in a few seconds."),
+        _ if status.is_server_error() => ("Something went wrong", "Please try again in a moment."),
+        _ => ("That did not work", "The request could not be read."),
+    };
+    let message = message.map(|m| format!("{}.", forms::capitalised(m.trim_end_matches('.')))).unwrap_or_else(|| default.to_owned());
+    page(status, &ProblemPage { user: None, heading: heading.to_owned(), message })
 }
 
 /// A failed use case as a page: not found, not allowed, or our fault.

@@ -61,8 +61,10 @@ pub async fn submit(State(s): State<AppState>, origin: Origin, Form(form): Form<
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
         Err(error) => {
+            let retry_after = crate::error::retry_after_secs(&error);
             let status = match error {
                 ServiceError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+                ServiceError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::BadCredentials => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
@@ -73,7 +75,11 @@ pub async fn submit(State(s): State<AppState>, origin: Origin, Form(form): Form<
                 }
                 _ => format!("{}.", capitalised(&error.to_string())),
             };
-            page(status, &SignInPage { user: None, next, email: form.email, error: Some(message) })
+            let mut answer = page(status, &SignInPage { user: None, next, email: form.email, error: Some(message) });
+            if let Some(seconds) = retry_after {
+                answer.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            }
+            answer
         }
     }
 }

@@ -12,8 +12,10 @@ pub struct Segment {
     pub count: i64,
     pub total: String,
     pub colour: &'static str,
-    /// Share of the records, in percent (0–100).
-    pub width: f64,
+    /// Share of the records in whole percent (0–100; the bar's add up to
+    /// 100): the class `w{width}` in app.css gives the width, as pages carry
+    /// no inline style (Content-Security-Policy).
+    pub width: u8,
     /// The hover text: this status and the running total up to it.
     pub tooltip: String,
     /// The list of these records ("Show all").
@@ -68,24 +70,53 @@ pub fn words(status: &str) -> String {
 /// the list's status parameter (`state` for invoices, else `status`).
 pub fn bar(title: &'static str, kind: &'static str, filter: &str, customer: &str, bars: &Bars, currency: &str) -> BarView {
     let mut running = Money::ZERO;
+    let widths = percentages(&bars.bars.iter().map(|b| b.count).collect::<Vec<_>>());
     let segments = bars
         .bars
         .iter()
-        .map(|b| {
-            running = running + b.total;
-            let width = if bars.count == 0 { 0.0 } else { (b.count as f64) * 100.0 / (bars.count as f64) };
+        .zip(widths)
+        .map(|(b, width)| {
+            running = running + b.total.unwrap_or_default();
             Segment {
                 label: words(&b.status),
                 count: b.count,
-                total: b.total.format(currency),
+                total: b.total.map(|t| t.format(currency)).unwrap_or_default(),
                 colour: colour(kind, &b.status),
                 width,
-                tooltip: format!("{}: {} · {} (running total {})", words(&b.status), b.count, b.total.format(currency), running.format(currency)),
+                tooltip: match b.total {
+                    Some(total) => format!("{}: {} · {} (running total {})", words(&b.status), b.count, total.format(currency), running.format(currency)),
+                    None => format!("{}: {}", words(&b.status), b.count),
+                },
                 href: format!("/customers/{customer}?tab=works&type={kind}&{filter}={}", b.status),
             }
         })
         .collect();
-    BarView { title, count: bars.count, total: bars.total.format(currency), segments, show_all: format!("/customers/{customer}?tab=works&type={kind}") }
+    BarView { title, count: bars.count, total: bars.total.map(|t| t.format(currency)).unwrap_or_default(), segments, show_all: format!("/customers/{customer}?tab=works&type={kind}") }
+}
+
+/// Each count's share of their sum in whole percent, adding up to 100
+/// (largest remainders get the rounding), and at least 1 for a count above 0.
+fn percentages(counts: &[i64]) -> Vec<u8> {
+    let sum: i64 = counts.iter().map(|c| (*c).max(0)).sum();
+    if sum == 0 {
+        return vec![0; counts.len()];
+    }
+    let exact: Vec<i64> = counts.iter().map(|c| (*c).max(0) * 100).collect();
+    let mut shares: Vec<i64> = exact.iter().map(|e| e / sum).collect();
+    let mut by_remainder: Vec<usize> = (0..counts.len()).collect();
+    by_remainder.sort_by_key(|&i| std::cmp::Reverse(exact[i] % sum));
+    let missing = 100 - shares.iter().sum::<i64>();
+    for &i in by_remainder.iter().take(missing as usize) {
+        shares[i] += 1;
+    }
+    for i in 0..shares.len() {
+        if counts[i] > 0 && shares[i] == 0 {
+            let largest = (0..shares.len()).max_by_key(|&j| shares[j]).unwrap_or(i);
+            shares[largest] -= 1;
+            shares[i] = 1;
+        }
+    }
+    shares.into_iter().map(|s| s.clamp(0, 100) as u8).collect()
 }
 
 /// One timeline entry as shown.
@@ -135,6 +166,15 @@ pub fn initials(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bar_widths_are_whole_percents_that_fill_the_bar() {
+        assert_eq!(percentages(&[1, 1, 1]), [34, 33, 33]);
+        assert_eq!(percentages(&[3, 0, 1]), [75, 0, 25]);
+        assert_eq!(percentages(&[999, 1]), [99, 1], "a single record still shows");
+        assert_eq!(percentages(&[0, 0]), [0, 0]);
+        assert_eq!(percentages(&[5]), [100]);
+    }
 
     #[test]
     fn initials_take_the_first_letters_of_two_words() {
