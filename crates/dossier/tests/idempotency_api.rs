@@ -237,3 +237,37 @@ both_backends!(a_request_dropped_half_way_gives_its_key_up_at_once, |app| {
     assert_eq!(status, StatusCode::CREATED, "the dropped request's key was not given up: {answer}");
     assert_eq!(app.count("customer").await, 2);
 });
+
+both_backends!(keys_are_kept_a_day_and_then_purged, |app| {
+    let hour: i64 = 3_600_000_000;
+    let (status, _, first) = post_with_key(&app, &app.token, Some("day-old"), "/customers", &json!({"family_name": "Lee"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    post_with_key(&app, &app.token, Some("fresh"), "/customers", &json!({"family_name": "Ng"})).await;
+    // 23 hours later the key still answers with its first answer.
+    app.db
+        .execute_raw(&format!(
+            "UPDATE idempotency_key SET created_at = created_at - {}, started_at = started_at - {} WHERE client_key = 'day-old'",
+            23 * hour,
+            23 * hour
+        ))
+        .await
+        .unwrap();
+    let (_, headers, again) = post_with_key(&app, &app.token, Some("day-old"), "/customers", &json!({"family_name": "Lee"})).await;
+    assert_eq!((again, &headers["idempotent-replayed"]), (first, &axum::http::HeaderValue::from_static("true")));
+    // Past 24 hours it is purged when the org claims its next key, and the
+    // same key is a new key.
+    app.db
+        .execute_raw(&format!(
+            "UPDATE idempotency_key SET created_at = created_at - {}, started_at = started_at - {} WHERE client_key = 'day-old'",
+            2 * hour,
+            2 * hour
+        ))
+        .await
+        .unwrap();
+    post_with_key(&app, &app.token, Some("next"), "/customers", &json!({"family_name": "Ode"})).await;
+    assert_eq!(app.count("idempotency_key").await, 2, "the day-old key was purged; 'fresh' and 'next' are kept");
+    let (status, headers, other) = post_with_key(&app, &app.token, Some("day-old"), "/customers", &json!({"family_name": "Other"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{other}");
+    assert!(headers.get("idempotent-replayed").is_none());
+    assert_eq!(app.count("customer").await, 4);
+});
