@@ -79,7 +79,7 @@ both_backends!(sites_are_added_updated_and_deleted_and_a_site_timeline_reads_alo
     let home_id = home["id"].as_str().unwrap();
 
     let (status, problem) =
-        app.post("/customers/CUS-00001/sites", json!({"address_line1": "3 Nowhere", "postcode": "X", "latitude": 100.0, "longitude": 0.0})).await;
+        app.post("/customers/CUS-00001/sites", json!({"address_line1": "3 Nowhere", "postcode": "LS1 1AA", "latitude": 100.0, "longitude": 0.0})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["field"], "latitude");
     let (status, problem) = app.post("/customers/CUS-00001/sites", json!({"town": "Leeds"})).await;
