@@ -52,7 +52,7 @@ pub mod queries {
     pub use crate::contacts::{clear_other_primary, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
     pub use crate::counters::reserve_numbers;
     pub use crate::customers::{
-        add_labels, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
+        add_labels, customer_codes, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
     };
     pub use crate::orgs::{get_org, insert_org, list_orgs};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
