@@ -90,7 +90,7 @@ pub async fn idempotent_posts(State(state): State<AppState>, request: Request, n
     let status = parts.status;
     let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let answer = Answer { status: status.as_u16(), content_type, body: keep_body.then(|| bytes.to_vec()) };
-    let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
+    let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || is_transient_conflict(status, &bytes);
     if let Err(e) = idempotency::finish(&state.db, &claim, &answer, retryable).await {
         tracing::error!(error = %e, "an answer could not be kept for its idempotency key");
     }
@@ -116,6 +116,12 @@ impl Drop for AbandonOnDrop {
             });
         }
     }
+}
+
+/// `409 changed_meanwhile`: another writer got in between; the same request
+/// may well succeed when retried, so its answer is not kept.
+fn is_transient_conflict(status: StatusCode, body: &[u8]) -> bool {
+    status == StatusCode::CONFLICT && serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|problem| problem["code"] == "changed_meanwhile")
 }
 
 /// A stored answer, sent again.
@@ -178,5 +184,19 @@ fn declare(operation: &mut Operation) {
                 .build()
                 .into()
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_conflict_with_another_writer_gives_the_key_up() {
+        let problem = |code: &str| serde_json::json!({"status": 409, "code": code}).to_string().into_bytes();
+        assert!(is_transient_conflict(StatusCode::CONFLICT, &problem("changed_meanwhile")));
+        assert!(!is_transient_conflict(StatusCode::CONFLICT, &problem("illegal_transition")));
+        assert!(!is_transient_conflict(StatusCode::UNPROCESSABLE_ENTITY, &problem("changed_meanwhile")));
+        assert!(!is_transient_conflict(StatusCode::CONFLICT, b"not json"));
     }
 }
