@@ -97,6 +97,17 @@ impl Phone {
     }
 }
 
+impl Phone {
+    /// As people of `region` write it: a number of that region in its
+    /// national format (`020 7341 9703`), any other in international format
+    /// (`+33 1 42 68 53 00`). Stored and linked (`tel:`) numbers stay E.164.
+    pub fn shown_in(&self, region: Region) -> String {
+        let Ok(number) = phonenumber::parse(None, &self.0) else { return self.0.clone() };
+        let mode = if number.country().id() == Some(region.0) { phonenumber::Mode::National } else { phonenumber::Mode::International };
+        number.format().mode(mode).to_string()
+    }
+}
+
 impl fmt::Display for Phone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -123,6 +134,15 @@ mod tests {
         assert!(Phone::parse("phone", "call me", gb).is_err());
         let us = Region::parse("US").unwrap();
         assert_eq!(Phone::parse("phone", "(201) 555-0123", us).unwrap().as_str(), "+12015550123");
+    }
+
+    #[test]
+    fn phones_are_shown_in_the_national_format_of_the_orgs_region() {
+        let gb = Region::parse("GB").unwrap();
+        let london = Phone::parse("phone", "+442073419703", gb).unwrap();
+        assert_eq!(london.shown_in(gb), "020 7341 9703");
+        assert_eq!(london.shown_in(Region::parse("US").unwrap()), "+44 20 7341 9703");
+        assert_eq!(Phone::from_stored("not a number".into()).shown_in(gb), "not a number");
     }
 
     #[test]

@@ -181,6 +181,9 @@ pub struct Customer {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    /// In search results only: which field the query matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<crate::search::SearchMatch>,
 }
 
 /// The body of "create a customer".

@@ -73,6 +73,52 @@ pub fn query_terms(query: &str) -> Vec<String> {
     terms
 }
 
+/// Which of a customer's fields a search matched, for the directory to say
+/// why a row is there ("contact: Ann Smith").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchField {
+    Name,
+    Code,
+    Email,
+    Phone,
+    ContactName,
+    ContactEmail,
+    ContactPhone,
+    Postcode,
+}
+
+/// Why a customer is in a search's results: the field and its text.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct SearchMatch {
+    pub field: MatchField,
+    /// The matching field's text as stored (a contact's name, an email, a postcode…).
+    pub text: String,
+}
+
+/// A field a customer can be found by: what it is, its text, and its terms.
+pub struct Searchable {
+    pub field: MatchField,
+    pub text: String,
+    pub terms: Vec<String>,
+}
+
+impl Searchable {
+    pub fn new(field: MatchField, text: impl Into<String>, terms: Vec<String>) -> Self {
+        Self { field, text: text.into(), terms }
+    }
+}
+
+/// The first of `fields` (in the order given: the customer's own before its
+/// contacts' and sites') with a term that one of the query's prefixes
+/// starts; the same prefix rule the search itself uses.
+pub fn why_matched(query: &[String], fields: &[Searchable]) -> Option<SearchMatch> {
+    fields
+        .iter()
+        .find(|f| f.terms.iter().any(|t| query.iter().any(|q| t.starts_with(q.as_str()))))
+        .map(|f| SearchMatch { field: f.field, text: f.text.clone() })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,5 +146,19 @@ mod tests {
             let q = &query_terms(query)[0];
             assert!(terms.iter().any(|t| t.starts_with(q.as_str())), "{query}");
         }
+    }
+
+    #[test]
+    fn a_match_is_explained_by_the_first_field_that_has_the_query() {
+        let fields = [
+            Searchable::new(MatchField::Name, "Acme Plumbing", name_terms("Acme Plumbing")),
+            Searchable::new(MatchField::ContactName, "John Smith", name_terms("John Smith")),
+            Searchable::new(MatchField::Postcode, "LS1 4AP", postcode_terms("LS1 4AP")),
+        ];
+        let why = |q: &str| why_matched(&query_terms(q), &fields).map(|m| (m.field, m.text));
+        assert_eq!(why("smi"), Some((MatchField::ContactName, "John Smith".into())));
+        assert_eq!(why("acme"), Some((MatchField::Name, "Acme Plumbing".into())));
+        assert_eq!(why("ls1 4ap"), Some((MatchField::Postcode, "LS1 4AP".into())));
+        assert_eq!(why("zzz"), None);
     }
 }

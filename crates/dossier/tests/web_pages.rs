@@ -144,3 +144,37 @@ both_backends!(editing_a_contact_in_the_form_keeps_what_the_form_does_not_show, 
     assert_eq!(timeline["items"][0]["actor"]["name"], "Olga Office");
     assert_eq!(timeline["items"][0]["changes"][0]["new"], "Gate 9999");
 });
+
+both_backends!(the_directory_says_why_a_search_matched_and_shows_phones_as_people_write_them, |app| {
+    app.customer(json!({"kind": "business", "business_name": "Shaw Builders", "phone": "+44 20 7341 9703"})).await;
+    app.post("/customers/CUS-00001/contacts", json!({"given_name": "John", "family_name": "Smith"})).await;
+    app.customer(json!({"given_name": "Ann", "family_name": "Smith", "email": "ann@example.com", "phone": "020 7341 9704"})).await;
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.post("/customers/CUS-00003/sites", json!({"address_line1": "1 Smith Street", "postcode": "LS1 4AP"})).await;
+
+    // The API says which field matched each hit.
+    let (_, found) = app.get("/customers?q=smith").await;
+    let why: Vec<(String, String, String)> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["code"].as_str().unwrap().into(), c["matched"]["field"].as_str().unwrap().into(), c["matched"]["text"].as_str().unwrap().into()))
+        .collect();
+    assert!(why.contains(&("CUS-00001".into(), "contact_name".into(), "John Smith".into())), "{why:?}");
+    assert!(why.contains(&("CUS-00002".into(), "name".into(), "Ann Smith".into())), "{why:?}");
+    let (_, by_postcode) = app.get("/customers?q=LS1").await;
+    assert_eq!((by_postcode["items"][0]["code"].as_str(), by_postcode["items"][0]["matched"]["field"].as_str()), (Some("CUS-00003"), Some("postcode")));
+    let (_, listed) = app.get("/customers").await;
+    assert!(listed["items"][0].get("matched").is_none(), "only search results say why they are there");
+
+    // The directory shows it, and phones in the org's national format.
+    let cookie = sign_in(&app).await;
+    let (_, page) = html(&app, Some(&cookie), "/customers?q=smith").await;
+    assert!(page.contains("Contact: John Smith"), "{page}");
+    assert!(page.contains("020 7341 9703") && !page.contains(">+442073419703<"), "{page}");
+
+    // A customer without contacts shows their own details on the Contacts tab.
+    let (_, page) = html(&app, Some(&cookie), "/customers/CUS-00002?tab=contacts").await;
+    assert!(!page.contains("No contacts."), "{page}");
+    assert!(page.contains("ann@example.com") && page.contains(">020 7341 9704<") && page.contains("href=\"tel:+442073419704\""), "{page}");
+});

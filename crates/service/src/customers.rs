@@ -299,8 +299,12 @@ pub async fn relabel_in(tx: &mut Tx, ctx: &Ctx, reference: &str, add: &[Label], 
     if after_set == before_set {
         return Ok(row.into_customer(before)?);
     }
-    let what = format!("labels on a customer ({} has {})", row.code(), after_set.len());
-    check_count("labels", after_set.len(), MAX_LABELS, &what)?;
+    // Only a change that adds past the bound is refused: one stored before
+    // there was a bound can still be cleaned up.
+    if after_set.len() > before_set.len() {
+        let what = format!("labels on a customer ({} would have {})", row.code(), after_set.len());
+        check_count("labels", after_set.len(), MAX_LABELS, &what)?;
+    }
     let added: Vec<String> = after_set.difference(&before_set).map(|l| (*l).to_owned()).collect();
     let gone: Vec<String> = before_set.difference(&after_set).map(|l| (*l).to_owned()).collect();
     let after: Vec<String> = after_set.into_iter().map(str::to_owned).collect();
@@ -416,7 +420,7 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
     let rows = q::list_customers(h, ctx.org.id.0, &filter, order, after, limit + 1).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut labels = q::labels_of_many(h, ctx.org.id.0, &ids).await?;
-    paginate(
+    let mut page = paginate(
         rows,
         limit,
         |r| customer_cursor(r, order),
@@ -424,5 +428,7 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
             let labels = labels.remove(&r.id).unwrap_or_default();
             Ok(r.into_customer(labels)?)
         },
-    )
+    )?;
+    search_terms::explain(h, ctx.org.id.0, &filter.terms, &mut page.items).await?;
+    Ok(page)
 }

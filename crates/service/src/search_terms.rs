@@ -2,8 +2,8 @@
 
 use dossier_domain::code::Code;
 use dossier_domain::contact::ContactProfile;
-use dossier_domain::customer::CustomerProfile;
-use dossier_domain::search::{code_terms, email_terms, name_terms, phone_terms, postcode_terms};
+use dossier_domain::customer::{Customer, CustomerProfile};
+use dossier_domain::search::{MatchField, Searchable, code_terms, email_terms, name_terms, phone_terms, postcode_terms, why_matched};
 use dossier_domain::site::SiteProfile;
 use dossier_store::Handle;
 use dossier_store::queries as q;
@@ -39,6 +39,51 @@ pub(crate) async fn refresh(h: &mut Handle<'_>, org: Uuid, customer: Uuid, sourc
     }
     if before != after {
         q::replace_terms(h, org, customer, source, &after).await?;
+    }
+    Ok(())
+}
+
+/// A customer's searchable fields in the order a match is explained by:
+/// its own name, code, email and phone, then its contacts', then its sites'.
+/// The terms are the same ones [`customer`], [`contact`] and [`site`] index.
+fn searchable(customer: &Customer, contacts: &[&ContactProfile], sites: &[&SiteProfile]) -> Vec<Searchable> {
+    let p = &customer.profile;
+    let mut names: Vec<String> = [Some(p.display_name()), p.given_name.clone(), p.family_name.clone(), p.business_name.clone()].into_iter().flatten().collect();
+    names.dedup();
+    let mut fields = vec![Searchable::new(MatchField::Name, customer.display_name.clone(), names.iter().flat_map(|n| name_terms(n)).collect())];
+    fields.push(Searchable::new(MatchField::Code, customer.code.clone(), vec![customer.code.to_lowercase()]));
+    fields.extend(p.email.iter().map(|e| Searchable::new(MatchField::Email, e.as_str(), email_terms(e))));
+    fields.extend(p.phone.iter().map(|ph| Searchable::new(MatchField::Phone, ph.as_str(), phone_terms(ph))));
+    for c in contacts {
+        fields.push(Searchable::new(MatchField::ContactName, c.display_name(), name_terms(&c.display_name())));
+        fields.extend(c.emails.iter().map(|e| Searchable::new(MatchField::ContactEmail, e.address.as_str(), email_terms(&e.address))));
+        fields.extend(c.phones.iter().map(|ph| Searchable::new(MatchField::ContactPhone, ph.number.as_str(), phone_terms(&ph.number))));
+    }
+    fields.extend(sites.iter().map(|s| Searchable::new(MatchField::Postcode, s.postcode.clone(), postcode_terms(&s.postcode))));
+    fields
+}
+
+/// Say why each customer of a page of search results matched `query`
+/// (its terms), from the page's contacts and sites read in two statements.
+pub(crate) async fn explain(h: &mut Handle<'_>, org: Uuid, query: &[String], customers: &mut [Customer]) -> crate::Result<()> {
+    if query.is_empty() || customers.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = customers.iter().map(|c| c.id.0).collect();
+    let contacts = q::contacts_of_customers(h, org, &ids).await?;
+    let sites = q::sites_of_customers(h, org, &ids).await?;
+    let (mut contact_profiles, mut site_profiles) = (Vec::new(), Vec::new());
+    for row in &contacts {
+        contact_profiles.push((row.customer_id, row.profile()?));
+    }
+    for row in &sites {
+        site_profiles.push((row.customer_id, row.profile()?));
+    }
+    for customer in customers {
+        let id = customer.id.0;
+        let contacts: Vec<&ContactProfile> = contact_profiles.iter().filter(|(c, _)| *c == id).map(|(_, p)| p).collect();
+        let sites: Vec<&SiteProfile> = site_profiles.iter().filter(|(c, _)| *c == id).map(|(_, p)| p).collect();
+        customer.matched = why_matched(query, &searchable(customer, &contacts, &sites));
     }
     Ok(())
 }

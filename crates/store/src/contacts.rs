@@ -128,3 +128,20 @@ pub async fn clear_other_primary(h: &mut Handle<'_>, org_id: Uuid, customer_id: 
         "UPDATE contact SET is_primary = FALSE WHERE org_id = $1 AND customer_id = $2 AND id <> $3 AND is_primary RETURNING *")
         .bind(org_id).bind(customer_id).bind(keep).fetch_all(c).await?))
 }
+
+/// The contacts of these customers (a page of search results), in one statement.
+pub async fn contacts_of_customers(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uuid]) -> Result<Vec<ContactRow>> {
+    if customer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM contact WHERE org_id = ");
+        q.push_bind(org_id).push(" AND customer_id IN (");
+        let mut ids = q.separated(", ");
+        for id in customer_ids {
+            ids.push_bind(*id);
+        }
+        q.push(") ORDER BY customer_id, is_primary DESC, family_name, id");
+        q.build_query_as().fetch_all(c).await?
+    }))
+}

@@ -125,6 +125,7 @@ impl CustomerRow {
             labels,
             created_at: timestamp(self.created_at)?,
             updated_at: timestamp(self.updated_at)?,
+            matched: None,
         })
     }
 }

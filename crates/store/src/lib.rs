@@ -49,7 +49,7 @@ pub mod queries {
         account_entries, allocations_of, allocations_upto, insert_allocation, insert_credit_note, insert_invoice, insert_payment, update_invoice,
     };
     pub use crate::coded::{get_coded, list_newest};
-    pub use crate::contacts::{clear_other_primary, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
+    pub use crate::contacts::{clear_other_primary, contacts_of_customers, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
     pub use crate::counters::reserve_numbers;
     pub use crate::customers::{
         add_labels, customer_codes, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
@@ -58,7 +58,7 @@ pub mod queries {
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
     pub use crate::sessions::{clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt};
-    pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, update_site};
+    pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, sites_of_customers, update_site};
     pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,

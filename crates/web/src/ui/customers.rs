@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use dossier_domain::activity::ActivityGroup;
+use dossier_domain::contact_point::Region;
 use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
@@ -42,6 +43,9 @@ pub struct DirectoryQuery {
 pub struct Row {
     code: String,
     name: String,
+    /// Why a search found this customer when it is not by its own name
+    /// ("Contact: Ann Smith").
+    matched: Option<String>,
     email: String,
     phone: String,
     status: String,
@@ -129,7 +133,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
     };
     let (rows, next, error) = match customers::list_customers(&s.db, &ctx, list).await {
         Ok(found) => {
-            let rows = found.items.iter().map(row).collect();
+            let rows = found.items.iter().map(|c| row(c, ctx.org.region)).collect();
             let next = found.next_cursor.map(|cursor| link(&[("sort", sorts.current.clone()), ("cursor", cursor)]));
             (rows, next, None)
         }
@@ -181,12 +185,13 @@ pub async fn bulk_labels(State(s): State<AppState>, Staff(ctx): Staff, Form(pair
     }
 }
 
-fn row(customer: &Customer) -> Row {
+fn row(customer: &Customer, region: Region) -> Row {
     Row {
         code: customer.code.clone(),
         name: customer.display_name.clone(),
+        matched: customer.matched.as_ref().and_then(views::match_reason),
         email: customer.profile.email.as_ref().map(|e| e.as_str().to_owned()).unwrap_or_default(),
-        phone: customer.profile.phone.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+        phone: customer.profile.phone.as_ref().map(|p| p.shown_in(region)).unwrap_or_default(),
         status: customer.status.to_string(),
         labels: customer.labels.clone(),
     }
@@ -251,7 +256,8 @@ pub struct ContactLine {
     name: String,
     position: String,
     emails: Vec<String>,
-    phones: Vec<String>,
+    /// Each phone as linked (E.164) and as shown (the org's national format).
+    phones: Vec<(String, String)>,
     flags: String,
 }
 
@@ -390,7 +396,20 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         }
         "contacts" => {
             let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
-            page_data.contacts = contacts::list_contacts(db, ctx, &code)
+            let region = ctx.org.region;
+            let shown = |p: &dossier_domain::contact_point::Phone| (p.to_string(), p.shown_in(region));
+            // The customer's own email and phone (those the header's buttons
+            // use) come first, so the tab never says "No contacts" beside them.
+            let own = (customer.profile.email.is_some() || customer.profile.phone.is_some()).then(|| ContactLine {
+                edit: can_edit.then(|| format!("/customers/{code}/edit")),
+                name: customer.display_name.clone(),
+                position: "Customer's own details".into(),
+                emails: customer.profile.email.iter().map(|e| e.as_str().to_owned()).collect(),
+                phones: customer.profile.phone.iter().map(shown).collect(),
+                flags: String::new(),
+            });
+            page_data.contacts = own.into_iter().collect();
+            page_data.contacts.extend(contacts::list_contacts(db, ctx, &code)
                 .await?
                 .into_iter()
                 .map(|c| ContactLine {
@@ -398,14 +417,14 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                     name: c.display_name.clone(),
                     position: c.profile.position.clone().unwrap_or_default(),
                     emails: c.profile.emails.iter().map(|e| e.address.as_str().to_owned()).collect(),
-                    phones: c.profile.phones.iter().map(|p| p.number.to_string()).collect(),
+                    phones: c.profile.phones.iter().map(|p| shown(&p.number)).collect(),
                     flags: [c.profile.is_primary.then_some("primary"), c.profile.is_billing.then_some("billing")]
                         .into_iter()
                         .flatten()
                         .collect::<Vec<_>>()
                         .join(", "),
                 })
-                .collect();
+                .collect::<Vec<_>>());
         }
         "sites" => {
             let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;

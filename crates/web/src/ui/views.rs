@@ -119,6 +119,22 @@ fn percentages(counts: &[i64]) -> Vec<u8> {
     shares.into_iter().map(|s| s.clamp(0, 100) as u8).collect()
 }
 
+/// Why a search found a customer, when not by its own name: "Contact: Ann Smith".
+pub fn match_reason(matched: &dossier_domain::search::SearchMatch) -> Option<String> {
+    use dossier_domain::search::MatchField::*;
+    let what = match matched.field {
+        Name => return None,
+        Code => "Code",
+        Email => "Email",
+        Phone => "Phone",
+        ContactName => "Contact",
+        ContactEmail => "Contact's email",
+        ContactPhone => "Contact's phone",
+        Postcode => "Site postcode",
+    };
+    Some(format!("{what}: {}", matched.text))
+}
+
 /// One timeline entry as shown.
 pub struct Entry {
     pub summary: String,
