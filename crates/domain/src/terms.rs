@@ -15,9 +15,15 @@ use crate::error::ValidationErrors;
 #[serde(tag = "basis", rename_all = "snake_case", deny_unknown_fields)]
 pub enum PaymentTerms {
     /// Due `days` after the issue date ("net 30"); 0 is due on receipt.
-    Net { days: u16 },
+    Net {
+        #[schema(maximum = 365)]
+        days: u16,
+    },
     /// Due `days` after the last day of the issue date's month.
-    EndOfMonth { days: u16 },
+    EndOfMonth {
+        #[schema(maximum = 365)]
+        days: u16,
+    },
 }
 
 /// Terms longer than a year are refused as a typo.

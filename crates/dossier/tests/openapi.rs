@@ -144,3 +144,31 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         schemas.iter().filter(|(name, schema)| schema.get("enum").is_some() && !checked.contains(*name)).map(|(name, _)| name).collect();
     assert!(unchecked.is_empty(), "enums in the document that this test does not check against serde: {unchecked:?}");
 }
+
+#[test]
+fn every_error_answer_is_documented_as_a_problem_document() {
+    let spec = served_document();
+    let mut checked = 0;
+    for (path, operations) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let public = operation["security"].as_array().is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+            let mut expected = vec!["400", "503"];
+            if !public {
+                expected.extend(["401", "403"]);
+            }
+            if operation.get("requestBody").is_some() {
+                expected.extend(["413", "415", "422"]);
+            }
+            for status in expected {
+                assert!(responses.contains_key(status), "{method} {path} does not document {status}");
+            }
+            for (status, response) in responses.iter().filter(|(s, _)| s.starts_with('4') || s.starts_with('5')) {
+                let content = response["content"].as_object().unwrap_or_else(|| panic!("{method} {path} {status} has no content"));
+                assert_eq!(content.keys().collect::<Vec<_>>(), ["application/problem+json"], "{method} {path} {status}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} error answers checked");
+}

@@ -38,6 +38,7 @@ pub const MAX_DAYS: u32 = 365;
 #[serde(deny_unknown_fields)]
 pub struct PortalLinkInput {
     /// 1–365, default 30.
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<u32>,
 }
 

@@ -15,8 +15,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 pub fn document(openapi: &mut OpenApi) {
     for item in openapi.paths.paths.values_mut() {
-        let operations =
-            [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options, &mut item.trace];
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch, &mut item.head, &mut item.options, &mut item.trace];
         for operation in operations.into_iter().flatten() {
             add_common_errors(operation);
             problems_as_problem_json(operation);
@@ -25,9 +24,10 @@ pub fn document(openapi: &mut OpenApi) {
 }
 
 fn add_common_errors(operation: &mut Operation) {
-    let public = operation.security.as_ref().is_some_and(|requirements| {
-        requirements.iter().all(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty())))
-    });
+    let public = operation
+        .security
+        .as_ref()
+        .is_some_and(|requirements| requirements.iter().all(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))));
     let mut errors = vec![
         ("400", "A malformed request: a body that is not well-formed JSON, a path segment that is not valid UTF-8"),
         ("503", "The server is busy or the request took too long; retry after `Retry-After` seconds"),
