@@ -252,3 +252,21 @@ both_backends!(postcodes_follow_the_sites_country, |app| {
         assert_eq!((status, body["postcode"].as_str()), (StatusCode::CREATED, Some(stored)), "{body}");
     }
 });
+
+both_backends!(a_customer_labelled_past_the_bound_before_it_existed_can_be_cleaned_up, |app| {
+    let customer = app.customer(json!({"family_name": "Legacy"})).await;
+    let (code, id) = (customer["code"].as_str().unwrap().to_owned(), customer["id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap());
+    // Written under the store, as a release without the bound could have.
+    let rows: Vec<(uuid::Uuid, String)> = labels("old", 2 * MAX_LABELS).into_iter().map(|l| (id, l)).collect();
+    let mut tx = app.db.begin().await.unwrap();
+    dossier_store::queries::add_labels(&mut tx.handle(), app.org.id.0, &rows).await.unwrap();
+    tx.commit().await.unwrap();
+    let (status, problem) = app.post(&format!("/customers/{code}/labels"), json!({"labels": ["one more"]})).await;
+    assert_eq!((status, refusal(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, ("labels".into(), "too_many".into())));
+    let body = json!({"customers": [code], "remove": labels("old", 2 * MAX_LABELS)[..MAX_LABELS + 1].to_vec()});
+    let (status, problem) = app.post("/customers/labels", body).await;
+    assert_eq!((status, refusal(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, ("remove".into(), "too_many".into())), "one request names at most 50");
+    let (status, cleaned) = app.post("/customers/labels", json!({"customers": [code], "remove": labels("old", MAX_LABELS)})).await;
+    assert_eq!(status, StatusCode::OK, "{cleaned}");
+    assert_eq!(cleaned[0]["labels"].as_array().unwrap().len(), MAX_LABELS);
+});
