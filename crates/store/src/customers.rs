@@ -130,10 +130,16 @@ impl CustomerRow {
     }
 }
 
-/// The key customers are listed by: the display name, case-folded.
+/// The key customers are listed by, case-folded: a person by family name
+/// then given name ("Smith Ann"), a business by its whole name as it is
+/// read, without a leading article ("The Leeds Plumbing Co" under L), the
+/// way directories file them.
 fn sort_name(profile: &CustomerProfile) -> String {
     match profile.kind {
-        CustomerKind::Business => profile.display_name().to_lowercase(),
+        CustomerKind::Business => {
+            let name = profile.display_name().to_lowercase();
+            ["the ", "a ", "an "].iter().find_map(|article| name.strip_prefix(article)).map(str::trim_start).unwrap_or(&name).to_owned()
+        }
         CustomerKind::Individual => {
             [profile.family_name.as_deref(), profile.given_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ").to_lowercase()
         }
@@ -518,4 +524,20 @@ pub async fn customer_codes(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
         q.build_query_as().fetch_all(c).await?
     });
     Ok(rows.into_iter().map(|(id, number)| (id, Code::new(CodeKind::Customer, number).to_string())).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_sort_by_family_name_and_businesses_by_their_name_without_an_article() {
+        let person = CustomerProfile { given_name: Some("Ann".into()), family_name: Some("Smith".into()), ..CustomerProfile::empty(CustomerKind::Individual) };
+        assert_eq!(sort_name(&person), "smith ann");
+        let business =
+            |name: &str| CustomerProfile { business_name: Some(name.into()), family_name: Some("Owner".into()), ..CustomerProfile::empty(CustomerKind::Business) };
+        assert_eq!(sort_name(&business("The Leeds Plumbing Co")), "leeds plumbing co");
+        assert_eq!(sort_name(&business("Smith & Sons")), "smith & sons");
+        assert_eq!(sort_name(&business("Theatre Royal")), "theatre royal");
+    }
 }
