@@ -211,3 +211,30 @@ fn without_ids(changes: &str) -> String {
     mask(&mut value);
     value.to_string()
 }
+
+/// The Kinds table of docs/audit.md: every activity kind with its group and
+/// the kind of record it is about.
+fn kinds_table() -> String {
+    use dossier_domain::activity::ActivityKind;
+    let mut out = String::from("| kind | group | about |\n| --- | --- | --- |\n");
+    for kind in ActivityKind::ALL {
+        let about = kind.as_str().split('.').next().unwrap_or_default().replace('_', " ");
+        out.push_str(&format!("| `{kind}` | {} | {about} |\n", kind.group()));
+    }
+    out
+}
+
+#[test]
+fn docs_audit_md_lists_every_activity_kind() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/audit.md");
+    let doc = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- kinds:start -->\n", "<!-- kinds:end -->");
+    let (before, rest) = doc.split_once(start).expect("docs/audit.md has the kinds markers");
+    let (listed, after) = rest.split_once(end).expect("docs/audit.md has the kinds end marker");
+    let generated = kinds_table();
+    if std::env::var_os("UPDATE_AUDIT_KINDS").is_some() {
+        std::fs::write(&path, format!("{before}{start}{generated}{end}{after}")).unwrap();
+        return;
+    }
+    assert!(listed == generated, "docs/audit.md's kinds are out of date: run `UPDATE_AUDIT_KINDS=1 cargo nextest run -E 'test(docs_audit)'`");
+}
