@@ -97,6 +97,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
     use dossier_domain::role::Role;
+    use dossier_domain::search::MatchField;
     use dossier_domain::site::SiteKind;
     use dossier_domain::terms::DueDateSource;
     use dossier_domain::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
@@ -138,6 +139,16 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         DueDateSource => &[DueDateSource::Invoice, DueDateSource::Customer, DueDateSource::Org],
         ConvertInto => &[ConvertInto::Quote, ConvertInto::Job],
         CustomerSort => &[CustomerSort::Name, CustomerSort::NameDesc, CustomerSort::Code, CustomerSort::CodeDesc],
+        MatchField => &[
+            MatchField::Name,
+            MatchField::Code,
+            MatchField::Email,
+            MatchField::Phone,
+            MatchField::ContactName,
+            MatchField::ContactEmail,
+            MatchField::ContactPhone,
+            MatchField::Postcode,
+        ],
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

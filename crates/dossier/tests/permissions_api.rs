@@ -324,12 +324,11 @@ fn amounts_in(value: &Value, key: Option<&str>, found: &mut Vec<String>) {
     match value {
         Value::Object(map) => map.iter().for_each(|(k, v)| amounts_in(v, Some(k), found)),
         Value::Array(items) => items.iter().for_each(|v| amounts_in(v, key, found)),
-        Value::Number(n) => {
+        Value::Number(n)
             if key.is_some_and(|k| dossier_domain::reading::MONEY_FIELDS.contains(&k) || k.ends_with("_balance") || k == "account_credit")
-                || [78000, 91234, 4321, 5555].contains(&n.as_i64().unwrap_or(0))
-            {
-                found.push(format!("{}: {n}", key.unwrap_or("")));
-            }
+                || [78000, 91234, 4321, 5555].contains(&n.as_i64().unwrap_or(0)) =>
+        {
+            found.push(format!("{}: {n}", key.unwrap_or("")));
         }
         Value::String(s) => {
             let symbol_digit = s.char_indices().any(|(i, c)| "£$€".contains(c) && s[i + c.len_utf8()..].starts_with(|d: char| d.is_ascii_digit()));
