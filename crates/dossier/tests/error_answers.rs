@@ -174,6 +174,29 @@ async fn a_write_waiting_for_a_held_sqlite_writer_is_answered_at_the_deadline() 
     assert_eq!(app.count("customer").await, 1, "the stopped request wrote nothing");
 }
 
+/// When the pool gives up waiting for the SQLite writer (its own 30 s) before
+/// the deadline, the answer is 503 with `Retry-After` too, not a 500: on the
+/// API and on a page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_that_gives_up_waiting_for_the_writer_answers_503_not_500() {
+    let app = TestApp::new(common::Backend::Sqlite).await.unwrap();
+    let router = dossier_web::app_with_timeout(dossier_web::AppState::new(app.db.clone()), Duration::from_secs(90));
+    let cookie = staff_cookie(&app, "olga@test.example").await;
+    let token = format!("Bearer {}", app.token);
+    let json = [("authorization", token.as_str()), ("content-type", "application/json")];
+    let form = [("cookie", cookie.as_str()), ("content-type", "application/x-www-form-urlencoded")];
+
+    let held = app.db.begin().await.unwrap();
+    let api = request(Method::POST, "/api/v1/customers", &json, Body::from(json!({"family_name": "Waits"}).to_string()));
+    let web = request(Method::POST, "/customers/new", &form, Body::from("kind=individual&family_name=Waits"));
+    let ((status, headers, body), (page_status, page_headers, text)) = tokio::join!(problem(&router, api), page(&router, web));
+    assert_eq!((status, body["code"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("timeout")), "{body}");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(page_status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+    assert!(page_headers.contains_key(header::RETRY_AFTER));
+    drop(held);
+}
+
 both_backends!(the_bearer_scheme_is_matched_without_regard_to_case, |app| {
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
         let value = format!("{scheme} {}", app.token);

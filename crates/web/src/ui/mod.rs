@@ -125,6 +125,11 @@ fn failure(error: ServiceError) -> Response {
         ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
         ServiceError::Forbidden { .. } => (StatusCode::FORBIDDEN, "Not allowed"),
         ServiceError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "That did not work"),
+        ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "Busy"),
+        ServiceError::Store(e) if e.is_busy() => {
+            tracing::warn!(error = %e, "no database connection came free in time");
+            (StatusCode::SERVICE_UNAVAILABLE, "Busy")
+        }
         ServiceError::Store(_) | ServiceError::Internal(_) => {
             tracing::error!(error = %error, "page failed");
             (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong")
@@ -133,7 +138,16 @@ fn failure(error: ServiceError) -> Response {
     };
     let message = match status {
         StatusCode::INTERNAL_SERVER_ERROR => "Please try again in a moment.".to_owned(),
+        StatusCode::SERVICE_UNAVAILABLE => "Dossier is busy. Please try again in a few seconds.".to_owned(),
         _ => error.to_string(),
     };
-    page(status, &ProblemPage { user: None, heading: heading.to_owned(), message })
+    let retry_after = match status {
+        StatusCode::SERVICE_UNAVAILABLE => crate::error::retry_after_secs(&error).or(Some(crate::limits::RETRY_AFTER_TIMEOUT_SECS)),
+        _ => crate::error::retry_after_secs(&error),
+    };
+    let mut answer = page(status, &ProblemPage { user: None, heading: heading.to_owned(), message });
+    if let Some(seconds) = retry_after {
+        answer.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+    }
+    answer
 }
