@@ -361,14 +361,10 @@ pub async fn allocations_of(h: &mut Handle<'_>, org_id: Uuid, source_ids: &[Uuid
         let mut q = QueryBuilder::new(
             "SELECT a.source_id, a.id, a.invoice_id, i.number, a.amount, a.allocated_on FROM allocation a \
              JOIN invoice i ON i.org_id = a.org_id AND i.id = a.invoice_id WHERE a.org_id = ");
-        q.push_bind(org_id).push(" AND a.source_id IN (");
-        let mut ids = q.separated(", ");
-        for id in source_ids {
-            ids.push_bind(*id);
-        }
+        q.push_bind(org_id).push(" AND a.source_id IN ");
         // No ORDER BY: with one, SQLite walks all the org's allocations in
         // id order instead of the by-source index. Sorted below.
-        q.push(")");
+        crate::in_list::push_ids(&mut q, source_ids);
         q.build_query_as().fetch_all(c).await?
     });
     for (source, id, invoice_id, number, amount, on) in rows {

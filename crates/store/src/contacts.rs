@@ -136,12 +136,9 @@ pub async fn contacts_of_customers(h: &mut Handle<'_>, org_id: Uuid, customer_id
     }
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT * FROM contact WHERE org_id = ");
-        q.push_bind(org_id).push(" AND customer_id IN (");
-        let mut ids = q.separated(", ");
-        for id in customer_ids {
-            ids.push_bind(*id);
-        }
-        q.push(") ORDER BY customer_id, is_primary DESC, family_name, id");
+        q.push_bind(org_id).push(" AND customer_id IN ");
+        crate::in_list::push_ids(&mut q, customer_ids);
+        q.push(" ORDER BY customer_id, is_primary DESC, family_name, id");
         q.build_query_as().fetch_all(c).await?
     }))
 }

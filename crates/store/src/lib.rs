@@ -15,6 +15,7 @@ mod counters;
 mod customers;
 mod db;
 mod error;
+mod in_list;
 pub mod idempotency;
 mod orgs;
 mod portal;

@@ -134,12 +134,9 @@ pub async fn sites_of_customers(h: &mut Handle<'_>, org_id: Uuid, customer_ids: 
     }
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT * FROM site WHERE org_id = ");
-        q.push_bind(org_id).push(" AND customer_id IN (");
-        let mut ids = q.separated(", ");
-        for id in customer_ids {
-            ids.push_bind(*id);
-        }
-        q.push(") ORDER BY customer_id, kind, address_line1, id");
+        q.push_bind(org_id).push(" AND customer_id IN ");
+        crate::in_list::push_ids(&mut q, customer_ids);
+        q.push(" ORDER BY customer_id, kind, address_line1, id");
         q.build_query_as().fetch_all(c).await?
     }))
 }
