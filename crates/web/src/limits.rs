@@ -6,6 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
 use crate::error::ApiError;
 
@@ -31,7 +32,8 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 /// it too. At the deadline the task is aborted: it stops at its next await
 /// and its transaction rolls back. A client that goes away aborts it as well.
 pub async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    let mut work = AbortOnDrop(tokio::spawn(next.run(request)));
+    // The task logs inside the request's span (TraceLayer's), as before.
+    let mut work = AbortOnDrop(tokio::spawn(next.run(request).instrument(tracing::Span::current())));
     match tokio::time::timeout(limit, &mut work).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => {
