@@ -17,6 +17,9 @@ use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
 
+/// Request headers: a token, a cookie, or none.
+type Sent<'a> = &'a [(&'a str, &'a str)];
+
 /// What an answer is, for the headers it must carry.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Class {
@@ -36,7 +39,7 @@ async fn fetch(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCo
     (status, headers, response.into_body().collect().await.unwrap().to_bytes().to_vec())
 }
 
-fn header<'h>(headers: &'h HeaderMap, name: header::HeaderName) -> &'h str {
+fn header(headers: &HeaderMap, name: header::HeaderName) -> &str {
     headers.get(&name).map_or("", |v| v.to_str().unwrap())
 }
 
@@ -91,9 +94,9 @@ both_backends!(every_class_of_answer_carries_the_security_headers, |app| {
     let portal = link["url"].as_str().unwrap().to_owned();
 
     let token = format!("Bearer {}", app.token);
-    let api: &[(&str, &str)] = &[("authorization", &token)];
-    let staff: &[(&str, &str)] = &[("cookie", &cookie)];
-    let answers: Vec<(String, Class, &[(&str, &str)], StatusCode)> = vec![
+    let api: Sent = &[("authorization", &token)];
+    let staff: Sent = &[("cookie", &cookie)];
+    let answers: Vec<(String, Class, Sent, StatusCode)> = vec![
         ("/api/v1/customers".into(), Class::Api, api, StatusCode::OK),
         ("/api/v1/customers/CUS-00001".into(), Class::Api, api, StatusCode::OK),
         ("/api/v1/customers/CUS-00001/statement.pdf".into(), Class::Api, api, StatusCode::OK),
