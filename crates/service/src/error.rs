@@ -16,9 +16,11 @@ pub enum ServiceError {
     /// Sign-in refused: the same answer for an unknown email and a wrong password.
     #[error("the email or password is wrong")]
     BadCredentials,
-    /// Too many failed sign-ins for this account or from this address.
-    #[error("too many failed sign-ins; try again in {minutes} minutes")]
-    TooManyAttempts { minutes: i64 },
+    /// Too many failed sign-ins for this account or from this address;
+    /// the lockout ends in `seconds` (the message rounds up to minutes, so a
+    /// 15-minute lock says 15).
+    #[error("too many failed sign-ins; try again in {} minutes", seconds.div_ceil(60).max(1))]
+    TooManyAttempts { seconds: u64 },
     /// Too much work of this kind is running (password checks): retry soon.
     #[error("the server is busy; try again in {retry_after_secs} seconds")]
     Busy { retry_after_secs: u64 },

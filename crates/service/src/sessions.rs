@@ -93,10 +93,10 @@ fn throttles(email: &str, address: Option<&str>) -> Vec<Throttle> {
     [Some(account), address].into_iter().flatten().collect()
 }
 
-/// "Try again in N minutes", N rounded up: a 15-minute lock says 15.
+/// Locked out until `until` (microseconds), from `now`: the seconds left,
+/// rounded up.
 fn locked_out(until: i64, now: i64) -> ServiceError {
-    let minutes = ((until - now).max(1) as u64).div_ceil(60_000_000) as i64;
-    ServiceError::TooManyAttempts { minutes }
+    ServiceError::TooManyAttempts { seconds: ((until - now).max(1) as u64).div_ceil(1_000_000) }
 }
 
 /// Sign in: a session for the active user with this email and password.

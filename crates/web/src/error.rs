@@ -94,8 +94,7 @@ impl From<ServiceError> for ApiError {
 /// on every 429 and 503 the service layer answers.
 pub fn retry_after_secs(error: &ServiceError) -> Option<u64> {
     match error {
-        // The lock ends within the minutes the message names (rounded up).
-        ServiceError::TooManyAttempts { minutes } => Some(minutes.max(&1).unsigned_abs() * 60),
+        ServiceError::TooManyAttempts { seconds } => Some((*seconds).max(1)),
         ServiceError::Busy { retry_after_secs } => Some((*retry_after_secs).max(1)),
         _ => None,
     }
