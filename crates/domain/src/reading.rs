@@ -95,7 +95,10 @@ mod tests {
     #[test]
     fn a_job_reads_with_its_value_only_for_a_reader_who_sees_money() {
         let detail = json!({"status": "to_schedule", "title": "Fix boiler", "value": 78000});
-        assert_eq!(summary(ActivityKind::JobCreated, "BOK-00001", &detail, Some("GBP")).unwrap(), "Job BOK-00001 created (to schedule) for £780.00: Fix boiler");
+        assert_eq!(
+            summary(ActivityKind::JobCreated, "BOK-00001", &detail, Some("GBP")).unwrap(),
+            "Job BOK-00001 created (to schedule) for £780.00: Fix boiler"
+        );
         assert_eq!(summary(ActivityKind::JobCreated, "BOK-00001", &detail, None).unwrap(), "Job BOK-00001 created (to schedule): Fix boiler");
     }
 

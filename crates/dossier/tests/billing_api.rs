@@ -303,9 +303,7 @@ both_backends!(an_invoice_bills_only_its_own_customers_real_jobs_and_each_job_on
     }
     let (own, theirs) = (&jobs[0], &jobs[1]);
     let made_up = uuid::Uuid::now_v7().to_string();
-    let invoice = |job_ids: Vec<&str>| {
-        json!({"customer": "CUS-00001", "job_ids": job_ids, "lines": [{"description": "Boiler service", "unit_price": 8000}]})
-    };
+    let invoice = |job_ids: Vec<&str>| json!({"customer": "CUS-00001", "job_ids": job_ids, "lines": [{"description": "Boiler service", "unit_price": 8000}]});
 
     // Another customer's job and a made-up id are refused, field by field, and nothing is written.
     let (status, problem) = app.post("/invoices", invoice(vec![own, theirs, &made_up])).await;
@@ -319,7 +317,10 @@ both_backends!(an_invoice_bills_only_its_own_customers_real_jobs_and_each_job_on
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let (status, problem) = app.post("/invoices", invoice(vec![own])).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-    assert_eq!((problem["errors"][0]["code"].as_str(), problem["errors"][0]["message"].as_str()), (Some("already_billed"), Some("is already billed on INV-00001")));
+    assert_eq!(
+        (problem["errors"][0]["code"].as_str(), problem["errors"][0]["message"].as_str()),
+        (Some("already_billed"), Some("is already billed on INV-00001"))
+    );
     assert_eq!(app.count("invoice").await, 1);
     let (_, job_timeline) = app.get("/customers/CUS-00001/timeline").await;
     assert!(job_timeline["items"].as_array().unwrap().iter().any(|i| i["kind"] == "invoice.created"));

@@ -350,10 +350,13 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
     let path = format!("/jobs/{}/status", job["code"].as_str().unwrap());
     let (status, _) = app.post(&path, json!({"status": "scheduled", "scheduled_start": "2026-12-01T09:00:00Z", "scheduled_end": "2026-12-01T11:00:00Z"})).await;
     assert_eq!(status, StatusCode::OK);
-    let (_, quote) = app.post("/quotes", json!({"customer": "CUS-00001", "title": "New boiler", "lines": [{"description": "Boiler", "unit_price": 5555}]})).await;
-    let (_, invoice) =
-        app.post("/invoices", json!({"customer": "CUS-00001", "issue": true, "job_ids": [job["id"]], "lines": [{"description": "Fix", "unit_price": 91234}]})).await;
-    let (_, payment) = app.post("/payments", json!({"customer": "CUS-00001", "amount": 4321, "allocations": [{"invoice": invoice["code"], "amount": 4321}]})).await;
+    let (_, quote) =
+        app.post("/quotes", json!({"customer": "CUS-00001", "title": "New boiler", "lines": [{"description": "Boiler", "unit_price": 5555}]})).await;
+    let (_, invoice) = app
+        .post("/invoices", json!({"customer": "CUS-00001", "issue": true, "job_ids": [job["id"]], "lines": [{"description": "Fix", "unit_price": 91234}]}))
+        .await;
+    let (_, payment) =
+        app.post("/payments", json!({"customer": "CUS-00001", "amount": 4321, "allocations": [{"invoice": invoice["code"], "amount": 4321}]})).await;
     // Staff see the amounts, so the scan below is not vacuous.
     let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
     let mut staff = Vec::new();
@@ -384,7 +387,8 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
 });
 
 both_backends!(the_demo_spreads_its_jobs_over_several_fieldworkers, |app| {
-    let loaded = dossier_service::demo::load(&app.db, dossier_service::demo::DemoOptions { customers: 80, seed: 3, per_transaction: None }, |_| {}).await.unwrap();
+    let loaded =
+        dossier_service::demo::load(&app.db, dossier_service::demo::DemoOptions { customers: 80, seed: 3, per_transaction: None }, |_| {}).await.unwrap();
     let (_, all) = app.call_as(Some(&loaded.api_token), Method::GET, "/jobs?limit=200", None).await;
     let total = all["items"].as_array().unwrap().len();
     let mut seen = Vec::new();

@@ -19,7 +19,8 @@ use dossier_domain::works::{
 };
 use dossier_store::queries as q;
 use dossier_store::{
-    AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, JobClaim, ListFilter, PaymentRow, RecordKey, Tx, due_date_source_text,
+    AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, JobClaim, ListFilter, PaymentRow, RecordKey, Tx,
+    due_date_source_text,
 };
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -280,10 +281,15 @@ pub async fn list_invoices(db: &Db, ctx: &Ctx, query: InvoiceQuery) -> Result<Pa
     ids.sort();
     ids.dedup();
     let codes = q::customer_codes(h, ctx.org.id.0, &ids).await?;
-    paginate(rows, limit, |r| r.number.to_string(), |r| {
-        let code = codes.get(&r.customer_id).cloned().ok_or(ServiceError::NotFound("customer"))?;
-        Ok(r.into_invoice(today, code)?)
-    })
+    paginate(
+        rows,
+        limit,
+        |r| r.number.to_string(),
+        |r| {
+            let code = codes.get(&r.customer_id).cloned().ok_or(ServiceError::NotFound("customer"))?;
+            Ok(r.into_invoice(today, code)?)
+        },
+    )
 }
 
 // ---------------------------------------------------------------- allocations

@@ -526,8 +526,11 @@ mod tests {
     fn people_sort_by_family_name_and_businesses_by_their_name_without_an_article() {
         let person = CustomerProfile { given_name: Some("Ann".into()), family_name: Some("Smith".into()), ..CustomerProfile::empty(CustomerKind::Individual) };
         assert_eq!(sort_name(&person), "smith ann");
-        let business =
-            |name: &str| CustomerProfile { business_name: Some(name.into()), family_name: Some("Owner".into()), ..CustomerProfile::empty(CustomerKind::Business) };
+        let business = |name: &str| CustomerProfile {
+            business_name: Some(name.into()),
+            family_name: Some("Owner".into()),
+            ..CustomerProfile::empty(CustomerKind::Business)
+        };
         assert_eq!(sort_name(&business("The Leeds Plumbing Co")), "leeds plumbing co");
         assert_eq!(sort_name(&business("Smith & Sons")), "smith & sons");
         assert_eq!(sort_name(&business("Theatre Royal")), "theatre royal");

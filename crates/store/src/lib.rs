@@ -15,8 +15,8 @@ mod counters;
 mod customers;
 mod db;
 mod error;
-mod in_list;
 pub mod idempotency;
+mod in_list;
 mod orgs;
 mod portal;
 mod search;
@@ -58,7 +58,9 @@ pub mod queries {
     pub use crate::orgs::{get_org, insert_org, list_orgs};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
-    pub use crate::sessions::{clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt};
+    pub use crate::sessions::{
+        clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,
+    };
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, sites_of_customers, update_site};
     pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{

@@ -409,22 +409,24 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                 flags: String::new(),
             });
             page_data.contacts = own.into_iter().collect();
-            page_data.contacts.extend(contacts::list_contacts(db, ctx, &code)
-                .await?
-                .into_iter()
-                .map(|c| ContactLine {
-                    edit: can_edit.then(|| format!("/contacts/{}/edit", c.id.0)),
-                    name: c.display_name.clone(),
-                    position: c.profile.position.clone().unwrap_or_default(),
-                    emails: c.profile.emails.iter().map(|e| e.address.as_str().to_owned()).collect(),
-                    phones: c.profile.phones.iter().map(|p| shown(&p.number)).collect(),
-                    flags: [c.profile.is_primary.then_some("primary"), c.profile.is_billing.then_some("billing")]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                })
-                .collect::<Vec<_>>());
+            page_data.contacts.extend(
+                contacts::list_contacts(db, ctx, &code)
+                    .await?
+                    .into_iter()
+                    .map(|c| ContactLine {
+                        edit: can_edit.then(|| format!("/contacts/{}/edit", c.id.0)),
+                        name: c.display_name.clone(),
+                        position: c.profile.position.clone().unwrap_or_default(),
+                        emails: c.profile.emails.iter().map(|e| e.address.as_str().to_owned()).collect(),
+                        phones: c.profile.phones.iter().map(|p| shown(&p.number)).collect(),
+                        flags: [c.profile.is_primary.then_some("primary"), c.profile.is_billing.then_some("billing")]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })
+                    .collect::<Vec<_>>(),
+            );
         }
         "sites" => {
             let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
@@ -571,7 +573,13 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
                 .iter()
                 .map(|j| {
                     let when = j.scheduled_start.map(views::day).unwrap_or_default();
-                    vec![code_cell("jobs", &j.code), cell(j.title.clone()), cell(views::words(j.status.as_str())), cell(when), num(j.value.map(|v| v.format(currency)).unwrap_or_default())]
+                    vec![
+                        code_cell("jobs", &j.code),
+                        cell(j.title.clone()),
+                        cell(views::words(j.status.as_str())),
+                        cell(when),
+                        num(j.value.map(|v| v.format(currency)).unwrap_or_default()),
+                    ]
                 })
                 .collect::<Vec<_>>();
             let headers = || vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];

@@ -91,7 +91,13 @@ pub fn bar(title: &'static str, kind: &'static str, filter: &str, customer: &str
             }
         })
         .collect();
-    BarView { title, count: bars.count, total: bars.total.map(|t| t.format(currency)).unwrap_or_default(), segments, show_all: format!("/customers/{customer}?tab=works&type={kind}") }
+    BarView {
+        title,
+        count: bars.count,
+        total: bars.total.map(|t| t.format(currency)).unwrap_or_default(),
+        segments,
+        show_all: format!("/customers/{customer}?tab=works&type={kind}"),
+    }
 }
 
 /// Each count's share of their sum in whole percent, adding up to 100
