@@ -99,6 +99,7 @@ fn default_phone_kind() -> PhoneKind {
 pub struct ContactInput {
     pub title: Option<String>,
     pub given_name: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub family_name: Option<String>,
     pub position: Option<String>,
     pub roles: Option<Vec<ContactRole>>,

@@ -259,11 +259,13 @@ impl TaxRate {
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub description: Option<String>,
     /// A number with up to three decimals (e.g. `1.5`), as a JSON number or string; default 1.
     #[schema(value_type = Option<String>)]
     pub quantity: Option<Value>,
     /// Price of one unit in minor units; negative for a discount line.
+    #[schema(value_type = i64, required = true)]
     pub unit_price: Option<i64>,
     /// Basis points: 2000 is 20 %. Default 0.
     pub tax_rate_bp: Option<i64>,

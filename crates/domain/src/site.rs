@@ -69,10 +69,12 @@ pub struct Site {
 pub struct SiteInput {
     pub kind: Option<SiteKind>,
     pub name: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,
     pub town: Option<String>,
     pub region: Option<String>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub postcode: Option<String>,
     /// Defaults to the org's country.
     pub country: Option<String>,

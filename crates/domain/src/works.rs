@@ -62,9 +62,11 @@ pub struct Inquiry {
 #[serde(deny_unknown_fields)]
 pub struct InquiryInput {
     /// The customer's id or code (`CUS-00001`).
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     pub description: Option<String>,
     pub estimated_value: Option<i64>,
@@ -140,12 +142,15 @@ pub struct Quote {
 #[serde(deny_unknown_fields)]
 pub struct QuoteInput {
     /// The customer's id or code (`CUS-00001`).
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
     pub valid_until: Option<Date>,
+    #[schema(value_type = Vec<LineInput>, required = true, min_items = 1)]
     pub lines: Option<Vec<LineInput>>,
 }
 
@@ -219,9 +224,11 @@ impl Job {
 #[serde(deny_unknown_fields)]
 pub struct JobInput {
     /// The customer's id or code (`CUS-00001`).
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     pub description: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
@@ -372,9 +379,11 @@ pub struct Invoice {
 #[serde(deny_unknown_fields)]
 pub struct InvoiceInput {
     /// The customer's id or code (`CUS-00001`).
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    #[schema(value_type = Vec<LineInput>, required = true, min_items = 1)]
     pub lines: Option<Vec<LineInput>>,
     /// Overrides the customer's and the org's payment terms.
     #[schema(value_type = Option<String>, format = Date)]
@@ -475,7 +484,9 @@ pub struct Allocation {
 #[serde(deny_unknown_fields)]
 pub struct AllocationInput {
     /// The invoice's id or code (`INV-00001`).
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub invoice: Option<String>,
+    #[schema(value_type = i64, required = true)]
     pub amount: Option<i64>,
 }
 
@@ -511,7 +522,9 @@ impl AllocationInput {
 #[serde(deny_unknown_fields)]
 pub struct PaymentInput {
     /// The customer's id or code.
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub customer: Option<String>,
+    #[schema(value_type = i64, required = true)]
     pub amount: Option<i64>,
     pub method: Option<PaymentMethod>,
     pub reference: Option<String>,
@@ -587,7 +600,9 @@ pub struct CreditNoteInput {
     pub customer: Option<String>,
     /// The invoice (id or code) it credits; its whole amount is set against it.
     pub invoice: Option<String>,
+    #[schema(value_type = i64, required = true)]
     pub amount: Option<i64>,
+    #[schema(value_type = String, required = true, min_length = 1)]
     pub reason: Option<String>,
 }
 
