@@ -64,12 +64,20 @@ fn searchable(customer: &Customer, contacts: &[&ContactProfile], sites: &[&SiteP
 }
 
 /// Say why each customer of a page of search results matched `query`
-/// (its terms), from the page's contacts and sites read in two statements.
+/// (its terms). Most are found by their own name, code, email or phone,
+/// which the page already holds; only for the others are their contacts and
+/// sites read, in two statements.
 pub(crate) async fn explain(h: &mut Handle<'_>, org: Uuid, query: &[String], customers: &mut [Customer]) -> crate::Result<()> {
     if query.is_empty() || customers.is_empty() {
         return Ok(());
     }
-    let ids: Vec<Uuid> = customers.iter().map(|c| c.id.0).collect();
+    for customer in customers.iter_mut() {
+        customer.matched = why_matched(query, &searchable(customer, &[], &[]));
+    }
+    let ids: Vec<Uuid> = customers.iter().filter(|c| c.matched.is_none()).map(|c| c.id.0).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
     let contacts = q::contacts_of_customers(h, org, &ids).await?;
     let sites = q::sites_of_customers(h, org, &ids).await?;
     let (mut contact_profiles, mut site_profiles) = (Vec::new(), Vec::new());
@@ -79,7 +87,7 @@ pub(crate) async fn explain(h: &mut Handle<'_>, org: Uuid, query: &[String], cus
     for row in &sites {
         site_profiles.push((row.customer_id, row.profile()?));
     }
-    for customer in customers {
+    for customer in customers.iter_mut().filter(|c| c.matched.is_none()) {
         let id = customer.id.0;
         let contacts: Vec<&ContactProfile> = contact_profiles.iter().filter(|(c, _)| *c == id).map(|(_, p)| p).collect();
         let sites: Vec<&SiteProfile> = site_profiles.iter().filter(|(c, _)| *c == id).map(|(_, p)| p).collect();
