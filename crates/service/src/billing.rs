@@ -101,21 +101,18 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
         created_at: now,
         updated_at: now,
     };
-    match issue {
+    let kind = match issue {
         Some(issue) => {
             apply_issue(ctx, &mut row, &customer, issue)?;
-            q::insert_invoice(h, &row).await?;
-            claim_jobs(h, ctx, &row, &new.job_ids).await?;
-            let summary = String::new(); // rendered from the detail
-            tx.append(with_jobs(with_links(invoice_activity(ctx, ActivityKind::InvoiceIssued, &row, summary), &parties), &new.job_ids)).await?;
+            ActivityKind::InvoiceIssued
         }
-        None => {
-            q::insert_invoice(h, &row).await?;
-            claim_jobs(h, ctx, &row, &new.job_ids).await?;
-            let summary = String::new(); // rendered from the detail
-            tx.append(with_jobs(with_links(invoice_activity(ctx, ActivityKind::InvoiceCreated, &row, summary), &parties), &new.job_ids)).await?;
-        }
-    }
+        None => ActivityKind::InvoiceCreated,
+    };
+    q::insert_invoice(h, &row).await?;
+    claim_jobs(h, ctx, &row, &new.job_ids).await?;
+    // The summary is rendered from the detail.
+    let record = with_jobs(with_links(invoice_activity(ctx, kind, &row, String::new()), &parties), &new.job_ids);
+    tx.append(record).await?;
     close_if_settled(tx, ctx, &mut row).await?;
     Ok(row.into_invoice(ctx.today(), customer.code().to_string())?)
 }
@@ -209,8 +206,8 @@ pub async fn void_invoice(db: &Db, ctx: &Ctx, reference: &str, input: VoidInput)
     row.status = InvoiceStatus::Void.as_str().into();
     row.updated_at = ctx.now().as_microsecond();
     move_invoice(h, &row, status).await?;
-    let jobs: Vec<JobId> = serde_json::from_str(&row.job_ids).map_err(|e| ServiceError::Internal(format!("invoice job ids: {e}")))?;
-    q::release_jobs_of_invoice(h, ctx.org.id.0, &jobs.iter().map(|j| j.0).collect::<Vec<_>>(), row.id).await?;
+    let jobs: Vec<uuid::Uuid> = row.job_ids()?.into_iter().map(|j| j.0).collect();
+    q::release_jobs_of_invoice(h, ctx.org.id.0, &jobs, row.id).await?;
     let summary = format!("Invoice {} voided: {reason}", row.code());
     let mut record = invoice_activity(ctx, ActivityKind::InvoiceVoided, &row, summary);
     record.detail["reason"] = json!(reason);

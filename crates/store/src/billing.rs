@@ -6,7 +6,7 @@
 //! never exceeds its amount.
 
 use dossier_domain::code::{Code, CodeKind};
-use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, PaymentId};
+use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, JobId, PaymentId};
 use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::terms::DueDateSource;
 use dossier_domain::workflow::{InvoiceState, InvoiceStatus, PaymentMethod};
@@ -84,6 +84,11 @@ impl InvoiceRow {
         Ok(InvoiceState::of(self.status()?, due, today, self.total(), Money(self.credited)))
     }
 
+    /// The jobs the invoice bills.
+    pub fn job_ids(&self) -> Result<Vec<JobId>> {
+        serde_json::from_str(&self.job_ids).map_err(StoreError::corrupt)
+    }
+
     /// The invoice as the API shows it; `customer_code` is its customer's code.
     pub fn into_invoice(self, today: Date, customer_code: String) -> Result<Invoice> {
         let lines: Vec<Line> = serde_json::from_str(&self.lines).map_err(StoreError::corrupt)?;
@@ -104,7 +109,7 @@ impl InvoiceRow {
             paid: Money(self.paid),
             credited: Money(self.credited),
             balance: self.balance(),
-            job_ids: serde_json::from_str(&self.job_ids).map_err(StoreError::corrupt)?,
+            job_ids: self.job_ids()?,
             notes: self.notes,
             created_at: timestamp(self.created_at)?,
             updated_at: timestamp(self.updated_at)?,
