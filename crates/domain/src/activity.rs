@@ -42,6 +42,7 @@ string_enum!(
         Payment = "payment",
         CreditNote = "credit_note",
         PortalLink = "portal_link",
+        Message = "message",
     }
 );
 
@@ -89,6 +90,11 @@ string_enum!(
         PaymentAllocated = "payment.allocated",
         CreditNoteIssued = "credit_note.issued",
         CreditNoteAllocated = "credit_note.allocated",
+        MessagePosted = "message.posted",
+        MessageEdited = "message.edited",
+        MessageDeleted = "message.deleted",
+        MessagePinned = "message.pinned",
+        MessageUnpinned = "message.unpinned",
     }
 );
 
@@ -116,6 +122,7 @@ impl ActivityKind {
             InvoiceCreated | InvoiceIssued | InvoiceVoided | InvoiceClosed | PaymentReceived | PaymentAllocated | CreditNoteIssued | CreditNoteAllocated => {
                 ActivityGroup::Billing
             }
+            MessagePosted | MessageEdited | MessageDeleted | MessagePinned | MessageUnpinned => ActivityGroup::Communication,
         }
     }
 

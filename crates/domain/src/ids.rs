@@ -62,6 +62,10 @@ id_type!(
     AllocationId
 );
 id_type!(
+    /// A note, logged call, email, SMS, WhatsApp or portal message, or letter.
+    MessageId
+);
+id_type!(
     /// Built from the activity's `occurred_at`, so id order is time order.
     ActivityId
 );

@@ -15,6 +15,7 @@ pub mod diff;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod message;
 pub mod money;
 pub mod patch;
 pub mod permissions;

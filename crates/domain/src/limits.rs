@@ -31,6 +31,12 @@ pub const MAX_ALLOCATIONS: usize = 100;
 pub const MAX_ASSIGNEES: usize = 20;
 /// Jobs billed by one invoice.
 pub const MAX_INVOICE_JOBS: usize = 100;
+/// Characters in a message's body (a note, a logged call, an email's text).
+pub const MAX_MESSAGE_BODY_CHARS: usize = 20_000;
+/// Characters in a message's subject.
+pub const MAX_MESSAGE_SUBJECT_CHARS: usize = 200;
+/// Seconds a logged call may last (a day).
+pub const MAX_CALL_SECONDS: u32 = 86_400;
 
 /// `too_many` on `field` when `len` exceeds `max`.
 pub fn check_count(field: &str, len: usize, max: usize, what: &str) -> Result<(), ValidationErrors> {

@@ -12,6 +12,7 @@ string_enum!(
     Module {
         Customers = "customers",
         Timeline = "timeline",
+        Messages = "messages",
         Inquiries = "inquiries",
         Quotes = "quotes",
         Jobs = "jobs",
@@ -47,13 +48,14 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
     use Module::*;
     let actions: &[Action] = match (role, module) {
         (Role::Owner | Role::Admin, _) => &[View, Create, Edit, Delete, Export],
-        (Role::Office, Customers | Inquiries | Quotes | Jobs) => &[View, Create, Edit, Delete, Export],
+        (Role::Office, Customers | Inquiries | Quotes | Jobs | Messages) => &[View, Create, Edit, Delete, Export],
         (Role::Office, Invoices | Payments | CreditNotes) => &[View, Create, Edit],
         (Role::Office, Timeline | Statements) => &[View, Export],
         (Role::Office | Role::Finance, PortalLinks) => &[View, Create, Delete],
         (Role::Support, PortalLinks) => &[View, Create],
         (Role::Finance, Invoices | Payments | CreditNotes | Statements) => &[View, Create, Edit, Delete, Export],
         (Role::Finance, Customers) => &[View, Edit, Export],
+        (Role::Finance | Role::Sales | Role::Support, Messages) => &[View, Create, Edit],
         (Role::Finance, Timeline | Inquiries | Quotes | Jobs) => &[View],
         (Role::Sales, Customers | Inquiries | Quotes) => &[View, Create, Edit],
         (Role::Sales, Jobs) => &[View, Create],
@@ -61,6 +63,8 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
         (Role::Support, Customers | Inquiries | Jobs) => &[View, Create, Edit],
         (Role::Support, Timeline | Quotes | Invoices | Payments | CreditNotes | Statements) => &[View],
         (Role::Fieldworker, Jobs) => return if matches!(action, View | Edit) { Access::Assigned } else { Access::None },
+        // A fieldworker reads and adds the notes and messages of their own jobs.
+        (Role::Fieldworker, Messages) => return if matches!(action, View | Create | Edit) { Access::Assigned } else { Access::None },
         (Role::Fieldworker, Customers | Timeline) => return if action == View { Access::Assigned } else { Access::None },
         _ => &[],
     };
@@ -80,6 +84,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::Payment => Module::Payments,
         EntityType::CreditNote => Module::CreditNotes,
         EntityType::PortalLink => Module::PortalLinks,
+        EntityType::Message => Module::Messages,
     }
 }
 

@@ -96,6 +96,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::activity::{ActivityGroup, ActivityKind, ActorType, EntityType, Visibility};
     use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
+    use dossier_domain::message::{CallOutcome, Channel, Direction, RecordType};
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
     use dossier_domain::site::SiteKind;
@@ -138,6 +139,10 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         QuoteStatus => QuoteStatus::ALL,
         DueDateSource => &[DueDateSource::Invoice, DueDateSource::Customer, DueDateSource::Org],
         ConvertInto => &[ConvertInto::Quote, ConvertInto::Job],
+        Channel => Channel::ALL,
+        Direction => Direction::ALL,
+        CallOutcome => CallOutcome::ALL,
+        RecordType => RecordType::ALL,
         CustomerSort => &[CustomerSort::Name, CustomerSort::NameDesc, CustomerSort::Code, CustomerSort::CodeDesc],
         MatchField => &[
             MatchField::Name,

@@ -29,14 +29,7 @@ async fn token_for(app: &common::TestApp, role: &str) -> String {
 
 /// A user of `role` in the test org: their id and API token.
 async fn user_for(app: &common::TestApp, role: &str) -> (String, String) {
-    let mut tx = app.db.begin().await.unwrap();
-    let ctx = Ctx::system(app.org.clone(), "Test");
-    let email = format!("{role}@test.example");
-    let user = users::NewUser { email: email.clone(), name: format!("{role} user"), role: role.into(), password: "correct horse battery".into() };
-    let user = users::add_user_in(&mut tx, &ctx, user).await.unwrap();
-    let token = dossier_service::tokens::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
-    tx.commit().await.unwrap();
-    (user.id.0.to_string(), token.token)
+    app.user(role).await
 }
 
 async fn call(app: &common::TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -229,6 +222,8 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("PATCH", "/users/{id}") => json!({"role": "office"}),
         ("POST", "/tokens") => json!({"name": "Sync"}),
         ("POST", "/customers/{id}/portal-links") => json!({}),
+        ("POST", "/customers/{id}/messages") => json!({"channel": "note", "body": "Hijacked"}),
+        ("PATCH", "/messages/{id}") => json!({"body": "Hijacked", "pinned": true}),
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
     };
     Some(body)
@@ -247,12 +242,15 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let (_, payment) = app.post("/payments", json!({"customer": cus, "amount": 100})).await;
     let (_, credit) = app.post("/credit-notes", json!({"customer": cus, "amount": 100, "reason": "Leakcheck"})).await;
     let (_, portal_link) = app.post(&format!("/customers/{cus}/portal-links"), json!({})).await;
+    let (_, message) = app
+        .post(&format!("/customers/{cus}/messages"), json!({"channel": "note", "body": "Leakcheck note", "record_type": "job", "record": job["code"]}))
+        .await;
     let (_, users) = app.get("/users").await;
     let (_, tokens) = app.get("/tokens").await;
     let ids = json!({
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
-        "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"],
+        "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"], "message": message["id"],
     });
     let secrets: Vec<String> = ids.as_object().unwrap().values().map(|v| v.as_str().unwrap().to_owned()).chain(["Leakcheck".to_owned()]).collect();
     let id_for = |path: &str| -> &str {
@@ -269,6 +267,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "users" => "user",
             "tokens" => "token",
             "portal-links" => "portal_link",
+            "messages" => "message",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()
@@ -357,6 +356,9 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
         .await;
     let (_, payment) =
         app.post("/payments", json!({"customer": "CUS-00001", "amount": 4321, "allocations": [{"invoice": invoice["code"], "amount": 4321}]})).await;
+    let (status, note) =
+        app.post("/customers/CUS-00001/messages", json!({"channel": "note", "body": "Gate code 1234", "record_type": "job", "record": job["code"]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
     // Staff see the amounts, so the scan below is not vacuous.
     let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
     let mut staff = Vec::new();
@@ -364,7 +366,7 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
     assert!(staff.iter().any(|a| a.contains("£780.00")) && staff.iter().any(|a| a.contains("£43.21")), "{staff:?}");
 
     let ids = json!({"customers": customer["id"], "sites": site["id"], "contacts": contact["id"], "jobs": job["id"], "quotes": quote["id"],
-        "invoices": invoice["id"], "payments": payment["id"], "users": fieldworker_id});
+        "invoices": invoice["id"], "payments": payment["id"], "users": fieldworker_id, "messages": note["id"]});
     let spec: Value = serde_json::from_str(&dossier_web::openapi().to_json().unwrap()).unwrap();
     let mut asked = 0;
     let mut paths: Vec<String> = vec!["/customers?q=moneyless".into(), "/customers?q=CUS-00001".into(), "/jobs?customer=CUS-00001".into()];

@@ -42,15 +42,7 @@ async fn page(app: &TestApp, url: &str) -> (StatusCode, String) {
 }
 
 async fn staff_token(app: &TestApp, role: &str) -> String {
-    let mut tx = app.db.begin().await.unwrap();
-    let ctx = app.ctx();
-    let email = format!("{role}@test.example");
-    let user =
-        dossier_service::users::NewUser { email: email.clone(), name: format!("{role} user"), role: role.into(), password: "correct horse battery".into() };
-    dossier_service::users::add_user_in(&mut tx, &ctx, user).await.unwrap();
-    let token = dossier_service::tokens::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
-    tx.commit().await.unwrap();
-    token.token
+    app.user(role).await.1
 }
 
 both_backends!(a_customer_sees_only_their_own_account_through_their_link, |app| {

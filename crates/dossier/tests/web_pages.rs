@@ -35,12 +35,7 @@ async fn sign_in(app: &TestApp) -> String {
 }
 
 async fn html(app: &TestApp, cookie: Option<&str>, path: &str) -> (StatusCode, String) {
-    let mut request = Request::builder().uri(path);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    let (status, _, body) = TestApp::send(&app.router, request.body(Body::empty()).unwrap()).await;
-    (status, body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string()))
+    app.page(cookie, path).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,18 +91,7 @@ async fn main_pages_render_as_snapshotted() {
 
 /// POST a form as the signed-in user; returns the status and where it redirects.
 async fn post_form(app: &TestApp, cookie: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
-    let encode = |t: &str| t.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
-    let body: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, cookie)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.join("&")))
-        .unwrap();
-    let (status, headers, body) = TestApp::send(&app.router, request).await;
-    let location = headers.get(header::LOCATION).map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
-    (status, location, body.as_str().map(str::to_owned).unwrap_or_default())
+    app.form(cookie, path, form).await
 }
 
 both_backends!(editing_a_contact_in_the_form_keeps_what_the_form_does_not_show, |app| {

@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// The caller's role does not reach this module or action.
     #[error("your role may not {action} {module}")]
     Forbidden { module: &'static str, action: &'static str },
+    /// Only a record's author (or an admin) may change it: a message.
+    #[error("only its author or an admin may {action} this {what}")]
+    NotAuthor { what: &'static str, action: &'static str },
     /// The request is valid but the record's state does not allow it.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
@@ -48,6 +51,7 @@ impl ServiceError {
             ServiceError::TooManyAttempts { .. } => "too_many_attempts",
             ServiceError::Busy { .. } => "busy",
             ServiceError::Forbidden { .. } => "forbidden",
+            ServiceError::NotAuthor { .. } => "not_author",
             ServiceError::Conflict { code, .. } => code,
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal",
         }

@@ -15,6 +15,7 @@ pub mod customers;
 pub mod demo;
 mod error;
 pub mod idempotency;
+pub mod messages;
 pub mod orgs;
 pub mod page;
 pub mod portal;

@@ -5,10 +5,11 @@
 //! date. What they change is recorded with the customer as the actor.
 
 use dossier_domain::ValidationErrors;
-use dossier_domain::activity::{Activity, ActivityKind, Actor, ActorType, EntityRef, EntityType};
+use dossier_domain::activity::{Activity, ActivityGroup, ActivityKind, Actor, ActorType, EntityRef, EntityType, Visibility};
 use dossier_domain::customer::{Customer, CustomerPatch};
 use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::{CustomerId, PortalLinkId};
+use dossier_domain::message::{Channel, Direction, Message, MessageInput};
 use dossier_domain::money::Money;
 use dossier_domain::patch::Patch;
 use dossier_domain::permissions::{Action, Module};
@@ -187,8 +188,11 @@ pub struct PortalView {
     pub past_invoices: Vec<Invoice>,
     /// What they owe now, after any credit.
     pub balance: Money,
-    /// Entries of their timeline meant for them (never internal notes).
-    pub messages: Vec<Activity>,
+    /// The conversation: messages meant for them (never internal notes),
+    /// newest first; a deleted one as its mark.
+    pub messages: Vec<Message>,
+    /// Other entries of their timeline meant for them (their own changes).
+    pub activity: Vec<Activity>,
     pub expires_at: Timestamp,
 }
 
@@ -209,8 +213,10 @@ pub async fn view(db: &Db, visitor: &Visitor) -> Result<PortalView> {
     open_invoices.sort_by_key(|i| i.due_date);
     let summary = crate::summary::customer_summary(db, ctx, &visitor.customer).await?;
     let balance = summary.balances.map_or(Money::ZERO, |b| b.open_balance);
-    let filter = TimelineFilter { customer_visible_only: true, ..Default::default() };
-    let messages = crate::timeline::entries(db, ctx, EntityRef::new(EntityType::Customer, customer.id.0), filter, i64::from(SHOWN)).await?;
+    let groups = ActivityGroup::ALL.iter().copied().filter(|g| *g != ActivityGroup::Communication).collect();
+    let filter = TimelineFilter { customer_visible_only: true, groups, ..Default::default() };
+    let activity = crate::timeline::entries(db, ctx, EntityRef::new(EntityType::Customer, customer.id.0), filter, i64::from(SHOWN)).await?;
+    let messages = crate::messages::customer_visible(&mut db.read().await?.handle(), ctx, customer.id.0, i64::from(SHOWN)).await?;
     Ok(PortalView {
         org_name: ctx.org.name.clone(),
         org_address: ctx.org.address.clone(),
@@ -221,6 +227,7 @@ pub async fn view(db: &Db, visitor: &Visitor) -> Result<PortalView> {
         past_invoices,
         balance,
         messages,
+        activity,
         expires_at: visitor.expires_at,
     })
 }
@@ -304,4 +311,39 @@ pub struct ContactForm {
 pub async fn update_contact_details(db: &Db, visitor: &Visitor, form: ContactForm) -> Result<Customer> {
     let patch = CustomerPatch { email: patch_of(form.email), phone: patch_of(form.phone), ..Default::default() };
     customers::update_customer(db, &visitor.ctx, &visitor.customer, patch).await
+}
+
+/// The reply form.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ReplyForm {
+    pub body: Option<String>,
+}
+
+/// A message from the customer, through the portal: seen by them and by
+/// staff, recorded with the customer as the actor.
+pub async fn reply(db: &Db, visitor: &Visitor, form: ReplyForm) -> Result<Message> {
+    let input = MessageInput {
+        channel: Some(Channel::Portal),
+        direction: Some(Direction::Inbound),
+        visibility: Some(Visibility::Customer),
+        body: form.body,
+        ..Default::default()
+    };
+    crate::messages::post_message(db, &visitor.ctx, &visitor.customer, input).await
+}
+
+/// What the customer sees in their portal, for staff ("view as the
+/// customer"): the same view, built by the same code, for a member of
+/// staff who may see the customer's invoices and messages.
+pub async fn view_as_customer(db: &Db, ctx: &Ctx, customer: &str) -> Result<PortalView> {
+    ctx.require(Module::Customers, Action::View)?;
+    ctx.require(Module::Invoices, Action::View)?;
+    ctx.require(Module::Messages, Action::View)?;
+    let row = {
+        let mut conn = db.read().await?;
+        customers::find(&mut conn.handle(), ctx, customer).await?
+    };
+    let actor = Actor { kind: ActorType::Customer, id: Some(row.id), name: format!("{} (via portal)", row.display_name) };
+    let visitor = Visitor { ctx: Ctx::new(ctx.org.clone(), actor, None, None), customer: row.id.to_string(), expires_at: ctx.now() };
+    view(db, &visitor).await
 }

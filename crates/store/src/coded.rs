@@ -19,6 +19,15 @@ pub enum RecordKey {
     Number(i64),
 }
 
+/// Whose a coded record is: read from any coded table (the other columns
+/// are left unread), to check that a record belongs to a customer.
+#[derive(Clone, Copy, Debug, sqlx::FromRow)]
+pub struct RecordOwner {
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub number: i64,
+}
+
 /// A row type both backends can read.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
 impl<T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin> Row for T {}

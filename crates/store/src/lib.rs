@@ -17,6 +17,7 @@ mod db;
 mod error;
 pub mod idempotency;
 mod in_list;
+mod messages;
 mod orgs;
 mod portal;
 mod search;
@@ -29,11 +30,12 @@ mod works;
 
 pub use activity::{ActivityRow, TimelineFilter};
 pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
-pub use coded::{ListFilter, RecordKey, Row};
+pub use coded::{ListFilter, RecordKey, RecordOwner, Row};
 pub use contacts::ContactRow;
 pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use error::StoreError;
+pub use messages::{MessageFilter, MessageRow};
 pub use orgs::OrgRow;
 pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
@@ -55,6 +57,7 @@ pub mod queries {
     pub use crate::customers::{
         add_labels, customer_codes, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
     };
+    pub use crate::messages::{delete_message, get_message, insert_messages, list_messages, set_pinned, update_message};
     pub use crate::orgs::{get_org, insert_org, list_orgs};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};

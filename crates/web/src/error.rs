@@ -71,7 +71,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Unauthenticated | ServiceError::BadCredentials => ApiError::new(StatusCode::UNAUTHORIZED, code, error.to_string()),
             ServiceError::TooManyAttempts { .. } => ApiError { retry_after, ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, error.to_string()) },
             ServiceError::Busy { .. } => ApiError { retry_after, ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, error.to_string()) },
-            ServiceError::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, code, error.to_string()),
+            ServiceError::Forbidden { .. } | ServiceError::NotAuthor { .. } => ApiError::new(StatusCode::FORBIDDEN, code, error.to_string()),
             ServiceError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, code, error.to_string()),
             ServiceError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");

@@ -10,6 +10,7 @@ mod headers;
 mod idempotency;
 mod limits;
 mod portal;
+mod rich_text;
 mod ui;
 
 use std::future::Future;

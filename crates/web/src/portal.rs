@@ -11,7 +11,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use dossier_domain::ValidationErrors;
-use dossier_service::portal::{self, AddressForm, ContactForm, PortalView, Visitor};
+use dossier_service::portal::{self, AddressForm, ContactForm, PortalView, ReplyForm, Visitor};
 use dossier_service::{Db, ServiceError};
 use serde::Deserialize;
 
@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/{token}/statement.pdf", get(statement))
         .route("/portal/{token}/address", post(save_address))
         .route("/portal/{token}/contact", post(save_contact))
+        .route("/portal/{token}/messages", post(send_reply))
 }
 
 struct Field {
@@ -43,14 +44,43 @@ struct InvoiceLine {
     state: String,
 }
 
-struct Message {
+/// One message of the conversation as the customer sees it.
+pub(crate) struct Message {
+    pub(crate) at: String,
+    /// "You" for the customer's own, else the business's name.
+    pub(crate) from: String,
+    pub(crate) subject: Option<String>,
+    /// The body as safe HTML (escaped; links and line breaks only).
+    pub(crate) html: String,
+    /// "Deleted on …" instead of the text.
+    pub(crate) deleted: Option<String>,
+}
+
+impl Message {
+    pub(crate) fn of(message: &dossier_domain::message::Message, org_name: &str) -> Self {
+        let from = match message.author.kind {
+            dossier_domain::activity::ActorType::Customer => "You".to_owned(),
+            _ => org_name.to_owned(),
+        };
+        Message {
+            at: message.occurred_at.strftime("%Y-%m-%d %H:%M").to_string(),
+            from,
+            subject: message.subject.clone(),
+            html: crate::rich_text::to_html(&message.body),
+            deleted: message.deleted.as_ref().map(|d| format!("Deleted on {}", d.at.strftime("%Y-%m-%d"))),
+        }
+    }
+}
+
+/// An entry of the customer's own history (a change they made).
+struct Change {
     at: String,
     text: String,
 }
 
 #[derive(Template)]
 #[template(path = "portal.html")]
-struct PortalPage {
+pub(crate) struct PortalPage {
     base: String,
     org_name: String,
     customer_name: String,
@@ -60,6 +90,11 @@ struct PortalPage {
     open_invoices: Vec<InvoiceLine>,
     past_invoices: Vec<InvoiceLine>,
     messages: Vec<Message>,
+    changes: Vec<Change>,
+    reply: String,
+    reply_error: Option<String>,
+    /// Staff looking at what the customer sees: nothing can be sent.
+    preview: bool,
     address_fields: Vec<Field>,
     contact_fields: Vec<Field>,
     expires: String,
@@ -71,9 +106,10 @@ struct GonePage;
 
 /// What a failed form submit keeps: the values typed and the errors found.
 #[derive(Default)]
-struct Submitted {
+pub(crate) struct Submitted {
     address: Option<AddressForm>,
     contact: Option<ContactForm>,
+    reply: Option<ReplyForm>,
     errors: Vec<(String, String)>,
 }
 
@@ -83,7 +119,7 @@ impl Submitted {
     }
 }
 
-fn render(view: PortalView, token: &str, notice: Option<&'static str>, submitted: &Submitted) -> PortalPage {
+pub(crate) fn render(view: PortalView, token: &str, notice: Option<&'static str>, submitted: &Submitted) -> PortalPage {
     let currency = view.currency.clone();
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(String::new, |d| d.to_string());
     let line = |i: &dossier_domain::works::Invoice| InvoiceLine {
@@ -127,7 +163,11 @@ fn render(view: PortalView, token: &str, notice: Option<&'static str>, submitted
         notice,
         open_invoices: view.open_invoices.iter().map(line).collect(),
         past_invoices: view.past_invoices.iter().map(line).collect(),
-        messages: view.messages.iter().map(|m| Message { at: m.occurred_at.strftime("%Y-%m-%d").to_string(), text: m.summary.clone() }).collect(),
+        messages: view.messages.iter().map(|m| Message::of(m, &view.org_name)).collect(),
+        changes: view.activity.iter().map(|a| Change { at: a.occurred_at.strftime("%Y-%m-%d").to_string(), text: a.summary.clone() }).collect(),
+        reply: submitted.reply.as_ref().and_then(|r| r.body.clone()).unwrap_or_default(),
+        reply_error: submitted.error("body"),
+        preview: false,
         address_fields: vec![
             field("address_line1", "Address", "address-line1", address.address_line1),
             field("address_line2", "Address line 2 (optional)", "address-line2", address.address_line2),
@@ -206,6 +246,7 @@ async fn page(State(s): State<AppState>, opened: Opened, Query(query): Query<Pag
     let notice = match query.saved.as_deref() {
         Some("address") => Some("Your billing address was saved."),
         Some("contact") => Some("Your contact details were saved."),
+        Some("message") => Some("Your message was sent."),
         _ => None,
     };
     show(&s.db, &opened, StatusCode::OK, notice, &Submitted::default()).await
@@ -242,4 +283,15 @@ async fn save_address(State(s): State<AppState>, opened: Opened, Form(form): For
 async fn save_contact(State(s): State<AppState>, opened: Opened, Form(form): Form<ContactForm>) -> Response {
     let result = portal::update_contact_details(&s.db, &opened.visitor, form.clone()).await;
     after_submit(&s.db, &opened, "contact", result, Submitted { contact: Some(form), ..Default::default() }).await
+}
+
+async fn send_reply(State(s): State<AppState>, opened: Opened, Form(form): Form<ReplyForm>) -> Response {
+    let result = portal::reply(&s.db, &opened.visitor, form.clone()).await;
+    after_submit(&s.db, &opened, "message", result, Submitted { reply: Some(form), ..Default::default() }).await
+}
+
+/// The portal page as the customer sees it, for staff: rendered by the same
+/// code, with nothing that could send.
+pub(crate) fn preview(view: PortalView) -> PortalPage {
+    PortalPage { preview: true, ..render(view, "", None, &Submitted::default()) }
 }

@@ -21,6 +21,9 @@ pub fn postgres_url() -> Option<String> {
     std::env::var("DOSSIER_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// Every test user's password.
+pub const PASSWORD: &str = "correct horse battery";
+
 pub struct TestApp {
     pub db: Db,
     pub router: axum::Router,
@@ -66,7 +69,7 @@ impl TestApp {
         let mut tx = self.db.begin().await.unwrap();
         let org = orgs::create_org_in(&mut tx, name, "GB", &["1 Test Street", "Leeds LS1 1AA"], "Test", jiff::Timestamp::now()).await.unwrap();
         let ctx = Ctx::system(org.clone(), "Test");
-        let new_user = users::NewUser { email: admin_email.into(), name: "Ada Admin".into(), role: "admin".into(), password: "correct horse battery".into() };
+        let new_user = users::NewUser { email: admin_email.into(), name: "Ada Admin".into(), role: "admin".into(), password: PASSWORD.into() };
         users::add_user_in(&mut tx, &ctx, new_user).await.unwrap();
         let token = dossier_service::tokens::create_token_in(&mut tx, &ctx, admin_email, "tests").await.unwrap();
         tx.commit().await.unwrap();
@@ -152,6 +155,56 @@ impl TestApp {
         let (status, customer) = self.post("/customers", body).await;
         assert_eq!(status, StatusCode::CREATED, "{customer}");
         customer
+    }
+
+    /// A user of `role` in the test org (`{role}@test.example`): their id
+    /// and an API token.
+    pub async fn user(&self, role: &str) -> (String, String) {
+        let mut tx = self.db.begin().await.unwrap();
+        let ctx = self.ctx();
+        let email = format!("{role}@test.example");
+        let user = users::NewUser { email: email.clone(), name: format!("{role} user"), role: role.into(), password: PASSWORD.into() };
+        let user = users::add_user_in(&mut tx, &ctx, user).await.unwrap();
+        let token = dossier_service::tokens::create_token_in(&mut tx, &ctx, &email, "tests").await.unwrap();
+        tx.commit().await.unwrap();
+        (user.id.0.to_string(), token.token)
+    }
+
+    /// A signed-in session of the user `role` (made with [`TestApp::user`]):
+    /// the cookie to send (`name=value`).
+    pub async fn session(&self, role: &str) -> String {
+        use dossier_service::sessions::{self, Client, SignIn};
+        let input = SignIn { email: format!("{role}@test.example"), password: PASSWORD.into() };
+        let started = sessions::sign_in(&self.db, input, Client { address: None, user_agent: None }).await.unwrap();
+        format!("dossier_session={}", started.cookie)
+    }
+
+    /// GET a page of the web app (with a session cookie, or none): its status and HTML.
+    pub async fn page(&self, cookie: Option<&str>, path: &str) -> (StatusCode, String) {
+        let mut request = Request::builder().uri(path);
+        if let Some(cookie) = cookie {
+            request = request.header(axum::http::header::COOKIE, cookie);
+        }
+        let (status, _, body) = Self::send(&self.router, request.body(Body::empty()).unwrap()).await;
+        (status, body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string()))
+    }
+
+    /// POST a form of the web app: its status, where it redirects to (or
+    /// empty) and the page it answered.
+    pub async fn form(&self, cookie: &str, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+        use axum::http::header;
+        let encode = |t: &str| t.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+        let body: Vec<String> = form.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.join("&")))
+            .unwrap();
+        let (status, headers, body) = Self::send(&self.router, request).await;
+        let location = headers.get(header::LOCATION).map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+        (status, location, body.as_str().map(str::to_owned).unwrap_or_default())
     }
 
     /// Number of rows in `table`, for checking that nothing was written.

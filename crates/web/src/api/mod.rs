@@ -5,6 +5,7 @@ mod access;
 mod billing;
 mod contacts;
 mod customers;
+mod messages;
 mod portal_links;
 mod problems;
 mod sites;
@@ -19,7 +20,7 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites, invoices, payments and credit notes, and their complete, tamper-evident timeline. Amounts are integer minor units of the org's currency. \
+    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites, messages, invoices, payments and credit notes, and their complete, tamper-evident timeline. Amounts are integer minor units of the org's currency. \
         Errors are application/problem+json with a stable `code`. Routes that take a customer accept its id or its code (CUS-00001)."),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
@@ -47,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(access::router())
         .merge(customers::router())
         .merge(timeline::router())
+        .merge(messages::router())
         .merge(contacts::router())
         .merge(sites::router())
         .merge(billing::router())

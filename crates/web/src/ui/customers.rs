@@ -15,10 +15,11 @@ use dossier_service::customers::{BulkLabelsInput, CustomerQuery, CustomerSort};
 use dossier_service::summary::CustomerSummary;
 use dossier_service::timeline::{HistoryQuery, TimelineQuery};
 use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
-use dossier_service::{Ctx, Db, ServiceError, billing, contacts, customers, sites, summary, timeline, works};
+use dossier_service::{Ctx, Db, ServiceError, billing, contacts, customers, messages, sites, summary, timeline, works};
 use serde::Deserialize;
 
 use super::forms::blank_is_none;
+use super::messages::{Composer, MessageView};
 use super::views::{self, BarView, Entry};
 use super::{Staff, failure, page};
 use crate::AppState;
@@ -291,6 +292,10 @@ struct ProfilePage {
     /// Buttons for the header (edit, status) and for the open tab.
     header_actions: Vec<(String, &'static str)>,
     actions: Vec<(String, &'static str)>,
+    /// Important notes, above every tab.
+    pinned: Vec<MessageView>,
+    /// The quick "add a note / log a call" form (Activity and Timeline tabs).
+    composer: Option<Composer>,
 }
 
 /// What the caller may start from a tab: each button only if their role allows it.
@@ -370,7 +375,17 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
             _ => vec![(format!("/customers/{code}/edit"), "Edit"), (format!("/customers/{code}/status"), "Change status")],
         },
         actions: Vec::new(),
+        pinned: Vec::new(),
+        composer: None,
     };
+    let here = format!("/customers/{code}?tab={tab}");
+    page_data.pinned = messages::pinned_messages(db, ctx, &code).await?.iter().map(|m| MessageView::of(ctx, m, &here)).collect();
+    if ctx.sees(Module::Invoices) && ctx.sees(Module::Messages) {
+        page_data.header_actions.push((format!("/customers/{code}/as-customer"), "View as the customer"));
+    }
+    if matches!(tab, "activity" | "timeline") {
+        page_data.composer = super::messages::composer(ctx, &code, None, &format!("/customers/{code}?tab=timeline"));
+    }
     match tab {
         "timeline" => timeline_tab(db, ctx, &code, &query, &mut page_data).await?,
         "history" => {

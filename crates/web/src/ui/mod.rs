@@ -5,6 +5,7 @@
 
 mod customers;
 mod forms;
+mod messages;
 mod profile_forms;
 mod record_forms;
 mod records;
@@ -44,6 +45,12 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))
         .route("/sites/{id}/edit", get(profile_forms::edit_site).post(profile_forms::update_site))
+        .route("/customers/{id}/messages", post(messages::post_message))
+        .route("/customers/{id}/messages/new", get(messages::new_message))
+        .route("/customers/{id}/as-customer", get(messages::as_customer))
+        .route("/messages/{id}/edit", get(messages::edit_message).post(messages::update_message))
+        .route("/messages/{id}/delete", post(messages::delete_message))
+        .route("/messages/{id}/pin", post(messages::pin_message))
         .route("/customers/{id}/inquiries/new", get(record_forms::new_inquiry).post(record_forms::create_inquiry))
         .route("/customers/{id}/quotes/new", get(record_forms::new_quote).post(record_forms::create_quote))
         .route("/customers/{id}/jobs/new", get(record_forms::new_job).post(record_forms::create_job))
@@ -123,7 +130,7 @@ pub(crate) fn error_page(status: StatusCode, message: Option<String>) -> Respons
 fn failure(error: ServiceError) -> Response {
     let (status, heading) = match &error {
         ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "Not found"),
-        ServiceError::Forbidden { .. } => (StatusCode::FORBIDDEN, "Not allowed"),
+        ServiceError::Forbidden { .. } | ServiceError::NotAuthor { .. } => (StatusCode::FORBIDDEN, "Not allowed"),
         ServiceError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "That did not work"),
         ServiceError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "Busy"),
         ServiceError::Store(e) if e.is_busy() => {

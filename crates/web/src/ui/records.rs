@@ -6,9 +6,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dossier_domain::ids::CustomerId;
+use dossier_domain::message::RecordType;
 use dossier_domain::money::{Line, Money, Totals};
+use dossier_domain::permissions::Module;
+use dossier_service::messages::{self, MessageQuery};
 use dossier_service::{Ctx, Db, ServiceError, billing, customers, works};
+use uuid::Uuid;
 
+use super::messages::{Composer, MessageView, composer};
 use super::views::{day, words};
 use super::{Staff, failure, page};
 use crate::AppState;
@@ -31,6 +36,10 @@ struct RecordPage {
     facts: Vec<(&'static str, String)>,
     lines: Vec<LineRow>,
     totals: Vec<TotalRow>,
+    /// The record's important notes, and all its messages, newest first.
+    pinned: Vec<MessageView>,
+    messages: Vec<MessageView>,
+    composer: Option<Composer>,
 }
 
 pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, kind: &'static str) -> Response {
@@ -55,22 +64,22 @@ fn lines(lines: &[Line], totals: &Totals, currency: &str) -> (Vec<LineRow>, Vec<
 async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<RecordPage, ServiceError> {
     let currency = &ctx.org.currency;
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
-    let (title, customer, facts, (lines, totals)): (String, CustomerId, Vec<(&'static str, String)>, _) = match kind {
+    let (title, customer, record, facts, (lines, totals)): (String, CustomerId, (RecordType, Uuid, String), Vec<(&'static str, String)>, _) = match kind {
         "inquiries" => {
             let i = works::get_inquiry(db, ctx, code).await?;
             let facts = vec![("Status", words(i.status.as_str())), ("Estimated value", i.estimated_value.format(currency)), ("Raised", day(i.created_at))];
-            (format!("Inquiry {}: {}", i.code, i.title), i.customer_id, facts, (Vec::new(), Vec::new()))
+            (format!("Inquiry {}: {}", i.code, i.title), i.customer_id, (RecordType::Inquiry, i.id.0, i.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         "quotes" => {
             let q = works::get_quote(db, ctx, code).await?;
             let facts = vec![("Status", words(q.status.as_str())), ("Valid until", date(q.valid_until)), ("Total", q.totals.total.format(currency))];
-            (format!("Quote {}: {}", q.code, q.title), q.customer_id, facts, lines(&q.lines, &q.totals, currency))
+            (format!("Quote {}: {}", q.code, q.title), q.customer_id, (RecordType::Quote, q.id.0, q.code.clone()), facts, lines(&q.lines, &q.totals, currency))
         }
         "jobs" => {
             let j = works::get_job(db, ctx, code).await?;
             let mut facts = vec![("Status", words(j.status.as_str())), ("Scheduled", j.scheduled_start.map_or_else(|| "—".to_owned(), day))];
             facts.extend(j.value.map(|v| ("Value", v.format(currency))));
-            (format!("Job {}: {}", j.code, j.title), j.customer_id, facts, (Vec::new(), Vec::new()))
+            (format!("Job {}: {}", j.code, j.title), j.customer_id, (RecordType::Job, j.id.0, j.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         "invoices" => {
             let i = billing::get_invoice(db, ctx, code).await?;
@@ -82,7 +91,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
                 ("Credited", i.credited.format(currency)),
                 ("To pay", i.balance.format(currency)),
             ];
-            (format!("Invoice {}", i.code), i.customer_id, facts, lines(&i.lines, &i.totals, currency))
+            (format!("Invoice {}", i.code), i.customer_id, (RecordType::Invoice, i.id.0, i.code.clone()), facts, lines(&i.lines, &i.totals, currency))
         }
         "payments" => {
             let p = billing::get_payment(db, ctx, code).await?;
@@ -92,15 +101,36 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
                 ("Allocated", p.allocated.format(currency)),
                 ("Not yet allocated", p.unallocated.format(currency)),
             ];
-            (format!("Payment {}", p.code), p.customer_id, facts, (Vec::new(), Vec::new()))
+            (format!("Payment {}", p.code), p.customer_id, (RecordType::Payment, p.id.0, p.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         "credit-notes" => {
             let c = billing::get_credit_note(db, ctx, code).await?;
             let facts = vec![("Issued", c.issue_date.to_string()), ("Amount", c.amount.format(currency)), ("Reason", c.reason.clone())];
-            (format!("Credit note {}", c.code), c.customer_id, facts, (Vec::new(), Vec::new()))
+            (format!("Credit note {}", c.code), c.customer_id, (RecordType::CreditNote, c.id.0, c.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         _ => return Err(ServiceError::NotFound("page")),
     };
     let customer = customers::get_customer(db, ctx, &customer.0.to_string()).await?;
-    Ok(RecordPage { user: Some(ctx.actor.name.clone()), title, customer_code: customer.code, customer_name: customer.display_name, facts, lines, totals })
+    let (record_type, record_id, code) = record;
+    let here = format!("/{kind}/{code}");
+    let (mut pinned, mut shown) = (Vec::new(), Vec::new());
+    if ctx.sees(Module::Messages) {
+        let found = messages::record_messages(db, ctx, record_id, MessageQuery { limit: Some(100), ..Default::default() }).await?;
+        for message in &found.items {
+            let view = MessageView::of(ctx, message, &here);
+            if message.pinned { pinned.push(view) } else { shown.push(view) }
+        }
+    }
+    Ok(RecordPage {
+        user: Some(ctx.actor.name.clone()),
+        title,
+        composer: composer(ctx, &customer.code, Some((record_type, code)), &here),
+        customer_code: customer.code,
+        customer_name: customer.display_name,
+        facts,
+        lines,
+        totals,
+        pinned,
+        messages: shown,
+    })
 }

@@ -1,7 +1,7 @@
 //! What pages show, worked out in Rust so templates only lay it out:
 //! status bars with their colours, timeline entries, money and dates.
 
-use dossier_domain::activity::{Activity, ActorType};
+use dossier_domain::activity::{Activity, ActivityGroup, ActivityKind, ActorType};
 use dossier_domain::money::Money;
 use dossier_service::summary::Bars;
 use jiff::Timestamp;
@@ -150,6 +150,10 @@ pub struct Entry {
     pub actor_kind: &'static str,
     pub group: String,
     pub changes: Vec<(String, String, String)>,
+    /// A message's channel, direction and audience.
+    pub badges: Vec<String>,
+    /// A message's text as safe HTML.
+    pub body_html: Option<String>,
 }
 
 pub fn entry(activity: &Activity) -> Entry {
@@ -172,7 +176,31 @@ pub fn entry(activity: &Activity) -> Entry {
         actor_kind,
         group: activity.group.to_string(),
         changes: activity.changes.iter().map(|c| (c.field.clone(), value(&c.old), value(&c.new))).collect(),
+        badges: message_badges(activity),
+        body_html: match activity.kind {
+            ActivityKind::MessagePosted | ActivityKind::MessageEdited => activity.detail.get("body").and_then(|b| b.as_str()).map(crate::rich_text::to_html),
+            _ => None,
+        },
     }
+}
+
+/// How a message entry is marked: its channel, direction and who sees it.
+fn message_badges(activity: &Activity) -> Vec<String> {
+    if activity.group != ActivityGroup::Communication {
+        return Vec::new();
+    }
+    let text = |key: &str| activity.detail.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    let mut badges = Vec::new();
+    if let Some(channel) = dossier_domain::message::Channel::parse(&text("channel")) {
+        badges.push(channel.noun().to_owned());
+    }
+    match text("direction").as_str() {
+        "inbound" => badges.push("Inbound".into()),
+        "outbound" => badges.push("Outbound".into()),
+        _ => {}
+    }
+    badges.push(if activity.visibility == dossier_domain::activity::Visibility::Customer { "Customer can see" } else { "Staff only" }.into());
+    badges
 }
 
 /// An instant as a day, `2026-11-30 14:05` in UTC.

@@ -1,0 +1,218 @@
+//! Messages: notes, logged calls, emails and the rest, per customer and
+//! per record.
+
+use dossier_domain::activity::{Actor, ActorType, Visibility};
+use dossier_domain::ids::{ContactId, CustomerId, MessageId};
+use dossier_domain::message::{CallOutcome, Channel, Deletion, Direction, Message, RecordRef, RecordType};
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use crate::customers::timestamp;
+use crate::{Handle, Result, StoreError, run};
+
+/// A message as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MessageRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub channel: String,
+    pub direction: String,
+    pub visibility: String,
+    pub author_type: String,
+    pub author_id: Option<Uuid>,
+    pub author_name: String,
+    pub occurred_at: i64,
+    pub subject: Option<String>,
+    pub body: String,
+    pub contact_id: Option<Uuid>,
+    pub record_type: Option<String>,
+    pub record_id: Option<Uuid>,
+    pub record_code: Option<String>,
+    pub duration_seconds: Option<i64>,
+    pub outcome: Option<String>,
+    pub pinned: bool,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted_at: Option<i64>,
+    pub deleted_by: Option<String>,
+}
+
+impl MessageRow {
+    /// The row of a new message.
+    pub fn new(org_id: Uuid, customer_id: CustomerId, message: &Message) -> Self {
+        Self {
+            org_id,
+            id: message.id.0,
+            customer_id: customer_id.0,
+            channel: message.channel.as_str().to_owned(),
+            direction: message.direction.as_str().to_owned(),
+            visibility: message.visibility.as_str().to_owned(),
+            author_type: message.author.kind.as_str().to_owned(),
+            author_id: message.author.id,
+            author_name: message.author.name.clone(),
+            occurred_at: message.occurred_at.as_microsecond(),
+            subject: message.subject.clone(),
+            body: message.body.clone(),
+            contact_id: message.contact_id.map(|c| c.0),
+            record_type: message.record.as_ref().map(|r| r.kind.as_str().to_owned()),
+            record_id: message.record.as_ref().map(|r| r.id),
+            record_code: message.record.as_ref().and_then(|r| r.code.clone()),
+            duration_seconds: message.duration_seconds.map(i64::from),
+            outcome: message.outcome.map(|o| o.as_str().to_owned()),
+            pinned: message.pinned,
+            created_at: message.created_at.as_microsecond(),
+            edited_at: message.edited_at.map(|t| t.as_microsecond()),
+            deleted_at: None,
+            deleted_by: None,
+        }
+    }
+
+    pub fn into_message(self) -> Result<Message> {
+        let bad = |what: &str, value: &str| StoreError::corrupt(format!("message {} has {what} '{value}'", self.id));
+        let record = match (&self.record_type, self.record_id) {
+            (Some(kind), Some(id)) => {
+                Some(RecordRef { kind: RecordType::parse(kind).ok_or_else(|| bad("record type", kind))?, id, code: self.record_code.clone() })
+            }
+            _ => None,
+        };
+        let deleted = match (self.deleted_at, &self.deleted_by) {
+            (Some(at), by) => Some(Deletion { by: by.clone().unwrap_or_default(), at: timestamp(at)? }),
+            _ => None,
+        };
+        Ok(Message {
+            id: MessageId(self.id),
+            customer_id: CustomerId(self.customer_id),
+            channel: Channel::parse(&self.channel).ok_or_else(|| bad("channel", &self.channel))?,
+            direction: Direction::parse(&self.direction).ok_or_else(|| bad("direction", &self.direction))?,
+            visibility: Visibility::parse(&self.visibility).ok_or_else(|| bad("visibility", &self.visibility))?,
+            author: Actor {
+                kind: ActorType::parse(&self.author_type).ok_or_else(|| bad("author type", &self.author_type))?,
+                id: self.author_id,
+                name: self.author_name.clone(),
+            },
+            occurred_at: timestamp(self.occurred_at)?,
+            subject: self.subject.clone(),
+            body: self.body.clone(),
+            contact_id: self.contact_id.map(ContactId),
+            record,
+            duration_seconds: self.duration_seconds.map(|s| u32::try_from(s).map_err(StoreError::corrupt)).transpose()?,
+            outcome: self.outcome.as_deref().map(|o| CallOutcome::parse(o).ok_or_else(|| bad("outcome", o))).transpose()?,
+            pinned: self.pinned,
+            created_at: timestamp(self.created_at)?,
+            edited_at: self.edited_at.map(timestamp).transpose()?,
+            deleted,
+        })
+    }
+}
+
+pub async fn insert_messages(h: &mut Handle<'_>, rows: &[MessageRow]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(rows, 32) {
+        run!(h, c => {
+            let mut q = QueryBuilder::new(
+                "INSERT INTO message (org_id, id, customer_id, channel, direction, visibility, author_type, author_id, author_name, occurred_at, \
+                 subject, body, contact_id, record_type, record_id, record_code, duration_seconds, outcome, pinned, created_at, edited_at) ");
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.org_id).push_bind(r.id).push_bind(r.customer_id).push_bind(&r.channel).push_bind(&r.direction)
+                    .push_bind(&r.visibility).push_bind(&r.author_type).push_bind(r.author_id).push_bind(&r.author_name).push_bind(r.occurred_at)
+                    .push_bind(&r.subject).push_bind(&r.body).push_bind(r.contact_id).push_bind(&r.record_type).push_bind(r.record_id)
+                    .push_bind(&r.record_code).push_bind(r.duration_seconds).push_bind(&r.outcome).push_bind(r.pinned).push_bind(r.created_at)
+                    .push_bind(r.edited_at);
+            });
+            q.build().execute(c).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+pub async fn get_message(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<MessageRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM message WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+/// Write a message's new words, audience and call details, unless it was
+/// deleted or edited meanwhile (`was_edited_at` is what the caller read):
+/// `false` then, and nothing changes.
+pub async fn update_message(h: &mut Handle<'_>, row: &MessageRow, was_edited_at: Option<i64>) -> Result<bool> {
+    let done = run!(h, c => sqlx::query(
+        "UPDATE message SET subject = $3, body = $4, visibility = $5, duration_seconds = $6, outcome = $7, edited_at = $8 \
+         WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL AND COALESCE(edited_at, -1) = COALESCE($9, -1)")
+        .bind(row.org_id).bind(row.id).bind(&row.subject).bind(&row.body).bind(&row.visibility).bind(row.duration_seconds)
+        .bind(&row.outcome).bind(row.edited_at).bind(was_edited_at)
+        .execute(c).await?.rows_affected());
+    Ok(done == 1)
+}
+
+/// Pin or unpin a message: `false` if it already was so, or is deleted.
+pub async fn set_pinned(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, pinned: bool) -> Result<bool> {
+    let done = run!(h, c => sqlx::query("UPDATE message SET pinned = $3 WHERE org_id = $1 AND id = $2 AND pinned <> $3 AND deleted_at IS NULL")
+        .bind(org_id).bind(id).bind(pinned).execute(c).await?.rows_affected());
+    Ok(done == 1)
+}
+
+/// Blank a message's text and mark who deleted it: `false` if it was
+/// deleted already.
+pub async fn delete_message(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, at: i64, by: &str) -> Result<bool> {
+    let done = run!(h, c => sqlx::query(
+        "UPDATE message SET deleted_at = $3, deleted_by = $4, body = '', subject = NULL, pinned = FALSE \
+         WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL")
+        .bind(org_id).bind(id).bind(at).bind(by).execute(c).await?.rows_affected());
+    Ok(done == 1)
+}
+
+/// Which messages a list holds.
+#[derive(Clone, Debug, Default)]
+pub struct MessageFilter {
+    pub customer_id: Option<Uuid>,
+    /// Only those about this record (a job, an invoice…).
+    pub record_id: Option<Uuid>,
+    /// Only these channels (any when empty).
+    pub channels: Vec<Channel>,
+    pub pinned_only: bool,
+    /// Only those the customer may see (the portal).
+    pub customer_visible_only: bool,
+    /// Leave deleted messages out (the portal, pinned notes).
+    pub live_only: bool,
+    /// Only those about jobs this user is assigned to (a fieldworker).
+    pub jobs_assigned_to: Option<Uuid>,
+}
+
+/// A page of messages, newest first (by when they were said), after the
+/// `(occurred_at, id)` of the previous page's last.
+pub async fn list_messages(h: &mut Handle<'_>, org_id: Uuid, filter: &MessageFilter, after: Option<(i64, Uuid)>, limit: i64) -> Result<Vec<MessageRow>> {
+    Ok(run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT * FROM message WHERE org_id = ");
+        q.push_bind(org_id);
+        if let Some(customer) = filter.customer_id {
+            q.push(" AND customer_id = ").push_bind(customer);
+        }
+        if let Some(record) = filter.record_id {
+            q.push(" AND record_id = ").push_bind(record);
+        }
+        if !filter.channels.is_empty() {
+            q.push(" AND channel IN (");
+            let mut list = q.separated(", ");
+            for channel in &filter.channels {
+                list.push_bind(channel.as_str());
+            }
+            q.push(")");
+        }
+        if filter.pinned_only {
+            q.push(" AND pinned = TRUE");
+        }
+        if filter.customer_visible_only {
+            q.push(" AND visibility = 'customer'");
+        }
+        if filter.live_only {
+            q.push(" AND deleted_at IS NULL");
+        }
+        if let Some(user) = filter.jobs_assigned_to {
+            q.push(" AND record_type = 'job' AND record_id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id)
+                .push(" AND user_id = ").push_bind(user).push(")");
+        }
+        if let Some((at, id)) = after {
+            q.push(" AND (occurred_at < ").push_bind(at).push(" OR (occurred_at = ").push_bind(at).push(" AND id < ").push_bind(id).push("))");
+        }
+        q.push(" ORDER BY occurred_at DESC, id DESC LIMIT ").push_bind(limit);
+        q.build_query_as().fetch_all(c).await?
+    }))
+}
