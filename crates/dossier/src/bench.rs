@@ -131,6 +131,17 @@ async fn wait_until_up(client: &HttpClient, url: &str) -> anyhow::Result<()> {
     }
 }
 
+/// What the profile asks for when a customer is opened: the customer, the
+/// status bars, the pinned notes and the first page of the timeline.
+fn open(code: &str) -> Vec<Call> {
+    vec![
+        get(format!("/customers/{code}")),
+        get(format!("/customers/{code}/summary")),
+        get(format!("/customers/{code}/messages?pinned=true&limit=20")),
+        get(format!("/customers/{code}/timeline?limit=50")),
+    ]
+}
+
 /// The scenarios, each over a spread of customers so caches are not all hit.
 fn scenarios(data: &Dataset) -> Vec<Scenario> {
     let customers = data.customers.max(1) as usize;
@@ -140,17 +151,17 @@ fn scenarios(data: &Dataset) -> Vec<Scenario> {
     let deep = data.deep_cursors.clone();
     let mut all = vec![
         Scenario {
-            name: "open a customer (typical): profile + summary + first timeline page".into(),
+            name: "open a customer (typical): profile + summary + pinned notes + first timeline page".into(),
             op: Box::new(move |n| {
                 let code = typical(n);
-                vec![get(format!("/customers/{code}")), get(format!("/customers/{code}/summary")), get(format!("/customers/{code}/timeline?limit=50"))]
+open(&code)
             }),
         },
         Scenario {
             name: "open a customer (heaviest timelines)".into(),
             op: Box::new(move |n| {
                 let code = heavy[n % heavy.len().max(1)].clone();
-                vec![get(format!("/customers/{code}")), get(format!("/customers/{code}/summary")), get(format!("/customers/{code}/timeline?limit=50"))]
+open(&code)
             }),
         },
         Scenario {
@@ -179,6 +190,13 @@ fn scenarios(data: &Dataset) -> Vec<Scenario> {
         op: Box::new(move |n| {
             let body = format!(r#"{{"source": "Benchmark {run}-{n}"}}"#);
             vec![Call { method: Method::PATCH, path: format!("/customers/{}", typical(n)), body: Some(body) }]
+        }),
+    });
+    all.push(Scenario {
+        name: "write: post a note (with its activity)".into(),
+        op: Box::new(move |n| {
+            let body = format!(r#"{{"channel": "note", "body": "Benchmark note {run}-{n}: called back, all sorted."}}"#);
+            vec![Call { method: Method::POST, path: format!("/customers/{}/messages", typical(n)), body: Some(body) }]
         }),
     });
     all.push(Scenario {

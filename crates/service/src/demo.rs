@@ -4,12 +4,16 @@
 //! inquiries (1.6 each on average): some lost, some quoted (and accepted or
 //! declined), most turned into jobs that are scheduled, started and done by
 //! the fieldworker and invoiced, then paid (most in full, some in part, some
-//! late or never) or credited. That makes about 18 activity rows and 3.6
-//! work records (inquiries, quotes, jobs) per customer. From 1,000 customers
+//! late or never) or credited. Staff log about ten messages per customer
+//! (notes, calls with their length and outcome, emails and texts, some shown
+//! in the portal; one customer in a hundred has a few hundred), one in
+//! twenty-five has an important note pinned, and one job in three gets a
+//! note of what was done. That makes about 28 activity rows and 3.6 work
+//! records (inquiries, quotes, jobs) per customer. From 1,000 customers
 //! on, three heavy customers (maintenance contracts) have a tenth as many
-//! inquiries as there are customers, at most 12,000 each: about 100,000
-//! activity rows and 5,000 invoices each, the rest of their visits being
-//! free of charge under the contract.
+//! inquiries as there are customers, at most 12,000 each, and two messages
+//! per inquiry: about 125,000 activity rows and 5,000 invoices each, the
+//! rest of their visits being free of charge under the contract.
 //!
 //! Everything goes through the same use cases as real input (the `_in`
 //! functions, batched in transactions of up to 10,000 customers), so the
@@ -19,10 +23,11 @@
 //! names and events; only ids and the anchor date (today) differ between
 //! runs.
 
-use dossier_domain::activity::{Actor, ActorType};
+use dossier_domain::activity::{Actor, ActorType, Visibility};
 use dossier_domain::contact::{ContactInput, ContactRole, EmailInput, PhoneInput};
 use dossier_domain::customer::{CommunicationPreferences, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, Label, StatusChange};
 use dossier_domain::ids::{CustomerId, JobId, SiteId, UserId};
+use dossier_domain::message::{CallOutcome, Channel, Direction, MessageInput, RecordType};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate};
 use dossier_domain::patch::Patch;
 use dossier_domain::site::{SiteInput, SiteKind, SitePatch};
@@ -40,7 +45,7 @@ use crate::customers::CustomerBundle;
 use crate::tokens::create_token_in;
 use crate::users::{NewUser, add_user_in};
 use crate::works::InquiryStatusInput;
-use crate::{Ctx, Db, Org, Result, ServiceError, billing, contacts, customers, orgs, sites, works};
+use crate::{Ctx, Db, Org, Result, ServiceError, billing, contacts, customers, messages, orgs, sites, works};
 
 pub const DEMO_ORG: &str = "Demo Services";
 pub const ADMIN_EMAIL: &str = "admin@demo.example";
@@ -390,6 +395,45 @@ const ACCESS_NOTES: &[&str] = &[
     "Side gate is locked: call on arrival",
     "Meter in the cellar",
 ];
+/// What staff write down, by channel: notes, calls, emails, texts.
+const NOTES: &[&str] = &[
+    "Prefers to be contacted by email during the day.",
+    "Asked us to use the side entrance from now on.",
+    "Mentioned a neighbour who may want a quote too.",
+    "Happy with the last visit; said they would recommend us.",
+    "Wants all invoices sent to the accounts address.",
+    "Tenant on site changes next month: check before booking.",
+];
+const IMPORTANT: &[&str] = &[
+    "Important: do not call before 10am, night shifts.",
+    "Important: always ask for the site manager on arrival.",
+    "Important: vulnerable customer, allow extra time and explain each step.",
+    "Important: gate code changes monthly, ask the office first.",
+];
+const CALLS: &[&str] = &[
+    "Called to ask when the engineer will arrive.",
+    "Asked for a quote for a second property.",
+    "Chased about the open invoice; promised payment this week.",
+    "Rang to move the visit to next week.",
+    "Reported the problem is back since the last visit.",
+    "Asked whether we cover weekends.",
+];
+const EMAILS: &[&str] = &[
+    "Thanks for coming out today, the invoice follows separately.",
+    "Please find the details of your next service visit below.",
+    "Could you send a copy of the gas safety certificate?",
+    "Confirming the booking for next Tuesday morning.",
+    "Can we pay in two instalments? Let me know what works.",
+];
+const TEXTS: &[&str] = &["On our way, about 20 minutes.", "Reminder: visit tomorrow between 9 and 11.", "Running late, sorry, there by 2pm.", "Thanks, see you Friday."];
+/// What the fieldworker notes on a job when it is done.
+const JOB_NOTES: &[&str] = &[
+    "Replaced the washer and tested for leaks.",
+    "Part on order; temporary fix in place.",
+    "Customer shown how to bleed the radiators.",
+    "Access was difficult: bring the long ladder next time.",
+];
+
 const POSITIONS: &[&str] = &["Director", "Office Manager", "Facilities Manager", "Accounts", "Practice Manager", "Owner"];
 
 /// One customer's life: created at some point, then a few events.
@@ -403,6 +447,8 @@ struct CustomerPlan {
 
 enum Event {
     Update(CustomerPatch),
+    /// A note, logged call, email or text about the customer.
+    Message(MessageInput),
     Status(CustomerStatus, &'static str),
     Label(&'static str),
     Contact(ContactInput),
@@ -509,6 +555,35 @@ impl JobPlan {
             outcome,
         }
     }
+}
+
+/// A message as staff log it: a note, a call with its length and outcome,
+/// an email or a text, to or from the customer; some emails and texts to
+/// the customer are shown in their portal.
+fn message(rng: &mut StdRng) -> MessageInput {
+    let direction = if rng.random_bool(0.5) { Direction::Inbound } else { Direction::Outbound };
+    let shown = direction == Direction::Outbound && rng.random_bool(0.5);
+    let visibility = Some(if shown { Visibility::Customer } else { Visibility::Internal });
+    let (channel, body) = match rng.random_range(0..100) {
+        0..30 => return MessageInput { channel: Some(Channel::Note), body: Some(pick(rng, NOTES).to_string()), ..Default::default() },
+        30..65 => {
+            let outcome = *pick(rng, &[CallOutcome::Answered, CallOutcome::Answered, CallOutcome::Answered, CallOutcome::NoAnswer, CallOutcome::Voicemail]);
+            let seconds = if outcome == CallOutcome::Answered { rng.random_range(30..1200) } else { rng.random_range(5..40) };
+            return MessageInput {
+                channel: Some(Channel::Call),
+                direction: Some(direction),
+                body: Some(pick(rng, CALLS).to_string()),
+                duration_seconds: Some(seconds),
+                outcome: Some(outcome),
+                ..Default::default()
+            };
+        }
+        65..85 => (Channel::Email, pick(rng, EMAILS)),
+        85..95 => (Channel::Sms, pick(rng, TEXTS)),
+        _ => (Channel::Whatsapp, pick(rng, TEXTS)),
+    };
+    let subject = (channel == Channel::Email).then(|| pick(rng, &["Your visit", "Invoice", "Service reminder", "Quote", "Question"]).to_string());
+    MessageInput { channel: Some(channel), direction: Some(direction), visibility, subject, body: Some(body.to_string()), ..Default::default() }
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -700,6 +775,16 @@ impl CustomerPlan {
         for _ in 0..inquiries {
             events.push((later(rng), Event::Inquire(JobPlan::generate(rng, free_share))));
         }
+        // About ten messages a customer; one in a hundred is busy (a few
+        // hundred), a heavy customer has two for each inquiry.
+        let messages = heavy_inquiries.map_or_else(|| if rng.random_bool(0.01) { rng.random_range(100..300) } else { rng.random_range(0..=20) }, |n| n * 2);
+        for _ in 0..messages {
+            events.push((later(rng), Event::Message(message(rng))));
+        }
+        if rng.random_bool(0.04) {
+            let note = MessageInput { channel: Some(Channel::Note), body: Some(pick(rng, IMPORTANT).to_string()), pinned: Some(true), ..Default::default() };
+            events.push((later(rng), Event::Message(note)));
+        }
         events.sort_by_key(|(at, _)| *at);
         Self { created_at, input, contacts, sites, events }
     }
@@ -801,6 +886,9 @@ impl Batch {
                 Event::Update(patch) => {
                     customers::update_customer_in(tx, &ctx, &reference, patch).await?;
                 }
+                Event::Message(input) => {
+                    messages::post_message_in(tx, &ctx, customer, input.parse(ctx.now())?).await?;
+                }
                 Event::Status(status, reason) => {
                     customers::change_status_in(tx, &ctx, &reference, StatusChange { status, reason: reason.into() }).await?;
                 }
@@ -861,7 +949,19 @@ impl Batch {
                 }
                 Event::Visit(job, plan) => {
                     let change = JobMove { status: JobStatus::Completed, window: None, assignees: None, notes: Some("Work done".into()) };
-                    works::move_job_in(tx, &ctx, &job.to_string(), change).await?;
+                    let done = works::move_job_in(tx, &ctx, &job.to_string(), change).await?;
+                    // One job in three gets a note of what was done.
+                    if plan.visit_after_hours % 3 == 0 {
+                        let body = JOB_NOTES[plan.answer_after_hours as usize % JOB_NOTES.len()];
+                        let note = MessageInput {
+                            channel: Some(Channel::Note),
+                            body: Some(body.into()),
+                            record_type: Some(RecordType::Job),
+                            record: Some(done.code.clone()),
+                            ..Default::default()
+                        };
+                        messages::post_message_in(tx, &ctx, customer, note.parse(ctx.now())?).await?;
+                    }
                     if !plan.free_of_charge {
                         let line = Line::new(plan.title.into(), Quantity::ONE, Money(plan.value), TaxRate(2000));
                         let invoice = NewInvoice { lines: vec![line], due_date: None, job_ids: vec![job], notes: None, issue: Some(IssueInput::default()) };

@@ -14,7 +14,7 @@ use dossier_domain::message::{Message, MessageContent, MessageDraft, MessageInpu
 use dossier_domain::permissions::{Access, Action, Module, module_of};
 use dossier_domain::role::Role;
 use dossier_store::queries as q;
-use dossier_store::{CustomerRow, Db, Handle, MessageFilter, MessageRow, RecordOwner, Tx};
+use dossier_store::{Db, Handle, MessageFilter, MessageRow, RecordOwner, Tx};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -148,26 +148,26 @@ pub async fn post_message(db: &Db, ctx: &Ctx, customer: &str, input: MessageInpu
     if access == Access::Assigned && draft.record.as_ref().is_none_or(|(kind, _)| *kind != RecordType::Job) {
         return Err(ValidationErrors::one("record", "required", "a fieldworker's notes go on one of their jobs: give record_type job and its code").into());
     }
-    let message = post_message_in(&mut tx, ctx, &customer, draft).await?;
+    let message = post_message_in(&mut tx, ctx, CustomerId(customer.id), draft).await?;
     tx.commit().await?;
     Ok(message)
 }
 
 /// Write a checked message of `customer` and record `message.posted`.
-pub(crate) async fn post_message_in(tx: &mut Tx, ctx: &Ctx, customer: &CustomerRow, draft: MessageDraft) -> Result<Message> {
+pub(crate) async fn post_message_in(tx: &mut Tx, ctx: &Ctx, customer: CustomerId, draft: MessageDraft) -> Result<Message> {
     let h = &mut tx.handle();
     let contact = match draft.contact_id {
-        Some(id) => Some(contact_name(h, ctx, customer.id, id).await?),
+        Some(id) => Some(contact_name(h, ctx, customer.0, id).await?),
         None => None,
     };
     let record = match &draft.record {
-        Some((kind, reference)) => Some(resolve_record(h, ctx, customer.id, *kind, reference).await?),
+        Some((kind, reference)) => Some(resolve_record(h, ctx, customer.0, *kind, reference).await?),
         None => None,
     };
     let now = ctx.now();
     let message = Message {
         id: MessageId::new(),
-        customer_id: CustomerId(customer.id),
+        customer_id: customer,
         channel: draft.channel,
         direction: draft.direction,
         visibility: draft.visibility,

@@ -254,7 +254,7 @@ impl Db {
             Db::Postgres(pool) if !on => {
                 sqlx::raw_sql(
                     "VACUUM (ANALYZE) customer, customer_label, contact, site, customer_search, activity, activity_link, \
-                     inquiry, quote, job, job_assignee, invoice, payment, credit_note, allocation, customer_bar",
+                     inquiry, quote, job, job_assignee, invoice, payment, credit_note, allocation, customer_bar, message",
                 )
                 .execute(pool)
                 .await?;
