@@ -347,8 +347,8 @@ impl Message {
         }
     }
 
-    /// "Call with Ann Smith (answered, 12 min)": how the message is headed on
-    /// a tile, given the contact's name.
+    /// "Call with Ann Smith on BOK-00012 (answered, 12 min)": how the
+    /// message is headed on a tile, given the contact's name.
     pub fn heading(&self, contact: Option<&str>) -> String {
         let mut heading = self.channel.noun().to_owned();
         let with = contact.map(|c| format!(" {} {c}", if self.direction == Direction::Inbound { "from" } else { "to" }));
@@ -356,6 +356,9 @@ impl Message {
             Channel::Note => {}
             Channel::Call => heading.push_str(&contact.map(|c| format!(" with {c}")).unwrap_or_default()),
             _ => heading.push_str(&with.unwrap_or_else(|| format!(" ({})", self.direction))),
+        }
+        if let Some(code) = self.record.as_ref().and_then(|r| r.code.as_deref()) {
+            heading.push_str(&format!(" on {code}"));
         }
         let mut details = Vec::new();
         if let Some(outcome) = self.outcome {

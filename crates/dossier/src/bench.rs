@@ -154,14 +154,14 @@ fn scenarios(data: &Dataset) -> Vec<Scenario> {
             name: "open a customer (typical): profile + summary + pinned notes + first timeline page".into(),
             op: Box::new(move |n| {
                 let code = typical(n);
-open(&code)
+                open(&code)
             }),
         },
         Scenario {
             name: "open a customer (heaviest timelines)".into(),
             op: Box::new(move |n| {
                 let code = heavy[n % heavy.len().max(1)].clone();
-open(&code)
+                open(&code)
             }),
         },
         Scenario {

@@ -59,6 +59,14 @@ both_backends!(a_note_and_a_logged_call_are_on_the_timeline_in_the_communication
         app.post("/customers/CUS-00001/messages", json!({"channel": "note", "body": "Bring the long ladder", "record_type": "job", "record": code})).await;
     assert_eq!(status, StatusCode::CREATED, "{on_job}");
     assert_eq!((on_job["record"]["type"].as_str(), on_job["record"]["code"].as_str()), (Some("job"), Some(code)));
+    let (status, job_timeline) = app.get(&format!("/jobs/{code}/timeline")).await;
+    assert_eq!(status, StatusCode::OK, "{job_timeline}");
+    let kinds: Vec<(&str, &str)> =
+        job_timeline["items"].as_array().unwrap().iter().map(|e| (e["kind"].as_str().unwrap(), e["summary"].as_str().unwrap())).collect();
+    assert_eq!(kinds[0], ("message.posted", "Note on BOK-00001 added: Bring the long ladder"), "{kinds:?}");
+    assert!(kinds.iter().any(|(kind, _)| *kind == "job.created") && !kinds.iter().any(|(_, s)| s.contains("Prefers mornings")), "{kinds:?}");
+    let (_, job_messages) = app.get("/customers/CUS-00001/messages?channel=note").await;
+    assert_eq!(job_messages["items"][0]["record"]["code"], code);
 
     // Unpinning is recorded; the chain of the log still verifies.
     let (status, unpinned) = app.patch(&format!("/messages/{}", note["id"].as_str().unwrap()), json!({"pinned": false})).await;
@@ -284,6 +292,10 @@ both_backends!(staff_log_a_call_and_pin_a_note_from_the_profile_and_confirm_what
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, timeline) = app.page(Some(&cookie), back).await;
     assert!(timeline.contains("Call (5 min) logged: Wants a quote") && timeline.contains(">Inbound<") && timeline.contains(">Staff only<"), "{timeline}");
+    // The Communication group narrows by channel.
+    let (_, calls) = app.page(Some(&cookie), "/customers/CUS-00001?tab=timeline&group=communication&channel=call").await;
+    let list = &calls[calls.find("Filter by channel").unwrap()..];
+    assert!(list.contains("Wants a quote") && !list.contains("Do not call after 6pm"), "{list}");
 
     // A bad length is refused next to its field, and nothing is written.
     let before = app.count("message").await;

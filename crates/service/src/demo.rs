@@ -425,7 +425,8 @@ const EMAILS: &[&str] = &[
     "Confirming the booking for next Tuesday morning.",
     "Can we pay in two instalments? Let me know what works.",
 ];
-const TEXTS: &[&str] = &["On our way, about 20 minutes.", "Reminder: visit tomorrow between 9 and 11.", "Running late, sorry, there by 2pm.", "Thanks, see you Friday."];
+const TEXTS: &[&str] =
+    &["On our way, about 20 minutes.", "Reminder: visit tomorrow between 9 and 11.", "Running late, sorry, there by 2pm.", "Thanks, see you Friday."];
 /// What the fieldworker notes on a job when it is done.
 const JOB_NOTES: &[&str] = &[
     "Replaced the washer and tested for leaks.",

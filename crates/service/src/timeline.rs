@@ -127,6 +127,16 @@ pub async fn site_timeline(db: &Db, ctx: &Ctx, site: &str, query: TimelineQuery)
     page(h, ctx, EntityRef::new(EntityType::Site, row.id), filter, before, limit).await
 }
 
+/// One job's history: its moves, and the notes, calls and messages about it.
+pub async fn job_timeline(db: &Db, ctx: &Ctx, job: &str, query: TimelineQuery) -> Result<Page<Activity>> {
+    ctx.require(Module::Jobs, Action::View)?;
+    let (filter, before, limit) = query.parse()?;
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row = crate::works::find_job(h, ctx, job).await?;
+    page(h, ctx, EntityRef::new(EntityType::Job, row.id), filter, before, limit).await
+}
+
 /// Query parameters of the History tab.
 #[derive(Clone, Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

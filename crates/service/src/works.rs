@@ -62,7 +62,7 @@ async fn find_quote(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<Qu
     find_coded(h, ctx, CodeKind::Quote, "quote", reference).await
 }
 
-async fn find_job(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<JobRow> {
+pub(crate) async fn find_job(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<JobRow> {
     let row: JobRow = find_coded(h, ctx, CodeKind::Job, "job", reference).await?;
     crate::scope::check_job(h, ctx, row.id).await?;
     Ok(row)

@@ -17,6 +17,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(customer_history))
         .routes(routes!(status_history))
         .routes(routes!(site_timeline))
+        .routes(routes!(job_timeline))
         .routes(routes!(user_timeline))
 }
 
@@ -50,6 +51,19 @@ async fn customer_history(
     responses((status = 200, description = "Status history", body = Vec<StatusHistoryEntry>), (status = 404, description = "No such customer", body = Problem)))]
 async fn status_history(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<Vec<StatusHistoryEntry>>, ApiError> {
     Ok(Json(timeline::status_history(&s.db, &ctx, &id).await?))
+}
+
+/// One job's history: its moves and the messages about it; newest first.
+#[utoipa::path(get, path = "/jobs/{id}/timeline", tag = "timeline", params(("id" = String, Path, description = "Job id or code"), TimelineQuery),
+    responses((status = 200, description = "One page of the job's timeline", body = Page<Activity>), (status = 404, description = "No such job", body = Problem),
+        (status = 422, description = "Invalid query", body = Problem)))]
+async fn job_timeline(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<TimelineQuery>,
+) -> Result<Json<Page<Activity>>, ApiError> {
+    Ok(Json(timeline::job_timeline(&s.db, &ctx, &id, query).await?))
 }
 
 /// One site's history alone; newest first.

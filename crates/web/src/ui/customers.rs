@@ -8,10 +8,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use dossier_domain::activity::ActivityGroup;
 use dossier_domain::contact_point::Region;
 use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
+use dossier_domain::message::Channel;
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::{BulkLabelsInput, CustomerQuery, CustomerSort};
+use dossier_service::messages::MessageQuery;
 use dossier_service::summary::CustomerSummary;
 use dossier_service::timeline::{HistoryQuery, TimelineQuery};
 use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
@@ -212,6 +214,8 @@ pub struct ProfileQuery {
     /// Timeline: a group and an actor type to narrow to.
     group: Option<String>,
     actor: Option<String>,
+    /// Timeline, Communication group: the messages of one channel.
+    channel: Option<String>,
     cursor: Option<String>,
 }
 
@@ -294,6 +298,10 @@ struct ProfilePage {
     actions: Vec<(String, &'static str)>,
     /// Important notes, above every tab.
     pinned: Vec<MessageView>,
+    /// Timeline, Communication group: a chip per channel, and the messages
+    /// of the one chosen (instead of the entries).
+    channel_chips: Vec<Chip>,
+    messages: Option<Vec<MessageView>>,
     /// The quick "add a note / log a call" form (Activity and Timeline tabs).
     composer: Option<Composer>,
 }
@@ -376,6 +384,8 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         },
         actions: Vec::new(),
         pinned: Vec::new(),
+        channel_chips: Vec::new(),
+        messages: None,
         composer: None,
     };
     let here = format!("/customers/{code}?tab={tab}");
@@ -529,6 +539,20 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
         .collect();
     page_data.entries = found.items.iter().map(views::entry).collect();
     page_data.next = found.next_cursor.map(|c| format!("{}&cursor={c}", link(group_name, actor)));
+    if group == Some(ActivityGroup::Communication) && ctx.sees(Module::Messages) {
+        let channel = query.channel.as_deref().and_then(Channel::parse);
+        let base = link(group_name, None);
+        page_data.channel_chips = std::iter::once(Chip { label: "Every channel".into(), href: base.clone(), on: channel.is_none() })
+            .chain(Channel::ALL.iter().map(|c| Chip { label: c.noun().to_owned(), href: format!("{base}&channel={c}"), on: channel == Some(*c) }))
+            .collect();
+        if let Some(channel) = channel {
+            let here = format!("{base}&channel={channel}");
+            let list = MessageQuery { channel: Some(channel.to_string()), cursor: query.cursor.clone(), limit: Some(50), ..Default::default() };
+            let found = messages::list_messages(db, ctx, code, list).await?;
+            page_data.messages = Some(found.items.iter().map(|m| MessageView::of(ctx, m, &here)).collect());
+            page_data.next = found.next_cursor.map(|c| format!("{here}&cursor={c}"));
+        }
+    }
     Ok(())
 }
 
