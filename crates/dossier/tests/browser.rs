@@ -381,3 +381,90 @@ fn dossier_web_words(status: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
+
+impl Session {
+    async fn click(&self, css: &str) {
+        self.browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.unwrap();
+    }
+
+    async fn type_in(&self, css: &str, text: &str) {
+        self.browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).send_keys(text).await.unwrap();
+    }
+
+    /// The page's HTML source.
+    async fn source(&self) -> String {
+        self.browser.source().await.unwrap()
+    }
+
+    /// Open the quick message form of the page, fill it and save.
+    async fn post_message(&self, channel: &str, visibility: &str, body: &str, pinned: bool) {
+        self.click("details.compose summary").await;
+        self.click(&format!("form.compose-form select[name=channel] option[value={channel}]")).await;
+        self.click(&format!("form.compose-form select[name=visibility] option[value={visibility}]")).await;
+        self.type_in("form.compose-form textarea[name=body]", body).await;
+        if pinned {
+            self.click("form.compose-form input[name=pinned]").await;
+        }
+        self.click("form.compose-form button[type=submit]").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_log_a_call_and_pin_a_note_and_see_both_on_the_timeline() {
+    let Some(s) = Session::start("messages").await else { return };
+    s.sign_in(demo::ADMIN_EMAIL).await;
+    s.goto("/customers/CUS-00003").await;
+    s.post_message("call", "internal", "Rang about the boiler noise, booked a visit", false).await;
+    s.until("the timeline", || async { s.path().await == "/customers/CUS-00003?tab=timeline" }).await;
+    s.post_message("note", "internal", "Keep the dog inside before visits", true).await;
+    s.until("the note on the timeline", || async { s.source().await.contains("Note added and pinned: Keep the dog inside") }).await;
+    let timeline = s.text("ol.timeline").await;
+    assert!(timeline.contains("Call logged: Rang about the boiler noise"), "{timeline}");
+    // The pinned note stays above the tabs on every tab.
+    s.goto("/customers/CUS-00003?tab=sites").await;
+    assert!(s.text("section.pinned").await.contains("Keep the dog inside before visits"));
+    s.shot("profile-pinned-note").await;
+    s.goto("/customers/CUS-00003?tab=timeline&group=communication").await;
+    s.shot("timeline-messages").await;
+    let posted = dossier_service::messages::list_messages(&s.db, &s.ctx, "CUS-00003", Default::default()).await.unwrap().items;
+    assert_eq!(posted[0].author.name, "Alex Morgan");
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_for_the_customer_reaches_the_portal_and_they_reply_but_internal_notes_never_show() {
+    let Some(s) = Session::start("portal-messages").await else { return };
+    s.sign_in(demo::ADMIN_EMAIL).await;
+    s.goto("/customers/CUS-00004").await;
+    s.post_message("note", "internal", "Internal only: disputes every invoice", false).await;
+    s.until("the internal note", || async { s.source().await.contains("Internal only: disputes") }).await;
+    // A customer-visible message is shown as the customer will see it before it goes.
+    s.post_message("email", "customer", "Your visit is confirmed for Monday at 9am", false).await;
+    s.until("the confirmation", || async { s.source().await.contains("This goes to") }).await;
+    assert!(s.text("ol.preview").await.contains("Your visit is confirmed for Monday at 9am"));
+    s.shot("confirm-customer-message").await;
+    s.click("form.confirm-send button[type=submit]").await;
+    s.until("the timeline", || async { s.path().await.starts_with("/customers/CUS-00004?tab=timeline") }).await;
+
+    // The customer's portal: the message, never the internal note; they reply.
+    let link = dossier_service::portal::create_link(&s.db, &s.ctx, "CUS-00004", Default::default()).await.unwrap();
+    s.goto(&link.url).await;
+    let conversation = s.text("ol.messages").await;
+    assert!(conversation.contains("Your visit is confirmed for Monday at 9am"), "{conversation}");
+    assert!(!s.source().await.contains("disputes every invoice"));
+    s.type_in("textarea[name=body]", "Monday is fine, the side gate will be open").await;
+    s.click("section[aria-labelledby=messages] button[type=submit]").await;
+    s.until("the reply in the portal", || async { s.source().await.contains("Your message was sent") }).await;
+    assert!(s.text("ol.messages").await.contains("Monday is fine, the side gate will be open"));
+    s.shot("portal-conversation").await;
+
+    // Staff see the reply by the customer; "view as the customer" shows no internal note.
+    let replies = dossier_service::messages::list_messages(&s.db, &s.ctx, "CUS-00004", Default::default()).await.unwrap().items;
+    assert_eq!(replies[0].author.kind, dossier_domain::activity::ActorType::Customer);
+    s.goto("/customers/CUS-00004/as-customer").await;
+    let preview = s.source().await;
+    assert!(preview.contains("Monday is fine") && preview.contains("Your visit is confirmed"), "{preview}");
+    assert!(!preview.contains("disputes every invoice") && !preview.contains("<textarea"), "{preview}");
+    s.shot("view-as-customer").await;
+    s.finish().await;
+}
