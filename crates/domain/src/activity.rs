@@ -43,6 +43,7 @@ string_enum!(
         CreditNote = "credit_note",
         PortalLink = "portal_link",
         Message = "message",
+        FollowUp = "follow_up",
     }
 );
 
@@ -95,6 +96,10 @@ string_enum!(
         MessageDeleted = "message.deleted",
         MessagePinned = "message.pinned",
         MessageUnpinned = "message.unpinned",
+        FollowUpCreated = "follow_up.created",
+        FollowUpDone = "follow_up.done",
+        FollowUpCancelled = "follow_up.cancelled",
+        FollowUpRescheduled = "follow_up.rescheduled",
     }
 );
 
@@ -123,6 +128,7 @@ impl ActivityKind {
                 ActivityGroup::Billing
             }
             MessagePosted | MessageEdited | MessageDeleted | MessagePinned | MessageUnpinned => ActivityGroup::Communication,
+            FollowUpCreated | FollowUpDone | FollowUpCancelled | FollowUpRescheduled => ActivityGroup::Communication,
         }
     }
 

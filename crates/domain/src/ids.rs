@@ -66,6 +66,10 @@ id_type!(
     MessageId
 );
 id_type!(
+    /// A task with a due day: call back, send the quote, chase the payment.
+    FollowUpId
+);
+id_type!(
     /// Built from the activity's `occurred_at`, so id order is time order.
     ActivityId
 );

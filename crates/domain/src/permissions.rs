@@ -84,7 +84,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::Payment => Module::Payments,
         EntityType::CreditNote => Module::CreditNotes,
         EntityType::PortalLink => Module::PortalLinks,
-        EntityType::Message => Module::Messages,
+        EntityType::Message | EntityType::FollowUp => Module::Messages,
     }
 }
 

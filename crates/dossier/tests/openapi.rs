@@ -96,6 +96,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::activity::{ActivityGroup, ActivityKind, ActorType, EntityType, Visibility};
     use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
+    use dossier_domain::follow_up::FollowUpStatus;
     use dossier_domain::message::{CallOutcome, Channel, Direction, RecordType};
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
@@ -104,6 +105,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
     use dossier_domain::works::ConvertInto;
     use dossier_service::customers::CustomerSort;
+    use dossier_service::follow_ups::FollowUpDue;
 
     let spec = served_document();
     let schemas = spec["components"]["schemas"].as_object().unwrap();
@@ -143,6 +145,8 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         Direction => Direction::ALL,
         CallOutcome => CallOutcome::ALL,
         RecordType => RecordType::ALL,
+        FollowUpStatus => FollowUpStatus::ALL,
+        FollowUpDue => &[FollowUpDue::Overdue, FollowUpDue::Today, FollowUpDue::Upcoming],
         CustomerSort => &[CustomerSort::Name, CustomerSort::NameDesc, CustomerSort::Code, CustomerSort::CodeDesc],
         MatchField => &[
             MatchField::Name,

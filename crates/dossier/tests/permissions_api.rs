@@ -224,6 +224,8 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/customers/{id}/portal-links") => json!({}),
         ("POST", "/customers/{id}/messages") => json!({"channel": "note", "body": "Hijacked"}),
         ("PATCH", "/messages/{id}") => json!({"body": "Hijacked", "pinned": true}),
+        ("POST", "/customers/{id}/follow-ups") => json!({"title": "Hijacked", "due_on": "2026-12-31"}),
+        ("PATCH", "/follow-ups/{id}") => json!({"status": "done"}),
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
     };
     Some(body)
@@ -245,12 +247,14 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let (_, message) = app
         .post(&format!("/customers/{cus}/messages"), json!({"channel": "note", "body": "Leakcheck note", "record_type": "job", "record": job["code"]}))
         .await;
+    let (_, follow_up) = app.post(&format!("/customers/{cus}/follow-ups"), json!({"title": "Leakcheck follow-up", "due_on": "2026-12-31"})).await;
     let (_, users) = app.get("/users").await;
     let (_, tokens) = app.get("/tokens").await;
     let ids = json!({
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"], "message": message["id"],
+        "follow_up": follow_up["id"],
     });
     let secrets: Vec<String> = ids.as_object().unwrap().values().map(|v| v.as_str().unwrap().to_owned()).chain(["Leakcheck".to_owned()]).collect();
     let id_for = |path: &str| -> &str {
@@ -268,6 +272,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "tokens" => "token",
             "portal-links" => "portal_link",
             "messages" => "message",
+            "follow-ups" => "follow_up",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()
@@ -359,6 +364,10 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
     let (status, note) =
         app.post("/customers/CUS-00001/messages", json!({"channel": "note", "body": "Gate code 1234", "record_type": "job", "record": job["code"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{note}");
+    let follow_up =
+        json!({"title": "Bring the invoice copy", "due_on": "2026-12-31", "assignee_id": fieldworker_id, "record_type": "job", "record": job["code"]});
+    let (status, follow_up) = app.post("/customers/CUS-00001/follow-ups", follow_up).await;
+    assert_eq!(status, StatusCode::CREATED, "{follow_up}");
     // Staff see the amounts, so the scan below is not vacuous.
     let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
     let mut staff = Vec::new();
@@ -366,7 +375,8 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
     assert!(staff.iter().any(|a| a.contains("£780.00")) && staff.iter().any(|a| a.contains("£43.21")), "{staff:?}");
 
     let ids = json!({"customers": customer["id"], "sites": site["id"], "contacts": contact["id"], "jobs": job["id"], "quotes": quote["id"],
-        "invoices": invoice["id"], "payments": payment["id"], "users": fieldworker_id, "messages": note["id"]});
+        "invoices": invoice["id"], "payments": payment["id"], "users": fieldworker_id, "messages": note["id"],
+        "follow-ups": follow_up["id"]});
     let spec: Value = serde_json::from_str(&dossier_web::openapi().to_json().unwrap()).unwrap();
     let mut asked = 0;
     let mut paths: Vec<String> = vec!["/customers?q=moneyless".into(), "/customers?q=CUS-00001".into(), "/jobs?customer=CUS-00001".into()];

@@ -8,7 +8,9 @@
 //! (notes, calls with their length and outcome, emails and texts, some shown
 //! in the portal; one customer in a hundred has a few hundred), one in
 //! twenty-five has an important note pinned, and one job in three gets a
-//! note of what was done. That makes about 28 activity rows and 3.6 work
+//! note of what was done. One in five gets a follow-up, closed on its due
+//! day unless it falls in the last fortnight (some of those are overdue).
+//! That makes about 28 activity rows and 3.6 work
 //! records (inquiries, quotes, jobs) per customer. From 1,000 customers
 //! on, three heavy customers (maintenance contracts) have a tenth as many
 //! inquiries as there are customers, at most 12,000 each, and two messages
@@ -26,6 +28,7 @@
 use dossier_domain::activity::{Actor, ActorType, Visibility};
 use dossier_domain::contact::{ContactInput, ContactRole, EmailInput, PhoneInput};
 use dossier_domain::customer::{CommunicationPreferences, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, Label, StatusChange};
+use dossier_domain::follow_up::{FollowUpChange, FollowUpInput, FollowUpStatus};
 use dossier_domain::ids::{CustomerId, JobId, SiteId, UserId};
 use dossier_domain::message::{CallOutcome, Channel, Direction, MessageInput, RecordType};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate};
@@ -45,7 +48,7 @@ use crate::customers::CustomerBundle;
 use crate::tokens::create_token_in;
 use crate::users::{NewUser, add_user_in};
 use crate::works::InquiryStatusInput;
-use crate::{Ctx, Db, Org, Result, ServiceError, billing, contacts, customers, messages, orgs, sites, works};
+use crate::{Ctx, Db, Org, Result, ServiceError, billing, contacts, customers, follow_ups, messages, orgs, sites, works};
 
 pub const DEMO_ORG: &str = "Demo Services";
 pub const ADMIN_EMAIL: &str = "admin@demo.example";
@@ -427,6 +430,9 @@ const EMAILS: &[&str] = &[
 ];
 const TEXTS: &[&str] =
     &["On our way, about 20 minutes.", "Reminder: visit tomorrow between 9 and 11.", "Running late, sorry, there by 2pm.", "Thanks, see you Friday."];
+/// What the office sets itself to do next.
+const FOLLOW_UPS: &[&str] =
+    &["Call back about the quote", "Chase the open invoice", "Send the service reminder", "Check the customer is happy", "Book the next visit"];
 /// What the fieldworker notes on a job when it is done.
 const JOB_NOTES: &[&str] = &[
     "Replaced the washer and tested for leaks.",
@@ -450,6 +456,10 @@ enum Event {
     Update(CustomerPatch),
     /// A note, logged call, email or text about the customer.
     Message(MessageInput),
+    /// The office sets a follow-up due some days later.
+    FollowUp(&'static str, i64),
+    /// The follow-up is done (or, `false`, cancelled) on its due day.
+    CloseFollowUp(String, bool),
     Status(CustomerStatus, &'static str),
     Label(&'static str),
     Contact(ContactInput),
@@ -782,6 +792,10 @@ impl CustomerPlan {
         for _ in 0..messages {
             events.push((later(rng), Event::Message(message(rng))));
         }
+        // One customer in five gets a follow-up; those of the last weeks are still open.
+        if rng.random_bool(0.2) {
+            events.push((later(rng), Event::FollowUp(*pick(rng, FOLLOW_UPS), rng.random_range(1..14))));
+        }
         if rng.random_bool(0.04) {
             let note = MessageInput { channel: Some(Channel::Note), body: Some(pick(rng, IMPORTANT).to_string()), pinned: Some(true), ..Default::default() };
             events.push((later(rng), Event::Message(note)));
@@ -889,6 +903,22 @@ impl Batch {
                 }
                 Event::Message(input) => {
                     messages::post_message_in(tx, &ctx, customer, input.parse(ctx.now())?).await?;
+                }
+                Event::FollowUp(title, due_in_days) => {
+                    let due = ctx.now() + SignedDuration::from_hours(24 * due_in_days);
+                    let input = FollowUpInput {
+                        title: Some(title.into()),
+                        due_on: Some(due.to_zoned(jiff::tz::TimeZone::UTC).date()),
+                        assignee_id: ctx.actor.id.map(UserId),
+                        ..Default::default()
+                    };
+                    let created = follow_ups::create_follow_up_in(tx, &ctx, customer, input.parse()?).await?;
+                    let done = due_in_days % 5 != 0;
+                    world.follow_up(schedule, customer, first_site, &ctx, due, Event::CloseFollowUp(created.id.to_string(), done));
+                }
+                Event::CloseFollowUp(id, done) => {
+                    let status = if done { FollowUpStatus::Done } else { FollowUpStatus::Cancelled };
+                    follow_ups::change_follow_up_in(tx, &ctx, &id, FollowUpChange { status: Some(status), ..Default::default() }).await?;
                 }
                 Event::Status(status, reason) => {
                     customers::change_status_in(tx, &ctx, &reference, StatusChange { status, reason: reason.into() }).await?;

@@ -14,6 +14,7 @@ mod context;
 pub mod customers;
 pub mod demo;
 mod error;
+pub mod follow_ups;
 pub mod idempotency;
 pub mod messages;
 pub mod orgs;

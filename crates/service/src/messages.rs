@@ -65,7 +65,7 @@ async fn find(h: &mut Handle<'_>, ctx: &Ctx, id: &str) -> Result<MessageRow> {
 
 /// The record a message names, checked: it exists, is the customer's, and
 /// the caller may see it. Anything else is `not_found` on `record`.
-async fn resolve_record(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, kind: RecordType, reference: &str) -> Result<RecordRef> {
+pub(crate) async fn resolve_record(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, kind: RecordType, reference: &str) -> Result<RecordRef> {
     let not_found =
         || ServiceError::from(ValidationErrors::one("record", "not_found", format!("is not a {} of this customer", kind.as_str().replace('_', " "))));
     if !ctx.sees(module_of(kind.entity())) {

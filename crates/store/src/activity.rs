@@ -239,11 +239,13 @@ pub async fn timeline(
         }
         if let Some(user) = filter.jobs_assigned_to {
             // Of jobs, and of messages about jobs, only those of the user's jobs.
-            q.push(" AND (a.subject_type NOT IN ('job', 'message') OR (a.subject_type = 'job' AND a.subject_id IN (SELECT job_id FROM job_assignee \
-                     WHERE org_id = ").push_bind(org_id).push(" AND user_id = ").push_bind(user)
+            // Of follow-ups, only those assigned to the user.
+            q.push(" AND (a.subject_type NOT IN ('job', 'message', 'follow_up') OR (a.subject_type = 'job' AND a.subject_id IN (SELECT job_id \
+                     FROM job_assignee WHERE org_id = ").push_bind(org_id).push(" AND user_id = ").push_bind(user)
                 .push(")) OR (a.subject_type = 'message' AND a.subject_id IN (SELECT m.id FROM message m JOIN job_assignee j ON j.org_id = m.org_id \
                      AND j.job_id = m.record_id WHERE m.org_id = ").push_bind(org_id).push(" AND m.record_type = 'job' AND j.user_id = ").push_bind(user)
-                .push(")))");
+                .push(")) OR (a.subject_type = 'follow_up' AND a.subject_id IN (SELECT id FROM follow_up WHERE org_id = ").push_bind(org_id)
+                .push(" AND assignee_id = ").push_bind(user).push(")))");
         }
         q.push(" ORDER BY l.activity_id DESC LIMIT ").push_bind(limit);
         q.build_query_as().fetch_all(c).await?

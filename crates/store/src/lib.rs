@@ -15,6 +15,7 @@ mod counters;
 mod customers;
 mod db;
 mod error;
+mod follow_ups;
 pub mod idempotency;
 mod in_list;
 mod messages;
@@ -35,6 +36,7 @@ pub use contacts::ContactRow;
 pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use error::StoreError;
+pub use follow_ups::{FollowUpFilter, FollowUpRow};
 pub use messages::{MessageFilter, MessageRow};
 pub use orgs::OrgRow;
 pub use portal::PortalLinkRow;
@@ -57,6 +59,7 @@ pub mod queries {
     pub use crate::customers::{
         add_labels, customer_codes, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
     };
+    pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
     pub use crate::messages::{delete_message, get_message, insert_messages, list_messages, set_pinned, update_message};
     pub use crate::orgs::{get_org, insert_org, list_orgs};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};

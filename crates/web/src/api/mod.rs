@@ -5,6 +5,7 @@ mod access;
 mod billing;
 mod contacts;
 mod customers;
+mod follow_ups;
 mod messages;
 mod portal_links;
 mod problems;
@@ -20,14 +21,14 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites, messages, invoices, payments and credit notes, and their complete, tamper-evident timeline. Amounts are integer minor units of the org's currency. \
+    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites, messages and follow-ups, invoices, payments and credit notes, and their complete, tamper-evident timeline. Amounts are integer minor units of the org's currency. \
         Errors are application/problem+json with a stable `code`. Routes that take a customer accept its id or its code (CUS-00001)."),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     // Schemas that only query parameters name: `routes!` collects the
     // schemas of bodies and responses, not of `IntoParams` fields.
-    components(schemas(crate::error::Problem, dossier_service::customers::CustomerSort))
+    components(schemas(crate::error::Problem, dossier_service::customers::CustomerSort, dossier_service::follow_ups::FollowUpDue))
 )]
 struct ApiDoc;
 
@@ -49,6 +50,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(timeline::router())
         .merge(messages::router())
+        .merge(follow_ups::router())
         .merge(contacts::router())
         .merge(sites::router())
         .merge(billing::router())

@@ -13,13 +13,15 @@ use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::{BulkLabelsInput, CustomerQuery, CustomerSort};
+use dossier_service::follow_ups::FollowUpQuery;
 use dossier_service::messages::MessageQuery;
 use dossier_service::summary::CustomerSummary;
 use dossier_service::timeline::{HistoryQuery, TimelineQuery};
 use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
-use dossier_service::{Ctx, Db, ServiceError, billing, contacts, customers, messages, sites, summary, timeline, works};
+use dossier_service::{Ctx, Db, ServiceError, billing, contacts, customers, follow_ups, messages, sites, summary, timeline, works};
 use serde::Deserialize;
 
+use super::follow_ups::FollowUpView;
 use super::forms::blank_is_none;
 use super::messages::{Composer, MessageView};
 use super::views::{self, BarView, Entry};
@@ -298,6 +300,8 @@ struct ProfilePage {
     actions: Vec<(String, &'static str)>,
     /// Important notes, above every tab.
     pinned: Vec<MessageView>,
+    /// Open follow-ups, by due day, above every tab.
+    follow_ups: Vec<FollowUpView>,
     /// Timeline, Communication group: a chip per channel, and the messages
     /// of the one chosen (instead of the entries).
     channel_chips: Vec<Chip>,
@@ -316,6 +320,7 @@ fn actions(ctx: &Ctx, code: &str, tab: &str) -> Vec<(String, &'static str)> {
             (may(Module::Inquiries), "inquiries/new", "New inquiry"),
             (may(Module::Quotes), "quotes/new", "New quote"),
             (may(Module::Jobs), "jobs/new", "New job"),
+            (may(Module::Messages) && ctx.assigned_only(Module::Messages).is_none(), "follow-ups/new", "Add follow-up"),
         ],
         "billing" => vec![(may(Module::Invoices), "invoices/new", "New invoice"), (may(Module::Payments), "payments/new", "Record payment")],
         _ => Vec::new(),
@@ -384,12 +389,17 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         },
         actions: Vec::new(),
         pinned: Vec::new(),
+        follow_ups: Vec::new(),
         channel_chips: Vec::new(),
         messages: None,
         composer: None,
     };
     let here = format!("/customers/{code}?tab={tab}");
     page_data.pinned = messages::pinned_messages(db, ctx, &code).await?.iter().map(|m| MessageView::of(ctx, m, &here)).collect();
+    if ctx.sees(Module::Messages) {
+        let open = follow_ups::customer_follow_ups(db, ctx, &code, FollowUpQuery { limit: Some(20), ..Default::default() }).await?;
+        page_data.follow_ups = open.items.iter().map(|f| FollowUpView::of(ctx, f, &here)).collect();
+    }
     if ctx.sees(Module::Invoices) && ctx.sees(Module::Messages) {
         page_data.header_actions.push((format!("/customers/{code}/as-customer"), "View as the customer"));
     }

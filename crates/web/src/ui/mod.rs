@@ -4,6 +4,7 @@
 //! anyone else is sent to the sign-in page.
 
 mod customers;
+mod follow_ups;
 mod forms;
 mod messages;
 mod profile_forms;
@@ -45,6 +46,10 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))
         .route("/sites/{id}/edit", get(profile_forms::edit_site).post(profile_forms::update_site))
+        .route("/follow-ups", get(follow_ups::mine))
+        .route("/follow-ups/{id}/change", post(follow_ups::change_follow_up))
+        .route("/customers/{id}/follow-ups", post(follow_ups::create_follow_up))
+        .route("/customers/{id}/follow-ups/new", get(follow_ups::new_follow_up))
         .route("/customers/{id}/messages", post(messages::post_message))
         .route("/customers/{id}/messages/new", get(messages::new_message))
         .route("/customers/{id}/as-customer", get(messages::as_customer))
