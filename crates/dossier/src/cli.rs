@@ -90,6 +90,20 @@ pub enum Command {
         #[arg(short, long)]
         output: std::path::PathBuf,
     },
+    /// Write an invoice or a quote as a PDF file.
+    Document {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+        #[arg(value_enum)]
+        kind: DocumentKind,
+        /// The record's code (INV-00001, EST-00001) or id.
+        reference: String,
+        /// Where to write the PDF.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// Print the OpenAPI document of the JSON API.
     Openapi,
     /// Measure the server: generate (or reuse) a dataset of a named scale,
@@ -182,4 +196,11 @@ pub enum AuditCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// The documents `dossier document` writes.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum DocumentKind {
+    Invoice,
+    Quote,
 }

@@ -9,7 +9,7 @@ use dossier_service::bench::Scale;
 use dossier_service::{Ctx, Db, audit, demo, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, TokenCommand, UserCommand};
 
 /// Open the database (creating a SQLite file's folder) and apply migrations.
 async fn open(db: &DbArgs) -> anyhow::Result<Db> {
@@ -103,6 +103,17 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let pdf = statement::statement_pdf(&db, &ctx, &customer, statement::StatementQuery { as_of, from }).await?;
             std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
             println!("statement of {customer} written to {}", output.display());
+        }
+        Command::Document { db, org, kind, reference, output } => {
+            let db = open(&db).await?;
+            let org = users::org_for_cli(&db, org.org.as_deref(), users::OrgChoice::Existing).await?;
+            let ctx = Ctx::system(org, "Command line");
+            let pdf = match kind {
+                DocumentKind::Invoice => dossier_service::documents::invoice_pdf(&db, &ctx, &reference).await?,
+                DocumentKind::Quote => dossier_service::documents::quote_pdf(&db, &ctx, &reference).await?,
+            };
+            std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("{reference} written to {}", output.display());
         }
         Command::Bench { scale, db, clients, requests, warmup } => {
             let scale = match scale {

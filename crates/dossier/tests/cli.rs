@@ -175,4 +175,16 @@ fn statement_writes_a_pdf_of_a_customer_and_refuses_an_unknown_one() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("customer not found"), "{}", String::from_utf8_lossy(&missing.stderr));
     assert!(!dir.path().join("none.pdf").exists());
+
+    // An invoice and a quote, the same way.
+    for (kind, code, title) in [("invoice", "INV-00001", "Invoice"), ("quote", "EST-00001", "Quote")] {
+        let out = dir.path().join(format!("{code}.pdf"));
+        let written = run(&["document", kind, code, "-o", out.to_str().unwrap()], &db, "");
+        assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+        let text = std::process::Command::new("pdftotext").args(["-layout", out.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains(title) && text.contains(code) && text.contains("Demo Services") && text.contains("Total"), "{text}");
+    }
+    let missing = run(&["document", "invoice", "INV-99999", "-o", dir.path().join("none.pdf").to_str().unwrap()], &db, "");
+    assert!(!missing.status.success() && !dir.path().join("none.pdf").exists());
 }

@@ -13,6 +13,7 @@ pub mod contacts;
 mod context;
 pub mod customers;
 pub mod demo;
+pub mod documents;
 mod error;
 pub mod follow_ups;
 pub mod idempotency;

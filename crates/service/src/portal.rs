@@ -242,6 +242,17 @@ pub async fn statement_pdf(db: &Db, visitor: &Visitor) -> Result<Vec<u8>> {
     statement::statement_pdf(db, &visitor.ctx, &visitor.customer, StatementQuery::default()).await
 }
 
+/// One of the customer's own invoices as a PDF (never a draft or a void one,
+/// nor anyone else's: those are not found).
+pub async fn invoice_pdf(db: &Db, visitor: &Visitor, reference: &str) -> Result<Vec<u8>> {
+    let not_found = || ServiceError::NotFound("invoice");
+    let invoice = billing::get_invoice(db, &visitor.ctx, reference).await.map_err(|_| not_found())?;
+    if invoice.customer_id.0.to_string() != visitor.customer || matches!(invoice.state, InvoiceState::Draft | InvoiceState::Void) {
+        return Err(not_found());
+    }
+    crate::documents::invoice_pdf(db, &visitor.ctx, &invoice.id.to_string()).await
+}
+
 /// The billing-address form.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct AddressForm {

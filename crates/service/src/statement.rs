@@ -161,17 +161,11 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
             unallocated_credits.push(UnallocatedCredit { code: code_of(&entry.kind, entry.number), date, amount: Money(entry.amount), unallocated: left });
         }
     }
-    let profile = customer.profile()?;
-    let site_rows = q::list_sites(h, org, id).await?;
-    let billing = site_rows.iter().find(|s| s.kind == "billing").or(site_rows.first());
-    let billing_address = match billing {
-        Some(site) => site.profile()?.address_lines(),
-        None => Vec::new(),
-    };
+    let (customer_name, customer_code, billing_address) = crate::documents::recipient(h, ctx, CustomerId(id)).await?;
     Ok(Statement {
         customer_id: CustomerId(id),
-        customer_code: customer.code().to_string(),
-        customer_name: profile.display_name(),
+        customer_code,
+        customer_name,
         billing_address,
         currency: ctx.org.currency.clone(),
         from,
@@ -194,8 +188,7 @@ pub async fn statement_pdf(db: &Db, ctx: &Ctx, reference: &str, query: Statement
 
 fn document(ctx: &Ctx, s: &Statement) -> Document {
     let m = |amount: Money| amount.format(&s.currency);
-    let mut issuer = vec![ctx.org.name.clone()];
-    issuer.extend(ctx.org.address.iter().cloned());
+    let issuer = crate::documents::issuer(ctx);
     let mut recipient = vec![s.customer_name.clone()];
     recipient.extend(s.billing_address.iter().cloned());
     let kind_name = |kind: &str| match kind {

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/{token}/address", post(save_address))
         .route("/portal/{token}/contact", post(save_contact))
         .route("/portal/{token}/messages", post(send_reply))
+        .route("/portal/{token}/invoices/{code}/pdf", get(invoice_pdf))
 }
 
 struct Field {
@@ -224,7 +225,10 @@ impl FromRequestParts<AppState> for Opened {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Path(token) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| failure(ServiceError::NotFound("portal link")))?;
+        let Path(params) = Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| failure(ServiceError::NotFound("portal link")))?;
+        let token = params.get("token").cloned().ok_or_else(|| failure(ServiceError::NotFound("portal link")))?;
         let visitor = portal::open(&state.db, &token).await.map_err(failure)?;
         Ok(Opened { token, visitor })
     }
@@ -294,4 +298,14 @@ async fn send_reply(State(s): State<AppState>, opened: Opened, Form(form): Form<
 /// code, with nothing that could send.
 pub(crate) fn preview(view: PortalView) -> PortalPage {
     PortalPage { preview: true, ..render(view, "", None, &Submitted::default()) }
+}
+
+/// One of the customer's invoices as a PDF.
+async fn invoice_pdf(State(s): State<AppState>, opened: Opened, Path(params): Path<std::collections::HashMap<String, String>>) -> Response {
+    let code = params.get("code").cloned().unwrap_or_default();
+    match portal::invoice_pdf(&s.db, &opened.visitor, &code).await {
+        Ok(pdf) => private(StatusCode::OK, crate::api::pdf(&code, pdf).into_response()),
+        Err(ServiceError::NotFound(_)) => private(StatusCode::NOT_FOUND, "No such invoice.".into_response()),
+        Err(e) => failure(e),
+    }
 }

@@ -10,6 +10,7 @@ use dossier_service::summary::{self, CustomerSummary};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::documents::Pdf;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -41,11 +42,6 @@ async fn customer_statement(
 ) -> Result<Json<Statement>, ApiError> {
     Ok(Json(statement::statement(&s.db, &ctx, &id, query).await?))
 }
-
-/// A PDF file, as bytes (not an array of numbers, which `Vec<u8>` would document).
-#[derive(utoipa::ToSchema)]
-#[schema(value_type = String, format = Binary)]
-struct Pdf(#[allow(dead_code)] Vec<u8>);
 
 /// The same statement as a PDF document.
 #[utoipa::path(get, path = "/customers/{id}/statement.pdf", tag = "customers", params(("id" = String, Path, description = "Customer id or code"), StatementQuery),

@@ -5,6 +5,7 @@ mod access;
 mod billing;
 mod contacts;
 mod customers;
+mod documents;
 mod follow_ups;
 mod messages;
 mod portal_links;
@@ -51,6 +52,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(timeline::router())
         .merge(messages::router())
         .merge(follow_ups::router())
+        .merge(documents::router())
         .merge(contacts::router())
         .merge(sites::router())
         .merge(billing::router())
@@ -60,6 +62,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     problems::document(router.get_openapi_mut());
     router
 }
+
+pub(crate) use documents::pdf;
 
 /// The OpenAPI document, as served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -40,6 +40,8 @@ struct RecordPage {
     pinned: Vec<MessageView>,
     messages: Vec<MessageView>,
     composer: Option<Composer>,
+    /// The record as a PDF (invoices and quotes).
+    pdf: Option<String>,
 }
 
 pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, kind: &'static str) -> Response {
@@ -132,5 +134,6 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         totals,
         pinned,
         messages: shown,
+        pdf: matches!(kind, "invoices" | "quotes").then(|| format!("/api/v1/{kind}/{}/pdf", here.rsplit('/').next().unwrap_or_default())),
     })
 }
