@@ -134,6 +134,9 @@ pub struct CustomerProfile {
     /// Overrides the org's default payment terms.
     pub payment_terms: Option<PaymentTerms>,
     pub custom_fields: CustomFields,
+    /// Set: "do not work with again", and why. Staff starting a job or a
+    /// quote for the customer see it as a warning.
+    pub do_not_work_reason: Option<String>,
 }
 
 impl CustomerProfile {
@@ -153,6 +156,7 @@ impl CustomerProfile {
             auto_comms_paused_until: None,
             payment_terms: None,
             custom_fields: CustomFields::new(),
+            do_not_work_reason: None,
         }
     }
 
@@ -206,6 +210,9 @@ pub struct CustomerInput {
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<BTreeMap<String, Value>>,
     pub labels: Option<Vec<String>>,
+    /// "Do not work with again", and why (at most 500 characters).
+    #[schema(max_length = 500)]
+    pub do_not_work_reason: Option<String>,
 }
 
 /// A customer ready to be stored: every field valid.
@@ -234,6 +241,7 @@ impl CustomerInput {
             auto_comms_paused_until: self.auto_comms_paused_until,
             payment_terms: self.payment_terms,
             custom_fields: custom_fields.unwrap_or_default(),
+            do_not_work_reason: self.do_not_work_reason,
         };
         let profile = errors.take(raw.parse(region));
         match (profile, labels) {
@@ -271,6 +279,9 @@ pub struct CustomerPatch {
     /// Merged into the current values; a key set to `null` is removed.
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<BTreeMap<String, Value>>,
+    /// "Do not work with again", and why; `null` lifts the warning.
+    #[schema(value_type = Option<String>, max_length = 500)]
+    pub do_not_work_reason: Patch<String>,
 }
 
 impl CustomerPatch {
@@ -297,6 +308,7 @@ impl CustomerPatch {
             auto_comms_paused_until: self.auto_comms_paused_until.apply(current.auto_comms_paused_until),
             payment_terms: self.payment_terms.apply(current.payment_terms),
             custom_fields,
+            do_not_work_reason: self.do_not_work_reason.into_option(|| current.do_not_work_reason.clone()),
         };
         raw.parse(region)
     }
@@ -336,6 +348,7 @@ struct RawProfile {
     auto_comms_paused_until: Option<Date>,
     payment_terms: Option<PaymentTerms>,
     custom_fields: CustomFields,
+    do_not_work_reason: Option<String>,
 }
 
 impl RawProfile {
@@ -346,6 +359,7 @@ impl RawProfile {
         let family_name = errors.take(text::optional("family_name", self.family_name, 100));
         let business_name = errors.take(text::optional("business_name", self.business_name, 200));
         let source = errors.take(text::optional("source", self.source, 100));
+        let do_not_work_reason = errors.take(text::optional_multiline("do_not_work_reason", self.do_not_work_reason, 500));
         let email = self.email.parse(&mut errors, "email", 254, |text| Email::parse("email", text));
         let phone = self.phone.parse(&mut errors, "phone", 40, |text| Phone::parse("phone", text, region));
         match self.kind {
@@ -379,6 +393,7 @@ impl RawProfile {
             auto_comms_paused_until: self.auto_comms_paused_until,
             payment_terms: self.payment_terms,
             custom_fields: self.custom_fields,
+            do_not_work_reason: do_not_work_reason.flatten(),
         })
     }
 }

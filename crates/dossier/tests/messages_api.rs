@@ -318,3 +318,28 @@ both_backends!(staff_log_a_call_and_pin_a_note_from_the_profile_and_confirm_what
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(app.count("message").await, before + 1);
 });
+
+both_backends!(a_do_not_work_with_again_warning_shows_wherever_a_job_or_quote_is_started, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (status, flagged) = app.patch("/customers/CUS-00001", json!({"do_not_work_reason": "Abusive to our engineer in March"})).await;
+    assert_eq!((status, flagged["do_not_work_reason"].as_str()), (StatusCode::OK, Some("Abusive to our engineer in March")), "{flagged}");
+    let (_, history) = app.get("/customers/CUS-00001/history").await;
+    assert_eq!(history["items"][0]["changes"][0]["field"], "do_not_work_reason");
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    for path in ["/customers/CUS-00001", "/customers/CUS-00001/jobs/new", "/customers/CUS-00001/quotes/new"] {
+        let (status, page) = app.page(Some(&cookie), path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Do not work with again") && page.contains("Abusive to our engineer in March"), "{path}: {page}");
+    }
+    // The form that fails still warns; a job can still be booked (it is a warning, not a block).
+    let (status, _, page) = app.form(&cookie, "/customers/CUS-00001/jobs/new", &[("title", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("Abusive to our engineer"), "{page}");
+    let (status, _, _) = app.form(&cookie, "/customers/CUS-00001/jobs/new", &[("title", "Urgent leak")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Lifted, it is gone.
+    app.patch("/customers/CUS-00001", json!({"do_not_work_reason": null})).await;
+    let (_, page) = app.page(Some(&cookie), "/customers/CUS-00001/jobs/new").await;
+    assert!(!page.contains("Do not work with again"), "{page}");
+});

@@ -32,6 +32,7 @@ pub struct CustomerRow {
     pub auto_comms_paused_until: Option<String>,
     pub payment_terms: Option<String>,
     pub custom_fields: String,
+    pub do_not_work_reason: Option<String>,
     pub status: String,
     pub status_reason: Option<String>,
     pub created_at: i64,
@@ -71,6 +72,7 @@ impl CustomerRow {
             auto_comms_paused_until: profile.auto_comms_paused_until.map(|d| d.to_string()),
             payment_terms: profile.payment_terms.map(|t| serde_json::to_string(&t).unwrap_or_default()),
             custom_fields: serde_json::to_string(&profile.custom_fields).unwrap_or_default(),
+            do_not_work_reason: profile.do_not_work_reason.clone(),
             status: status.as_str().to_owned(),
             status_reason,
             created_at: created_at.as_microsecond(),
@@ -111,6 +113,7 @@ impl CustomerRow {
             auto_comms_paused_until: self.auto_comms_paused_until.as_deref().map(str::parse).transpose().map_err(StoreError::corrupt)?,
             payment_terms: self.payment_terms.as_deref().map(serde_json::from_str).transpose().map_err(StoreError::corrupt)?,
             custom_fields: serde_json::from_str(&self.custom_fields).map_err(StoreError::corrupt)?,
+            do_not_work_reason: self.do_not_work_reason.clone(),
         })
     }
 
@@ -156,12 +159,14 @@ pub async fn insert_customers(h: &mut Handle<'_>, rows: &[CustomerRow]) -> Resul
         run!(h, c => {
             let mut q = QueryBuilder::new(
                 "INSERT INTO customer (org_id, id, number, kind, title, given_name, family_name, business_name, display_name, sort_name, email, phone, \
-                 source, communication, auto_comms_paused, auto_comms_paused_until, payment_terms, custom_fields, status, status_reason, created_at, updated_at) ");
+                 source, communication, auto_comms_paused, auto_comms_paused_until, payment_terms, custom_fields, do_not_work_reason, status, status_reason, \
+                 created_at, updated_at) ");
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.org_id).push_bind(row.id).push_bind(row.number).push_bind(&row.kind).push_bind(&row.title).push_bind(&row.given_name)
                     .push_bind(&row.family_name).push_bind(&row.business_name).push_bind(&row.display_name).push_bind(&row.sort_name)
                     .push_bind(&row.email).push_bind(&row.phone).push_bind(&row.source).push_bind(&row.communication).push_bind(row.auto_comms_paused)
-                    .push_bind(&row.auto_comms_paused_until).push_bind(&row.payment_terms).push_bind(&row.custom_fields).push_bind(&row.status).push_bind(&row.status_reason)
+                    .push_bind(&row.auto_comms_paused_until).push_bind(&row.payment_terms).push_bind(&row.custom_fields).push_bind(&row.do_not_work_reason)
+                    .push_bind(&row.status).push_bind(&row.status_reason)
                     .push_bind(row.created_at).push_bind(row.updated_at);
             });
             q.build().execute(c).await.map(drop)?
@@ -175,11 +180,11 @@ pub async fn update_customer_profile(h: &mut Handle<'_>, row: &CustomerRow) -> R
     run!(h, c => sqlx::query(
         "UPDATE customer SET kind = $3, title = $4, given_name = $5, family_name = $6, business_name = $7, display_name = $8, sort_name = $9, \
          email = $10, phone = $11, source = $12, communication = $13, auto_comms_paused = $14, auto_comms_paused_until = $15, custom_fields = $16, \
-         updated_at = $17, payment_terms = $18 WHERE org_id = $1 AND id = $2")
+         updated_at = $17, payment_terms = $18, do_not_work_reason = $19 WHERE org_id = $1 AND id = $2")
         .bind(row.org_id).bind(row.id).bind(&row.kind).bind(&row.title).bind(&row.given_name).bind(&row.family_name)
         .bind(&row.business_name).bind(&row.display_name).bind(&row.sort_name).bind(&row.email).bind(&row.phone).bind(&row.source)
         .bind(&row.communication).bind(row.auto_comms_paused).bind(&row.auto_comms_paused_until).bind(&row.custom_fields).bind(row.updated_at)
-        .bind(&row.payment_terms).execute(c).await.map(drop)?);
+        .bind(&row.payment_terms).bind(&row.do_not_work_reason).execute(c).await.map(drop)?);
     Ok(())
 }
 

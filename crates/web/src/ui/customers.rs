@@ -278,6 +278,8 @@ struct ProfilePage {
     kind: String,
     status: String,
     status_reason: Option<String>,
+    /// "Do not work with again", and why.
+    warning: Option<String>,
     labels: Vec<String>,
     location: String,
     email: Option<String>,
@@ -365,6 +367,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         kind: customer.profile.kind.to_string(),
         status: customer.status.to_string(),
         status_reason: customer.status_reason.clone(),
+        warning: customer.profile.do_not_work_reason.clone(),
         labels: customer.labels.clone(),
         location: place.unwrap_or_default(),
         email: customer.profile.email.as_ref().map(|e| e.as_str().to_owned()),

@@ -48,6 +48,9 @@ fn customer_fields(customer: Option<&Customer>) -> Vec<Field> {
         Field::new("email", "Email", "email").value(p.and_then(|p| p.email.as_ref()).map(|e| e.as_str().to_owned()).unwrap_or_default()),
         Field::new("phone", "Phone", "tel").value(p.and_then(|p| p.phone.as_ref()).map(|p| p.to_string()).unwrap_or_default()),
         Field::new("source", "Source", "text").value(text(p.and_then(|p| p.source.as_ref()))).hint("How they heard of you"),
+        Field::new("do_not_work_reason", "Do not work with again", "textarea")
+            .value(text(p.and_then(|p| p.do_not_work_reason.as_ref())))
+            .hint("Why; staff see it whenever they start a job or a quote. Leave blank for none."),
     ]
 }
 
@@ -72,6 +75,7 @@ pub async fn create_customer(State(s): State<AppState>, Staff(ctx): Staff, Form(
         phone: value(&values, "phone"),
         source: value(&values, "source"),
         labels: value(&values, "labels").map(|l| l.split(',').map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect()),
+        do_not_work_reason: value(&values, "do_not_work_reason"),
         ..Default::default()
     };
     match customers::create_customer(&s.db, &ctx, input).await {
@@ -119,6 +123,7 @@ pub async fn update_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(
         email: patch(&values, "email"),
         phone: patch(&values, "phone"),
         source: patch(&values, "source"),
+        do_not_work_reason: patch(&values, "do_not_work_reason"),
         ..Default::default()
     };
     match customers::update_customer(&s.db, &ctx, &customer.code, input).await {

@@ -10,7 +10,7 @@ use dossier_domain::money::LineInput;
 use dossier_domain::workflow::{InvoiceState, PaymentMethod};
 use dossier_domain::works::{AllocationInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
 use dossier_service::billing::{self, InvoiceQuery};
-use dossier_service::{Ctx, Db, ServiceError, works};
+use dossier_service::{Ctx, Db, ServiceError, customers, works};
 use jiff::civil::Date;
 
 use super::forms::{Field, FormPage, Section, Values, again, amount, basis_points, value};
@@ -257,8 +257,18 @@ fn quote_form(ctx: &Ctx, code: &str) -> FormPage {
     page(ctx, "New quote", code, "works&type=quotes", "quotes/new", "Create quote", sections)
 }
 
-pub async fn new_quote(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
-    quote_form(&ctx, &code).show(StatusCode::OK)
+/// `form` with the customer's "do not work with again" warning on top, if set.
+async fn warned(db: &Db, ctx: &Ctx, code: &str, mut form: FormPage) -> FormPage {
+    if let Ok(customer) = customers::get_customer(db, ctx, code).await
+        && let Some(reason) = customer.profile.do_not_work_reason
+    {
+        form.general.insert(0, format!("Do not work with again: {reason}"));
+    }
+    form
+}
+
+pub async fn new_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    warned(&s.db, &ctx, &code, quote_form(&ctx, &code)).await.show(StatusCode::OK)
 }
 
 pub async fn create_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
@@ -270,7 +280,7 @@ pub async fn create_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(cod
     let result = unless_invalid(errors, works::create_quote(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=quotes")).into_response(),
-        Err(e) => again(quote_form(&ctx, &code), &values, e, |f| line_field(f, &rows)),
+        Err(e) => again(warned(&s.db, &ctx, &code, quote_form(&ctx, &code)).await, &values, e, |f| line_field(f, &rows)),
     }
 }
 
@@ -283,8 +293,8 @@ fn job_form(ctx: &Ctx, code: &str) -> FormPage {
     page(ctx, "New job", code, "works&type=jobs", "jobs/new", "Create job", vec![Section { legend: String::new(), fields }])
 }
 
-pub async fn new_job(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
-    job_form(&ctx, &code).show(StatusCode::OK)
+pub async fn new_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    warned(&s.db, &ctx, &code, job_form(&ctx, &code)).await.show(StatusCode::OK)
 }
 
 pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
@@ -299,6 +309,6 @@ pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code)
     let result = unless_invalid(errors, works::create_job(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=jobs")).into_response(),
-        Err(e) => again(job_form(&ctx, &code), &values, e, str::to_owned),
+        Err(e) => again(warned(&s.db, &ctx, &code, job_form(&ctx, &code)).await, &values, e, str::to_owned),
     }
 }
