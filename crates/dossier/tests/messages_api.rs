@@ -343,3 +343,51 @@ both_backends!(a_do_not_work_with_again_warning_shows_wherever_a_job_or_quote_is
     let (_, page) = app.page(Some(&cookie), "/customers/CUS-00001/jobs/new").await;
     assert!(!page.contains("Do not work with again"), "{page}");
 });
+
+both_backends!(a_customers_history_is_searched_by_the_start_of_words_newest_first, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.customer(json!({"family_name": "Neighbour"})).await;
+    let post = |customer: &str, body: Value| {
+        let (app, path) = (&app, format!("/customers/{customer}/messages"));
+        async move {
+            let (status, message) = app.post(&path, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{message}");
+            message
+        }
+    };
+    post("CUS-00001", json!({"channel": "note", "body": "The boiler makes a knocking noise", "occurred_at": "2026-01-05T10:00:00Z"})).await;
+    post("CUS-00001", json!({"channel": "call", "body": "Leak under the sink, booked", "occurred_at": "2026-02-05T10:00:00Z"})).await;
+    post("CUS-00001", json!({"channel": "email", "subject": "Boiler service", "body": "Confirming Friday", "occurred_at": "2026-03-05T10:00:00Z"})).await;
+    let gone = post("CUS-00001", json!({"channel": "note", "body": "Boiler code 1234 for the gate"})).await;
+    post("CUS-00002", json!({"channel": "note", "body": "Their boiler is new"})).await;
+    app.delete(&format!("/messages/{}", gone["id"].as_str().unwrap())).await;
+
+    let found = |q: &str| {
+        let (app, path) = (&app, format!("/customers/CUS-00001/messages?q={q}"));
+        async move {
+            let (status, page) = app.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["subject"].as_str().map_or_else(|| m["body"].as_str().unwrap().to_owned(), str::to_owned))
+                .collect::<Vec<_>>()
+        }
+    };
+    // The start of a word, in the subject or the body, newest first; never another customer's; a deleted text is not found.
+    assert_eq!(found("boil").await, ["Boiler service", "The boiler makes a knocking noise"]);
+    assert_eq!(found("BOILER%20knock").await, ["The boiler makes a knocking noise"], "every word must be there");
+    assert_eq!(found("sink").await, ["Leak under the sink, booked"]);
+    assert!(found("oiler").await.is_empty(), "words match from their start");
+    assert!(found("gate").await.is_empty(), "a deleted message's words are gone");
+    assert!(found("new").await.is_empty(), "another customer's words");
+    let (status, _) = app.get(&format!("/customers/CUS-00001/messages?q={}", "x".repeat(201))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The profile finds them too, with the words marked.
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, page) = app.page(Some(&cookie), "/customers/CUS-00001?tab=timeline&q=boiler").await;
+    assert!(page.contains("The <mark>boiler</mark> makes a knocking noise") && !page.contains("Leak under the sink"), "{page}");
+});

@@ -35,6 +35,10 @@ pub struct MessageQuery {
     pub channel: Option<String>,
     /// Only pinned (important) messages.
     pub pinned: Option<bool>,
+    /// Words the subject or body must have (each as the start of a word),
+    /// newest first; at most 8 words and 200 characters.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -302,6 +306,9 @@ impl MessageQuery {
             }
         }
         filter.pinned_only = self.pinned == Some(true);
+        if let Some(q) = errors.take(dossier_domain::text::optional("q", self.q.clone(), 200)).flatten() {
+            filter.words = search_words(&q);
+        }
         let after = match self.cursor.as_deref() {
             Some(cursor) => errors.take(decode_cursor(cursor).and_then(|text| message_cursor(&text))),
             None => None,
@@ -312,6 +319,14 @@ impl MessageQuery {
             _ => Err(errors),
         }
     }
+}
+
+/// The words a search looks for: lower-case ASCII (accents folded), at most 8.
+pub fn search_words(q: &str) -> Vec<String> {
+    let mut words: Vec<String> = dossier_domain::text::words(q).collect();
+    words.dedup();
+    words.truncate(8);
+    words
 }
 
 fn message_cursor(text: &str) -> Result<(i64, Uuid), ValidationErrors> {

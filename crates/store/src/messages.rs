@@ -174,22 +174,42 @@ pub struct MessageFilter {
     pub live_only: bool,
     /// Only those about jobs this user is assigned to (a fieldworker).
     pub jobs_assigned_to: Option<Uuid>,
+    /// Only those whose subject or body has a word starting with each of
+    /// these (lower-case ASCII letters and digits, as `text::words` gives).
+    /// Needs `customer_id`.
+    pub words: Vec<String>,
 }
 
 /// A page of messages, newest first (by when they were said), after the
 /// `(occurred_at, id)` of the previous page's last.
 pub async fn list_messages(h: &mut Handle<'_>, org_id: Uuid, filter: &MessageFilter, after: Option<(i64, Uuid)>, limit: i64) -> Result<Vec<MessageRow>> {
+    // Word search is backend-specific: FTS5 on SQLite, a GIN-indexed
+    // tsvector on PostgreSQL; both match each word as a prefix.
+    let sqlite = matches!(h, Handle::Sqlite(_));
+    let words: Vec<&str> = filter.words.iter().map(String::as_str).filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric())).collect();
+    let search = (!words.is_empty()).then_some(filter.customer_id).flatten();
     Ok(run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT * FROM message WHERE org_id = ");
+        let mut q = QueryBuilder::new("SELECT m.* FROM message m");
+        if let (true, Some(customer)) = (sqlite, search) {
+            let owner = format!("c{}", customer.simple());
+            let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+            q.push(" JOIN message_text t ON t.rowid = m.rowid AND message_text MATCH ")
+                .push_bind(format!("owner:{owner} AND {{subject body}}: ({})", terms.join(" AND ")));
+        }
+        q.push(" WHERE m.org_id = ");
         q.push_bind(org_id);
+        if let (false, Some(_)) = (sqlite, search) {
+            let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
+            q.push(" AND to_tsvector('simple', coalesce(m.subject, '') || ' ' || m.body) @@ to_tsquery('simple', ").push_bind(query.join(" & ")).push(")");
+        }
         if let Some(customer) = filter.customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
+            q.push(" AND m.customer_id = ").push_bind(customer);
         }
         if let Some(record) = filter.record_id {
-            q.push(" AND record_id = ").push_bind(record);
+            q.push(" AND m.record_id = ").push_bind(record);
         }
         if !filter.channels.is_empty() {
-            q.push(" AND channel IN (");
+            q.push(" AND m.channel IN (");
             let mut list = q.separated(", ");
             for channel in &filter.channels {
                 list.push_bind(channel.as_str());
@@ -197,22 +217,22 @@ pub async fn list_messages(h: &mut Handle<'_>, org_id: Uuid, filter: &MessageFil
             q.push(")");
         }
         if filter.pinned_only {
-            q.push(" AND pinned = TRUE");
+            q.push(" AND m.pinned = TRUE");
         }
         if filter.customer_visible_only {
-            q.push(" AND visibility = 'customer'");
+            q.push(" AND m.visibility = 'customer'");
         }
         if filter.live_only {
-            q.push(" AND deleted_at IS NULL");
+            q.push(" AND m.deleted_at IS NULL");
         }
         if let Some(user) = filter.jobs_assigned_to {
-            q.push(" AND record_type = 'job' AND record_id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id)
+            q.push(" AND m.record_type = 'job' AND m.record_id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id)
                 .push(" AND user_id = ").push_bind(user).push(")");
         }
         if let Some((at, id)) = after {
-            q.push(" AND (occurred_at < ").push_bind(at).push(" OR (occurred_at = ").push_bind(at).push(" AND id < ").push_bind(id).push("))");
+            q.push(" AND (m.occurred_at < ").push_bind(at).push(" OR (m.occurred_at = ").push_bind(at).push(" AND m.id < ").push_bind(id).push("))");
         }
-        q.push(" ORDER BY occurred_at DESC, id DESC LIMIT ").push_bind(limit);
+        q.push(" ORDER BY m.occurred_at DESC, m.id DESC LIMIT ").push_bind(limit);
         q.build_query_as().fetch_all(c).await?
     }))
 }

@@ -53,9 +53,48 @@ pub fn to_html(body: &str) -> String {
     out
 }
 
+/// `body` as safe HTML with line breaks, each word that starts with one of
+/// `words` (lower-case ASCII, as a search has them) in `<mark>`.
+pub fn highlighted(body: &str, words: &[String]) -> String {
+    let mut out = String::with_capacity(body.len() + 32);
+    let mut rest = body;
+    while !rest.is_empty() {
+        let word_end = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+        if word_end == 0 {
+            let c = rest.chars().next().map_or(1, char::len_utf8);
+            escape_into(&mut out, &rest[..c]);
+            rest = &rest[c..];
+            continue;
+        }
+        let word = &rest[..word_end];
+        let folded = deunicode_lower(word);
+        if words.iter().any(|w| folded.starts_with(w.as_str())) {
+            out.push_str("<mark>");
+            escape_into(&mut out, word);
+            out.push_str("</mark>");
+        } else {
+            escape_into(&mut out, word);
+        }
+        rest = &rest[word_end..];
+    }
+    out
+}
+
+/// A word as search terms are: lower-case, accents folded to ASCII.
+fn deunicode_lower(word: &str) -> String {
+    dossier_domain::text::words(word).collect::<Vec<_>>().join("")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::to_html;
+    use super::{highlighted, to_html};
+
+    #[test]
+    fn search_words_are_marked_and_nothing_else_is_markup() {
+        let words = vec!["boil".to_owned(), "muller".to_owned()];
+        assert_eq!(highlighted("Boiler <b>fixed</b> for Müller\nok", &words), "<mark>Boiler</mark> &lt;b&gt;fixed&lt;/b&gt; for <mark>Müller</mark><br>\nok");
+        assert_eq!(highlighted("no match here", &words), "no match here");
+    }
 
     #[test]
     fn markup_is_shown_not_rendered() {

@@ -218,6 +218,8 @@ pub struct ProfileQuery {
     actor: Option<String>,
     /// Timeline, Communication group: the messages of one channel.
     channel: Option<String>,
+    /// Timeline: words to find in the customer's notes and messages.
+    q: Option<String>,
     cursor: Option<String>,
 }
 
@@ -308,6 +310,8 @@ struct ProfilePage {
     /// of the one chosen (instead of the entries).
     channel_chips: Vec<Chip>,
     messages: Option<Vec<MessageView>>,
+    /// The words searched for in the customer's history, as typed.
+    search: String,
     /// The quick "add a note / log a call" form (Activity and Timeline tabs).
     composer: Option<Composer>,
 }
@@ -395,6 +399,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         follow_ups: Vec::new(),
         channel_chips: Vec::new(),
         messages: None,
+        search: String::new(),
         composer: None,
     };
     let here = format!("/customers/{code}?tab={tab}");
@@ -552,6 +557,18 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
         .collect();
     page_data.entries = found.items.iter().map(views::entry).collect();
     page_data.next = found.next_cursor.map(|c| format!("{}&cursor={c}", link(group_name, actor)));
+    // Words typed: the customer's notes and messages that have them, newest first.
+    if let Some(q) = blank_is_none(query.q.clone()).filter(|_| ctx.sees(Module::Messages)) {
+        let here = format!("/customers/{code}?tab=timeline&q={}", super::sign_in::encode(&q));
+        let words = messages::search_words(&q);
+        let list = MessageQuery { q: Some(q.clone()), cursor: query.cursor.clone(), limit: Some(50), ..Default::default() };
+        let found = messages::list_messages(db, ctx, code, list).await?;
+        page_data.messages =
+            Some(found.items.iter().map(|m| MessageView { html: crate::rich_text::highlighted(&m.body, &words), ..MessageView::of(ctx, m, &here) }).collect());
+        page_data.next = found.next_cursor.map(|c| format!("{here}&cursor={c}"));
+        page_data.search = q;
+        return Ok(());
+    }
     if group == Some(ActivityGroup::Communication) && ctx.sees(Module::Messages) {
         let channel = query.channel.as_deref().and_then(Channel::parse);
         let base = link(group_name, None);
