@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::customer::string_enum;
 use crate::error::ValidationErrors;
 use crate::ids::{CustomerId, FollowUpId, UserId};
-use crate::message::{RecordRef, RecordType};
+use crate::message::{RecordRef, RecordType, record_reference};
 use crate::{dates, text};
 
 string_enum!(
@@ -84,18 +84,7 @@ impl FollowUpInput {
                 None
             }
         };
-        let record = match (self.record_type, self.record) {
-            (Some(kind), Some(record)) => errors.take(text::required("record", Some(record), 64)).map(|r| (kind, r)),
-            (None, None) => None,
-            (Some(_), None) => {
-                errors.push("record", "required", "names the record (id or code) that record_type says the kind of");
-                None
-            }
-            (None, Some(_)) => {
-                errors.push("record_type", "required", "is required with record");
-                None
-            }
-        };
+        let record = record_reference(&mut errors, self.record_type, self.record);
         match (title, due_on) {
             (Some(title), Some(due_on)) if errors.is_empty() => Ok(FollowUpDraft { title, notes, due_on, assignee_id: self.assignee_id, record }),
             _ => Err(errors),

@@ -103,7 +103,7 @@ pub struct RecordRef {
 }
 
 /// Who deleted a message, and when: the tile it leaves on the timeline.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Deletion {
     pub by: String,
     #[schema(value_type = String, format = DateTime)]
@@ -111,7 +111,7 @@ pub struct Deletion {
 }
 
 /// A message as it is read.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub customer_id: CustomerId,
@@ -246,18 +246,7 @@ impl MessageInput {
         if occurred_at.is_some_and(|at| at > now + jiff::SignedDuration::from_hours(1)) {
             errors.push("occurred_at", "in_the_future", "must not be in the future");
         }
-        let record = match (self.record_type, self.record) {
-            (Some(kind), Some(record)) => errors.take(text::required("record", Some(record), 64)).map(|r| (kind, r)),
-            (None, None) => None,
-            (Some(_), None) => {
-                errors.push("record", "required", "names the record (id or code) that record_type says the kind of");
-                None
-            }
-            (None, Some(_)) => {
-                errors.push("record_type", "required", "is required with record");
-                None
-            }
-        };
+        let record = record_reference(&mut errors, self.record_type, self.record);
         let subject = errors.take(subject(self.subject)).flatten();
         let body = errors.take(body(self.body));
         match body {
@@ -275,6 +264,24 @@ impl MessageInput {
                 pinned: self.pinned.unwrap_or(false),
             }),
             _ => Err(errors),
+        }
+    }
+}
+
+/// The record an input names with `record_type` and `record` (an id or a
+/// code, still to be looked up): both or neither, else an error on the
+/// missing one.
+pub fn record_reference(errors: &mut ValidationErrors, kind: Option<RecordType>, record: Option<String>) -> Option<(RecordType, String)> {
+    match (kind, record) {
+        (Some(kind), Some(record)) => errors.take(text::required("record", Some(record), 64)).map(|r| (kind, r)),
+        (None, None) => None,
+        (Some(_), None) => {
+            errors.push("record", "required", "names the record (id or code) that record_type says the kind of");
+            None
+        }
+        (None, Some(_)) => {
+            errors.push("record_type", "required", "is required with record");
+            None
         }
     }
 }

@@ -47,6 +47,9 @@ both_backends!(a_note_and_a_logged_call_are_on_the_timeline_in_the_communication
     assert_eq!(calls["items"].as_array().unwrap().len(), 1);
     let (_, pinned) = app.get("/customers/CUS-00001/messages?pinned=true").await;
     assert_eq!((pinned["items"].as_array().unwrap().len(), &pinned["items"][0]["id"]), (1, &note["id"]));
+    // The summary that opens a customer carries the pinned notes.
+    let (_, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!((summary["pinned"].as_array().unwrap().len(), &summary["pinned"][0]["id"]), (1, &note["id"]), "{summary}");
     let (_, first) = app.get("/customers/CUS-00001/messages?limit=1").await;
     let cursor = first["next_cursor"].as_str().unwrap();
     let (_, second) = app.get(&format!("/customers/CUS-00001/messages?limit=1&cursor={cursor}")).await;
@@ -177,7 +180,8 @@ both_backends!(a_fieldworker_sees_and_writes_only_the_messages_of_their_jobs, |a
     let note = |job: &Value, body: &str| json!({"channel": "note", "body": body, "record_type": "job", "record": job["code"]});
     app.post("/customers/CUS-00001/messages", note(&mine, "Key under the mat")).await;
     let (_, hidden) = app.post("/customers/CUS-00001/messages", note(&other, "Other job's note")).await;
-    let (_, about_customer) = app.post("/customers/CUS-00001/messages", json!({"channel": "call", "body": "Discussed the unpaid invoice"})).await;
+    let (_, about_customer) =
+        app.post("/customers/CUS-00001/messages", json!({"channel": "call", "body": "Discussed the unpaid invoice", "pinned": true})).await;
 
     let as_fieldworker = |method: Method, path: String, body: Option<Value>| {
         let (app, token) = (&app, fieldworker.clone());
@@ -187,6 +191,8 @@ both_backends!(a_fieldworker_sees_and_writes_only_the_messages_of_their_jobs, |a
     assert_eq!(status, StatusCode::OK, "{listed}");
     let bodies: Vec<&str> = listed["items"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, ["Key under the mat"]);
+    let (_, summary) = as_fieldworker(Method::GET, "/customers/CUS-00001/summary".into(), None).await;
+    assert_eq!(summary["pinned"], json!([]), "another job's or the customer's pinned notes: {summary}");
     let (_, timeline) = as_fieldworker(Method::GET, "/customers/CUS-00001/timeline?group=communication".into(), None).await;
     let text = timeline.to_string();
     assert!(text.contains("Key under the mat") && !text.contains("Other job") && !text.contains("unpaid invoice"), "{text}");

@@ -794,7 +794,7 @@ impl CustomerPlan {
         }
         // One customer in five gets a follow-up; those of the last weeks are still open.
         if rng.random_bool(0.2) {
-            events.push((later(rng), Event::FollowUp(*pick(rng, FOLLOW_UPS), rng.random_range(1..14))));
+            events.push((later(rng), Event::FollowUp(FOLLOW_UPS[rng.random_range(0..FOLLOW_UPS.len())], rng.random_range(1..14))));
         }
         if rng.random_bool(0.04) {
             let note = MessageInput { channel: Some(Channel::Note), body: Some(pick(rng, IMPORTANT).to_string()), pinned: Some(true), ..Default::default() };

@@ -226,8 +226,11 @@ pub struct FollowUpQuery {
     pub limit: Option<u32>,
 }
 
+/// What a list reads: the filter, where the page starts and its size.
+type Listing = (FollowUpFilter, Option<(String, Uuid)>, i64);
+
 impl FollowUpQuery {
-    fn filter(&self, ctx: &Ctx, today: Date) -> Result<(FollowUpFilter, Option<(String, Uuid)>, i64)> {
+    fn filter(&self, ctx: &Ctx, today: Date) -> Result<Listing> {
         let mut errors = ValidationErrors::default();
         let mut filter = FollowUpFilter { status: Some(self.status.unwrap_or(FollowUpStatus::Open)), ..Default::default() };
         filter.assignee_id = match self.assignee.as_deref() {

@@ -360,14 +360,13 @@ pub async fn record_messages(db: &Db, ctx: &Ctx, record: Uuid, query: MessageQue
     page(&mut conn.handle(), ctx, MessageFilter { record_id: Some(record), ..filter }, &query).await
 }
 
-/// The pinned (important) messages of a customer, newest first: shown
-/// above the profile's timeline.
-pub async fn pinned_messages(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<Message>> {
-    if !ctx.sees(Module::Messages) {
-        return Ok(Vec::new());
-    }
-    let query = MessageQuery { pinned: Some(true), limit: Some(PINNED_SHOWN as u32), ..Default::default() };
-    Ok(list_messages(db, ctx, customer, query).await?.items)
+/// The pinned (important) messages of a customer the caller may see (whose
+/// id they were allowed to read), newest first: shown above everything on
+/// the profile and in the customer summary.
+pub(crate) async fn pinned_of(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid) -> Result<Vec<Message>> {
+    let filter = MessageFilter { customer_id: Some(customer), pinned_only: true, ..scoped(ctx)? };
+    let rows = q::list_messages(h, ctx.org.id.0, &filter, None, PINNED_SHOWN).await?;
+    Ok(rows.into_iter().map(MessageRow::into_message).collect::<Result<_, _>>()?)
 }
 
 /// The customer-visible messages of a customer, newest first, for the

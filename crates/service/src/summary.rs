@@ -101,6 +101,11 @@ pub struct CustomerSummary {
     pub completed_last_12_months: Option<CompletedWork>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_activity_at: Option<Timestamp>,
+    /// The important (pinned) notes and messages, newest first, at most 20:
+    /// shown above everything else. Absent for a caller who may not read
+    /// messages; a fieldworker gets those of their jobs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Vec<dossier_domain::message::Message>>,
 }
 
 /// What the customer owes and has in credit: shown to those who see invoices.
@@ -197,6 +202,10 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
         true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, EntityType::Invoice, true, money)), Some(balances(&facts, &kept, today)?)),
         false => (None, None),
     };
+    let pinned = match ctx.sees(Module::Messages) {
+        true => Some(crate::messages::pinned_of(h, ctx, id).await?),
+        false => None,
+    };
     Ok(CustomerSummary {
         customer_id: CustomerId(id),
         code: customer.code().to_string(),
@@ -209,6 +218,7 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
         balances,
         completed_last_12_months,
         last_activity_at: facts.last_activity_at.and_then(|micros| Timestamp::from_microsecond(micros).ok()),
+        pinned,
     })
 }
 

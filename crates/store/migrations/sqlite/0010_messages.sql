@@ -32,3 +32,6 @@ CREATE TABLE message (
 -- A customer's messages newest first; a record's (a job's) messages.
 CREATE INDEX message_by_customer ON message (org_id, customer_id, occurred_at, id);
 CREATE INDEX message_by_record ON message (org_id, record_id, occurred_at, id);
+-- The pinned ones above the profile: read without walking a busy
+-- customer's every message.
+CREATE INDEX message_pinned ON message (org_id, customer_id, occurred_at, id) WHERE pinned = TRUE;

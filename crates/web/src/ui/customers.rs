@@ -403,7 +403,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         composer: None,
     };
     let here = format!("/customers/{code}?tab={tab}");
-    page_data.pinned = messages::pinned_messages(db, ctx, &code).await?.iter().map(|m| MessageView::of(ctx, m, &here)).collect();
+    page_data.pinned = summary.pinned.iter().flatten().map(|m| MessageView::of(ctx, m, &here)).collect();
     if ctx.sees(Module::Messages) {
         let open = follow_ups::customer_follow_ups(db, ctx, &code, FollowUpQuery { limit: Some(20), ..Default::default() }).await?;
         page_data.follow_ups = open.items.iter().map(|f| FollowUpView::of(ctx, f, &here)).collect();

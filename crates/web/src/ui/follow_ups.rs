@@ -13,7 +13,7 @@ use dossier_domain::message::RecordType;
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_service::{Ctx, ServiceError, customers, follow_ups};
 
-use super::forms::{Field, FormPage, Section, Values, again, value};
+use super::forms::{Field, FormPage, Section, Values, again, back_to, value};
 use super::{Staff, failure, page};
 use crate::AppState;
 
@@ -135,7 +135,7 @@ pub async fn create_follow_up(State(s): State<AppState>, Staff(ctx): Staff, Path
 
 /// The row's buttons: `action` is done, cancelled or reschedule (with `due_on`).
 pub async fn change_follow_up(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
-    let back = value(&values, "back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or_else(|| "/follow-ups".into());
+    let back = back_to(&values, "/follow-ups");
     let change = match value(&values, "action").as_deref() {
         Some("done") => FollowUpChange { status: Some(FollowUpStatus::Done), ..Default::default() },
         Some("cancelled") => FollowUpChange { status: Some(FollowUpStatus::Cancelled), ..Default::default() },

@@ -126,6 +126,12 @@ pub fn again(form: FormPage, values: &Values, error: ServiceError, field_of: imp
     }
 }
 
+/// The page a form sends the reader back to (its `back` field): only a
+/// path of this site, else `default`.
+pub fn back_to(values: &Values, default: &str) -> String {
+    value(values, "back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or_else(|| default.to_owned())
+}
+
 pub fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()

@@ -15,7 +15,7 @@ use dossier_domain::patch::Patch;
 use dossier_domain::permissions::{Action, Module};
 use dossier_service::{Ctx, ServiceError, contacts, customers, messages, portal};
 
-use super::forms::{Field, FormPage, Section, Values, again, value};
+use super::forms::{Field, FormPage, Section, Values, again, back_to, value};
 use super::views::{day, words};
 use super::{Staff, failure, page};
 use crate::AppState;
@@ -105,11 +105,6 @@ pub fn composer(ctx: &Ctx, customer_code: &str, record: Option<(RecordType, Stri
 /// The channels staff record by hand, as the form lists them.
 const CHANNELS: [(&str, &str); 7] =
     [("note", "Note"), ("call", "Call"), ("email", "Email"), ("sms", "SMS"), ("whatsapp", "WhatsApp"), ("letter", "Letter"), ("portal", "Portal message")];
-
-/// A page to return to: only a path of this site.
-fn back_to(values: &Values, default: &str) -> String {
-    value(values, "back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or_else(|| default.to_owned())
-}
 
 fn full_form(ctx: &Ctx, customer_code: &str, contacts: Vec<(String, String)>, values: &Values) -> FormPage {
     let back = back_to(values, &format!("/customers/{customer_code}"));

@@ -23,6 +23,10 @@ pub const KINDS: [&str; 6] = ["inquiries", "quotes", "jobs", "invoices", "paymen
 
 /// A line as shown: description, quantity, unit price, tax rate, net.
 type LineRow = (String, String, String, String, String);
+/// A fact as shown: its label and value.
+type Fact = (&'static str, String);
+/// Which record a page shows: its kind, id and code.
+type Shown = (RecordType, Uuid, String);
 /// A total as shown: its label and amount.
 type TotalRow = (&'static str, String);
 
@@ -66,7 +70,7 @@ fn lines(lines: &[Line], totals: &Totals, currency: &str) -> (Vec<LineRow>, Vec<
 async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<RecordPage, ServiceError> {
     let currency = &ctx.org.currency;
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
-    let (title, customer, record, facts, (lines, totals)): (String, CustomerId, (RecordType, Uuid, String), Vec<(&'static str, String)>, _) = match kind {
+    let (title, customer, record, facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
             let i = works::get_inquiry(db, ctx, code).await?;
             let facts = vec![("Status", words(i.status.as_str())), ("Estimated value", i.estimated_value.format(currency)), ("Raised", day(i.created_at))];
