@@ -129,6 +129,23 @@ mod tests {
         assert_ne!(issue(SecretKind::Session, org).hash, secret.hash);
     }
 
+    /// The memory bound on sign-ins (issue 14, point 2): however many
+    /// arrive together, only [`HASHING_PERMITS`] passwords are checked at
+    /// once; one more waits [`HASHING_WAIT`] and is then turned away (the
+    /// caller answers 503 busy), and gets a slot as soon as one frees up.
+    #[tokio::test]
+    async fn at_most_four_passwords_are_checked_at_once_and_the_next_is_turned_away_after_waiting() {
+        let mut held = Vec::new();
+        for _ in 0..HASHING_PERMITS {
+            held.push(hashing_permit().await.expect("a free slot"));
+        }
+        let started = std::time::Instant::now();
+        assert!(hashing_permit().await.is_none(), "a fifth check must not start");
+        assert!(started.elapsed() >= HASHING_WAIT, "it waited for a slot first");
+        held.pop();
+        assert!(hashing_permit().await.is_some(), "a freed slot is taken at once");
+    }
+
     #[tokio::test]
     async fn passwords_verify_against_their_hash_only() {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
