@@ -115,6 +115,12 @@ async fn contact_name(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, id: Contact
     }
 }
 
+/// The name of the contact a stored message was with, if it still exists.
+async fn contact_of(h: &mut Handle<'_>, ctx: &Ctx, contact: Option<ContactId>) -> Result<Option<String>> {
+    let Some(id) = contact else { return Ok(None) };
+    Ok(q::get_contact(h, ctx.org.id.0, id.0).await?.map(|c| c.into_contact()).transpose()?.map(|c| c.display_name))
+}
+
 /// The activity recording `kind` of `message`: in the Communication group,
 /// seen by whom the message is seen by, linked to what it concerns.
 fn message_activity(ctx: &Ctx, kind: ActivityKind, message: &Message, contact: Option<&str>, summary: String) -> NewActivity {
@@ -228,10 +234,7 @@ pub async fn update_message(db: &Db, ctx: &Ctx, id: &str, patch: MessagePatch) -
     let pin = patch.pinned.filter(|p| *p != message.pinned);
     let old = message.content();
     let new = patch.apply(&message)?;
-    let contact = match message.contact_id {
-        Some(id) => q::get_contact(h, ctx.org.id.0, id.0).await?.map(|c| c.into_contact()).transpose()?.map(|c| c.display_name),
-        None => None,
-    };
+    let contact = contact_of(h, ctx, message.contact_id).await?;
     if new != old {
         let changes = diff(&old, &new);
         let now = ctx.now();
@@ -281,10 +284,7 @@ pub async fn delete_message(db: &Db, ctx: &Ctx, id: &str) -> Result<Message> {
     if !q::delete_message(h, ctx.org.id.0, message.id.0, now.as_microsecond(), &ctx.actor.name).await? {
         return Err(ServiceError::conflict("message_deleted", "this message was deleted already"));
     }
-    let contact = match message.contact_id {
-        Some(id) => q::get_contact(h, ctx.org.id.0, id.0).await?.map(|c| c.into_contact()).transpose()?.map(|c| c.display_name),
-        None => None,
-    };
+    let contact = contact_of(h, ctx, message.contact_id).await?;
     let summary = format!("{} deleted by {}", message.heading(contact.as_deref()), ctx.actor.name);
     let mut record = message_activity(ctx, ActivityKind::MessageDeleted, &message, contact.as_deref(), summary);
     record.changes = diff(&message.content(), &MessageContent { subject: None, body: String::new(), ..message.content() });
