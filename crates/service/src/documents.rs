@@ -2,29 +2,35 @@
 //! billing address, the lines with their tax, the totals, and for an
 //! invoice its due date and how to pay. A draft prints as a draft.
 
+use dossier_domain::code::CodeKind;
 use dossier_domain::ids::CustomerId;
 use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InvoiceState, QuoteStatus};
 use dossier_pdf::{Align, Column, Document, Section, Table};
 use dossier_store::queries as q;
-use dossier_store::{Db, Handle};
+use dossier_store::{CustomerRow, Db, Handle, RecordKey};
 
 use crate::{Ctx, Result, ServiceError, billing, works};
 
 /// Who a document is addressed to: the customer's name and code, then the
 /// billing address (their billing site, else their first site).
-pub(crate) async fn recipient(h: &mut Handle<'_>, ctx: &Ctx, customer: CustomerId) -> Result<(String, String, Vec<String>)> {
-    let row = q::get_coded::<dossier_store::CustomerRow>(h, dossier_domain::code::CodeKind::Customer, ctx.org.id.0, dossier_store::RecordKey::Id(customer.0))
-        .await?
-        .ok_or(ServiceError::NotFound("customer"))?;
-    let sites = q::list_sites(h, ctx.org.id.0, customer.0).await?;
+pub(crate) async fn recipient(h: &mut Handle<'_>, row: &CustomerRow) -> Result<(String, String, Vec<String>)> {
+    let sites = q::list_sites(h, row.org_id, row.id).await?;
     let billing = sites.iter().find(|s| s.kind == "billing").or(sites.first());
     let address = match billing {
         Some(site) => site.profile()?.address_lines(),
         None => Vec::new(),
     };
     Ok((row.profile()?.display_name(), row.code().to_string(), address))
+}
+
+/// [`recipient`] of the customer a record shown to the caller belongs to.
+async fn recipient_of(db: &Db, ctx: &Ctx, customer: CustomerId) -> Result<(String, String, Vec<String>)> {
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let row: CustomerRow = q::get_coded(h, CodeKind::Customer, ctx.org.id.0, RecordKey::Id(customer.0)).await?.ok_or(ServiceError::NotFound("customer"))?;
+    recipient(h, &row).await
 }
 
 /// The org's name and address, for the letterhead.
@@ -65,7 +71,7 @@ fn render(document: &Document, what: &str) -> Result<Vec<u8>> {
 pub async fn invoice_pdf(db: &Db, ctx: &Ctx, reference: &str) -> Result<Vec<u8>> {
     ctx.require(Module::Invoices, Action::View)?;
     let invoice = billing::get_invoice(db, ctx, reference).await?;
-    let (name, code, address) = recipient(&mut db.read().await?.handle(), ctx, invoice.customer_id).await?;
+    let (name, code, address) = recipient_of(db, ctx, invoice.customer_id).await?;
     let currency = ctx.org.currency.as_str();
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
     let title = match invoice.state {
@@ -116,7 +122,7 @@ pub async fn invoice_pdf(db: &Db, ctx: &Ctx, reference: &str) -> Result<Vec<u8>>
 pub async fn quote_pdf(db: &Db, ctx: &Ctx, reference: &str) -> Result<Vec<u8>> {
     ctx.require(Module::Quotes, Action::View)?;
     let quote = works::get_quote(db, ctx, reference).await?;
-    let (name, code, address) = recipient(&mut db.read().await?.handle(), ctx, quote.customer_id).await?;
+    let (name, code, address) = recipient_of(db, ctx, quote.customer_id).await?;
     let currency = ctx.org.currency.as_str();
     let title = match quote.status {
         QuoteStatus::Draft => "Draft quote",

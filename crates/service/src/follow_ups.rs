@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::page::{Page, decode_cursor, limit, paginate};
+use crate::page::{Page, keyed_cursor, limit, paginate};
 use crate::record::{activity, written};
 use crate::{Ctx, Result, ServiceError, customers};
 
@@ -252,14 +252,8 @@ impl FollowUpQuery {
             }
             filter.assignee_id = Some(user);
         }
-        let after = match self.cursor.as_deref() {
-            Some(cursor) => errors.take(decode_cursor(cursor).and_then(|text| {
-                let invalid = || ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned");
-                let (day, id) = text.split_once('/').ok_or_else(invalid)?;
-                Ok((day.to_owned(), Uuid::parse_str(id).map_err(|_| invalid())?))
-            })),
-            None => None,
-        };
+        // Cursors are `due_on/id`.
+        let after = errors.take(keyed_cursor(self.cursor.as_deref(), '/')).flatten();
         let limit = errors.take(limit(self.limit));
         match limit {
             Some(limit) if errors.is_empty() => Ok((filter, after, limit)),

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::page::{Page, decode_cursor, limit, paginate};
+use crate::page::{Page, keyed_cursor, limit, paginate};
 use crate::record::{activity, find_coded, written};
 use crate::{Ctx, Result, ServiceError, customers};
 
@@ -309,8 +309,15 @@ impl MessageQuery {
         if let Some(q) = errors.take(dossier_domain::text::optional("q", self.q.clone(), 200)).flatten() {
             filter.words = search_words(&q);
         }
-        let after = match self.cursor.as_deref() {
-            Some(cursor) => errors.take(decode_cursor(cursor).and_then(|text| message_cursor(&text))),
+        // Cursors are `occurred_at:id` (microseconds since the epoch).
+        let after = match errors.take(keyed_cursor(self.cursor.as_deref(), ':')).flatten() {
+            Some((at, id)) => match at.parse::<i64>() {
+                Ok(at) => Some((at, id)),
+                Err(_) => {
+                    errors.push("cursor", "invalid_cursor", "is not a cursor this API returned");
+                    None
+                }
+            },
             None => None,
         };
         let limit = errors.take(limit(self.limit));
@@ -327,12 +334,6 @@ pub fn search_words(q: &str) -> Vec<String> {
     words.dedup();
     words.truncate(8);
     words
-}
-
-fn message_cursor(text: &str) -> Result<(i64, Uuid), ValidationErrors> {
-    let invalid = || ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned");
-    let (at, id) = text.split_once(':').ok_or_else(invalid)?;
-    Ok((at.parse().map_err(|_| invalid())?, Uuid::parse_str(id).map_err(|_| invalid())?))
 }
 
 async fn page(h: &mut Handle<'_>, ctx: &Ctx, filter: MessageFilter, query: &MessageQuery) -> Result<Page<Message>> {
@@ -365,14 +366,18 @@ pub async fn record_messages(db: &Db, ctx: &Ctx, record: Uuid, query: MessageQue
 /// the profile and in the customer summary.
 pub(crate) async fn pinned_of(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid) -> Result<Vec<Message>> {
     let filter = MessageFilter { customer_id: Some(customer), pinned_only: true, ..scoped(ctx)? };
-    let rows = q::list_messages(h, ctx.org.id.0, &filter, None, PINNED_SHOWN).await?;
-    Ok(rows.into_iter().map(MessageRow::into_message).collect::<Result<_, _>>()?)
+    first_messages(h, ctx, &filter, PINNED_SHOWN).await
 }
 
 /// The customer-visible messages of a customer, newest first, for the
 /// portal and "view as the customer": deleted ones leave their mark.
 pub(crate) async fn customer_visible(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, limit: i64) -> Result<Vec<Message>> {
     let filter = MessageFilter { customer_id: Some(customer), customer_visible_only: true, ..Default::default() };
-    let rows = q::list_messages(h, ctx.org.id.0, &filter, None, limit).await?;
+    first_messages(h, ctx, &filter, limit).await
+}
+
+/// The newest `limit` messages that pass `filter`, without paging.
+async fn first_messages(h: &mut Handle<'_>, ctx: &Ctx, filter: &MessageFilter, limit: i64) -> Result<Vec<Message>> {
+    let rows = q::list_messages(h, ctx.org.id.0, filter, None, limit).await?;
     Ok(rows.into_iter().map(MessageRow::into_message).collect::<Result<_, _>>()?)
 }

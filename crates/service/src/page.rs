@@ -36,6 +36,16 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<String, ValidationErrors> {
         .ok_or_else(|| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned"))
 }
 
+/// A cursor of a list ordered by a key and then an id, written as
+/// `key{separator}id`: the key as text (the caller parses it) and the id.
+pub(crate) fn keyed_cursor(cursor: Option<&str>, separator: char) -> Result<Option<(String, uuid::Uuid)>, ValidationErrors> {
+    let Some(cursor) = cursor else { return Ok(None) };
+    let invalid = || ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned");
+    let text = decode_cursor(cursor)?;
+    let (key, id) = text.split_once(separator).ok_or_else(invalid)?;
+    Ok(Some((key.to_owned(), uuid::Uuid::parse_str(id).map_err(|_| invalid())?)))
+}
+
 /// The number a newest-first list continues below (cursors of lists ordered
 /// by record number).
 pub(crate) fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>, ValidationErrors> {

@@ -161,7 +161,7 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
             unallocated_credits.push(UnallocatedCredit { code: code_of(&entry.kind, entry.number), date, amount: Money(entry.amount), unallocated: left });
         }
     }
-    let (customer_name, customer_code, billing_address) = crate::documents::recipient(h, ctx, CustomerId(id)).await?;
+    let (customer_name, customer_code, billing_address) = crate::documents::recipient(h, &customer).await?;
     Ok(Statement {
         customer_id: CustomerId(id),
         customer_code,

@@ -119,6 +119,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let customer = customers::get_customer(db, ctx, &customer.0.to_string()).await?;
     let (record_type, record_id, code) = record;
     let here = format!("/{kind}/{code}");
+    let pdf = matches!(kind, "invoices" | "quotes").then(|| format!("/api/v1/{kind}/{code}/pdf"));
     let (mut pinned, mut shown) = (Vec::new(), Vec::new());
     if ctx.sees(Module::Messages) {
         let found = messages::record_messages(db, ctx, record_id, MessageQuery { limit: Some(100), ..Default::default() }).await?;
@@ -138,6 +139,6 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         totals,
         pinned,
         messages: shown,
-        pdf: matches!(kind, "invoices" | "quotes").then(|| format!("/api/v1/{kind}/{}/pdf", here.rsplit('/').next().unwrap_or_default())),
+        pdf,
     })
 }
