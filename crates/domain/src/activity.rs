@@ -44,6 +44,7 @@ string_enum!(
         PortalLink = "portal_link",
         Message = "message",
         FollowUp = "follow_up",
+        File = "file",
     }
 );
 
@@ -100,6 +101,8 @@ string_enum!(
         FollowUpDone = "follow_up.done",
         FollowUpCancelled = "follow_up.cancelled",
         FollowUpRescheduled = "follow_up.rescheduled",
+        FileAttached = "file.attached",
+        FileDeleted = "file.deleted",
     }
 );
 
@@ -129,6 +132,7 @@ impl ActivityKind {
             }
             MessagePosted | MessageEdited | MessageDeleted | MessagePinned | MessageUnpinned => ActivityGroup::Communication,
             FollowUpCreated | FollowUpDone | FollowUpCancelled | FollowUpRescheduled => ActivityGroup::Communication,
+            FileAttached | FileDeleted => ActivityGroup::Communication,
         }
     }
 

@@ -70,6 +70,10 @@ id_type!(
     FollowUpId
 );
 id_type!(
+    /// A file attached to a customer, a record or a message.
+    FileId
+);
+id_type!(
     /// Built from the activity's `occurred_at`, so id order is time order.
     ActivityId
 );

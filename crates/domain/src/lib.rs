@@ -13,6 +13,7 @@ pub mod customer;
 pub mod dates;
 pub mod diff;
 pub mod error;
+pub mod file;
 pub mod follow_up;
 pub mod ids;
 pub mod limits;

@@ -42,3 +42,10 @@ pub const MAX_CALL_SECONDS: u32 = 86_400;
 pub fn check_count(field: &str, len: usize, max: usize, what: &str) -> Result<(), ValidationErrors> {
     if len > max { Err(ValidationErrors::one(field, "too_many", format!("at most {max} {what}"))) } else { Ok(()) }
 }
+
+/// Files one upload may carry.
+pub const MAX_FILES_PER_UPLOAD: usize = 10;
+/// Characters a stored file name keeps (the extension is kept whole).
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+/// The default largest file: 25 MB (the operator may set another).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 25 * 1000 * 1000;

@@ -63,6 +63,11 @@ impl RecordType {
         }
     }
 
+    /// The kind of works or money record a code (`BOK-00012`) names.
+    pub fn of_code(code: &str) -> Option<RecordType> {
+        RecordType::ALL.iter().copied().find(|t| t.code_kind().is_some_and(|kind| crate::code::Code::parse(kind, code).is_some()))
+    }
+
     pub fn entity(self) -> EntityType {
         match self {
             RecordType::Inquiry => EntityType::Inquiry,

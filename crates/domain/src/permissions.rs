@@ -13,6 +13,7 @@ string_enum!(
         Customers = "customers",
         Timeline = "timeline",
         Messages = "messages",
+        Files = "files",
         Inquiries = "inquiries",
         Quotes = "quotes",
         Jobs = "jobs",
@@ -48,7 +49,7 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
     use Module::*;
     let actions: &[Action] = match (role, module) {
         (Role::Owner | Role::Admin, _) => &[View, Create, Edit, Delete, Export],
-        (Role::Office, Customers | Inquiries | Quotes | Jobs | Messages) => &[View, Create, Edit, Delete, Export],
+        (Role::Office, Customers | Inquiries | Quotes | Jobs | Messages | Files) => &[View, Create, Edit, Delete, Export],
         (Role::Office, Invoices | Payments | CreditNotes) => &[View, Create, Edit],
         (Role::Office, Timeline | Statements) => &[View, Export],
         (Role::Office | Role::Finance, PortalLinks) => &[View, Create, Delete],
@@ -56,6 +57,7 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
         (Role::Finance, Invoices | Payments | CreditNotes | Statements) => &[View, Create, Edit, Delete, Export],
         (Role::Finance, Customers) => &[View, Edit, Export],
         (Role::Finance | Role::Sales | Role::Support, Messages) => &[View, Create, Edit],
+        (Role::Finance | Role::Sales | Role::Support, Files) => &[View, Create],
         (Role::Finance, Timeline | Inquiries | Quotes | Jobs) => &[View],
         (Role::Sales, Customers | Inquiries | Quotes) => &[View, Create, Edit],
         (Role::Sales, Jobs) => &[View, Create],
@@ -65,6 +67,8 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
         (Role::Fieldworker, Jobs) => return if matches!(action, View | Edit) { Access::Assigned } else { Access::None },
         // A fieldworker reads and adds the notes and messages of their own jobs.
         (Role::Fieldworker, Messages) => return if matches!(action, View | Create | Edit) { Access::Assigned } else { Access::None },
+        // …and the photos and files of their own jobs.
+        (Role::Fieldworker, Files) => return if matches!(action, View | Create) { Access::Assigned } else { Access::None },
         (Role::Fieldworker, Customers | Timeline) => return if action == View { Access::Assigned } else { Access::None },
         _ => &[],
     };
@@ -85,6 +89,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::CreditNote => Module::CreditNotes,
         EntityType::PortalLink => Module::PortalLinks,
         EntityType::Message | EntityType::FollowUp => Module::Messages,
+        EntityType::File => Module::Files,
     }
 }
 

@@ -28,6 +28,23 @@ pub struct DbArgs {
     pub url: String,
 }
 
+#[derive(Args, Clone)]
+pub struct FileArgs {
+    /// Folder of uploaded files' contents; default: `files` beside the
+    /// SQLite file (`dossier-data/files` with PostgreSQL). Back it up with
+    /// the database.
+    #[arg(long = "files", env = "DOSSIER_FILES")]
+    pub folder: Option<std::path::PathBuf>,
+    /// The largest file accepted, in bytes (default 25000000: 25 MB).
+    #[arg(long, env = "DOSSIER_MAX_FILE_BYTES")]
+    pub max_file_bytes: Option<u64>,
+    /// The file types accepted, as media types separated by commas (default:
+    /// image/jpeg, image/png, image/gif, image/webp, image/heic,
+    /// application/pdf, application/zip, application/x-ole-storage, text/plain).
+    #[arg(long, env = "DOSSIER_FILE_TYPES", value_delimiter = ',')]
+    pub file_types: Vec<String>,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the server: the JSON API and health checks (applies migrations first).
@@ -42,6 +59,19 @@ pub enum Command {
         /// (https: session cookies are marked Secure).
         #[arg(long, env = "DOSSIER_TRUST_PROXY")]
         trust_proxy: bool,
+        #[command(flatten)]
+        files: FileArgs,
+    },
+    /// Remove what interrupted uploads left: staged uploads, and contents no
+    /// live file names (the server does this every 10 minutes on its own).
+    SweepFiles {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        files: FileArgs,
+        /// Only what is at least this many seconds old.
+        #[arg(long, default_value_t = 600)]
+        older_than_secs: u64,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -61,6 +91,8 @@ pub enum Command {
         /// The address `dossier serve` will listen on: the printed links use it.
         #[arg(long, env = "DOSSIER_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        files: FileArgs,
     },
     /// Manage staff users.
     User {

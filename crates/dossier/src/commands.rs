@@ -9,7 +9,8 @@ use dossier_service::bench::Scale;
 use dossier_service::{Ctx, Db, audit, demo, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, TokenCommand, UserCommand};
+use dossier_service::files::Files;
 
 /// Open the database (creating a SQLite file's folder) and apply migrations.
 async fn open(db: &DbArgs) -> anyhow::Result<Db> {
@@ -23,6 +24,12 @@ async fn open(db: &DbArgs) -> anyhow::Result<Db> {
     let database = Db::connect(&db.url).await.with_context(|| format!("cannot open database {}", redact(&db.url)))?;
     database.migrate().await.context("cannot apply migrations")?;
     Ok(database)
+}
+
+/// The file store of `db` as configured.
+fn files(db: &DbArgs, args: &FileArgs) -> anyhow::Result<Files> {
+    let folder = args.folder.clone().unwrap_or_else(|| Files::default_folder(&db.url));
+    Files::open(folder, args.max_file_bytes, &args.file_types).map_err(anyhow::Error::msg)
 }
 
 /// A URL without its password, for messages.
@@ -41,27 +48,37 @@ fn redact(url: &str) -> String {
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { db, listen, trust_proxy } => {
-            let db = open(&db).await?;
+        Command::Serve { db: args, listen, trust_proxy, files: file_args } => {
+            let files = files(&args, &file_args)?;
+            let db = open(&args).await?;
             db.checkpoint_in_background(Duration::from_millis(250)).await?;
+            dossier_service::files::sweep_in_background(db.clone(), files.clone());
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             tracing::info!(address = %listener.local_addr()?, backend = db.backend(), "Dossier is listening");
-            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), trust_proxy }, shutdown_signal()).await?;
+            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy }, shutdown_signal()).await?;
             db.close().await;
             tracing::info!("stopped");
+        }
+        Command::SweepFiles { db: args, files: file_args, older_than_secs } => {
+            let files = files(&args, &file_args)?;
+            let db = open(&args).await?;
+            let (staged, blobs) = files.sweep(&db, Duration::from_secs(older_than_secs)).await?;
+            println!("removed {staged} abandoned upload(s) and {blobs} unnamed file content(s)");
         }
         Command::Migrate { db } => {
             let db = open(&db).await?;
             println!("migrations applied ({})", db.backend());
         }
-        Command::Demo { db, customers, seed, listen } => {
-            let db = open(&db).await?;
+        Command::Demo { db: args, customers, seed, listen, files: file_args } => {
+            let files = files(&args, &file_args)?;
+            let db = open(&args).await?;
             let bar = ProgressBar::new(u64::from(customers));
             bar.set_style(
                 ProgressStyle::with_template("{spinner} customers {pos}/{len} [{bar:40}] {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let started = Instant::now();
-            let loaded = demo::load(&db, demo::DemoOptions { customers, seed, per_transaction: None }, |done| bar.set_position(done)).await?;
+            let loaded =
+                demo::load(&db, demo::DemoOptions { customers, seed, per_transaction: None, files: Some(files) }, |done| bar.set_position(done)).await?;
             bar.finish_and_clear();
             println!(
                 "Demo data loaded in {:.1}s: org \"{}\", {} customers, {} activities.",

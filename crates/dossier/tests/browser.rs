@@ -53,13 +53,14 @@ impl Session {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(dir.path().join("browser.db").to_str().unwrap()).await.unwrap();
         db.migrate().await.unwrap();
-        let loaded = demo::load(&db, DemoOptions { customers: 40, seed: 7, per_transaction: None }, |_| {}).await.unwrap();
+        let files = dossier_service::files::Files::open(dir.path().join("files"), None, &[]).unwrap();
+        let loaded = demo::load(&db, DemoOptions { customers: 40, seed: 7, per_transaction: None, files: Some(files.clone()) }, |_| {}).await.unwrap();
         let ctx = Ctx::system(loaded.org.clone(), "Browser test");
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let state = dossier_web::AppState::new(db.clone());
+        let state = dossier_web::AppState::new(db.clone(), files);
         tokio::spawn(async move { dossier_web::serve(listener, state, async move { stop.await.ok().unwrap_or(()) }).await });
 
         let port = free_port();

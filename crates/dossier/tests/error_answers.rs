@@ -145,7 +145,7 @@ both_backends!(web_app_errors_are_html_pages, |app| {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_waiting_for_a_held_sqlite_writer_is_answered_at_the_deadline() {
     let app = TestApp::new(common::Backend::Sqlite).await.unwrap();
-    let router = dossier_web::app_with_timeout(dossier_web::AppState::new(app.db.clone()), Duration::from_secs(1));
+    let router = dossier_web::app_with_timeout(dossier_web::AppState::new(app.db.clone(), app.files.clone()), Duration::from_secs(1));
     let token = format!("Bearer {}", app.token);
     let json = [("authorization", token.as_str()), ("content-type", "application/json")];
     let create = || request(Method::POST, "/api/v1/customers", &json, Body::from(json!({"family_name": "Waits"}).to_string()));
@@ -180,7 +180,7 @@ async fn a_write_waiting_for_a_held_sqlite_writer_is_answered_at_the_deadline() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pool_that_gives_up_waiting_for_the_writer_answers_503_not_500() {
     let app = TestApp::new(common::Backend::Sqlite).await.unwrap();
-    let router = dossier_web::app_with_timeout(dossier_web::AppState::new(app.db.clone()), Duration::from_secs(90));
+    let router = dossier_web::app_with_timeout(dossier_web::AppState::new(app.db.clone(), app.files.clone()), Duration::from_secs(90));
     let cookie = staff_cookie(&app, "olga@test.example").await;
     let token = format!("Bearer {}", app.token);
     let json = [("authorization", token.as_str()), ("content-type", "application/json")];
@@ -262,7 +262,8 @@ async fn a_real_server_answers_long_and_malformed_addresses_with_problem_documen
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(dossier_web::serve(listener, dossier_web::AppState::new(app.db.clone()), async move { stopped.await.unwrap_or(()) }));
+    let server =
+        tokio::spawn(dossier_web::serve(listener, dossier_web::AppState::new(app.db.clone(), app.files.clone()), async move { stopped.await.unwrap_or(()) }));
 
     let get = |target: &str, accept_close: bool| {
         let close = if accept_close { "Connection: close\r\n" } else { "" };

@@ -96,6 +96,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::activity::{ActivityGroup, ActivityKind, ActorType, EntityType, Visibility};
     use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
+    use dossier_domain::file::MediaType;
     use dossier_domain::follow_up::FollowUpStatus;
     use dossier_domain::message::{CallOutcome, Channel, Direction, RecordType};
     use dossier_domain::role::Role;
@@ -145,6 +146,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         Direction => Direction::ALL,
         CallOutcome => CallOutcome::ALL,
         RecordType => RecordType::ALL,
+        MediaType => MediaType::ALL,
         FollowUpStatus => FollowUpStatus::ALL,
         FollowUpDue => &[FollowUpDue::Overdue, FollowUpDue::Today, FollowUpDue::Upcoming],
         CustomerSort => &[CustomerSort::Name, CustomerSort::NameDesc, CustomerSort::Code, CustomerSort::CodeDesc],

@@ -226,6 +226,8 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("PATCH", "/messages/{id}") => json!({"body": "Hijacked", "pinned": true}),
         ("POST", "/customers/{id}/follow-ups") => json!({"title": "Hijacked", "due_on": "2026-12-31"}),
         ("PATCH", "/follow-ups/{id}") => json!({"status": "done"}),
+        // Sent as multipart/form-data by the loop below.
+        ("POST", "/customers/{id}/files") => json!({"multipart": {"record_type": "job", "record": a["job"]}}),
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
     };
     Some(body)
@@ -248,13 +250,18 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
         .post(&format!("/customers/{cus}/messages"), json!({"channel": "note", "body": "Leakcheck note", "record_type": "job", "record": job["code"]}))
         .await;
     let (_, follow_up) = app.post(&format!("/customers/{cus}/follow-ups"), json!({"title": "Leakcheck follow-up", "due_on": "2026-12-31"})).await;
+    let (status, file) = app
+        .upload(&format!("/customers/{cus}/files"), &[("record_type", "job"), ("record", job["code"].as_str().unwrap())], &[("leakcheck.png", common::PNG)])
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{file}");
+    let file = &file["items"][0];
     let (_, users) = app.get("/users").await;
     let (_, tokens) = app.get("/tokens").await;
     let ids = json!({
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"], "message": message["id"],
-        "follow_up": follow_up["id"],
+        "follow_up": follow_up["id"], "file": file["id"],
     });
     let secrets: Vec<String> = ids.as_object().unwrap().values().map(|v| v.as_str().unwrap().to_owned()).chain(["Leakcheck".to_owned()]).collect();
     let id_for = |path: &str| -> &str {
@@ -273,6 +280,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "portal-links" => "portal_link",
             "messages" => "message",
             "follow-ups" => "follow_up",
+            "files" => "file",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()
@@ -292,7 +300,13 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             let path = path.replace("{label}", "VIP");
             let body = body_for(&method, template, &ids);
             for (role, token) in &tokens {
-                let (status, answer) = app.call_as(Some(token), method.clone(), &path, body.clone()).await;
+                let (status, answer) = match body.as_ref().and_then(|b| b.get("multipart")) {
+                    Some(fields) => {
+                        let fields: Vec<(&str, &str)> = fields.as_object().unwrap().iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default())).collect();
+                        app.upload_as(Some(token), &path, &fields, &[("hijack.png", common::PNG)]).await
+                    }
+                    None => app.call_as(Some(token), method.clone(), &path, body.clone()).await,
+                };
                 *answers.entry(status.as_u16()).or_default() += 1;
                 let text = answer.to_string();
                 for secret in &secrets {
@@ -368,6 +382,9 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
         json!({"title": "Bring the invoice copy", "due_on": "2026-12-31", "assignee_id": fieldworker_id, "record_type": "job", "record": job["code"]});
     let (status, follow_up) = app.post("/customers/CUS-00001/follow-ups", follow_up).await;
     assert_eq!(status, StatusCode::CREATED, "{follow_up}");
+    let (status, file) =
+        app.upload("/customers/CUS-00001/files", &[("record_type", "job"), ("record", job["code"].as_str().unwrap())], &[("meter.png", common::PNG)]).await;
+    assert_eq!(status, StatusCode::CREATED, "{file}");
     // Staff see the amounts, so the scan below is not vacuous.
     let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
     let mut staff = Vec::new();
@@ -376,7 +393,7 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
 
     let ids = json!({"customers": customer["id"], "sites": site["id"], "contacts": contact["id"], "jobs": job["id"], "quotes": quote["id"],
         "invoices": invoice["id"], "payments": payment["id"], "users": fieldworker_id, "messages": note["id"],
-        "follow-ups": follow_up["id"]});
+        "follow-ups": follow_up["id"], "files": file["items"][0]["id"]});
     let spec: Value = serde_json::from_str(&dossier_web::openapi().to_json().unwrap()).unwrap();
     let mut asked = 0;
     let mut paths: Vec<String> = vec!["/customers?q=moneyless".into(), "/customers?q=CUS-00001".into(), "/jobs?customer=CUS-00001".into()];
@@ -400,7 +417,9 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
 
 both_backends!(the_demo_spreads_its_jobs_over_several_fieldworkers, |app| {
     let loaded =
-        dossier_service::demo::load(&app.db, dossier_service::demo::DemoOptions { customers: 80, seed: 3, per_transaction: None }, |_| {}).await.unwrap();
+        dossier_service::demo::load(&app.db, dossier_service::demo::DemoOptions { customers: 80, seed: 3, per_transaction: None, files: None }, |_| {})
+            .await
+            .unwrap();
     let (_, all) = app.call_as(Some(&loaded.api_token), Method::GET, "/jobs?limit=200", None).await;
     let total = all["items"].as_array().unwrap().len();
     let mut seen = Vec::new();

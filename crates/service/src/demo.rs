@@ -63,6 +63,8 @@ pub struct DemoOptions {
     /// SQLite, 500 on PostgreSQL). The history played is the same
     /// whatever it is.
     pub per_transaction: Option<u32>,
+    /// Where the demo's photos and job cards go; `None`: no files.
+    pub files: Option<crate::files::Files>,
 }
 
 /// What the demo created, to print for the operator.
@@ -116,7 +118,7 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     let mut done = 0;
     let calendar = Calendar::new(start, anchor, options.customers);
     let fieldworkers = STAFF.iter().zip(&staff).filter(|((_, _, role), _)| *role == "fieldworker").filter_map(|(_, a)| a.id.map(UserId)).collect();
-    let world = World { anchor, fieldworkers };
+    let world = World { anchor, fieldworkers, files: options.files.clone() };
     let mut schedule = Schedule::default();
     db.bulk_load(true).await?;
     // Generating and parsing the next batch runs on another thread while
@@ -826,6 +828,8 @@ struct World {
     anchor: Timestamp,
     /// Jobs are spread over the demo's fieldworkers.
     fieldworkers: Vec<UserId>,
+    /// Where photos and job cards go, if the demo writes files.
+    files: Option<crate::files::Files>,
 }
 
 impl World {
@@ -991,7 +995,20 @@ impl Batch {
                             record: Some(done.code.clone()),
                             ..Default::default()
                         };
-                        messages::post_message_in(tx, &ctx, customer, note.parse(ctx.now())?).await?;
+                        let message = messages::post_message_in(tx, &ctx, customer, note.parse(ctx.now())?).await?;
+                        // Every other such note comes with a photo, and
+                        // every fourth with the signed job card too.
+                        if let Some(files) = world.files.as_ref().filter(|_| plan.visit_after_hours % 2 == 0) {
+                            let variant = (plan.answer_after_hours % 8) as u8;
+                            let mut kept =
+                                vec![crate::files::keep_bytes(files, &ctx, &format!("{}-photo.png", done.code), &crate::demo_files::photo(variant)).await?];
+                            if plan.visit_after_hours % 4 == 0 {
+                                let day = ctx.now().strftime("%Y-%m-%d").to_string();
+                                let card = crate::demo_files::job_card(&done.code, &day);
+                                kept.push(crate::files::keep_bytes(files, &ctx, &format!("{} job card.pdf", done.code), &card).await?);
+                            }
+                            crate::files::record_message_files_in(tx, &ctx, &message, kept).await?;
+                        }
                     }
                     if !plan.free_of_charge {
                         let line = Line::new(plan.title.into(), Quantity::ONE, Money(plan.value), TaxRate(2000));

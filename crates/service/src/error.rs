@@ -33,6 +33,9 @@ pub enum ServiceError {
     /// The request is valid but the record's state does not allow it.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// An upload past the configured size: nothing was kept.
+    #[error("the {what} is larger than the limit of {} MB", *max as f64 / 1_000_000.0)]
+    TooLarge { what: &'static str, max: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A fault of ours outside the database (hashing, a worker thread).
@@ -53,11 +56,27 @@ impl ServiceError {
             ServiceError::Forbidden { .. } => "forbidden",
             ServiceError::NotAuthor { .. } => "not_author",
             ServiceError::Conflict { code, .. } => code,
+            ServiceError::TooLarge { .. } => "file_too_large",
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal",
         }
     }
 
     pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         ServiceError::Conflict { code, message: message.into() }
+    }
+}
+
+impl From<dossier_store::BlobError> for ServiceError {
+    fn from(e: dossier_store::BlobError) -> Self {
+        match e {
+            dossier_store::BlobError::TooLarge { max } => ServiceError::TooLarge { what: "file", max },
+            e => ServiceError::Store(e.into()),
+        }
+    }
+}
+
+impl From<std::io::Error> for ServiceError {
+    fn from(e: std::io::Error) -> Self {
+        dossier_store::BlobError::Io(e).into()
     }
 }

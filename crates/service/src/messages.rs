@@ -9,6 +9,7 @@
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, ActorType, EntityRef, EntityType, NewActivity, Visibility};
 use dossier_domain::diff::diff;
+use dossier_domain::file::StoredFile;
 use dossier_domain::ids::{ContactId, CustomerId, MessageId};
 use dossier_domain::message::{Message, MessageContent, MessageDraft, MessageInput, MessagePatch, RecordRef, RecordType, excerpt};
 use dossier_domain::permissions::{Access, Action, Module, module_of};
@@ -19,7 +20,8 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::page::{Page, keyed_cursor, limit, paginate};
+use crate::files::Kept;
+use crate::page::{Page, limit, paginate, time_cursor};
 use crate::record::{activity, find_coded, written};
 use crate::{Ctx, Result, ServiceError, customers};
 
@@ -53,7 +55,7 @@ fn scoped(ctx: &Ctx) -> Result<MessageFilter> {
 }
 
 /// The message with this id, if the caller may see it (else 404).
-async fn find(h: &mut Handle<'_>, ctx: &Ctx, id: &str) -> Result<MessageRow> {
+pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, id: &str) -> Result<MessageRow> {
     let not_found = || ServiceError::NotFound("message");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let row = q::get_message(h, ctx.org.id.0, id).await?.ok_or_else(not_found)?;
@@ -150,7 +152,17 @@ fn message_activity(ctx: &Ctx, kind: ActivityKind, message: &Message, contact: O
 
 /// Add a note, a logged call or another message to a customer.
 pub async fn post_message(db: &Db, ctx: &Ctx, customer: &str, input: MessageInput) -> Result<Message> {
+    Ok(post_message_with_files(db, ctx, customer, input, Vec::new()).await?.0)
+}
+
+/// Add a message with files that came with it (checked and kept by
+/// [`crate::files::keep`]), in one transaction: the files take the
+/// message's record and audience.
+pub async fn post_message_with_files(db: &Db, ctx: &Ctx, customer: &str, input: MessageInput, files: Vec<Kept>) -> Result<(Message, Vec<StoredFile>)> {
     let access = ctx.require(Module::Messages, Action::Create)?;
+    if !files.is_empty() {
+        ctx.require(Module::Files, Action::Create)?;
+    }
     let draft = input.parse(ctx.now());
     let mut tx = db.begin().await?;
     let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
@@ -159,8 +171,9 @@ pub async fn post_message(db: &Db, ctx: &Ctx, customer: &str, input: MessageInpu
         return Err(ValidationErrors::one("record", "required", "a fieldworker's notes go on one of their jobs: give record_type job and its code").into());
     }
     let message = post_message_in(&mut tx, ctx, CustomerId(customer.id), draft).await?;
+    let files = crate::files::record_message_files_in(&mut tx, ctx, &message, files).await?;
     tx.commit().await?;
-    Ok(message)
+    Ok((message, files))
 }
 
 /// Write a checked message of `customer` and record `message.posted`.
@@ -241,6 +254,10 @@ pub async fn update_message(db: &Db, ctx: &Ctx, id: &str, patch: MessagePatch) -
         let MessageContent { subject, body, visibility, duration_seconds, outcome } = new;
         message = Message { subject, body, visibility, duration_seconds, outcome, edited_at: Some(now), ..message };
         written(q::update_message(h, &MessageRow::new(ctx.org.id.0, message.customer_id, &message), was_edited_at).await?, "the message")?;
+        if old.visibility != message.visibility {
+            // What came with the message is seen by whom the message is.
+            q::set_message_files_visibility(h, ctx.org.id.0, message.id.0, message.visibility).await?;
+        }
         let audience = if old.visibility != message.visibility { format!(", now seen by {}", audience(message.visibility)) } else { String::new() };
         let summary = format!("{} edited{audience}: {}", message.heading(contact.as_deref()), excerpt(&message.body, 100));
         let mut record = message_activity(ctx, ActivityKind::MessageEdited, &message, contact.as_deref(), summary);
@@ -284,8 +301,15 @@ pub async fn delete_message(db: &Db, ctx: &Ctx, id: &str) -> Result<Message> {
     if !q::delete_message(h, ctx.org.id.0, message.id.0, now.as_microsecond(), &ctx.actor.name).await? {
         return Err(ServiceError::conflict("message_deleted", "this message was deleted already"));
     }
+    // Its files go with it (each keeps its "deleted by" mark).
+    let files = q::delete_message_files(h, ctx.org.id.0, message.id.0, now.as_microsecond(), &ctx.actor.name).await?;
     let contact = contact_of(h, ctx, message.contact_id).await?;
-    let summary = format!("{} deleted by {}", message.heading(contact.as_deref()), ctx.actor.name);
+    let with_files = match files {
+        0 => String::new(),
+        1 => " with its file".to_owned(),
+        n => format!(" with its {n} files"),
+    };
+    let summary = format!("{}{with_files} deleted by {}", message.heading(contact.as_deref()), ctx.actor.name);
     let mut record = message_activity(ctx, ActivityKind::MessageDeleted, &message, contact.as_deref(), summary);
     record.changes = diff(&message.content(), &MessageContent { subject: None, body: String::new(), ..message.content() });
     tx.append(record).await?;
@@ -310,16 +334,7 @@ impl MessageQuery {
             filter.words = search_words(&q);
         }
         // Cursors are `occurred_at:id` (microseconds since the epoch).
-        let after = match errors.take(keyed_cursor(self.cursor.as_deref(), ':')).flatten() {
-            Some((at, id)) => match at.parse::<i64>() {
-                Ok(at) => Some((at, id)),
-                Err(_) => {
-                    errors.push("cursor", "invalid_cursor", "is not a cursor this API returned");
-                    None
-                }
-            },
-            None => None,
-        };
+        let after = errors.take(time_cursor(self.cursor.as_deref())).flatten();
         let limit = errors.take(limit(self.limit));
         match limit {
             Some(limit) if errors.is_empty() => Ok((after, limit)),

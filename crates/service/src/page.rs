@@ -46,6 +46,17 @@ pub(crate) fn keyed_cursor(cursor: Option<&str>, separator: char) -> Result<Opti
     Ok(Some((key.to_owned(), uuid::Uuid::parse_str(id).map_err(|_| invalid())?)))
 }
 
+/// A cursor of a list ordered by a time (microseconds) and an id.
+pub(crate) fn time_cursor(cursor: Option<&str>) -> Result<Option<(i64, uuid::Uuid)>, ValidationErrors> {
+    match keyed_cursor(cursor, ':')? {
+        Some((at, id)) => {
+            let at = at.parse::<i64>().map_err(|_| ValidationErrors::one("cursor", "invalid_cursor", "is not a cursor this API returned"))?;
+            Ok(Some((at, id)))
+        }
+        None => Ok(None),
+    }
+}
+
 /// The number a newest-first list continues below (cursors of lists ordered
 /// by record number).
 pub(crate) fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>, ValidationErrors> {

@@ -8,6 +8,7 @@ use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{Activity, ActivityGroup, ActivityKind, Actor, ActorType, EntityRef, EntityType, Visibility};
 use dossier_domain::customer::{Customer, CustomerPatch};
 use dossier_domain::diff::FieldChange;
+use dossier_domain::file::StoredFile;
 use dossier_domain::ids::{CustomerId, PortalLinkId};
 use dossier_domain::message::{Channel, Direction, Message, MessageInput};
 use dossier_domain::money::Money;
@@ -191,6 +192,9 @@ pub struct PortalView {
     /// The conversation: messages meant for them (never internal notes),
     /// newest first; a deleted one as its mark.
     pub messages: Vec<Message>,
+    /// Files they may download: those of messages above, and those shared
+    /// on their invoices; newest first.
+    pub files: Vec<StoredFile>,
     /// Other entries of their timeline meant for them (their own changes).
     pub activity: Vec<Activity>,
     pub expires_at: Timestamp,
@@ -216,7 +220,12 @@ pub async fn view(db: &Db, visitor: &Visitor) -> Result<PortalView> {
     let groups = ActivityGroup::ALL.iter().copied().filter(|g| *g != ActivityGroup::Communication).collect();
     let filter = TimelineFilter { customer_visible_only: true, groups, ..Default::default() };
     let activity = crate::timeline::entries(db, ctx, EntityRef::new(EntityType::Customer, customer.id.0), filter, i64::from(SHOWN)).await?;
-    let messages = crate::messages::customer_visible(&mut db.read().await?.handle(), ctx, customer.id.0, i64::from(SHOWN)).await?;
+    let (messages, files) = {
+        let mut conn = db.read().await?;
+        let h = &mut conn.handle();
+        let messages = crate::messages::customer_visible(h, ctx, customer.id.0, i64::from(SHOWN)).await?;
+        (messages, crate::files::customer_visible(h, ctx, customer.id.0, i64::from(SHOWN)).await?)
+    };
     Ok(PortalView {
         org_name: ctx.org.name.clone(),
         org_address: ctx.org.address.clone(),
@@ -227,6 +236,7 @@ pub async fn view(db: &Db, visitor: &Visitor) -> Result<PortalView> {
         past_invoices,
         balance,
         messages,
+        files,
         activity,
         expires_at: visitor.expires_at,
     })
@@ -251,6 +261,13 @@ pub async fn invoice_pdf(db: &Db, visitor: &Visitor, reference: &str) -> Result<
         return Err(not_found());
     }
     crate::documents::invoice_pdf(db, &visitor.ctx, &invoice.id.to_string()).await
+}
+
+/// A file the customer may download (on a customer-visible message or
+/// shared on their invoice), with its content; 404 for any other.
+pub async fn file(db: &Db, files: &crate::files::Files, visitor: &Visitor, id: &str) -> Result<(StoredFile, tokio::fs::File)> {
+    let customer = Uuid::parse_str(&visitor.customer).map_err(|_| ServiceError::NotFound("file"))?;
+    crate::files::open_customer_visible(db, files, &visitor.ctx, customer, id).await
 }
 
 /// The billing-address form.

@@ -14,6 +14,8 @@ pub enum StoreError {
     /// ran too long), so its transaction must not commit.
     #[error("the idempotency key is now held by another request")]
     IdempotencyClaimLost,
+    #[error(transparent)]
+    Blob(#[from] crate::blobs::BlobError),
     #[error("unsupported database URL '{0}': use a file path, sqlite://… or postgres://…")]
     UnsupportedUrl(String),
 }

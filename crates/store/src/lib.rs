@@ -8,6 +8,7 @@
 
 mod activity;
 mod billing;
+pub mod blobs;
 mod chunks;
 mod coded;
 mod contacts;
@@ -15,6 +16,7 @@ mod counters;
 mod customers;
 mod db;
 mod error;
+mod files;
 mod follow_ups;
 pub mod idempotency;
 mod in_list;
@@ -31,11 +33,13 @@ mod works;
 
 pub use activity::{ActivityRow, TimelineFilter};
 pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
+pub use blobs::{BlobError, Blobs, Staged, Staging};
 pub use coded::{ListFilter, RecordKey, RecordOwner, Row};
 pub use contacts::ContactRow;
 pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use error::StoreError;
+pub use files::{FileFilter, FileRow};
 pub use follow_ups::{FollowUpFilter, FollowUpRow};
 pub use messages::{MessageFilter, MessageRow};
 pub use orgs::OrgRow;
@@ -59,6 +63,7 @@ pub mod queries {
     pub use crate::customers::{
         add_labels, customer_codes, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
     };
+    pub use crate::files::{blob_is_named, delete_file, delete_message_files, get_file, insert_files, list_files, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
     pub use crate::messages::{delete_message, get_message, insert_messages, list_messages, set_pinned, update_message};
     pub use crate::orgs::{get_org, insert_org, list_orgs};

@@ -46,6 +46,10 @@ pub async fn idempotent_posts(State(state): State<AppState>, request: Request, n
         (Some(raw), None) => Key::parse(raw.as_bytes()),
         (Some(_), Some(_)) => Err("send one Idempotency-Key header, not several"),
     };
+    let multipart = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("multipart/"));
+    // Uploads stream to storage as they arrive; they are not held to be
+    // fingerprinted, so a key could not be honoured.
+    let key = if multipart { Err("uploads take no Idempotency-Key; list the files to see whether an upload went in") } else { key };
     let key = match key {
         Ok(key) => key,
         Err(detail) => return ApiError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", detail).into_response(),
@@ -147,7 +151,7 @@ fn answer_unavailable(why: &str) -> Response {
 /// signed-in caller, with the answers it can bring (400, 409, 422).
 pub fn document(openapi: &mut OpenApi) {
     for item in openapi.paths.paths.values_mut() {
-        if let Some(operation) = item.post.as_mut().filter(|op| !is_public(op)) {
+        if let Some(operation) = item.post.as_mut().filter(|op| !is_public(op) && !is_upload(op)) {
             declare(operation);
         }
     }
@@ -156,6 +160,11 @@ pub fn document(openapi: &mut OpenApi) {
 /// An operation whose only security requirement is the empty one (sign-in).
 fn is_public(operation: &Operation) -> bool {
     operation.security.as_ref().is_some_and(|s| s.iter().all(|r| serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))))
+}
+
+/// An operation that takes `multipart/form-data` (an upload).
+fn is_upload(operation: &Operation) -> bool {
+    operation.request_body.as_ref().is_some_and(|body| matches!(body, utoipa::openapi::RefOr::T(b) if b.content.contains_key("multipart/form-data")))
 }
 
 fn declare(operation: &mut Operation) {

@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+mod downloads;
 mod error;
 mod extract;
 mod headers;
@@ -12,6 +13,7 @@ mod limits;
 mod portal;
 mod rich_text;
 mod ui;
+mod uploads;
 
 use std::future::Future;
 use std::time::Duration;
@@ -19,6 +21,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use dossier_service::Db;
+use dossier_service::files::Files;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -30,14 +33,16 @@ pub use api::openapi;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Where file contents are kept, and what an upload may be.
+    pub files: Files,
     /// Behind a reverse proxy: take the client's address from
     /// `X-Forwarded-For` and TLS from `X-Forwarded-Proto`.
     pub trust_proxy: bool,
 }
 
 impl AppState {
-    pub fn new(db: Db) -> Self {
-        Self { db, trust_proxy: false }
+    pub fn new(db: Db, files: Files) -> Self {
+        Self { db, files, trust_proxy: false }
     }
 }
 

@@ -25,6 +25,17 @@ pub fn router() -> Router<AppState> {
         .route("/portal/{token}/contact", post(save_contact))
         .route("/portal/{token}/messages", post(send_reply))
         .route("/portal/{token}/invoices/{code}/pdf", get(invoice_pdf))
+        .route("/portal/{token}/files/{id}", get(file))
+}
+
+/// A file the customer may download, as the portal lists it.
+pub(crate) struct PortalFile {
+    name: String,
+    size: String,
+    /// Empty in "view as the customer" (nothing there opens).
+    href: String,
+    /// The invoice it was shared on, when it came with no message.
+    invoice: Option<String>,
 }
 
 struct Field {
@@ -55,6 +66,8 @@ pub(crate) struct Message {
     pub(crate) html: String,
     /// "Deleted on …" instead of the text.
     pub(crate) deleted: Option<String>,
+    /// The files that came with it.
+    pub(crate) files: Vec<PortalFile>,
 }
 
 impl Message {
@@ -69,6 +82,7 @@ impl Message {
             subject: message.subject.clone(),
             html: crate::rich_text::to_html(&message.body),
             deleted: message.deleted.as_ref().map(|d| format!("Deleted on {}", d.at.strftime("%Y-%m-%d"))),
+            files: Vec::new(),
         }
     }
 }
@@ -91,6 +105,8 @@ pub(crate) struct PortalPage {
     open_invoices: Vec<InvoiceLine>,
     past_invoices: Vec<InvoiceLine>,
     messages: Vec<Message>,
+    /// Files shared on their invoices (those of messages are under them).
+    documents: Vec<PortalFile>,
     changes: Vec<Change>,
     reply: String,
     reply_error: Option<String>,
@@ -155,8 +171,21 @@ pub(crate) fn render(view: PortalView, token: &str, notice: Option<&'static str>
         value: value.unwrap_or_default(),
         error: submitted.error(name),
     };
+    let base = format!("/portal/{token}");
+    let files_of = |message: Option<dossier_domain::ids::MessageId>| -> Vec<PortalFile> {
+        view.files
+            .iter()
+            .filter(|f| f.message_id == message)
+            .map(|f| PortalFile {
+                name: f.name.clone(),
+                size: dossier_domain::file::size_text(f.size),
+                href: if token.is_empty() { String::new() } else { format!("{base}/files/{}", f.id) },
+                invoice: f.record.as_ref().and_then(|r| r.code.clone()),
+            })
+            .collect()
+    };
     PortalPage {
-        base: format!("/portal/{token}"),
+        base: base.clone(),
         org_name: view.org_name.clone(),
         customer_name: view.customer.display_name.clone(),
         customer_code: view.customer.code.clone(),
@@ -164,7 +193,8 @@ pub(crate) fn render(view: PortalView, token: &str, notice: Option<&'static str>
         notice,
         open_invoices: view.open_invoices.iter().map(line).collect(),
         past_invoices: view.past_invoices.iter().map(line).collect(),
-        messages: view.messages.iter().map(|m| Message::of(m, &view.org_name)).collect(),
+        messages: view.messages.iter().map(|m| Message { files: files_of(Some(m.id)), ..Message::of(m, &view.org_name) }).collect(),
+        documents: files_of(None),
         changes: view.activity.iter().map(|a| Change { at: a.occurred_at.strftime("%Y-%m-%d").to_string(), text: a.summary.clone() }).collect(),
         reply: submitted.reply.as_ref().and_then(|r| r.body.clone()).unwrap_or_default(),
         reply_error: submitted.error("body"),
@@ -298,6 +328,21 @@ async fn send_reply(State(s): State<AppState>, opened: Opened, Form(form): Form<
 /// code, with nothing that could send.
 pub(crate) fn preview(view: PortalView) -> PortalPage {
     PortalPage { preview: true, ..render(view, "", None, &Submitted::default()) }
+}
+
+/// A file the customer may download (on a message meant for them, or
+/// shared on their invoice).
+async fn file(State(s): State<AppState>, opened: Opened, Path(params): Path<std::collections::HashMap<String, String>>) -> Response {
+    let id = params.get("id").cloned().unwrap_or_default();
+    match portal::file(&s.db, &s.files, &opened.visitor, &id).await {
+        Ok((file, content)) => {
+            let mut response = crate::downloads::file_response(&file, content, false);
+            response.headers_mut().insert(HeaderName::from_static("x-robots-tag"), HeaderValue::from_static("noindex"));
+            response
+        }
+        Err(ServiceError::NotFound(_)) => private(StatusCode::NOT_FOUND, "No such file.".into_response()),
+        Err(e) => failure(e),
+    }
 }
 
 /// One of the customer's invoices as a PDF.

@@ -23,3 +23,24 @@
     form.querySelectorAll('select').forEach(function (s) { s.addEventListener('change', refresh); });
   }
 })();
+
+// Drag and drop onto an upload form: the dropped files go into its file
+// input (the plain input works without this).
+(function () {
+  document.querySelectorAll('form[data-drop]').forEach(function (form) {
+    var input = form.querySelector('input[type="file"]');
+    if (!input) return;
+    ['dragenter', 'dragover'].forEach(function (name) {
+      form.addEventListener(name, function (e) { e.preventDefault(); form.classList.add('dropping'); });
+    });
+    ['dragleave', 'drop'].forEach(function (name) {
+      form.addEventListener(name, function () { form.classList.remove('dropping'); });
+    });
+    form.addEventListener('drop', function (e) {
+      e.preventDefault();
+      if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+      input.files = e.dataTransfer.files;
+      input.dispatchEvent(new Event('change'));
+    });
+  });
+})();

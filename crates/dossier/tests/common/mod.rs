@@ -30,7 +30,11 @@ pub struct TestApp {
     pub org: Org,
     pub token: String,
     pub backend: Backend,
+    /// The blob store uploads go to (a folder of the test's own).
+    pub files: dossier_service::files::Files,
+    pub files_dir: std::path::PathBuf,
     _dir: Option<tempfile::TempDir>,
+    _files_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -56,8 +60,19 @@ impl TestApp {
             }
         };
         db.migrate().await.expect("migrate");
-        let mut app =
-            TestApp { router: dossier_web::app(dossier_web::AppState::new(db.clone())), org: placeholder_org(), token: String::new(), db, backend, _dir: dir };
+        let files_dir = tempfile::tempdir().expect("temp dir");
+        let files = dossier_service::files::Files::open(files_dir.path(), None, &[]).expect("file store");
+        let mut app = TestApp {
+            router: dossier_web::app(dossier_web::AppState::new(db.clone(), files.clone())),
+            org: placeholder_org(),
+            token: String::new(),
+            db,
+            backend,
+            files,
+            files_dir: files_dir.path().to_owned(),
+            _dir: dir,
+            _files_dir: files_dir,
+        };
         let (org, token) = app.add_org("Test Services", "admin@test.example").await;
         app.org = org;
         app.token = token;
@@ -207,11 +222,76 @@ impl TestApp {
         (status, location, body.as_str().map(str::to_owned).unwrap_or_default())
     }
 
+    /// Upload through the API as `token`: text `fields` and `files` (name,
+    /// content) as `multipart/form-data`.
+    pub async fn upload_as(&self, token: Option<&str>, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (StatusCode, Value) {
+        let (content_type, body) = multipart(fields, files);
+        let mut request = Request::builder().method(Method::POST).uri(format!("/api/v1{path}")).header("content-type", content_type);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let (status, headers, json) = Self::send(&self.router, request.body(Body::from(body)).unwrap()).await;
+        if status.is_client_error() || status.is_server_error() {
+            assert_eq!(headers.get("content-type").map(|v| v.to_str().unwrap()), Some("application/problem+json"), "{status}: {json}");
+        }
+        (status, json)
+    }
+
+    pub async fn upload(&self, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (StatusCode, Value) {
+        self.upload_as(Some(&self.token), path, fields, files).await
+    }
+
+    /// GET a path as built (with a bearer token or a cookie header): status,
+    /// headers and the body's bytes.
+    pub async fn fetch(&self, path: &str, header: Option<(&str, &str)>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut request = Request::builder().uri(path);
+        if let Some((name, value)) = header {
+            request = request.header(name, value);
+        }
+        let response = self.router.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.into_body().collect().await.unwrap().to_bytes().to_vec())
+    }
+
+    /// Number of files (blobs) in the blob store, staging included.
+    pub fn blobs_stored(&self) -> usize {
+        fn walk(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir).map_or(0, |entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
+        }
+        walk(&self.files_dir)
+    }
+
     /// Number of rows in `table`, for checking that nothing was written.
     pub async fn count(&self, table: &'static str) -> i64 {
         self.db.count_rows(table).await.unwrap()
     }
 }
+
+/// A `multipart/form-data` body of text fields and files (`file` parts).
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "dossier-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    for (name, content) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// A small real PNG picture (1 × 1).
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
+    0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00,
+    0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
 
 fn placeholder_org() -> Org {
     Org {

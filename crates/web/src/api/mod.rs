@@ -6,6 +6,7 @@ mod billing;
 mod contacts;
 mod customers;
 mod documents;
+mod files;
 mod follow_ups;
 mod messages;
 mod portal_links;
@@ -22,7 +23,7 @@ use crate::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites, messages and follow-ups, invoices, payments and credit notes, and their complete, tamper-evident timeline. Amounts are integer minor units of the org's currency. \
+    info(title = "Dossier API", description = "The customer record of a service business: customers, contacts, sites, messages, follow-ups and files, invoices, payments and credit notes, and their complete, tamper-evident timeline. Amounts are integer minor units of the org's currency. \
         Errors are application/problem+json with a stable `code`. Routes that take a customer accept its id or its code (CUS-00001)."),
     servers((url = "/api/v1")),
     modifiers(&BearerAuth),
@@ -53,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(messages::router())
         .merge(follow_ups::router())
         .merge(documents::router())
+        .merge(files::router())
         .merge(contacts::router())
         .merge(sites::router())
         .merge(billing::router())

@@ -13,6 +13,7 @@ use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::{BulkLabelsInput, CustomerQuery, CustomerSort};
+use dossier_service::files::{self, FileQuery};
 use dossier_service::follow_ups::FollowUpQuery;
 use dossier_service::messages::MessageQuery;
 use dossier_service::summary::CustomerSummary;
@@ -21,6 +22,7 @@ use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
 use dossier_service::{Ctx, Db, ServiceError, billing, contacts, customers, follow_ups, messages, sites, summary, timeline, works};
 use serde::Deserialize;
 
+use super::files::{FileView, FilesTab, Uploader, uploader};
 use super::follow_ups::FollowUpView;
 use super::forms::blank_is_none;
 use super::messages::{Composer, MessageView};
@@ -218,8 +220,11 @@ pub struct ProfileQuery {
     actor: Option<String>,
     /// Timeline, Communication group: the messages of one channel.
     channel: Option<String>,
-    /// Timeline: words to find in the customer's notes and messages.
+    /// Timeline: words to find in the customer's notes and messages; Files:
+    /// words of file names.
     q: Option<String>,
+    /// Files: the code of the record whose files to show.
+    record: Option<String>,
     cursor: Option<String>,
 }
 
@@ -314,6 +319,10 @@ struct ProfilePage {
     search: String,
     /// The quick "add a note / log a call" form (Activity and Timeline tabs).
     composer: Option<Composer>,
+    /// The Files tab, and the files whose names match a history search.
+    files: Vec<FileView>,
+    file_filters: Vec<(String, String)>,
+    uploader: Option<Uploader>,
 }
 
 /// What the caller may start from a tab: each button only if their role allows it.
@@ -339,6 +348,9 @@ fn tabs(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
     let mut tabs = vec![("activity", "Activity"), ("timeline", "Timeline"), ("contacts", "Contacts"), ("sites", "Sites"), ("works", "Works")];
     if ctx.sees(Module::Invoices) {
         tabs.push(("billing", "Billing"));
+    }
+    if ctx.sees(Module::Files) {
+        tabs.push(("files", "Files"));
     }
     tabs.push(("history", "History"));
     tabs
@@ -401,9 +413,14 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         messages: None,
         search: String::new(),
         composer: None,
+        files: Vec::new(),
+        file_filters: Vec::new(),
+        uploader: None,
     };
     let here = format!("/customers/{code}?tab={tab}");
-    page_data.pinned = summary.pinned.iter().flatten().map(|m| MessageView::of(ctx, m, &here)).collect();
+    let pinned: Vec<_> = summary.pinned.iter().flatten().cloned().collect();
+    page_data.pinned = pinned.iter().map(|m| MessageView::of(ctx, m, &here)).collect();
+    super::messages::with_files(db, ctx, &pinned, &mut page_data.pinned, &here).await?;
     if ctx.sees(Module::Messages) {
         let open = follow_ups::customer_follow_ups(db, ctx, &code, FollowUpQuery { limit: Some(20), ..Default::default() }).await?;
         page_data.follow_ups = open.items.iter().map(|f| FollowUpView::of(ctx, f, &here)).collect();
@@ -498,6 +515,12 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
             });
         }
         "works" => works_tab(db, ctx, &code, &query, &mut page_data).await?,
+        "files" => {
+            let tab = FilesTab { record: query.record.clone(), q: query.q.clone(), cursor: query.cursor.clone() };
+            let (files, next, filters) = super::files::files_tab(db, ctx, &code, tab).await?;
+            (page_data.files, page_data.next, page_data.file_filters) = (files, next, filters);
+            page_data.uploader = uploader(ctx, &code, None, &format!("/customers/{code}?tab=files"));
+        }
         "billing" => billing_tab(db, ctx, &code, &query, &mut page_data).await?,
         _ => page_data.bars = bars(&summary, &code, currency),
     }
@@ -563,8 +586,15 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
         let words = messages::search_words(&q);
         let list = MessageQuery { q: Some(q.clone()), cursor: query.cursor.clone(), limit: Some(50), ..Default::default() };
         let found = messages::list_messages(db, ctx, code, list).await?;
-        page_data.messages =
-            Some(found.items.iter().map(|m| MessageView { html: crate::rich_text::highlighted(&m.body, &words), ..MessageView::of(ctx, m, &here) }).collect());
+        let mut views: Vec<MessageView> =
+            found.items.iter().map(|m| MessageView { html: crate::rich_text::highlighted(&m.body, &words), ..MessageView::of(ctx, m, &here) }).collect();
+        super::messages::with_files(db, ctx, &found.items, &mut views, &here).await?;
+        page_data.messages = Some(views);
+        // File names with the words, on the first page of results.
+        if query.cursor.is_none() && ctx.sees(Module::Files) {
+            let named = files::list_files(db, ctx, code, FileQuery { q: Some(q.clone()), limit: Some(20), ..Default::default() }).await?;
+            page_data.files = named.items.iter().map(|f| FileView::of(ctx, f, &here)).collect();
+        }
         page_data.next = found.next_cursor.map(|c| format!("{here}&cursor={c}"));
         page_data.search = q;
         return Ok(());
@@ -579,7 +609,9 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
             let here = format!("{base}&channel={channel}");
             let list = MessageQuery { channel: Some(channel.to_string()), cursor: query.cursor.clone(), limit: Some(50), ..Default::default() };
             let found = messages::list_messages(db, ctx, code, list).await?;
-            page_data.messages = Some(found.items.iter().map(|m| MessageView::of(ctx, m, &here)).collect());
+            let mut views: Vec<MessageView> = found.items.iter().map(|m| MessageView::of(ctx, m, &here)).collect();
+            super::messages::with_files(db, ctx, &found.items, &mut views, &here).await?;
+            page_data.messages = Some(views);
             page_data.next = found.next_cursor.map(|c| format!("{here}&cursor={c}"));
         }
     }

@@ -29,7 +29,7 @@ pub fn blank_is_none(value: Option<String>) -> Option<String> {
 pub struct Field {
     pub name: String,
     pub label: String,
-    /// text, email, tel, date, datetime-local, select, textarea, checkbox.
+    /// text, email, tel, date, datetime-local, select, textarea, checkbox, file.
     pub kind: &'static str,
     pub value: String,
     pub error: Option<String>,
@@ -84,6 +84,11 @@ pub struct FormPage {
 }
 
 impl FormPage {
+    /// A form with a file field is sent as `multipart/form-data`.
+    pub fn multipart(&self) -> bool {
+        self.sections.iter().flat_map(|s| &s.fields).any(|f| f.kind == "file")
+    }
+
     /// Put what was typed back in, and each error next to its field
     /// (`field_of` names the form field an input error is about; errors
     /// about no field of the form are shown at the top).
@@ -124,6 +129,26 @@ pub fn again(form: FormPage, values: &Values, error: ServiceError, field_of: imp
         }
         other => super::failure(other),
     }
+}
+
+/// The largest form without files: what axum accepts by default.
+const MAX_FORM_BYTES: usize = 2 * 1024 * 1024;
+
+/// A form as sent: URL-encoded (at most 2 MB), or `multipart/form-data`
+/// with files (bounded part by part, see [`crate::uploads`]).
+pub async fn read(
+    files: &dossier_service::files::Files,
+    request: axum::extract::Request,
+) -> Result<(Values, Vec<dossier_service::files::Upload>), ServiceError> {
+    let multipart = request.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("multipart/"));
+    if multipart {
+        let received = crate::uploads::receive(files, request).await?;
+        return Ok((received.fields.into_iter().collect(), received.uploads));
+    }
+    let too_large = || ValidationErrors::one("body", "too_large", "the form is larger than the 2 MB Dossier accepts");
+    let bytes = axum::body::to_bytes(request.into_body(), MAX_FORM_BYTES).await.map_err(|_| too_large())?;
+    let values = serde_urlencoded::from_bytes(&bytes).map_err(|e| ValidationErrors::one("body", "malformed_form", e.to_string()))?;
+    Ok((values, Vec::new()))
 }
 
 /// The page a form sends the reader back to (its `back` field): only a

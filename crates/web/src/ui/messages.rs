@@ -5,7 +5,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
@@ -13,8 +13,10 @@ use dossier_domain::activity::Visibility;
 use dossier_domain::message::{CallOutcome, Channel, Direction, Message, MessageInput, MessagePatch, RecordType};
 use dossier_domain::patch::Patch;
 use dossier_domain::permissions::{Action, Module};
-use dossier_service::{Ctx, ServiceError, contacts, customers, messages, portal};
+use dossier_service::files::{self, Content, Upload};
+use dossier_service::{Ctx, Db, ServiceError, contacts, customers, messages, portal};
 
+use super::files::FileView;
 use super::forms::{Field, FormPage, Section, Values, again, back_to, value};
 use super::views::{day, words};
 use super::{Staff, failure, page};
@@ -41,6 +43,8 @@ pub struct MessageView {
     pub back: String,
     /// The edit form, which comes back here.
     pub edit: String,
+    /// The files that came with it.
+    pub files: Vec<FileView>,
 }
 
 impl MessageView {
@@ -60,8 +64,19 @@ impl MessageView {
             can_pin: message.deleted.is_none() && ctx.access(Module::Messages, Action::Create) != dossier_domain::permissions::Access::None,
             back: back.to_owned(),
             edit: format!("/messages/{}/edit?back={}", message.id, super::sign_in::encode(back)),
+            files: Vec::new(),
         }
     }
+}
+
+/// Put each message's files under it (`views` are of `messages`, in order).
+pub async fn with_files(db: &Db, ctx: &Ctx, messages: &[Message], views: &mut [MessageView], back: &str) -> Result<(), ServiceError> {
+    let ids: Vec<_> = messages.iter().filter(|m| m.deleted.is_none()).map(|m| m.id).collect();
+    let found = files::message_files(db, ctx, &ids).await?;
+    for (message, view) in messages.iter().zip(views.iter_mut()) {
+        view.files = found.iter().filter(|f| f.message_id == Some(message.id)).map(|f| FileView::of(ctx, f, back)).collect();
+    }
+    Ok(())
 }
 
 fn audience(visibility: Visibility) -> &'static str {
@@ -80,6 +95,8 @@ pub struct Composer {
     pub channels: Vec<(&'static str, &'static str)>,
     /// The full form, with the contact, subject and call details.
     pub more: String,
+    /// Whether files can be sent with it.
+    pub files: bool,
 }
 
 /// The quick form for a customer's page, or a record's page (`record`), if
@@ -99,6 +116,7 @@ pub fn composer(ctx: &Ctx, customer_code: &str, record: Option<(RecordType, Stri
         record: record.map(|(kind, code)| (kind.as_str(), code)),
         channels: CHANNELS.to_vec(),
         more: format!("/customers/{customer_code}/messages/new?back={}{about}", super::sign_in::encode(back)),
+        files: ctx.access(Module::Files, Action::Create) != dossier_domain::permissions::Access::None,
     })
 }
 
@@ -129,6 +147,10 @@ fn full_form(ctx: &Ctx, customer_code: &str, contacts: Vec<(String, String)>, va
         Field::new("record", "", "hidden"),
         Field::new("back", "", "hidden").value(back.clone()),
     ];
+    let mut fields = fields;
+    if ctx.access(Module::Files, Action::Create) != dossier_domain::permissions::Access::None {
+        fields.insert(9, Field::new("file", "Photos and files", "file").hint("Optional; up to 10, 25 MB each"));
+    }
     FormPage {
         user: Some(ctx.actor.name.clone()),
         title: "Add a note or message".into(),
@@ -224,17 +246,24 @@ struct ConfirmPage {
     action: String,
     back: String,
     message: crate::portal::Message,
+    /// The files that go with it: name and size.
+    attachments: Vec<(String, String)>,
     /// Every value of the form, sent again with `confirmed`.
     values: Vec<(String, String)>,
 }
 
-/// Save a message from the quick or the full form. One meant for the
-/// customer is first shown as the customer will see it, and saved only
-/// once confirmed.
-pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+/// Save a message from the quick or the full form, with any files sent
+/// with it. One meant for the customer is first shown as the customer will
+/// see it (files too), and saved only once confirmed: the confirmation
+/// carries the files already received by their hash.
+pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, request: Request) -> Response {
     let customer = match customers::get_customer(&s.db, &ctx, &id).await {
         Ok(c) => c,
         Err(e) => return failure(e),
+    };
+    let (values, mut uploads) = match super::forms::read(&s.files, request).await {
+        Ok(read) => read,
+        Err(e) => return form_again(&s, &ctx, &customer.code, &Values::new(), super::files::upload_error(e)).await,
     };
     let back = back_to(&values, &format!("/customers/{}?tab=timeline", customer.code));
     let mut errors = ValidationErrors::default();
@@ -248,6 +277,14 @@ pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id)
         Ok(draft) if errors.is_empty() => draft,
         Ok(_) => return form_again(&s, &ctx, &customer.code, &values, errors.into()).await,
         Err(all) => return form_again(&s, &ctx, &customer.code, &values, all.into()).await,
+    };
+    uploads.extend(carried(&values));
+    let kept = match uploads.is_empty() {
+        true => Vec::new(),
+        false => match files::keep(&s.files, &ctx, uploads).await {
+            Ok(kept) => kept,
+            Err(e) => return form_again(&s, &ctx, &customer.code, &values, super::files::upload_error(e)).await,
+        },
     };
     if draft.visibility == Visibility::Customer && values.get("confirmed").map(String::as_str) != Some("yes") {
         let preview = Message {
@@ -269,28 +306,49 @@ pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id)
             edited_at: None,
             deleted: None,
         };
-        let mut kept: Vec<(String, String)> = values.iter().filter(|(k, _)| *k != "confirmed").map(|(k, v)| (k.clone(), v.clone())).collect();
-        kept.sort();
+        let mut kept_values: Vec<(String, String)> =
+            values.iter().filter(|(k, _)| *k != "confirmed" && !k.starts_with(CARRIED)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        kept_values.sort();
+        kept_values.extend(kept.iter().enumerate().map(|(i, k)| (format!("{CARRIED}{i}"), format!("{}:{}", k.sha256, k.name))));
         let confirm = ConfirmPage {
             user: Some(ctx.actor.name.clone()),
             customer_name: customer.display_name.clone(),
             action: format!("/customers/{}/messages", customer.code),
             back,
             message: crate::portal::Message::of(&preview, &ctx.org.name),
-            values: kept,
+            attachments: kept.iter().map(|k| (k.name.clone(), dossier_domain::file::size_text(k.size))).collect(),
+            values: kept_values,
         };
         return page(StatusCode::OK, &confirm);
     }
-    match messages::post_message(&s.db, &ctx, &customer.code, message).await {
+    match messages::post_message_with_files(&s.db, &ctx, &customer.code, message, kept).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => form_again(&s, &ctx, &customer.code, &values, e).await,
     }
 }
 
+/// How a confirmation page names the files it carries: `kept_file_0`… each
+/// `sha256:name`.
+const CARRIED: &str = "kept_file_";
+
+/// The files a confirmation page carried, to be checked again as kept content.
+fn carried(values: &Values) -> Vec<Upload> {
+    let mut carried: Vec<(usize, Upload)> = values
+        .iter()
+        .filter_map(|(key, value)| {
+            let index = key.strip_prefix(CARRIED)?.parse::<usize>().ok()?;
+            let (sha256, name) = value.split_once(':')?;
+            Some((index, Upload { name: name.to_owned(), content: Content::Kept { sha256: sha256.to_owned() } }))
+        })
+        .collect();
+    carried.sort_by_key(|(i, _)| *i);
+    carried.into_iter().map(|(_, upload)| upload).collect()
+}
+
 /// The full form again, with what was typed and each error by its field.
 async fn form_again(s: &AppState, ctx: &Ctx, customer_code: &str, values: &Values, error: ServiceError) -> Response {
     let contacts = contact_options(s, ctx, customer_code).await.unwrap_or_default();
-    let field_of = |f: &str| if f == "duration_seconds" { "duration_minutes".to_owned() } else { f.to_owned() };
+    let field_of = |f: &str| if f == "duration_seconds" { "duration_minutes".to_owned() } else { super::files::field_of(f) };
     again(full_form(ctx, customer_code, contacts, values), values, error, field_of)
 }
 

@@ -4,6 +4,7 @@
 //! anyone else is sent to the sign-in page.
 
 mod customers;
+mod files;
 mod follow_ups;
 mod forms;
 mod messages;
@@ -50,7 +51,11 @@ pub fn router() -> Router<AppState> {
         .route("/follow-ups/{id}/change", post(follow_ups::change_follow_up))
         .route("/customers/{id}/follow-ups", post(follow_ups::create_follow_up))
         .route("/customers/{id}/follow-ups/new", get(follow_ups::new_follow_up))
-        .route("/customers/{id}/messages", post(messages::post_message))
+        .route("/customers/{id}/messages", post(messages::post_message).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/customers/{id}/files", post(files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/customers/{id}/files/new", get(files::new_upload))
+        .route("/files/{id}", get(files::open))
+        .route("/files/{id}/delete", post(files::delete))
         .route("/customers/{id}/messages/new", get(messages::new_message))
         .route("/customers/{id}/as-customer", get(messages::as_customer))
         .route("/messages/{id}/edit", get(messages::edit_message).post(messages::update_message))

@@ -10,9 +10,10 @@ use dossier_domain::message::RecordType;
 use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::permissions::Module;
 use dossier_service::messages::{self, MessageQuery};
-use dossier_service::{Ctx, Db, ServiceError, billing, customers, works};
+use dossier_service::{Ctx, Db, ServiceError, billing, customers, files, works};
 use uuid::Uuid;
 
+use super::files::{FileView, Uploader, uploader};
 use super::messages::{Composer, MessageView, composer};
 use super::views::{day, words};
 use super::{Staff, failure, page};
@@ -20,6 +21,20 @@ use crate::AppState;
 
 /// The kinds of record with a page, by their path.
 pub const KINDS: [&str; 6] = ["inquiries", "quotes", "jobs", "invoices", "payments", "credit-notes"];
+
+/// The path segment of a record kind's pages (`/jobs/BOK-00012`); sites and
+/// contacts have none.
+pub fn page_of(kind: RecordType) -> Option<&'static str> {
+    Some(match kind {
+        RecordType::Inquiry => "inquiries",
+        RecordType::Quote => "quotes",
+        RecordType::Job => "jobs",
+        RecordType::Invoice => "invoices",
+        RecordType::Payment => "payments",
+        RecordType::CreditNote => "credit-notes",
+        RecordType::Site | RecordType::Contact => return None,
+    })
+}
 
 /// A line as shown: description, quantity, unit price, tax rate, net.
 type LineRow = (String, String, String, String, String);
@@ -44,6 +59,9 @@ struct RecordPage {
     pinned: Vec<MessageView>,
     messages: Vec<MessageView>,
     composer: Option<Composer>,
+    /// Its photos and files (those of its messages too), and the upload form.
+    files: Vec<FileView>,
+    uploader: Option<Uploader>,
     /// The record as a PDF (invoices and quotes).
     pdf: Option<String>,
 }
@@ -123,15 +141,22 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let (mut pinned, mut shown) = (Vec::new(), Vec::new());
     if ctx.sees(Module::Messages) {
         let found = messages::record_messages(db, ctx, record_id, MessageQuery { limit: Some(100), ..Default::default() }).await?;
-        for message in &found.items {
-            let view = MessageView::of(ctx, message, &here);
+        let mut views: Vec<MessageView> = found.items.iter().map(|m| MessageView::of(ctx, m, &here)).collect();
+        super::messages::with_files(db, ctx, &found.items, &mut views, &here).await?;
+        for (message, view) in found.items.iter().zip(views) {
             if message.pinned { pinned.push(view) } else { shown.push(view) }
         }
     }
+    let files = match ctx.sees(Module::Files) {
+        true => files::record_files(db, ctx, record_id, 100).await?.iter().map(|f| FileView::of(ctx, f, &here)).collect(),
+        false => Vec::new(),
+    };
     Ok(RecordPage {
         user: Some(ctx.actor.name.clone()),
         title,
-        composer: composer(ctx, &customer.code, Some((record_type, code)), &here),
+        composer: composer(ctx, &customer.code, Some((record_type, code.clone())), &here),
+        uploader: uploader(ctx, &customer.code, Some((record_type, code)), &here),
+        files,
         customer_code: customer.code,
         customer_name: customer.display_name,
         facts,

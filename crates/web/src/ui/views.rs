@@ -154,6 +154,8 @@ pub struct Entry {
     pub badges: Vec<String>,
     /// A message's text as safe HTML.
     pub body_html: Option<String>,
+    /// A file added: where it opens, and whether it is a picture.
+    pub file: Option<(String, bool)>,
 }
 
 pub fn entry(activity: &Activity) -> Entry {
@@ -181,6 +183,10 @@ pub fn entry(activity: &Activity) -> Entry {
             ActivityKind::MessagePosted | ActivityKind::MessageEdited => activity.detail.get("body").and_then(|b| b.as_str()).map(crate::rich_text::to_html),
             _ => None,
         },
+        file: (activity.kind == ActivityKind::FileAttached).then(|| {
+            let media_type = activity.detail.get("media_type").and_then(|t| t.as_str()).and_then(dossier_domain::file::MediaType::parse);
+            (format!("/files/{}", activity.subject.id), media_type.is_some_and(|t| t.is_image()))
+        }),
     }
 }
 
