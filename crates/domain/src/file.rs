@@ -129,11 +129,8 @@ pub fn check_type(field: &str, name: &str, sniffed: MediaType, allowed: &[MediaT
     if let Some(promised) = promised_by(name)
         && !promised.contains(&sniffed)
     {
-        return Err(ValidationErrors::one(
-            field,
-            "type_mismatch",
-            format!("is named like a {} file but its content is {}", promised[0].as_str(), sniffed.as_str()),
-        ));
+        let extension = name.rsplit_once('.').map_or("", |(_, e)| e);
+        return Err(ValidationErrors::one(field, "type_mismatch", format!("its name says .{extension} but its content is {}", sniffed.as_str())));
     }
     if !allowed.contains(&sniffed) {
         let accepted: Vec<&str> = allowed.iter().map(|t| t.as_str()).collect();

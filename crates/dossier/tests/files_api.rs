@@ -310,3 +310,64 @@ both_backends!(an_upload_cut_off_mid_way_leaves_no_row_and_no_blob, |app| {
     }
     assert_eq!((app.count("file").await, app.blobs_stored()), (0, 0), "nothing of the cut upload is left");
 });
+
+both_backends!(staff_upload_from_the_browser_see_thumbnails_and_find_files_by_name, |app| {
+    let (job, _) = customer_with_work(&app).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, profile) = app.page(Some(&cookie), "/customers/CUS-00001?tab=files").await;
+    assert!(profile.contains("enctype=\"multipart/form-data\"") && profile.contains("type=\"file\" name=\"file\" multiple"), "{profile}");
+    let back = format!("/jobs/{job}");
+    let fields = [("record_type", "job"), ("record", job.as_str()), ("back", back.as_str())];
+    let (status, location, _) = app.form_with_files(&cookie, "/customers/CUS-00001/files", &fields, &[("boiler front.png", PNG)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, back.as_str()));
+    let (_, job_page) = app.page(Some(&cookie), &back).await;
+    let (_, listed) = app.get("/customers/CUS-00001/files").await;
+    let id = text(&listed["items"][0], "id");
+    assert!(job_page.contains(&format!("<img src=\"/files/{id}\" alt=\"boiler front.png\"")), "{job_page}");
+    let (_, files_tab) = app.page(Some(&cookie), "/customers/CUS-00001?tab=files").await;
+    assert!(files_tab.contains("boiler front.png") && files_tab.contains(&format!("href=\"/jobs/{job}\"")), "{files_tab}");
+    let (status, headers, bytes) = app.fetch(&format!("/files/{id}"), Some(("cookie", &cookie))).await;
+    assert_eq!((status, bytes.as_slice(), headers[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, PNG, "image/png"));
+    // History search finds the file by a word of its name.
+    let (_, found) = app.page(Some(&cookie), "/customers/CUS-00001?tab=timeline&q=boiler").await;
+    assert!(found.contains("<h3>Files</h3>") && found.contains("boiler front.png"), "{found}");
+
+    // A refusal comes back as the form with the reason beside the file field.
+    let before = app.count("file").await;
+    let (status, _, page) = app.form_with_files(&cookie, "/customers/CUS-00001/files", &[], &[("photo.jpg", b"<html><script>x</script>")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"file-error\"") && page.contains("Its name says .jpg but its content is text/html"), "{page}");
+    assert_eq!(app.count("file").await, before);
+});
+
+both_backends!(a_message_for_the_customer_with_a_file_is_confirmed_with_the_file_shown_then_reaches_the_portal, |app| {
+    customer_with_work(&app).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let fields = [("channel", "email"), ("direction", "outbound"), ("visibility", "customer"), ("body", "Your gas certificate, attached")];
+    let (status, _, confirm) = app.form_with_files(&cookie, "/customers/CUS-00001/messages", &fields, &[("gas certificate.pdf", b"%PDF-1.4 cert")]).await;
+    assert_eq!(status, StatusCode::OK, "{confirm}");
+    assert!(confirm.contains("This goes to Pat Files") && confirm.contains("gas certificate.pdf"), "{confirm}");
+    assert_eq!(app.count("message").await + app.count("file").await, 0, "nothing is saved before the confirmation");
+    // The confirmation carries the file by its hash, and sends everything again.
+    let hidden: Vec<(String, String)> = confirm
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once("\" value=\"").unwrap();
+            (name.to_owned(), rest.split_once('"').unwrap().0.replace("&#x20;", " ").replace("&#32;", " "))
+        })
+        .collect();
+    assert!(hidden.iter().any(|(name, _)| name == "kept_file_0"), "{hidden:?}");
+    let pairs: Vec<(&str, &str)> = hidden.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, _, page) = app.form(&cookie, "/customers/CUS-00001/messages", &pairs).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let (_, files) = app.get("/customers/CUS-00001/files").await;
+    let file = &files["items"][0];
+    assert_eq!((file["name"].as_str(), file["visibility"].as_str()), (Some("gas certificate.pdf"), Some("customer")));
+    assert!(file["message_id"].is_string());
+    let (_, link) = app.post("/customers/CUS-00001/portal-links", json!({})).await;
+    let (_, portal) = app.page(None, &text(&link, "url")).await;
+    assert!(portal.contains("Your gas certificate, attached") && portal.contains("gas certificate.pdf"), "{portal}");
+});

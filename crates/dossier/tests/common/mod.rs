@@ -253,6 +253,23 @@ impl TestApp {
         (status, headers, response.into_body().collect().await.unwrap().to_bytes().to_vec())
     }
 
+    /// POST a web app form as `multipart/form-data` with files: its status,
+    /// where it redirects to (or empty) and the page it answered.
+    pub async fn form_with_files(&self, cookie: &str, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> (StatusCode, String, String) {
+        use axum::http::header;
+        let (content_type, body) = multipart(fields, files);
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let (status, headers, body) = Self::send(&self.router, request).await;
+        let location = headers.get(header::LOCATION).map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+        (status, location, body.as_str().map(str::to_owned).unwrap_or_default())
+    }
+
     /// Number of files (blobs) in the blob store, staging included.
     pub fn blobs_stored(&self) -> usize {
         fn walk(dir: &std::path::Path) -> usize {
