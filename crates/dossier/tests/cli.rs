@@ -188,3 +188,153 @@ fn statement_writes_a_pdf_of_a_customer_and_refuses_an_unknown_one() {
     let missing = run(&["document", "invoice", "INV-99999", "-o", dir.path().join("none.pdf").to_str().unwrap()], &db, "");
     assert!(!missing.status.success() && !dir.path().join("none.pdf").exists());
 }
+
+/// An HTTP/1.1 request with a body against the running server: status and body bytes.
+fn http(port: u16, method: &str, path: &str, token: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
+    (status, response[split + 4..].to_vec())
+}
+
+/// A multipart body with one file.
+fn multipart_file(name: &str, content: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "cli-test-boundary-9XkQ";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n").into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// An org with an admin, a token and one customer: the token.
+fn set_up(db: &Path) -> String {
+    let added = run(&["user", "add", "--email", "ops@example.com", "--name", "Olu Ops", "--role", "admin"], db, "a long enough password\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    stdout(&run(&["token", "create", "--email", "ops@example.com"], db, "")).trim().to_owned()
+}
+
+fn serve(db: &Path, port: u16) -> std::process::Child {
+    let server = dossier(&["serve", "--listen", &format!("127.0.0.1:{port}")], db).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// Files under `folder`, recursively.
+fn files_under(folder: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        if entry.path().is_dir() { found.extend(files_under(&entry.path())) } else { found.push(entry.path()) }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_upload_leaves_no_file_and_the_sweep_removes_its_staged_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/dossier.db");
+    let token = set_up(&db);
+    let port = free_port();
+    let mut server = serve(&db, port);
+    let (status, body) = http(port, "POST", "/api/v1/customers", &token, "application/json", br#"{"family_name": "Killed"}"#);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+
+    // Half of a 2 MB upload, then the server dies (kill -9).
+    let (content_type, body) = multipart_file("big.txt", &vec![b'z'; 2_000_000]);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let head = format!(
+        "POST /api/v1/customers/CUS-00001/files HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..body.len() / 2]).unwrap();
+    stream.flush().unwrap();
+    let staging = dir.path().join("data/files/staging");
+    let started = Instant::now();
+    while files_under(&staging).is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the upload never reached the staging area");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    drop(stream);
+
+    let files = dir.path().join("data/files");
+    let kept: Vec<_> = files_under(&files).into_iter().filter(|p| !p.starts_with(&staging)).collect();
+    assert!(kept.is_empty(), "no blob was kept: {kept:?}");
+    assert_eq!(files_under(&staging).len(), 1, "the part written before the kill is only staged");
+    let database = Db::connect(db.to_str().unwrap()).await.unwrap();
+    assert_eq!(database.count_rows("file").await.unwrap(), 0, "no row names a file");
+    database.close().await;
+
+    let swept = run(&["sweep-files", "--older-than-secs", "0"], &db, "");
+    assert!(swept.status.success(), "{}", String::from_utf8_lossy(&swept.stderr));
+    assert!(stdout(&swept).contains("removed 1 abandoned upload(s) and 0 unnamed file content(s)"), "{}", stdout(&swept));
+    assert!(files_under(&files).is_empty());
+
+    // Restarted, the same upload goes through whole.
+    let mut server = serve(&db, port);
+    let (status, answer) = http(port, "POST", "/api/v1/customers/CUS-00001/files", &token, &content_type, &body);
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_of_the_database_then_the_file_folder_restores_every_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live/dossier.db");
+    let token = set_up(&db);
+    let port = free_port();
+    let mut server = serve(&db, port);
+    http(port, "POST", "/api/v1/customers", &token, "application/json", br#"{"family_name": "Backed Up"}"#);
+    let photo = b"\x89PNG\r\n\x1a\n pretend picture".to_vec();
+    let mut uploaded = Vec::new();
+    for (name, content) in [("photo.png", photo.clone()), ("notes.txt", b"Boiler serial 42".to_vec())] {
+        let (content_type, body) = multipart_file(name, &content);
+        let (status, answer) = http(port, "POST", "/api/v1/customers/CUS-00001/files", &token, &content_type, &body);
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+        let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        uploaded.push((answer["items"][0]["id"].as_str().unwrap().to_owned(), content));
+    }
+
+    // As docs/backup.md says, while the server runs: the database first
+    // (VACUUM INTO, one consistent snapshot), then the file folder.
+    let backup = dir.path().join("backup");
+    std::fs::create_dir_all(&backup).unwrap();
+    let live = Db::connect(db.to_str().unwrap()).await.unwrap();
+    live.execute_raw(&format!("VACUUM INTO '{}'", backup.join("dossier.db").display())).await.unwrap();
+    live.close().await;
+    let copied = Command::new("cp").arg("-a").arg(dir.path().join("live/files")).arg(&backup).status().unwrap();
+    assert!(copied.success());
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Restore elsewhere: the database file and the folder beside it.
+    let restored = dir.path().join("restored");
+    std::fs::create_dir_all(&restored).unwrap();
+    std::fs::copy(backup.join("dossier.db"), restored.join("dossier.db")).unwrap();
+    assert!(Command::new("cp").arg("-a").arg(backup.join("files")).arg(&restored).status().unwrap().success());
+    let restored_db = restored.join("dossier.db");
+    let verified = run(&["audit", "verify"], &restored_db, "");
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    let mut server = serve(&restored_db, port);
+    for (id, content) in &uploaded {
+        let (status, body) = http(port, "GET", &format!("/api/v1/files/{id}/content"), &token, "text/plain", b"");
+        assert_eq!((status, &body), (200, content), "file {id} came back whole");
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
