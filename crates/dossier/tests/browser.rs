@@ -399,7 +399,15 @@ impl Session {
 
     /// Open the quick message form of the page, fill it and save.
     async fn post_message(&self, channel: &str, visibility: &str, body: &str, pinned: bool) {
+        self.post_message_with(channel, visibility, body, pinned, None).await;
+    }
+
+    /// The same, with a file chosen in the form's file input.
+    async fn post_message_with(&self, channel: &str, visibility: &str, body: &str, pinned: bool, file: Option<&std::path::Path>) {
         self.click("details.compose summary").await;
+        if let Some(file) = file {
+            self.type_in("form.compose-form input[type=file]", file.to_str().unwrap()).await;
+        }
         self.click(&format!("form.compose-form select[name=channel] option[value={channel}]")).await;
         self.click(&format!("form.compose-form select[name=visibility] option[value={visibility}]")).await;
         self.type_in("form.compose-form textarea[name=body]", body).await;
@@ -437,8 +445,11 @@ async fn a_message_for_the_customer_reaches_the_portal_and_they_reply_but_intern
     let Some(s) = Session::start("portal-messages").await else { return };
     s.sign_in(demo::ADMIN_EMAIL).await;
     s.goto("/customers/CUS-00004").await;
-    s.post_message("note", "internal", "Internal only: disputes every invoice", false).await;
+    let secret = s.picture("secret-dispute-notes.png");
+    s.post_message_with("note", "internal", "Internal only: disputes every invoice", false, Some(&secret)).await;
     s.until("the internal note", || async { s.source().await.contains("Internal only: disputes") }).await;
+    let files = dossier_service::files::list_files(&s.db, &s.ctx, "CUS-00004", Default::default()).await.unwrap().items;
+    assert_eq!(files[0].name, "secret-dispute-notes.png", "the note's attachment was kept");
     // A customer-visible message is shown as the customer will see it before it goes.
     s.post_message("email", "customer", "Your visit is confirmed for Monday at 9am", false).await;
     s.until("the confirmation", || async { s.source().await.contains("This goes to") }).await;
@@ -452,7 +463,7 @@ async fn a_message_for_the_customer_reaches_the_portal_and_they_reply_but_intern
     s.goto(&link.url).await;
     let conversation = s.text("ol.messages").await;
     assert!(conversation.contains("Your visit is confirmed for Monday at 9am"), "{conversation}");
-    assert!(!s.source().await.contains("disputes every invoice"));
+    assert!(!s.source().await.contains("disputes every invoice") && !s.source().await.contains("secret-dispute-notes"));
     s.type_in("textarea[name=body]", "Monday is fine, the side gate will be open").await;
     s.click("section[aria-labelledby=messages] button[type=submit]").await;
     s.until("the reply in the portal", || async { s.source().await.contains("Your message was sent") }).await;
@@ -465,7 +476,61 @@ async fn a_message_for_the_customer_reaches_the_portal_and_they_reply_but_intern
     s.goto("/customers/CUS-00004/as-customer").await;
     let preview = s.source().await;
     assert!(preview.contains("Monday is fine") && preview.contains("Your visit is confirmed"), "{preview}");
-    assert!(!preview.contains("disputes every invoice") && !preview.contains("<textarea"), "{preview}");
+    assert!(!preview.contains("disputes every invoice") && !preview.contains("secret-dispute-notes") && !preview.contains("<textarea"), "{preview}");
     s.shot("view-as-customer").await;
+    s.finish().await;
+}
+
+impl Session {
+    /// A small real picture on disk to upload, named `name`.
+    fn picture(&self, name: &str) -> PathBuf {
+        let path = self._dir.path().join(name);
+        std::fs::write(&path, PICTURE).unwrap();
+        path
+    }
+
+    /// Whether the picture `alt` on the page has loaded (has a width).
+    async fn picture_loaded(&self, alt: &str) -> bool {
+        let script = format!("const i = document.querySelector('img[alt=\"{alt}\"]'); return !!i && i.complete && i.naturalWidth > 0;");
+        self.browser.execute(&script, vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
+    }
+}
+
+/// A 1 × 1 PNG.
+const PICTURE: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06,
+    0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00,
+    0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fieldworker_uploads_a_photo_to_their_job_and_the_office_sees_it() {
+    let Some(s) = Session::start("files").await else { return };
+    let staff = users::list_users(&s.db, &s.ctx).await.unwrap();
+    let luis = staff.iter().find(|u| u.email == "luis@demo.example").unwrap();
+    let job = works::list_jobs(&s.db, &s.ctx, JobQuery { assignee: Some(luis.id), ..Default::default() }).await.unwrap().items.remove(0);
+    let customer = customers::get_customer(&s.db, &s.ctx, &job.customer_id.0.to_string()).await.unwrap();
+
+    s.sign_in("luis@demo.example").await;
+    s.goto(&format!("/jobs/{}", job.code)).await;
+    let photo = s.picture("meter-reading.png");
+    s.type_in("form.upload input[type=file]", photo.to_str().unwrap()).await;
+    s.shot("fieldworker-job-upload").await;
+    s.click("form.upload button[type=submit]").await;
+    s.until("the photo on the job page", || async { s.picture_loaded("meter-reading.png").await }).await;
+    s.shot("fieldworker-job-photo").await;
+    // A fieldworker has no upload on the profile (only on their jobs).
+    s.goto(&format!("/customers/{}?tab=files", customer.code)).await;
+    assert_eq!(s.count("form.upload").await, 0);
+    s.click("form[action='/sign-out'] button").await;
+
+    s.sign_in(demo::ADMIN_EMAIL).await;
+    s.goto(&format!("/customers/{}?tab=files", customer.code)).await;
+    s.until("the photo in the Files tab", || async { s.picture_loaded("meter-reading.png").await }).await;
+    let tile = s.text("ul.files li[data-file='meter-reading.png']").await;
+    assert!(tile.contains("Luis") && tile.contains(&job.code), "{tile}");
+    s.shot("office-files-tab").await;
+    s.goto(&format!("/jobs/{}", job.code)).await;
+    assert!(s.picture_loaded("meter-reading.png").await);
     s.finish().await;
 }
