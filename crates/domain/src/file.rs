@@ -187,6 +187,10 @@ pub struct StoredFile {
     pub size: u64,
     /// Hex SHA-256 of the content.
     pub sha256: String,
+    /// A picture's smaller JPEG (at most 320 pixels a side), served at
+    /// `/files/{id}/thumbnail`; none for a picture that small already, or
+    /// one that could not be read.
+    pub thumbnail_sha256: Option<String>,
     /// The record it is attached to, if not only the customer.
     pub record: Option<RecordRef>,
     /// The message it came with, if any.

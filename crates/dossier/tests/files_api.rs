@@ -371,3 +371,27 @@ both_backends!(a_message_for_the_customer_with_a_file_is_confirmed_with_the_file
     let (_, portal) = app.page(None, &text(&link, "url")).await;
     assert!(portal.contains("Your gas certificate, attached") && portal.contains("gas certificate.pdf"), "{portal}");
 });
+
+both_backends!(a_large_picture_gets_a_thumbnail_kept_and_swept_with_it, |app| {
+    customer_with_work(&app).await;
+    let picture = image::RgbImage::from_fn(1600, 1200, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let (status, added) = app.upload("/customers/CUS-00001/files", &[], &[("roof.png", &png.into_inner()), ("tiny.png", PNG)]).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let (roof, tiny) = (&added["items"][0], &added["items"][1]);
+    assert!(roof["thumbnail_sha256"].is_string() && tiny["thumbnail_sha256"].is_null(), "{added}");
+    let auth = format!("Bearer {}", app.token);
+    let (status, headers, bytes) = app.fetch(&format!("/api/v1/files/{}/thumbnail", text(roof, "id")), Some(("authorization", &auth))).await;
+    assert_eq!((status, headers[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+    let small = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((small.width(), small.height()), (320, 240));
+    let (status, _) = app.get(&format!("/files/{}/thumbnail", text(tiny, "id"))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a picture that small shows as it is");
+    // Three blobs (two pictures and a thumbnail); the thumbnail lives as long as its file.
+    assert_eq!(app.blobs_stored(), 3);
+    assert_eq!(app.files.sweep(&app.db, Duration::ZERO).await.unwrap(), (0, 0));
+    app.delete(&format!("/files/{}", text(roof, "id"))).await;
+    assert_eq!(app.files.sweep(&app.db, Duration::ZERO).await.unwrap(), (0, 2));
+    assert_eq!(app.blobs_stored(), 1);
+});

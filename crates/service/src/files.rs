@@ -148,6 +148,7 @@ pub struct Kept {
     pub media_type: MediaType,
     pub size: u64,
     pub sha256: String,
+    pub thumbnail_sha256: Option<String>,
 }
 
 /// What an upload is attached to, besides the customer.
@@ -227,19 +228,39 @@ pub async fn keep(files: &Files, ctx: &Ctx, uploads: Vec<Upload>) -> Result<Vec<
         };
         let media_type = file::sniff(&head);
         errors.take(file::check_type(&format!("file[{i}]"), &name, media_type, &files.allowed));
-        checked.push((upload.content, Kept { name, media_type, size, sha256 }));
+        checked.push((upload.content, Kept { name, media_type, size, sha256, thumbnail_sha256: None }));
     }
     if !errors.is_empty() {
         return Err(errors.into());
     }
     let mut kept = Vec::with_capacity(checked.len());
-    for (content, file) in checked {
+    for (content, mut file) in checked {
         if let Content::Staged(staged) = content {
             files.blobs.keep(org, staged).await?;
+        }
+        if file.media_type.is_image() {
+            file.thumbnail_sha256 = thumbnail(files, org, &file.sha256).await?;
         }
         kept.push(file);
     }
     Ok(kept)
+}
+
+/// Make and keep a picture's thumbnail; `None` when it needs none or
+/// cannot be read.
+async fn thumbnail(files: &Files, org: Uuid, sha256: &str) -> Result<Option<String>> {
+    let turn = crate::thumbnails::turn().await;
+    let mut content = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut files.blobs.open(org, sha256).await?, &mut content).await?;
+    let small = crate::thumbnails::make(content).await;
+    drop(turn);
+    let Some(small) = small else { return Ok(None) };
+    let mut staging = files.blobs.stage(u64::MAX).await?;
+    staging.write(&small).await?;
+    let staged = staging.finish().await?;
+    let hash = staged.sha256.clone();
+    files.blobs.keep(org, staged).await?;
+    Ok(Some(hash))
 }
 
 /// Check and keep content made here (the demo's pictures and job cards).
@@ -263,6 +284,7 @@ async fn record_in(tx: &mut Tx, ctx: &Ctx, customer_id: CustomerId, target: &Tar
             media_type: k.media_type,
             size: k.size,
             sha256: k.sha256,
+            thumbnail_sha256: k.thumbnail_sha256,
             record: target.record.clone(),
             message_id: target.message,
             visibility: target.visibility,
@@ -356,6 +378,7 @@ fn file_activity(ctx: &Ctx, kind: ActivityKind, file: &StoredFile, summary: Stri
         "media_type": file.media_type,
         "size": file.size,
         "sha256": file.sha256,
+        "thumbnail": file.thumbnail_sha256.is_some(),
         "record": file.record.as_ref().and_then(|r| r.code.clone()),
         "message_id": file.message_id,
         "visibility": file.visibility,
@@ -411,6 +434,17 @@ async fn content(files: &Files, ctx: &Ctx, file: StoredFile) -> Result<(StoredFi
         ServiceError::Store(e.into())
     })?;
     Ok((file, content))
+}
+
+/// A picture's thumbnail, to send: the file as the thumbnail (a JPEG)
+/// and its content; 404 when it has none.
+pub async fn open_thumbnail(db: &Db, files: &Files, ctx: &Ctx, id: &str) -> Result<(StoredFile, tokio::fs::File)> {
+    let file = get_file(db, ctx, id).await?;
+    let Some(thumbnail) = file.thumbnail_sha256.clone().filter(|_| file.deleted.is_none()) else { return Err(ServiceError::NotFound("thumbnail")) };
+    let content = files.blobs.open(ctx.org.id.0, &thumbnail).await?;
+    let size = content.metadata().await?.len();
+    let name = format!("{} (thumbnail).jpg", file.name.rsplit_once('.').map_or(file.name.as_str(), |(stem, _)| stem));
+    Ok((StoredFile { name, media_type: MediaType::Jpeg, size, sha256: thumbnail, ..file }, content))
 }
 
 /// Delete a file (its uploader or an admin): it leaves a "deleted by … at

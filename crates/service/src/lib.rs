@@ -31,6 +31,7 @@ pub mod sessions;
 pub mod sites;
 pub mod statement;
 pub mod summary;
+pub mod thumbnails;
 pub mod timeline;
 pub mod tokens;
 mod usage;

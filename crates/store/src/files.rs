@@ -24,6 +24,7 @@ pub struct FileRow {
     pub media_type: String,
     pub size: i64,
     pub sha256: String,
+    pub thumbnail_sha256: Option<String>,
     pub visibility: String,
     pub uploaded_by_type: String,
     pub uploaded_by_id: Option<Uuid>,
@@ -47,6 +48,7 @@ impl FileRow {
             media_type: file.media_type.as_str().to_owned(),
             size: i64::try_from(file.size).unwrap_or(i64::MAX),
             sha256: file.sha256.clone(),
+            thumbnail_sha256: file.thumbnail_sha256.clone(),
             visibility: file.visibility.as_str().to_owned(),
             uploaded_by_type: file.uploaded_by.kind.as_str().to_owned(),
             uploaded_by_id: file.uploaded_by.id,
@@ -86,6 +88,7 @@ impl FileRow {
             deleted,
             name: self.name,
             sha256: self.sha256,
+            thumbnail_sha256: self.thumbnail_sha256,
         })
     }
 }
@@ -95,11 +98,11 @@ pub async fn insert_files(h: &mut Handle<'_>, rows: &[FileRow]) -> Result<()> {
         run!(h, c => {
             let mut q = QueryBuilder::new(
                 "INSERT INTO file (org_id, id, customer_id, record_type, record_id, record_code, message_id, name, media_type, size, sha256, \
-                 visibility, uploaded_by_type, uploaded_by_id, uploaded_by_name, created_at) ");
+                 thumbnail_sha256, visibility, uploaded_by_type, uploaded_by_id, uploaded_by_name, created_at) ");
             q.push_values(chunk, |mut b, r| {
                 b.push_bind(r.org_id).push_bind(r.id).push_bind(r.customer_id).push_bind(&r.record_type).push_bind(r.record_id)
                     .push_bind(&r.record_code).push_bind(r.message_id).push_bind(&r.name).push_bind(&r.media_type).push_bind(r.size)
-                    .push_bind(&r.sha256).push_bind(&r.visibility).push_bind(&r.uploaded_by_type).push_bind(r.uploaded_by_id)
+                    .push_bind(&r.sha256).push_bind(&r.thumbnail_sha256).push_bind(&r.visibility).push_bind(&r.uploaded_by_type).push_bind(r.uploaded_by_id)
                     .push_bind(&r.uploaded_by_name).push_bind(r.created_at);
             });
             q.build().execute(c).await.map(drop)?
@@ -132,9 +135,12 @@ pub async fn set_message_files_visibility(h: &mut Handle<'_>, org_id: Uuid, mess
     Ok(())
 }
 
-/// Whether a live file of `org` names this blob.
+/// Whether a live file of `org` names this blob (as its content or its
+/// thumbnail).
 pub async fn blob_is_named(h: &mut Handle<'_>, org_id: Uuid, sha256: &str) -> Result<bool> {
-    let found: Option<i32> = run!(h, c => sqlx::query_scalar("SELECT 1 FROM file WHERE org_id = $1 AND sha256 = $2 AND deleted_at IS NULL LIMIT 1")
+    let found: Option<i32> = run!(h, c => sqlx::query_scalar(
+        "SELECT 1 WHERE EXISTS (SELECT 1 FROM file WHERE org_id = $1 AND sha256 = $2 AND deleted_at IS NULL) \
+         OR EXISTS (SELECT 1 FROM file WHERE org_id = $1 AND thumbnail_sha256 = $2 AND deleted_at IS NULL)")
         .bind(org_id).bind(sha256).fetch_optional(c).await?);
     Ok(found.is_some())
 }

@@ -15,6 +15,8 @@ CREATE TABLE file (
     media_type TEXT NOT NULL,
     size BIGINT NOT NULL CHECK (size >= 0),
     sha256 TEXT NOT NULL,
+    -- A smaller JPEG of a picture, a blob of its own.
+    thumbnail_sha256 TEXT,
     visibility TEXT NOT NULL CHECK (visibility IN ('internal', 'customer')),
     uploaded_by_type TEXT NOT NULL,
     uploaded_by_id UUID,
@@ -31,6 +33,7 @@ CREATE INDEX file_by_record ON file (org_id, record_id, created_at, id);
 CREATE INDEX file_by_message ON file (org_id, message_id);
 -- Is this blob still named by a live file?
 CREATE INDEX file_by_blob ON file (org_id, sha256);
+CREATE INDEX file_by_thumbnail ON file (org_id, thumbnail_sha256);
 
 -- File names in the search within a customer's history: the words of the
 -- name with its dots, dashes and underscores read as spaces.

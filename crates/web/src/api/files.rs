@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(upload_files, list_files))
         .routes(routes!(get_file, delete_file))
         .routes(routes!(file_content))
+        .routes(routes!(file_thumbnail))
         // An upload is bounded part by part (crate::uploads), not as one body.
         .layer(axum::extract::DefaultBodyLimit::disable())
 }
@@ -115,6 +116,16 @@ async fn file_content(
 ) -> Result<Response, ApiError> {
     let (file, content) = files::open_file(&s.db, &s.files, &ctx, &id).await?;
     Ok(file_response(&file, content, query.download == Some(true)))
+}
+
+/// A picture's thumbnail: a JPEG at most 320 pixels a side (404 when the
+/// file has none: not a picture, or one small enough already).
+#[utoipa::path(get, path = "/files/{id}/thumbnail", tag = "files", params(("id" = String, Path)),
+    responses((status = 200, description = "The thumbnail", content_type = "image/jpeg", body = crate::api::documents::Pdf),
+        (status = 404, description = "No such file, or no thumbnail", body = Problem)))]
+async fn file_thumbnail(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let (file, content) = files::open_thumbnail(&s.db, &s.files, &ctx, &id).await?;
+    Ok(file_response(&file, content, false))
 }
 
 /// Delete a file (its uploader or an admin): a mark of who deleted it and

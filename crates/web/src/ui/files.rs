@@ -23,8 +23,8 @@ pub struct FileView {
     pub size: String,
     /// Opens it (a picture or PDF in the browser; anything else downloads).
     pub href: String,
-    /// A picture: shown small, opening full size.
-    pub thumbnail: bool,
+    /// A picture: shown small (from this address), opening full size.
+    pub thumbnail: Option<String>,
     pub kind: &'static str,
     /// The record it is on, and that record's page.
     pub record: Option<(String, String)>,
@@ -44,7 +44,10 @@ impl FileView {
             name: file.name.clone(),
             size: size_text(file.size),
             href: format!("/files/{}", file.id),
-            thumbnail: file.media_type.is_image(),
+            thumbnail: file.media_type.is_image().then(|| match file.thumbnail_sha256 {
+                Some(_) => format!("/files/{}/thumbnail", file.id),
+                None => format!("/files/{}", file.id),
+            }),
             kind: match file.media_type {
                 t if t.is_image() => "Photo",
                 dossier_domain::file::MediaType::Pdf => "PDF",
@@ -205,6 +208,14 @@ pub(super) fn field_of(field: &str) -> String {
 #[derive(Deserialize)]
 pub struct Open {
     download: Option<String>,
+}
+
+/// A picture's thumbnail.
+pub async fn thumbnail(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match files::open_thumbnail(&s.db, &s.files, &ctx, &id).await {
+        Ok((file, content)) => crate::downloads::file_response(&file, content, false),
+        Err(e) => failure(e),
+    }
 }
 
 /// A file's content, for a signed-in member of staff who may see it.

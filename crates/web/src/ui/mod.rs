@@ -55,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/files", post(files::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/customers/{id}/files/new", get(files::new_upload))
         .route("/files/{id}", get(files::open))
+        .route("/files/{id}/thumbnail", get(files::thumbnail))
         .route("/files/{id}/delete", post(files::delete))
         .route("/customers/{id}/messages/new", get(messages::new_message))
         .route("/customers/{id}/as-customer", get(messages::as_customer))

@@ -154,8 +154,8 @@ pub struct Entry {
     pub badges: Vec<String>,
     /// A message's text as safe HTML.
     pub body_html: Option<String>,
-    /// A file added: where it opens, and whether it is a picture.
-    pub file: Option<(String, bool)>,
+    /// A file added: where it opens, and a picture's small version.
+    pub file: Option<(String, Option<String>)>,
 }
 
 pub fn entry(activity: &Activity) -> Entry {
@@ -185,7 +185,10 @@ pub fn entry(activity: &Activity) -> Entry {
         },
         file: (activity.kind == ActivityKind::FileAttached).then(|| {
             let media_type = activity.detail.get("media_type").and_then(|t| t.as_str()).and_then(dossier_domain::file::MediaType::parse);
-            (format!("/files/{}", activity.subject.id), media_type.is_some_and(|t| t.is_image()))
+            let thumbnail = activity.detail.get("thumbnail").and_then(|t| t.as_bool()) == Some(true);
+            let href = format!("/files/{}", activity.subject.id);
+            let shown = if thumbnail { format!("{href}/thumbnail") } else { href.clone() };
+            (href, media_type.is_some_and(|t| t.is_image()).then_some(shown))
         }),
     }
 }
