@@ -30,11 +30,16 @@ pub struct DbArgs {
 
 #[derive(Args, Clone)]
 pub struct FileArgs {
-    /// Folder of uploaded files' contents; default: `files` beside the
-    /// SQLite file (`dossier-data/files` with PostgreSQL). Back it up with
-    /// the database.
+    /// Where uploaded files' contents are kept: a folder (default: `files`
+    /// beside the SQLite file, `dossier-data/files` with PostgreSQL) or
+    /// `s3://bucket/prefix` (credentials and endpoint from the `AWS_*`
+    /// environment variables). Back it up with the database.
     #[arg(long = "files", env = "DOSSIER_FILES")]
-    pub folder: Option<std::path::PathBuf>,
+    pub location: Option<String>,
+    /// With object storage: the local folder uploads are written to while
+    /// they arrive.
+    #[arg(long, env = "DOSSIER_FILES_STAGING", default_value = "dossier-data/staging")]
+    pub files_staging: std::path::PathBuf,
     /// The largest file accepted, in bytes (default 25000000: 25 MB).
     #[arg(long, env = "DOSSIER_MAX_FILE_BYTES")]
     pub max_file_bytes: Option<u64>,

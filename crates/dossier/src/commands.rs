@@ -28,8 +28,8 @@ async fn open(db: &DbArgs) -> anyhow::Result<Db> {
 
 /// The file store of `db` as configured.
 fn files(db: &DbArgs, args: &FileArgs) -> anyhow::Result<Files> {
-    let folder = args.folder.clone().unwrap_or_else(|| Files::default_folder(&db.url));
-    Files::open(folder, args.max_file_bytes, &args.file_types).map_err(anyhow::Error::msg)
+    let location = args.location.clone().unwrap_or_else(|| Files::default_folder(&db.url).display().to_string());
+    Files::at(&location, args.files_staging.clone(), args.max_file_bytes, &args.file_types).map_err(anyhow::Error::msg)
 }
 
 /// A URL without its password, for messages.
@@ -54,7 +54,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             db.checkpoint_in_background(Duration::from_millis(250)).await?;
             dossier_service::files::sweep_in_background(db.clone(), files.clone());
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-            tracing::info!(address = %listener.local_addr()?, backend = db.backend(), "Dossier is listening");
+            tracing::info!(address = %listener.local_addr()?, backend = db.backend(), files = %files.blobs.describe(), "Dossier is listening");
             dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy }, shutdown_signal()).await?;
             db.close().await;
             tracing::info!("stopped");

@@ -98,7 +98,9 @@ both_backends!(bad_uploads_are_refused_whole_and_leave_nothing_behind, |app| {
     let (rows, blobs) = (app.count("file").await, app.blobs_stored());
     let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>".as_slice();
     let svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".as_slice();
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<(&str, &[u8])>, StatusCode, &str)> = vec![
+    // What is wrong, the form's fields, its files, the answer and the code expected.
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, Vec<(&'a str, &'a [u8])>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         ("a lying extension", vec![], vec![("photo.jpg", html)], StatusCode::UNPROCESSABLE_ENTITY, "type_mismatch"),
         ("a PNG named as a PDF, beside a good file", vec![], vec![("ok.png", PNG), ("invoice.pdf", PNG)], StatusCode::UNPROCESSABLE_ENTITY, "type_mismatch"),
         ("HTML", vec![], vec![("page.html", html)], StatusCode::UNPROCESSABLE_ENTITY, "type_not_allowed"),
@@ -394,4 +396,65 @@ both_backends!(a_large_picture_gets_a_thumbnail_kept_and_swept_with_it, |app| {
     app.delete(&format!("/files/{}", text(roof, "id"))).await;
     assert_eq!(app.files.sweep(&app.db, Duration::ZERO).await.unwrap(), (0, 2));
     assert_eq!(app.blobs_stored(), 1);
+});
+
+/// The S3-compatible test server (`scripts/s3-test-server`), if any.
+fn s3_endpoint() -> Option<String> {
+    let endpoint = std::env::var("DOSSIER_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty());
+    if endpoint.is_none() {
+        assert!(std::env::var("CI").is_err(), "DOSSIER_TEST_S3_ENDPOINT is not set: scripts/test starts an S3-compatible server");
+        eprintln!("skipped: DOSSIER_TEST_S3_ENDPOINT is not set, so this object-storage test did not run (scripts/test starts a server)");
+    }
+    endpoint
+}
+
+both_backends!(files_round_trip_through_s3_compatible_object_storage, |app| {
+    let Some(endpoint) = s3_endpoint() else { return };
+    // A bucket of this test's own (the test server takes an unsigned create).
+    let bucket = format!("dossier-{}", uuid::Uuid::new_v4().simple());
+    let address = endpoint.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let create = format!("PUT /{bucket} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    tokio::io::AsyncWriteExt::write_all(&mut stream, create.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let staging = tempfile::tempdir().unwrap();
+    let config = [("endpoint", endpoint.as_str()), ("allow_http", "true"), ("access_key_id", "test"), ("secret_access_key", "test"), ("region", "us-east-1")];
+    let blobs = dossier_store::Blobs::object_store(&format!("s3://{bucket}/dossier"), &config, staging.path()).unwrap();
+    let files = dossier_service::files::Files::new(blobs);
+    let app = app.with_files(files.clone());
+    let (job, _) = customer_with_work(&app).await;
+
+    // A small file, one past the size of a single part (sent in parts), and a picture with a thumbnail.
+    let big: Vec<u8> = (0..9_500_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let picture = image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 40]));
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let png = png.into_inner();
+    let (status, added) = app
+        .upload(
+            "/customers/CUS-00001/files",
+            &[("record_type", "job"), ("record", &job)],
+            &[("notes.txt", b"Flue checked"), ("log.txt", &big), ("roof.png", &png)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let auth = format!("Bearer {}", app.token);
+    for (item, content) in added["items"].as_array().unwrap().iter().zip([b"Flue checked".as_slice(), &big, &png]) {
+        let (status, _, bytes) = app.fetch(&format!("/api/v1/files/{}/content", text(item, "id")), Some(("authorization", &auth))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(bytes == content, "{} came back whole", item["name"]);
+    }
+    let roof = &added["items"][2];
+    let (status, headers, _) = app.fetch(&format!("/api/v1/files/{}/thumbnail", text(roof, "id")), Some(("authorization", &auth))).await;
+    assert_eq!((status, headers[header::CONTENT_TYPE].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+    assert_eq!(std::fs::read_dir(staging.path()).unwrap().count(), 0, "nothing is left in staging");
+
+    // Deleted and swept: the objects go; what is still named stays.
+    app.delete(&format!("/files/{}", text(roof, "id"))).await;
+    assert_eq!(files.sweep(&app.db, Duration::ZERO).await.unwrap(), (0, 2), "the picture and its thumbnail");
+    let (status, _, bytes) = app.fetch(&format!("/api/v1/files/{}/content", text(&added["items"][0], "id")), Some(("authorization", &auth))).await;
+    assert_eq!((status, bytes.as_slice()), (StatusCode::OK, b"Flue checked".as_slice()));
 });

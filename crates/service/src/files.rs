@@ -21,6 +21,7 @@ use dossier_domain::limits::{DEFAULT_MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD};
 use dossier_domain::message::{Message, RecordRef, RecordType};
 use dossier_domain::permissions::{Access, Action, Module, module_of};
 use dossier_domain::role::Role;
+pub use dossier_store::BlobContent;
 use dossier_store::queries as q;
 use dossier_store::{BlobError, Blobs, Db, FileFilter, FileRow, Handle, Staged, Staging, Tx};
 use serde::Deserialize;
@@ -55,17 +56,32 @@ impl Files {
     pub fn open(folder: impl Into<std::path::PathBuf>, max_bytes: Option<u64>, types: &[String]) -> std::result::Result<Self, String> {
         let folder = folder.into();
         let blobs = Blobs::local(&folder).map_err(|e| format!("cannot use {} for files: {e}", folder.display()))?;
-        let mut files = Self::new(blobs);
+        Self::new(blobs).limited(max_bytes, types)
+    }
+
+    /// The store at `location`: a folder, or `s3://bucket/prefix` (an
+    /// S3-compatible object store configured by the `AWS_*` environment
+    /// variables, uploads staged in the local folder `staging`).
+    pub fn at(location: &str, staging: std::path::PathBuf, max_bytes: Option<u64>, types: &[String]) -> std::result::Result<Self, String> {
+        if location.starts_with("s3://") {
+            let blobs = Blobs::object_store(location, &[], &staging).map_err(|e| format!("cannot use {location} for files: {e}"))?;
+            Self::new(blobs).limited(max_bytes, types)
+        } else {
+            Self::open(location, max_bytes, types)
+        }
+    }
+
+    fn limited(mut self, max_bytes: Option<u64>, types: &[String]) -> std::result::Result<Self, String> {
         if let Some(max) = max_bytes {
-            files.max_bytes = max;
+            self.max_bytes = max;
         }
         if !types.is_empty() {
-            files.allowed = types
+            self.allowed = types
                 .iter()
                 .map(|t| MediaType::parse(t.trim()).ok_or_else(|| format!("unknown file type '{t}'; known: {}", known_types())))
                 .collect::<std::result::Result<_, _>>()?;
         }
-        Ok(files)
+        Ok(self)
     }
 
     /// The default folder of a database's files: `files` beside a SQLite
@@ -251,7 +267,7 @@ pub async fn keep(files: &Files, ctx: &Ctx, uploads: Vec<Upload>) -> Result<Vec<
 async fn thumbnail(files: &Files, org: Uuid, sha256: &str) -> Result<Option<String>> {
     let turn = crate::thumbnails::turn().await;
     let mut content = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(&mut files.blobs.open(org, sha256).await?, &mut content).await?;
+    tokio::io::AsyncReadExt::read_to_end(&mut files.blobs.open(org, sha256).await?.reader, &mut content).await?;
     let small = crate::thumbnails::make(content).await;
     drop(turn);
     let Some(small) = small else { return Ok(None) };
@@ -420,12 +436,12 @@ pub async fn get_file(db: &Db, ctx: &Ctx, id: &str) -> Result<StoredFile> {
 }
 
 /// A file's details and its content, to send.
-pub async fn open_file(db: &Db, files: &Files, ctx: &Ctx, id: &str) -> Result<(StoredFile, tokio::fs::File)> {
+pub async fn open_file(db: &Db, files: &Files, ctx: &Ctx, id: &str) -> Result<(StoredFile, BlobContent)> {
     let file = get_file(db, ctx, id).await?;
     content(files, ctx, file).await
 }
 
-async fn content(files: &Files, ctx: &Ctx, file: StoredFile) -> Result<(StoredFile, tokio::fs::File)> {
+async fn content(files: &Files, ctx: &Ctx, file: StoredFile) -> Result<(StoredFile, BlobContent)> {
     if file.deleted.is_some() {
         return Err(ServiceError::conflict("file_deleted", "this file was deleted"));
     }
@@ -438,11 +454,11 @@ async fn content(files: &Files, ctx: &Ctx, file: StoredFile) -> Result<(StoredFi
 
 /// A picture's thumbnail, to send: the file as the thumbnail (a JPEG)
 /// and its content; 404 when it has none.
-pub async fn open_thumbnail(db: &Db, files: &Files, ctx: &Ctx, id: &str) -> Result<(StoredFile, tokio::fs::File)> {
+pub async fn open_thumbnail(db: &Db, files: &Files, ctx: &Ctx, id: &str) -> Result<(StoredFile, BlobContent)> {
     let file = get_file(db, ctx, id).await?;
     let Some(thumbnail) = file.thumbnail_sha256.clone().filter(|_| file.deleted.is_none()) else { return Err(ServiceError::NotFound("thumbnail")) };
     let content = files.blobs.open(ctx.org.id.0, &thumbnail).await?;
-    let size = content.metadata().await?.len();
+    let size = content.size;
     let name = format!("{} (thumbnail).jpg", file.name.rsplit_once('.').map_or(file.name.as_str(), |(stem, _)| stem));
     Ok((StoredFile { name, media_type: MediaType::Jpeg, size, sha256: thumbnail, ..file }, content))
 }
@@ -550,7 +566,7 @@ pub(crate) async fn customer_visible(h: &mut Handle<'_>, ctx: &Ctx, customer: Uu
 
 /// One file the customer may see in the portal, with its content (404 for
 /// any other).
-pub(crate) async fn open_customer_visible(db: &Db, files: &Files, ctx: &Ctx, customer: Uuid, id: &str) -> Result<(StoredFile, tokio::fs::File)> {
+pub(crate) async fn open_customer_visible(db: &Db, files: &Files, ctx: &Ctx, customer: Uuid, id: &str) -> Result<(StoredFile, BlobContent)> {
     let not_found = || ServiceError::NotFound("file");
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let filter = FileFilter { id: Some(id), customer_id: Some(customer), portal: true, ..Default::default() };

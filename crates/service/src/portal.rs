@@ -265,7 +265,7 @@ pub async fn invoice_pdf(db: &Db, visitor: &Visitor, reference: &str) -> Result<
 
 /// A file the customer may download (on a customer-visible message or
 /// shared on their invoice), with its content; 404 for any other.
-pub async fn file(db: &Db, files: &crate::files::Files, visitor: &Visitor, id: &str) -> Result<(StoredFile, tokio::fs::File)> {
+pub async fn file(db: &Db, files: &crate::files::Files, visitor: &Visitor, id: &str) -> Result<(StoredFile, crate::files::BlobContent)> {
     let customer = Uuid::parse_str(&visitor.customer).map_err(|_| ServiceError::NotFound("file"))?;
     crate::files::open_customer_visible(db, files, &visitor.ctx, customer, id).await
 }

@@ -1,28 +1,33 @@
-//! File contents: a folder of blobs named by their SHA-256, one folder per
-//! org (`<root>/<org id>/<first two hex digits>/<sha256>`), so a file
-//! uploaded twice is kept once and an org's files can be copied or erased
-//! on their own.
+//! File contents, named by their SHA-256, one folder (or key prefix) per
+//! org (`<org id>/<first two hex digits>/<sha256>`), so a file uploaded
+//! twice is kept once and an org's files can be copied or erased on their
+//! own. They live in a local folder by default, or in an S3-compatible
+//! object store ([`Blobs::object_store`]).
 //!
-//! An upload is first written to `<root>/staging/` while it is hashed and
-//! counted; only a complete, checked upload is moved into place, by a
-//! rename (atomic on one file system), and the database row naming it is
-//! written after. A staged file that is dropped (a refused or interrupted
-//! upload) is deleted at once; one left by a process that died is swept at
-//! the next start ([`Blobs::sweep_staging`]). A blob no live row names
-//! (its files deleted, or a crash between the rename and the commit) is
+//! An upload is first written to a local staging folder while it is hashed
+//! and counted; only a complete, checked upload is kept (moved into place
+//! by a rename in a folder, uploaded to an object store), and the database
+//! row naming it is written after. A staged file that is dropped (a refused
+//! or interrupted upload) is deleted at once; one left by a process that
+//! died is swept later ([`Blobs::sweep_staging`]). A blob no live row names
+//! (its files deleted, or a crash between keeping and the commit) is
 //! removed by [`Blobs::remove_unreferenced`], never while it could still be
-//! about to be named.
+//! about to be named (only blobs older than a given age go).
 
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
 use dossier_domain::file::SNIFF_BYTES;
 
-/// Why a blob could not be written.
+/// Why a blob could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum BlobError {
     /// The content passed the size limit; nothing was kept.
@@ -30,12 +35,28 @@ pub enum BlobError {
     TooLarge { max: u64 },
     #[error("file storage error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object storage error: {0}")]
+    ObjectStore(#[from] object_store::Error),
 }
 
 /// The blob store of an installation.
 #[derive(Clone, Debug)]
 pub struct Blobs {
-    root: PathBuf,
+    /// Where uploads are written while they arrive (always local).
+    staging: PathBuf,
+    place: Place,
+}
+
+#[derive(Clone, Debug)]
+enum Place {
+    Folder(PathBuf),
+    Objects { store: Arc<dyn ObjectStore>, prefix: object_store::path::Path, url: String },
+}
+
+/// A blob being read: its size and its content.
+pub struct BlobContent {
+    pub size: u64,
+    pub reader: Pin<Box<dyn AsyncRead + Send>>,
 }
 
 /// Deletes its path when dropped, unless disarmed.
@@ -72,12 +93,34 @@ pub struct Staged {
     pub head: Vec<u8>,
 }
 
+/// Parts of an object store upload (S3's smallest part is 5 MiB).
+const PART_BYTES: usize = 8 * 1024 * 1024;
+
 impl Blobs {
-    /// The store in folder `root` (created if missing).
+    /// The store in folder `root` (created if missing), staging in `root/staging`.
     pub fn local(root: impl Into<PathBuf>) -> std::io::Result<Self> {
         let root = root.into();
-        std::fs::create_dir_all(root.join("staging"))?;
-        Ok(Self { root })
+        let staging = root.join("staging");
+        std::fs::create_dir_all(&staging)?;
+        Ok(Self { staging, place: Place::Folder(root) })
+    }
+
+    /// The store in an S3-compatible bucket: `url` is `s3://bucket/prefix`;
+    /// credentials, region and endpoint come from the `AWS_*` environment
+    /// variables and then from `config` (`endpoint`, `region`,
+    /// `access_key_id`, `secret_access_key`, `allow_http`…). Uploads are
+    /// staged in the local folder `staging` (created if missing).
+    pub fn object_store(url: &str, config: &[(&str, &str)], staging: impl Into<PathBuf>) -> Result<Self, BlobError> {
+        let mut builder = object_store::aws::AmazonS3Builder::from_env().with_url(url);
+        for (key, value) in config {
+            builder = builder.with_config(key.parse()?, *value);
+        }
+        let store = builder.build()?;
+        let prefix = url.strip_prefix("s3://").and_then(|rest| rest.split_once('/')).map(|(_, prefix)| prefix).unwrap_or_default();
+        let staging = staging.into();
+        std::fs::create_dir_all(&staging)?;
+        let prefix = object_store::path::Path::from(prefix.trim_matches('/'));
+        Ok(Self { staging, place: Place::Objects { store: Arc::new(store), prefix, url: url.to_owned() } })
     }
 
     /// The folder beside a SQLite database file (`…/dossier.db` keeps its
@@ -92,74 +135,135 @@ impl Blobs {
         }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// Where the blobs are, for the log.
+    pub fn describe(&self) -> String {
+        match &self.place {
+            Place::Folder(root) => root.display().to_string(),
+            Place::Objects { url, .. } => url.clone(),
+        }
     }
 
-    fn path(&self, org: Uuid, sha256: &str) -> Option<PathBuf> {
-        // Only a well-formed hash names a path: nothing else reaches the file system.
-        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        valid.then(|| self.root.join(org.simple().to_string()).join(&sha256[..2]).join(sha256))
+    /// Only a well-formed hash names a blob: nothing else reaches a path.
+    fn valid(sha256: &str) -> bool {
+        sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+
+    fn path(root: &Path, org: Uuid, sha256: &str) -> PathBuf {
+        root.join(org.simple().to_string()).join(&sha256[..2]).join(sha256)
+    }
+
+    fn key(prefix: &object_store::path::Path, org: Uuid, sha256: &str) -> object_store::path::Path {
+        prefix.clone().join(org.simple().to_string()).join(&sha256[..2]).join(sha256)
     }
 
     /// Start writing an upload of at most `max` bytes.
     pub async fn stage(&self, max: u64) -> Result<Staging, BlobError> {
-        let path = self.root.join("staging").join(Uuid::now_v7().simple().to_string());
+        let path = self.staging.join(Uuid::now_v7().simple().to_string());
         let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await?;
         Ok(Staging { file, temporary: Temporary(Some(path)), hasher: Sha256::new(), size: 0, head: Vec::new(), max })
     }
 
-    /// Move a staged upload into place as a blob of `org`. Content already
-    /// there is not written again.
+    /// Keep a staged upload as a blob of `org`. In a folder, content already
+    /// there is not written again; in an object store it is written again,
+    /// which also renews its age for the sweep.
     pub async fn keep(&self, org: Uuid, mut staged: Staged) -> Result<(), BlobError> {
-        let target = self.path(org, &staged.sha256).ok_or_else(|| std::io::Error::other("bad hash"))?;
+        if !Self::valid(&staged.sha256) {
+            return Err(std::io::Error::other("bad hash").into());
+        }
         let Some(source) = staged.temporary.0.clone() else { return Ok(()) };
-        if tokio::fs::try_exists(&target).await? {
-            // Same content: bump its time so a sweep running now leaves it;
-            // the staged copy is deleted as `staged` is dropped.
-            std::fs::File::options().append(true).open(&target)?.set_modified(SystemTime::now())?;
-            return Ok(());
+        match &self.place {
+            Place::Folder(root) => {
+                let target = Self::path(root, org, &staged.sha256);
+                if tokio::fs::try_exists(&target).await? {
+                    // Same content: bump its time so a sweep running now
+                    // leaves it; the staged copy goes as `staged` is dropped.
+                    std::fs::File::options().append(true).open(&target)?.set_modified(SystemTime::now())?;
+                    return Ok(());
+                }
+                if let Some(folder) = target.parent() {
+                    tokio::fs::create_dir_all(folder).await?;
+                }
+                tokio::fs::rename(&source, &target).await?;
+                staged.temporary.0 = None;
+            }
+            Place::Objects { store, prefix, .. } => {
+                let key = Self::key(prefix, org, &staged.sha256);
+                let mut file = tokio::fs::File::open(&source).await?;
+                if staged.size <= PART_BYTES as u64 {
+                    let mut content = Vec::with_capacity(staged.size as usize);
+                    file.read_to_end(&mut content).await?;
+                    store.put(&key, PutPayload::from(content)).await?;
+                } else {
+                    let mut writer = WriteMultipart::new_with_chunk_size(store.put_multipart(&key).await?, PART_BYTES);
+                    let mut buffer = vec![0; 1024 * 1024];
+                    loop {
+                        let read = file.read(&mut buffer).await?;
+                        if read == 0 {
+                            break;
+                        }
+                        writer.wait_for_capacity(2).await?;
+                        writer.write(&buffer[..read]);
+                    }
+                    writer.finish().await?;
+                }
+            }
         }
-        if let Some(folder) = target.parent() {
-            tokio::fs::create_dir_all(folder).await?;
-        }
-        tokio::fs::rename(&source, &target).await?;
-        staged.temporary.0 = None;
         Ok(())
     }
 
-    /// Open a blob for reading.
-    pub async fn open(&self, org: Uuid, sha256: &str) -> Result<tokio::fs::File, BlobError> {
-        let path = self.path(org, sha256).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "bad hash"))?;
-        Ok(tokio::fs::File::open(path).await?)
+    /// A blob's size and content, to read.
+    pub async fn open(&self, org: Uuid, sha256: &str) -> Result<BlobContent, BlobError> {
+        if !Self::valid(sha256) {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "bad hash").into());
+        }
+        match &self.place {
+            Place::Folder(root) => {
+                let file = tokio::fs::File::open(Self::path(root, org, sha256)).await?;
+                let size = file.metadata().await?.len();
+                Ok(BlobContent { size, reader: Box::pin(file) })
+            }
+            Place::Objects { store, prefix, .. } => {
+                let found = store.get(&Self::key(prefix, org, sha256)).await?;
+                let size = found.meta.size;
+                let stream = found.into_stream().map_err(std::io::Error::other);
+                Ok(BlobContent { size, reader: Box::pin(tokio_util::io::StreamReader::new(stream)) })
+            }
+        }
     }
 
     /// A blob's size and first bytes, if `org` holds it.
     pub async fn head(&self, org: Uuid, sha256: &str) -> Result<Option<(u64, Vec<u8>)>, BlobError> {
-        use tokio::io::AsyncReadExt;
-        let Some(path) = self.path(org, sha256) else { return Ok(None) };
-        let file = match tokio::fs::File::open(path).await {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.into()),
+        let content = match self.open(org, sha256).await {
+            Ok(content) => content,
+            Err(BlobError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(BlobError::ObjectStore(object_store::Error::NotFound { .. })) => return Ok(None),
+            Err(e) => return Err(e),
         };
-        let size = file.metadata().await?.len();
         let mut head = Vec::with_capacity(SNIFF_BYTES);
-        file.take(SNIFF_BYTES as u64).read_to_end(&mut head).await?;
-        Ok(Some((size, head)))
+        content.reader.take(SNIFF_BYTES as u64).read_to_end(&mut head).await?;
+        Ok(Some((content.size, head)))
     }
 
     /// Whether `org` holds this blob.
     pub async fn exists(&self, org: Uuid, sha256: &str) -> Result<bool, BlobError> {
-        let Some(path) = self.path(org, sha256) else { return Ok(false) };
-        Ok(tokio::fs::try_exists(path).await?)
+        if !Self::valid(sha256) {
+            return Ok(false);
+        }
+        match &self.place {
+            Place::Folder(root) => Ok(tokio::fs::try_exists(Self::path(root, org, sha256)).await?),
+            Place::Objects { store, prefix, .. } => match store.head(&Self::key(prefix, org, sha256)).await {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(e) => Err(e.into()),
+            },
+        }
     }
 
     /// Delete staged uploads older than `age`: those of a process that
     /// died mid-upload (a live upload is younger than the request deadline).
     pub fn sweep_staging(&self, age: Duration) -> std::io::Result<usize> {
         let mut removed = 0;
-        for entry in std::fs::read_dir(self.root.join("staging"))? {
+        for entry in std::fs::read_dir(&self.staging)? {
             let entry = entry?;
             if older_than(&entry.path(), age)? {
                 std::fs::remove_file(entry.path())?;
@@ -169,22 +273,53 @@ impl Blobs {
         Ok(removed)
     }
 
-    /// The blobs of each org: `(org folder, hash, path)`.
-    fn all(&self) -> std::io::Result<Vec<(Uuid, String, PathBuf)>> {
+    /// Every blob with its org, hash and age in seconds.
+    async fn all(&self) -> Result<Vec<(Uuid, String, u64)>, BlobError> {
         let mut found = Vec::new();
-        for org in std::fs::read_dir(&self.root)? {
-            let org = org?;
-            let Some(org_id) = org.file_name().to_str().and_then(|n| Uuid::try_parse(n).ok()) else { continue };
-            for prefix in std::fs::read_dir(org.path())? {
-                for blob in std::fs::read_dir(prefix?.path())? {
-                    let blob = blob?;
-                    if let Some(hash) = blob.file_name().to_str() {
-                        found.push((org_id, hash.to_owned(), blob.path()));
+        match &self.place {
+            Place::Folder(root) => {
+                for org in std::fs::read_dir(root)? {
+                    let org = org?;
+                    let Some(org_id) = org.file_name().to_str().and_then(|n| Uuid::try_parse(n).ok()) else { continue };
+                    for prefix in std::fs::read_dir(org.path())? {
+                        for blob in std::fs::read_dir(prefix?.path())? {
+                            let blob = blob?;
+                            let age = blob.metadata()?.modified()?.elapsed().map_or(0, |e| e.as_secs());
+                            if let Some(hash) = blob.file_name().to_str() {
+                                found.push((org_id, hash.to_owned(), age));
+                            }
+                        }
                     }
+                }
+            }
+            Place::Objects { store, prefix, .. } => {
+                let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+                let mut listed = store.list(Some(prefix));
+                while let Some(meta) = listed.next().await {
+                    let meta = meta?;
+                    let parts: Vec<String> = meta.location.parts().map(|p| p.as_ref().to_owned()).collect();
+                    let [.., org, _, hash] = parts.as_slice() else { continue };
+                    let Ok(org_id) = Uuid::try_parse(org) else { continue };
+                    let age = (now - meta.last_modified.timestamp()).max(0) as u64;
+                    found.push((org_id, hash.clone(), age));
                 }
             }
         }
         Ok(found)
+    }
+
+    fn remove(&self, org: Uuid, sha256: &str) -> impl std::future::Future<Output = Result<(), BlobError>> + '_ {
+        let sha256 = sha256.to_owned();
+        async move {
+            if !Self::valid(&sha256) {
+                return Ok(());
+            }
+            match &self.place {
+                Place::Folder(root) => std::fs::remove_file(Self::path(root, org, &sha256))?,
+                Place::Objects { store, prefix, .. } => store.delete(&Self::key(prefix, org, &sha256)).await?,
+            }
+            Ok(())
+        }
     }
 
     /// Remove blobs older than `age` that `referenced(org, hash)` says no
@@ -193,12 +328,12 @@ impl Blobs {
     where
         F: FnMut(Uuid, String) -> Fut,
         Fut: std::future::Future<Output = Result<bool, E>>,
-        E: From<std::io::Error>,
+        E: From<BlobError>,
     {
         let mut removed = 0;
-        for (org, hash, path) in self.all()? {
-            if older_than(&path, age)? && !referenced(org, hash).await? {
-                std::fs::remove_file(&path)?;
+        for (org, hash, seconds) in self.all().await? {
+            if seconds >= age.as_secs() && !referenced(org, hash.clone()).await? {
+                self.remove(org, &hash).await?;
                 removed += 1;
             }
         }
@@ -276,7 +411,7 @@ mod tests {
         blobs.keep(org, staged(&blobs, b"boiler photo").await).await.unwrap();
         assert_eq!(files_in(dir.path()), 1, "one blob, the staging folder empty");
         let mut content = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut blobs.open(org, &hash).await.unwrap(), &mut content).await.unwrap();
+        blobs.open(org, &hash).await.unwrap().reader.read_to_string(&mut content).await.unwrap();
         assert_eq!(content, "boiler photo");
         assert!(!blobs.exists(Uuid::now_v7(), &hash).await.unwrap(), "another org does not see it");
         assert!(blobs.open(org, "../../etc/passwd").await.is_err());
@@ -310,11 +445,11 @@ mod tests {
         let named_hash = named.sha256.clone();
         blobs.keep(org, named).await.unwrap();
         blobs.keep(org, staged(&blobs, b"orphan").await).await.unwrap();
-        let young = blobs.remove_unreferenced(Duration::from_secs(60), |_, _| async { Ok::<_, std::io::Error>(false) }).await.unwrap();
+        let young = blobs.remove_unreferenced(Duration::from_secs(60), |_, _| async { Ok::<_, BlobError>(false) }).await.unwrap();
         assert_eq!(young, 0);
         let removed = blobs.remove_unreferenced(Duration::ZERO, |_, hash| {
             let keep = hash == named_hash;
-            async move { Ok::<_, std::io::Error>(keep) }
+            async move { Ok::<_, BlobError>(keep) }
         });
         assert_eq!(removed.await.unwrap(), 1);
         assert!(blobs.exists(org, &named_hash).await.unwrap());

@@ -33,7 +33,7 @@ mod works;
 
 pub use activity::{ActivityRow, TimelineFilter};
 pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
-pub use blobs::{BlobError, Blobs, Staged, Staging};
+pub use blobs::{BlobContent, BlobError, Blobs, Staged, Staging};
 pub use coded::{ListFilter, RecordKey, RecordOwner, Row};
 pub use contacts::ContactRow;
 pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};

@@ -6,16 +6,17 @@ use axum::body::Body;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use dossier_domain::file::{MediaType, StoredFile};
+use dossier_service::files::BlobContent;
 
 /// The answer carrying `file`. `download` asks for a download even of what
 /// the browser could show.
-pub fn file_response(file: &StoredFile, content: tokio::fs::File, download: bool) -> Response {
+pub fn file_response(file: &StoredFile, content: BlobContent, download: bool) -> Response {
     let inline = file.media_type.opens_inline() && !download;
     // HTML, SVG and anything not shown inline go as opaque bytes: a browser
     // never runs them on our origin (with `nosniff`, added to every answer).
     let content_type = if inline { file.media_type.as_str() } else { MediaType::Other.as_str() };
     let disposition = format!("{}; {}", if inline { "inline" } else { "attachment" }, filename_parameters(&file.name));
-    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(content)).into_response();
+    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(content.reader)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(value) = HeaderValue::from_str(&disposition) {

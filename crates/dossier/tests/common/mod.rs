@@ -79,6 +79,13 @@ impl TestApp {
         Some(app)
     }
 
+    /// The same app keeping its files in `files` (another blob store).
+    pub fn with_files(mut self, files: dossier_service::files::Files) -> Self {
+        self.router = dossier_web::app(dossier_web::AppState::new(self.db.clone(), files.clone()));
+        self.files = files;
+        self
+    }
+
     /// Another org in the same database, with its own admin and token.
     pub async fn add_org(&self, name: &str, admin_email: &str) -> (Org, String) {
         let mut tx = self.db.begin().await.unwrap();
