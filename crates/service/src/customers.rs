@@ -1,5 +1,9 @@
 //! Customer use cases: create, read, update, list, status and labels.
 
+pub mod contacts;
+pub(crate) mod search_terms;
+pub mod sites;
+
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::code::CodeKind;
@@ -23,7 +27,7 @@ use uuid::Uuid;
 
 use crate::page::{Page, decode_cursor, limit, paginate};
 use crate::record::{activity, field_list, find_coded, with_detail};
-use crate::{Ctx, Result, ServiceError, contacts, search_terms, sites};
+use crate::{Ctx, Result, ServiceError};
 
 /// How a route names a customer: its id or its code (`CUS-00001`).
 pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CustomerRow> {

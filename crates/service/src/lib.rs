@@ -6,37 +6,58 @@
 //! nothing is written half-way. Functions ending in `_in` run inside a
 //! caller's transaction (bulk loads such as the demo use them to batch).
 
+//! The files are grouped in rooms by capability, the same names in every
+//! crate (`customers/`, `works`, `money/`, `conversations/`, `access/`);
+//! each room's modules are also named at the crate root
+//! (`dossier_service::messages`), where callers use them.
+
 pub mod audit;
 pub mod bench;
-pub mod billing;
-pub mod contacts;
 mod context;
 pub mod customers;
 pub mod demo;
 mod demo_files;
-pub mod documents;
 mod error;
-pub mod files;
-pub mod follow_ups;
 pub mod idempotency;
-pub mod messages;
 pub mod orgs;
 pub mod page;
-pub mod portal;
 mod record;
-mod scope;
-mod search_terms;
-mod secrets;
-pub mod sessions;
-pub mod sites;
-pub mod statement;
-pub mod summary;
-pub mod thumbnails;
 pub mod timeline;
-pub mod tokens;
-mod usage;
-pub mod users;
 pub mod works;
+
+/// Invoices, payments, credit notes, balances, statements, documents.
+pub mod money {
+    pub mod billing;
+    pub mod documents;
+    pub mod statement;
+    pub mod summary;
+}
+
+/// Messages and notes, follow-ups, files and their thumbnails.
+pub mod conversations {
+    pub mod files;
+    pub mod follow_ups;
+    pub mod messages;
+    pub mod thumbnails;
+}
+
+/// Users, sessions, API tokens, portal links, and what a caller may see.
+pub mod access {
+    pub mod portal;
+    pub(crate) mod scope;
+    pub(crate) mod secrets;
+    pub mod sessions;
+    pub mod tokens;
+    pub(crate) mod usage;
+    pub mod users;
+}
+
+pub use access::{portal, sessions, tokens, users};
+pub(crate) use access::{scope, secrets, usage};
+pub use conversations::{files, follow_ups, messages, thumbnails};
+pub(crate) use customers::search_terms;
+pub use customers::{contacts, sites};
+pub use money::{billing, documents, statement, summary};
 
 pub use context::{Ctx, Org};
 pub use dossier_store::Db;

@@ -1,3 +1,6 @@
+pub(crate) mod contacts;
+pub(crate) mod search;
+pub(crate) mod sites;
 use std::collections::HashMap;
 
 use dossier_domain::code::{Code, CodeKind};

@@ -7,29 +7,41 @@
 //! this crate.
 
 mod activity;
-mod billing;
-pub mod blobs;
 mod chunks;
 mod coded;
-mod contacts;
 mod counters;
 mod customers;
 mod db;
 mod error;
-mod files;
-mod follow_ups;
 pub mod idempotency;
 mod in_list;
-mod messages;
 mod orgs;
-mod portal;
-mod search;
-mod sessions;
-mod sites;
-pub mod summary;
-mod usage;
-mod users;
 mod works;
+
+// Rooms by capability, as in every crate; their modules are named at the
+// crate root too.
+mod money {
+    pub(crate) mod billing;
+    pub mod summary;
+}
+mod conversations {
+    pub mod blobs;
+    pub(crate) mod files;
+    pub(crate) mod follow_ups;
+    pub(crate) mod messages;
+}
+mod access {
+    pub(crate) mod portal;
+    pub(crate) mod sessions;
+    pub(crate) mod usage;
+    pub(crate) mod users;
+}
+use access::{portal, sessions, usage, users};
+pub use conversations::blobs;
+use conversations::{files, follow_ups, messages};
+use customers::{contacts, search, sites};
+use money::billing;
+pub use money::summary;
 
 pub use activity::{ActivityRow, TimelineFilter};
 pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};

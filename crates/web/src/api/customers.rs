@@ -1,3 +1,5 @@
+pub(super) mod contacts;
+pub(super) mod sites;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};

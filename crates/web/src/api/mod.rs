@@ -1,19 +1,29 @@
 //! `/api/v1`: each resource has its own router; the OpenAPI document is
 //! generated from the handlers' annotations.
 
-mod access;
-mod billing;
-mod contacts;
 mod customers;
-mod documents;
-mod files;
-mod follow_ups;
-mod messages;
-mod portal_links;
 mod problems;
-mod sites;
 mod timeline;
 mod works;
+
+// Rooms by capability, as in every crate.
+mod money {
+    pub(super) mod billing;
+    pub(super) mod documents;
+}
+mod conversations {
+    pub(super) mod files;
+    pub(super) mod follow_ups;
+    pub(super) mod messages;
+}
+mod access {
+    pub(super) mod portal_links;
+    pub(super) mod users;
+}
+use access::{portal_links, users};
+use conversations::{files, follow_ups, messages};
+use customers::{contacts, sites};
+use money::{billing, documents};
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -48,7 +58,7 @@ impl Modify for BearerAuth {
 
 pub fn router() -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(access::router())
+        .merge(users::router())
         .merge(customers::router())
         .merge(timeline::router())
         .merge(messages::router())

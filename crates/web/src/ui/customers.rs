@@ -1,5 +1,7 @@
 //! The customer directory and the customer profile with its tabs.
 
+pub(super) mod profile_forms;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};

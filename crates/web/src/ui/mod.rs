@@ -4,15 +4,23 @@
 //! anyone else is sent to the sign-in page.
 
 mod customers;
-mod files;
-mod follow_ups;
 mod forms;
-mod messages;
-mod profile_forms;
 mod record_forms;
 mod records;
-mod sign_in;
 mod views;
+
+// Rooms by capability, as in every crate.
+mod conversations {
+    pub(super) mod files;
+    pub(super) mod follow_ups;
+    pub(super) mod messages;
+}
+mod access {
+    pub(super) mod sign_in;
+}
+use access::sign_in;
+use conversations::{files, follow_ups, messages};
+use customers::profile_forms;
 
 use askama::Template;
 use axum::Router;

@@ -16,11 +16,11 @@ use dossier_domain::permissions::{Action, Module};
 use dossier_service::files::{self, Content, Upload};
 use dossier_service::{Ctx, Db, ServiceError, contacts, customers, messages, portal};
 
-use super::files::FileView;
-use super::forms::{Field, FormPage, Section, Values, again, back_to, value};
-use super::views::{day, words};
-use super::{Staff, failure, page};
 use crate::AppState;
+use crate::ui::files::FileView;
+use crate::ui::forms::{Field, FormPage, Section, Values, again, back_to, value};
+use crate::ui::views::{day, words};
+use crate::ui::{Staff, failure, page};
 
 /// One message as staff see it on the profile, the job page and in lists.
 pub struct MessageView {
@@ -63,7 +63,7 @@ impl MessageView {
             can_change: message.deleted.is_none() && messages::may_change(ctx, message),
             can_pin: message.deleted.is_none() && ctx.access(Module::Messages, Action::Create) != dossier_domain::permissions::Access::None,
             back: back.to_owned(),
-            edit: format!("/messages/{}/edit?back={}", message.id, super::sign_in::encode(back)),
+            edit: format!("/messages/{}/edit?back={}", message.id, crate::ui::sign_in::encode(back)),
             files: Vec::new(),
         }
     }
@@ -115,7 +115,7 @@ pub fn composer(ctx: &Ctx, customer_code: &str, record: Option<(RecordType, Stri
         back: back.to_owned(),
         record: record.map(|(kind, code)| (kind.as_str(), code)),
         channels: CHANNELS.to_vec(),
-        more: format!("/customers/{customer_code}/messages/new?back={}{about}", super::sign_in::encode(back)),
+        more: format!("/customers/{customer_code}/messages/new?back={}{about}", crate::ui::sign_in::encode(back)),
         files: ctx.access(Module::Files, Action::Create) != dossier_domain::permissions::Access::None,
     })
 }
@@ -261,9 +261,9 @@ pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id)
         Ok(c) => c,
         Err(e) => return failure(e),
     };
-    let (values, mut uploads) = match super::forms::read(&s.files, request).await {
+    let (values, mut uploads) = match crate::ui::forms::read(&s.files, request).await {
         Ok(read) => read,
-        Err(e) => return form_again(&s, &ctx, &customer.code, &Values::new(), super::files::upload_error(e)).await,
+        Err(e) => return form_again(&s, &ctx, &customer.code, &Values::new(), crate::ui::files::upload_error(e)).await,
     };
     let back = back_to(&values, &format!("/customers/{}?tab=timeline", customer.code));
     let mut errors = ValidationErrors::default();
@@ -283,7 +283,7 @@ pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id)
         true => Vec::new(),
         false => match files::keep(&s.files, &ctx, uploads).await {
             Ok(kept) => kept,
-            Err(e) => return form_again(&s, &ctx, &customer.code, &values, super::files::upload_error(e)).await,
+            Err(e) => return form_again(&s, &ctx, &customer.code, &values, crate::ui::files::upload_error(e)).await,
         },
     };
     if draft.visibility == Visibility::Customer && values.get("confirmed").map(String::as_str) != Some("yes") {
@@ -348,7 +348,7 @@ fn carried(values: &Values) -> Vec<Upload> {
 /// The full form again, with what was typed and each error by its field.
 async fn form_again(s: &AppState, ctx: &Ctx, customer_code: &str, values: &Values, error: ServiceError) -> Response {
     let contacts = contact_options(s, ctx, customer_code).await.unwrap_or_default();
-    let field_of = |f: &str| if f == "duration_seconds" { "duration_minutes".to_owned() } else { super::files::field_of(f) };
+    let field_of = |f: &str| if f == "duration_seconds" { "duration_minutes".to_owned() } else { crate::ui::files::field_of(f) };
     again(full_form(ctx, customer_code, contacts, values), values, error, field_of)
 }
 

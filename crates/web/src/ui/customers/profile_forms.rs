@@ -12,10 +12,10 @@ use dossier_domain::patch::Patch;
 use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
 use dossier_service::{contacts, customers, sites};
 
-use super::forms::{Field, FormPage, Section, Values, again, value};
-use super::views::words;
-use super::{Staff, failure};
 use crate::AppState;
+use crate::ui::forms::{Field, FormPage, Section, Values, again, value};
+use crate::ui::views::words;
+use crate::ui::{Staff, failure};
 
 fn form(ctx_user: &str, title: impl Into<String>, back: String, back_label: &str, action: String, submit: &'static str, fields: Vec<Field>) -> FormPage {
     FormPage {

@@ -13,9 +13,9 @@ use dossier_domain::message::RecordType;
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_service::{Ctx, ServiceError, customers, follow_ups};
 
-use super::forms::{Field, FormPage, Section, Values, again, back_to, value};
-use super::{Staff, failure, page};
 use crate::AppState;
+use crate::ui::forms::{Field, FormPage, Section, Values, again, back_to, value};
+use crate::ui::{Staff, failure, page};
 
 /// One follow-up as a row with its buttons.
 pub struct FollowUpView {

@@ -9,10 +9,10 @@ use dossier_service::ServiceError;
 use dossier_service::sessions::{self, SignIn};
 use serde::Deserialize;
 
-use super::forms::capitalised;
-use super::page;
 use crate::AppState;
 use crate::auth::{Origin, session_cookie, session_cookie_header};
+use crate::ui::forms::capitalised;
+use crate::ui::page;
 
 #[derive(Template)]
 #[template(path = "ui/sign_in.html")]

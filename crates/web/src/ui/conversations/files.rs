@@ -12,10 +12,10 @@ use dossier_service::files::{self, AttachTo, FileQuery};
 use dossier_service::{Ctx, Db, ServiceError, customers};
 use serde::Deserialize;
 
-use super::forms::{Field, FormPage, Section, Values, again, back_to};
-use super::views::day;
-use super::{Staff, failure};
 use crate::AppState;
+use crate::ui::forms::{Field, FormPage, Section, Values, again, back_to};
+use crate::ui::views::day;
+use crate::ui::{Staff, failure};
 
 /// One file as staff see it in a list or under a message.
 pub struct FileView {
@@ -55,7 +55,7 @@ impl FileView {
             },
             record: file.record.as_ref().and_then(|r| {
                 let code = r.code.clone()?;
-                let page = super::records::page_of(r.kind).map(|kind| format!("/{kind}/{code}")).unwrap_or_default();
+                let page = crate::ui::records::page_of(r.kind).map(|kind| format!("/{kind}/{code}")).unwrap_or_default();
                 Some((code, page))
             }),
             for_customer: file.visibility == dossier_domain::activity::Visibility::Customer,
@@ -105,8 +105,8 @@ pub struct FilesTab {
 /// The Files tab: every file of the customer, newest first, filterable by
 /// record and by words of the name.
 pub async fn files_tab(db: &Db, ctx: &Ctx, code: &str, query: FilesTab) -> Result<(Vec<FileView>, Option<String>, Vec<(String, String)>), ServiceError> {
-    let record = super::forms::blank_is_none(query.record.clone());
-    let search = super::forms::blank_is_none(query.q.clone());
+    let record = crate::ui::forms::blank_is_none(query.record.clone());
+    let search = crate::ui::forms::blank_is_none(query.q.clone());
     // A record is named by its code; its kind comes from the code's prefix.
     let record_type = record.as_deref().and_then(RecordType::of_code);
     let list = FileQuery {
@@ -120,7 +120,7 @@ pub async fn files_tab(db: &Db, ctx: &Ctx, code: &str, query: FilesTab) -> Resul
     let mut here = format!("/customers/{code}?tab=files");
     for (name, value) in [("record", &record), ("q", &search)] {
         if let Some(value) = value {
-            here.push_str(&format!("&{name}={}", super::sign_in::encode(value)));
+            here.push_str(&format!("&{name}={}", crate::ui::sign_in::encode(value)));
         }
     }
     let views = found.items.iter().map(|f| FileView::of(ctx, f, &here)).collect();
@@ -180,8 +180,8 @@ pub async fn upload(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path
     };
     let values: Values = received.fields.iter().cloned().collect();
     let to = AttachTo {
-        record_type: super::forms::value(&values, "record_type").and_then(|t| RecordType::parse(&t)),
-        record: super::forms::value(&values, "record"),
+        record_type: crate::ui::forms::value(&values, "record_type").and_then(|t| RecordType::parse(&t)),
+        record: crate::ui::forms::value(&values, "record"),
         message_id: None,
         visibility: values.get("visibility").filter(|v| *v == "on").map(|_| dossier_domain::activity::Visibility::Customer),
     };
