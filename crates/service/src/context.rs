@@ -1,6 +1,6 @@
 //! Who is asking, for which org, and what time it is for them.
 
-use dossier_domain::activity::Actor;
+use dossier_domain::activity::{Actor, ActorType};
 use dossier_domain::contact_point::Region;
 use dossier_domain::ids::{OrgId, UserId};
 use dossier_domain::permissions::{self, Access, Action, Module};
@@ -73,6 +73,14 @@ impl Ctx {
 
     pub fn access(&self, module: Module, action: Action) -> Access {
         self.role.map_or(Access::All, |role| permissions::access(role, module, action))
+    }
+
+    /// Whether the caller did what `author` did (the same user, in the web
+    /// app or with their token) or administers the org (or is the system):
+    /// who may change or delete a message or a file.
+    pub fn is_author_or_admin(&self, author: &Actor) -> bool {
+        let same = matches!(author.kind, ActorType::User | ActorType::Api) && author.id.is_some() && author.id == self.actor.id;
+        same || self.role.is_none_or(|role| matches!(role, Role::Owner | Role::Admin))
     }
 
     /// Whether the caller may see any of `module`'s records.

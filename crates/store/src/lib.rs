@@ -29,6 +29,7 @@ mod conversations {
     pub(crate) mod files;
     pub(crate) mod follow_ups;
     pub(crate) mod messages;
+    mod words;
 }
 mod access {
     pub(crate) mod portal;

@@ -14,13 +14,12 @@
 use std::time::Duration;
 
 use dossier_domain::ValidationErrors;
-use dossier_domain::activity::{ActivityKind, ActorType, EntityRef, EntityType, NewActivity, Visibility};
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity, Visibility};
 use dossier_domain::file::{self, MediaType, StoredFile, size_text};
 use dossier_domain::ids::{CustomerId, FileId, MessageId};
 use dossier_domain::limits::{DEFAULT_MAX_FILE_BYTES, MAX_FILES_PER_UPLOAD};
 use dossier_domain::message::{Message, RecordRef, RecordType};
 use dossier_domain::permissions::{Access, Action, Module, module_of};
-use dossier_domain::role::Role;
 pub use dossier_store::BlobContent;
 use dossier_store::queries as q;
 use dossier_store::{BlobError, Blobs, Db, FileFilter, FileRow, Handle, Staged, Staging, Tx};
@@ -452,6 +451,12 @@ async fn content(files: &Files, ctx: &Ctx, file: StoredFile) -> Result<(StoredFi
     Ok((file, content))
 }
 
+/// Whether the caller may delete `file`: its uploader or an admin, with
+/// the right to add files.
+pub fn may_delete(ctx: &Ctx, file: &StoredFile) -> bool {
+    ctx.is_author_or_admin(&file.uploaded_by) && ctx.access(Module::Files, Action::Create) != Access::None
+}
+
 /// A picture's thumbnail, to send: the file as the thumbnail (a JPEG)
 /// and its content; 404 when it has none.
 pub async fn open_thumbnail(db: &Db, files: &Files, ctx: &Ctx, id: &str) -> Result<(StoredFile, BlobContent)> {
@@ -470,8 +475,7 @@ pub async fn delete_file(db: &Db, ctx: &Ctx, id: &str) -> Result<StoredFile> {
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
     let file = find(h, ctx, id).await?.into_file()?;
-    let uploader = matches!(file.uploaded_by.kind, ActorType::User | ActorType::Api) && file.uploaded_by.id.is_some() && file.uploaded_by.id == ctx.actor.id;
-    if !uploader && !ctx.role.is_none_or(|role| matches!(role, Role::Owner | Role::Admin)) {
+    if !may_delete(ctx, &file) {
         return Err(ServiceError::NotAuthor { what: "file", action: "delete" });
     }
     let now = ctx.now();

@@ -7,13 +7,12 @@
 //! them. The customer sees, in the portal, only `customer` messages.
 
 use dossier_domain::ValidationErrors;
-use dossier_domain::activity::{ActivityKind, ActorType, EntityRef, EntityType, NewActivity, Visibility};
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity, Visibility};
 use dossier_domain::diff::diff;
 use dossier_domain::file::StoredFile;
 use dossier_domain::ids::{ContactId, CustomerId, MessageId};
 use dossier_domain::message::{Message, MessageContent, MessageDraft, MessageInput, MessagePatch, RecordRef, RecordType, excerpt};
 use dossier_domain::permissions::{Access, Action, Module, module_of};
-use dossier_domain::role::Role;
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, MessageFilter, MessageRow, RecordOwner, Tx};
 use serde::Deserialize;
@@ -218,8 +217,7 @@ pub(crate) async fn post_message_in(tx: &mut Tx, ctx: &Ctx, customer: CustomerId
 /// Whether the caller wrote `message` (as a user or with that user's token)
 /// or administers the org (or is the system): who may edit or delete it.
 pub fn may_change(ctx: &Ctx, message: &Message) -> bool {
-    let author = matches!(message.author.kind, ActorType::User | ActorType::Api) && message.author.id.is_some() && message.author.id == ctx.actor.id;
-    author || ctx.role.is_none_or(|role| matches!(role, Role::Owner | Role::Admin))
+    ctx.is_author_or_admin(&message.author)
 }
 
 pub async fn get_message(db: &Db, ctx: &Ctx, id: &str) -> Result<Message> {

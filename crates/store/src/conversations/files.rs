@@ -7,6 +7,7 @@ use dossier_domain::message::{Deletion, RecordRef, RecordType};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::words::FILE_WORDS;
 use crate::customers::timestamp;
 use crate::{Handle, Result, StoreError, run};
 
@@ -171,20 +172,15 @@ pub struct FileFilter {
 /// A page of files, newest first, after the `(created_at, id)` of the
 /// previous page's last.
 pub async fn list_files(h: &mut Handle<'_>, org_id: Uuid, filter: &FileFilter, after: Option<(i64, Uuid)>, limit: i64) -> Result<Vec<FileRow>> {
-    let sqlite = matches!(h, Handle::Sqlite(_));
-    let words: Vec<&str> = filter.words.iter().map(String::as_str).filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric())).collect();
-    let search = (!words.is_empty()).then_some(filter.customer_id).flatten();
+    let search = FILE_WORDS.search(matches!(h, Handle::Sqlite(_)), filter.customer_id, &filter.words);
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT f.* FROM file f");
-        if let (true, Some(customer)) = (sqlite, search) {
-            let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-            q.push(" JOIN file_text t ON t.rowid = f.rowid AND file_text MATCH ")
-                .push_bind(format!("owner:c{} AND name: ({})", customer.simple(), terms.join(" AND ")));
+        if let Some(search) = &search {
+            search.push_join(&mut q, "f");
         }
         q.push(" WHERE f.org_id = ").push_bind(org_id);
-        if let (false, Some(_)) = (sqlite, search) {
-            let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
-            q.push(" AND to_tsvector('simple', translate(f.name, '._-', '   ')) @@ to_tsquery('simple', ").push_bind(query.join(" & ")).push(")");
+        if let Some(search) = &search {
+            search.push_condition(&mut q, "f");
         }
         if let Some(id) = filter.id {
             q.push(" AND f.id = ").push_bind(id);

@@ -7,6 +7,7 @@ use dossier_domain::message::{CallOutcome, Channel, Deletion, Direction, Message
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
+use super::words::MESSAGE_WORDS;
 use crate::customers::timestamp;
 use crate::{Handle, Result, StoreError, run};
 
@@ -183,24 +184,16 @@ pub struct MessageFilter {
 /// A page of messages, newest first (by when they were said), after the
 /// `(occurred_at, id)` of the previous page's last.
 pub async fn list_messages(h: &mut Handle<'_>, org_id: Uuid, filter: &MessageFilter, after: Option<(i64, Uuid)>, limit: i64) -> Result<Vec<MessageRow>> {
-    // Word search is backend-specific: FTS5 on SQLite, a GIN-indexed
-    // tsvector on PostgreSQL; both match each word as a prefix.
-    let sqlite = matches!(h, Handle::Sqlite(_));
-    let words: Vec<&str> = filter.words.iter().map(String::as_str).filter(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric())).collect();
-    let search = (!words.is_empty()).then_some(filter.customer_id).flatten();
+    let search = MESSAGE_WORDS.search(matches!(h, Handle::Sqlite(_)), filter.customer_id, &filter.words);
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT m.* FROM message m");
-        if let (true, Some(customer)) = (sqlite, search) {
-            let owner = format!("c{}", customer.simple());
-            let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-            q.push(" JOIN message_text t ON t.rowid = m.rowid AND message_text MATCH ")
-                .push_bind(format!("owner:{owner} AND {{subject body}}: ({})", terms.join(" AND ")));
+        if let Some(search) = &search {
+            search.push_join(&mut q, "m");
         }
         q.push(" WHERE m.org_id = ");
         q.push_bind(org_id);
-        if let (false, Some(_)) = (sqlite, search) {
-            let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
-            q.push(" AND to_tsvector('simple', coalesce(m.subject, '') || ' ' || m.body) @@ to_tsquery('simple', ").push_bind(query.join(" & ")).push(")");
+        if let Some(search) = &search {
+            search.push_condition(&mut q, "m");
         }
         if let Some(customer) = filter.customer_id {
             q.push(" AND m.customer_id = ").push_bind(customer);

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::file::{StoredFile, size_text};
 use dossier_domain::message::RecordType;
 use dossier_domain::permissions::{Access, Action, Module};
-use dossier_domain::role::Role;
 use dossier_service::files::{self, AttachTo, FileQuery};
 use dossier_service::{Ctx, Db, ServiceError, customers};
 use serde::Deserialize;
@@ -38,8 +37,6 @@ pub struct FileView {
 
 impl FileView {
     pub fn of(ctx: &Ctx, file: &StoredFile, back: &str) -> Self {
-        let uploader = matches!(file.uploaded_by.id, Some(id) if Some(id) == ctx.actor.id);
-        let admin = ctx.role.is_none_or(|r| matches!(r, Role::Owner | Role::Admin));
         FileView {
             name: file.name.clone(),
             size: size_text(file.size),
@@ -61,7 +58,7 @@ impl FileView {
             for_customer: file.visibility == dossier_domain::activity::Visibility::Customer,
             uploaded: format!("{} · {}", file.uploaded_by.name, day(file.created_at)),
             deleted: file.deleted.as_ref().map(|d| format!("Deleted by {} at {}", d.by, day(d.at))),
-            can_delete: file.deleted.is_none() && (uploader || admin) && ctx.access(Module::Files, Action::Create) != Access::None,
+            can_delete: file.deleted.is_none() && files::may_delete(ctx, file),
             delete: format!("/files/{}/delete", file.id),
             back: back.to_owned(),
         }
