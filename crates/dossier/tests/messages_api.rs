@@ -390,6 +390,15 @@ both_backends!(a_customers_history_is_searched_by_the_start_of_words_newest_firs
     assert!(found("new").await.is_empty(), "another customer's words");
     let (status, _) = app.get(&format!("/customers/CUS-00001/messages?q={}", "x".repeat(201))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Accents fold both ways, on both databases.
+    post("CUS-00001", json!({"channel": "note", "body": "Débit réglé chez Müller, Łódź", "occurred_at": "2026-03-06T10:00:00Z"})).await;
+    for q in ["regle%20muller", "R%C3%A9GL%C3%89", "d%C3%A9bit"] {
+        assert_eq!(found(q).await, ["Débit réglé chez Müller, Łódź"], "{q}");
+    }
+    let (status, file) = app.upload("/customers/CUS-00001/files", &[], &[("Übergabe-Protokoll Straße.pdf", b"%PDF-1.4 x")]).await;
+    assert_eq!(status, StatusCode::CREATED, "{file}");
+    let (_, files) = app.get("/customers/CUS-00001/files?q=ubergabe%20protokoll").await;
+    assert_eq!(files["items"].as_array().map(Vec::len), Some(1), "{files}");
 
     // The profile finds them too, with the words marked.
     app.user("office").await;

@@ -36,5 +36,6 @@ CREATE INDEX file_by_blob ON file (org_id, sha256);
 CREATE INDEX file_by_thumbnail ON file (org_id, thumbnail_sha256);
 
 -- File names in the search within a customer's history: the words of the
--- name with its dots, dashes and underscores read as spaces.
-CREATE INDEX file_text ON file USING GIN (to_tsvector('simple', translate(name, '._-', '   ')));
+-- name with its dots, dashes and underscores read as spaces and its
+-- accented Latin letters as plain ones (as in 0015 for messages).
+CREATE INDEX file_text ON file USING GIN (to_tsvector('simple', translate(name, '._-àáâãäåāăąçćčďđèéêëēėęěğìíîïīįıķĺļľłñńņňòóôõöøōőŕřśşšťţùúûüūůűųýÿźżžßÀÁÂÃÄÅĀĂĄÇĆČĎĐÈÉÊËĒĖĘĚĞÌÍÎÏĪĮIĶĹĻĽŁÑŃŅŇÒÓÔÕÖØŌŐŔŘŚŞŠŤŢÙÚÛÜŪŮŰŲÝŸŹŻŽ', '   aaaaaaaaacccddeeeeeeeegiiiiiiikllllnnnnoooooooorrsssttuuuuuuuuyyzzzsaaaaaaaaacccddeeeeeeeegiiiiiiikllllnnnnoooooooorrsssttuuuuuuuuyyzzz')));
