@@ -202,6 +202,10 @@ both_backends!(a_fieldworker_adds_and_sees_only_the_files_of_their_jobs, |app| {
             app.fetch(&format!("/api/v1/files/{}/content", text(other, "id")), Some(("authorization", &format!("Bearer {fieldworker}")))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
+    // Their timeline of the customer names only their own job's file.
+    let (_, timeline) = app.call_as(Some(&fieldworker), Method::GET, "/customers/CUS-00001/timeline?group=communication", None).await;
+    let seen = timeline.to_string();
+    assert!(seen.contains("meter.png") && !seen.contains("theirs.png") && !seen.contains("contract.pdf"), "{seen}");
     // The office sees the fieldworker's photo.
     let (status, _, bytes) =
         app.fetch(&format!("/api/v1/files/{}/content", text(&photo["items"][0], "id")), Some(("authorization", &format!("Bearer {}", app.token)))).await;

@@ -238,12 +238,14 @@ pub async fn timeline(
             q.push(" AND a.visibility = 'customer'");
         }
         if let Some(user) = filter.jobs_assigned_to {
-            // Of jobs, and of messages about jobs, only those of the user's jobs.
-            // Of follow-ups, only those assigned to the user.
-            q.push(" AND (a.subject_type NOT IN ('job', 'message', 'follow_up') OR (a.subject_type = 'job' AND a.subject_id IN (SELECT job_id \
+            // Of jobs, and of messages and files about jobs, only those of
+            // the user's jobs. Of follow-ups, only those assigned to the user.
+            q.push(" AND (a.subject_type NOT IN ('job', 'message', 'follow_up', 'file') OR (a.subject_type = 'job' AND a.subject_id IN (SELECT job_id \
                      FROM job_assignee WHERE org_id = ").push_bind(org_id).push(" AND user_id = ").push_bind(user)
                 .push(")) OR (a.subject_type = 'message' AND a.subject_id IN (SELECT m.id FROM message m JOIN job_assignee j ON j.org_id = m.org_id \
                      AND j.job_id = m.record_id WHERE m.org_id = ").push_bind(org_id).push(" AND m.record_type = 'job' AND j.user_id = ").push_bind(user)
+                .push(")) OR (a.subject_type = 'file' AND a.subject_id IN (SELECT f.id FROM file f JOIN job_assignee j ON j.org_id = f.org_id \
+                     AND j.job_id = f.record_id WHERE f.org_id = ").push_bind(org_id).push(" AND f.record_type = 'job' AND j.user_id = ").push_bind(user)
                 .push(")) OR (a.subject_type = 'follow_up' AND a.subject_id IN (SELECT id FROM follow_up WHERE org_id = ").push_bind(org_id)
                 .push(" AND assignee_id = ").push_bind(user).push(")))");
         }
