@@ -308,17 +308,26 @@ impl Blobs {
         Ok(found)
     }
 
-    fn remove(&self, org: Uuid, sha256: &str) -> impl std::future::Future<Output = Result<(), BlobError>> + '_ {
+    /// Remove a blob; `false` if it was kept again meanwhile (a folder).
+    fn remove(&self, org: Uuid, sha256: &str, age: Duration) -> impl std::future::Future<Output = Result<bool, BlobError>> + '_ {
         let sha256 = sha256.to_owned();
         async move {
             if !Self::valid(&sha256) {
-                return Ok(());
+                return Ok(false);
             }
             match &self.place {
-                Place::Folder(root) => std::fs::remove_file(Self::path(root, org, &sha256))?,
+                Place::Folder(root) => {
+                    // Kept again since it was listed (the same content
+                    // uploaded anew bumps its time): it stays.
+                    let path = Self::path(root, org, &sha256);
+                    if !older_than(&path, age)? {
+                        return Ok(false);
+                    }
+                    std::fs::remove_file(path)?;
+                }
                 Place::Objects { store, prefix, .. } => store.delete(&Self::key(prefix, org, &sha256)).await?,
             }
-            Ok(())
+            Ok(true)
         }
     }
 
@@ -333,8 +342,7 @@ impl Blobs {
         let mut removed = 0;
         for (org, hash, seconds) in self.all().await? {
             if seconds >= age.as_secs() && !referenced(org, hash.clone()).await? {
-                self.remove(org, &hash).await?;
-                removed += 1;
+                removed += usize::from(self.remove(org, &hash, age).await?);
             }
         }
         Ok(removed)
