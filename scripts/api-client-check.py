@@ -35,9 +35,11 @@ def main():
         document.write_bytes(answer.read())
     output = work / "client"
     # The generator reads binary answers only as application/octet-stream;
-    # this tells it the statement's application/pdf is such an answer.
+    # this tells it the PDFs' application/pdf and the thumbnails'
+    # image/jpeg are such answers.
     config = work / "client-config.json"
-    config.write_text(json.dumps({"content_type_overrides": {"application/pdf": "application/octet-stream"}}))
+    overrides = {"application/pdf": "application/octet-stream", "image/jpeg": "application/octet-stream"}
+    config.write_text(json.dumps({"content_type_overrides": overrides}))
     generated = subprocess.run(
         [args.generator, "generate", "--path", str(document), "--output-path", str(output), "--meta", "none", "--overwrite", "--config", str(config)],
         capture_output=True,

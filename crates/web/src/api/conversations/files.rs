@@ -44,6 +44,11 @@ struct UploadForm {
     file: Vec<Vec<u8>>,
 }
 
+/// A file's content, as bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+struct Content(#[allow(dead_code)] Vec<u8>);
+
 /// The files an upload added.
 #[derive(Serialize, utoipa::ToSchema)]
 struct Uploaded {
@@ -106,7 +111,7 @@ pub struct ContentQuery {
 /// A file's content. Pictures and PDFs are sent with their type to open in
 /// the browser; anything else as `application/octet-stream` to save.
 #[utoipa::path(get, path = "/files/{id}/content", tag = "files", params(("id" = String, Path), ContentQuery),
-    responses((status = 200, description = "The content", content_type = "application/octet-stream", body = crate::api::documents::Pdf),
+    responses((status = 200, description = "The content", content_type = "application/octet-stream", body = Content),
         (status = 404, description = "No such file", body = Problem), (status = 409, description = "Deleted (file_deleted)", body = Problem)))]
 async fn file_content(
     State(s): State<AppState>,
@@ -121,7 +126,7 @@ async fn file_content(
 /// A picture's thumbnail: a JPEG at most 320 pixels a side (404 when the
 /// file has none: not a picture, or one small enough already).
 #[utoipa::path(get, path = "/files/{id}/thumbnail", tag = "files", params(("id" = String, Path)),
-    responses((status = 200, description = "The thumbnail", content_type = "image/jpeg", body = crate::api::documents::Pdf),
+    responses((status = 200, description = "The thumbnail", content_type = "image/jpeg", body = Content),
         (status = 404, description = "No such file, or no thumbnail", body = Problem)))]
 async fn file_thumbnail(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let (file, content) = files::open_thumbnail(&s.db, &s.files, &ctx, &id).await?;
