@@ -106,6 +106,7 @@ both_backends!(bad_uploads_are_refused_whole_and_leave_nothing_behind, |app| {
         ("HTML", vec![], vec![("page.html", html)], StatusCode::UNPROCESSABLE_ENTITY, "type_not_allowed"),
         ("SVG under no extension", vec![], vec![("logo", svg)], StatusCode::UNPROCESSABLE_ENTITY, "type_not_allowed"),
         ("no file", vec![], vec![], StatusCode::UNPROCESSABLE_ENTITY, "required"),
+        ("an empty file", vec![], vec![("empty.txt", b"".as_slice())], StatusCode::UNPROCESSABLE_ENTITY, "empty"),
         ("eleven files", vec![], vec![("a.png", PNG); 11], StatusCode::UNPROCESSABLE_ENTITY, "too_many"),
         (
             "another customer's job",

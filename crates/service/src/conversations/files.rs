@@ -242,7 +242,11 @@ pub async fn keep(files: &Files, ctx: &Ctx, uploads: Vec<Upload>) -> Result<Vec<
             },
         };
         let media_type = file::sniff(&head);
-        errors.take(file::check_type(&format!("file[{i}]"), &name, media_type, &files.allowed));
+        if size == 0 {
+            errors.push(format!("file[{i}]"), "empty", "is empty: choose the file again");
+        } else {
+            errors.take(file::check_type(&format!("file[{i}]"), &name, media_type, &files.allowed));
+        }
         checked.push((upload.content, Kept { name, media_type, size, sha256, thumbnail_sha256: None }));
     }
     if !errors.is_empty() {
