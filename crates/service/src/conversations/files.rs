@@ -254,32 +254,36 @@ pub async fn keep(files: &Files, ctx: &Ctx, uploads: Vec<Upload>) -> Result<Vec<
     }
     let mut kept = Vec::with_capacity(checked.len());
     for (content, mut file) in checked {
+        if file.media_type.is_image() {
+            file.thumbnail_sha256 = thumbnail(files, org, &content).await?;
+        }
         if let Content::Staged(staged) = content {
             files.blobs.keep(org, staged).await?;
-        }
-        if file.media_type.is_image() {
-            file.thumbnail_sha256 = thumbnail(files, org, &file.sha256).await?;
         }
         kept.push(file);
     }
     Ok(kept)
 }
 
-/// Make and keep a picture's thumbnail; `None` when it needs none or
-/// cannot be read.
-async fn thumbnail(files: &Files, org: Uuid, sha256: &str) -> Result<Option<String>> {
+/// Make and keep a picture's thumbnail, reading the picture from where it
+/// is now (staging, or the store for content kept earlier); `None` when it
+/// needs none or cannot be read.
+async fn thumbnail(files: &Files, org: Uuid, content: &Content) -> Result<Option<String>> {
     let turn = crate::thumbnails::turn().await;
-    let mut content = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(&mut files.blobs.open(org, sha256).await?.reader, &mut content).await?;
-    let small = crate::thumbnails::make(content).await;
+    let picture = match content {
+        Content::Staged(staged) => staged.read().await?,
+        Content::Kept { sha256 } => {
+            let mut picture = Vec::new();
+            tokio::io::AsyncReadExt::read_to_end(&mut files.blobs.open(org, sha256).await?.reader, &mut picture).await?;
+            picture
+        }
+    };
+    let small = crate::thumbnails::make(picture).await;
     drop(turn);
-    let Some(small) = small else { return Ok(None) };
-    let mut staging = files.blobs.stage(u64::MAX).await?;
-    staging.write(&small).await?;
-    let staged = staging.finish().await?;
-    let hash = staged.sha256.clone();
-    files.blobs.keep(org, staged).await?;
-    Ok(Some(hash))
+    match small {
+        Some(small) => Ok(Some(files.blobs.put(org, &small).await?)),
+        None => Ok(None),
+    }
 }
 
 /// Check and keep content made here (the demo's pictures and job cards).

@@ -211,6 +211,16 @@ impl Blobs {
         Ok(())
     }
 
+    /// Keep `bytes` made here (a thumbnail) as a blob of `org`: its hash.
+    pub async fn put(&self, org: Uuid, bytes: &[u8]) -> Result<String, BlobError> {
+        let mut staging = self.stage(u64::MAX).await?;
+        staging.write(bytes).await?;
+        let staged = staging.finish().await?;
+        let hash = staged.sha256.clone();
+        self.keep(org, staged).await?;
+        Ok(hash)
+    }
+
     /// A blob's size and content, to read.
     pub async fn open(&self, org: Uuid, sha256: &str) -> Result<BlobContent, BlobError> {
         if !Self::valid(sha256) {
@@ -352,6 +362,15 @@ impl Blobs {
 fn older_than(path: &Path, age: Duration) -> std::io::Result<bool> {
     let modified = std::fs::metadata(path)?.modified()?;
     Ok(modified.elapsed().is_ok_and(|elapsed| elapsed >= age))
+}
+
+impl Staged {
+    /// The whole content, from the staging folder (before it is kept, so a
+    /// blob in an object store is not fetched back to be read).
+    pub async fn read(&self) -> Result<Vec<u8>, BlobError> {
+        let path = self.temporary.0.as_ref().ok_or_else(|| std::io::Error::other("already kept"))?;
+        Ok(tokio::fs::read(path).await?)
+    }
 }
 
 impl Staging {
