@@ -71,6 +71,7 @@ string_enum!(
         CustomerUpdated = "customer.updated",
         CustomerStatusChanged = "customer.status_changed",
         CustomerLabelsChanged = "customer.labels_changed",
+        CustomerBlockOverridden = "customer.block_overridden",
         ContactCreated = "contact.created",
         ContactUpdated = "contact.updated",
         ContactDeleted = "contact.deleted",
@@ -124,7 +125,8 @@ impl ActivityKind {
             | SiteCreated
             | SiteUpdated
             | SiteDeleted => ActivityGroup::Profile,
-            InquiryCreated | InquiryStatusChanged | InquiryConverted | QuoteCreated | QuoteStatusChanged | JobCreated | JobStatusChanged => {
+            InquiryCreated | InquiryStatusChanged | InquiryConverted | QuoteCreated | QuoteStatusChanged | JobCreated | JobStatusChanged
+            | CustomerBlockOverridden => {
                 ActivityGroup::Works
             }
             InvoiceCreated | InvoiceIssued | InvoiceVoided | InvoiceClosed | PaymentReceived | PaymentAllocated | CreditNoteIssued | CreditNoteAllocated => {

@@ -59,6 +59,72 @@ string_enum!(
     CustomerStatus { Active = "active", Dormant = "dormant", Blocked = "blocked", Deactivated = "deactivated" }
 );
 
+/// Why new work cannot be started for a customer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkRefused {
+    /// Blocked, and no reason to go ahead was given.
+    Blocked { reason: Option<String> },
+    /// Deactivated: read-only until reactivated.
+    Deactivated,
+}
+
+impl WorkRefused {
+    /// The stable problem code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WorkRefused::Blocked { .. } => "customer_blocked",
+            WorkRefused::Deactivated => "customer_deactivated",
+        }
+    }
+
+    /// What a person is told, naming the customer.
+    pub fn message(&self, customer: &str) -> String {
+        match self {
+            WorkRefused::Blocked { reason: Some(reason) } => {
+                format!("{customer} is blocked ({reason}): new work needs a reason to go ahead anyway")
+            }
+            WorkRefused::Blocked { reason: None } => format!("{customer} is blocked: new work needs a reason to go ahead anyway"),
+            WorkRefused::Deactivated => format!("{customer} is deactivated and read-only; reactivate the customer first"),
+        }
+    }
+}
+
+impl CustomerStatus {
+    /// What the status means for the business, in words: shown next to the
+    /// status badge.
+    pub fn consequence(self) -> &'static str {
+        match self {
+            CustomerStatus::Active => "Work and messages as usual.",
+            CustomerStatus::Dormant => "No automated messages; the customer's sites are dormant too.",
+            CustomerStatus::Blocked => "No new inquiries, quotes, jobs or invoices unless someone records a reason to go ahead.",
+            CustomerStatus::Deactivated => "Read-only: nothing can be added or changed until the customer is reactivated.",
+        }
+    }
+
+    /// Whether new work (an inquiry, a quote, a job, an invoice) may be
+    /// started: `Ok(None)` freely, `Ok(Some(reason))` for a blocked
+    /// customer with a reason to go ahead, which the new record's activity
+    /// keeps. `status_reason` is why the customer was blocked.
+    pub fn new_work(self, status_reason: Option<&str>, go_ahead: Option<&str>) -> Result<Option<String>, WorkRefused> {
+        match self {
+            CustomerStatus::Active | CustomerStatus::Dormant => Ok(None),
+            CustomerStatus::Blocked => match go_ahead {
+                Some(reason) => Ok(Some(reason.to_owned())),
+                None => Err(WorkRefused::Blocked { reason: status_reason.map(str::to_owned) }),
+            },
+            CustomerStatus::Deactivated => Err(WorkRefused::Deactivated),
+        }
+    }
+
+    /// Whether the customer's records may be changed at all.
+    pub fn writable(self) -> Result<(), WorkRefused> {
+        match self {
+            CustomerStatus::Deactivated => Err(WorkRefused::Deactivated),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What a customer agreed to receive on one channel, per purpose.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, default)]
@@ -485,6 +551,19 @@ mod tests {
 
     fn input(body: Value) -> Result<NewCustomer, ValidationErrors> {
         serde_json::from_value::<CustomerInput>(body).unwrap().parse(Region::default())
+    }
+
+    #[test]
+    fn a_blocked_customer_gets_new_work_only_with_a_reason_and_a_deactivated_one_never() {
+        assert_eq!(CustomerStatus::Active.new_work(None, None), Ok(None));
+        assert_eq!(CustomerStatus::Dormant.new_work(None, None), Ok(None));
+        let refused = CustomerStatus::Blocked.new_work(Some("Unpaid invoices"), None).unwrap_err();
+        assert_eq!(refused.code(), "customer_blocked");
+        assert!(refused.message("CUS-00001").contains("Unpaid invoices"));
+        assert_eq!(CustomerStatus::Blocked.new_work(None, Some("Paid up front")), Ok(Some("Paid up front".into())));
+        assert_eq!(CustomerStatus::Deactivated.new_work(None, Some("Please")), Err(WorkRefused::Deactivated));
+        assert_eq!(CustomerStatus::Deactivated.writable(), Err(WorkRefused::Deactivated));
+        assert_eq!(CustomerStatus::Blocked.writable(), Ok(()));
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct Site {
     pub customer_id: CustomerId,
     #[serde(flatten)]
     pub profile: SiteProfile,
+    /// Dormant with its customer: no automated messages about it. Follows
+    /// the customer's status; not set on its own.
+    pub dormant: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]

@@ -20,6 +20,16 @@ pub struct Parties {
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    /// Why the record is made although the customer is blocked.
+    pub blocked_override: Option<String>,
+}
+
+/// The bound on a reason to go ahead for a blocked customer.
+pub const MAX_OVERRIDE_CHARS: usize = 500;
+
+/// A reason to go ahead for a blocked customer, checked.
+pub fn blocked_override(value: Option<String>) -> Result<Option<String>, ValidationErrors> {
+    text::optional("blocked_override", value, MAX_OVERRIDE_CHARS)
 }
 
 /// A short title, required, one line.
@@ -66,6 +76,9 @@ pub struct InquiryInput {
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    /// For a blocked customer: why the record is made anyway (kept in its
+    /// history); without it the request is refused with `customer_blocked`.
+    pub blocked_override: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     pub description: Option<String>,
@@ -84,13 +97,14 @@ pub struct NewInquiry {
 impl InquiryInput {
     pub fn parse(self) -> Result<(Parties, NewInquiry), ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        let go_ahead = errors.take(blocked_override(self.blocked_override)).flatten();
         let title = errors.take(title("title", self.title));
         let description = errors.take(text::optional_multiline("description", self.description, 5000));
         let estimated_value = errors.take(amount_or_zero("estimated_value", self.estimated_value));
         let source = errors.take(text::optional("source", self.source, 100));
         match (title, description, estimated_value, source) {
             (Some(title), Some(description), Some(estimated_value), Some(source)) if errors.is_empty() => Ok((
-                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id, blocked_override: go_ahead },
                 NewInquiry { title, description, estimated_value, source },
             )),
             _ => Err(errors),
@@ -110,6 +124,8 @@ pub enum ConvertInto {
 #[serde(deny_unknown_fields)]
 pub struct ConvertInput {
     pub into: ConvertInto,
+    /// For a blocked customer: why the quote or job is made anyway.
+    pub blocked_override: Option<String>,
 }
 
 // ---------------------------------------------------------------- quote
@@ -146,6 +162,9 @@ pub struct QuoteInput {
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    /// For a blocked customer: why the record is made anyway (kept in its
+    /// history); without it the request is refused with `customer_blocked`.
+    pub blocked_override: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
@@ -164,12 +183,13 @@ pub struct NewQuote {
 impl QuoteInput {
     pub fn parse(self) -> Result<(Parties, NewQuote), ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        let go_ahead = errors.take(blocked_override(self.blocked_override)).flatten();
         let title = errors.take(title("title", self.title));
         let lines = errors.take(LineInput::parse_all("lines", self.lines.unwrap_or_default()));
         let valid_until = errors.take(dates::check_optional("valid_until", self.valid_until));
         match (title, lines, valid_until) {
             (Some(title), Some(lines), Some(valid_until)) if errors.is_empty() => {
-                Ok((Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id }, NewQuote { title, valid_until, lines }))
+                Ok((Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id, blocked_override: go_ahead }, NewQuote { title, valid_until, lines }))
             }
             _ => Err(errors),
         }
@@ -228,6 +248,9 @@ pub struct JobInput {
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    /// For a blocked customer: why the record is made anyway (kept in its
+    /// history); without it the request is refused with `customer_blocked`.
+    pub blocked_override: Option<String>,
     #[schema(value_type = String, required = true, min_length = 1)]
     pub title: Option<String>,
     pub description: Option<String>,
@@ -269,6 +292,7 @@ fn window(start: Option<Timestamp>, end: Option<Timestamp>) -> Result<Option<(Ti
 impl JobInput {
     pub fn parse(self) -> Result<(Parties, NewJob), ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        let go_ahead = errors.take(blocked_override(self.blocked_override)).flatten();
         let title = errors.take(title("title", self.title));
         let description = errors.take(text::optional_multiline("description", self.description, 5000));
         let window = errors.take(window(self.scheduled_start, self.scheduled_end));
@@ -283,7 +307,7 @@ impl JobInput {
         assignees.dedup();
         match (title, description, window, value) {
             (Some(title), Some(description), Some(window), Some(value)) if errors.is_empty() => Ok((
-                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id, blocked_override: go_ahead },
                 NewJob { title, description, window, assignees, value, free_of_charge },
             )),
             _ => Err(errors),
@@ -383,6 +407,9 @@ pub struct InvoiceInput {
     pub customer: Option<String>,
     pub site_id: Option<SiteId>,
     pub contact_id: Option<ContactId>,
+    /// For a blocked customer: why the record is made anyway (kept in its
+    /// history); without it the request is refused with `customer_blocked`.
+    pub blocked_override: Option<String>,
     #[schema(value_type = Vec<LineInput>, required = true, min_items = 1)]
     pub lines: Option<Vec<LineInput>>,
     /// Overrides the customer's and the org's payment terms.
@@ -409,6 +436,7 @@ pub struct NewInvoice {
 impl InvoiceInput {
     pub fn parse(self) -> Result<(Parties, NewInvoice), ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        let go_ahead = errors.take(blocked_override(self.blocked_override)).flatten();
         let lines = errors.take(LineInput::parse_all("lines", self.lines.unwrap_or_default()));
         let notes = errors.take(text::optional_multiline("notes", self.notes, 5000));
         let due_date = errors.take(dates::check_optional("due_date", self.due_date));
@@ -423,7 +451,7 @@ impl InvoiceInput {
         let issue = (self.issue == Some(true)).then_some(IssueInput { issue_date: issue_date.flatten() });
         match (lines, notes, due_date) {
             (Some(lines), Some(notes), Some(due_date)) if errors.is_empty() => Ok((
-                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id },
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id, blocked_override: go_ahead },
                 NewInvoice { lines, due_date, job_ids, notes, issue },
             )),
             _ => Err(errors),

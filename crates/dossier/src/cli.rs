@@ -68,7 +68,7 @@ pub enum Command {
         files: FileArgs,
     },
     /// Remove what interrupted uploads left: staged uploads, and contents no
-    /// live file names (the server does this every 10 minutes on its own).
+    /// live file names (the server does this once an hour on its own).
     SweepFiles {
         #[command(flatten)]
         db: DbArgs,

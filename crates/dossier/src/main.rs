@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod commands;
 mod cores;
+mod sqlite_memory;
 
 use clap::Parser;
 
@@ -14,8 +15,12 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    let sqlite_tuned = sqlite_memory::use_mimalloc();
     let cli = cli::Cli::parse();
     init_logging(&cli.log_format);
+    if !sqlite_tuned {
+        tracing::warn!("SQLite kept its own allocator: it was started before Dossier could give it mimalloc");
+    }
     // The server uses every core; one-shot commands (demo, audit, …) run on
     // one thread, on one core with their database threads (see `cores`).
     let mut builder = match cli.command {

@@ -534,3 +534,46 @@ async fn a_fieldworker_uploads_a_photo_to_their_job_and_the_office_sees_it() {
     assert!(s.picture_loaded("meter-reading.png").await);
     s.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_customer_s_new_job_is_refused_with_the_reason_shown() {
+    let Some(s) = Session::start("blocked-customer").await else { return };
+    let query = CustomerQuery { status: Some(dossier_domain::customer::CustomerStatus::Active), ..Default::default() };
+    let customer = customers::list_customers(&s.db, &s.ctx, query).await.unwrap().items.remove(0);
+    let code = customer.code.clone();
+    let jobs = || async { works::list_jobs(&s.db, &s.ctx, JobQuery { customer: Some(code.clone()), ..Default::default() }).await.unwrap().items.len() };
+    let before = jobs().await;
+    s.sign_in(demo::ADMIN_EMAIL).await;
+
+    // The office blocks the customer with a reason; the profile says what that means.
+    s.goto(&format!("/customers/{code}/status")).await;
+    s.browser.find(Locator::Css("select[name=status] option[value=blocked]")).await.unwrap().click().await.unwrap();
+    s.browser.find(Locator::Css("textarea[name=reason]")).await.unwrap().send_keys("Three invoices unpaid since May").await.unwrap();
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.until("the profile", || async { !s.path().await.ends_with("/status") }).await;
+    s.goto(&format!("/customers/{code}")).await;
+    let consequence = s.text("#status-consequence").await;
+    assert!(consequence.contains("No new inquiries, quotes, jobs or invoices") && consequence.contains("Three invoices unpaid since May"), "{consequence}");
+    s.shot("blocked-profile").await;
+
+    // A new job: the form says why, and without a reason to go ahead it is refused beside that field.
+    s.goto(&format!("/customers/{code}/jobs/new")).await;
+    assert!(s.text("section.card").await.contains("is blocked (Three invoices unpaid since May)"));
+    s.browser.find(Locator::Css("input[name=title]")).await.unwrap().send_keys("Annual service").await.unwrap();
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#blocked_override-error")).await.unwrap();
+    s.shot("blocked-job-refused").await;
+    assert!(s.text("#blocked_override-error").await.contains("Three invoices unpaid since May"));
+    assert_eq!(jobs().await, before, "nothing was made");
+
+    // With a reason it is made, and the timeline says who went ahead and why.
+    s.browser.find(Locator::Css("input[name=blocked_override]")).await.unwrap().send_keys("Paid up front by card").await.unwrap();
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.until("the Works tab", || async { s.path().await.contains("tab=works") }).await;
+    assert_eq!(jobs().await, before + 1);
+    s.goto(&format!("/customers/{code}?tab=timeline")).await;
+    let newest = s.text("ol.timeline > li:first-child").await;
+    assert!(newest.contains("although") && newest.contains("Paid up front by card"), "{newest}");
+    s.shot("blocked-timeline").await;
+    s.finish().await;
+}

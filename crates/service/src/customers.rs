@@ -3,6 +3,7 @@
 pub mod contacts;
 pub(crate) mod search_terms;
 pub mod sites;
+pub(crate) mod standing;
 
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
@@ -26,7 +27,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::page::{Page, decode_cursor, limit, paginate};
-use crate::record::{activity, field_list, find_coded, with_detail};
+use crate::record::{activity, field_list, find_coded, record_key, with_detail};
 use crate::{Ctx, Result, ServiceError};
 
 /// How a route names a customer: its id or its code (`CUS-00001`).
@@ -155,8 +156,11 @@ pub async fn get_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Custome
     ctx.require(Module::Customers, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let row = find(h, ctx, reference).await?;
-    with_labels(h, row).await
+    // The row and its labels in one statement, then the same checks as `find`.
+    let key = record_key(CodeKind::Customer, "customer", reference)?;
+    let (row, labels) = q::get_customer_labelled(h, ctx.org.id.0, key).await?.ok_or(ServiceError::NotFound("customer"))?;
+    crate::scope::check_customer(h, ctx, row.id, "customer").await?;
+    Ok(row.into_customer(labels)?)
 }
 
 pub async fn update_customer(db: &Db, ctx: &Ctx, reference: &str, patch: CustomerPatch) -> Result<Customer> {
@@ -218,6 +222,10 @@ pub async fn change_status_in(tx: &mut Tx, ctx: &Ctx, reference: &str, change: S
     let summary = format!("Status changed from {old} to {}: {}", change.status, change.reason);
     let record = activity(ctx, ActivityKind::CustomerStatusChanged, id, subject, code, summary, changes);
     tx.append(with_detail(record, json!({ "reason": change.reason }))).await?;
+    // A dormant customer's sites sleep with it and wake with it.
+    if (old == CustomerStatus::Dormant) != (change.status == CustomerStatus::Dormant) {
+        sites::follow_customer(tx, ctx, CustomerId(row.id), change.status == CustomerStatus::Dormant).await?;
+    }
     Ok(customer)
 }
 

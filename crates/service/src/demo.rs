@@ -41,7 +41,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use crate::customers::CustomerBundle;
@@ -842,12 +842,19 @@ impl World {
     }
 }
 
+/// Why the demo's office finishes work for a customer blocked meanwhile.
+const AGREED_BEFORE_THE_BLOCK: &str = "Work agreed before the customer was blocked";
+
 /// Events still to play, in the order they happen (ties in the order they
 /// were scheduled).
 #[derive(Default)]
 struct Schedule {
     events: BTreeMap<(Timestamp, u64), Scheduled>,
     scheduled: u64,
+    /// The customers blocked or deactivated so far: a blocked customer's
+    /// new inquiries are turned away and work agreed before the block goes
+    /// ahead with a reason; a deactivated customer's story ends.
+    standing: HashMap<CustomerId, CustomerStatus>,
 }
 
 impl Schedule {
@@ -901,6 +908,13 @@ impl Batch {
         }
         while let Some(Scheduled { customer, first_site, ctx, event }) = schedule.next_before(until) {
             let reference = customer.to_string();
+            let standing = schedule.standing.get(&customer).copied();
+            let go_ahead = (standing == Some(CustomerStatus::Blocked)).then(|| AGREED_BEFORE_THE_BLOCK.to_owned());
+            match (&event, standing) {
+                (Event::Status(..), _) | (_, None) => {}
+                (_, Some(CustomerStatus::Deactivated)) | (Event::Inquire(_), Some(CustomerStatus::Blocked)) => continue,
+                _ => {}
+            }
             match event {
                 Event::Update(patch) => {
                     customers::update_customer_in(tx, &ctx, &reference, patch).await?;
@@ -926,6 +940,10 @@ impl Batch {
                 }
                 Event::Status(status, reason) => {
                     customers::change_status_in(tx, &ctx, &reference, StatusChange { status, reason: reason.into() }).await?;
+                    match status {
+                        CustomerStatus::Blocked | CustomerStatus::Deactivated => schedule.standing.insert(customer, status),
+                        _ => schedule.standing.remove(&customer),
+                    };
                 }
                 Event::Label(label) => {
                     customers::relabel_in(tx, &ctx, &reference, &[Label::parse("label", label)?], &[]).await?;
@@ -939,7 +957,7 @@ impl Batch {
                     sites::update_site_in(tx, &ctx, &site.to_string(), patch).await?;
                 }
                 Event::Inquire(plan) => {
-                    let parties = Parties { customer: Some(reference), site_id: first_site, contact_id: None };
+                    let parties = Parties { customer: Some(reference), site_id: first_site, contact_id: None, blocked_override: None };
                     let source = Some("Phone".to_owned());
                     let new = NewInquiry { title: plan.title.into(), description: None, estimated_value: Money(plan.value), source };
                     let inquiry = works::create_inquiry_in(tx, &ctx, parties, new).await?;
@@ -952,14 +970,14 @@ impl Batch {
                         works::move_inquiry_in(tx, &ctx, &inquiry, lost).await?;
                     }
                     Route::Quoted { .. } => {
-                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Quote }).await?;
+                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Quote, blocked_override: go_ahead.clone() }).await?;
                         let Some(quote) = converted.quote else { continue };
-                        works::move_quote_in(tx, &ctx, &quote.code, QuoteStatus::Sent, false).await?;
+                        works::move_quote_in(tx, &ctx, &quote.code, QuoteStatus::Sent, false, None).await?;
                         let decide_at = ctx.now() + SignedDuration::from_hours(plan.answer_after_hours * 2);
                         world.follow_up(schedule, customer, first_site, &ctx, decide_at, Event::Decide(quote.code, plan));
                     }
                     Route::Booked => {
-                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Job }).await?;
+                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Job, blocked_override: go_ahead.clone() }).await?;
                         let Some(job) = converted.job else { continue };
                         schedule_job(tx, schedule, world, (customer, first_site), &ctx, job.id, plan).await?;
                     }
@@ -967,7 +985,7 @@ impl Batch {
                 Event::Decide(quote, plan) => {
                     let accepted = plan.route == Route::Quoted { accepted: true };
                     let status = if accepted { QuoteStatus::Accepted } else { QuoteStatus::Declined };
-                    let quote = works::move_quote_in(tx, &ctx, &quote, status, accepted).await?;
+                    let quote = works::move_quote_in(tx, &ctx, &quote, status, accepted, go_ahead.as_deref()).await?;
                     if let Some(job) = quote.job_id {
                         schedule_job(tx, schedule, world, (customer, first_site), &ctx, job, plan).await?;
                     }
@@ -1013,7 +1031,7 @@ impl Batch {
                     if !plan.free_of_charge {
                         let line = Line::new(plan.title.into(), Quantity::ONE, Money(plan.value), TaxRate(2000));
                         let invoice = NewInvoice { lines: vec![line], due_date: None, job_ids: vec![job], notes: None, issue: Some(IssueInput::default()) };
-                        let parties = Parties { customer: Some(reference), site_id: first_site, contact_id: None };
+                        let parties = Parties { customer: Some(reference), site_id: first_site, contact_id: None, blocked_override: go_ahead };
                         let invoice = billing::create_invoice_in(tx, &ctx, parties, invoice).await?;
                         let days = match plan.outcome {
                             Outcome::Paid { days, .. } | Outcome::Credited { days } => days,

@@ -37,7 +37,7 @@ pub enum ServiceError {
     #[error("the {what} is larger than the limit of {} MB", *max as f64 / 1_000_000.0)]
     TooLarge { what: &'static str, max: u64 },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// A fault of ours outside the database (hashing, a worker thread).
     #[error("internal error: {0}")]
     Internal(String),
@@ -63,6 +63,18 @@ impl ServiceError {
 
     pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         ServiceError::Conflict { code, message: message.into() }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::CustomerDeactivated(customer) => {
+                let refusal = dossier_domain::customer::WorkRefused::Deactivated;
+                ServiceError::conflict(refusal.code(), refusal.message(&customer))
+            }
+            other => ServiceError::Store(other),
+        }
     }
 }
 

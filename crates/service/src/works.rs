@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::page::{Page, paginate};
 use crate::record::{activity, check_parties, customer_for, find_coded, newest_rows, to_json, with_detail, written};
+use crate::customers::standing::WorkPermit;
 use crate::{Ctx, Result, ServiceError};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.
@@ -70,10 +71,13 @@ pub(crate) async fn find_job(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> 
 
 /// The customer a new record is for, named in field `customer`, with the
 /// site and contact checked to be its own.
-async fn owner_of(h: &mut Handle<'_>, ctx: &Ctx, parties: &Parties) -> Result<Owner> {
+/// The checked parties of a new record, and leave to start work for the
+/// customer (see [`WorkPermit`]).
+async fn owner_of(h: &mut Handle<'_>, ctx: &Ctx, parties: &Parties) -> Result<(Owner, WorkPermit)> {
     let customer = customer_for(h, ctx, parties.customer.as_deref()).await?;
     check_parties(h, ctx, customer.id, parties).await?;
-    Ok(Owner { customer_id: customer.id, site_id: parties.site_id.map(|s| s.0), contact_id: parties.contact_id.map(|c| c.0) })
+    let owner = Owner { customer_id: customer.id, site_id: parties.site_id.map(|s| s.0), contact_id: parties.contact_id.map(|c| c.0) };
+    Ok((owner, WorkPermit::check(customer, parties.blocked_override.as_deref())?))
 }
 
 /// Assignees must be active users of the org; each one that is not is
@@ -108,7 +112,7 @@ pub async fn create_inquiry(db: &Db, ctx: &Ctx, input: InquiryInput) -> Result<I
 /// [`create_inquiry`] inside a caller's transaction (bulk loads such as the demo).
 pub async fn create_inquiry_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewInquiry) -> Result<Inquiry> {
     let h = &mut tx.handle();
-    let owner = owner_of(h, ctx, &parties).await?;
+    let (owner, permit) = owner_of(h, ctx, &parties).await?;
     let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Inquiry.counter(), 1).await?;
     let now = ctx.now().as_microsecond();
     let row = InquiryRow {
@@ -130,6 +134,7 @@ pub async fn create_inquiry_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
     q::insert_inquiry(h, &row).await?;
     let summary = format!("Inquiry {} received: {}", row.code(), row.title);
     tx.append(inquiry_activity(ctx, ActivityKind::InquiryCreated, &row, summary)).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Inquiry, row.id), &row.code().to_string()).await?;
     Ok(row.into_inquiry()?)
 }
 
@@ -236,10 +241,12 @@ pub async fn convert_inquiry_in(tx: &mut Tx, ctx: &Ctx, reference: &str, input: 
         return Err(ServiceError::conflict("illegal_transition", format!("a {status} inquiry cannot be converted")));
     }
     let owner = Owner { customer_id: inquiry.customer_id, site_id: inquiry.site_id, contact_id: inquiry.contact_id };
+    let go_ahead = dossier_domain::works::blocked_override(input.blocked_override)?;
+    let permit = WorkPermit::for_customer(&mut tx.handle(), ctx, inquiry.customer_id, go_ahead.as_deref()).await?;
     let (quote, job, link, code) = match input.into {
         ConvertInto::Quote => {
             let line = Line::new(inquiry.title.clone(), Quantity::ONE, Money(inquiry.estimated_value), TaxRate(0));
-            let quote = insert_quote_in(tx, ctx, owner, Some(inquiry.id), inquiry.title.clone(), None, vec![line]).await?;
+            let quote = insert_quote_in(tx, ctx, owner, &permit, Some(inquiry.id), inquiry.title.clone(), None, vec![line]).await?;
             let code = quote.code().to_string();
             let link = EntityRef::new(EntityType::Quote, quote.id);
             (Some(quote.into_quote()?), None, link, code)
@@ -253,7 +260,7 @@ pub async fn convert_inquiry_in(tx: &mut Tx, ctx: &Ctx, reference: &str, input: 
                 value: Money(inquiry.estimated_value),
                 free_of_charge: false,
             };
-            let job = insert_job_in(tx, ctx, owner, Origin { inquiry_id: Some(inquiry.id), quote_id: None }, new).await?;
+            let job = insert_job_in(tx, ctx, owner, &permit, Origin { inquiry_id: Some(inquiry.id), quote_id: None }, new).await?;
             let code = job.code().to_string();
             let link = EntityRef::new(EntityType::Job, job.id);
             (None, Some(job.into_job()?.for_reader(ctx.sees_money())), link, code)
@@ -281,10 +288,12 @@ fn quote_activity(ctx: &Ctx, kind: ActivityKind, row: &QuoteRow, summary: String
 }
 
 /// Insert a draft quote and append its QuoteCreated.
+#[allow(clippy::too_many_arguments)]
 async fn insert_quote_in(
     tx: &mut Tx,
     ctx: &Ctx,
     owner: Owner,
+    permit: &WorkPermit,
     inquiry_id: Option<Uuid>,
     title: String,
     valid_until: Option<jiff::civil::Date>,
@@ -318,6 +327,7 @@ async fn insert_quote_in(
     let mut record = quote_activity(ctx, ActivityKind::QuoteCreated, &row, summary);
     record.also_links.extend(inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
     tx.append(record).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Quote, row.id), &row.code().to_string()).await?;
     Ok(row)
 }
 
@@ -325,8 +335,8 @@ pub async fn create_quote(db: &Db, ctx: &Ctx, input: QuoteInput) -> Result<Quote
     ctx.require(Module::Quotes, Action::Create)?;
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
-    let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
-    let row = insert_quote_in(&mut tx, ctx, owner, None, new.title, new.valid_until, new.lines).await?;
+    let (owner, permit) = owner_of(&mut tx.handle(), ctx, &parties).await?;
+    let row = insert_quote_in(&mut tx, ctx, owner, &permit, None, new.title, new.valid_until, new.lines).await?;
     tx.commit().await?;
     Ok(row.into_quote()?)
 }
@@ -368,6 +378,8 @@ pub struct QuoteStatusInput {
     pub status: QuoteStatus,
     /// When accepting: also create the job to schedule, worth the quote's total.
     pub create_job: Option<bool>,
+    /// With `create_job` for a blocked customer: why the job is made anyway.
+    pub blocked_override: Option<String>,
 }
 
 pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusInput) -> Result<Quote> {
@@ -380,15 +392,16 @@ pub async fn move_quote(db: &Db, ctx: &Ctx, reference: &str, input: QuoteStatusI
     if create_job && to != QuoteStatus::Accepted {
         return Err(ValidationErrors::one("create_job", "requires_accepted", "a job is created only when the quote is accepted").into());
     }
+    let go_ahead = dossier_domain::works::blocked_override(input.blocked_override)?;
     let mut tx = db.begin().await?;
-    let done = move_quote_in(&mut tx, ctx, reference, to, create_job).await?;
+    let done = move_quote_in(&mut tx, ctx, reference, to, create_job, go_ahead.as_deref()).await?;
     tx.commit().await?;
     Ok(done)
 }
 
 /// [`move_quote`] inside a caller's transaction (bulk loads such as the demo),
 /// once the caller has checked that it may create a job.
-pub async fn move_quote_in(tx: &mut Tx, ctx: &Ctx, reference: &str, to: QuoteStatus, create_job: bool) -> Result<Quote> {
+pub async fn move_quote_in(tx: &mut Tx, ctx: &Ctx, reference: &str, to: QuoteStatus, create_job: bool, go_ahead: Option<&str>) -> Result<Quote> {
     let mut row = find_quote(&mut tx.handle(), ctx, reference).await?;
     let from = row.status()?;
     if !from.allows(to) {
@@ -397,7 +410,8 @@ pub async fn move_quote_in(tx: &mut Tx, ctx: &Ctx, reference: &str, to: QuoteSta
     let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
     let job = if create_job {
         let new = NewJob { title: row.title.clone(), description: None, window: None, assignees: Vec::new(), value: Money(row.total), free_of_charge: false };
-        Some(insert_job_in(tx, ctx, owner, Origin { inquiry_id: row.inquiry_id, quote_id: Some(row.id) }, new).await?)
+        let permit = WorkPermit::for_customer(&mut tx.handle(), ctx, row.customer_id, go_ahead).await?;
+        Some(insert_job_in(tx, ctx, owner, &permit, Origin { inquiry_id: row.inquiry_id, quote_id: Some(row.id) }, new).await?)
     } else {
         None
     };
@@ -446,7 +460,7 @@ fn job_activity(ctx: &Ctx, kind: ActivityKind, row: &JobRow, summary: String) ->
 
 /// Insert a job (scheduled when it has a window, else to schedule) and
 /// append its JobCreated.
-async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, origin: Origin, new: NewJob) -> Result<JobRow> {
+async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, permit: &WorkPermit, origin: Origin, new: NewJob) -> Result<JobRow> {
     let h = &mut tx.handle();
     check_assignees(h, ctx, &new.assignees).await?;
     let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Job.counter(), 1).await?;
@@ -480,6 +494,7 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, origin: Origin, new
     record.also_links.extend(origin.inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
     record.also_links.extend(origin.quote_id.map(|id| EntityRef::new(EntityType::Quote, id)));
     tx.append(record).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Job, row.id), &row.code().to_string()).await?;
     Ok(row)
 }
 
@@ -494,8 +509,8 @@ pub async fn create_job(db: &Db, ctx: &Ctx, input: JobInput) -> Result<Job> {
 
 /// [`create_job`] inside a caller's transaction (bulk loads such as the demo).
 pub async fn create_job_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewJob) -> Result<Job> {
-    let owner = owner_of(&mut tx.handle(), ctx, &parties).await?;
-    let row = insert_job_in(tx, ctx, owner, Origin::default(), new).await?;
+    let (owner, permit) = owner_of(&mut tx.handle(), ctx, &parties).await?;
+    let row = insert_job_in(tx, ctx, owner, &permit, Origin::default(), new).await?;
     Ok(row.into_job()?.for_reader(ctx.sees_money()))
 }
 

@@ -3,15 +3,16 @@ pub(crate) mod search;
 pub(crate) mod sites;
 use std::collections::HashMap;
 
+use dossier_domain::activity::{ActivityKind, NewActivity};
 use dossier_domain::code::{Code, CodeKind};
 use dossier_domain::contact_point::{Email, Phone};
 use dossier_domain::customer::{Customer, CustomerKind, CustomerProfile, CustomerStatus};
 use dossier_domain::ids::CustomerId;
 use jiff::Timestamp;
-use sqlx::QueryBuilder;
+use sqlx::{AssertSqlSafe, QueryBuilder};
 use uuid::Uuid;
 
-use crate::{Handle, Result, StoreError, run};
+use crate::{Handle, RecordKey, Result, StoreError, run};
 
 /// A customer as stored: the profile in columns, preferences and custom
 /// fields as JSON text.
@@ -195,6 +196,40 @@ pub async fn update_customer_status(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, 
     run!(h, c => sqlx::query("UPDATE customer SET status = $3, status_reason = $4, updated_at = $5 WHERE org_id = $1 AND id = $2")
         .bind(org_id).bind(id).bind(status.as_str()).bind(reason).bind(at).execute(c).await.map(drop)?);
     Ok(())
+}
+
+/// A customer and its labels, read in one statement.
+#[derive(sqlx::FromRow)]
+struct LabelledRow {
+    #[sqlx(flatten)]
+    row: CustomerRow,
+    /// The labels in order, joined by U+001F (which a label cannot hold).
+    labels: Option<String>,
+}
+
+/// The customer with this id or number and its labels, in one statement
+/// (opening a customer reads it first).
+pub async fn get_customer_labelled(h: &mut Handle<'_>, org_id: Uuid, key: RecordKey) -> Result<Option<(CustomerRow, Vec<String>)>> {
+    let joined = match h {
+        Handle::Sqlite(_) => "group_concat(label, char(31) ORDER BY label)",
+        Handle::Postgres(_) => "string_agg(label, chr(31) ORDER BY label)",
+    };
+    let column = match key {
+        RecordKey::Id(_) => "id",
+        RecordKey::Number(_) => "number",
+    };
+    let sql = format!(
+        "SELECT c.*, (SELECT {joined} FROM customer_label l WHERE l.org_id = c.org_id AND l.customer_id = c.id) AS labels \
+         FROM customer c WHERE c.org_id = $1 AND c.{column} = $2"
+    );
+    let found: Option<LabelledRow> = run!(h, c => {
+        let query = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(org_id);
+        match key {
+            RecordKey::Id(id) => query.bind(id).fetch_optional(c).await?,
+            RecordKey::Number(number) => query.bind(number).fetch_optional(c).await?,
+        }
+    });
+    Ok(found.map(|f| (f.row, f.labels.map(|l| l.split('\u{1f}').map(str::to_owned).collect()).unwrap_or_default())))
 }
 
 pub async fn labels_of(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) -> Result<Vec<String>> {
@@ -524,6 +559,35 @@ pub async fn customer_codes(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
         q.build_query_as().fetch_all(c).await?
     });
     Ok(rows.into_iter().map(|(id, number)| (id, Code::new(CodeKind::Customer, number).to_string())).collect())
+}
+
+/// The one guard every write passes: a transaction whose history concerns
+/// a deactivated customer is refused ([`StoreError::CustomerDeactivated`]),
+/// whatever use case wrote it, so a deactivated customer is read-only
+/// until reactivated. Only its status change (the reactivation) and the
+/// revoking of its portal links may be written. One statement per org.
+pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivity]) -> Result<()> {
+    let allowed = |kind: ActivityKind| matches!(kind, ActivityKind::CustomerStatusChanged | ActivityKind::PortalLinkRevoked);
+    let mut concerned: Vec<(Uuid, Uuid)> =
+        pending.iter().filter(|a| !allowed(a.kind)).filter_map(|a| a.customer_id.map(|c| (a.org_id.0, c.0))).collect();
+    concerned.sort_unstable();
+    concerned.dedup();
+    for of_org in concerned.chunk_by(|a, b| a.0 == b.0) {
+        let ids: Vec<Uuid> = of_org.iter().map(|(_, customer)| *customer).collect();
+        for batch in ids.chunks(500) {
+            let found: Option<i64> = run!(h, c => {
+                let mut q = QueryBuilder::new("SELECT number FROM customer WHERE status = 'deactivated' AND org_id = ");
+                q.push_bind(of_org[0].0).push(" AND id IN ");
+                crate::in_list::push_ids(&mut q, batch);
+                q.push(" LIMIT 1");
+                q.build_query_scalar().fetch_optional(c).await?
+            });
+            if let Some(number) = found {
+                return Err(StoreError::CustomerDeactivated(Code::new(CodeKind::Customer, number).to_string()));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

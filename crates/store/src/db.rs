@@ -92,6 +92,7 @@ impl Tx {
     pub async fn flush(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.pending);
         self.recorded |= !pending.is_empty();
+        crate::customers::refuse_deactivated(&mut self.handle(), &pending).await?;
         crate::activity::write_chained(&mut self.handle(), pending).await
     }
 

@@ -18,6 +18,10 @@ pub enum StoreError {
     Blob(#[from] crate::blobs::BlobError),
     #[error("unsupported database URL '{0}': use a file path, sqlite://… or postgres://…")]
     UnsupportedUrl(String),
+    /// A write concerned a deactivated customer (its code), which is
+    /// read-only until reactivated: the transaction must not commit.
+    #[error("{0} is deactivated and read-only")]
+    CustomerDeactivated(String),
 }
 
 impl StoreError {

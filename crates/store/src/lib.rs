@@ -74,9 +74,9 @@ pub mod queries {
     pub use crate::contacts::{clear_other_primary, contacts_of_customers, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
     pub use crate::counters::reserve_numbers;
     pub use crate::customers::{
-        add_labels, customer_codes, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
+        add_labels, customer_codes, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
     };
-    pub use crate::files::{blob_is_named, delete_file, delete_message_files, get_file, insert_files, list_files, set_message_files_visibility};
+    pub use crate::files::{named_blobs, delete_file, delete_message_files, get_file, insert_files, list_files, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
     pub use crate::messages::{delete_message, get_message, insert_messages, list_messages, set_pinned, update_message};
     pub use crate::orgs::{get_org, insert_org, list_orgs};
@@ -85,7 +85,7 @@ pub mod queries {
     pub use crate::sessions::{
         clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,
     };
-    pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, sites_of_customers, update_site};
+    pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, set_sites_dormant, sites_of_customers, update_site};
     pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,

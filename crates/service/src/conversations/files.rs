@@ -110,9 +110,9 @@ impl Files {
         let staged = self.blobs.sweep_staging(age).map_err(BlobError::Io)?;
         let blobs = self
             .blobs
-            .remove_unreferenced(age, |org, hash| async move {
+            .remove_unreferenced(age, |org, hashes| async move {
                 let mut conn = db.read().await?;
-                Ok::<_, ServiceError>(q::blob_is_named(&mut conn.handle(), org, &hash).await?)
+                Ok::<_, ServiceError>(q::named_blobs(&mut conn.handle(), org, &hashes).await?)
             })
             .await?;
         Ok((staged, blobs))
@@ -127,10 +127,16 @@ fn known_types() -> String {
 /// removes it: well past the request deadline, so nothing in flight is.
 pub const SWEEP_AGE: Duration = Duration::from_secs(600);
 
-/// Sweep now and every [`SWEEP_AGE`] while the server runs.
+/// How often a running server sweeps. A sweep lists every blob, so not
+/// often; the first comes one period after start, not while the server is
+/// warming up (a process that died mid-upload leaves staged files that
+/// wait until then).
+pub const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
+/// Sweep every [`SWEEP_EVERY`] while the server runs.
 pub fn sweep_in_background(db: Db, files: Files) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP_AGE);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + SWEEP_EVERY, SWEEP_EVERY);
         loop {
             tick.tick().await;
             match files.sweep(&db, SWEEP_AGE).await {

@@ -1,12 +1,14 @@
 //! Site use cases: service and billing addresses of a customer.
 
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
-use dossier_domain::diff::{created, diff};
+use dossier_domain::customer::CustomerStatus;
+use dossier_domain::diff::{FieldChange, created, diff};
 use dossier_domain::ids::{CustomerId, SiteId};
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::site::{Site, SiteInput, SitePatch, SiteProfile};
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, SearchTerm, SiteRow, Tx};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::record::{activity, field_list};
@@ -28,9 +30,28 @@ pub async fn add_site(db: &Db, ctx: &Ctx, customer: &str, input: SiteInput) -> R
     let profile = input.parse(ctx.org.region)?;
     let mut tx = db.begin().await?;
     let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
-    let site = add_site_in(&mut tx, ctx, CustomerId(customer.id), profile).await?;
+    let mut site = add_site_in(&mut tx, ctx, CustomerId(customer.id), profile).await?;
+    if customer.status()? == CustomerStatus::Dormant {
+        follow_customer(&mut tx, ctx, CustomerId(customer.id), true).await?;
+        site.dormant = true;
+    }
     tx.commit().await?;
     Ok(site)
+}
+
+/// Make a customer's sites dormant with it, or wake them with it: each site
+/// that changes gets its `site.updated` entry with the change.
+pub(crate) async fn follow_customer(tx: &mut Tx, ctx: &Ctx, customer: CustomerId, dormant: bool) -> Result<()> {
+    let changed = q::set_sites_dormant(&mut tx.handle(), ctx.org.id.0, customer.0, dormant, ctx.now().as_microsecond()).await?;
+    for row in changed {
+        let profile = row.profile()?;
+        let (id, subject, code) = subject(&row, &profile);
+        let how = if dormant { "made dormant with its customer" } else { "woken with its customer" };
+        let summary = format!("Site {} {how}", profile.one_line());
+        let changes = vec![FieldChange { field: "dormant".into(), old: json!(!dormant), new: json!(dormant) }];
+        tx.append(activity(ctx, ActivityKind::SiteUpdated, id, subject, code, summary, changes)).await?;
+    }
+    Ok(())
 }
 
 /// The row, search terms and `site.created` activity of a new site.

@@ -26,6 +26,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::customers::standing::WorkPermit;
 use crate::page::{Page, paginate};
 use crate::record::{activity, check_parties, customer_for, find_coded, money, newest_rows, site_link, to_json, with_detail, written};
 use crate::{Ctx, Result, ServiceError, customers};
@@ -74,6 +75,8 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
     let h = &mut tx.handle();
     let customer = customer_for(h, ctx, parties.customer.as_deref()).await?;
     check_parties(h, ctx, customer.id, &parties).await?;
+    let permit = WorkPermit::check(customer, parties.blocked_override.as_deref())?;
+    let customer = permit.customer();
     let issue = new.issue.clone();
     let totals = Totals::of(&new.lines);
     let number = q::reserve_numbers(h, ctx.org.id.0, CodeKind::Invoice.counter(), 1).await?;
@@ -103,7 +106,7 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
     };
     let kind = match issue {
         Some(issue) => {
-            apply_issue(ctx, &mut row, &customer, issue)?;
+            apply_issue(ctx, &mut row, customer, issue)?;
             ActivityKind::InvoiceIssued
         }
         None => ActivityKind::InvoiceCreated,
@@ -113,8 +116,9 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
     // The summary is rendered from the detail.
     let record = with_jobs(with_links(invoice_activity(ctx, kind, &row, String::new()), &parties), &new.job_ids);
     tx.append(record).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Invoice, row.id), &row.code().to_string()).await?;
     close_if_settled(tx, ctx, &mut row).await?;
-    Ok(row.into_invoice(ctx.today(), customer.code().to_string())?)
+    Ok(row.into_invoice(ctx.today(), permit.customer().code().to_string())?)
 }
 
 /// Claim each job for the invoice: it must be a job of the invoice's

@@ -202,9 +202,10 @@ pub async fn customer_summary(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
         true => (Some(bars(&names(InvoiceState::ALL, InvoiceState::as_str), &kept, EntityType::Invoice, true, money)), Some(balances(&facts, &kept, today)?)),
         false => (None, None),
     };
-    let pinned = match ctx.sees(Module::Messages) {
-        true => Some(crate::messages::pinned_of(h, ctx, id).await?),
-        false => None,
+    let pinned = match (ctx.sees(Module::Messages), facts.any_pinned > 0) {
+        (true, true) => Some(crate::messages::pinned_of(h, ctx, id).await?),
+        (true, false) => Some(Vec::new()),
+        (false, _) => None,
     };
     Ok(CustomerSummary {
         customer_id: CustomerId(id),

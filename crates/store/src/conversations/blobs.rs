@@ -14,6 +14,7 @@
 //! removed by [`Blobs::remove_unreferenced`], never while it could still be
 //! about to be named (only blobs older than a given age go).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -283,26 +284,16 @@ impl Blobs {
         Ok(removed)
     }
 
-    /// Every blob with its org, hash and age in seconds.
+    /// Every blob with its org, hash and age in seconds (a folder is walked
+    /// on a blocking thread, away from the requests' threads).
     async fn all(&self) -> Result<Vec<(Uuid, String, u64)>, BlobError> {
-        let mut found = Vec::new();
         match &self.place {
             Place::Folder(root) => {
-                for org in std::fs::read_dir(root)? {
-                    let org = org?;
-                    let Some(org_id) = org.file_name().to_str().and_then(|n| Uuid::try_parse(n).ok()) else { continue };
-                    for prefix in std::fs::read_dir(org.path())? {
-                        for blob in std::fs::read_dir(prefix?.path())? {
-                            let blob = blob?;
-                            let age = blob.metadata()?.modified()?.elapsed().map_or(0, |e| e.as_secs());
-                            if let Some(hash) = blob.file_name().to_str() {
-                                found.push((org_id, hash.to_owned(), age));
-                            }
-                        }
-                    }
-                }
+                let root = root.clone();
+                tokio::task::spawn_blocking(move || walk(&root)).await.map_err(std::io::Error::other)?
             }
             Place::Objects { store, prefix, .. } => {
+                let mut found = Vec::new();
                 let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
                 let mut listed = store.list(Some(prefix));
                 while let Some(meta) = listed.next().await {
@@ -313,9 +304,9 @@ impl Blobs {
                     let age = (now - meta.last_modified.timestamp()).max(0) as u64;
                     found.push((org_id, hash.clone(), age));
                 }
+                Ok(found)
             }
         }
-        Ok(found)
     }
 
     /// Remove a blob; `false` if it was kept again meanwhile (a folder).
@@ -341,22 +332,53 @@ impl Blobs {
         }
     }
 
-    /// Remove blobs older than `age` that `referenced(org, hash)` says no
-    /// live file names. Returns how many went.
-    pub async fn remove_unreferenced<F, Fut, E>(&self, age: Duration, mut referenced: F) -> Result<usize, E>
+    /// Remove blobs older than `age` that no live file names: `named(org,
+    /// hashes)` answers which of up to [`SWEEP_BATCH`] hashes of one org
+    /// are named. Returns how many went.
+    pub async fn remove_unreferenced<F, Fut, E>(&self, age: Duration, mut named: F) -> Result<usize, E>
     where
-        F: FnMut(Uuid, String) -> Fut,
-        Fut: std::future::Future<Output = Result<bool, E>>,
+        F: FnMut(Uuid, Vec<String>) -> Fut,
+        Fut: std::future::Future<Output = Result<HashSet<String>, E>>,
         E: From<BlobError>,
     {
+        let mut old: Vec<(Uuid, String)> =
+            self.all().await?.into_iter().filter(|(_, _, seconds)| *seconds >= age.as_secs()).map(|(org, hash, _)| (org, hash)).collect();
+        old.sort_unstable();
         let mut removed = 0;
-        for (org, hash, seconds) in self.all().await? {
-            if seconds >= age.as_secs() && !referenced(org, hash.clone()).await? {
-                removed += usize::from(self.remove(org, &hash, age).await?);
+        for of_org in old.chunk_by(|a, b| a.0 == b.0) {
+            let org = of_org[0].0;
+            for batch in of_org.chunks(SWEEP_BATCH) {
+                let hashes: Vec<String> = batch.iter().map(|(_, hash)| hash.clone()).collect();
+                let kept = named(org, hashes.clone()).await?;
+                for hash in hashes.iter().filter(|hash| !kept.contains(*hash)) {
+                    removed += usize::from(self.remove(org, hash, age).await?);
+                }
             }
         }
         Ok(removed)
     }
+}
+
+/// How many blobs of one org a sweep asks the database about at once.
+pub const SWEEP_BATCH: usize = 2_000;
+
+/// Every blob under a local root: `<org>/<aa>/<sha256>`, with its age.
+fn walk(root: &Path) -> Result<Vec<(Uuid, String, u64)>, BlobError> {
+    let mut found = Vec::new();
+    for org in std::fs::read_dir(root)? {
+        let org = org?;
+        let Some(org_id) = org.file_name().to_str().and_then(|n| Uuid::try_parse(n).ok()) else { continue };
+        for prefix in std::fs::read_dir(org.path())? {
+            for blob in std::fs::read_dir(prefix?.path())? {
+                let blob = blob?;
+                let age = blob.metadata()?.modified()?.elapsed().map_or(0, |e| e.as_secs());
+                if let Some(hash) = blob.file_name().to_str() {
+                    found.push((org_id, hash.to_owned(), age));
+                }
+            }
+        }
+    }
+    Ok(found)
 }
 
 fn older_than(path: &Path, age: Duration) -> std::io::Result<bool> {
@@ -472,11 +494,11 @@ mod tests {
         let named_hash = named.sha256.clone();
         blobs.keep(org, named).await.unwrap();
         blobs.keep(org, staged(&blobs, b"orphan").await).await.unwrap();
-        let young = blobs.remove_unreferenced(Duration::from_secs(60), |_, _| async { Ok::<_, BlobError>(false) }).await.unwrap();
+        let young = blobs.remove_unreferenced(Duration::from_secs(60), |_, _| async { Ok::<_, BlobError>(HashSet::new()) }).await.unwrap();
         assert_eq!(young, 0);
-        let removed = blobs.remove_unreferenced(Duration::ZERO, |_, hash| {
-            let keep = hash == named_hash;
-            async move { Ok::<_, BlobError>(keep) }
+        let removed = blobs.remove_unreferenced(Duration::ZERO, |_, hashes| {
+            let kept = hashes.into_iter().filter(|hash| *hash == named_hash).collect();
+            async move { Ok::<_, BlobError>(kept) }
         });
         assert_eq!(removed.await.unwrap(), 1);
         assert!(blobs.exists(org, &named_hash).await.unwrap());

@@ -1,5 +1,7 @@
 //! Files: what names each blob, attached to what.
 
+use std::collections::HashSet;
+
 use dossier_domain::activity::{Actor, ActorType, Visibility};
 use dossier_domain::file::{MediaType, StoredFile};
 use dossier_domain::ids::{CustomerId, FileId, MessageId};
@@ -136,15 +138,28 @@ pub async fn set_message_files_visibility(h: &mut Handle<'_>, org_id: Uuid, mess
     Ok(())
 }
 
-/// Whether a live file of `org` names this blob (as its content or its
-/// thumbnail).
-pub async fn blob_is_named(h: &mut Handle<'_>, org_id: Uuid, sha256: &str) -> Result<bool> {
-    let found: Option<i32> = run!(h, c => sqlx::query_scalar(
-        "SELECT 1 WHERE EXISTS (SELECT 1 FROM file WHERE org_id = $1 AND sha256 = $2 AND deleted_at IS NULL) \
-         OR EXISTS (SELECT 1 FROM file WHERE org_id = $1 AND thumbnail_sha256 = $2 AND deleted_at IS NULL)")
-        .bind(org_id).bind(sha256).fetch_optional(c).await?);
-    Ok(found.is_some())
+/// Which of `hashes` (content of `org_id`) a live file names, as its
+/// content or its thumbnail; asked [`HASHES_PER_STATEMENT`] at a time.
+pub async fn named_blobs(h: &mut Handle<'_>, org_id: Uuid, hashes: &[String]) -> Result<HashSet<String>> {
+    let mut named = HashSet::new();
+    for batch in hashes.chunks(HASHES_PER_STATEMENT) {
+        let found: Vec<String> = run!(h, c => {
+            let mut q = QueryBuilder::new("SELECT sha256 FROM file WHERE deleted_at IS NULL AND org_id = ");
+            q.push_bind(org_id).push(" AND sha256 IN ");
+            crate::in_list::push_values(&mut q, batch);
+            q.push(" UNION SELECT thumbnail_sha256 FROM file WHERE deleted_at IS NULL AND org_id = ");
+            q.push_bind(org_id).push(" AND thumbnail_sha256 IN ");
+            crate::in_list::push_values(&mut q, batch);
+            q.build_query_scalar().fetch_all(c).await?
+        });
+        named.extend(found);
+    }
+    Ok(named)
 }
+
+/// How many hashes one statement of [`named_blobs`] asks about (twice that
+/// many bound values, well under either backend's limit).
+const HASHES_PER_STATEMENT: usize = 400;
 
 /// Which files a list holds.
 #[derive(Clone, Debug, Default)]

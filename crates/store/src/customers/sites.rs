@@ -24,6 +24,8 @@ pub struct SiteRow {
     pub longitude: Option<f64>,
     pub access_notes: Option<String>,
     pub active: bool,
+    /// Dormant with its customer (set only by the customer's status).
+    pub dormant: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -46,6 +48,7 @@ impl SiteRow {
             longitude: p.longitude,
             access_notes: p.access_notes.clone(),
             active: p.active,
+            dormant: false,
             created_at: created_at.as_microsecond(),
             updated_at: updated_at.as_microsecond(),
         }
@@ -53,7 +56,11 @@ impl SiteRow {
 
     /// This site with another profile, updated at `updated_at`.
     pub fn with_profile(&self, profile: &SiteProfile, updated_at: Timestamp) -> Self {
-        Self { created_at: self.created_at, ..Self::new(self.org_id, SiteId(self.id), CustomerId(self.customer_id), profile, updated_at, updated_at) }
+        Self {
+            created_at: self.created_at,
+            dormant: self.dormant,
+            ..Self::new(self.org_id, SiteId(self.id), CustomerId(self.customer_id), profile, updated_at, updated_at)
+        }
     }
 
     pub fn profile(&self) -> Result<SiteProfile> {
@@ -78,6 +85,7 @@ impl SiteRow {
             id: SiteId(self.id),
             customer_id: CustomerId(self.customer_id),
             profile: self.profile()?,
+            dormant: self.dormant,
             created_at: timestamp(self.created_at)?,
             updated_at: timestamp(self.updated_at)?,
         })
@@ -89,12 +97,12 @@ pub async fn insert_sites(h: &mut Handle<'_>, rows: &[SiteRow]) -> Result<()> {
         run!(h, c => {
             let mut q = QueryBuilder::new(
                 "INSERT INTO site (org_id, id, customer_id, kind, name, address_line1, address_line2, town, region, postcode, country, latitude, \
-                 longitude, access_notes, active, created_at, updated_at) ");
+                 longitude, access_notes, active, dormant, created_at, updated_at) ");
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.org_id).push_bind(row.id).push_bind(row.customer_id).push_bind(&row.kind).push_bind(&row.name)
                     .push_bind(&row.address_line1).push_bind(&row.address_line2).push_bind(&row.town).push_bind(&row.region)
                     .push_bind(&row.postcode).push_bind(&row.country).push_bind(row.latitude).push_bind(row.longitude)
-                    .push_bind(&row.access_notes).push_bind(row.active).push_bind(row.created_at).push_bind(row.updated_at);
+                    .push_bind(&row.access_notes).push_bind(row.active).push_bind(row.dormant).push_bind(row.created_at).push_bind(row.updated_at);
             });
             q.build().execute(c).await.map(drop)?
         });
@@ -111,6 +119,14 @@ pub async fn update_site(h: &mut Handle<'_>, row: &SiteRow) -> Result<()> {
         .bind(&row.access_notes).bind(row.active).bind(row.updated_at)
         .execute(c).await.map(drop)?);
     Ok(())
+}
+
+/// Make every site of a customer dormant or wake it, with the customer;
+/// returns the sites that changed.
+pub async fn set_sites_dormant(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, dormant: bool, at: i64) -> Result<Vec<SiteRow>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "UPDATE site SET dormant = $3, updated_at = $4 WHERE org_id = $1 AND customer_id = $2 AND dormant <> $3 RETURNING *")
+        .bind(org_id).bind(customer_id).bind(dormant).bind(at).fetch_all(c).await?))
 }
 
 pub async fn delete_site(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<()> {

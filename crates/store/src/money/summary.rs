@@ -1,6 +1,7 @@
 //! The figures of a customer's summary: counts and totals per status (the
 //! status bars, kept in `customer_bar` by triggers), and in one more
-//! statement the open invoices' ageing, completed work, last activity.
+//! statement the open invoices' ageing, completed work, last activity and
+//! whether any note is pinned.
 //!
 //! A kept bar groups by the same expression its list filters by (`status`,
 //! or an invoice's state as [`crate::billing::push_invoice_state`] has it,
@@ -108,6 +109,9 @@ pub struct SummaryFacts {
     pub days_over_90: i64,
     /// The earliest due date of the open invoices.
     pub oldest_due: Option<String>,
+    /// 1 when any message of the customer is pinned, else 0: the pinned
+    /// notes are read only then (most customers have none).
+    pub any_pinned: i64,
 }
 
 impl SummaryFacts {
@@ -133,7 +137,8 @@ pub async fn summary_facts(
         "SELECT j.completed_count, j.completed_value, \
            (SELECT a.occurred_at FROM activity_link l JOIN activity a ON a.org_id = l.org_id AND a.id = l.activity_id \
             WHERE l.org_id = $1 AND l.entity_type = 'customer' AND l.entity_id = $2 ORDER BY l.activity_id DESC LIMIT 1) AS last_activity_at, \
-           i.open_balance, i.overdue_count, i.overdue_total, i.days_1_30, i.days_31_60, i.days_61_90, i.days_over_90, i.oldest_due \
+           i.open_balance, i.overdue_count, i.overdue_total, i.days_1_30, i.days_31_60, i.days_61_90, i.days_over_90, i.oldest_due, \
+           CAST(CASE WHEN EXISTS (SELECT 1 FROM message WHERE org_id = $1 AND customer_id = $2 AND pinned = TRUE) THEN 1 ELSE 0 END AS BIGINT) AS any_pinned \
          FROM (SELECT COUNT(*) AS completed_count, CAST(COALESCE(SUM(value), 0) AS BIGINT) AS completed_value FROM job \
                WHERE org_id = $1 AND customer_id = $2 AND status = 'completed' AND completed_at >= $3 \
                AND ($4 IS NULL OR id IN (SELECT job_id FROM job_assignee WHERE org_id = $1 AND user_id = $4))) j, \

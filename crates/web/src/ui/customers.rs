@@ -287,6 +287,8 @@ struct ProfilePage {
     kind: String,
     status: String,
     status_reason: Option<String>,
+    /// What the status means, in words (beside the badge unless active).
+    consequence: &'static str,
     /// "Do not work with again", and why.
     warning: Option<String>,
     labels: Vec<String>,
@@ -385,6 +387,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         kind: customer.profile.kind.to_string(),
         status: customer.status.to_string(),
         status_reason: customer.status_reason.clone(),
+        consequence: customer.status.consequence(),
         warning: customer.profile.do_not_work_reason.clone(),
         labels: customer.labels.clone(),
         location: place.unwrap_or_default(),
@@ -500,8 +503,9 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                         num: false,
                         href: can_edit.then(|| format!("/sites/{}/edit", s.id.0)),
                     };
+                    let kind = views::words(s.profile.kind.as_str());
                     vec![
-                        cell(views::words(s.profile.kind.as_str())),
+                        cell(if s.dormant { format!("{kind} (dormant)") } else { kind }),
                         cell(s.profile.address_lines().join(", ")),
                         cell(s.profile.access_notes.clone().unwrap_or_default()),
                         edit,

@@ -122,6 +122,10 @@ impl FormPage {
 pub fn again(form: FormPage, values: &Values, error: ServiceError, field_of: impl Fn(&str) -> String) -> Response {
     match error {
         ServiceError::Invalid(errors) => form.refill(values, &errors, field_of).show(StatusCode::UNPROCESSABLE_ENTITY),
+        // The form of a blocked customer's new record has the field for it.
+        ServiceError::Conflict { code: "customer_blocked", message } => {
+            form.refill(values, &ValidationErrors::one("blocked_override", "customer_blocked", message), field_of).show(StatusCode::CONFLICT)
+        }
         ServiceError::Conflict { message, .. } => {
             let mut form = form.refill(values, &ValidationErrors::default(), field_of);
             form.general.push(message);

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
+use dossier_domain::customer::CustomerStatus;
 use dossier_domain::money::LineInput;
 use dossier_domain::workflow::{InvoiceState, PaymentMethod};
 use dossier_domain::works::{AllocationInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
@@ -105,8 +106,8 @@ fn invoice_form(ctx: &Ctx, code: &str) -> FormPage {
     page(ctx, "New invoice", code, "billing", "invoices/new", "Create invoice", sections)
 }
 
-pub async fn new_invoice(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
-    invoice_form(&ctx, &code).show(StatusCode::OK)
+pub async fn new_invoice(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    warned(&s.db, &ctx, &code, invoice_form(&ctx, &code)).await.show(StatusCode::OK)
 }
 
 pub async fn create_invoice(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
@@ -120,12 +121,13 @@ pub async fn create_invoice(State(s): State<AppState>, Staff(ctx): Staff, Path(c
         due_date,
         notes: value(&values, "notes"),
         issue: Some(values.contains_key("issue")),
+        blocked_override: value(&values, "blocked_override"),
         ..Default::default()
     };
     let result = unless_invalid(errors, billing::create_invoice(&s.db, &ctx, input)).await;
     match result {
         Ok(_) => Redirect::to(&format!("/customers/{code}?tab=billing")).into_response(),
-        Err(e) => again(invoice_form(&ctx, &code), &values, e, |f| line_field(f, &rows)),
+        Err(e) => again(warned(&s.db, &ctx, &code, invoice_form(&ctx, &code)).await, &values, e, |f| line_field(f, &rows)),
     }
 }
 
@@ -227,8 +229,8 @@ fn inquiry_form(ctx: &Ctx, code: &str) -> FormPage {
     page(ctx, "New inquiry", code, "works&type=inquiries", "inquiries/new", "Create inquiry", vec![Section { legend: String::new(), fields }])
 }
 
-pub async fn new_inquiry(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
-    inquiry_form(&ctx, &code).show(StatusCode::OK)
+pub async fn new_inquiry(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    warned(&s.db, &ctx, &code, inquiry_form(&ctx, &code)).await.show(StatusCode::OK)
 }
 
 pub async fn create_inquiry(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
@@ -239,12 +241,13 @@ pub async fn create_inquiry(State(s): State<AppState>, Staff(ctx): Staff, Path(c
         description: value(&values, "description"),
         estimated_value: amount(&values, "estimated_value", &ctx.org.currency, &mut errors),
         source: value(&values, "source"),
+        blocked_override: value(&values, "blocked_override"),
         ..Default::default()
     };
     let result = unless_invalid(errors, works::create_inquiry(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=inquiries")).into_response(),
-        Err(e) => again(inquiry_form(&ctx, &code), &values, e, str::to_owned),
+        Err(e) => again(warned(&s.db, &ctx, &code, inquiry_form(&ctx, &code)).await, &values, e, str::to_owned),
     }
 }
 
@@ -257,12 +260,25 @@ fn quote_form(ctx: &Ctx, code: &str) -> FormPage {
     page(ctx, "New quote", code, "works&type=quotes", "quotes/new", "Create quote", sections)
 }
 
-/// `form` with the customer's "do not work with again" warning on top, if set.
+/// `form` with what the customer's standing means for new work on top:
+/// "do not work with again", and for a blocked customer why, with a field
+/// for the reason to go ahead anyway (a deactivated one gets nothing new).
 async fn warned(db: &Db, ctx: &Ctx, code: &str, mut form: FormPage) -> FormPage {
-    if let Ok(customer) = customers::get_customer(db, ctx, code).await
-        && let Some(reason) = customer.profile.do_not_work_reason
-    {
+    let Ok(customer) = customers::get_customer(db, ctx, code).await else { return form };
+    if let Some(reason) = customer.profile.do_not_work_reason {
         form.general.insert(0, format!("Do not work with again: {reason}"));
+    }
+    match customer.status {
+        CustomerStatus::Blocked => {
+            let why = customer.status_reason.map(|r| format!(" ({r})")).unwrap_or_default();
+            form.general.insert(0, format!("{code} is blocked{why}: it is made only with a reason to go ahead, which is kept in its history."));
+            let field = Field::new("blocked_override", "Reason to go ahead although the customer is blocked", "text").required();
+            form.sections.insert(0, Section { legend: "Blocked customer".into(), fields: vec![field] });
+        }
+        CustomerStatus::Deactivated => {
+            form.general.insert(0, format!("{code} is deactivated and read-only: reactivate the customer before adding anything."));
+        }
+        CustomerStatus::Active | CustomerStatus::Dormant => {}
     }
     form
 }
@@ -276,7 +292,14 @@ pub async fn create_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(cod
     let (lines, rows) = lines(&values, &ctx.org.currency, &mut errors);
     let valid_until = value(&values, "valid_until")
         .and_then(|d| errors.take(d.parse::<Date>().map_err(|_| ValidationErrors::one("valid_until", "invalid_date", "must be a date"))));
-    let input = QuoteInput { customer: Some(code.clone()), title: value(&values, "title"), valid_until, lines: Some(lines), ..Default::default() };
+    let input = QuoteInput {
+        customer: Some(code.clone()),
+        title: value(&values, "title"),
+        valid_until,
+        lines: Some(lines),
+        blocked_override: value(&values, "blocked_override"),
+        ..Default::default()
+    };
     let result = unless_invalid(errors, works::create_quote(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=quotes")).into_response(),
@@ -304,6 +327,7 @@ pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code)
         title: value(&values, "title"),
         description: value(&values, "description"),
         value: amount(&values, "value", &ctx.org.currency, &mut errors),
+        blocked_override: value(&values, "blocked_override"),
         ..Default::default()
     };
     let result = unless_invalid(errors, works::create_job(&s.db, &ctx, input)).await.map(drop);
