@@ -565,29 +565,61 @@ pub async fn customer_codes(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
 /// a deactivated customer is refused ([`StoreError::CustomerDeactivated`]),
 /// whatever use case wrote it, so a deactivated customer is read-only
 /// until reactivated. Only its status change (the reactivation) and the
-/// revoking of its portal links may be written. One statement per org.
+/// revoking of its portal links may be written.
+///
+/// The entries are checked in the order they were appended, against the
+/// status the customer had at that point: as stored, unless a status change
+/// of the same batch says otherwise (a bulk load can deactivate a customer
+/// after writing its earlier history in the same transaction).
 pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivity]) -> Result<()> {
     let allowed = |kind: ActivityKind| matches!(kind, ActivityKind::CustomerStatusChanged | ActivityKind::PortalLinkRevoked);
-    let mut concerned: Vec<(Uuid, Uuid)> =
-        pending.iter().filter(|a| !allowed(a.kind)).filter_map(|a| a.customer_id.map(|c| (a.org_id.0, c.0))).collect();
-    concerned.sort_unstable();
-    concerned.dedup();
-    for of_org in concerned.chunk_by(|a, b| a.0 == b.0) {
+    // Whether each customer was deactivated when the batch began: what its
+    // first status change in the batch changed from, else read below.
+    let mut deactivated: HashMap<(Uuid, Uuid), Option<bool>> = HashMap::new();
+    for activity in pending {
+        let Some(customer) = activity.customer_id else { continue };
+        let known = deactivated.entry((activity.org_id.0, customer.0)).or_insert(None);
+        if known.is_none() && activity.kind == ActivityKind::CustomerStatusChanged {
+            *known = status_change(activity).map(|(was, _)| was);
+        }
+    }
+    let mut unknown: Vec<(Uuid, Uuid)> = deactivated.iter().filter(|(_, known)| known.is_none()).map(|(key, _)| *key).collect();
+    unknown.sort_unstable();
+    for of_org in unknown.chunk_by(|a, b| a.0 == b.0) {
         let ids: Vec<Uuid> = of_org.iter().map(|(_, customer)| *customer).collect();
         for batch in ids.chunks(500) {
-            let found: Option<i64> = run!(h, c => {
-                let mut q = QueryBuilder::new("SELECT number FROM customer WHERE status = 'deactivated' AND org_id = ");
+            let stored: Vec<Uuid> = run!(h, c => {
+                let mut q = QueryBuilder::new("SELECT id FROM customer WHERE status = 'deactivated' AND org_id = ");
                 q.push_bind(of_org[0].0).push(" AND id IN ");
                 crate::in_list::push_ids(&mut q, batch);
-                q.push(" LIMIT 1");
-                q.build_query_scalar().fetch_optional(c).await?
+                q.build_query_scalar().fetch_all(c).await?
             });
-            if let Some(number) = found {
-                return Err(StoreError::CustomerDeactivated(Code::new(CodeKind::Customer, number).to_string()));
+            for customer in batch {
+                deactivated.insert((of_org[0].0, *customer), Some(stored.contains(customer)));
             }
         }
     }
+    for activity in pending {
+        let Some(customer) = activity.customer_id else { continue };
+        let key = (activity.org_id.0, customer.0);
+        if activity.kind == ActivityKind::CustomerStatusChanged {
+            if let Some((_, now)) = status_change(activity) {
+                deactivated.insert(key, Some(now));
+            }
+        } else if deactivated.get(&key) == Some(&Some(true)) && !allowed(activity.kind) {
+            let number: i64 = run!(h, c => sqlx::query_scalar("SELECT number FROM customer WHERE org_id = $1 AND id = $2")
+                .bind(key.0).bind(key.1).fetch_one(c).await?);
+            return Err(StoreError::CustomerDeactivated(Code::new(CodeKind::Customer, number).to_string()));
+        }
+    }
     Ok(())
+}
+
+/// Whether a status change's customer was deactivated before it and after it.
+fn status_change(activity: &NewActivity) -> Option<(bool, bool)> {
+    let change = activity.changes.iter().find(|c| c.field == "status")?;
+    let deactivated = |value: &serde_json::Value| value.as_str() == Some(CustomerStatus::Deactivated.as_str());
+    Some((deactivated(&change.old), deactivated(&change.new)))
 }
 
 #[cfg(test)]
