@@ -577,3 +577,40 @@ async fn a_blocked_customer_s_new_job_is_refused_with_the_reason_shown() {
     s.shot("blocked-timeline").await;
     s.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fieldworker_starts_and_completes_their_job_on_a_phone() {
+    let Some(s) = Session::start_with("fieldworker-phone", &["--window-size=390,844"]).await else { return };
+    let staff = users::list_users(&s.db, &s.ctx).await.unwrap();
+    let luis = staff.iter().find(|u| u.email == "luis@demo.example").unwrap();
+    let query = CustomerQuery { status: Some(dossier_domain::customer::CustomerStatus::Active), ..Default::default() };
+    let customer = customers::list_customers(&s.db, &s.ctx, query).await.unwrap().items.remove(0);
+    let input = dossier_domain::works::JobInput {
+        customer: Some(customer.code.clone()),
+        title: Some("Replace the pump".into()),
+        scheduled_start: Some(s.ctx.now()),
+        scheduled_end: Some(s.ctx.now() + jiff::SignedDuration::from_hours(2)),
+        assignees: Some(vec![luis.id]),
+        value: Some(25_000),
+        ..Default::default()
+    };
+    let job = works::create_job(&s.db, &s.ctx, input).await.unwrap();
+
+    s.sign_in("luis@demo.example").await;
+    s.goto(&format!("/jobs/{}", job.code)).await;
+    s.shot("job-scheduled").await;
+    let page = s.browser.source().await.unwrap();
+    assert!(!page.contains("£250") && !page.contains("Value"), "no money on a fieldworker's job page");
+    s.browser.find(Locator::Css("form.move[data-move=in_progress] button")).await.unwrap().click().await.unwrap();
+    s.until("the job in progress", || async { s.text("dl.facts").await.to_lowercase().contains("in progress") }).await;
+    s.shot("job-in-progress").await;
+    s.browser.find(Locator::Css("form.move[data-move=completed] textarea[name=notes]")).await.unwrap().send_keys("Pump replaced, system bled").await.unwrap();
+    s.browser.find(Locator::Css("form.move[data-move=completed] button")).await.unwrap().click().await.unwrap();
+    s.until("the job completed", || async { s.text("dl.facts").await.to_lowercase().contains("completed") }).await;
+    s.shot("job-completed").await;
+    assert!(s.text("dl.facts").await.contains("Pump replaced, system bled"));
+    assert_eq!(s.count("form.move").await, 0, "a completed job has no moves left");
+    let done = works::get_job(&s.db, &s.ctx, &job.code).await.unwrap();
+    assert_eq!(done.status, dossier_domain::workflow::JobStatus::Completed);
+    s.finish().await;
+}

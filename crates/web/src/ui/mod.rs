@@ -5,6 +5,7 @@
 
 mod customers;
 mod forms;
+mod moves;
 mod record_forms;
 mod records;
 mod views;
@@ -39,6 +40,12 @@ pub fn router() -> Router<AppState> {
     for kind in records::KINDS {
         let show = move |s: axum::extract::State<AppState>, staff: Staff, code: axum::extract::Path<String>| records::record(s, staff, code, kind);
         router = router.route(&format!("/{kind}/{{code}}"), get(show));
+    }
+    for kind in moves::KINDS {
+        let make = move |s: axum::extract::State<AppState>, staff: Staff, code: axum::extract::Path<String>, form: axum::Form<forms::Values>| {
+            moves::move_record(s, staff, code, kind, form)
+        };
+        router = router.route(&format!("/{kind}/{{code}}/move"), post(make));
     }
     router
         .route("/", get(|| async { Redirect::to("/customers") }))

@@ -14,6 +14,8 @@ use dossier_service::{Ctx, Db, ServiceError, billing, customers, files, works};
 use uuid::Uuid;
 
 use super::files::{FileView, Uploader, uploader};
+use super::forms::Values;
+use super::moves::{Current, MoveForm, offered, with_error};
 use super::messages::{Composer, MessageView, composer};
 use super::views::{day, words};
 use super::{Staff, failure, page};
@@ -64,6 +66,11 @@ struct RecordPage {
     uploader: Option<Uploader>,
     /// The record as a PDF (invoices and quotes).
     pdf: Option<String>,
+    /// The moves its status allows, posted to `move_action`.
+    moves: Vec<MoveForm>,
+    move_action: String,
+    /// Why a move the page no longer offers was refused.
+    moves_error: Option<String>,
 }
 
 pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, kind: &'static str) -> Response {
@@ -85,28 +92,57 @@ fn lines(lines: &[Line], totals: &Totals, currency: &str) -> (Vec<LineRow>, Vec<
     (rows, totals)
 }
 
+/// The record's page again after a refused move, with the reason beside
+/// the move's field.
+pub async fn record_page_after(
+    db: &Db,
+    ctx: &Ctx,
+    kind: &str,
+    code: &str,
+    name: &str,
+    values: &Values,
+    error: ServiceError,
+) -> Result<impl Template, ServiceError> {
+    let mut page_data = record_page(db, ctx, kind, code).await?;
+    page_data.moves_error = with_error(&mut page_data.moves, name, values, error)?;
+    Ok(page_data)
+}
+
 async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<RecordPage, ServiceError> {
     let currency = &ctx.org.currency;
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    let mut current = None;
     let (title, customer, record, facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
             let i = works::get_inquiry(db, ctx, code).await?;
-            let facts = vec![("Status", words(i.status.as_str())), ("Estimated value", i.estimated_value.format(currency)), ("Raised", day(i.created_at))];
+            current = Some(Current::Inquiry(i.status));
+            let mut facts = vec![("Status", words(i.status.as_str())), ("Estimated value", i.estimated_value.format(currency)), ("Raised", day(i.created_at))];
+            facts.extend(i.converted_to.clone().map(|to| ("Converted into", to)));
             (format!("Inquiry {}: {}", i.code, i.title), i.customer_id, (RecordType::Inquiry, i.id.0, i.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         "quotes" => {
             let q = works::get_quote(db, ctx, code).await?;
+            current = Some(Current::Quote(q.status));
             let facts = vec![("Status", words(q.status.as_str())), ("Valid until", date(q.valid_until)), ("Total", q.totals.total.format(currency))];
             (format!("Quote {}: {}", q.code, q.title), q.customer_id, (RecordType::Quote, q.id.0, q.code.clone()), facts, lines(&q.lines, &q.totals, currency))
         }
         "jobs" => {
             let j = works::get_job(db, ctx, code).await?;
-            let mut facts = vec![("Status", words(j.status.as_str())), ("Scheduled", j.scheduled_start.map_or_else(|| "—".to_owned(), day))];
-            facts.extend(j.value.map(|v| ("Value", v.format(currency))));
+            current = Some(Current::Job(j.status));
+            let zone = jiff::tz::TimeZone::get(&ctx.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+            let when = |at: jiff::Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+            let window = match (j.scheduled_start, j.scheduled_end) {
+                (Some(start), Some(end)) => format!("{} – {}", when(start), when(end)),
+                _ => "—".to_owned(),
+            };
+            let mut facts = vec![("Status", words(j.status.as_str())), ("Scheduled", window)];
+            facts.extend(j.value.map(|v| ("Value", if j.free_of_charge { "Free of charge".to_owned() } else { v.format(currency) })));
+            facts.extend(j.completion_notes.clone().map(|n| ("Completion notes", n)));
             (format!("Job {}: {}", j.code, j.title), j.customer_id, (RecordType::Job, j.id.0, j.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         "invoices" => {
             let i = billing::get_invoice(db, ctx, code).await?;
+            current = Some(Current::Invoice(i.status));
             let facts = vec![
                 ("State", words(i.state.as_str())),
                 ("Issued", date(i.issue_date)),
@@ -138,6 +174,8 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let (record_type, record_id, code) = record;
     let here = format!("/{kind}/{code}");
     let pdf = matches!(kind, "invoices" | "quotes").then(|| format!("/api/v1/{kind}/{code}/pdf"));
+    let moves = current.map(|current| offered(ctx, &current, customer.status)).unwrap_or_default();
+    let move_action = format!("/{kind}/{code}/move");
     let (mut pinned, mut shown) = (Vec::new(), Vec::new());
     if ctx.sees(Module::Messages) {
         let found = messages::record_messages(db, ctx, record_id, MessageQuery { limit: Some(100), ..Default::default() }).await?;
@@ -165,5 +203,8 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         pinned,
         messages: shown,
         pdf,
+        moves,
+        move_action,
+        moves_error: None,
     })
 }

@@ -1,0 +1,128 @@
+//! Moving records on from their pages in the web app: the moves offered
+//! are those the workflow allows, each calls the same use case as the API,
+//! and a refused one comes back beside its field; on SQLite and PostgreSQL.
+
+mod common;
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+/// The moves a record's page offers, by their names.
+fn offered(page: &str) -> Vec<String> {
+    page.match_indices("data-move=\"").map(|(at, m)| page[at + m.len()..].split('"').next().unwrap().to_owned()).collect()
+}
+
+async fn ok(app: &common::TestApp, path: &str, body: Value) -> Value {
+    let (status, answer) = app.post(path, body).await;
+    assert!(status.is_success(), "{path}: {status} {answer}");
+    answer
+}
+
+both_backends!(a_job_is_scheduled_started_and_completed_from_its_page, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    ok(&app, "/jobs", json!({"customer": "CUS-00001", "title": "Boiler service"})).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    assert_eq!(offered(&page), ["scheduled", "cancelled"]);
+
+    // A window that ends before it starts: refused beside the end, nothing changes.
+    let bad = [("move", "scheduled"), ("start", "2026-05-01T11:00"), ("end", "2026-05-01T09:00")];
+    let (status, _, page) = app.form(&cookie, "/jobs/BOK-00001/move", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"end-error\""), "{page}");
+    let (_, job) = app.get("/jobs/BOK-00001").await;
+    assert_eq!(job["status"], "to_schedule");
+
+    let good = [("move", "scheduled"), ("start", "2026-05-01T09:00"), ("end", "2026-05-01T11:00")];
+    let (status, location, _) = app.form(&cookie, "/jobs/BOK-00001/move", &good).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/jobs/BOK-00001"));
+    let (_, job) = app.get("/jobs/BOK-00001").await;
+    // The window is read in the org's time zone (London: BST in May).
+    assert_eq!((job["status"].as_str(), job["scheduled_start"].as_str()), (Some("scheduled"), Some("2026-05-01T08:00:00Z")));
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    assert_eq!(offered(&page), ["to_schedule", "in_progress", "completed", "cancelled"]);
+
+    app.form(&cookie, "/jobs/BOK-00001/move", &[("move", "in_progress")]).await;
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    assert_eq!(offered(&page), ["completed", "aborted"]);
+    app.form(&cookie, "/jobs/BOK-00001/move", &[("move", "completed"), ("notes", "Serviced, flue checked")]).await;
+    let (_, job) = app.get("/jobs/BOK-00001").await;
+    assert_eq!((job["status"].as_str(), job["completion_notes"].as_str()), (Some("completed"), Some("Serviced, flue checked")));
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    assert!(offered(&page).is_empty() && !page.contains("Move it on"));
+    assert!(page.contains("Serviced, flue checked"));
+
+    // A move the workflow does not allow is refused by the use case, as in the API.
+    let (status, _, page) = app.form(&cookie, "/jobs/BOK-00001/move", &[("move", "in_progress")]).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("a completed job cannot be moved to in_progress") || page.contains("cannot be moved"), "{page}");
+    let (_, timeline) = app.get("/jobs/BOK-00001/timeline").await;
+    assert_eq!(timeline["items"].as_array().unwrap().len(), 4, "created, scheduled, started, completed");
+});
+
+both_backends!(a_draft_invoice_is_issued_and_another_voided_with_a_reason_from_their_pages, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let lines = json!([{"description": "Service", "unit_price": 9000, "tax_rate_bp": 2000}]);
+    ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines})).await;
+    ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines})).await;
+    app.user("finance").await;
+    let cookie = app.session("finance").await;
+    let (_, page) = app.page(Some(&cookie), "/invoices/INV-00001").await;
+    assert_eq!(offered(&page), ["open", "void"]);
+
+    let (status, location, _) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "open"), ("issue_date", "")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/invoices/INV-00001"));
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!(invoice["status"], "open");
+
+    let (status, _, page) = app.form(&cookie, "/invoices/INV-00002/move", &[("move", "void"), ("reason", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"reason-error\""), "{page}");
+    let (_, invoice) = app.get("/invoices/INV-00002").await;
+    assert_eq!(invoice["status"], "draft");
+    app.form(&cookie, "/invoices/INV-00002/move", &[("move", "void"), ("reason", "Raised twice")]).await;
+    let (_, invoice) = app.get("/invoices/INV-00002").await;
+    assert_eq!(invoice["status"], "void");
+});
+
+both_backends!(an_inquiry_is_converted_from_its_page_and_a_blocked_customer_s_asks_for_a_reason, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    ok(&app, "/inquiries", json!({"customer": "CUS-00001", "title": "Leak"})).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, page) = app.page(Some(&cookie), "/inquiries/INQ-00001").await;
+    assert_eq!(offered(&page), ["contacted", "qualified", "lost", "convert_quote", "convert_job"]);
+
+    ok(&app, "/customers/CUS-00001/status", json!({"status": "blocked", "reason": "Unpaid"})).await;
+    let (status, _, page) = app.form(&cookie, "/inquiries/INQ-00001/move", &[("move", "convert_job")]).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("id=\"blocked_override-error\""), "{page}");
+    let (status, location, _) = app.form(&cookie, "/inquiries/INQ-00001/move", &[("move", "convert_job"), ("blocked_override", "Emergency leak")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/jobs/BOK-00001"));
+    let (_, page) = app.page(Some(&cookie), "/inquiries/INQ-00001").await;
+    assert!(offered(&page).is_empty() && page.contains("BOK-00001"), "converted: nothing left to move");
+});
+
+both_backends!(a_fieldworker_moves_their_own_job_but_sees_no_money_moves, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (fieldworker, _) = app.user("fieldworker").await;
+    let lines = json!([{"description": "Service", "unit_price": 9000, "tax_rate_bp": 2000}]);
+    ok(&app, "/jobs", json!({"customer": "CUS-00001", "title": "Service", "assignees": [fieldworker],
+        "scheduled_start": "2026-05-01T09:00:00Z", "scheduled_end": "2026-05-01T11:00:00Z"})).await;
+    ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines})).await;
+    let cookie = app.session("fieldworker").await;
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    assert!(offered(&page).contains(&"in_progress".to_owned()), "{page}");
+    let (status, _, _) = app.form(&cookie, "/jobs/BOK-00001/move", &[("move", "in_progress")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _, _) = app.form(&cookie, "/jobs/BOK-00001/move", &[("move", "completed"), ("notes", "Done")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, job) = app.get("/jobs/BOK-00001").await;
+    assert_eq!(job["status"], "completed");
+    let (status, _, _) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "void"), ("reason", "x")]).await;
+    assert!(status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND, "{status}");
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!(invoice["status"], "draft");
+});

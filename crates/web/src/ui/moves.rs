@@ -1,0 +1,274 @@
+//! The moves a record's status allows, as forms on its page: which ones is
+//! read from the domain's workflow (`Workflow::allows`), so the page and
+//! the API cannot disagree, and each is sent to the use case the API calls.
+//! A refused move comes back on the record's page with the reason beside
+//! the field it concerns.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use dossier_domain::ValidationErrors;
+use dossier_domain::customer::CustomerStatus;
+use dossier_domain::permissions::{Action, Module};
+use dossier_domain::workflow::{InquiryStatus, InvoiceStatus, JobStatus, QuoteStatus, Workflow};
+use dossier_domain::works::{ConvertInput, ConvertInto, IssueInput, JobStatusInput};
+use dossier_service::billing::{self, VoidInput};
+use dossier_service::works::{self, InquiryStatusInput, QuoteStatusInput};
+use dossier_service::{Ctx, Db, ServiceError};
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+
+use super::forms::{Field, Values, value};
+use super::{Staff, failure};
+use crate::AppState;
+
+/// The kinds of record whose pages offer moves, by their path.
+pub const KINDS: [&str; 4] = ["inquiries", "quotes", "jobs", "invoices"];
+
+/// One move offered on a record's page: a button, and the fields it needs.
+pub struct MoveForm {
+    /// What the form posts as `move`: a status, or `convert_quote` / `convert_job`.
+    pub name: String,
+    pub label: String,
+    pub fields: Vec<Field>,
+    /// A move that ends or undoes something (cancel, void, lost).
+    pub grave: bool,
+    /// Why the last try of this move was refused, when not about one field.
+    pub error: Option<String>,
+}
+
+impl MoveForm {
+    fn new(name: impl Into<String>, label: impl Into<String>) -> Self {
+        MoveForm { name: name.into(), label: label.into(), fields: Vec::new(), grave: false, error: None }
+    }
+
+    fn field(mut self, field: Field) -> Self {
+        self.fields.push(field);
+        self
+    }
+
+    fn grave(mut self) -> Self {
+        self.grave = true;
+        self
+    }
+}
+
+/// A record's status, as its moves need it.
+pub enum Current {
+    Inquiry(InquiryStatus),
+    Quote(QuoteStatus),
+    Job(JobStatus),
+    Invoice(InvoiceStatus),
+}
+
+fn reason(label: &str, required: bool) -> Field {
+    let field = Field::new("reason", label, "text");
+    if required { field.required() } else { field }
+}
+
+fn go_ahead() -> Field {
+    Field::new("blocked_override", "Reason to go ahead although the customer is blocked", "text").required()
+}
+
+/// The moves `ctx` may make from `current`, in the workflow's order.
+pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus) -> Vec<MoveForm> {
+    let blocked = customer == CustomerStatus::Blocked;
+    let may = |module| ctx.access(module, Action::Edit) != dossier_domain::permissions::Access::None;
+    if customer == CustomerStatus::Deactivated {
+        return Vec::new();
+    }
+    let mut moves = Vec::new();
+    match *current {
+        Current::Inquiry(from) if may(Module::Inquiries) => {
+            for to in InquiryStatus::ALL.iter().copied().filter(|to| from.allows(*to)) {
+                moves.push(match to {
+                    InquiryStatus::Contacted => MoveForm::new(to.as_str(), "Mark contacted"),
+                    InquiryStatus::Qualified => MoveForm::new(to.as_str(), "Qualify").field(reason("Note", false)),
+                    InquiryStatus::Lost => MoveForm::new(to.as_str(), "Mark lost").field(reason("Why it was lost", true)).grave(),
+                    InquiryStatus::New => MoveForm::new(to.as_str(), "Reopen"),
+                    InquiryStatus::Converted => continue,
+                });
+            }
+            if from.is_open() {
+                for (name, label, module) in [("convert_quote", "Convert into a quote", Module::Quotes), ("convert_job", "Convert into a job", Module::Jobs)] {
+                    if ctx.access(module, Action::Create) != dossier_domain::permissions::Access::None {
+                        let form = MoveForm::new(name, label);
+                        moves.push(if blocked { form.field(go_ahead()) } else { form });
+                    }
+                }
+            }
+        }
+        Current::Quote(from) if may(Module::Quotes) => {
+            for to in QuoteStatus::ALL.iter().copied().filter(|to| from.allows(*to)) {
+                moves.push(match to {
+                    QuoteStatus::Sent => MoveForm::new(to.as_str(), if from == QuoteStatus::Draft { "Mark sent" } else { "Send again" }),
+                    QuoteStatus::Accepted => {
+                        let form = MoveForm::new(to.as_str(), "Accepted").field(Field::new("create_job", "Create the job to schedule", "checkbox").value("on"));
+                        if blocked { form.field(Field::new("blocked_override", "Reason to go ahead although the customer is blocked", "text")) } else { form }
+                    }
+                    QuoteStatus::Declined => MoveForm::new(to.as_str(), "Declined").grave(),
+                    QuoteStatus::Expired => MoveForm::new(to.as_str(), "Expired").grave(),
+                    QuoteStatus::Draft => continue,
+                });
+            }
+        }
+        Current::Job(from) if may(Module::Jobs) => {
+            for to in JobStatus::ALL.iter().copied().filter(|to| from.allows(*to)) {
+                moves.push(match to {
+                    JobStatus::Scheduled => MoveForm::new(to.as_str(), "Schedule")
+                        .field(Field::new("start", format!("Start ({})", ctx.org.timezone), "datetime-local").required())
+                        .field(Field::new("end", "End", "datetime-local").required()),
+                    JobStatus::InProgress => MoveForm::new(to.as_str(), "Start the job"),
+                    JobStatus::Completed => MoveForm::new(to.as_str(), "Complete").field(Field::new("notes", "What was done", "textarea")),
+                    JobStatus::Cancelled => MoveForm::new(to.as_str(), "Cancel").field(Field::new("notes", "Why", "text").required()).grave(),
+                    JobStatus::Aborted => MoveForm::new(to.as_str(), "Abort").field(Field::new("notes", "Why", "text").required()).grave(),
+                    JobStatus::ToSchedule => MoveForm::new(to.as_str(), if from == JobStatus::Scheduled { "Unschedule" } else { "Reopen" }),
+                });
+            }
+        }
+        Current::Invoice(from) => {
+            if from.allows(InvoiceStatus::Open) && may(Module::Invoices) {
+                moves.push(MoveForm::new("open", "Issue").field(Field::new("issue_date", "Issue date", "date").value(ctx.today().to_string())));
+            }
+            if from.allows(InvoiceStatus::Void) && ctx.access(Module::Invoices, Action::Delete) != dossier_domain::permissions::Access::None {
+                moves.push(MoveForm::new("void", "Void").field(reason("Why it is void", true)).grave());
+            }
+        }
+        _ => {}
+    }
+    moves
+}
+
+/// Show a refused move's error on its form: beside the field it names, or
+/// on the form itself. A move the page does not offer (the record moved on
+/// meanwhile) gets its reason above the moves: returned. Errors that are
+/// not about the input (forbidden, not found, a fault) are given back.
+pub fn with_error(moves: &mut [MoveForm], name: &str, values: &Values, error: ServiceError) -> Result<Option<String>, ServiceError> {
+    let Some(form) = moves.iter_mut().find(|m| m.name == name) else {
+        return match error {
+            ServiceError::Invalid(_) | ServiceError::Conflict { .. } => Ok(Some(error.to_string())),
+            other => Err(other),
+        };
+    };
+    for field in &mut form.fields {
+        if let Some(typed) = values.get(&field.name) {
+            field.value = typed.clone();
+        }
+    }
+    match error {
+        ServiceError::Invalid(errors) => {
+            for e in errors.0 {
+                let field_name = field_of_move(&e.field);
+                match form.fields.iter_mut().find(|f| f.name == field_name) {
+                    Some(field) => field.error = Some(e.message),
+                    None => form.error = Some(format!("{}: {}", e.field, e.message)),
+                }
+            }
+        }
+        ServiceError::Conflict { code: "customer_blocked", message } if form.fields.iter().any(|f| f.name == "blocked_override") => {
+            if let Some(field) = form.fields.iter_mut().find(|f| f.name == "blocked_override") {
+                field.error = Some(message);
+            }
+        }
+        ServiceError::Conflict { message, .. } => form.error = Some(message),
+        other => return Err(other),
+    }
+    Ok(None)
+}
+
+/// The form field an API field error of a move is shown beside.
+fn field_of_move(field: &str) -> &str {
+    match field {
+        "scheduled_start" | "window" => "start",
+        "scheduled_end" => "end",
+        other => other,
+    }
+}
+
+/// A `datetime-local` value, read in the org's time zone.
+fn instant(ctx: &Ctx, values: &Values, name: &str, errors: &mut ValidationErrors) -> Option<Timestamp> {
+    let text = value(values, name)?;
+    let zone = TimeZone::get(&ctx.org.timezone).unwrap_or(TimeZone::UTC);
+    let parsed = DateTime::strptime("%Y-%m-%dT%H:%M", &text).ok().and_then(|d| d.to_zoned(zone).ok()).map(|z| z.timestamp());
+    if parsed.is_none() {
+        errors.push(name, "invalid_date", "must be a date and time");
+    }
+    parsed
+}
+
+/// Where a moved record's page is, and where to go after a move.
+pub enum Moved {
+    /// Back to the record's page.
+    Stay,
+    /// To another record made by the move (a converted inquiry's quote or job).
+    To(String),
+}
+
+/// Make the move named in the form on the record of `kind` with `code`.
+async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Result<Moved, ServiceError> {
+    let name = value(values, "move").unwrap_or_default();
+    let unknown = || ServiceError::from(ValidationErrors::one("move", "unknown_value", format!("'{name}' is not a move of this record")));
+    let mut errors = ValidationErrors::default();
+    match kind {
+        "inquiries" => match name.as_str() {
+            "convert_quote" | "convert_job" => {
+                let into = if name == "convert_quote" { ConvertInto::Quote } else { ConvertInto::Job };
+                let converted = works::convert_inquiry(db, ctx, code, ConvertInput { into, blocked_override: value(values, "blocked_override") }).await?;
+                let to = converted.quote.map(|q| format!("/quotes/{}", q.code)).or(converted.job.map(|j| format!("/jobs/{}", j.code)));
+                Ok(to.map_or(Moved::Stay, Moved::To))
+            }
+            status => {
+                let status = InquiryStatus::parse(status).ok_or_else(unknown)?;
+                works::move_inquiry(db, ctx, code, InquiryStatusInput { status, reason: value(values, "reason") }).await.map(|_| Moved::Stay)
+            }
+        },
+        "quotes" => {
+            let status = QuoteStatus::parse(&name).ok_or_else(unknown)?;
+            let input = QuoteStatusInput {
+                status,
+                create_job: (status == QuoteStatus::Accepted).then(|| values.contains_key("create_job")),
+                blocked_override: value(values, "blocked_override"),
+            };
+            let quote = works::move_quote(db, ctx, code, input).await?;
+            Ok(quote.job_id.filter(|_| status == QuoteStatus::Accepted).map_or(Moved::Stay, |job| Moved::To(format!("/jobs/{job}"))))
+        }
+        "jobs" => {
+            let status = JobStatus::parse(&name).ok_or_else(unknown)?;
+            let (start, end) = (instant(ctx, values, "start", &mut errors), instant(ctx, values, "end", &mut errors));
+            errors.into_result(|| ())?;
+            let input = JobStatusInput { status, scheduled_start: start, scheduled_end: end, assignees: None, notes: value(values, "notes") };
+            works::move_job(db, ctx, code, input).await.map(|_| Moved::Stay)
+        }
+        "invoices" => match name.as_str() {
+            "open" => {
+                let issue_date = match value(values, "issue_date") {
+                    Some(text) => Some(text.parse::<Date>().map_err(|_| ValidationErrors::one("issue_date", "invalid_date", "must be a date"))?),
+                    None => None,
+                };
+                billing::issue_invoice(db, ctx, code, IssueInput { issue_date }).await.map(|_| Moved::Stay)
+            }
+            "void" => billing::void_invoice(db, ctx, code, VoidInput { reason: value(values, "reason") }).await.map(|_| Moved::Stay),
+            _ => Err(unknown()),
+        },
+        _ => Err(ServiceError::NotFound("page")),
+    }
+}
+
+/// `POST /{kind}/{code}/move`: make the move, then show the record (or
+/// what the move made); refused, the record's page again with the reason.
+pub async fn move_record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, kind: &'static str, Form(values): Form<Values>) -> Response {
+    match make(&s.db, &ctx, kind, &code, &values).await {
+        Ok(Moved::Stay) => Redirect::to(&format!("/{kind}/{code}")).into_response(),
+        Ok(Moved::To(path)) => Redirect::to(&path).into_response(),
+        Err(error) => {
+            let name = value(&values, "move").unwrap_or_default();
+            let status = if matches!(error, ServiceError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+            match super::records::record_page_after(&s.db, &ctx, kind, &code, &name, &values, error).await {
+                Ok(page_data) => super::page(status, &page_data),
+                Err(e) => failure(e),
+            }
+        }
+    }
+}
