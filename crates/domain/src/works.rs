@@ -224,6 +224,10 @@ pub struct Job {
     pub completion_notes: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
+    /// The invoice that bills it (not void). Absent for a caller who may
+    /// not see money (a fieldworker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_id: Option<InvoiceId>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -235,6 +239,7 @@ impl Job {
     pub fn for_reader(mut self, sees_money: bool) -> Job {
         if !sees_money {
             self.value = None;
+            self.invoice_id = None;
         }
         self
     }

@@ -126,3 +126,31 @@ both_backends!(a_fieldworker_moves_their_own_job_but_sees_no_money_moves, |app| 
     let (_, invoice) = app.get("/invoices/INV-00001").await;
     assert_eq!(invoice["status"], "draft");
 });
+
+both_backends!(a_job_links_to_the_invoice_that_bills_it_and_the_invoice_to_its_jobs, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let job = ok(&app, "/jobs", json!({"customer": "CUS-00001", "title": "Service", "value": 9000})).await;
+    let lines = json!([{"description": "Service", "unit_price": 9000, "tax_rate_bp": 2000}]);
+    let invoice = ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines, "job_ids": [job["id"]]})).await;
+    let (_, billed) = app.get("/jobs/BOK-00001").await;
+    assert_eq!(billed["invoice_id"], invoice["id"]);
+
+    app.user("finance").await;
+    let cookie = app.session("finance").await;
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    assert!(page.contains("Billed on") && page.contains("<a href=\"/invoices/INV-00001\">INV-00001</a>"), "{page}");
+    let (_, page) = app.page(Some(&cookie), "/invoices/INV-00001").await;
+    assert!(page.contains("Bills the jobs") && page.contains("<a href=\"/jobs/BOK-00001\">BOK-00001</a>"), "{page}");
+
+    // A fieldworker's answer carries no invoice.
+    let (fieldworker, token) = app.user("fieldworker").await;
+    ok(&app, "/jobs/BOK-00001/status", json!({"status": "scheduled", "scheduled_start": "2026-05-01T09:00:00Z",
+        "scheduled_end": "2026-05-01T11:00:00Z", "assignees": [fieldworker]})).await;
+    let (_, seen) = app.call_as(Some(&token), axum::http::Method::GET, "/jobs/BOK-00001", None).await;
+    assert!(seen.get("invoice_id").is_none() && seen.get("value").is_none(), "{seen}");
+
+    // Voided, the invoice lets the job go.
+    app.form(&cookie, "/invoices/INV-00001/move", &[("move", "void"), ("reason", "Wrong amount")]).await;
+    let (_, released) = app.get("/jobs/BOK-00001").await;
+    assert!(released.get("invoice_id").is_none(), "{released}");
+});

@@ -487,6 +487,7 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, permit: &WorkPermit
         completed_at: None,
         created_at: now,
         updated_at: now,
+        invoice_id: None,
     };
     q::insert_job(h, &row).await?;
     let summary = String::new(); // rendered from the detail

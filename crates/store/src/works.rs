@@ -5,7 +5,7 @@
 //! fieldworker's "my jobs" list scans).
 
 use dossier_domain::code::{Code, CodeKind};
-use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
+use dossier_domain::ids::{InvoiceId, CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus};
 use dossier_domain::works::{Inquiry, Job, Quote};
@@ -185,6 +185,10 @@ pub struct JobRow {
     pub completed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The invoice that bills it (not void): set only by claiming it for an
+    /// invoice (see [`claim_job_for_invoice`]), never by the job's writes.
+    #[sqlx(default)]
+    pub invoice_id: Option<Uuid>,
 }
 
 impl JobRow {
@@ -227,6 +231,7 @@ impl JobRow {
             free_of_charge: self.free_of_charge,
             completion_notes: self.completion_notes,
             completed_at: self.completed_at.map(timestamp).transpose()?,
+            invoice_id: self.invoice_id.map(InvoiceId),
             created_at: timestamp(self.created_at)?,
             updated_at: timestamp(self.updated_at)?,
         })

@@ -66,6 +66,9 @@ struct RecordPage {
     uploader: Option<Uploader>,
     /// The record as a PDF (invoices and quotes).
     pdf: Option<String>,
+    /// Records it is tied to: a job's invoice, an invoice's jobs (label,
+    /// then each one's page and code).
+    related: Vec<(&'static str, Vec<(String, String)>)>,
     /// The moves its status allows, posted to `move_action`.
     moves: Vec<MoveForm>,
     move_action: String,
@@ -112,6 +115,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let currency = &ctx.org.currency;
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
     let mut current = None;
+    let mut related = Vec::new();
     let (title, customer, record, facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
             let i = works::get_inquiry(db, ctx, code).await?;
@@ -138,11 +142,23 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
             let mut facts = vec![("Status", words(j.status.as_str())), ("Scheduled", window)];
             facts.extend(j.value.map(|v| ("Value", if j.free_of_charge { "Free of charge".to_owned() } else { v.format(currency) })));
             facts.extend(j.completion_notes.clone().map(|n| ("Completion notes", n)));
+            if let Some(invoice) = j.invoice_id.filter(|_| ctx.sees(Module::Invoices)) {
+                let invoice = billing::get_invoice(db, ctx, &invoice.0.to_string()).await?;
+                related.push(("Billed on", vec![(format!("/invoices/{}", invoice.code), invoice.code)]));
+            }
             (format!("Job {}: {}", j.code, j.title), j.customer_id, (RecordType::Job, j.id.0, j.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         "invoices" => {
             let i = billing::get_invoice(db, ctx, code).await?;
             current = Some(Current::Invoice(i.status));
+            if !i.job_ids.is_empty() && ctx.sees(Module::Jobs) {
+                let mut jobs = Vec::with_capacity(i.job_ids.len());
+                for job in &i.job_ids {
+                    let job = works::get_job(db, ctx, &job.0.to_string()).await?;
+                    jobs.push((format!("/jobs/{}", job.code), job.code));
+                }
+                related.push(("Bills the jobs", jobs));
+            }
             let facts = vec![
                 ("State", words(i.state.as_str())),
                 ("Issued", date(i.issue_date)),
@@ -206,5 +222,6 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         moves,
         move_action,
         moves_error: None,
+        related,
     })
 }
