@@ -154,3 +154,34 @@ both_backends!(a_job_links_to_the_invoice_that_bills_it_and_the_invoice_to_its_j
     let (_, released) = app.get("/jobs/BOK-00001").await;
     assert!(released.get("invoice_id").is_none(), "{released}");
 });
+
+both_backends!(a_fieldworker_s_day_lists_overdue_today_and_next_with_where_to_go, |app| {
+    app.customer(json!({"family_name": "Lee", "phone": "07911 123456"})).await;
+    let site = ok(&app, "/customers/CUS-00001/sites", json!({"address_line1": "1 High St", "postcode": "LS1 4AP", "access_notes": "Key under the mat"})).await;
+    let (fieldworker, token) = app.user("fieldworker").await;
+    let now = jiff::Timestamp::now();
+    let hours = |h: i64| (now + jiff::SignedDuration::from_hours(h)).to_string();
+    let job = |title: &str, start: i64, end: i64| {
+        json!({"customer": "CUS-00001", "site_id": site["id"], "title": title, "assignees": [fieldworker],
+            "scheduled_start": hours(start), "scheduled_end": hours(end)})
+    };
+    ok(&app, "/jobs", job("Missed visit", -30, -28)).await;
+    ok(&app, "/jobs", job("Right now", -1, 1)).await;
+    ok(&app, "/jobs", job("Next week", 24 * 7, 24 * 7 + 2)).await;
+    ok(&app, "/jobs", json!({"customer": "CUS-00001", "title": "Someone else's"})).await;
+
+    let (status, plan) = app.call_as(Some(&token), axum::http::Method::GET, "/my-jobs", None).await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    let titles = |list: &str| plan[list].as_array().unwrap().iter().map(|j| j["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    assert_eq!((titles("overdue"), titles("today"), titles("next")), (vec!["Missed visit".to_owned()], vec!["Right now".to_owned()], vec!["Next week".to_owned()]));
+    assert!(plan["today"][0].get("value").is_none(), "no money for a fieldworker");
+
+    let cookie = app.session("fieldworker").await;
+    let (status, page) = app.page(Some(&cookie), "/my-jobs").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Right now") && page.contains("1 High St, LS1 4AP") && page.contains("tel:+447911123456"), "{page}");
+    assert!(!page.contains("Someone else"));
+    let (_, job_page) = app.page(Some(&cookie), "/jobs/BOK-00002").await;
+    assert!(job_page.contains("Key under the mat") && job_page.contains("1 High St, LS1 4AP"), "{job_page}");
+    assert!(job_page.contains("phone</dt><dd>+447911123456"), "{job_page}");
+});

@@ -553,6 +553,47 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?.for_reader(ctx.sees_money())))
 }
 
+/// A fieldworker's day: their scheduled and started jobs, split by when.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct DayPlan {
+    /// Whose window has ended but which are not completed.
+    pub overdue: Vec<Job>,
+    /// In progress, or whose window is today (in the org's time zone).
+    pub today: Vec<Job>,
+    /// From tomorrow on.
+    pub next: Vec<Job>,
+    /// More open jobs than [`MAX_PLANNED`] were assigned; the rest are left out.
+    pub more: bool,
+}
+
+/// How many open jobs a day plan shows.
+pub const MAX_PLANNED: i64 = 200;
+
+/// The caller's open jobs for "My jobs": overdue, today, next.
+pub async fn my_jobs(db: &Db, ctx: &Ctx) -> Result<DayPlan> {
+    ctx.require(Module::Jobs, Action::View)?;
+    let Some(me) = ctx.actor.id else { return Ok(DayPlan::default()) };
+    let mut conn = db.read().await?;
+    let mut rows = q::open_jobs_of(&mut conn.handle(), ctx.org.id.0, me, MAX_PLANNED + 1).await?;
+    let more = rows.len() as i64 > MAX_PLANNED;
+    rows.truncate(MAX_PLANNED as usize);
+    let (now, today) = (ctx.now(), ctx.today());
+    let zone = jiff::tz::TimeZone::get(&ctx.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut plan = DayPlan { more, ..Default::default() };
+    for row in rows {
+        let job = row.into_job()?.for_reader(ctx.sees_money());
+        let day = job.scheduled_start.map(|start| start.to_zoned(zone.clone()).date());
+        let ended = job.scheduled_end.is_some_and(|end| end < now);
+        match (ended, job.status, day) {
+            (true, _, _) => plan.overdue.push(job),
+            (false, JobStatus::InProgress, _) => plan.today.push(job),
+            (false, _, Some(day)) if day <= today => plan.today.push(job),
+            _ => plan.next.push(job),
+        }
+    }
+    Ok(plan)
+}
+
 /// Move a job on: scheduling needs a window (given, or already on the job);
 /// completing records when and what was done; given assignees replace the
 /// job's.

@@ -92,7 +92,7 @@ pub mod queries {
         revoke_all_of_user, revoke_token, set_invite, set_password, update_user,
     };
     pub use crate::works::{
-        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, release_jobs_of_invoice, update_inquiry, update_job,
+        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice, update_inquiry, update_job,
         update_quote,
     };
 }

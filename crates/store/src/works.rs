@@ -287,6 +287,16 @@ pub async fn is_assigned(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, job_id: U
     Ok(found.is_some())
 }
 
+/// The jobs `user` is assigned to that are scheduled or in progress,
+/// soonest first, at most `limit`.
+pub async fn open_jobs_of(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, limit: i64) -> Result<Vec<JobRow>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "SELECT j.* FROM job_assignee a JOIN job j ON j.org_id = a.org_id AND j.id = a.job_id \
+         WHERE a.org_id = $1 AND a.user_id = $2 AND j.status IN ('scheduled', 'in_progress') \
+         ORDER BY j.scheduled_start, j.number LIMIT $3")
+        .bind(org_id).bind(user).bind(limit).fetch_all(c).await?))
+}
+
 /// Whether `user` is assigned to any job of the customer.
 pub async fn has_assigned_job(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, customer_id: Uuid) -> Result<bool> {
     let found: Option<i64> = run!(h, c => sqlx::query_scalar(

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use dossier_domain::works::{ConvertInput, Inquiry, InquiryInput, Job, JobInput, JobStatusInput, Quote, QuoteInput};
 use dossier_service::page::Page;
-use dossier_service::works::{self, Converted, InquiryQuery, InquiryStatusInput, JobQuery, QuoteQuery, QuoteStatusInput};
+use dossier_service::works::{self, Converted, DayPlan, InquiryQuery, InquiryStatusInput, JobQuery, QuoteQuery, QuoteStatusInput};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,6 +26,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_job, list_jobs))
         .routes(routes!(get_job))
         .routes(routes!(move_job))
+        .routes(routes!(my_jobs))
+}
+
+/// The caller's day: their scheduled and started jobs, overdue, today (in
+/// the org's time zone) and next, soonest first (at most 200).
+#[utoipa::path(get, path = "/my-jobs", tag = "works",
+    responses((status = 200, description = "The caller's open jobs by when", body = DayPlan), (status = 403, description = "The role sees no jobs", body = Problem)))]
+async fn my_jobs(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Json<DayPlan>, ApiError> {
+    Ok(Json(works::my_jobs(&s.db, &ctx).await?))
 }
 
 /// Record an inquiry (status new).

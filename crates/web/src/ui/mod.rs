@@ -6,6 +6,7 @@
 mod customers;
 mod forms;
 mod moves;
+mod my_jobs;
 mod record_forms;
 mod records;
 mod views;
@@ -63,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))
         .route("/sites/{id}/edit", get(profile_forms::edit_site).post(profile_forms::update_site))
         .route("/follow-ups", get(follow_ups::mine))
+        .route("/my-jobs", get(my_jobs::my_jobs))
         .route("/follow-ups/{id}/change", post(follow_ups::change_follow_up))
         .route("/customers/{id}/follow-ups", post(follow_ups::create_follow_up))
         .route("/customers/{id}/follow-ups/new", get(follow_ups::new_follow_up))

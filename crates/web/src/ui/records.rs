@@ -10,7 +10,7 @@ use dossier_domain::message::RecordType;
 use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::permissions::Module;
 use dossier_service::messages::{self, MessageQuery};
-use dossier_service::{Ctx, Db, ServiceError, billing, customers, files, works};
+use dossier_service::{Ctx, Db, ServiceError, billing, customers, files, sites, works};
 use uuid::Uuid;
 
 use super::files::{FileView, Uploader, uploader};
@@ -116,7 +116,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
     let mut current = None;
     let mut related = Vec::new();
-    let (title, customer, record, facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
+    let (title, customer, record, mut facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
             let i = works::get_inquiry(db, ctx, code).await?;
             current = Some(Current::Inquiry(i.status));
@@ -142,6 +142,12 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
             let mut facts = vec![("Status", words(j.status.as_str())), ("Scheduled", window)];
             facts.extend(j.value.map(|v| ("Value", if j.free_of_charge { "Free of charge".to_owned() } else { v.format(currency) })));
             facts.extend(j.completion_notes.clone().map(|n| ("Completion notes", n)));
+            // What the one who goes there needs: where, how to get in.
+            if let Some(site) = j.site_id {
+                let site = sites::get_site(db, ctx, &site.0.to_string()).await?;
+                facts.push(("Site", site.profile.one_line()));
+                facts.extend(site.profile.access_notes.map(|notes| ("Access notes", notes)));
+            }
             if let Some(invoice) = j.invoice_id.filter(|_| ctx.sees(Module::Invoices)) {
                 let invoice = billing::get_invoice(db, ctx, &invoice.0.to_string()).await?;
                 related.push(("Billed on", vec![(format!("/invoices/{}", invoice.code), invoice.code)]));
@@ -187,6 +193,9 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         _ => return Err(ServiceError::NotFound("page")),
     };
     let customer = customers::get_customer(db, ctx, &customer.0.to_string()).await?;
+    if kind == "jobs" {
+        facts.extend(customer.profile.phone.as_ref().map(|phone| ("Customer's phone", phone.to_string())));
+    }
     let (record_type, record_id, code) = record;
     let here = format!("/{kind}/{code}");
     let pdf = matches!(kind, "invoices" | "quotes").then(|| format!("/api/v1/{kind}/{code}/pdf"));
