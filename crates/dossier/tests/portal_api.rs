@@ -164,3 +164,32 @@ both_backends!(expired_and_tampered_links_open_nothing, |app| {
     assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_in_days")));
     let _: Value = problem;
 });
+
+both_backends!(staff_make_copy_and_revoke_a_portal_link_from_the_profile, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, profile) = app.page(Some(&cookie), "/customers/CUS-00001").await;
+    assert!(profile.contains("href=\"/customers/CUS-00001/portal-links\""), "the profile offers its portal links");
+
+    let (status, _, page) = app.form(&cookie, "/customers/CUS-00001/portal-links", &[("expires_in_days", "400")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("must be 1 to 365"), "{page}");
+    let (status, _, page) = app.form(&cookie, "/customers/CUS-00001/portal-links", &[("expires_in_days", "7")]).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let url = page.split("value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(url.starts_with("/portal/"), "{url}");
+    assert!(page.contains("data-copy=\"portal-url\"") && page.contains(">active<"), "{page}");
+    let (status, _) = app.page(None, &url).await;
+    assert_eq!(status, StatusCode::OK, "the link opens the portal");
+
+    let id = page.split("data-link=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let (status, location, _) = app.form(&cookie, &format!("/portal-links/{id}/revoke"), &[]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/customers/CUS-00001/portal-links"));
+    let (status, _) = app.page(None, &url).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a revoked link opens nothing");
+    let (_, page) = app.page(Some(&cookie), "/customers/CUS-00001/portal-links").await;
+    assert!(page.contains(">revoked<") && !page.contains(">Revoke<"), "{page}");
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=portal_link.created,portal_link.revoked").await;
+    assert_eq!(timeline["items"].as_array().unwrap().len(), 2);
+});

@@ -44,3 +44,18 @@
     });
   });
 })();
+
+// A portal link's path becomes the whole address, and Copy copies it.
+(function () {
+  document.querySelectorAll('input[data-absolute]').forEach(function (input) {
+    if (input.value.charAt(0) === '/') input.value = window.location.origin + input.value;
+  });
+  document.querySelectorAll('button[data-copy]').forEach(function (button) {
+    button.addEventListener('click', function () {
+      var input = document.getElementById(button.getAttribute('data-copy'));
+      input.select();
+      if (navigator.clipboard) { navigator.clipboard.writeText(input.value); } else { document.execCommand('copy'); }
+      button.textContent = 'Copied';
+    });
+  });
+})();

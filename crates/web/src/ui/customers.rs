@@ -433,6 +433,9 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
     if ctx.sees(Module::Invoices) && ctx.sees(Module::Messages) {
         page_data.header_actions.push((format!("/customers/{code}/as-customer"), "View as the customer"));
     }
+    if ctx.sees(Module::PortalLinks) {
+        page_data.header_actions.push((format!("/customers/{code}/portal-links"), "Portal links"));
+    }
     if matches!(tab, "activity" | "timeline") {
         page_data.composer = super::messages::composer(ctx, &code, None, &format!("/customers/{code}?tab=timeline"));
     }

@@ -18,9 +18,10 @@ mod conversations {
     pub(super) mod messages;
 }
 mod access {
+    pub(super) mod portal_links;
     pub(super) mod sign_in;
 }
-use access::sign_in;
+use access::{portal_links, sign_in};
 use conversations::{files, follow_ups, messages};
 use customers::profile_forms;
 
@@ -65,6 +66,8 @@ pub fn router() -> Router<AppState> {
         .route("/sites/{id}/edit", get(profile_forms::edit_site).post(profile_forms::update_site))
         .route("/follow-ups", get(follow_ups::mine))
         .route("/my-jobs", get(my_jobs::my_jobs))
+        .route("/customers/{id}/portal-links", get(portal_links::list).post(portal_links::create))
+        .route("/portal-links/{id}/revoke", post(portal_links::revoke))
         .route("/follow-ups/{id}/change", post(follow_ups::change_follow_up))
         .route("/customers/{id}/follow-ups", post(follow_ups::create_follow_up))
         .route("/customers/{id}/follow-ups/new", get(follow_ups::new_follow_up))
