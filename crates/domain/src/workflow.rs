@@ -55,6 +55,49 @@ impl InquiryStatus {
     }
 }
 
+/// Whether a record in this status is still going on (lists split ongoing
+/// work from finished work by this).
+pub trait Ongoing: Copy + 'static {
+    const ALL_STATUSES: &'static [Self];
+    fn is_ongoing(self) -> bool;
+    fn text(self) -> &'static str;
+
+    /// The stored statuses that are ongoing (`true`) or finished (`false`).
+    fn named(ongoing: bool) -> Vec<&'static str> {
+        Self::ALL_STATUSES.iter().filter(|s| s.is_ongoing() == ongoing).map(|s| s.text()).collect()
+    }
+}
+
+impl Ongoing for InquiryStatus {
+    const ALL_STATUSES: &'static [Self] = InquiryStatus::ALL;
+    fn is_ongoing(self) -> bool {
+        self.is_open()
+    }
+    fn text(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Ongoing for QuoteStatus {
+    const ALL_STATUSES: &'static [Self] = QuoteStatus::ALL;
+    fn is_ongoing(self) -> bool {
+        matches!(self, QuoteStatus::Draft | QuoteStatus::Sent)
+    }
+    fn text(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Ongoing for JobStatus {
+    const ALL_STATUSES: &'static [Self] = JobStatus::ALL;
+    fn is_ongoing(self) -> bool {
+        matches!(self, JobStatus::ToSchedule | JobStatus::Scheduled | JobStatus::InProgress)
+    }
+    fn text(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 impl Workflow for QuoteStatus {
     fn allows(self, to: Self) -> bool {
         use QuoteStatus::*;

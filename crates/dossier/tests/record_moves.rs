@@ -185,3 +185,30 @@ both_backends!(a_fieldworker_s_day_lists_overdue_today_and_next_with_where_to_go
     assert!(job_page.contains("Key under the mat") && job_page.contains("1 High St, LS1 4AP"), "{job_page}");
     assert!(job_page.contains("phone</dt><dd>+447911123456"), "{job_page}");
 });
+
+both_backends!(an_old_ongoing_job_stays_on_the_first_page_however_much_newer_work_is_finished, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    ok(&app, "/jobs", json!({"customer": "CUS-00001", "title": "The long one"})).await;
+    ok(&app, "/quotes", json!({"customer": "CUS-00001", "title": "Open quote", "lines": [{"description": "x", "unit_price": 100}]})).await;
+    for n in 0..101 {
+        ok(&app, "/jobs", json!({"customer": "CUS-00001", "title": format!("Quick {n}")})).await;
+        ok(&app, &format!("/jobs/BOK-{:05}/status", n + 2), json!({"status": "cancelled", "notes": "Not needed"})).await;
+    }
+    let (_, ongoing) = app.get("/jobs?customer=CUS-00001&ongoing=true").await;
+    let codes: Vec<&str> = ongoing["items"].as_array().unwrap().iter().map(|j| j["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["BOK-00001"]);
+    let (_, finished) = app.get("/jobs?customer=CUS-00001&ongoing=false&limit=200").await;
+    assert_eq!(finished["items"].as_array().unwrap().len(), 101);
+    let (_, quotes) = app.get("/quotes?customer=CUS-00001&ongoing=false").await;
+    assert!(quotes["items"].as_array().unwrap().is_empty());
+
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, page) = app.page(Some(&cookie), "/customers/CUS-00001?tab=works&type=jobs").await;
+    let ongoing_table = page.split("<h2>Ongoing jobs</h2>").nth(1).unwrap().split("<h2>Finished jobs</h2>").next().unwrap();
+    assert!(ongoing_table.contains(">BOK-00001<") && !ongoing_table.contains("cursor="), "{page}");
+    let finished_table = page.split("<h2>Finished jobs</h2>").nth(1).unwrap();
+    assert!(!finished_table.contains(">BOK-00001<"), "{finished_table}");
+    assert_eq!(finished_table.matches("<tr><td>").count(), 100, "a full page of finished jobs");
+    assert!(finished_table.contains("cursor=") && !finished_table.contains("ongoing_cursor="), "the finished list pages on by itself: {finished_table}");
+});

@@ -13,7 +13,7 @@ use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
 use dossier_domain::permissions::{Access, Action, Module};
-use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus, Workflow};
+use dossier_domain::workflow::{InquiryStatus, JobStatus, Ongoing, QuoteStatus, Workflow};
 use dossier_domain::works::{
     ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewInquiry, NewJob, Parties, Quote, QuoteInput,
 };
@@ -152,6 +152,10 @@ pub struct InquiryQuery {
     /// Only this customer's (id or code).
     pub customer: Option<String>,
     pub status: Option<InquiryStatus>,
+    /// `true`: only work still going on (inquiries new, contacted or
+    /// qualified; quotes draft or sent; jobs to schedule, scheduled or in
+    /// progress); `false`: only finished work.
+    pub ongoing: Option<bool>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -163,7 +167,8 @@ pub async fn list_inquiries(db: &Db, ctx: &Ctx, query: InquiryQuery) -> Result<P
     ctx.require(Module::Inquiries, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter { status: query.status.map(InquiryStatus::as_str), ..Default::default() };
+    let statuses = query.ongoing.map(InquiryStatus::named).unwrap_or_default();
+    let filter = ListFilter { status: query.status.map(InquiryStatus::as_str), statuses, ..Default::default() };
     let (rows, limit) = newest_rows::<InquiryRow>(h, ctx, CodeKind::Inquiry, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_inquiry()?))
 }
@@ -355,6 +360,10 @@ pub struct QuoteQuery {
     /// Only this customer's (id or code).
     pub customer: Option<String>,
     pub status: Option<QuoteStatus>,
+    /// `true`: only work still going on (inquiries new, contacted or
+    /// qualified; quotes draft or sent; jobs to schedule, scheduled or in
+    /// progress); `false`: only finished work.
+    pub ongoing: Option<bool>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -366,7 +375,8 @@ pub async fn list_quotes(db: &Db, ctx: &Ctx, query: QuoteQuery) -> Result<Page<Q
     ctx.require(Module::Quotes, Action::View)?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let filter = ListFilter { status: query.status.map(QuoteStatus::as_str), ..Default::default() };
+    let statuses = query.ongoing.map(QuoteStatus::named).unwrap_or_default();
+    let filter = ListFilter { status: query.status.map(QuoteStatus::as_str), statuses, ..Default::default() };
     let (rows, limit) = newest_rows::<QuoteRow>(h, ctx, CodeKind::Quote, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_quote()?))
 }
@@ -531,6 +541,10 @@ pub struct JobQuery {
     pub status: Option<JobStatus>,
     /// Only the jobs this user (id) is assigned to.
     pub assignee: Option<UserId>,
+    /// `true`: only work still going on (inquiries new, contacted or
+    /// qualified; quotes draft or sent; jobs to schedule, scheduled or in
+    /// progress); `false`: only finished work.
+    pub ongoing: Option<bool>,
     pub cursor: Option<String>,
     /// 1–200, default 50.
     #[param(minimum = 1, maximum = 200)]
@@ -548,7 +562,8 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
         (Some(own), _) => Some(own),
         (None, asked) => asked.map(|u| u.0),
     };
-    let filter = ListFilter { status: query.status.map(JobStatus::as_str), assignee, ..Default::default() };
+    let statuses = query.ongoing.map(JobStatus::named).unwrap_or_default();
+    let filter = ListFilter { status: query.status.map(JobStatus::as_str), statuses, assignee, ..Default::default() };
     let (rows, limit) = newest_rows::<JobRow>(h, ctx, CodeKind::Job, query.customer.as_deref(), filter, query.cursor.as_deref(), query.limit).await?;
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?.for_reader(ctx.sees_money())))
 }

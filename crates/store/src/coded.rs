@@ -69,6 +69,8 @@ pub struct ListFilter {
     pub customer_id: Option<Uuid>,
     /// Compared with the stored status text.
     pub status: Option<&'static str>,
+    /// Only these stored statuses (empty: any).
+    pub statuses: Vec<&'static str>,
     /// Jobs this user is assigned to.
     pub assignee: Option<Uuid>,
     /// Invoices in this state as of the org's today (the date), by the same
@@ -86,6 +88,10 @@ pub async fn list_newest<T: Row>(h: &mut Handle<'_>, kind: CodeKind, org_id: Uui
         }
         if let Some(status) = filter.status {
             q.push(" AND status = ").push_bind(status);
+        }
+        if !filter.statuses.is_empty() {
+            q.push(" AND status IN ");
+            crate::in_list::push_values(&mut q, &filter.statuses);
         }
         if let Some(user) = filter.assignee {
             q.push(" AND id IN (SELECT job_id FROM job_assignee WHERE org_id = ").push_bind(org_id);

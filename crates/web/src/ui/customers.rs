@@ -228,6 +228,8 @@ pub struct ProfileQuery {
     /// Files: the code of the record whose files to show.
     record: Option<String>,
     cursor: Option<String>,
+    /// Works tab: the page of the ongoing work (`cursor` pages the finished).
+    ongoing_cursor: Option<String>,
 }
 
 /// A table of records, laid out the same on every tab.
@@ -628,82 +630,85 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
 }
 
 async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
-    let customer = Some(code.to_owned());
-    let (cursor, limit) = (query.cursor.clone(), Some(100));
     let status = query.status.as_deref();
-    let next = |kind: &str, c: Option<String>| {
-        c.map(|c| format!("/customers/{code}?tab=works&type={kind}{}&cursor={c}", status.map(|s| format!("&status={s}")).unwrap_or_default()))
-    };
     let currency = &ctx.org.currency;
     let kind = query.kind.as_deref().unwrap_or("jobs");
+    if kind == "invoices" {
+        return billing_tab(db, ctx, code, query, page_data).await;
+    }
     page_data.chips = [("inquiries", "Inquiries", Module::Inquiries), ("quotes", "Quotes", Module::Quotes), ("jobs", "Jobs", Module::Jobs)]
         .into_iter()
         .filter(|(_, _, module)| ctx.sees(*module))
         .map(|(k, label, _)| Chip { label: label.to_owned(), href: format!("/customers/{code}?tab=works&type={k}"), on: k == kind })
         .collect();
-    let table = match kind {
-        "inquiries" => {
-            let found = works::list_inquiries(db, ctx, InquiryQuery { customer, status: status.and_then(InquiryStatus::parse), cursor, limit }).await?;
-            let rows = found
-                .items
-                .iter()
-                .map(|i| {
-                    vec![code_cell("inquiries", &i.code), cell(i.title.clone()), cell(views::words(i.status.as_str())), num(i.estimated_value.format(currency))]
-                })
-                .collect();
-            Table {
-                title: "Inquiries".into(),
-                headers: vec![("Inquiry", false), ("Title", false), ("Status", false), ("Estimated value", true)],
-                rows,
-                next: next("inquiries", found.next_cursor),
-                empty: "No inquiries.",
-            }
-        }
-        "quotes" => {
-            let found = works::list_quotes(db, ctx, QuoteQuery { customer, status: status.and_then(QuoteStatus::parse), cursor, limit }).await?;
-            let rows = found
-                .items
-                .iter()
-                .map(|q| vec![code_cell("quotes", &q.code), cell(q.title.clone()), cell(views::words(q.status.as_str())), num(q.totals.total.format(currency))])
-                .collect();
-            Table {
-                title: "Quotes".into(),
-                headers: vec![("Quote", false), ("Title", false), ("Status", false), ("Total", true)],
-                rows,
-                next: next("quotes", found.next_cursor),
-                empty: "No quotes.",
-            }
-        }
-        "invoices" => return billing_tab(db, ctx, code, query, page_data).await,
-        _ => {
-            let query = JobQuery { customer, status: status.and_then(JobStatus::parse), assignee: None, cursor, limit };
-            let found = works::list_jobs(db, ctx, query).await?;
-            let rows = found
-                .items
-                .iter()
-                .map(|j| {
-                    let when = j.scheduled_start.map(views::day).unwrap_or_default();
-                    vec![
-                        code_cell("jobs", &j.code),
-                        cell(j.title.clone()),
-                        cell(views::words(j.status.as_str())),
-                        cell(when),
-                        num(j.value.map(|v| v.format(currency)).unwrap_or_default()),
-                    ]
-                })
-                .collect::<Vec<_>>();
-            let headers = || vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];
-            // Ongoing work first, then what is finished, each newest first.
-            let (mut ongoing, mut done) = (Vec::new(), Vec::new());
-            for (job, row) in found.items.iter().zip(rows) {
-                if matches!(job.status, JobStatus::Completed | JobStatus::Cancelled | JobStatus::Aborted) { done.push(row) } else { ongoing.push(row) }
-            }
-            page_data.tables.push(Table { title: "Ongoing jobs".into(), headers: headers(), rows: ongoing, next: None, empty: "No ongoing jobs." });
-            Table { title: "Job history".into(), headers: headers(), rows: done, next: next("jobs", found.next_cursor), empty: "No finished jobs." }
-        }
+    // Ongoing work and finished work come from two queries, each paged on
+    // its own, so an old ongoing job is never pushed onto a later page by
+    // newer finished ones. A status filter shows one list.
+    let parts = match status {
+        None => vec![(Some(true), query.ongoing_cursor.clone()), (Some(false), query.cursor.clone())],
+        Some(_) => vec![(None, query.cursor.clone())],
     };
+    for (ongoing, cursor) in parts {
+        let customer = Some(code.to_owned());
+        let limit = Some(100);
+        let next = |c: Option<String>| {
+            let param = if ongoing == Some(true) { "ongoing_cursor" } else { "cursor" };
+            c.map(|c| format!("/customers/{code}?tab=works&type={kind}{}&{param}={c}", status.map(|s| format!("&status={s}")).unwrap_or_default()))
+        };
+        let (what, title) = match kind {
+            "inquiries" => ("inquiries", "Inquiries"),
+            "quotes" => ("quotes", "Quotes"),
+            _ => ("jobs", "Jobs"),
+        };
+        let title = match ongoing {
+            Some(true) => format!("Ongoing {what}"),
+            Some(false) => format!("Finished {what}"),
+            None => title.to_owned(),
+        };
+        let table = match kind {
+            "inquiries" => {
+                let found = works::list_inquiries(db, ctx, InquiryQuery { customer, status: status.and_then(InquiryStatus::parse), ongoing, cursor, limit }).await?;
+                let rows = found
+                    .items
+                    .iter()
+                    .map(|i| vec![code_cell("inquiries", &i.code), cell(i.title.clone()), cell(views::words(i.status.as_str())), num(i.estimated_value.format(currency))])
+                    .collect();
+                let headers = vec![("Inquiry", false), ("Title", false), ("Status", false), ("Estimated value", true)];
+                Table { title, headers, rows, next: next(found.next_cursor), empty: "None." }
+            }
+            "quotes" => {
+                let found = works::list_quotes(db, ctx, QuoteQuery { customer, status: status.and_then(QuoteStatus::parse), ongoing, cursor, limit }).await?;
+                let rows = found
+                    .items
+                    .iter()
+                    .map(|q| vec![code_cell("quotes", &q.code), cell(q.title.clone()), cell(views::words(q.status.as_str())), num(q.totals.total.format(currency))])
+                    .collect();
+                let headers = vec![("Quote", false), ("Title", false), ("Status", false), ("Total", true)];
+                Table { title, headers, rows, next: next(found.next_cursor), empty: "None." }
+            }
+            _ => {
+                let query = JobQuery { customer, status: status.and_then(JobStatus::parse), ongoing, assignee: None, cursor, limit };
+                let found = works::list_jobs(db, ctx, query).await?;
+                let rows = found
+                    .items
+                    .iter()
+                    .map(|j| {
+                        vec![
+                            code_cell("jobs", &j.code),
+                            cell(j.title.clone()),
+                            cell(views::words(j.status.as_str())),
+                            cell(j.scheduled_start.map(views::day).unwrap_or_default()),
+                            num(j.value.map(|v| v.format(currency)).unwrap_or_default()),
+                        ]
+                    })
+                    .collect();
+                let headers = vec![("Job", false), ("Title", false), ("Status", false), ("Scheduled", false), ("Value", true)];
+                Table { title, headers, rows, next: next(found.next_cursor), empty: "None." }
+            }
+        };
+        page_data.tables.push(table);
+    }
     page_data.tab = "works";
-    page_data.tables.push(table);
     Ok(())
 }
 
