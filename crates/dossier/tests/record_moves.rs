@@ -212,3 +212,21 @@ both_backends!(an_old_ongoing_job_stays_on_the_first_page_however_much_newer_wor
     assert_eq!(finished_table.matches("<tr><td>").count(), 100, "a full page of finished jobs");
     assert!(finished_table.contains("cursor=") && !finished_table.contains("ongoing_cursor="), "the finished list pages on by itself: {finished_table}");
 });
+
+both_backends!(a_credit_note_is_raised_against_an_issued_invoice_from_its_page, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let lines = json!([{"description": "Service", "unit_price": 10000, "tax_rate_bp": 2000}]);
+    ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines, "issue": true})).await;
+    app.user("finance").await;
+    let cookie = app.session("finance").await;
+    let (_, page) = app.page(Some(&cookie), "/invoices/INV-00001").await;
+    assert_eq!(offered(&page), ["void", "credit_note"]);
+
+    let (status, _, page) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "credit_note"), ("amount", "12.3.4"), ("reason", "Late")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"amount-error\""), "{page}");
+    let (status, location, _) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "credit_note"), ("amount", "30.00"), ("reason", "Arrived late")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/credit-notes/CRN-00001"));
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!((invoice["credited"].as_i64(), invoice["balance"].as_i64()), (Some(3000), Some(9000)));
+});

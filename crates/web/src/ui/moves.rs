@@ -12,7 +12,7 @@ use dossier_domain::ValidationErrors;
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceStatus, JobStatus, QuoteStatus, Workflow};
-use dossier_domain::works::{ConvertInput, ConvertInto, IssueInput, JobStatusInput};
+use dossier_domain::works::{ConvertInput, ConvertInto, CreditNoteInput, IssueInput, JobStatusInput};
 use dossier_service::billing::{self, VoidInput};
 use dossier_service::works::{self, InquiryStatusInput, QuoteStatusInput};
 use dossier_service::{Ctx, Db, ServiceError};
@@ -135,6 +135,14 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus) -> Vec<Mo
             if from.allows(InvoiceStatus::Void) && ctx.access(Module::Invoices, Action::Delete) != dossier_domain::permissions::Access::None {
                 moves.push(MoveForm::new("void", "Void").field(reason("Why it is void", true)).grave());
             }
+            // A credit note is set against an issued invoice with something left to pay.
+            if from == InvoiceStatus::Open && ctx.access(Module::CreditNotes, Action::Create) != dossier_domain::permissions::Access::None {
+                moves.push(
+                    MoveForm::new("credit_note", "Raise a credit note")
+                        .field(Field::new("amount", "Amount", "text").required().hint("e.g. 45.00"))
+                        .field(reason("Why", true)),
+                );
+            }
         }
         _ => {}
     }
@@ -250,6 +258,13 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
                 billing::issue_invoice(db, ctx, code, IssueInput { issue_date }).await.map(|_| Moved::Stay)
             }
             "void" => billing::void_invoice(db, ctx, code, VoidInput { reason: value(values, "reason") }).await.map(|_| Moved::Stay),
+            "credit_note" => {
+                let amount = super::forms::amount(values, "amount", &ctx.org.currency, &mut errors);
+                errors.into_result(|| ())?;
+                let input = CreditNoteInput { customer: None, invoice: Some(code.to_owned()), amount, reason: value(values, "reason") };
+                let credit = billing::create_credit_note(db, ctx, input).await?;
+                Ok(Moved::To(format!("/credit-notes/{}", credit.code)))
+            }
             _ => Err(unknown()),
         },
         _ => Err(ServiceError::NotFound("page")),
