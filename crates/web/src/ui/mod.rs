@@ -18,10 +18,11 @@ mod conversations {
     pub(super) mod messages;
 }
 mod access {
+    pub(super) mod admin;
     pub(super) mod portal_links;
     pub(super) mod sign_in;
 }
-use access::{portal_links, sign_in};
+use access::{admin, portal_links, sign_in};
 use conversations::{files, follow_ups, messages};
 use customers::profile_forms;
 
@@ -68,6 +69,12 @@ pub fn router() -> Router<AppState> {
         .route("/my-jobs", get(my_jobs::my_jobs))
         .route("/customers/{id}/portal-links", get(portal_links::list).post(portal_links::create))
         .route("/portal-links/{id}/revoke", post(portal_links::revoke))
+        .route("/admin", get(admin::show))
+        .route("/users", post(admin::invite))
+        .route("/users/{id}/change", post(admin::change))
+        .route("/tokens", post(admin::make_token))
+        .route("/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/invitation", get(admin::invitation).post(admin::accept))
         .route("/follow-ups/{id}/change", post(follow_ups::change_follow_up))
         .route("/customers/{id}/follow-ups", post(follow_ups::create_follow_up))
         .route("/customers/{id}/follow-ups/new", get(follow_ups::new_follow_up))
