@@ -230,3 +230,27 @@ both_backends!(a_credit_note_is_raised_against_an_issued_invoice_from_its_page, 
     let (_, invoice) = app.get("/invoices/INV-00001").await;
     assert_eq!((invoice["credited"].as_i64(), invoice["balance"].as_i64()), (Some(3000), Some(9000)));
 });
+
+both_backends!(what_is_left_of_a_payment_or_a_credit_note_is_set_against_an_invoice_from_its_page, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let lines = json!([{"description": "Service", "unit_price": 10000, "tax_rate_bp": 0}]);
+    ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines, "issue": true})).await;
+    ok(&app, "/payments", json!({"customer": "CUS-00001", "amount": 6000, "method": "card"})).await;
+    ok(&app, "/credit-notes", json!({"customer": "CUS-00001", "amount": 1500, "reason": "Goodwill"})).await;
+    app.user("finance").await;
+    let cookie = app.session("finance").await;
+    let (_, page) = app.page(Some(&cookie), "/payments/PAY-00001").await;
+    assert_eq!(offered(&page), ["allocate"]);
+
+    let (status, _, page) = app.form(&cookie, "/payments/PAY-00001/move", &[("move", "allocate"), ("invoice", "INV-00001"), ("amount", "70.00")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "more than is left of the payment");
+    assert!(page.contains("id=\"amount-error\""), "{page}");
+    let (status, _, _) = app.form(&cookie, "/payments/PAY-00001/move", &[("move", "allocate"), ("invoice", "INV-00001"), ("amount", "60.00")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = app.page(Some(&cookie), "/payments/PAY-00001").await;
+    assert!(offered(&page).is_empty(), "nothing left to set against an invoice");
+    let (status, _, _) = app.form(&cookie, "/credit-notes/CRN-00001/move", &[("move", "allocate"), ("invoice", "INV-00001"), ("amount", "15.00")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!((invoice["paid"].as_i64(), invoice["credited"].as_i64(), invoice["balance"].as_i64()), (Some(6000), Some(1500), Some(2500)));
+});

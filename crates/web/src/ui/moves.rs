@@ -12,7 +12,8 @@ use dossier_domain::ValidationErrors;
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceStatus, JobStatus, QuoteStatus, Workflow};
-use dossier_domain::works::{ConvertInput, ConvertInto, CreditNoteInput, IssueInput, JobStatusInput};
+use dossier_domain::money::Money;
+use dossier_domain::works::{AllocateInput, AllocationInput, ConvertInput, ConvertInto, CreditNoteInput, IssueInput, JobStatusInput};
 use dossier_service::billing::{self, VoidInput};
 use dossier_service::works::{self, InquiryStatusInput, QuoteStatusInput};
 use dossier_service::{Ctx, Db, ServiceError};
@@ -25,7 +26,7 @@ use super::{Staff, failure};
 use crate::AppState;
 
 /// The kinds of record whose pages offer moves, by their path.
-pub const KINDS: [&str; 4] = ["inquiries", "quotes", "jobs", "invoices"];
+pub const KINDS: [&str; 6] = ["inquiries", "quotes", "jobs", "invoices", "payments", "credit-notes"];
 
 /// One move offered on a record's page: a button, and the fields it needs.
 pub struct MoveForm {
@@ -61,6 +62,9 @@ pub enum Current {
     Quote(QuoteStatus),
     Job(JobStatus),
     Invoice(InvoiceStatus),
+    /// A payment or a credit note, with what is left to set against invoices.
+    Payment(Money),
+    CreditNote(Money),
 }
 
 fn reason(label: &str, required: bool) -> Field {
@@ -144,6 +148,16 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus) -> Vec<Mo
                 );
             }
         }
+        Current::Payment(left) | Current::CreditNote(left) if left.is_positive() => {
+            let module = if matches!(current, Current::Payment(_)) { Module::Payments } else { Module::CreditNotes };
+            if may(module) {
+                moves.push(
+                    MoveForm::new("allocate", format!("Set {} against an invoice", left.format(&ctx.org.currency)))
+                        .field(Field::new("invoice", "Invoice", "text").required().hint("e.g. INV-00012"))
+                        .field(Field::new("amount", "Amount", "text").required().value(left.decimal(&ctx.org.currency))),
+                );
+            }
+        }
         _ => {}
     }
     moves
@@ -191,6 +205,8 @@ fn field_of_move(field: &str) -> &str {
     match field {
         "scheduled_start" | "window" => "start",
         "scheduled_end" => "end",
+        "allocations" => "amount",
+        other if other.starts_with("allocations[") => other.rsplit('.').next().unwrap_or(other),
         other => other,
     }
 }
@@ -267,6 +283,16 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
             }
             _ => Err(unknown()),
         },
+        "payments" | "credit-notes" if name == "allocate" => {
+            let amount = super::forms::amount(values, "amount", &ctx.org.currency, &mut errors);
+            errors.into_result(|| ())?;
+            let input = AllocateInput { allocations: vec![AllocationInput { invoice: value(values, "invoice"), amount }] };
+            match kind {
+                "payments" => billing::allocate_payment(db, ctx, code, input).await.map(|_| Moved::Stay),
+                _ => billing::allocate_credit_note(db, ctx, code, input).await.map(|_| Moved::Stay),
+            }
+        }
+        "payments" | "credit-notes" => Err(unknown()),
         _ => Err(ServiceError::NotFound("page")),
     }
 }

@@ -114,7 +114,7 @@ pub async fn record_page_after(
 async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<RecordPage, ServiceError> {
     let currency = &ctx.org.currency;
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
-    let mut current = None;
+    let current: Option<Current>;
     let mut related = Vec::new();
     let (title, customer, record, mut facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
@@ -177,6 +177,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         }
         "payments" => {
             let p = billing::get_payment(db, ctx, code).await?;
+            current = Some(Current::Payment(p.unallocated));
             let facts = vec![
                 ("Received", p.received_on.to_string()),
                 ("Amount", p.amount.format(currency)),
@@ -187,6 +188,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         }
         "credit-notes" => {
             let c = billing::get_credit_note(db, ctx, code).await?;
+            current = Some(Current::CreditNote(c.unallocated));
             let facts = vec![("Issued", c.issue_date.to_string()), ("Amount", c.amount.format(currency)), ("Reason", c.reason.clone())];
             (format!("Credit note {}", c.code), c.customer_id, (RecordType::CreditNote, c.id.0, c.code.clone()), facts, (Vec::new(), Vec::new()))
         }
