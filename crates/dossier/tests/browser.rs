@@ -222,10 +222,10 @@ async fn staff_sign_in_search_open_a_customer_and_follow_a_status_bar() {
 
     // The timeline, narrowed to billing by a chip.
     s.goto(&format!("/customers/{}?tab=timeline", customer.code)).await;
-    let all = s.count("ol.timeline > li").await;
+    let all = s.count("ol.timeline > li[data-group]").await;
     s.browser.find(Locator::Css(".chips a[href*='group=billing']")).await.unwrap().click().await.unwrap();
     s.until("the billing chip", || async { s.path().await.contains("group=billing") }).await;
-    let billing = s.count("ol.timeline > li").await;
+    let billing = s.count("ol.timeline > li[data-group]").await;
     assert!(billing > 0 && billing <= all, "{billing} of {all}");
     assert_eq!(s.count("ol.timeline > li[data-group=billing]").await, billing, "only billing entries");
     s.shot("profile-timeline-billing").await;
@@ -284,10 +284,10 @@ async fn staff_edit_a_field_then_invoice_and_take_a_payment_and_the_bars_follow(
     s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
     s.until("the History tab", || async { s.path().await.contains("tab=history") }).await;
     s.shot("customer-history").await;
-    let change = s.text("ol.timeline > li:first-child").await;
+    let change = s.text("ol.timeline > li[data-group]:nth-child(2)").await;
     assert!(change.contains("updated") && change.contains("source"), "{change}");
-    s.browser.find(Locator::Css("ol.timeline > li:first-child summary")).await.unwrap().click().await.unwrap();
-    assert!(s.text("ol.timeline > li:first-child table.changes").await.contains("Radio advert"));
+    s.browser.find(Locator::Css("ol.timeline > li[data-group]:nth-child(2) summary")).await.unwrap().click().await.unwrap();
+    assert!(s.text("ol.timeline > li[data-group]:nth-child(2) table.changes").await.contains("Radio advert"));
 
     // An invoice without lines is refused next to the first line; nothing is written.
     let before = invoice_bar(&s, &code).await;
@@ -572,7 +572,7 @@ async fn a_blocked_customer_s_new_job_is_refused_with_the_reason_shown() {
     s.until("the Works tab", || async { s.path().await.contains("tab=works") }).await;
     assert_eq!(jobs().await, before + 1);
     s.goto(&format!("/customers/{code}?tab=timeline")).await;
-    let newest = s.text("ol.timeline > li:first-child").await;
+    let newest = s.text("ol.timeline > li[data-group]:nth-child(2)").await;
     assert!(newest.contains("although") && newest.contains("Paid up front by card"), "{newest}");
     s.shot("blocked-timeline").await;
     s.finish().await;

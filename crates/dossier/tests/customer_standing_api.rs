@@ -126,6 +126,10 @@ both_backends!(the_web_app_says_what_a_status_means_and_asks_a_blocked_customer_
     let cookie = app.session("office").await;
     let (_, profile) = app.page(Some(&cookie), "/customers/CUS-00001").await;
     assert!(profile.contains("No new inquiries, quotes, jobs or invoices unless someone records a reason to go ahead."), "{profile}");
+    // The timeline reads as a story: under the day, the status change stands out.
+    let (_, timeline) = app.page(Some(&cookie), "/customers/CUS-00001?tab=timeline").await;
+    assert!(timeline.contains("<li class=\"day\"><h3>Today</h3></li>"), "{timeline}");
+    assert!(timeline.contains("<strong class=\"status-change\">Active → Blocked</strong>"), "{timeline}");
     for path in ["/customers/CUS-00001/inquiries/new", "/customers/CUS-00001/quotes/new", "/customers/CUS-00001/jobs/new", "/customers/CUS-00001/invoices/new"] {
         let (status, form) = app.page(Some(&cookie), path).await;
         assert_eq!(status, StatusCode::OK);

@@ -461,7 +461,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
             let headers = vec![("When", false), ("From", false), ("To", false), ("Reason", false), ("By", false)];
             page_data.tables.push(Table { title: "Status history".into(), headers, rows, next: None, empty: "No status changes." });
             let found = timeline::customer_history(db, ctx, &code, HistoryQuery { cursor: query.cursor.clone(), limit: Some(50) }).await?;
-            page_data.entries = found.items.iter().map(views::entry).collect();
+            page_data.entries = views::story(ctx, &found.items);
             page_data.next = found.next_cursor.map(|c| format!("/customers/{code}?tab=history&cursor={c}"));
         }
         "contacts" => {
@@ -589,7 +589,7 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
             on: actor == Some(*a),
         }))
         .collect();
-    page_data.entries = found.items.iter().map(views::entry).collect();
+    page_data.entries = views::story(ctx, &found.items);
     page_data.next = found.next_cursor.map(|c| format!("{}&cursor={c}", link(group_name, actor)));
     // Words typed: the customer's notes and messages that have them, newest first.
     if let Some(q) = blank_is_none(query.q.clone()).filter(|_| ctx.sees(Module::Messages)) {

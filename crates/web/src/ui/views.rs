@@ -156,6 +156,35 @@ pub struct Entry {
     pub body_html: Option<String>,
     /// A file added: where it opens, and a picture's small version.
     pub file: Option<(String, Option<String>)>,
+    /// A status change, emphasised: from, to.
+    pub status_change: Option<(String, String)>,
+    /// The day it happened in the org's time zone, when it differs from the
+    /// entry before it: the heading the story is grouped under.
+    pub heading: Option<String>,
+}
+
+/// Entries newest first, each day under a heading ("Today", "Yesterday",
+/// "Monday 30 November 2026") in the org's time zone.
+pub fn story(ctx: &dossier_service::Ctx, activities: &[Activity]) -> Vec<Entry> {
+    let zone = jiff::tz::TimeZone::get(&ctx.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let today = ctx.today();
+    let mut previous = None;
+    activities
+        .iter()
+        .map(|activity| {
+            let mut shown = entry(activity);
+            let day = activity.occurred_at.to_zoned(zone.clone()).date();
+            if previous != Some(day) {
+                shown.heading = Some(match today.since(day).map(|span| span.get_days()) {
+                    Ok(0) => "Today".to_owned(),
+                    Ok(1) => "Yesterday".to_owned(),
+                    _ => day.strftime("%A %-d %B %Y").to_string(),
+                });
+            }
+            previous = Some(day);
+            shown
+        })
+        .collect()
 }
 
 pub fn entry(activity: &Activity) -> Entry {
@@ -183,6 +212,8 @@ pub fn entry(activity: &Activity) -> Entry {
             ActivityKind::MessagePosted | ActivityKind::MessageEdited => activity.detail.get("body").and_then(|b| b.as_str()).map(crate::rich_text::to_html),
             _ => None,
         },
+        status_change: activity.changes.iter().find(|c| c.field == "status").map(|c| (words(&value(&c.old)), words(&value(&c.new)))),
+        heading: None,
         file: (activity.kind == ActivityKind::FileAttached).then(|| {
             let media_type = activity.detail.get("media_type").and_then(|t| t.as_str()).and_then(dossier_domain::file::MediaType::parse);
             let thumbnail = activity.detail.get("thumbnail").and_then(|t| t.as_bool()) == Some(true);
