@@ -125,10 +125,14 @@ impl ActivityKind {
             | SiteCreated
             | SiteUpdated
             | SiteDeleted => ActivityGroup::Profile,
-            InquiryCreated | InquiryStatusChanged | InquiryConverted | QuoteCreated | QuoteStatusChanged | JobCreated | JobStatusChanged
-            | CustomerBlockOverridden => {
-                ActivityGroup::Works
-            }
+            InquiryCreated
+            | InquiryStatusChanged
+            | InquiryConverted
+            | QuoteCreated
+            | QuoteStatusChanged
+            | JobCreated
+            | JobStatusChanged
+            | CustomerBlockOverridden => ActivityGroup::Works,
             InvoiceCreated | InvoiceIssued | InvoiceVoided | InvoiceClosed | PaymentReceived | PaymentAllocated | CreditNoteIssued | CreditNoteAllocated => {
                 ActivityGroup::Billing
             }

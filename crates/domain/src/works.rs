@@ -188,9 +188,10 @@ impl QuoteInput {
         let lines = errors.take(LineInput::parse_all("lines", self.lines.unwrap_or_default()));
         let valid_until = errors.take(dates::check_optional("valid_until", self.valid_until));
         match (title, lines, valid_until) {
-            (Some(title), Some(lines), Some(valid_until)) if errors.is_empty() => {
-                Ok((Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id, blocked_override: go_ahead }, NewQuote { title, valid_until, lines }))
-            }
+            (Some(title), Some(lines), Some(valid_until)) if errors.is_empty() => Ok((
+                Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id, blocked_override: go_ahead },
+                NewQuote { title, valid_until, lines },
+            )),
             _ => Err(errors),
         }
     }

@@ -130,7 +130,8 @@ both_backends!(the_web_app_says_what_a_status_means_and_asks_a_blocked_customer_
     let (_, timeline) = app.page(Some(&cookie), "/customers/CUS-00001?tab=timeline").await;
     assert!(timeline.contains("<li class=\"day\"><h3>Today</h3></li>"), "{timeline}");
     assert!(timeline.contains("<strong class=\"status-change\">Active → Blocked</strong>"), "{timeline}");
-    for path in ["/customers/CUS-00001/inquiries/new", "/customers/CUS-00001/quotes/new", "/customers/CUS-00001/jobs/new", "/customers/CUS-00001/invoices/new"] {
+    for path in ["/customers/CUS-00001/inquiries/new", "/customers/CUS-00001/quotes/new", "/customers/CUS-00001/jobs/new", "/customers/CUS-00001/invoices/new"]
+    {
         let (status, form) = app.page(Some(&cookie), path).await;
         assert_eq!(status, StatusCode::OK);
         assert!(form.contains("CUS-00001 is blocked (Three unpaid invoices)") && form.contains("name=\"blocked_override\""), "{path}: {form}");

@@ -109,8 +109,13 @@ both_backends!(a_fieldworker_moves_their_own_job_but_sees_no_money_moves, |app| 
     app.customer(json!({"family_name": "Lee"})).await;
     let (fieldworker, _) = app.user("fieldworker").await;
     let lines = json!([{"description": "Service", "unit_price": 9000, "tax_rate_bp": 2000}]);
-    ok(&app, "/jobs", json!({"customer": "CUS-00001", "title": "Service", "assignees": [fieldworker],
-        "scheduled_start": "2026-05-01T09:00:00Z", "scheduled_end": "2026-05-01T11:00:00Z"})).await;
+    ok(
+        &app,
+        "/jobs",
+        json!({"customer": "CUS-00001", "title": "Service", "assignees": [fieldworker],
+        "scheduled_start": "2026-05-01T09:00:00Z", "scheduled_end": "2026-05-01T11:00:00Z"}),
+    )
+    .await;
     ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines})).await;
     let cookie = app.session("fieldworker").await;
     let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
@@ -144,8 +149,13 @@ both_backends!(a_job_links_to_the_invoice_that_bills_it_and_the_invoice_to_its_j
 
     // A fieldworker's answer carries no invoice.
     let (fieldworker, token) = app.user("fieldworker").await;
-    ok(&app, "/jobs/BOK-00001/status", json!({"status": "scheduled", "scheduled_start": "2026-05-01T09:00:00Z",
-        "scheduled_end": "2026-05-01T11:00:00Z", "assignees": [fieldworker]})).await;
+    ok(
+        &app,
+        "/jobs/BOK-00001/status",
+        json!({"status": "scheduled", "scheduled_start": "2026-05-01T09:00:00Z",
+        "scheduled_end": "2026-05-01T11:00:00Z", "assignees": [fieldworker]}),
+    )
+    .await;
     let (_, seen) = app.call_as(Some(&token), axum::http::Method::GET, "/jobs/BOK-00001", None).await;
     assert!(seen.get("invoice_id").is_none() && seen.get("value").is_none(), "{seen}");
 
@@ -173,7 +183,10 @@ both_backends!(a_fieldworker_s_day_lists_overdue_today_and_next_with_where_to_go
     let (status, plan) = app.call_as(Some(&token), axum::http::Method::GET, "/my-jobs", None).await;
     assert_eq!(status, StatusCode::OK, "{plan}");
     let titles = |list: &str| plan[list].as_array().unwrap().iter().map(|j| j["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
-    assert_eq!((titles("overdue"), titles("today"), titles("next")), (vec!["Missed visit".to_owned()], vec!["Right now".to_owned()], vec!["Next week".to_owned()]));
+    assert_eq!(
+        (titles("overdue"), titles("today"), titles("next")),
+        (vec!["Missed visit".to_owned()], vec!["Right now".to_owned()], vec!["Next week".to_owned()])
+    );
     assert!(plan["today"][0].get("value").is_none(), "no money for a fieldworker");
 
     let cookie = app.session("fieldworker").await;
@@ -225,7 +238,8 @@ both_backends!(a_credit_note_is_raised_against_an_issued_invoice_from_its_page, 
     let (status, _, page) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "credit_note"), ("amount", "12.3.4"), ("reason", "Late")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("id=\"amount-error\""), "{page}");
-    let (status, location, _) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "credit_note"), ("amount", "30.00"), ("reason", "Arrived late")]).await;
+    let (status, location, _) =
+        app.form(&cookie, "/invoices/INV-00001/move", &[("move", "credit_note"), ("amount", "30.00"), ("reason", "Arrived late")]).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/credit-notes/CRN-00001"));
     let (_, invoice) = app.get("/invoices/INV-00001").await;
     assert_eq!((invoice["credited"].as_i64(), invoice["balance"].as_i64()), (Some(3000), Some(9000)));

@@ -970,14 +970,17 @@ impl Batch {
                         works::move_inquiry_in(tx, &ctx, &inquiry, lost).await?;
                     }
                     Route::Quoted { .. } => {
-                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Quote, blocked_override: go_ahead.clone() }).await?;
+                        let converted =
+                            works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Quote, blocked_override: go_ahead.clone() })
+                                .await?;
                         let Some(quote) = converted.quote else { continue };
                         works::move_quote_in(tx, &ctx, &quote.code, QuoteStatus::Sent, false, None).await?;
                         let decide_at = ctx.now() + SignedDuration::from_hours(plan.answer_after_hours * 2);
                         world.follow_up(schedule, customer, first_site, &ctx, decide_at, Event::Decide(quote.code, plan));
                     }
                     Route::Booked => {
-                        let converted = works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Job, blocked_override: go_ahead.clone() }).await?;
+                        let converted =
+                            works::convert_inquiry_in(tx, &ctx, &inquiry, ConvertInput { into: ConvertInto::Job, blocked_override: go_ahead.clone() }).await?;
                         let Some(job) = converted.job else { continue };
                         schedule_job(tx, schedule, world, (customer, first_site), &ctx, job.id, plan).await?;
                     }

@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::customers::standing::WorkPermit;
 use crate::page::{Page, paginate};
 use crate::record::{activity, check_parties, customer_for, find_coded, newest_rows, to_json, with_detail, written};
-use crate::customers::standing::WorkPermit;
 use crate::{Ctx, Result, ServiceError};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.

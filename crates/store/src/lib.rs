@@ -74,9 +74,10 @@ pub mod queries {
     pub use crate::contacts::{clear_other_primary, contacts_of_customers, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
     pub use crate::counters::reserve_numbers;
     pub use crate::customers::{
-        add_labels, customer_codes, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile, update_customer_status,
+        add_labels, customer_codes, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile,
+        update_customer_status,
     };
-    pub use crate::files::{named_blobs, delete_file, delete_message_files, get_file, insert_files, list_files, set_message_files_visibility};
+    pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
     pub use crate::messages::{delete_message, get_message, insert_messages, list_messages, set_pinned, update_message};
     pub use crate::orgs::{get_org, insert_org, list_orgs};
@@ -92,8 +93,8 @@ pub mod queries {
         revoke_all_of_user, revoke_token, set_invite, set_password, update_user,
     };
     pub use crate::works::{
-        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice, update_inquiry, update_job,
-        update_quote,
+        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice, update_inquiry,
+        update_job, update_quote,
     };
 }
 

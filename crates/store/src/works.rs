@@ -5,7 +5,7 @@
 //! fieldworker's "my jobs" list scans).
 
 use dossier_domain::code::{Code, CodeKind};
-use dossier_domain::ids::{InvoiceId, CustomerId, InquiryId, JobId, QuoteId, UserId};
+use dossier_domain::ids::{CustomerId, InquiryId, InvoiceId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus};
 use dossier_domain::works::{Inquiry, Job, Quote};

@@ -52,8 +52,7 @@ impl WorkPermit {
         let Some(reason) = &self.go_ahead else { return Ok(()) };
         let customer = &self.customer;
         let summary = format!("{code} made although {} is blocked: {reason}", customer.code());
-        let mut entry =
-            activity(ctx, ActivityKind::CustomerBlockOverridden, Some(CustomerId(customer.id)), record, Some(code.to_owned()), summary, Vec::new());
+        let mut entry = activity(ctx, ActivityKind::CustomerBlockOverridden, Some(CustomerId(customer.id)), record, Some(code.to_owned()), summary, Vec::new());
         entry.detail = json!({ "reason": reason, "blocked_because": customer.status_reason });
         tx.append(entry).await?;
         Ok(())

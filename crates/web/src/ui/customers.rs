@@ -667,11 +667,19 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
         };
         let table = match kind {
             "inquiries" => {
-                let found = works::list_inquiries(db, ctx, InquiryQuery { customer, status: status.and_then(InquiryStatus::parse), ongoing, cursor, limit }).await?;
+                let found =
+                    works::list_inquiries(db, ctx, InquiryQuery { customer, status: status.and_then(InquiryStatus::parse), ongoing, cursor, limit }).await?;
                 let rows = found
                     .items
                     .iter()
-                    .map(|i| vec![code_cell("inquiries", &i.code), cell(i.title.clone()), cell(views::words(i.status.as_str())), num(i.estimated_value.format(currency))])
+                    .map(|i| {
+                        vec![
+                            code_cell("inquiries", &i.code),
+                            cell(i.title.clone()),
+                            cell(views::words(i.status.as_str())),
+                            num(i.estimated_value.format(currency)),
+                        ]
+                    })
                     .collect();
                 let headers = vec![("Inquiry", false), ("Title", false), ("Status", false), ("Estimated value", true)];
                 Table { title, headers, rows, next: next(found.next_cursor), empty: "None." }
@@ -681,7 +689,9 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
                 let rows = found
                     .items
                     .iter()
-                    .map(|q| vec![code_cell("quotes", &q.code), cell(q.title.clone()), cell(views::words(q.status.as_str())), num(q.totals.total.format(currency))])
+                    .map(|q| {
+                        vec![code_cell("quotes", &q.code), cell(q.title.clone()), cell(views::words(q.status.as_str())), num(q.totals.total.format(currency))]
+                    })
                     .collect();
                 let headers = vec![("Quote", false), ("Title", false), ("Status", false), ("Total", true)];
                 Table { title, headers, rows, next: next(found.next_cursor), empty: "None." }

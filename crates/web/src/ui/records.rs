@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::files::{FileView, Uploader, uploader};
 use super::forms::Values;
-use super::moves::{Current, MoveForm, offered, with_error};
 use super::messages::{Composer, MessageView, composer};
+use super::moves::{Current, MoveForm, offered, with_error};
 use super::views::{day, words};
 use super::{Staff, failure, page};
 use crate::AppState;
