@@ -35,10 +35,14 @@ both_backends!(a_job_is_scheduled_started_and_completed_from_its_page, |app| {
     let (_, job) = app.get("/jobs/BOK-00001").await;
     assert_eq!(job["status"], "to_schedule");
 
-    let good = [("move", "scheduled"), ("start", "2026-05-01T09:00"), ("end", "2026-05-01T11:00")];
+    let (fieldworker, _) = app.user("fieldworker").await;
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    assert!(page.contains(&format!("<option value=\"{fieldworker}\"")), "whom to send is chosen in the schedule form");
+    let good = [("move", "scheduled"), ("start", "2026-05-01T09:00"), ("end", "2026-05-01T11:00"), ("assignee", fieldworker.as_str())];
     let (status, location, _) = app.form(&cookie, "/jobs/BOK-00001/move", &good).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/jobs/BOK-00001"));
     let (_, job) = app.get("/jobs/BOK-00001").await;
+    assert_eq!(job["assignees"], json!([fieldworker]));
     // The window is read in the org's time zone (London: BST in May).
     assert_eq!((job["status"].as_str(), job["scheduled_start"].as_str()), (Some("scheduled"), Some("2026-05-01T08:00:00Z")));
     let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;

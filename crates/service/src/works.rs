@@ -568,6 +568,12 @@ pub async fn list_jobs(db: &Db, ctx: &Ctx, query: JobQuery) -> Result<Page<Job>>
     paginate(rows, limit, |r| r.number.to_string(), |r| Ok(r.into_job()?.for_reader(ctx.sees_money())))
 }
 
+/// Whom a job can be assigned to: the org's active users, by name.
+pub async fn job_assignees(db: &Db, ctx: &Ctx) -> Result<Vec<(UserId, String)>> {
+    ctx.require(Module::Jobs, Action::Edit)?;
+    crate::users::active_names(db, ctx).await
+}
+
 /// A fieldworker's day: their scheduled and started jobs, split by when.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct DayPlan {

@@ -211,6 +211,14 @@ pub(crate) fn as_user(org: Org, row: &UserRow) -> Ctx {
     Ctx::new(org, actor, Some(UserId(row.id)), Role::parse(&row.role))
 }
 
+/// The org's active users' ids and names, by name: whom work can be given
+/// to (callers check their own permission first).
+pub(crate) async fn active_names(db: &Db, ctx: &Ctx) -> Result<Vec<(UserId, String)>> {
+    let mut conn = db.read().await?;
+    let users = q::list_users(&mut conn.handle(), ctx.org.id.0).await?;
+    Ok(users.into_iter().filter(|u| u.active).map(|u| (UserId(u.id), u.name)).collect())
+}
+
 /// The org's users, by name.
 pub async fn list_users(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
     ctx.require(Module::Users, Action::View)?;

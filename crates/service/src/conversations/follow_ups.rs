@@ -309,7 +309,5 @@ pub async fn my_follow_ups(db: &Db, ctx: &Ctx) -> Result<MyFollowUps> {
 /// Who a follow-up can be given to: the org's active users, by name.
 pub async fn assignees(db: &Db, ctx: &Ctx) -> Result<Vec<(UserId, String)>> {
     ctx.require(Module::Messages, Action::Create)?;
-    let mut conn = db.read().await?;
-    let users = q::list_users(&mut conn.handle(), ctx.org.id.0).await?;
-    Ok(users.into_iter().filter(|u| u.active).map(|u| (UserId(u.id), u.name)).collect())
+    crate::users::active_names(db, ctx).await
 }

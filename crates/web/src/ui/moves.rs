@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
 use dossier_domain::customer::CustomerStatus;
+use dossier_domain::ids::UserId;
 use dossier_domain::money::Money;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceStatus, JobStatus, QuoteStatus, Workflow};
@@ -77,7 +78,8 @@ fn go_ahead() -> Field {
 }
 
 /// The moves `ctx` may make from `current`, in the workflow's order.
-pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus) -> Vec<MoveForm> {
+/// `people`: whom a job may be assigned to when it is scheduled.
+pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus, people: &[(UserId, String)]) -> Vec<MoveForm> {
     let blocked = customer == CustomerStatus::Blocked;
     let may = |module| ctx.access(module, Action::Edit) != dossier_domain::permissions::Access::None;
     if customer == CustomerStatus::Deactivated {
@@ -121,9 +123,14 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus) -> Vec<Mo
         Current::Job(from) if may(Module::Jobs) => {
             for to in JobStatus::ALL.iter().copied().filter(|to| from.allows(*to)) {
                 moves.push(match to {
-                    JobStatus::Scheduled => MoveForm::new(to.as_str(), "Schedule")
-                        .field(Field::new("start", format!("Start ({})", ctx.org.timezone), "datetime-local").required())
-                        .field(Field::new("end", "End", "datetime-local").required()),
+                    JobStatus::Scheduled => {
+                        let who = std::iter::once((String::new(), "Keep who is assigned".to_owned()))
+                            .chain(people.iter().map(|(id, name)| (id.to_string(), name.clone())));
+                        MoveForm::new(to.as_str(), "Schedule")
+                            .field(Field::new("start", format!("Start ({})", ctx.org.timezone), "datetime-local").required())
+                            .field(Field::new("end", "End", "datetime-local").required())
+                            .field(Field::new("assignee", "Who goes", "select").options(who))
+                    }
                     JobStatus::InProgress => MoveForm::new(to.as_str(), "Start the job"),
                     JobStatus::Completed => MoveForm::new(to.as_str(), "Complete").field(Field::new("notes", "What was done", "textarea")),
                     JobStatus::Cancelled => MoveForm::new(to.as_str(), "Cancel").field(Field::new("notes", "Why", "text").required()).grave(),
@@ -205,6 +212,7 @@ fn field_of_move(field: &str) -> &str {
     match field {
         "scheduled_start" | "window" => "start",
         "scheduled_end" => "end",
+        other if other.starts_with("assignees") => "assignee",
         "allocations" => "amount",
         other if other.starts_with("allocations[") => other.rsplit('.').next().unwrap_or(other),
         other => other,
@@ -262,7 +270,11 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
             let status = JobStatus::parse(&name).ok_or_else(unknown)?;
             let (start, end) = (instant(ctx, values, "start", &mut errors), instant(ctx, values, "end", &mut errors));
             errors.into_result(|| ())?;
-            let input = JobStatusInput { status, scheduled_start: start, scheduled_end: end, assignees: None, notes: value(values, "notes") };
+            let assignees = match value(values, "assignee") {
+                Some(id) => Some(vec![uuid::Uuid::parse_str(&id).map(UserId).map_err(|_| ValidationErrors::one("assignee", "unknown_value", "choose someone from the list"))?]),
+                None => None,
+            };
+            let input = JobStatusInput { status, scheduled_start: start, scheduled_end: end, assignees, notes: value(values, "notes") };
             works::move_job(db, ctx, code, input).await.map(|_| Moved::Stay)
         }
         "invoices" => match name.as_str() {

@@ -201,7 +201,11 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let (record_type, record_id, code) = record;
     let here = format!("/{kind}/{code}");
     let pdf = matches!(kind, "invoices" | "quotes").then(|| format!("/api/v1/{kind}/{code}/pdf"));
-    let moves = current.map(|current| offered(ctx, &current, customer.status)).unwrap_or_default();
+    let people = match (&current, ctx.access(Module::Jobs, dossier_domain::permissions::Action::Edit)) {
+        (Some(Current::Job(_)), dossier_domain::permissions::Access::All) => works::job_assignees(db, ctx).await?,
+        _ => Vec::new(),
+    };
+    let moves = current.map(|current| offered(ctx, &current, customer.status, &people)).unwrap_or_default();
     let move_action = format!("/{kind}/{code}/move");
     let (mut pinned, mut shown) = (Vec::new(), Vec::new());
     if ctx.sees(Module::Messages) {
