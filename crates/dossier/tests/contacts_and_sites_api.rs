@@ -105,3 +105,30 @@ both_backends!(sites_are_added_updated_and_deleted_and_a_site_timeline_reads_alo
     let (_, found) = app.get("/customers?q=LS1%205HD").await;
     assert_eq!(found["items"], json!([]));
 });
+
+both_backends!(a_contact_and_a_site_are_deleted_from_the_web_app_after_asking, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (_, contact) = app.post("/customers/CUS-00001/contacts", json!({"given_name": "Ann", "family_name": "Lee"})).await;
+    let (_, site) = app.post("/customers/CUS-00001/sites", json!({"address_line1": "1 High St", "postcode": "LS1 4AP"})).await;
+    let (contact, site) = (contact["id"].as_str().unwrap().to_owned(), site["id"].as_str().unwrap().to_owned());
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, tab) = app.page(Some(&cookie), "/customers/CUS-00001?tab=contacts").await;
+    assert!(tab.contains(&format!("href=\"/contacts/{contact}/delete\"")), "{tab}");
+    let (status, ask) = app.page(Some(&cookie), &format!("/contacts/{contact}/delete")).await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    assert!(ask.contains("Delete the contact Ann Lee?"), "{ask}");
+    let (status, location, _) = app.form(&cookie, &format!("/contacts/{contact}/delete"), &[]).await;
+    assert_eq!((status.as_u16(), location.as_str()), (303, "/customers/CUS-00001?tab=contacts"));
+    let (status, _) = app.get(&format!("/contacts/{contact}")).await;
+    assert_eq!(status.as_u16(), 404);
+
+    let (_, tab) = app.page(Some(&cookie), "/customers/CUS-00001?tab=sites").await;
+    assert!(tab.contains(&format!("href=\"/sites/{site}/delete\"")), "{tab}");
+    let (status, location, _) = app.form(&cookie, &format!("/sites/{site}/delete"), &[]).await;
+    assert_eq!((status.as_u16(), location.as_str()), (303, "/customers/CUS-00001?tab=sites"));
+    let (status, _) = app.get(&format!("/sites/{site}")).await;
+    assert_eq!(status.as_u16(), 404);
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=contact.deleted,site.deleted").await;
+    assert_eq!(timeline["items"].as_array().unwrap().len(), 2, "the history stays");
+});

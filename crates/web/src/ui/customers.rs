@@ -271,6 +271,8 @@ pub struct Chip {
 pub struct ContactLine {
     /// The edit form, for those who may edit.
     edit: Option<String>,
+    /// The page that deletes it (after asking), for those who may.
+    delete: Option<String>,
     name: String,
     position: String,
     emails: Vec<String>,
@@ -466,12 +468,14 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         }
         "contacts" => {
             let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
+            let can_delete = can_edit;
             let region = ctx.org.region;
             let shown = |p: &dossier_domain::contact_point::Phone| (p.to_string(), p.shown_in(region));
             // The customer's own email and phone (those the header's buttons
             // use) come first, so the tab never says "No contacts" beside them.
             let own = (customer.profile.email.is_some() || customer.profile.phone.is_some()).then(|| ContactLine {
                 edit: can_edit.then(|| format!("/customers/{code}/edit")),
+                delete: None,
                 name: customer.display_name.clone(),
                 position: "Customer's own details".into(),
                 emails: customer.profile.email.iter().map(|e| e.as_str().to_owned()).collect(),
@@ -485,6 +489,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                     .into_iter()
                     .map(|c| ContactLine {
                         edit: can_edit.then(|| format!("/contacts/{}/edit", c.id.0)),
+                        delete: can_delete.then(|| format!("/contacts/{}/delete", c.id.0)),
                         name: c.display_name.clone(),
                         position: c.profile.position.clone().unwrap_or_default(),
                         emails: c.profile.emails.iter().map(|e| e.address.as_str().to_owned()).collect(),
@@ -508,18 +513,24 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                         num: false,
                         href: can_edit.then(|| format!("/sites/{}/edit", s.id.0)),
                     };
+                    let delete = Cell {
+                        text: if can_edit { "Delete".into() } else { String::new() },
+                        num: false,
+                        href: can_edit.then(|| format!("/sites/{}/delete", s.id.0)),
+                    };
                     let kind = views::words(s.profile.kind.as_str());
                     vec![
                         cell(if s.dormant { format!("{kind} (dormant)") } else { kind }),
                         cell(s.profile.address_lines().join(", ")),
                         cell(s.profile.access_notes.clone().unwrap_or_default()),
                         edit,
+                        delete,
                     ]
                 })
                 .collect();
             page_data.tables.push(Table {
                 title: "Sites".into(),
-                headers: vec![("Kind", false), ("Address", false), ("Access notes", false), ("", false)],
+                headers: vec![("Kind", false), ("Address", false), ("Access notes", false), ("", false), ("", false)],
                 rows,
                 next: None,
                 empty: "No sites.",

@@ -65,6 +65,8 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))
         .route("/sites/{id}/edit", get(profile_forms::edit_site).post(profile_forms::update_site))
+        .route("/contacts/{id}/delete", get(profile_forms::ask_delete_contact).post(profile_forms::delete_contact))
+        .route("/sites/{id}/delete", get(profile_forms::ask_delete_site).post(profile_forms::delete_site))
         .route("/follow-ups", get(follow_ups::mine))
         .route("/my-jobs", get(my_jobs::my_jobs))
         .route("/customers/{id}/portal-links", get(portal_links::list).post(portal_links::create))

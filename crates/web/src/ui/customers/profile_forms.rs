@@ -382,3 +382,52 @@ pub async fn create_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id):
         Err(e) => again(site_form(&ctx.actor.name, &id), &values, e, str::to_owned),
     }
 }
+
+/// A page that asks before deleting a contact or a site: what goes, and a
+/// button; its history stays on the customer's timeline.
+fn confirm_delete(user: &str, what: String, code: &str, tab: &str, action: String) -> FormPage {
+    let mut page = form(user, format!("Delete {what}?"), format!("/customers/{code}?tab={tab}"), code, action, "Delete", Vec::new());
+    page.general.push(format!("{what} is removed from {code}; what happened to it stays on the timeline."));
+    page
+}
+
+pub async fn ask_delete_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match contact_and_customer(&s.db, &ctx, &id).await {
+        Ok((contact, code)) => {
+            confirm_delete(&ctx.actor.name, format!("the contact {}", contact.display_name), &code, "contacts", format!("/contacts/{id}/delete"))
+                .show(StatusCode::OK)
+        }
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn delete_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    let code = match contact_and_customer(&s.db, &ctx, &id).await {
+        Ok((_, code)) => code,
+        Err(e) => return failure(e),
+    };
+    match contacts::delete_contact(&s.db, &ctx, &id).await {
+        Ok(()) => Redirect::to(&format!("/customers/{code}?tab=contacts")).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn ask_delete_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match site_and_customer(&s.db, &ctx, &id).await {
+        Ok((site, code)) => {
+            confirm_delete(&ctx.actor.name, format!("the site {}", site.profile.one_line()), &code, "sites", format!("/sites/{id}/delete")).show(StatusCode::OK)
+        }
+        Err(e) => failure(e),
+    }
+}
+
+pub async fn delete_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    let code = match site_and_customer(&s.db, &ctx, &id).await {
+        Ok((_, code)) => code,
+        Err(e) => return failure(e),
+    };
+    match sites::delete_site(&s.db, &ctx, &id).await {
+        Ok(()) => Redirect::to(&format!("/customers/{code}?tab=sites")).into_response(),
+        Err(e) => failure(e),
+    }
+}
