@@ -272,3 +272,20 @@ both_backends!(what_is_left_of_a_payment_or_a_credit_note_is_set_against_an_invo
     let (_, invoice) = app.get("/invoices/INV-00001").await;
     assert_eq!((invoice["paid"].as_i64(), invoice["credited"].as_i64(), invoice["balance"].as_i64()), (Some(6000), Some(1500), Some(2500)));
 });
+
+both_backends!(account_credit_is_issued_from_the_billing_tab_and_set_against_an_invoice_later, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.user("finance").await;
+    let cookie = app.session("finance").await;
+    let (_, tab) = app.page(Some(&cookie), "/customers/CUS-00001?tab=billing").await;
+    assert!(tab.contains("href=\"/customers/CUS-00001/credit-notes/new\""), "{tab}");
+    let (status, _, page) = app.form(&cookie, "/customers/CUS-00001/credit-notes/new", &[("amount", "20.00"), ("reason", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"reason-error\""), "{page}");
+    let (status, location, _) = app.form(&cookie, "/customers/CUS-00001/credit-notes/new", &[("amount", "20.00"), ("reason", "Goodwill")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/credit-notes/CRN-00001"));
+    let (_, credit) = app.get("/credit-notes/CRN-00001").await;
+    assert_eq!((credit["amount"].as_i64(), credit["unallocated"].as_i64()), (Some(2000), Some(2000)));
+    let (_, page) = app.page(Some(&cookie), "/credit-notes/CRN-00001").await;
+    assert_eq!(offered(&page), ["allocate"], "it can be set against an invoice later");
+});

@@ -345,7 +345,11 @@ fn actions(ctx: &Ctx, code: &str, tab: &str) -> Vec<(String, &'static str)> {
             (may(Module::Jobs), "jobs/new", "New job"),
             (may(Module::Messages) && ctx.assigned_only(Module::Messages).is_none(), "follow-ups/new", "Add follow-up"),
         ],
-        "billing" => vec![(may(Module::Invoices), "invoices/new", "New invoice"), (may(Module::Payments), "payments/new", "Record payment")],
+        "billing" => vec![
+            (may(Module::Invoices), "invoices/new", "New invoice"),
+            (may(Module::Payments), "payments/new", "Record payment"),
+            (may(Module::CreditNotes), "credit-notes/new", "New credit note"),
+        ],
         _ => Vec::new(),
     };
     candidates.into_iter().filter(|(allowed, ..)| *allowed).map(|(_, path, label)| (format!("/customers/{code}/{path}"), label)).collect()

@@ -96,6 +96,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/jobs/new", get(record_forms::new_job).post(record_forms::create_job))
         .route("/customers/{id}/invoices/new", get(record_forms::new_invoice).post(record_forms::create_invoice))
         .route("/customers/{id}/payments/new", get(record_forms::new_payment).post(record_forms::create_payment))
+        .route("/customers/{id}/credit-notes/new", get(record_forms::new_credit_note).post(record_forms::create_credit_note))
         .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/app.css")) }))
         .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("../../static/app.js")) }))
         .route("/static/portal.css", get(|| async { asset("text/css; charset=utf-8", include_str!("../../static/portal.css")) }))

@@ -271,7 +271,9 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
             let (start, end) = (instant(ctx, values, "start", &mut errors), instant(ctx, values, "end", &mut errors));
             errors.into_result(|| ())?;
             let assignees = match value(values, "assignee") {
-                Some(id) => Some(vec![uuid::Uuid::parse_str(&id).map(UserId).map_err(|_| ValidationErrors::one("assignee", "unknown_value", "choose someone from the list"))?]),
+                Some(id) => Some(vec![
+                    uuid::Uuid::parse_str(&id).map(UserId).map_err(|_| ValidationErrors::one("assignee", "unknown_value", "choose someone from the list"))?,
+                ]),
                 None => None,
             };
             let input = JobStatusInput { status, scheduled_start: start, scheduled_end: end, assignees, notes: value(values, "notes") };

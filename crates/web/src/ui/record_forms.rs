@@ -9,7 +9,7 @@ use dossier_domain::ValidationErrors;
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::money::LineInput;
 use dossier_domain::workflow::{InvoiceState, PaymentMethod};
-use dossier_domain::works::{AllocationInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
+use dossier_domain::works::{AllocationInput, CreditNoteInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
 use dossier_service::billing::{self, InvoiceQuery};
 use dossier_service::{Ctx, Db, ServiceError, customers, works};
 use jiff::civil::Date;
@@ -214,6 +214,33 @@ pub async fn create_payment(State(s): State<AppState>, Staff(ctx): Staff, Path(c
                 _ => f.to_owned(),
             }
         }),
+    }
+}
+
+// ---- credit notes ----
+
+fn credit_note_form(ctx: &Ctx, code: &str) -> FormPage {
+    let fields = vec![Field::new("amount", "Amount", "text").required().hint("e.g. 45.00"), Field::new("reason", "Why", "text").required()];
+    let mut form = page(ctx, "New credit note", code, "billing", "credit-notes/new", "Issue credit note", vec![Section { legend: String::new(), fields }]);
+    form.general.push("Account credit for the customer, to set against invoices later (a credit note against one invoice is raised from its page).".into());
+    form
+}
+
+pub async fn new_credit_note(Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    credit_note_form(&ctx, &code).show(StatusCode::OK)
+}
+
+pub async fn create_credit_note(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let mut errors = ValidationErrors::default();
+    let input = CreditNoteInput {
+        customer: Some(code.clone()),
+        invoice: None,
+        amount: amount(&values, "amount", &ctx.org.currency, &mut errors),
+        reason: value(&values, "reason"),
+    };
+    match unless_invalid(errors, billing::create_credit_note(&s.db, &ctx, input)).await {
+        Ok(credit) => Redirect::to(&format!("/credit-notes/{}", credit.code)).into_response(),
+        Err(e) => again(credit_note_form(&ctx, &code), &values, e, str::to_owned),
     }
 }
 
