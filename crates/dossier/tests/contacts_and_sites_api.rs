@@ -132,3 +132,18 @@ both_backends!(a_contact_and_a_site_are_deleted_from_the_web_app_after_asking, |
     let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=contact.deleted,site.deleted").await;
     assert_eq!(timeline["items"].as_array().unwrap().len(), 2, "the history stays");
 });
+
+both_backends!(one_label_is_removed_from_the_profile, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.post("/customers/CUS-00001/labels", json!({"labels": ["VIP", "Landlord"]})).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, profile) = app.page(Some(&cookie), "/customers/CUS-00001").await;
+    assert!(profile.contains("aria-label=\"Remove the label VIP\""), "{profile}");
+    let (status, location, _) = app.form(&cookie, "/customers/CUS-00001/labels/remove", &[("label", "VIP")]).await;
+    assert_eq!((status.as_u16(), location.as_str()), (303, "/customers/CUS-00001"));
+    let (_, customer) = app.get("/customers/CUS-00001").await;
+    assert_eq!(customer["labels"], json!(["Landlord"]));
+    let (_, history) = app.get("/customers/CUS-00001/history").await;
+    assert_eq!(history["items"][0]["kind"], "customer.labels_changed");
+});

@@ -293,6 +293,8 @@ struct ProfilePage {
     status_reason: Option<String>,
     /// What the status means, in words (beside the badge unless active).
     consequence: &'static str,
+    /// Whether each label has its remove button.
+    can_relabel: bool,
     /// "Do not work with again", and why.
     warning: Option<String>,
     labels: Vec<String>,
@@ -396,6 +398,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         status: customer.status.to_string(),
         status_reason: customer.status_reason.clone(),
         consequence: customer.status.consequence(),
+        can_relabel: ctx.access(Module::Customers, Action::Edit) != Access::None,
         warning: customer.profile.do_not_work_reason.clone(),
         labels: customer.labels.clone(),
         location: place.unwrap_or_default(),

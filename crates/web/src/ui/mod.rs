@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/new", get(profile_forms::new_customer).post(profile_forms::create_customer))
         .route("/customers/labels", post(customers::bulk_labels))
         .route("/customers/{id}/labels", get(profile_forms::new_label).post(profile_forms::add_label))
+        .route("/customers/{id}/labels/remove", post(profile_forms::remove_label))
         .route("/customers/{id}", get(customers::profile))
         .route("/customers/{id}/edit", get(profile_forms::edit_customer).post(profile_forms::update_customer))
         .route("/customers/{id}/status", get(profile_forms::status).post(profile_forms::change_status))

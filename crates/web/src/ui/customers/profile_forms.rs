@@ -184,6 +184,14 @@ pub async fn add_label(State(s): State<AppState>, Staff(ctx): Staff, Path(id): P
     }
 }
 
+/// `POST /customers/{code}/labels/remove` with the `label`: back to the profile.
+pub async fn remove_label(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    match customers::remove_label(&s.db, &ctx, &id, &value(&values, "label").unwrap_or_default()).await {
+        Ok(customer) => Redirect::to(&format!("/customers/{}", customer.code)).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
 // ---- contacts and sites ----
 
 fn contact_fields(contact: Option<&Contact>) -> Vec<Field> {
