@@ -51,6 +51,9 @@ both_backends!(an_admin_invites_a_user_who_sets_a_password_and_signs_in_then_cha
     let (_, user) = app.get(&format!("/users/{nia}")).await;
     assert_eq!((user["role"].as_str(), user["active"].as_bool()), (Some("finance"), Some(false)));
     assert!(dossier_service::sessions::sign_in(&app.db, input, client).await.is_err(), "a deactivated user cannot sign in");
+    let (status, history) = app.page(Some(&cookie), &format!("/users/{nia}/history")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(history.contains("History of Nia New") && history.contains("finance") && history.contains("deactivated"), "{history}");
 
     // Nobody changes their own role: the page offers no form for it, and the use case refuses.
     let (_, me) = app.get("/users").await;

@@ -75,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::show))
         .route("/users", post(admin::invite))
         .route("/users/{id}/change", post(admin::change))
+        .route("/users/{id}/history", get(admin::history))
         .route("/tokens", post(admin::make_token))
         .route("/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/invitation", get(admin::invitation).post(admin::accept))

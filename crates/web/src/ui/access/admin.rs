@@ -189,3 +189,38 @@ pub async fn accept(State(s): State<AppState>, Form(values): Form<Values>) -> Re
         Err(e) => failure(e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "ui/user_history.html")]
+struct UserHistoryPage {
+    user: Option<String>,
+    name: String,
+    email: String,
+    entries: Vec<crate::ui::views::Entry>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Paged {
+    cursor: Option<String>,
+}
+
+/// `GET /users/{id}/history`: what happened to a staff user's account.
+pub async fn history(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Query(paged): Query<Paged>) -> Response {
+    let built = async {
+        let shown = users::get_user(&s.db, &ctx, &id).await?;
+        let query = dossier_service::timeline::TimelineQuery { cursor: paged.cursor, ..Default::default() };
+        let found = dossier_service::timeline::user_timeline(&s.db, &ctx, &id, query).await?;
+        Ok::<_, ServiceError>(UserHistoryPage {
+            user: Some(ctx.actor.name.clone()),
+            name: shown.name,
+            email: shown.email,
+            entries: crate::ui::views::story(&ctx, &found.items),
+            next: found.next_cursor.map(|c| format!("/users/{id}/history?cursor={c}")),
+        })
+    };
+    match built.await {
+        Ok(page_data) => page(StatusCode::OK, &page_data),
+        Err(e) => failure(e),
+    }
+}
