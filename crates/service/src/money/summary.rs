@@ -94,7 +94,11 @@ pub struct CustomerSummary {
     pub jobs: Option<Bars>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoices: Option<Bars>,
+    /// Present only for those who see invoices: documented as
+    /// [`BalancesPart`], whose fields are all optional (an absent part is not
+    /// `null`, it is left out).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = BalancesPart)]
     pub balances: Option<Balances>,
     /// Jobs completed in the last twelve months and their value.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -106,6 +110,23 @@ pub struct CustomerSummary {
     /// messages; a fieldworker gets those of their jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<Vec<dossier_domain::message::Message>>,
+}
+
+/// The schema of a summary's balance fields: those of [`Balances`], each
+/// present only for a caller who sees invoices. Never built; it documents
+/// the flattened `Option<Balances>`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct BalancesPart {
+    /// Sum of open invoices' balances minus account credit.
+    open_balance: Option<Money>,
+    /// Sum of overdue invoices' balances.
+    overdue_balance: Option<Money>,
+    /// Days since the oldest overdue invoice fell due; none when nothing is overdue.
+    debt_age_days: Option<i64>,
+    ageing: Option<Ageing>,
+    /// Paid or credited but not yet set against an invoice.
+    account_credit: Option<Money>,
 }
 
 /// What the customer owes and has in credit: shown to those who see invoices.
