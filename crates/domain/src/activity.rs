@@ -52,6 +52,7 @@ string_enum!(
     /// What happened.
     ActivityKind {
         OrgCreated = "org.created",
+        OrgSettingsChanged = "org.settings_changed",
         UserCreated = "user.created",
         ApiTokenCreated = "api_token.created",
         UserInvited = "user.invited",
@@ -112,8 +113,8 @@ impl ActivityKind {
     pub fn group(self) -> ActivityGroup {
         use ActivityKind::*;
         match self {
-            OrgCreated | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet | UserRoleChanged | UserDeactivated | UserReactivated
-            | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
+            OrgCreated | OrgSettingsChanged | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet | UserRoleChanged
+            | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
             PortalLinkCreated | PortalLinkRevoked => ActivityGroup::Portal,
             CustomerCreated
             | CustomerUpdated

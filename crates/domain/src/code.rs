@@ -17,6 +17,9 @@ pub enum CodeKind {
 }
 
 impl CodeKind {
+    pub const ALL: [CodeKind; 7] =
+        [CodeKind::Customer, CodeKind::Inquiry, CodeKind::Quote, CodeKind::Job, CodeKind::Invoice, CodeKind::Payment, CodeKind::CreditNote];
+
     pub fn prefix(self) -> &'static str {
         match self {
             CodeKind::Customer => "CUS",

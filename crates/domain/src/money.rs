@@ -13,6 +13,7 @@ use std::ops::{Add, Neg, Sub};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::currency::MoneyStyle;
 use crate::error::ValidationErrors;
 use crate::text;
 
@@ -72,19 +73,24 @@ impl Money {
         }
     }
 
-    /// An amount as people type it, in `currency`'s major units: `12`,
-    /// `12.5`, `1,234.56`, `£12.50`, `-3`. More decimals than the currency
-    /// has, or anything else, is an error on `field`.
-    pub fn parse_decimal(field: &str, text: &str, currency: &str) -> Result<Money, ValidationErrors> {
-        let (prefix, exponent) = currency_style(currency);
-        let invalid = || ValidationErrors::one(field, "invalid_amount", "must be an amount such as 12.50");
-        let text: String = text.trim().replace(',', "");
+    /// An amount as people type it, in the style's major units: `12`,
+    /// `12.5`, `1,234.56` (or `1.234,56` where the org writes numbers so),
+    /// `£12.50`, `-3`. More decimals than the currency has, or anything
+    /// else, is an error on `field`.
+    pub fn parse_decimal(field: &str, text: &str, style: impl Into<MoneyStyle>) -> Result<Money, ValidationErrors> {
+        let style = style.into();
+        let exponent = style.currency.exponent();
+        let (group, point) = style.numbers.separators();
+        let invalid =
+            || ValidationErrors::one(field, "invalid_amount", format!("must be an amount such as {}", Money(1250 * 10i64.pow(exponent) / 100).decimal(style)));
+        let text: String = text.trim().chars().filter(|c| *c != group && !(group == '\u{202f}' && c.is_whitespace())).collect();
         let (negative, text) = match text.strip_prefix('-') {
             Some(rest) => (true, rest.trim().to_owned()),
             None => (false, text),
         };
-        let text = text.strip_prefix(prefix.trim()).unwrap_or(&text).trim();
-        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let text = text.strip_prefix(style.currency.prefix()).unwrap_or(&text).trim();
+        let text = text.strip_prefix(style.currency.code()).unwrap_or(text).trim();
+        let (whole, fraction) = text.split_once(point).unwrap_or((text, ""));
         if whole.is_empty() && fraction.is_empty() || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(invalid());
         }
@@ -98,27 +104,39 @@ impl Money {
             .checked_mul(scale)
             .and_then(|w| w.checked_add(fraction))
             .filter(|m| *m <= MAX_AMOUNT)
-            .ok_or_else(|| ValidationErrors::one(field, "too_large", format!("must be at most {}", Money(MAX_AMOUNT).format(currency))))?;
+            .ok_or_else(|| ValidationErrors::one(field, "too_large", format!("must be at most {}", Money(MAX_AMOUNT).format(style))))?;
         Ok(Money(if negative { -minor } else { minor }))
     }
 
-    /// As a form shows it for editing: `1234.50`, no symbol or grouping.
-    pub fn decimal(self, currency: &str) -> String {
-        let (_, exponent) = currency_style(currency);
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let (abs, scale) = (self.0.unsigned_abs(), 10u64.pow(exponent));
-        if exponent == 0 { format!("{sign}{abs}") } else { format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize) }
+    /// As a form shows it for editing: `1234.50` (`1234,50` where the org
+    /// writes numbers so), no symbol or grouping.
+    pub fn decimal(self, style: impl Into<MoneyStyle>) -> String {
+        let style = style.into();
+        self.written(style, None, "")
     }
 
     /// Shown with the currency's symbol or code and digit grouping:
-    /// `£1,234.56`, `-€0.50`, `CHF 12.00`.
-    pub fn format(self, currency: &str) -> String {
-        let (prefix, exponent) = currency_style(currency);
+    /// `£1,234.56`, `-€0.50`, `CHF 12.00`, `¥1,235`, `BHD 1.250`.
+    pub fn format(self, style: impl Into<MoneyStyle>) -> String {
+        let style = style.into();
+        let prefix = match style.currency.prefix() {
+            "" => format!("{} ", style.currency.code()),
+            symbol => symbol.to_owned(),
+        };
+        self.written(style, Some(style.numbers.separators().0), &prefix)
+    }
+
+    fn written(self, style: MoneyStyle, group: Option<char>, prefix: &str) -> String {
+        let exponent = style.currency.exponent();
         let sign = if self.0 < 0 { "-" } else { "" };
         let abs = self.0.unsigned_abs();
         let scale = 10u64.pow(exponent);
-        let whole = group_thousands(abs / scale);
-        if exponent == 0 { format!("{sign}{prefix}{whole}") } else { format!("{sign}{prefix}{whole}.{:0width$}", abs % scale, width = exponent as usize) }
+        let whole = match group {
+            Some(separator) => group_thousands(abs / scale, separator),
+            None => (abs / scale).to_string(),
+        };
+        let point = style.numbers.separators().1;
+        if exponent == 0 { format!("{sign}{prefix}{whole}") } else { format!("{sign}{prefix}{whole}{point}{:0width$}", abs % scale, width = exponent as usize) }
     }
 }
 
@@ -152,23 +170,12 @@ impl Sum for Money {
     }
 }
 
-/// Symbol (or code and a space) and number of minor digits of a currency.
-fn currency_style(code: &str) -> (String, u32) {
-    match code {
-        "GBP" => ("£".into(), 2),
-        "EUR" => ("€".into(), 2),
-        "USD" | "AUD" | "CAD" | "NZD" => ("$".into(), 2),
-        "JPY" | "KRW" => (format!("{code} "), 0),
-        _ => (format!("{code} "), 2),
-    }
-}
-
-fn group_thousands(n: u64) -> String {
+fn group_thousands(n: u64, separator: char) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+            out.push(separator);
         }
         out.push(c);
     }
@@ -246,6 +253,12 @@ impl<'de> Deserialize<'de> for Quantity {
 pub struct TaxRate(pub u16);
 
 impl TaxRate {
+    /// As a percentage without trailing zeros: `20`, `17.5`, `0`.
+    pub fn percent(self) -> String {
+        let text = Money(i64::from(self.0)).decimal("XXX");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+
     pub fn parse(field: &str, basis_points: i64) -> Result<TaxRate, ValidationErrors> {
         u16::try_from(basis_points)
             .ok()
@@ -267,7 +280,7 @@ pub struct LineInput {
     /// Price of one unit in minor units; negative for a discount line.
     #[schema(value_type = i64, required = true)]
     pub unit_price: Option<i64>,
-    /// Basis points: 2000 is 20 %. Default 0.
+    /// Basis points: 2000 is 20 %. Default: the org's default tax rate (0 if it has none).
     pub tax_rate_bp: Option<i64>,
 }
 
@@ -492,7 +505,23 @@ mod tests {
         assert_eq!(Money(123_456).format("GBP"), "£1,234.56");
         assert_eq!(Money(-50).format("EUR"), "-€0.50");
         assert_eq!(Money(1200).format("CHF"), "CHF 12.00");
-        assert_eq!(Money(1_000_000).format("JPY"), "JPY 1,000,000");
+        assert_eq!(Money(1_000_000).format("JPY"), "¥1,000,000");
+        assert_eq!(Money(1250).format("BHD"), "BHD 1.250");
         assert_eq!(Money(i64::MIN).format("GBP"), "-£92,233,720,368,547,758.08");
+    }
+
+    #[test]
+    fn amounts_follow_the_currency_s_minor_units_and_the_org_s_number_format() {
+        use crate::currency::{Currency, MoneyStyle, NumberFormat};
+        let euro_de = MoneyStyle::new(Currency::of("EUR").unwrap(), NumberFormat::DotComma);
+        assert_eq!(Money(12_345_678).format(euro_de), "€123.456,78");
+        assert_eq!(Money(12_345_678).decimal(euro_de), "123456,78");
+        assert_eq!(Money::parse_decimal("a", "1.234,5", euro_de), Ok(Money(123_450)));
+        let franc = MoneyStyle::new(Currency::of("CHF").unwrap(), NumberFormat::ApostropheDot);
+        assert_eq!(Money(12_345_678).format(franc), "CHF 123'456.78");
+        assert_eq!(Money::parse_decimal("a", "12.5", "JPY").unwrap_err().0[0].code, "too_many_decimals");
+        assert_eq!(Money::parse_decimal("a", "1,234", "JPY"), Ok(Money(1234)));
+        assert_eq!(Money::parse_decimal("a", "BHD 1.25", "BHD"), Ok(Money(1250)));
+        assert_eq!(Money::parse_decimal("a", "$1,000.10", "USD"), Ok(Money(100_010)));
     }
 }

@@ -23,6 +23,7 @@ string_enum!(
         Statements = "statements",
         PortalLinks = "portal_links",
         Users = "users",
+        Settings = "settings",
         Audit = "audit",
     }
 );
@@ -52,6 +53,8 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
         (Role::Office, Customers | Inquiries | Quotes | Jobs | Messages | Files) => &[View, Create, Edit, Delete, Export],
         (Role::Office, Invoices | Payments | CreditNotes) => &[View, Create, Edit],
         (Role::Office, Timeline | Statements) => &[View, Export],
+        // Staff read the org's settings (its tax rates, terms, formats); owners and admins change them.
+        (Role::Office | Role::Finance | Role::Sales | Role::Support, Settings) => &[View],
         (Role::Office | Role::Finance, PortalLinks) => &[View, Create, Delete],
         (Role::Support, PortalLinks) => &[View, Create],
         (Role::Finance, Invoices | Payments | CreditNotes | Statements) => &[View, Create, Edit, Delete, Export],
@@ -135,9 +138,17 @@ mod tests {
 
     #[test]
     fn fieldworkers_never_reach_money_and_only_their_own_jobs() {
-        for module in
-            [Module::Invoices, Module::Payments, Module::CreditNotes, Module::Statements, Module::Quotes, Module::PortalLinks, Module::Users, Module::Audit]
-        {
+        for module in [
+            Module::Invoices,
+            Module::Payments,
+            Module::CreditNotes,
+            Module::Statements,
+            Module::Quotes,
+            Module::PortalLinks,
+            Module::Users,
+            Module::Settings,
+            Module::Audit,
+        ] {
             for action in Action::ALL {
                 assert_eq!(access(Role::Fieldworker, module, *action), Access::None, "{module} {action}");
             }
@@ -152,6 +163,7 @@ mod tests {
             let expected = if matches!(role, Role::Owner | Role::Admin) { Access::All } else { Access::None };
             assert_eq!(access(*role, Module::Users, Action::Edit), expected, "{role}");
             assert_eq!(access(*role, Module::Audit, Action::View), expected, "{role}");
+            assert_eq!(access(*role, Module::Settings, Action::Edit), expected, "{role}");
         }
     }
 }

@@ -99,6 +99,11 @@ pub enum Command {
         #[command(flatten)]
         files: FileArgs,
     },
+    /// Manage the businesses (orgs) this installation serves.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
     /// Manage staff users.
     User {
         #[command(subcommand)]
@@ -185,6 +190,44 @@ pub struct OrgArgs {
 }
 
 #[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Create an org and print its id; add its first user with `dossier user
+    /// add --org <id>`. One installation serves several orgs, each with its
+    /// own customers, users, settings and activity log.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        name: String,
+        /// ISO 4217 code: every amount is in its minor units (JPY 0, BHD 3).
+        #[arg(long, default_value = "GBP")]
+        currency: String,
+        /// IANA time zone: decides "today", overdue and due dates.
+        #[arg(long, default_value = "Europe/London")]
+        timezone: String,
+        /// Country (ISO 3166 alpha-2): phone numbers without a country code;
+        /// US orgs write dates month first.
+        #[arg(long, default_value = "GB")]
+        region: String,
+        /// A line of the postal address printed on documents (repeat for each line).
+        #[arg(long = "address-line")]
+        address: Vec<String>,
+    },
+    /// List the orgs: id, name, currency and time zone.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show an org's settings as JSON.
+    Settings {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum UserCommand {
     /// Add a user; the password is read from standard input. Creates the org
     /// first when the database has none.
@@ -232,6 +275,9 @@ pub enum AuditCommand {
     Verify {
         #[command(flatten)]
         db: DbArgs,
+        /// Only this org (id or exact name); default every org.
+        #[arg(long, env = "DOSSIER_ORG")]
+        org: Option<String>,
     },
 }
 

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use dossier_service::bench::Scale;
-use dossier_service::{Ctx, Db, audit, demo, statement, users};
+use dossier_service::{Ctx, Db, audit, demo, orgs, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, OrgCommand, TokenCommand, UserCommand};
 use dossier_service::files::Files;
 
 /// Open the database (creating a SQLite file's folder) and apply migrations.
@@ -92,9 +92,30 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("               (luis@demo.example, same password, is a fieldworker)");
             println!("API token:     {}", loaded.api_token);
             println!("Try:           curl -H 'Authorization: Bearer {}' '{base}/api/v1/customers?limit=5'", loaded.api_token);
+            println!("Second org:    {} (US dollars, Los Angeles time): sign in as {} / {}", loaded.second_org.0, loaded.second_org.1, loaded.admin_password);
             if let Some(url) = loaded.portal_url {
                 println!("Portal:        {base}{url}  (CUS-00001's customer portal, valid 30 days)");
             }
+        }
+        Command::Org { command: OrgCommand::Create { db, name, currency, timezone, region, address } } => {
+            let db = open(&db).await?;
+            let address: Vec<&str> = address.iter().map(String::as_str).collect();
+            let new = orgs::NewOrg { name: &name, region: &region, currency: &currency, timezone: &timezone, address: &address };
+            let org = orgs::create_org(&db, &new).await?;
+            println!("{}", org.id);
+            eprintln!("created {} ({}, {}); add its first user with: dossier user add --org {} --role owner …", org.name, org.currency, org.timezone, org.id);
+        }
+        Command::Org { command: OrgCommand::List { db } } => {
+            let db = open(&db).await?;
+            for org in orgs::list(&db).await? {
+                println!("{}\t{}\t{}\t{}", org.id, org.name, org.currency, org.timezone);
+            }
+        }
+        Command::Org { command: OrgCommand::Settings { db, org } } => {
+            let db = open(&db).await?;
+            let org = users::org_for_cli(&db, org.org.as_deref(), users::OrgChoice::Existing).await?;
+            let settings = orgs::settings(&db, &Ctx::system(org, "Command line")).await?;
+            println!("{}", serde_json::to_string_pretty(&settings)?);
         }
         Command::User { command: UserCommand::Add { db, org, email, name, role, org_name, region } } => {
             let mut password = String::new();
@@ -150,11 +171,15 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Openapi => {
             println!("{}", dossier_web::openapi().to_pretty_json()?);
         }
-        Command::Audit { command: AuditCommand::Verify { db } } => {
+        Command::Audit { command: AuditCommand::Verify { db, org } } => {
             let db = open(&db).await?;
+            let only = match org {
+                Some(reference) => Some(orgs::find(&db, &reference).await?.id),
+                None => None,
+            };
             let bar = ProgressBar::new_spinner();
             bar.enable_steady_tick(Duration::from_millis(200));
-            let report = audit::verify(&db, |rows| bar.set_message(format!("{rows} rows checked"))).await?;
+            let report = audit::verify_orgs(&db, only, |rows| bar.set_message(format!("{rows} rows checked"))).await?;
             bar.finish_and_clear();
             if let Some(bad) = report.first_bad {
                 println!("FAILED after {} good rows: first bad row is {bad}", report.rows_checked);

@@ -163,15 +163,18 @@ fn statement_writes_a_pdf_of_a_customer_and_refuses_an_unknown_one() {
     let db = dir.path().join("s.db");
     assert!(run(&["demo", "--customers", "20", "--seed", "5"], &db, "").status.success());
     let pdf = dir.path().join("statement.pdf");
-    let written = run(&["statement", "CUS-00001", "--as-of", "2026-06-30", "-o", pdf.to_str().unwrap()], &db, "");
+    // The demo holds two orgs: a command names the one it acts in.
+    let ambiguous = run(&["statement", "CUS-00001", "-o", pdf.to_str().unwrap()], &db, "");
+    assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("name one with --org"));
+    let written = run(&["statement", "CUS-00001", "--org", "Demo Services", "--as-of", "2026-06-30", "-o", pdf.to_str().unwrap()], &db, "");
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
     let text = std::process::Command::new("pdftotext").args(["-layout", pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
     let text = String::from_utf8_lossy(&text.stdout);
-    for expected in ["Statement of account", "Demo Services", "12 Canal Street", "CUS-00001", "2026-06-30", "Closing balance"] {
+    for expected in ["Statement of account", "Demo Services", "12 Canal Street", "CUS-00001", "30/06/2026", "Closing balance"] {
         assert!(text.contains(expected), "{expected} missing:\n{text}");
     }
 
-    let missing = run(&["statement", "CUS-09999", "-o", dir.path().join("none.pdf").to_str().unwrap()], &db, "");
+    let missing = run(&["statement", "CUS-09999", "--org", "Demo Services", "-o", dir.path().join("none.pdf").to_str().unwrap()], &db, "");
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("customer not found"), "{}", String::from_utf8_lossy(&missing.stderr));
     assert!(!dir.path().join("none.pdf").exists());
@@ -179,13 +182,13 @@ fn statement_writes_a_pdf_of_a_customer_and_refuses_an_unknown_one() {
     // An invoice and a quote, the same way.
     for (kind, code, title) in [("invoice", "INV-00001", "Invoice"), ("quote", "EST-00001", "Quote")] {
         let out = dir.path().join(format!("{code}.pdf"));
-        let written = run(&["document", kind, code, "-o", out.to_str().unwrap()], &db, "");
+        let written = run(&["document", kind, code, "--org", "Demo Services", "-o", out.to_str().unwrap()], &db, "");
         assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
         let text = std::process::Command::new("pdftotext").args(["-layout", out.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
         let text = String::from_utf8_lossy(&text.stdout);
         assert!(text.contains(title) && text.contains(code) && text.contains("Demo Services") && text.contains("Total"), "{text}");
     }
-    let missing = run(&["document", "invoice", "INV-99999", "-o", dir.path().join("none.pdf").to_str().unwrap()], &db, "");
+    let missing = run(&["document", "invoice", "INV-99999", "--org", "Demo Services", "-o", dir.path().join("none.pdf").to_str().unwrap()], &db, "");
     assert!(!missing.status.success() && !dir.path().join("none.pdf").exists());
 }
 
@@ -337,4 +340,110 @@ async fn a_backup_of_the_database_then_the_file_folder_restores_every_file() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// An HTTP/1.1 request against the running server: the whole answer, head and body.
+fn http_raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let extra: String = headers.iter().map(|(name, value)| format!("{name}: {value}\r\n")).collect();
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}
+
+fn pdf_text(path: &Path) -> String {
+    let out = Command::new("pdftotext").args(["-layout", path.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_us_org_made_with_the_command_line_shows_dollars_and_its_own_time_in_the_web_app_and_its_pdfs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data/dossier.db");
+    let british = set_up(&db);
+
+    let created = run(
+        &[
+            "org",
+            "create",
+            "--name",
+            "Sunrise Pool Care",
+            "--currency",
+            "usd",
+            "--timezone",
+            "America/New_York",
+            "--region",
+            "US",
+            "--address-line",
+            "1420 Ocean Ave",
+            "--address-line",
+            "Santa Monica, CA 90401",
+        ],
+        &db,
+        "",
+    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let org = stdout(&created).trim().to_owned();
+    let bad = run(&["org", "create", "--name", "Nowhere", "--currency", "XYZ", "--timezone", "Mars/Olympus"], &db, "");
+    let refused = String::from_utf8_lossy(&bad.stderr);
+    assert!(!bad.status.success() && refused.contains("currency") && refused.contains("timezone"), "{refused}");
+    // With two orgs, a command that acts in one must name it.
+    let ambiguous = run(&["token", "create", "--email", "ops@example.com"], &db, "");
+    assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("--org"), "{}", String::from_utf8_lossy(&ambiguous.stderr));
+    let added = run(&["user", "add", "--org", &org, "--email", "sam@sunrise.example", "--name", "Sam Sun", "--role", "owner"], &db, "a long enough password\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let token = stdout(&run(&["token", "create", "--org", "Sunrise Pool Care", "--email", "sam@sunrise.example"], &db, "")).trim().to_owned();
+    assert!(token.starts_with("dsr_"), "{token}");
+    let listed = stdout(&run(&["org", "list"], &db, ""));
+    assert!(listed.contains("My Business") && listed.contains(&format!("{org}\tSunrise Pool Care\tUSD\tAmerica/New_York")), "{listed}");
+
+    let port = free_port();
+    let mut server = serve(&db, port);
+    let json = |path: &str, body: &str| {
+        let (status, answer) = http(port, "POST", path, &token, "application/json", body.as_bytes());
+        assert!(status < 300, "{path}: {status} {}", String::from_utf8_lossy(&answer));
+    };
+    json("/api/v1/customers", r#"{"family_name": "Rivera", "given_name": "Ana"}"#);
+    // 16:00 UTC on 1 July is noon in New York.
+    json(
+        "/api/v1/jobs",
+        r#"{"customer": "CUS-00001", "title": "Pool opening", "scheduled_start": "2026-07-01T16:00:00Z", "scheduled_end": "2026-07-01T18:00:00Z"}"#,
+    );
+    json(
+        "/api/v1/invoices",
+        r#"{"customer": "CUS-00001", "lines": [{"description": "Pool opening", "unit_price": 123450}], "issue": true, "issue_date": "2026-07-01"}"#,
+    );
+    // Each org sees its own customers only.
+    let (_, theirs) = http_get(port, "/api/v1/customers", Some(&british));
+    assert!(theirs.contains("\"items\":[]"), "{theirs}");
+
+    let signed_in = http_raw(
+        port,
+        "POST",
+        "/api/v1/session",
+        &[("Content-Type", "application/json")],
+        r#"{"email": "sam@sunrise.example", "password": "a long enough password"}"#,
+    );
+    let cookie = signed_in.lines().find_map(|l| l.strip_prefix("set-cookie: ")).and_then(|c| c.split(';').next()).expect(&signed_in).to_owned();
+    let page = |path: &str| http_raw(port, "GET", path, &[("Cookie", &cookie)], "");
+    let invoice = page("/invoices/INV-00001");
+    assert!(invoice.contains("$1,234.50") && invoice.contains("07/01/2026"), "{invoice}");
+    let job = page("/jobs/BOK-00001");
+    assert!(job.contains("07/01/2026 12:00 – 07/01/2026 14:00"), "{job}");
+    Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap();
+    server.wait().unwrap();
+
+    let pdf = dir.path().join("invoice.pdf");
+    let written = run(&["document", "invoice", "INV-00001", "--org", &org, "--output", pdf.to_str().unwrap()], &db, "");
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let text = pdf_text(&pdf);
+    for expected in ["Sunrise Pool Care", "1420 Ocean Ave", "$1,234.50", "07/01/2026", "07/31/2026"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let statement = dir.path().join("statement.pdf");
+    let written = run(&["statement", "CUS-00001", "--org", &org, "--as-of", "2026-07-02", "--output", statement.to_str().unwrap()], &db, "");
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let text = pdf_text(&statement);
+    assert!(text.contains("$1,234.50") && text.contains("07/02/2026"), "{text}");
 }

@@ -95,10 +95,12 @@ fn spellings<T: serde::Serialize>(variants: &[T]) -> Vec<String> {
 fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::activity::{ActivityGroup, ActivityKind, ActorType, EntityType, Visibility};
     use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
+    use dossier_domain::currency::NumberFormat;
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
     use dossier_domain::file::MediaType;
     use dossier_domain::follow_up::FollowUpStatus;
     use dossier_domain::message::{CallOutcome, Channel, Direction, RecordType};
+    use dossier_domain::orgs::DateFormat;
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
     use dossier_domain::site::SiteKind;
@@ -149,6 +151,8 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         MediaType => MediaType::ALL,
         FollowUpStatus => FollowUpStatus::ALL,
         FollowUpDue => &[FollowUpDue::Overdue, FollowUpDue::Today, FollowUpDue::Upcoming],
+        DateFormat => &DateFormat::ALL,
+        NumberFormat => &NumberFormat::ALL,
         CustomerSort => &[CustomerSort::Name, CustomerSort::NameDesc, CustomerSort::Code, CustomerSort::CodeDesc],
         MatchField => &[
             MatchField::Name,

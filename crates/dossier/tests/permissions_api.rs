@@ -220,6 +220,9 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/session/invitation") => json!({"token": "dsi_00000000000000000000000000000000_nothing", "password": "a long enough password"}),
         ("POST", "/users") => json!({"email": "newcomer@other-org.example", "name": "Newcomer", "role": "office"}),
         ("PATCH", "/users/{id}") => json!({"role": "office"}),
+        // Settings and the logo are the caller's own org's.
+        ("PATCH", "/org/settings") => json!({"name": "Hijacked"}),
+        ("PUT", "/org/logo") => json!({"not": "an image"}),
         ("POST", "/tokens") => json!({"name": "Sync"}),
         ("POST", "/customers/{id}/portal-links") => json!({}),
         ("POST", "/customers/{id}/messages") => json!({"channel": "note", "body": "Hijacked"}),

@@ -66,15 +66,21 @@ pub(crate) enum Item {
     Text { x: f32, baseline: f32, size: f32, weight: Weight, shade: u8, text: String },
     /// A filled rectangle: rules and zebra bands.
     Rect { x: f32, y: f32, width: f32, height: f32, shade: u8 },
+    /// The document's logo, scaled into this box.
+    Logo { x: f32, y: f32, width: f32, height: f32 },
 }
+
+/// The box a logo is scaled down (never up) to fit, keeping its proportions.
+const LOGO_WIDTH: f32 = 180.0;
+const LOGO_HEIGHT: f32 = 50.0;
 
 /// What one page holds, in drawing order.
 pub(crate) type Page = Vec<Item>;
 
 /// Lays out the whole document; there is always at least one page.
-pub(crate) fn lay_out(document: &Document, fonts: &Fonts) -> Vec<Page> {
+pub(crate) fn lay_out(document: &Document, fonts: &Fonts, logo: Option<(f32, f32)>) -> Vec<Page> {
     let mut pages = Pages::new(fonts);
-    pages.letterhead(document);
+    pages.letterhead(document, logo);
     for section in &document.sections {
         match section {
             Section::Heading(text) => pages.heading(text),
@@ -142,10 +148,15 @@ impl<'f> Pages<'f> {
     }
 
     /// Issuer and recipient on the left, facts on the right, then the title.
-    fn letterhead(&mut self, document: &Document) {
+    fn letterhead(&mut self, document: &Document, logo: Option<(f32, f32)>) {
         let (facts_left, facts_bottom) = self.facts(&document.facts);
         let left = Span::new(LEFT, facts_left - LEFT - 2.0 * GUTTER, Align::Left);
         let mut y = TOP;
+        if let Some((width, height)) = logo {
+            let scale = (LOGO_WIDTH / width).min(LOGO_HEIGHT / height).min(1.0);
+            self.current.push(Item::Logo { x: LEFT, y, width: width * scale, height: height * scale });
+            y += height * scale + 10.0;
+        }
         for (index, line) in document.issuer.iter().enumerate() {
             let style = if index == 0 { ORGANISATION } else { LABEL };
             y = self.letterhead_line(line, style, left, y);

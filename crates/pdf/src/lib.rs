@@ -15,7 +15,7 @@ mod fonts;
 mod layout;
 mod model;
 
-pub use model::{Align, Column, Document, Section, Table};
+pub use model::{Align, Column, Document, Image, Section, Table};
 
 /// Why a document could not be rendered. Neither depends on the document's
 /// content: both point at a broken build or a bug in this crate.
@@ -40,6 +40,15 @@ pub enum PdfError {
 /// write the file; no content of `document` causes an error.
 pub fn render(document: &Document) -> Result<Vec<u8>, PdfError> {
     let fonts = fonts::Fonts::load()?;
-    let pages = layout::lay_out(document, &fonts);
-    draw::draw(&pages, &fonts, &document.title)
+    let logo = document.logo.as_ref().and_then(draw::picture);
+    let pages = layout::lay_out(document, &fonts, logo.as_ref().map(draw::Picture::size));
+    draw::draw(&pages, &fonts, &document.title, logo)
+}
+
+/// Whether `image` can be drawn: its header is read and the whole picture
+/// decoded into a one-page PDF. A logo is checked so before it is kept, so
+/// that a damaged file never stops an invoice from rendering.
+pub fn can_draw(image: &Image) -> bool {
+    let document = Document { logo: Some(image.clone()), ..Document::default() };
+    draw::picture(image).is_some() && render(&document).is_ok()
 }

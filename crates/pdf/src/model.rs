@@ -7,6 +7,9 @@
 pub struct Document {
     /// Large heading under the letterhead, e.g. "Statement of account".
     pub title: String,
+    /// Top left, above the issuer: the organisation's logo, scaled to fit
+    /// 180 × 50 points.
+    pub logo: Option<Image>,
     /// Top left: the organisation's name first (printed bold), then its
     /// address lines.
     pub issuer: Vec<String>,
@@ -67,5 +70,30 @@ impl Column {
     /// A column with the given title, relative width and alignment.
     pub fn new(title: impl Into<String>, width: f32, align: Align) -> Self {
         Self { title: title.into(), width, align }
+    }
+}
+
+/// A PNG or JPEG picture, as its file's bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    pub(crate) kind: ImageKind,
+    pub(crate) bytes: std::sync::Arc<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ImageKind {
+    Png,
+    Jpeg,
+}
+
+impl Image {
+    /// A picture of `content_type` `image/png` or `image/jpeg`; `None` for any other type.
+    pub fn new(content_type: &str, bytes: Vec<u8>) -> Option<Image> {
+        let kind = match content_type {
+            "image/png" => ImageKind::Png,
+            "image/jpeg" => ImageKind::Jpeg,
+            _ => return None,
+        };
+        Some(Image { kind, bytes: std::sync::Arc::new(bytes) })
     }
 }

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use dossier_pdf::{Align, Column, Document, Section, Table, render};
+use dossier_pdf::{Align, Column, Document, Image, Section, Table, can_draw, render};
 
 fn statement(rows: Vec<Vec<String>>) -> Document {
     Document {
         title: "Statement of account".to_owned(),
+        logo: None,
         issuer: vec!["Acme Plumbing Ltd".to_owned(), "1 High Street".to_owned(), "Bristol BS1 4DJ".to_owned()],
         recipient: vec!["Zoë Müller-Łukasiewicz".to_owned(), "CUS-00042".to_owned(), "22 Quay Road".to_owned()],
         facts: vec![("Statement date".to_owned(), "24 Nov 2026".to_owned()), ("Customer".to_owned(), "CUS-00042".to_owned())],
@@ -176,6 +177,7 @@ fn awkward_input_renders_without_panicking() {
         Document::default(),
         Document {
             title: huge.clone(),
+            logo: None,
             issuer: vec![huge.clone(); 200],
             recipient: vec![String::new(); 3],
             facts: vec![(huge.clone(), huge.clone()); 100],
@@ -199,4 +201,30 @@ fn awkward_input_renders_without_panicking() {
         let text = text_of(&format!("awkward_{index}"), &pdf);
         assert!(text.contains("Page 1 of "), "{index}");
     }
+}
+
+/// A 4 × 2 pixel red PNG.
+const TINY_PNG: [u8; 73] = [
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 4, 0, 0, 0, 2, 8, 2, 0, 0, 0, 240, 202, 234, 52, 0, 0, 0, 16, 73, 68, 65, 84, 120,
+    156, 99, 56, 163, 164, 4, 71, 12, 200, 28, 0, 115, 234, 8, 129, 234, 150, 80, 251, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
+
+#[test]
+fn the_logo_is_embedded_above_the_letterhead_and_a_damaged_one_is_recognised() {
+    let logo = Image::new("image/png", TINY_PNG.to_vec()).unwrap();
+    assert!(can_draw(&logo));
+    let document = Document { logo: Some(logo), ..statement(numbered_rows(3)) };
+    let path = write("with_logo", &render(&document).unwrap());
+    let images = poppler("pdfimages", &["-list", path.to_str().unwrap()]);
+    let rows: Vec<&str> = images.lines().skip(2).collect();
+    assert_eq!(rows.len(), 1, "{images}");
+    let columns: Vec<&str> = rows[0].split_whitespace().collect();
+    assert_eq!((columns[3], columns[4]), ("4", "2"), "{images}");
+    assert!(text_of("with_logo_text", &render(&document).unwrap()).contains("Acme Plumbing Ltd"));
+
+    let mut damaged = TINY_PNG.to_vec();
+    damaged.truncate(40);
+    assert!(!can_draw(&Image::new("image/png", damaged).unwrap()));
+    assert!(!can_draw(&Image::new("image/jpeg", TINY_PNG.to_vec()).unwrap()));
+    assert!(Image::new("image/gif", TINY_PNG.to_vec()).is_none());
 }

@@ -40,10 +40,15 @@ impl std::fmt::Display for BadRow {
 /// gaps, and the chain ends where the org's recorded head says it does.
 /// The head is read first and the walk stops there, so writes committed
 /// while the audit runs are left for the next audit rather than misread.
-pub async fn verify(db: &Db, mut progress: impl FnMut(u64)) -> Result<AuditReport> {
+pub async fn verify(db: &Db, progress: impl FnMut(u64)) -> Result<AuditReport> {
+    verify_orgs(db, None, progress).await
+}
+
+/// [`verify`] for one org only (`None`: every org).
+pub async fn verify_orgs(db: &Db, only: Option<dossier_domain::ids::OrgId>, mut progress: impl FnMut(u64)) -> Result<AuditReport> {
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let orgs = q::list_orgs(h).await?;
+    let orgs: Vec<_> = q::list_orgs(h).await?.into_iter().filter(|o| only.is_none_or(|id| id.0 == o.id)).collect();
     let mut report = AuditReport { orgs: orgs.len(), rows_checked: 0, first_bad: None };
     for org in orgs {
         let mut previous = GENESIS_HASH.to_vec();

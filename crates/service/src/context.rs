@@ -2,7 +2,9 @@
 
 use dossier_domain::activity::{Actor, ActorType};
 use dossier_domain::contact_point::Region;
+use dossier_domain::currency::{Currency, MoneyStyle, NumberFormat};
 use dossier_domain::ids::{OrgId, UserId};
+use dossier_domain::orgs::{DateFormat, TaxRateSetting};
 use dossier_domain::permissions::{self, Access, Action, Module};
 use dossier_domain::role::Role;
 use dossier_domain::terms::PaymentTerms;
@@ -26,6 +28,29 @@ pub struct Org {
     pub payment_terms: PaymentTerms,
     /// Postal address lines, for documents.
     pub address: Vec<String>,
+    /// How dates are written on pages, documents and in the portal.
+    pub date_format: DateFormat,
+    /// How amounts are written: digit grouping and decimal separator.
+    pub number_format: NumberFormat,
+    /// Named tax rates; a line without a rate gets the default one.
+    pub tax_rates: Vec<TaxRateSetting>,
+}
+
+impl Org {
+    /// How this org's amounts are written and read.
+    pub fn money_style(&self) -> MoneyStyle {
+        MoneyStyle::new(Currency::of(&self.currency).unwrap_or(Currency::GBP), self.number_format)
+    }
+
+    /// A date as this org writes it.
+    pub fn date(&self, date: Date) -> String {
+        self.date_format.show(date)
+    }
+
+    /// The org's time zone (UTC if this machine does not know it).
+    pub fn zone(&self) -> TimeZone {
+        TimeZone::get(&self.timezone).unwrap_or(TimeZone::UTC)
+    }
 }
 
 /// The caller of a use case: every service function takes one, so the org
@@ -110,7 +135,6 @@ impl Ctx {
 
     /// Today's date in the org's time zone (UTC if the zone is unknown).
     pub fn today(&self) -> Date {
-        let zone = TimeZone::get(&self.org.timezone).unwrap_or(TimeZone::UTC);
-        self.now().to_zoned(zone).date()
+        self.now().to_zoned(self.org.zone()).date()
     }
 }

@@ -76,6 +76,9 @@ pub struct DemoLoaded {
     /// A portal link for the first customer, if there is one.
     pub portal_url: Option<String>,
     pub activities: u64,
+    /// The second, small org (US dollars, Los Angeles time): its name and
+    /// its owner's email (the same password).
+    pub second_org: (String, String),
 }
 
 /// Customers per transaction on SQLite: fewer, larger commits write each
@@ -102,7 +105,7 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     let rng = StdRng::seed_from_u64(options.seed);
 
     let mut tx = db.begin().await?;
-    let org = orgs::create_org_in(&mut tx, DEMO_ORG, "GB", DEMO_ADDRESS, "Demo loader", start).await?;
+    let org = orgs::create_org_in(&mut tx, &orgs::NewOrg::british(DEMO_ORG, DEMO_ADDRESS), "Demo loader", start).await?;
     let system = Ctx::system(org.clone(), "Demo loader").at(start);
     let mut staff = Vec::new();
     for (name, email, role) in STAFF {
@@ -113,6 +116,8 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     }
     let token = create_token_in(&mut tx, &system, ADMIN_EMAIL, "demo").await?;
     tx.commit().await?;
+    let org = crate::demo_orgs::settle_demo_org(db, &system).await?;
+    let system = Ctx::system(org.clone(), "Demo loader").at(start);
 
     let mut activities = 1 + STAFF.len() as u64 + 1;
     let mut done = 0;
@@ -160,7 +165,16 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         _ => Some(crate::portal::create_link(db, &Ctx::system(org.clone(), "Demo"), "CUS-00001", Default::default()).await?.url),
     };
     let activities = q::chain_head(&mut db.read().await?.handle(), org.id.0).await?.map_or(activities, |(seq, _)| seq as u64);
-    Ok(DemoLoaded { org, admin_email: ADMIN_EMAIL.into(), admin_password: DEMO_PASSWORD.into(), api_token: token.token, portal_url, activities })
+    let second = crate::demo_orgs::second_org(db, DEMO_PASSWORD).await?;
+    Ok(DemoLoaded {
+        org,
+        admin_email: ADMIN_EMAIL.into(),
+        admin_password: DEMO_PASSWORD.into(),
+        api_token: token.token,
+        portal_url,
+        activities,
+        second_org: (second.name, crate::demo_orgs::SECOND_OWNER_EMAIL.into()),
+    })
 }
 
 fn today_at_nine() -> Timestamp {

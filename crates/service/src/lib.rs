@@ -17,6 +17,7 @@ mod context;
 pub mod customers;
 pub mod demo;
 mod demo_files;
+mod demo_orgs;
 mod error;
 pub mod idempotency;
 pub mod orgs;

@@ -141,7 +141,7 @@ pub(crate) async fn newest_rows<R: dossier_store::Row>(
 
 /// An amount in the org's currency, for summaries: `£1,234.56`.
 pub(crate) fn money(ctx: &Ctx, amount: dossier_domain::money::Money) -> String {
-    amount.format(&ctx.org.currency)
+    amount.format(ctx.org.money_style())
 }
 
 /// Check that the site and contact a record names belong to its customer:

@@ -336,8 +336,9 @@ async fn insert_quote_in(
     Ok(row)
 }
 
-pub async fn create_quote(db: &Db, ctx: &Ctx, input: QuoteInput) -> Result<Quote> {
+pub async fn create_quote(db: &Db, ctx: &Ctx, mut input: QuoteInput) -> Result<Quote> {
     ctx.require(Module::Quotes, Action::Create)?;
+    crate::orgs::default_tax(ctx, input.lines.iter_mut().flatten());
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
     let (owner, permit) = owner_of(&mut tx.handle(), ctx, &parties).await?;
@@ -599,7 +600,7 @@ pub async fn my_jobs(db: &Db, ctx: &Ctx) -> Result<DayPlan> {
     let more = rows.len() as i64 > MAX_PLANNED;
     rows.truncate(MAX_PLANNED as usize);
     let (now, today) = (ctx.now(), ctx.today());
-    let zone = jiff::tz::TimeZone::get(&ctx.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let zone = ctx.org.zone();
     let mut plan = DayPlan { more, ..Default::default() };
     for row in rows {
         let job = row.into_job()?.for_reader(ctx.sees_money());

@@ -55,7 +55,7 @@ pub use error::StoreError;
 pub use files::{FileFilter, FileRow};
 pub use follow_ups::{FollowUpFilter, FollowUpRow};
 pub use messages::{MessageFilter, MessageRow};
-pub use orgs::OrgRow;
+pub use orgs::{LogoRow, OrgRow};
 pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
 pub use sessions::{Counted, SessionRow, ThrottleRow};
@@ -72,7 +72,7 @@ pub mod queries {
     };
     pub use crate::coded::{get_coded, list_newest};
     pub use crate::contacts::{clear_other_primary, contacts_of_customers, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
-    pub use crate::counters::reserve_numbers;
+    pub use crate::counters::{last_numbers, reserve_numbers, set_next_number};
     pub use crate::customers::{
         add_labels, customer_codes, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile,
         update_customer_status,
@@ -80,7 +80,7 @@ pub mod queries {
     pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
     pub use crate::messages::{delete_message, get_message, insert_messages, list_messages, set_pinned, update_message};
-    pub use crate::orgs::{get_org, insert_org, list_orgs};
+    pub use crate::orgs::{get_logo, get_org, has_logo, holds_money, insert_org, list_orgs, set_logo, update_org};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
     pub use crate::sessions::{

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/{token}/messages", post(send_reply))
         .route("/portal/{token}/invoices/{code}/pdf", get(invoice_pdf))
         .route("/portal/{token}/files/{id}", get(file))
+        .route("/portal/{token}/logo", get(logo))
 }
 
 /// A file the customer may download, as the portal lists it.
@@ -98,6 +99,8 @@ struct Change {
 pub(crate) struct PortalPage {
     base: String,
     org_name: String,
+    /// The org's logo is served at `{base}/logo`.
+    has_logo: bool,
     customer_name: String,
     customer_code: String,
     balance: String,
@@ -137,15 +140,15 @@ impl Submitted {
 }
 
 pub(crate) fn render(view: PortalView, token: &str, notice: Option<&'static str>, submitted: &Submitted) -> PortalPage {
-    let currency = view.currency.clone();
-    let date = |d: Option<jiff::civil::Date>| d.map_or_else(String::new, |d| d.to_string());
+    let currency = view.money;
+    let date = |d: Option<jiff::civil::Date>| d.map_or_else(String::new, |d| view.date_format.show(d));
     let line = |i: &dossier_domain::works::Invoice| InvoiceLine {
         code: i.code.clone(),
         issued: date(i.issue_date),
         due: date(i.due_date),
         overdue: i.state == dossier_domain::workflow::InvoiceState::Overdue,
-        total: i.totals.total.format(&currency),
-        balance: i.balance.format(&currency),
+        total: i.totals.total.format(currency),
+        balance: i.balance.format(currency),
         state: match i.state {
             dossier_domain::workflow::InvoiceState::Closed => "Paid".to_owned(),
             dossier_domain::workflow::InvoiceState::Credited => "Credited".to_owned(),
@@ -189,13 +192,17 @@ pub(crate) fn render(view: PortalView, token: &str, notice: Option<&'static str>
         org_name: view.org_name.clone(),
         customer_name: view.customer.display_name.clone(),
         customer_code: view.customer.code.clone(),
-        balance: view.balance.format(&currency),
+        balance: view.balance.format(currency),
         notice,
         open_invoices: view.open_invoices.iter().map(line).collect(),
         past_invoices: view.past_invoices.iter().map(line).collect(),
         messages: view.messages.iter().map(|m| Message { files: files_of(Some(m.id)), ..Message::of(m, &view.org_name) }).collect(),
         documents: files_of(None),
-        changes: view.activity.iter().map(|a| Change { at: a.occurred_at.strftime("%Y-%m-%d").to_string(), text: a.summary.clone() }).collect(),
+        changes: view
+            .activity
+            .iter()
+            .map(|a| Change { at: view.date_format.show(a.occurred_at.to_zoned(view.zone.clone()).date()), text: a.summary.clone() })
+            .collect(),
         reply: submitted.reply.as_ref().and_then(|r| r.body.clone()).unwrap_or_default(),
         reply_error: submitted.error("body"),
         preview: false,
@@ -207,7 +214,8 @@ pub(crate) fn render(view: PortalView, token: &str, notice: Option<&'static str>
             field("country", "Country code (optional)", "country", address.country),
         ],
         contact_fields: vec![field("email", "Email", "email", contact.email), field("phone", "Phone", "tel", contact.phone)],
-        expires: view.expires_at.strftime("%Y-%m-%d").to_string(),
+        expires: view.date_format.show(view.expires_at.to_zoned(view.zone.clone()).date()),
+        has_logo: view.has_logo,
     }
 }
 
@@ -351,6 +359,14 @@ async fn invoice_pdf(State(s): State<AppState>, opened: Opened, Path(params): Pa
     match portal::invoice_pdf(&s.db, &opened.visitor, &code).await {
         Ok(pdf) => private(StatusCode::OK, crate::api::pdf(&code, pdf).into_response()),
         Err(ServiceError::NotFound(_)) => private(StatusCode::NOT_FOUND, "No such invoice.".into_response()),
+        Err(e) => failure(e),
+    }
+}
+
+async fn logo(State(s): State<AppState>, opened: Opened) -> Response {
+    match portal::logo(&s.db, &opened.visitor).await {
+        Ok(Some(logo)) => private(StatusCode::OK, ([(header::CONTENT_TYPE, logo.content_type)], logo.bytes).into_response()),
+        Ok(None) => failure(ServiceError::NotFound("logo")),
         Err(e) => failure(e),
     }
 }

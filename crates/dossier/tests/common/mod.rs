@@ -89,7 +89,8 @@ impl TestApp {
     /// Another org in the same database, with its own admin and token.
     pub async fn add_org(&self, name: &str, admin_email: &str) -> (Org, String) {
         let mut tx = self.db.begin().await.unwrap();
-        let org = orgs::create_org_in(&mut tx, name, "GB", &["1 Test Street", "Leeds LS1 1AA"], "Test", jiff::Timestamp::now()).await.unwrap();
+        let org =
+            orgs::create_org_in(&mut tx, &orgs::NewOrg::british(name, &["1 Test Street", "Leeds LS1 1AA"]), "Test", jiff::Timestamp::now()).await.unwrap();
         let ctx = Ctx::system(org.clone(), "Test");
         let new_user = users::NewUser { email: admin_email.into(), name: "Ada Admin".into(), role: "admin".into(), password: PASSWORD.into() };
         users::add_user_in(&mut tx, &ctx, new_user).await.unwrap();
@@ -326,6 +327,9 @@ fn placeholder_org() -> Org {
         timezone: "UTC".into(),
         payment_terms: dossier_domain::terms::PaymentTerms::DEFAULT,
         address: Vec::new(),
+        date_format: Default::default(),
+        number_format: Default::default(),
+        tax_rates: Vec::new(),
     }
 }
 

@@ -6,12 +6,14 @@
 
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{Activity, ActivityGroup, ActivityKind, Actor, ActorType, EntityRef, EntityType, Visibility};
+use dossier_domain::currency::MoneyStyle;
 use dossier_domain::customer::{Customer, CustomerPatch};
 use dossier_domain::diff::FieldChange;
 use dossier_domain::file::StoredFile;
 use dossier_domain::ids::{CustomerId, PortalLinkId};
 use dossier_domain::message::{Channel, Direction, Message, MessageInput};
 use dossier_domain::money::Money;
+use dossier_domain::orgs::DateFormat;
 use dossier_domain::patch::Patch;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
@@ -180,7 +182,13 @@ pub async fn open(db: &Db, token: &str) -> Result<Visitor> {
 pub struct PortalView {
     pub org_name: String,
     pub org_address: Vec<String>,
-    pub currency: String,
+    /// How the org writes amounts and dates.
+    pub money: MoneyStyle,
+    pub date_format: DateFormat,
+    /// Whether the org has a logo to show at the top.
+    pub has_logo: bool,
+    /// The org's time zone: the day an entry happened on.
+    pub zone: jiff::tz::TimeZone,
     pub customer: Customer,
     pub billing_address: Option<Site>,
     /// Open and overdue, oldest due first.
@@ -229,7 +237,10 @@ pub async fn view(db: &Db, visitor: &Visitor) -> Result<PortalView> {
     Ok(PortalView {
         org_name: ctx.org.name.clone(),
         org_address: ctx.org.address.clone(),
-        currency: ctx.org.currency.clone(),
+        money: ctx.org.money_style(),
+        date_format: ctx.org.date_format,
+        has_logo: crate::orgs::has_logo(db, ctx.org.id).await?,
+        zone: ctx.org.zone(),
         customer,
         billing_address,
         open_invoices,
@@ -374,4 +385,9 @@ pub async fn view_as_customer(db: &Db, ctx: &Ctx, customer: &str) -> Result<Port
     let actor = Actor { kind: ActorType::Customer, id: Some(row.id), name: format!("{} (via portal)", row.display_name) };
     let visitor = Visitor { ctx: Ctx::new(ctx.org.clone(), actor, None, None), customer: row.id.to_string(), expires_at: ctx.now() };
     view(db, &visitor).await
+}
+
+/// The logo of the org whose portal the visitor opened.
+pub async fn logo(db: &Db, visitor: &Visitor) -> Result<Option<dossier_store::LogoRow>> {
+    crate::orgs::logo(db, visitor.ctx.org.id).await
 }

@@ -61,8 +61,9 @@ fn invoice_activity(ctx: &Ctx, kind: ActivityKind, row: &InvoiceRow, summary: St
 
 // ---------------------------------------------------------------- invoices
 
-pub async fn create_invoice(db: &Db, ctx: &Ctx, input: InvoiceInput) -> Result<Invoice> {
+pub async fn create_invoice(db: &Db, ctx: &Ctx, mut input: InvoiceInput) -> Result<Invoice> {
     ctx.require(Module::Invoices, Action::Create)?;
+    crate::orgs::default_tax(ctx, input.lines.iter_mut().flatten());
     let (parties, new) = input.parse()?;
     let mut tx = db.begin().await?;
     let done = create_invoice_in(&mut tx, ctx, parties, new).await?;

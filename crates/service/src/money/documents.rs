@@ -3,11 +3,12 @@
 //! invoice its due date and how to pay. A draft prints as a draft.
 
 use dossier_domain::code::CodeKind;
+use dossier_domain::currency::MoneyStyle;
 use dossier_domain::ids::CustomerId;
-use dossier_domain::money::{Line, Money, Totals};
+use dossier_domain::money::{Line, Totals};
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InvoiceState, QuoteStatus};
-use dossier_pdf::{Align, Column, Document, Section, Table};
+use dossier_pdf::{Align, Column, Document, Image, Section, Table};
 use dossier_store::queries as q;
 use dossier_store::{CustomerRow, Db, Handle, RecordKey};
 
@@ -38,8 +39,13 @@ pub(crate) fn issuer(ctx: &Ctx) -> Vec<String> {
     std::iter::once(ctx.org.name.clone()).chain(ctx.org.address.iter().cloned()).collect()
 }
 
-fn lines_table(lines: &[Line], currency: &str) -> Section {
-    let rate = |line: &Line| format!("{}%", Money(i64::from(line.tax_rate_bp.0)).decimal("XXX").trim_end_matches('0').trim_end_matches('.'));
+/// The org's logo, for the letterhead.
+pub(crate) async fn letterhead_logo(db: &Db, ctx: &Ctx) -> Result<Option<Image>> {
+    Ok(crate::orgs::logo(db, ctx.org.id).await?.and_then(|logo| Image::new(&logo.content_type, logo.bytes)))
+}
+
+fn lines_table(lines: &[Line], currency: MoneyStyle) -> Section {
+    let rate = |line: &Line| format!("{}%", line.tax_rate_bp.percent());
     Section::Table(Table {
         columns: vec![
             Column::new("Description", 3.2, Align::Left),
@@ -55,7 +61,7 @@ fn lines_table(lines: &[Line], currency: &str) -> Section {
     })
 }
 
-fn totals(totals: &Totals, currency: &str) -> Vec<(String, String, bool)> {
+fn totals(totals: &Totals, currency: MoneyStyle) -> Vec<(String, String, bool)> {
     vec![
         ("Subtotal".into(), totals.subtotal.format(currency), false),
         ("Tax".into(), totals.tax.format(currency), false),
@@ -72,8 +78,8 @@ pub async fn invoice_pdf(db: &Db, ctx: &Ctx, reference: &str) -> Result<Vec<u8>>
     ctx.require(Module::Invoices, Action::View)?;
     let invoice = billing::get_invoice(db, ctx, reference).await?;
     let (name, code, address) = recipient_of(db, ctx, invoice.customer_id).await?;
-    let currency = ctx.org.currency.as_str();
-    let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    let currency = ctx.org.money_style();
+    let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| ctx.org.date(d));
     let title = match invoice.state {
         InvoiceState::Draft => "Draft invoice (not issued)",
         InvoiceState::Void => "Invoice (void)",
@@ -103,6 +109,7 @@ pub async fn invoice_pdf(db: &Db, ctx: &Ctx, reference: &str) -> Result<Vec<u8>>
     }
     let document = Document {
         title: title.into(),
+        logo: letterhead_logo(db, ctx).await?,
         issuer: issuer(ctx),
         recipient: std::iter::once(name).chain(address).collect(),
         facts: vec![
@@ -123,21 +130,22 @@ pub async fn quote_pdf(db: &Db, ctx: &Ctx, reference: &str) -> Result<Vec<u8>> {
     ctx.require(Module::Quotes, Action::View)?;
     let quote = works::get_quote(db, ctx, reference).await?;
     let (name, code, address) = recipient_of(db, ctx, quote.customer_id).await?;
-    let currency = ctx.org.currency.as_str();
+    let currency = ctx.org.money_style();
     let title = match quote.status {
         QuoteStatus::Draft => "Draft quote",
         _ => "Quote",
     };
-    let valid = quote.valid_until.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    let valid = quote.valid_until.map_or_else(|| "—".to_owned(), |d| ctx.org.date(d));
     let mut sections = vec![Section::Heading(quote.title.clone()), lines_table(&quote.lines, currency), Section::Totals(totals(&quote.totals, currency))];
     sections.push(Section::Paragraph(format!("This quote is valid until {valid}. To accept it, reply quoting {}.", quote.code)));
     let document = Document {
         title: title.into(),
+        logo: letterhead_logo(db, ctx).await?,
         issuer: issuer(ctx),
         recipient: std::iter::once(name).chain(address).collect(),
         facts: vec![
             ("Quote".into(), quote.code.clone()),
-            ("Date".into(), quote.created_at.to_zoned(jiff::tz::TimeZone::UTC).date().to_string()),
+            ("Date".into(), ctx.org.date(quote.created_at.to_zoned(ctx.org.zone()).date())),
             ("Valid until".into(), valid),
             ("Customer".into(), code),
             ("Total".into(), quote.totals.total.format(currency)),

@@ -183,11 +183,13 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
 pub async fn statement_pdf(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuery) -> Result<Vec<u8>> {
     ctx.require(Module::Statements, Action::Export)?;
     let statement = statement(db, ctx, reference, query).await?;
-    dossier_pdf::render(&document(ctx, &statement)).map_err(|e| ServiceError::Internal(format!("rendering the statement: {e}")))
+    let logo = crate::documents::letterhead_logo(db, ctx).await?;
+    dossier_pdf::render(&document(ctx, &statement, logo)).map_err(|e| ServiceError::Internal(format!("rendering the statement: {e}")))
 }
 
-fn document(ctx: &Ctx, s: &Statement) -> Document {
-    let m = |amount: Money| amount.format(&s.currency);
+fn document(ctx: &Ctx, s: &Statement, logo: Option<dossier_pdf::Image>) -> Document {
+    let m = |amount: Money| amount.format(ctx.org.money_style());
+    let d = |date: Date| ctx.org.date(date);
     let issuer = crate::documents::issuer(ctx);
     let mut recipient = vec![s.customer_name.clone()];
     recipient.extend(s.billing_address.iter().cloned());
@@ -196,13 +198,10 @@ fn document(ctx: &Ctx, s: &Statement) -> Document {
         "payment" => "Payment",
         _ => "Credit note",
     };
-    let mut activity_rows = vec![vec![s.from.to_string(), String::new(), "Opening balance".into(), String::new(), m(s.opening_balance)]];
-    activity_rows.extend(s.lines.iter().map(|l| vec![l.date.to_string(), l.code.clone(), kind_name(&l.kind).into(), m(l.amount), m(l.balance)]));
-    let open_rows: Vec<Vec<String>> = s
-        .open_items
-        .iter()
-        .map(|i| vec![i.code.clone(), i.issue_date.to_string(), i.due_date.to_string(), i.days_overdue.to_string(), m(i.total), m(i.balance)])
-        .collect();
+    let mut activity_rows = vec![vec![d(s.from), String::new(), "Opening balance".into(), String::new(), m(s.opening_balance)]];
+    activity_rows.extend(s.lines.iter().map(|l| vec![d(l.date), l.code.clone(), kind_name(&l.kind).into(), m(l.amount), m(l.balance)]));
+    let open_rows: Vec<Vec<String>> =
+        s.open_items.iter().map(|i| vec![i.code.clone(), d(i.issue_date), d(i.due_date), i.days_overdue.to_string(), m(i.total), m(i.balance)]).collect();
     let mut sections = vec![
         Section::Heading("Account activity".into()),
         Section::Table(Table {
@@ -241,7 +240,7 @@ fn document(ctx: &Ctx, s: &Statement) -> Document {
                 Column::new("Amount", 1.2, Align::Right),
                 Column::new("Unallocated", 1.2, Align::Right),
             ],
-            rows: s.unallocated_credits.iter().map(|c| vec![c.code.clone(), c.date.to_string(), m(c.amount), m(c.unallocated)]).collect(),
+            rows: s.unallocated_credits.iter().map(|c| vec![c.code.clone(), d(c.date), m(c.amount), m(c.unallocated)]).collect(),
         }));
     }
     let a = &s.ageing;
@@ -256,15 +255,16 @@ fn document(ctx: &Ctx, s: &Statement) -> Document {
     ]));
     Document {
         title: "Statement of account".into(),
+        logo,
         issuer,
         recipient,
         facts: vec![
-            ("Statement date".into(), s.as_of.to_string()),
-            ("Period".into(), format!("{} to {}", s.from, s.as_of)),
+            ("Statement date".into(), d(s.as_of)),
+            ("Period".into(), format!("{} to {}", d(s.from), d(s.as_of))),
             ("Customer".into(), s.customer_code.clone()),
             ("Amount due".into(), m(s.closing_balance)),
         ],
         sections,
-        footer: Some(format!("{} · statement for {} as of {}", ctx.org.name, s.customer_code, s.as_of)),
+        footer: Some(format!("{} · statement for {} as of {}", ctx.org.name, s.customer_code, d(s.as_of))),
     }
 }

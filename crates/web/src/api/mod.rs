@@ -2,6 +2,7 @@
 //! generated from the handlers' annotations.
 
 mod customers;
+mod orgs;
 mod problems;
 mod timeline;
 mod works;
@@ -69,7 +70,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sites::router())
         .merge(billing::router())
         .merge(works::router())
-        .merge(portal_links::router());
+        .merge(portal_links::router())
+        .merge(orgs::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());
     router

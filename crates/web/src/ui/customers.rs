@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use dossier_domain::activity::ActivityGroup;
 use dossier_domain::contact_point::Region;
+use dossier_domain::currency::MoneyStyle;
 use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
 use dossier_domain::message::Channel;
 use dossier_domain::permissions::{Access, Action, Module};
@@ -384,7 +385,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
     let tabs = tabs(ctx);
     let tab = tabs.iter().map(|(t, _)| *t).find(|t| Some(*t) == query.tab.as_deref()).unwrap_or("activity");
     let code = customer.code.clone();
-    let currency = &ctx.org.currency;
+    let currency = ctx.org.money_style();
     let place = sites
         .iter()
         .find(|s| s.profile.active)
@@ -459,7 +460,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                 .map(|e| {
                     let from = e.from.map_or_else(|| "—".to_owned(), |s| views::words(s.as_str()));
                     vec![
-                        cell(views::day(e.at)),
+                        cell(views::day(&ctx.org, e.at)),
                         cell(from),
                         cell(views::words(e.to.as_str())),
                         cell(e.reason.clone().unwrap_or_default()),
@@ -558,7 +559,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
 }
 
 /// The Activity tab: a bar per record type the caller may see.
-fn bars(summary: &CustomerSummary, code: &str, currency: &str) -> Vec<BarView> {
+fn bars(summary: &CustomerSummary, code: &str, currency: MoneyStyle) -> Vec<BarView> {
     let mut bars = Vec::new();
     if let Some(b) = &summary.inquiries {
         bars.push(views::bar("Inquiries", "inquiries", "status", code, b, currency));
@@ -649,7 +650,7 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
 
 async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
     let status = query.status.as_deref();
-    let currency = &ctx.org.currency;
+    let currency = ctx.org.money_style();
     let kind = query.kind.as_deref().unwrap_or("jobs");
     if kind == "invoices" {
         return billing_tab(db, ctx, code, query, page_data).await;
@@ -725,7 +726,7 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
                             code_cell("jobs", &j.code),
                             cell(j.title.clone()),
                             cell(views::words(j.status.as_str())),
-                            cell(j.scheduled_start.map(views::day).unwrap_or_default()),
+                            cell(j.scheduled_start.map(|at| views::day(&ctx.org, at)).unwrap_or_default()),
                             num(j.value.map(|v| v.format(currency)).unwrap_or_default()),
                         ]
                     })
@@ -741,7 +742,7 @@ async fn works_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_da
 }
 
 async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
-    let currency = &ctx.org.currency;
+    let currency = ctx.org.money_style();
     let state = query.state.as_deref().or(query.status.as_deref()).and_then(InvoiceState::parse);
     let invoices =
         billing::list_invoices(db, ctx, InvoiceQuery { customer: Some(code.to_owned()), state, cursor: query.cursor.clone(), limit: Some(100) }).await?;
@@ -749,7 +750,7 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
         .items
         .iter()
         .map(|i| {
-            let date = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+            let date = |d: Option<jiff::civil::Date>| d.map(|d| ctx.org.date(d)).unwrap_or_default();
             vec![
                 code_cell("invoices", &i.code),
                 cell(views::words(i.state.as_str())),
@@ -772,7 +773,9 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
         let rows = payments
             .items
             .iter()
-            .map(|p| vec![code_cell("payments", &p.code), cell(p.received_on.to_string()), num(p.amount.format(currency)), num(p.unallocated.format(currency))])
+            .map(|p| {
+                vec![code_cell("payments", &p.code), cell(ctx.org.date(p.received_on)), num(p.amount.format(currency)), num(p.unallocated.format(currency))]
+            })
             .collect();
         let headers = vec![("Payment", false), ("Received", false), ("Amount", true), ("Not yet allocated", true)];
         page_data.tables.push(Table { title: "Payments".into(), headers, rows, next: None, empty: "No payments." });
@@ -782,7 +785,7 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
         let rows = credits
             .items
             .iter()
-            .map(|c| vec![code_cell("credit-notes", &c.code), cell(c.issue_date.to_string()), cell(c.reason.clone()), num(c.amount.format(currency))])
+            .map(|c| vec![code_cell("credit-notes", &c.code), cell(ctx.org.date(c.issue_date)), cell(c.reason.clone()), num(c.amount.format(currency))])
             .collect();
         let headers = vec![("Credit note", false), ("Issued", false), ("Reason", false), ("Amount", true)];
         page_data.tables.push(Table { title: "Credit notes".into(), headers, rows, next: None, empty: "No credit notes." });

@@ -8,6 +8,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::Response;
 use dossier_domain::ValidationErrors;
+use dossier_domain::currency::MoneyStyle;
 use dossier_domain::money::Money;
 use dossier_service::ServiceError;
 
@@ -175,7 +176,7 @@ pub fn basis_points(values: &Values, field: &str, errors: &mut ValidationErrors)
 
 /// An amount typed in major units (`12.50`) as minor units for the
 /// service, or the error for `field`.
-pub fn amount(values: &Values, field: &str, currency: &str, errors: &mut ValidationErrors) -> Option<i64> {
+pub fn amount(values: &Values, field: &str, style: MoneyStyle, errors: &mut ValidationErrors) -> Option<i64> {
     let text = value(values, field)?;
-    errors.take(Money::parse_decimal(field, &text, currency)).map(|m| m.minor())
+    errors.take(Money::parse_decimal(field, &text, style)).map(|m| m.minor())
 }

@@ -7,6 +7,7 @@ mod customers;
 mod forms;
 mod moves;
 mod my_jobs;
+mod orgs;
 mod record_forms;
 mod records;
 mod views;
@@ -73,6 +74,9 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/portal-links", get(portal_links::list).post(portal_links::create))
         .route("/portal-links/{id}/revoke", post(portal_links::revoke))
         .route("/admin", get(admin::show))
+        .route("/settings", get(orgs::show).post(orgs::save))
+        .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
+        .route("/settings/logo.img", get(orgs::logo))
         .route("/users", post(admin::invite))
         .route("/users/{id}/change", post(admin::change))
         .route("/users/{id}/history", get(admin::history))

@@ -20,7 +20,6 @@ use dossier_service::works::{self, InquiryStatusInput, QuoteStatusInput};
 use dossier_service::{Ctx, Db, ServiceError};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
-use jiff::tz::TimeZone;
 
 use super::forms::{Field, Values, value};
 use super::{Staff, failure};
@@ -159,9 +158,9 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus, people: &
             let module = if matches!(current, Current::Payment(_)) { Module::Payments } else { Module::CreditNotes };
             if may(module) {
                 moves.push(
-                    MoveForm::new("allocate", format!("Set {} against an invoice", left.format(&ctx.org.currency)))
+                    MoveForm::new("allocate", format!("Set {} against an invoice", left.format(ctx.org.money_style())))
                         .field(Field::new("invoice", "Invoice", "text").required().hint("e.g. INV-00012"))
-                        .field(Field::new("amount", "Amount", "text").required().value(left.decimal(&ctx.org.currency))),
+                        .field(Field::new("amount", "Amount", "text").required().value(left.decimal(ctx.org.money_style()))),
                 );
             }
         }
@@ -222,7 +221,7 @@ fn field_of_move(field: &str) -> &str {
 /// A `datetime-local` value, read in the org's time zone.
 fn instant(ctx: &Ctx, values: &Values, name: &str, errors: &mut ValidationErrors) -> Option<Timestamp> {
     let text = value(values, name)?;
-    let zone = TimeZone::get(&ctx.org.timezone).unwrap_or(TimeZone::UTC);
+    let zone = ctx.org.zone();
     let parsed = DateTime::strptime("%Y-%m-%dT%H:%M", &text).ok().and_then(|d| d.to_zoned(zone).ok()).map(|z| z.timestamp());
     if parsed.is_none() {
         errors.push(name, "invalid_date", "must be a date and time");
@@ -289,7 +288,7 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
             }
             "void" => billing::void_invoice(db, ctx, code, VoidInput { reason: value(values, "reason") }).await.map(|_| Moved::Stay),
             "credit_note" => {
-                let amount = super::forms::amount(values, "amount", &ctx.org.currency, &mut errors);
+                let amount = super::forms::amount(values, "amount", ctx.org.money_style(), &mut errors);
                 errors.into_result(|| ())?;
                 let input = CreditNoteInput { customer: None, invoice: Some(code.to_owned()), amount, reason: value(values, "reason") };
                 let credit = billing::create_credit_note(db, ctx, input).await?;
@@ -298,7 +297,7 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
             _ => Err(unknown()),
         },
         "payments" | "credit-notes" if name == "allocate" => {
-            let amount = super::forms::amount(values, "amount", &ctx.org.currency, &mut errors);
+            let amount = super::forms::amount(values, "amount", ctx.org.money_style(), &mut errors);
             errors.into_result(|| ())?;
             let input = AllocateInput { allocations: vec![AllocationInput { invoice: value(values, "invoice"), amount }] };
             match kind {

@@ -6,8 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
+use dossier_domain::currency::MoneyStyle;
 use dossier_domain::customer::CustomerStatus;
-use dossier_domain::money::LineInput;
+use dossier_domain::money::{LineInput, Money};
+use dossier_domain::orgs::default_tax_rate;
 use dossier_domain::workflow::{InvoiceState, PaymentMethod};
 use dossier_domain::works::{AllocationInput, CreditNoteInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
 use dossier_service::billing::{self, InvoiceQuery};
@@ -35,22 +37,31 @@ fn page(ctx: &Ctx, title: &str, code: &str, tab: &str, path: &str, submit: &'sta
     }
 }
 
-fn line_sections() -> Vec<Section> {
+/// Empty line rows. The tax of a line is chosen from the org's tax rates
+/// (its default chosen), or typed where the org has none (blank: 0 %).
+fn line_sections(ctx: &Ctx) -> Vec<Section> {
+    let style = ctx.org.money_style();
+    let tax = |n: usize| match ctx.org.tax_rates.as_slice() {
+        [] => Field::new(format!("line{n}_tax"), "Tax %", "text"),
+        rates => Field::new(format!("line{n}_tax"), "Tax", "select")
+            .options(rates.iter().map(|r| (r.rate_bp.percent(), format!("{} ({} %)", r.name, r.rate_bp.percent()))))
+            .value(default_tax_rate(rates).percent()),
+    };
     (1..=LINE_ROWS)
         .map(|n| Section {
             legend: format!("Line {n}"),
             fields: vec![
                 Field::new(format!("line{n}_description"), "Description", "text"),
                 Field::new(format!("line{n}_quantity"), "Quantity", "text").value(if n == 1 { "1" } else { "" }),
-                Field::new(format!("line{n}_unit_price"), "Unit price", "text").hint("e.g. 120.00"),
-                Field::new(format!("line{n}_tax"), "Tax %", "text").value(if n == 1 { "20" } else { "" }),
+                Field::new(format!("line{n}_unit_price"), "Unit price", "text").hint(format!("e.g. {}", Money(12_000).decimal(style))),
+                tax(n),
             ],
         })
         .collect()
 }
 
 /// The filled-in line rows as API lines, with the form row each came from.
-fn lines(values: &Values, currency: &str, errors: &mut ValidationErrors) -> (Vec<LineInput>, Vec<usize>) {
+fn lines(values: &Values, currency: MoneyStyle, errors: &mut ValidationErrors) -> (Vec<LineInput>, Vec<usize>) {
     let mut lines = Vec::new();
     let mut rows = Vec::new();
     for n in 1..=LINE_ROWS {
@@ -94,7 +105,7 @@ async fn unless_invalid<T>(errors: ValidationErrors, call: impl std::future::Fut
 // ---- invoices ----
 
 fn invoice_form(ctx: &Ctx, code: &str) -> FormPage {
-    let mut sections = line_sections();
+    let mut sections = line_sections(ctx);
     sections.push(Section {
         legend: "Terms".into(),
         fields: vec![
@@ -112,7 +123,7 @@ pub async fn new_invoice(State(s): State<AppState>, Staff(ctx): Staff, Path(code
 
 pub async fn create_invoice(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
     let mut errors = ValidationErrors::default();
-    let (lines, rows) = lines(&values, &ctx.org.currency, &mut errors);
+    let (lines, rows) = lines(&values, ctx.org.money_style(), &mut errors);
     let due_date = value(&values, "due_date")
         .and_then(|d| errors.take(d.parse::<Date>().map_err(|_| ValidationErrors::one("due_date", "invalid_date", "must be a date"))));
     let input = InvoiceInput {
@@ -145,7 +156,7 @@ async fn open_invoices(db: &Db, ctx: &Ctx, code: &str) -> Result<Vec<dossier_dom
 }
 
 fn payment_form(ctx: &Ctx, code: &str, invoices: &[dossier_domain::works::Invoice]) -> FormPage {
-    let currency = &ctx.org.currency;
+    let currency = ctx.org.money_style();
     let methods = PaymentMethod::ALL.iter().map(|m| (m.as_str().to_owned(), words(m.as_str())));
     let mut sections = vec![Section {
         legend: String::new(),
@@ -181,7 +192,7 @@ pub async fn create_payment(State(s): State<AppState>, Staff(ctx): Staff, Path(c
         Ok(invoices) => invoices,
         Err(e) => return failure(e),
     };
-    let currency = &ctx.org.currency;
+    let currency = ctx.org.money_style();
     let mut errors = ValidationErrors::default();
     let mut allocated = Vec::new();
     let allocations: Vec<AllocationInput> = invoices
@@ -235,7 +246,7 @@ pub async fn create_credit_note(State(s): State<AppState>, Staff(ctx): Staff, Pa
     let input = CreditNoteInput {
         customer: Some(code.clone()),
         invoice: None,
-        amount: amount(&values, "amount", &ctx.org.currency, &mut errors),
+        amount: amount(&values, "amount", ctx.org.money_style(), &mut errors),
         reason: value(&values, "reason"),
     };
     match unless_invalid(errors, billing::create_credit_note(&s.db, &ctx, input)).await {
@@ -266,7 +277,7 @@ pub async fn create_inquiry(State(s): State<AppState>, Staff(ctx): Staff, Path(c
         customer: Some(code.clone()),
         title: value(&values, "title"),
         description: value(&values, "description"),
-        estimated_value: amount(&values, "estimated_value", &ctx.org.currency, &mut errors),
+        estimated_value: amount(&values, "estimated_value", ctx.org.money_style(), &mut errors),
         source: value(&values, "source"),
         blocked_override: value(&values, "blocked_override"),
         ..Default::default()
@@ -283,7 +294,7 @@ fn quote_form(ctx: &Ctx, code: &str) -> FormPage {
         legend: String::new(),
         fields: vec![Field::new("title", "Title", "text").required(), Field::new("valid_until", "Valid until", "date")],
     }];
-    sections.extend(line_sections());
+    sections.extend(line_sections(ctx));
     page(ctx, "New quote", code, "works&type=quotes", "quotes/new", "Create quote", sections)
 }
 
@@ -316,7 +327,7 @@ pub async fn new_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(code):
 
 pub async fn create_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
     let mut errors = ValidationErrors::default();
-    let (lines, rows) = lines(&values, &ctx.org.currency, &mut errors);
+    let (lines, rows) = lines(&values, ctx.org.money_style(), &mut errors);
     let valid_until = value(&values, "valid_until")
         .and_then(|d| errors.take(d.parse::<Date>().map_err(|_| ValidationErrors::one("valid_until", "invalid_date", "must be a date"))));
     let input = QuoteInput {
@@ -353,7 +364,7 @@ pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code)
         customer: Some(code.clone()),
         title: value(&values, "title"),
         description: value(&values, "description"),
-        value: amount(&values, "value", &ctx.org.currency, &mut errors),
+        value: amount(&values, "value", ctx.org.money_style(), &mut errors),
         blocked_override: value(&values, "blocked_override"),
         ..Default::default()
     };

@@ -5,9 +5,10 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use dossier_domain::currency::MoneyStyle;
 use dossier_domain::ids::CustomerId;
 use dossier_domain::message::RecordType;
-use dossier_domain::money::{Line, Money, Totals};
+use dossier_domain::money::{Line, Totals};
 use dossier_domain::permissions::Module;
 use dossier_service::messages::{self, MessageQuery};
 use dossier_service::{Ctx, Db, ServiceError, billing, customers, files, sites, works};
@@ -83,11 +84,11 @@ pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Pa
     }
 }
 
-fn lines(lines: &[Line], totals: &Totals, currency: &str) -> (Vec<LineRow>, Vec<TotalRow>) {
+fn lines(lines: &[Line], totals: &Totals, currency: MoneyStyle) -> (Vec<LineRow>, Vec<TotalRow>) {
     let rows = lines
         .iter()
         .map(|l| {
-            let tax = format!("{}%", Money(i64::from(l.tax_rate_bp.0)).decimal("XXX").trim_end_matches('0').trim_end_matches('.'));
+            let tax = format!("{}%", l.tax_rate_bp.percent());
             (l.description.clone(), l.quantity.to_string(), l.unit_price.format(currency), tax, l.net.format(currency))
         })
         .collect();
@@ -112,15 +113,16 @@ pub async fn record_page_after(
 }
 
 async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<RecordPage, ServiceError> {
-    let currency = &ctx.org.currency;
-    let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| d.to_string());
+    let currency = ctx.org.money_style();
+    let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| ctx.org.date(d));
     let current: Option<Current>;
     let mut related = Vec::new();
     let (title, customer, record, mut facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
             let i = works::get_inquiry(db, ctx, code).await?;
             current = Some(Current::Inquiry(i.status));
-            let mut facts = vec![("Status", words(i.status.as_str())), ("Estimated value", i.estimated_value.format(currency)), ("Raised", day(i.created_at))];
+            let mut facts =
+                vec![("Status", words(i.status.as_str())), ("Estimated value", i.estimated_value.format(currency)), ("Raised", day(&ctx.org, i.created_at))];
             facts.extend(i.converted_to.clone().map(|to| ("Converted into", to)));
             (format!("Inquiry {}: {}", i.code, i.title), i.customer_id, (RecordType::Inquiry, i.id.0, i.code.clone()), facts, (Vec::new(), Vec::new()))
         }
@@ -133,8 +135,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         "jobs" => {
             let j = works::get_job(db, ctx, code).await?;
             current = Some(Current::Job(j.status));
-            let zone = jiff::tz::TimeZone::get(&ctx.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-            let when = |at: jiff::Timestamp| at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M").to_string();
+            let when = |at: jiff::Timestamp| day(&ctx.org, at);
             let window = match (j.scheduled_start, j.scheduled_end) {
                 (Some(start), Some(end)) => format!("{} – {}", when(start), when(end)),
                 _ => "—".to_owned(),
@@ -179,7 +180,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
             let p = billing::get_payment(db, ctx, code).await?;
             current = Some(Current::Payment(p.unallocated));
             let facts = vec![
-                ("Received", p.received_on.to_string()),
+                ("Received", ctx.org.date(p.received_on)),
                 ("Amount", p.amount.format(currency)),
                 ("Allocated", p.allocated.format(currency)),
                 ("Not yet allocated", p.unallocated.format(currency)),
@@ -189,7 +190,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         "credit-notes" => {
             let c = billing::get_credit_note(db, ctx, code).await?;
             current = Some(Current::CreditNote(c.unallocated));
-            let facts = vec![("Issued", c.issue_date.to_string()), ("Amount", c.amount.format(currency)), ("Reason", c.reason.clone())];
+            let facts = vec![("Issued", ctx.org.date(c.issue_date)), ("Amount", c.amount.format(currency)), ("Reason", c.reason.clone())];
             (format!("Credit note {}", c.code), c.customer_id, (RecordType::CreditNote, c.id.0, c.code.clone()), facts, (Vec::new(), Vec::new()))
         }
         _ => return Err(ServiceError::NotFound("page")),

@@ -2,7 +2,9 @@
 //! status bars with their colours, timeline entries, money and dates.
 
 use dossier_domain::activity::{Activity, ActivityGroup, ActivityKind, ActorType};
+use dossier_domain::currency::MoneyStyle;
 use dossier_domain::money::Money;
+use dossier_service::Org;
 use dossier_service::summary::Bars;
 use jiff::Timestamp;
 
@@ -68,7 +70,7 @@ pub fn words(status: &str) -> String {
 
 /// A record type's bar. `kind` is its list's path (`invoices`), `filter`
 /// the list's status parameter (`state` for invoices, else `status`).
-pub fn bar(title: &'static str, kind: &'static str, filter: &str, customer: &str, bars: &Bars, currency: &str) -> BarView {
+pub fn bar(title: &'static str, kind: &'static str, filter: &str, customer: &str, bars: &Bars, currency: MoneyStyle) -> BarView {
     let mut running = Money::ZERO;
     let widths = percentages(&bars.bars.iter().map(|b| b.count).collect::<Vec<_>>());
     let segments = bars
@@ -166,13 +168,13 @@ pub struct Entry {
 /// Entries newest first, each day under a heading ("Today", "Yesterday",
 /// "Monday 30 November 2026") in the org's time zone.
 pub fn story(ctx: &dossier_service::Ctx, activities: &[Activity]) -> Vec<Entry> {
-    let zone = jiff::tz::TimeZone::get(&ctx.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let zone = ctx.org.zone();
     let today = ctx.today();
     let mut previous = None;
     activities
         .iter()
         .map(|activity| {
-            let mut shown = entry(activity);
+            let mut shown = entry(&ctx.org, activity);
             let day = activity.occurred_at.to_zoned(zone.clone()).date();
             if previous != Some(day) {
                 shown.heading = Some(match today.since(day).map(|span| span.get_days()) {
@@ -187,7 +189,7 @@ pub fn story(ctx: &dossier_service::Ctx, activities: &[Activity]) -> Vec<Entry> 
         .collect()
 }
 
-pub fn entry(activity: &Activity) -> Entry {
+pub fn entry(org: &Org, activity: &Activity) -> Entry {
     let actor_kind = match activity.actor.kind {
         ActorType::User => "user",
         ActorType::System => "system",
@@ -201,7 +203,7 @@ pub fn entry(activity: &Activity) -> Entry {
     };
     Entry {
         summary: activity.summary.clone(),
-        when: day(activity.occurred_at),
+        when: day(org, activity.occurred_at),
         at: activity.occurred_at.to_string(),
         actor: activity.actor.name.clone(),
         actor_kind,
@@ -243,9 +245,10 @@ fn message_badges(activity: &Activity) -> Vec<String> {
     badges
 }
 
-/// An instant as a day, `2026-11-30 14:05` in UTC.
-pub fn day(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%d %H:%M").to_string()
+/// An instant as the org's day and time: `30/11/2026 14:05` in its time zone.
+pub fn day(org: &Org, at: Timestamp) -> String {
+    let local = at.to_zoned(org.zone());
+    format!("{} {}", org.date(local.date()), local.strftime("%H:%M"))
 }
 
 /// Up to two initials of a name, for the avatar.

@@ -56,8 +56,8 @@ impl FileView {
                 Some((code, page))
             }),
             for_customer: file.visibility == dossier_domain::activity::Visibility::Customer,
-            uploaded: format!("{} · {}", file.uploaded_by.name, day(file.created_at)),
-            deleted: file.deleted.as_ref().map(|d| format!("Deleted by {} at {}", d.by, day(d.at))),
+            uploaded: format!("{} · {}", file.uploaded_by.name, day(&ctx.org, file.created_at)),
+            deleted: file.deleted.as_ref().map(|d| format!("Deleted by {} at {}", d.by, day(&ctx.org, d.at))),
             can_delete: file.deleted.is_none() && files::may_delete(ctx, file),
             delete: format!("/files/{}/delete", file.id),
             back: back.to_owned(),
