@@ -9,6 +9,7 @@ pub mod activity;
 pub mod code;
 pub mod contact;
 pub mod contact_point;
+pub mod custom_fields;
 pub mod customer;
 pub mod dates;
 pub mod diff;

@@ -24,6 +24,7 @@ string_enum!(
         PortalLinks = "portal_links",
         Users = "users",
         Audit = "audit",
+        CustomFields = "custom_fields",
     }
 );
 
@@ -64,6 +65,8 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
         (Role::Sales, Timeline | Invoices) => &[View],
         (Role::Support, Customers | Inquiries | Jobs) => &[View, Create, Edit],
         (Role::Support, Timeline | Quotes | Invoices | Payments | CreditNotes | Statements) => &[View],
+        // Every member of staff reads the definitions their forms are made of.
+        (Role::Office | Role::Finance | Role::Sales | Role::Support | Role::Fieldworker, CustomFields) => &[View],
         (Role::Fieldworker, Jobs) => return if matches!(action, View | Edit) { Access::Assigned } else { Access::None },
         // A fieldworker reads and adds the notes and messages of their own jobs.
         (Role::Fieldworker, Messages) => return if matches!(action, View | Create | Edit) { Access::Assigned } else { Access::None },
@@ -90,6 +93,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::PortalLink => Module::PortalLinks,
         EntityType::Message | EntityType::FollowUp => Module::Messages,
         EntityType::File => Module::Files,
+        EntityType::CustomField => Module::CustomFields,
     }
 }
 
