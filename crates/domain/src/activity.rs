@@ -45,6 +45,7 @@ string_enum!(
         Message = "message",
         FollowUp = "follow_up",
         File = "file",
+        CustomField = "custom_field",
     }
 );
 
@@ -105,6 +106,11 @@ string_enum!(
         FollowUpRescheduled = "follow_up.rescheduled",
         FileAttached = "file.attached",
         FileDeleted = "file.deleted",
+        JobUpdated = "job.updated",
+        CustomFieldDefined = "custom_field.defined",
+        CustomFieldUpdated = "custom_field.updated",
+        CustomFieldsReordered = "custom_field.reordered",
+        CustomFieldRemoved = "custom_field.removed",
     }
 );
 
@@ -115,6 +121,7 @@ impl ActivityKind {
         match self {
             OrgCreated | OrgSettingsChanged | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet | UserRoleChanged
             | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
+            CustomFieldDefined | CustomFieldUpdated | CustomFieldsReordered | CustomFieldRemoved => ActivityGroup::System,
             PortalLinkCreated | PortalLinkRevoked => ActivityGroup::Portal,
             CustomerCreated
             | CustomerUpdated
@@ -133,6 +140,7 @@ impl ActivityKind {
             | QuoteStatusChanged
             | JobCreated
             | JobStatusChanged
+            | JobUpdated
             | CustomerBlockOverridden => ActivityGroup::Works,
             InvoiceCreated | InvoiceIssued | InvoiceVoided | InvoiceClosed | PaymentReceived | PaymentAllocated | CreditNoteIssued | CreditNoteAllocated => {
                 ActivityGroup::Billing

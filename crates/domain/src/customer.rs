@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::contact_point::{Email, Phone, Region};
+use crate::custom_fields::{CustomFields, CustomValue, Definitions};
 use crate::error::ValidationErrors;
 use crate::ids::CustomerId;
-use crate::limits::{MAX_CUSTOM_FIELD_KEY_CHARS, MAX_CUSTOM_FIELD_TEXT_CHARS, MAX_CUSTOM_FIELDS, MAX_LABEL_CHARS, MAX_LABELS, check_count};
+use crate::limits::{MAX_LABEL_CHARS, MAX_LABELS, check_count};
 use crate::patch::Patch;
 use crate::terms::PaymentTerms;
 use crate::{dates, text};
@@ -154,29 +155,6 @@ pub struct CommunicationPreferences {
     pub post: ChannelConsent,
 }
 
-/// The value of one custom field: text, a whole number or yes/no.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum CustomValue {
-    Bool(bool),
-    Integer(i64),
-    Text(String),
-}
-
-impl CustomValue {
-    fn parse(field: &str, value: Value) -> Result<Self, ValidationErrors> {
-        match value {
-            Value::Bool(b) => Ok(CustomValue::Bool(b)),
-            Value::Number(n) if n.is_i64() => Ok(CustomValue::Integer(n.as_i64().unwrap_or_default())),
-            Value::String(s) => Ok(CustomValue::Text(text::required(field, Some(s), MAX_CUSTOM_FIELD_TEXT_CHARS)?)),
-            _ => Err(ValidationErrors::one(field, "invalid_custom_value", "must be text, a whole number or true/false")),
-        }
-    }
-}
-
-/// Custom field values by key.
-pub type CustomFields = BTreeMap<String, CustomValue>;
-
 /// The editable profile of a customer: what a PATCH changes and what the
 /// History tab shows diffs of.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -199,6 +177,8 @@ pub struct CustomerProfile {
     pub auto_comms_paused_until: Option<Date>,
     /// Overrides the org's default payment terms.
     pub payment_terms: Option<PaymentTerms>,
+    /// Values of the org's customer fields by key.
+    #[schema(value_type = HashMap<String, CustomValue>)]
     pub custom_fields: CustomFields,
     /// Set: "do not work with again", and why. Staff starting a job or a
     /// quote for the customer see it as a warning.
@@ -273,7 +253,8 @@ pub struct CustomerInput {
     #[schema(value_type = Option<String>, format = Date)]
     pub auto_comms_paused_until: Option<Date>,
     pub payment_terms: Option<PaymentTerms>,
-    #[schema(value_type = Option<Object>)]
+    /// Values of the org's customer fields by key, each of its field's type.
+    #[schema(value_type = Option<HashMap<String, CustomValue>>)]
     pub custom_fields: Option<BTreeMap<String, Value>>,
     pub labels: Option<Vec<String>>,
     /// "Do not work with again", and why (at most 500 characters).
@@ -289,9 +270,11 @@ pub struct NewCustomer {
 }
 
 impl CustomerInput {
-    pub fn parse(self, region: Region) -> Result<NewCustomer, ValidationErrors> {
+    /// The customer, its custom fields checked against `fields` (the org's
+    /// customer fields).
+    pub fn parse(self, region: Region, fields: &Definitions) -> Result<NewCustomer, ValidationErrors> {
         let mut errors = ValidationErrors::default();
-        let custom_fields = errors.take(parse_custom_fields(CustomFields::new(), self.custom_fields.unwrap_or_default()));
+        let custom_fields = errors.take(fields.apply(CustomFields::new(), self.custom_fields.unwrap_or_default()));
         let labels = errors.take(Label::parse_all("labels", self.labels.unwrap_or_default()));
         let raw = RawProfile {
             kind: self.kind.unwrap_or(CustomerKind::Individual),
@@ -343,7 +326,9 @@ pub struct CustomerPatch {
     #[schema(value_type = Option<PaymentTerms>)]
     pub payment_terms: Patch<PaymentTerms>,
     /// Merged into the current values; a key set to `null` is removed.
-    #[schema(value_type = Option<Object>)]
+    /// Each value is checked against its field's type; required fields
+    /// must keep a value.
+    #[schema(value_type = Option<HashMap<String, CustomValue>>)]
     pub custom_fields: Option<BTreeMap<String, Value>>,
     /// "Do not work with again", and why; `null` lifts the warning.
     #[schema(value_type = Option<String>, max_length = 500)]
@@ -351,9 +336,10 @@ pub struct CustomerPatch {
 }
 
 impl CustomerPatch {
-    /// The profile after this patch, checked as a whole.
-    pub fn apply(self, current: &CustomerProfile, region: Region) -> Result<CustomerProfile, ValidationErrors> {
-        let custom_fields = parse_custom_fields(current.custom_fields.clone(), self.custom_fields.unwrap_or_default())?;
+    /// The profile after this patch, checked as a whole (custom fields
+    /// against `fields`, the org's customer fields).
+    pub fn apply(self, current: &CustomerProfile, region: Region, fields: &Definitions) -> Result<CustomerProfile, ValidationErrors> {
+        let custom_fields = fields.apply(current.custom_fields.clone(), self.custom_fields.unwrap_or_default())?;
         let raw = RawProfile {
             kind: self.kind.unwrap_or(current.kind),
             title: self.title.into_option(|| current.title.clone()),
@@ -464,33 +450,6 @@ impl RawProfile {
     }
 }
 
-/// Merge `changes` into `current`: `null` removes a key, anything else must
-/// be a valid custom value under a valid key.
-/// At most [`MAX_CUSTOM_FIELDS`] keys in `changes` and in the result.
-fn parse_custom_fields(mut current: CustomFields, changes: BTreeMap<String, Value>) -> Result<CustomFields, ValidationErrors> {
-    check_count("custom_fields", changes.len(), MAX_CUSTOM_FIELDS, "custom fields")?;
-    let mut errors = ValidationErrors::default();
-    for (key, value) in changes {
-        let key_ok =
-            !key.is_empty() && key.len() <= MAX_CUSTOM_FIELD_KEY_CHARS && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        // A key too long to be one is not echoed back as a field name.
-        let field = if key.len() <= MAX_CUSTOM_FIELD_KEY_CHARS { format!("custom_fields.{key}") } else { "custom_fields".to_owned() };
-        if !key_ok {
-            errors.push(field, "invalid_key", format!("custom field keys are 1-{MAX_CUSTOM_FIELD_KEY_CHARS} characters of a-z, 0-9 and _"));
-            continue;
-        }
-        if value.is_null() {
-            current.remove(&key);
-        } else if let Some(value) = errors.take(CustomValue::parse(&field, value)) {
-            current.insert(key, value);
-        }
-    }
-    if errors.is_empty() {
-        errors.take(check_count("custom_fields", current.len(), MAX_CUSTOM_FIELDS, "custom fields on a customer"));
-    }
-    errors.into_result(|| current)
-}
-
 /// A label on a customer ("VIP", "Key account"): trimmed, single-spaced.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Label(String);
@@ -550,7 +509,7 @@ mod tests {
     use serde_json::json;
 
     fn input(body: Value) -> Result<NewCustomer, ValidationErrors> {
-        serde_json::from_value::<CustomerInput>(body).unwrap().parse(Region::default())
+        serde_json::from_value::<CustomerInput>(body).unwrap().parse(Region::default(), &Definitions::default())
     }
 
     #[test]
@@ -578,48 +537,38 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_reported_at_once() {
-        let err = input(json!({"family_name": "", "email": "x", "phone": "1", "custom_fields": {"Bad Key": 1, "ok": 1.5}})).unwrap_err();
+        let err = input(json!({"family_name": "", "email": "x", "phone": "1", "custom_fields": {"undefined": 1}})).unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["custom_fields.Bad Key", "custom_fields.ok", "email", "phone", "family_name"]);
+        assert_eq!(fields, vec!["custom_fields.undefined", "email", "phone", "family_name"]);
     }
 
     #[test]
     fn patch_keeps_absent_fields_and_clears_null_ones() {
-        let created = input(json!({"given_name": "Ann", "family_name": "Lee", "source": "Google", "custom_fields": {"gate": "1234"}})).unwrap();
-        let patch: CustomerPatch =
-            serde_json::from_value(json!({"source": null, "phone": "07911 123456", "custom_fields": {"gate": null, "dogs": 2}})).unwrap();
-        let updated = patch.apply(&created.profile, Region::default()).unwrap();
+        let mut created = input(json!({"given_name": "Ann", "family_name": "Lee", "source": "Google"})).unwrap();
+        // A value stored before its field was defined can still be cleared.
+        created.profile.custom_fields.insert("gate".into(), CustomValue::Text("1234".into()));
+        let patch: CustomerPatch = serde_json::from_value(json!({"source": null, "phone": "07911 123456", "custom_fields": {"gate": null}})).unwrap();
+        let updated = patch.apply(&created.profile, Region::default(), &Definitions::default()).unwrap();
         assert_eq!(updated.given_name.as_deref(), Some("Ann"));
         assert_eq!(updated.source, None);
         assert_eq!(updated.phone.unwrap().as_str(), "+447911123456");
-        assert_eq!(updated.custom_fields, BTreeMap::from([("dogs".to_owned(), CustomValue::Integer(2))]));
+        assert!(updated.custom_fields.is_empty());
     }
 
     #[test]
     fn clearing_a_required_name_is_refused() {
         let created = input(json!({"family_name": "Lee"})).unwrap();
         let patch: CustomerPatch = serde_json::from_value(json!({"family_name": null})).unwrap();
-        assert_eq!(patch.apply(&created.profile, Region::default()).unwrap_err().0[0].code, "required");
+        assert_eq!(patch.apply(&created.profile, Region::default(), &Definitions::default()).unwrap_err().0[0].code, "required");
     }
 
     #[test]
-    fn labels_and_custom_fields_are_bounded() {
+    fn labels_are_bounded() {
         let labels: Vec<String> = (0..=MAX_LABELS).map(|i| format!("label {i}")).collect();
         assert_eq!(input(json!({"family_name": "Lee", "labels": labels})).unwrap_err().0[0].code, "too_many");
         assert_eq!(Label::parse("label", &"x".repeat(MAX_LABEL_CHARS + 1)).unwrap_err().0[0].code, "too_long");
         assert_eq!(Label::parse("label", " Key \u{a0}  account ").unwrap().as_str(), "Key account");
         assert_eq!(Label::parse("label", "VIP\nBlocked").unwrap_err().0[0].code, "invalid_characters");
-        let fields: serde_json::Map<String, Value> = (0..=MAX_CUSTOM_FIELDS).map(|i| (format!("f{i}"), json!(i))).collect();
-        let err = input(json!({"family_name": "Lee", "custom_fields": fields})).unwrap_err();
-        assert_eq!((err.0[0].field.as_str(), err.0[0].code), ("custom_fields", "too_many"));
-        // Fifty in one request, then one more by a patch: the customer would hold 51.
-        let fields: serde_json::Map<String, Value> = (0..MAX_CUSTOM_FIELDS).map(|i| (format!("f{i}"), json!(i))).collect();
-        let created = input(json!({"family_name": "Lee", "custom_fields": fields})).unwrap();
-        let patch: CustomerPatch = serde_json::from_value(json!({"custom_fields": {"one_more": 1}})).unwrap();
-        assert_eq!(patch.apply(&created.profile, Region::default()).unwrap_err().0[0].code, "too_many");
-        let long_key = "k".repeat(MAX_CUSTOM_FIELD_KEY_CHARS + 1);
-        let err = input(json!({"family_name": "Lee", "custom_fields": {long_key: 1}})).unwrap_err();
-        assert_eq!((err.0[0].field.as_str(), err.0[0].code), ("custom_fields", "invalid_key"));
     }
 
     #[test]

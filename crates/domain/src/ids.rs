@@ -74,6 +74,10 @@ id_type!(
     FileId
 );
 id_type!(
+    /// A custom field an org defined for customers, sites or jobs.
+    CustomFieldId
+);
+id_type!(
     /// Built from the activity's `occurred_at`, so id order is time order.
     ActivityId
 );

@@ -10,6 +10,7 @@ pub mod code;
 pub mod contact;
 pub mod contact_point;
 pub mod currency;
+pub mod custom_fields;
 pub mod customer;
 pub mod dates;
 pub mod diff;

@@ -13,7 +13,8 @@ pub use crate::money::{MAX_AMOUNT, MAX_LINES};
 pub const MAX_LABELS: usize = 50;
 /// Characters in one label.
 pub const MAX_LABEL_CHARS: usize = 40;
-/// Custom fields on one customer, and keys in one request's `custom_fields`.
+/// Custom fields defined for one kind of record (customers, sites, jobs),
+/// and keys in one request's `custom_fields`.
 pub const MAX_CUSTOM_FIELDS: usize = 50;
 /// Characters in a custom field's key (`a-z`, `0-9`, `_`).
 pub const MAX_CUSTOM_FIELD_KEY_CHARS: usize = 64;

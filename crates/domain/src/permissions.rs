@@ -25,6 +25,7 @@ string_enum!(
         Users = "users",
         Settings = "settings",
         Audit = "audit",
+        CustomFields = "custom_fields",
     }
 );
 
@@ -67,6 +68,8 @@ pub fn access(role: Role, module: Module, action: Action) -> Access {
         (Role::Sales, Timeline | Invoices) => &[View],
         (Role::Support, Customers | Inquiries | Jobs) => &[View, Create, Edit],
         (Role::Support, Timeline | Quotes | Invoices | Payments | CreditNotes | Statements) => &[View],
+        // Every member of staff reads the definitions their forms are made of.
+        (Role::Office | Role::Finance | Role::Sales | Role::Support | Role::Fieldworker, CustomFields) => &[View],
         (Role::Fieldworker, Jobs) => return if matches!(action, View | Edit) { Access::Assigned } else { Access::None },
         // A fieldworker reads and adds the notes and messages of their own jobs.
         (Role::Fieldworker, Messages) => return if matches!(action, View | Create | Edit) { Access::Assigned } else { Access::None },
@@ -93,6 +96,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::PortalLink => Module::PortalLinks,
         EntityType::Message | EntityType::FollowUp => Module::Messages,
         EntityType::File => Module::Files,
+        EntityType::CustomField => Module::CustomFields,
     }
 }
 

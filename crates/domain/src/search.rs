@@ -5,6 +5,7 @@
 
 use crate::code::{Code, CodeKind};
 use crate::contact_point::{Email, Phone};
+use crate::site::SiteProfile;
 use crate::text::words;
 
 /// Terms for a person's or business's name.
@@ -36,6 +37,59 @@ pub fn postcode_terms(postcode: &str) -> Vec<String> {
 
 pub fn code_terms(code: &Code) -> Vec<String> {
     vec![code.to_string().to_lowercase()]
+}
+
+/// The words of an address line or a town (`1 High St` → `1`, `high`, `st`).
+pub fn address_terms(text: &str) -> Vec<String> {
+    words(text).collect()
+}
+
+/// What a site gives its customer to be found and filtered by: its
+/// postcode, the words of its street and town, and the town's and
+/// postcode's facets.
+pub fn site_terms(site: &SiteProfile) -> Vec<String> {
+    let mut terms = postcode_terms(&site.postcode);
+    for text in [Some(&site.address_line1), site.address_line2.as_ref(), site.town.as_ref()].into_iter().flatten() {
+        terms.extend(address_terms(text));
+    }
+    terms.extend(site.town.as_deref().and_then(town_facet));
+    terms.extend(postcode_facet(&site.postcode));
+    terms
+}
+
+// Facets: exact-value filters (a site's town, its postcode, a custom
+// field's value) are kept as terms of the same index that search uses, so
+// a filtered directory is planned and paged exactly like a search — driven
+// from the rarest term or checked while walking the name index — with no
+// per-row lookup and no index of their own. A facet starts with U+0001,
+// which no term of a name, email, phone, code or address holds and which
+// sorts before them all, so a search's prefix never reaches a facet and a
+// facet's range holds nothing else. Each facet but the postcode's ends
+// with U+0001 too, so that as a prefix it matches its value exactly.
+
+const FACET: char = '\u{1}';
+
+/// The facet of a town: its words, folded as search folds them.
+pub fn town_facet(town: &str) -> Option<String> {
+    let words: Vec<String> = words(town).collect();
+    (!words.is_empty()).then(|| format!("{FACET}town{FACET}{}{FACET}", words.join(" ")))
+}
+
+/// The facet of a postcode, without spaces: a filter matches its prefix.
+pub fn postcode_facet(postcode: &str) -> Option<String> {
+    let compact: String = postcode.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    (!compact.is_empty()).then(|| format!("{FACET}postcode{FACET}{compact}"))
+}
+
+/// The facet of one custom field's value (see
+/// [`crate::custom_fields::CustomValue::filter_text`]).
+pub fn custom_facet(key: &str, filter_text: &str) -> String {
+    format!("{FACET}cf{FACET}{key}{FACET}{filter_text}{FACET}")
+}
+
+/// The prefix every facet of one custom field starts with.
+pub fn custom_facets_of(key: &str) -> String {
+    format!("{FACET}cf{FACET}{key}{FACET}")
 }
 
 /// The prefixes a query is made of; a customer matches when it has a term
@@ -86,6 +140,9 @@ pub enum MatchField {
     ContactEmail,
     ContactPhone,
     Postcode,
+    /// A site's address lines.
+    Street,
+    Town,
 }
 
 /// Why a customer is in a search's results: the field and its text.
@@ -160,5 +217,20 @@ mod tests {
         assert_eq!(why("acme"), Some((MatchField::Name, "Acme Plumbing".into())));
         assert_eq!(why("ls1 4ap"), Some((MatchField::Postcode, "LS1 4AP".into())));
         assert_eq!(why("zzz"), None);
+    }
+
+    #[test]
+    fn facets_are_apart_from_every_search_prefix_and_exact_but_the_postcode() {
+        let town = town_facet("  Saint-Étienne ").unwrap();
+        assert_eq!(town, "\u{1}town\u{1}saint etienne\u{1}");
+        assert!(!town_facet("Leeds").unwrap().starts_with(&town_facet("Lee").unwrap()));
+        assert!(postcode_facet("LS1 4AP").unwrap().starts_with(&postcode_facet("ls1").unwrap()));
+        assert!(custom_facet("tier", "gold").starts_with(&custom_facets_of("tier")));
+        for query in ["a", "0", "ann@example.com", "example.com", "cus-00001"] {
+            for term in query_terms(query) {
+                assert!(term.as_str() > town.as_str() && !town.starts_with(&term), "{query}");
+            }
+        }
+        assert_eq!(town_facet(" - "), None);
     }
 }

@@ -3,7 +3,12 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
 use crate::contact_point::Region;
+use crate::custom_fields::{CustomFields, CustomValue, Definitions};
 use crate::customer::string_enum;
 use crate::error::ValidationErrors;
 use crate::ids::{CustomerId, SiteId};
@@ -35,6 +40,10 @@ pub struct SiteProfile {
     /// Gate codes, parking, pets: what a fieldworker needs to get in.
     pub access_notes: Option<String>,
     pub active: bool,
+    /// Values of the org's site fields by key.
+    #[serde(default)]
+    #[schema(value_type = HashMap<String, CustomValue>)]
+    pub custom_fields: CustomFields,
 }
 
 impl SiteProfile {
@@ -85,10 +94,15 @@ pub struct SiteInput {
     pub longitude: Option<f64>,
     pub access_notes: Option<String>,
     pub active: Option<bool>,
+    /// Values of the org's site fields by key, each of its field's type.
+    #[schema(value_type = Option<HashMap<String, CustomValue>>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
 }
 
 impl SiteInput {
-    pub fn parse(self, default_country: Region) -> Result<SiteProfile, ValidationErrors> {
+    /// The site, its custom fields checked against `fields` (the org's site fields).
+    pub fn parse(self, default_country: Region, fields: &Definitions) -> Result<SiteProfile, ValidationErrors> {
+        let custom_fields = fields.apply(CustomFields::new(), self.custom_fields.unwrap_or_default());
         RawSite {
             kind: self.kind.unwrap_or(SiteKind::Service),
             name: self.name,
@@ -103,6 +117,7 @@ impl SiteInput {
             access_notes: self.access_notes,
             active: self.active.unwrap_or(true),
             stored_postcode: false,
+            custom_fields,
         }
         .parse()
     }
@@ -134,10 +149,17 @@ pub struct SitePatch {
     #[schema(value_type = Option<String>)]
     pub access_notes: Patch<String>,
     pub active: Option<bool>,
+    /// Merged into the current values; a key set to `null` is removed.
+    /// Required fields must keep a value.
+    #[schema(value_type = Option<HashMap<String, CustomValue>>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
 }
 
 impl SitePatch {
-    pub fn apply(self, current: &SiteProfile) -> Result<SiteProfile, ValidationErrors> {
+    /// The site after this patch, checked as a whole (custom fields against
+    /// `fields`, the org's site fields).
+    pub fn apply(self, current: &SiteProfile, fields: &Definitions) -> Result<SiteProfile, ValidationErrors> {
+        let custom_fields = fields.apply(current.custom_fields.clone(), self.custom_fields.unwrap_or_default());
         // A postcode stored before formats were checked stays until it or the country changes.
         let stored_postcode = matches!((&self.postcode, &self.country), (Patch::Keep, Patch::Keep));
         RawSite {
@@ -154,6 +176,7 @@ impl SitePatch {
             access_notes: self.access_notes.into_option(|| current.access_notes.clone()),
             active: self.active.unwrap_or(current.active),
             stored_postcode,
+            custom_fields,
         }
         .parse()
     }
@@ -174,11 +197,13 @@ struct RawSite {
     active: bool,
     /// The postcode is the stored one, unchanged with its country.
     stored_postcode: bool,
+    custom_fields: Result<CustomFields, ValidationErrors>,
 }
 
 impl RawSite {
     fn parse(self) -> Result<SiteProfile, ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        let custom_fields = errors.take(self.custom_fields);
         let name = errors.take(text::optional("name", self.name, 100));
         let address_line1 = errors.take(text::required("address_line1", self.address_line1, 200));
         let address_line2 = errors.take(text::optional("address_line2", self.address_line2, 200));
@@ -207,25 +232,31 @@ impl RawSite {
         if self.longitude.is_some_and(|v| !(-180.0..=180.0).contains(&v)) {
             errors.push("longitude", "out_of_range", "must be between -180 and 180");
         }
-        match (name, address_line1, address_line2, town, region, postcode, access_notes, country) {
-            (Some(name), Some(address_line1), Some(address_line2), Some(town), Some(region), Some(postcode), Some(access_notes), Some(country))
-                if errors.is_empty() =>
-            {
-                Ok(SiteProfile {
-                    kind: self.kind,
-                    name,
-                    address_line1,
-                    address_line2,
-                    town,
-                    region,
-                    postcode,
-                    country,
-                    latitude: self.latitude,
-                    longitude: self.longitude,
-                    access_notes,
-                    active: self.active,
-                })
-            }
+        match (name, address_line1, address_line2, town, region, postcode, access_notes, (country, custom_fields)) {
+            (
+                Some(name),
+                Some(address_line1),
+                Some(address_line2),
+                Some(town),
+                Some(region),
+                Some(postcode),
+                Some(access_notes),
+                (Some(country), Some(custom_fields)),
+            ) if errors.is_empty() => Ok(SiteProfile {
+                kind: self.kind,
+                name,
+                address_line1,
+                address_line2,
+                town,
+                region,
+                postcode,
+                country,
+                latitude: self.latitude,
+                longitude: self.longitude,
+                access_notes,
+                active: self.active,
+                custom_fields,
+            }),
             _ => Err(errors),
         }
     }
@@ -239,7 +270,7 @@ mod tests {
     #[test]
     fn a_site_needs_a_first_line_and_postcode_and_sane_coordinates() {
         let input: SiteInput = serde_json::from_value(json!({"latitude": 91.0, "longitude": 0.0, "country": "XX"})).unwrap();
-        let err = input.parse(Region::default()).unwrap_err();
+        let err = input.parse(Region::default(), &Definitions::default()).unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["address_line1", "country", "postcode", "latitude"]);
     }
@@ -247,22 +278,22 @@ mod tests {
     #[test]
     fn postcodes_are_normalised_and_country_defaults_to_the_org() {
         let input: SiteInput = serde_json::from_value(json!({"address_line1": "1 High St", "postcode": " ls1   4ap "})).unwrap();
-        let site = input.parse(Region::default()).unwrap();
+        let site = input.parse(Region::default(), &Definitions::default()).unwrap();
         assert_eq!(site.postcode, "LS1 4AP");
         assert_eq!(site.country, "GB");
         assert_eq!(site.kind, SiteKind::Service);
         let input: SiteInput = serde_json::from_value(json!({"address_line1": "1 Main St", "postcode": "123", "country": "US"})).unwrap();
-        assert_eq!(input.parse(Region::default()).unwrap_err().0[0].code, "invalid_postcode");
+        assert_eq!(input.parse(Region::default(), &Definitions::default()).unwrap_err().0[0].code, "invalid_postcode");
     }
 
     #[test]
     fn a_stored_postcode_stays_valid_until_it_or_the_country_changes() {
         let input: SiteInput = serde_json::from_value(json!({"address_line1": "1 High St", "postcode": "LS1 4AP"})).unwrap();
-        let mut site = input.parse(Region::default()).unwrap();
+        let mut site = input.parse(Region::default(), &Definitions::default()).unwrap();
         site.postcode = "OLD-CODE-1".into();
         let rename: SitePatch = serde_json::from_value(json!({"name": "Home"})).unwrap();
-        assert_eq!(rename.apply(&site).unwrap().postcode, "OLD-CODE-1");
+        assert_eq!(rename.apply(&site, &Definitions::default()).unwrap().postcode, "OLD-CODE-1");
         let move_country: SitePatch = serde_json::from_value(json!({"country": "DE"})).unwrap();
-        assert_eq!(move_country.apply(&site).unwrap_err().0[0].code, "invalid_postcode");
+        assert_eq!(move_country.apply(&site, &Definitions::default()).unwrap_err().0[0].code, "invalid_postcode");
     }
 }

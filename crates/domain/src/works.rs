@@ -1,10 +1,14 @@
 //! Work records and money records: inquiries, quotes, jobs, invoices,
 //! payments and credit notes, as the API shows them and as clients send them.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::custom_fields::{CustomFields, CustomValue, Definitions};
 use crate::error::ValidationErrors;
 use crate::ids::{AllocationId, ContactId, CreditNoteId, CustomerId, InquiryId, InvoiceId, JobId, PaymentId, QuoteId, SiteId, UserId};
 use crate::limits::{MAX_ALLOCATIONS, MAX_ASSIGNEES, MAX_INVOICE_JOBS, check_count};
@@ -229,6 +233,9 @@ pub struct Job {
     /// not see money (a fieldworker).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_id: Option<InvoiceId>,
+    /// Values of the org's job fields by key.
+    #[schema(value_type = HashMap<String, CustomValue>)]
+    pub custom_fields: CustomFields,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -267,6 +274,9 @@ pub struct JobInput {
     pub assignees: Option<Vec<UserId>>,
     pub value: Option<i64>,
     pub free_of_charge: Option<bool>,
+    /// Values of the org's job fields by key, each of its field's type.
+    #[schema(value_type = Option<HashMap<String, CustomValue>>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -277,6 +287,18 @@ pub struct NewJob {
     pub assignees: Vec<UserId>,
     pub value: Money,
     pub free_of_charge: bool,
+    pub custom_fields: CustomFields,
+}
+
+/// The body of "update a job": its custom fields (its status moves on
+/// through `/jobs/{id}/status`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobPatch {
+    /// Merged into the current values; a key set to `null` is removed.
+    /// Required fields must keep a value.
+    #[schema(value_type = Option<HashMap<String, CustomValue>>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
 }
 
 /// A scheduled window: both ends or neither, each within the date range
@@ -296,8 +318,10 @@ fn window(start: Option<Timestamp>, end: Option<Timestamp>) -> Result<Option<(Ti
 }
 
 impl JobInput {
-    pub fn parse(self) -> Result<(Parties, NewJob), ValidationErrors> {
+    /// The job, its custom fields checked against `fields` (the org's job fields).
+    pub fn parse(self, fields: &Definitions) -> Result<(Parties, NewJob), ValidationErrors> {
         let mut errors = ValidationErrors::default();
+        let custom_fields = errors.take(fields.apply(CustomFields::new(), self.custom_fields.unwrap_or_default()));
         let go_ahead = errors.take(blocked_override(self.blocked_override)).flatten();
         let title = errors.take(title("title", self.title));
         let description = errors.take(text::optional_multiline("description", self.description, 5000));
@@ -311,10 +335,10 @@ impl JobInput {
         errors.take(check_count("assignees", assignees.len(), MAX_ASSIGNEES, "assignees"));
         assignees.sort();
         assignees.dedup();
-        match (title, description, window, value) {
-            (Some(title), Some(description), Some(window), Some(value)) if errors.is_empty() => Ok((
+        match (title, description, window, value, custom_fields) {
+            (Some(title), Some(description), Some(window), Some(value), Some(custom_fields)) if errors.is_empty() => Ok((
                 Parties { customer: self.customer, site_id: self.site_id, contact_id: self.contact_id, blocked_override: go_ahead },
-                NewJob { title, description, window, assignees, value, free_of_charge },
+                NewJob { title, description, window, assignees, value, free_of_charge, custom_fields },
             )),
             _ => Err(errors),
         }
@@ -675,7 +699,7 @@ mod tests {
 
     #[test]
     fn a_job_window_needs_both_ends_in_order() {
-        let job = |body| serde_json::from_value::<JobInput>(body).unwrap().parse();
+        let job = |body| serde_json::from_value::<JobInput>(body).unwrap().parse(&Definitions::default());
         let err = job(json!({"title": "Boiler service", "scheduled_start": "2026-05-01T09:00:00Z"})).unwrap_err();
         assert_eq!(err.0[0].field, "scheduled_end");
         let err = job(json!({"title": "x", "scheduled_start": "2026-05-01T09:00:00Z", "scheduled_end": "2026-05-01T08:00:00Z"})).unwrap_err();
@@ -694,7 +718,7 @@ mod tests {
         assert_eq!((err.field.as_str(), err.code), ("issue_date", "date_out_of_range"));
         let err = serde_json::from_value::<JobInput>(json!({"title": "x", "scheduled_start": "0001-01-01T09:00:00Z", "scheduled_end": "9999-01-01T09:00:00Z"}))
             .unwrap()
-            .parse()
+            .parse(&Definitions::default())
             .unwrap_err();
         let found: Vec<_> = err.0.iter().map(|e| (e.field.as_str(), e.code)).collect();
         assert_eq!(found, [("scheduled_start", "date_out_of_range"), ("scheduled_end", "date_out_of_range")]);

@@ -116,7 +116,7 @@ both_backends!(concurrent_creation_gives_gapless_unique_codes, |app| {
 });
 
 both_backends!(a_rolled_back_creation_gives_its_code_back, |app| {
-    let input = |name: &str| serde_json::from_value::<CustomerInput>(json!({"family_name": name})).unwrap().parse(app.org.region).unwrap();
+    let input = |name: &str| serde_json::from_value::<CustomerInput>(json!({"family_name": name})).unwrap().parse(app.org.region, &Default::default()).unwrap();
     let activities = app.count("activity").await;
     let mut tx = app.db.begin().await.unwrap();
     let abandoned = customers::create_customer_in(&mut tx, &app.ctx(), input("Ghost")).await.unwrap();
@@ -134,12 +134,13 @@ both_backends!(a_rolled_back_creation_gives_its_code_back, |app| {
 both_backends!(creating_customers_together_records_what_creating_each_records, |app| {
     use dossier_service::customers::CustomerBundle;
     let region = app.org.region;
-    let customer = serde_json::from_value::<CustomerInput>(json!({"family_name": "Lee", "labels": ["VIP"]})).unwrap().parse(region).unwrap();
+    let customer =
+        serde_json::from_value::<CustomerInput>(json!({"family_name": "Lee", "labels": ["VIP"]})).unwrap().parse(region, &Default::default()).unwrap();
     let contact =
         serde_json::from_value::<dossier_domain::contact::ContactInput>(json!({"family_name": "Lee", "is_primary": true})).unwrap().parse(region).unwrap();
     let site = serde_json::from_value::<dossier_domain::site::SiteInput>(json!({"address_line1": "1 Mill Lane", "postcode": "LS6 2AB"}))
         .unwrap()
-        .parse(region)
+        .parse(region, &Default::default())
         .unwrap();
     let mut tx = app.db.begin().await.unwrap();
     let bundles = vec![

@@ -49,6 +49,8 @@ both_backends!(a_customer_is_found_by_id_and_by_code, |app| {
 });
 
 both_backends!(an_update_records_each_changed_field_with_old_and_new_values, |app| {
+    app.post("/custom-fields", json!({"entity": "customer", "key": "gate_code", "label": "Gate code", "type": "text"})).await;
+    app.post("/custom-fields", json!({"entity": "customer", "key": "dogs", "label": "Dogs", "type": "number"})).await;
     app.customer(json!({"given_name": "Ann", "family_name": "Lee", "email": "ann@example.com", "source": "Google", "custom_fields": {"gate_code": "1234"}}))
         .await;
     let (status, updated) = app

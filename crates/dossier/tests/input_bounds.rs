@@ -50,8 +50,16 @@ async fn timed(app: &TestApp, what: &str, longest: &mut (Duration, String), path
 
 both_backends!(largest_allowed_inputs_leave_other_writers_running, |app| {
     let app = Arc::new(app);
-    // Set up outside the measured part: customers for the bulk change and
-    // open invoices for the payment's allocations.
+    // Set up outside the measured part: the most text fields customers can
+    // have, customers for the bulk change and open invoices for the
+    // payment's allocations.
+    for i in 0..MAX_CUSTOM_FIELDS {
+        let (status, field) =
+            app.post("/custom-fields", json!({"entity": "customer", "key": format!("field_{i}"), "label": format!("Field {i}"), "type": "text"})).await;
+        assert_eq!(status, StatusCode::CREATED, "{field}");
+    }
+    let (status, problem) = app.post("/custom-fields", json!({"entity": "customer", "key": "one_more", "label": "One more", "type": "text"})).await;
+    assert_eq!((status, refusal(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, ("entity".into(), "too_many".into())));
     let mut bulk = Vec::new();
     for i in 0..MAX_BULK_CUSTOMERS {
         bulk.push(app.customer(json!({"family_name": format!("Bulk {i}")})).await["code"].as_str().unwrap().to_owned());

@@ -96,6 +96,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::activity::{ActivityGroup, ActivityKind, ActorType, EntityType, Visibility};
     use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
     use dossier_domain::currency::NumberFormat;
+    use dossier_domain::custom_fields::{FieldEntity, FieldType};
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
     use dossier_domain::file::MediaType;
     use dossier_domain::follow_up::FollowUpStatus;
@@ -163,7 +164,11 @@ fn every_enum_is_spelled_as_serde_spells_it() {
             MatchField::ContactEmail,
             MatchField::ContactPhone,
             MatchField::Postcode,
+            MatchField::Street,
+            MatchField::Town,
         ],
+        FieldEntity => FieldEntity::ALL,
+        FieldType => FieldType::ALL,
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

@@ -210,6 +210,10 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/quotes/{id}/status") => json!({"status": "sent"}),
         ("POST", "/jobs") => json!({"customer": customer, "title": "Job"}),
         ("POST", "/jobs/{id}/status") => json!({"status": "cancelled"}),
+        ("PATCH", "/jobs/{id}") => json!({"custom_fields": {}}),
+        ("POST", "/custom-fields") => json!({"entity": "customer", "key": "hijacked", "label": "Hijacked", "type": "text"}),
+        ("PATCH", "/custom-fields/{id}") => json!({"label": "Hijacked"}),
+        ("PUT", "/custom-fields/order") => json!({"entity": "customer", "keys": ["tier_check"]}),
         ("POST", "/invoices") => json!({"customer": customer, "lines": [{"description": "x", "unit_price": 100}]}),
         ("POST", "/invoices/{id}/issue") => json!({}),
         ("POST", "/invoices/{id}/void") => json!({"reason": "Wrong"}),
@@ -260,13 +264,17 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let file = &file["items"][0];
     let (_, users) = app.get("/users").await;
     let (_, tokens) = app.get("/tokens").await;
-    let ids = json!({
+    let (_, field) = app.post("/custom-fields", json!({"entity": "customer", "key": "tier_check", "label": "Tier check", "type": "text"})).await;
+    let mut ids = json!({
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"], "message": message["id"],
         "follow_up": follow_up["id"], "file": file["id"],
     });
     let secrets: Vec<String> = ids.as_object().unwrap().values().map(|v| v.as_str().unwrap().to_owned()).chain(["Leakcheck".to_owned()]).collect();
+    // The org's field definitions are read by all its staff (A's fieldworker
+    // too), so their id is no secret; org B's callers must still get 404.
+    ids["custom_field"] = field["id"].clone();
     let id_for = |path: &str| -> &str {
         let key = match path.split('/').nth(1).unwrap() {
             "customers" => "customer",
@@ -284,6 +292,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "messages" => "message",
             "follow-ups" => "follow_up",
             "files" => "file",
+            "custom-fields" => "custom_field",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()

@@ -21,7 +21,10 @@ async fn history(app: &common::TestApp) {
     let mut staff = user.clone();
     staff.actor = Actor { kind: ActorType::User, id: None, name: "Priya Shah".into() };
     let mut tx = app.db.begin().await.unwrap();
-    let input = serde_json::from_value::<dossier_domain::customer::CustomerInput>(json!({"family_name": "Lee"})).unwrap().parse(app.org.region).unwrap();
+    let input = serde_json::from_value::<dossier_domain::customer::CustomerInput>(json!({"family_name": "Lee"}))
+        .unwrap()
+        .parse(app.org.region, &Default::default())
+        .unwrap();
     customers::create_customer_in(&mut tx, &staff.at(day("2024-01-10")), input).await.unwrap();
     for (i, date) in ["2024-02-01", "2024-03-01", "2024-04-01", "2024-05-01"].iter().enumerate() {
         let patch = CustomerPatch { source: Patch::Set(format!("Source {i}")), ..Default::default() };

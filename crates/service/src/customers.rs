@@ -9,6 +9,7 @@ use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::code::CodeKind;
 use dossier_domain::contact::{Contact, ContactProfile};
+use dossier_domain::custom_fields::FieldEntity;
 use dossier_domain::customer::{
     Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerProfile, CustomerStatus, Label, NewCustomer, StatusChange, StatusChangeInput,
 };
@@ -16,7 +17,7 @@ use dossier_domain::diff::{FieldChange, created_from, diff};
 use dossier_domain::ids::CustomerId;
 use dossier_domain::limits::{MAX_BULK_CUSTOMERS, MAX_LABELS, check_count};
 use dossier_domain::permissions::{Action, Module};
-use dossier_domain::search::query_terms;
+use dossier_domain::search::{custom_facet, postcode_facet, query_terms, town_facet};
 use dossier_domain::site::{Site, SiteProfile};
 use dossier_store::queries as q;
 use dossier_store::{ContactRow, CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow, Db, Handle, SearchTerm, SiteRow, Tx};
@@ -48,7 +49,8 @@ async fn with_labels(h: &mut Handle<'_>, row: CustomerRow) -> Result<Customer> {
 
 pub async fn create_customer(db: &Db, ctx: &Ctx, input: CustomerInput) -> Result<Customer> {
     ctx.require(Module::Customers, Action::Create)?;
-    let new = input.parse(ctx.org.region)?;
+    let fields = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Customer).await?;
+    let new = input.parse(ctx.org.region, &fields)?;
     let mut tx = db.begin().await?;
     let customer = create_customer_in(&mut tx, ctx, new).await?;
     tx.commit().await?;
@@ -177,7 +179,8 @@ pub async fn update_customer_in(tx: &mut Tx, ctx: &Ctx, reference: &str, patch: 
     let h = &mut tx.handle();
     let row = find(h, ctx, reference).await?;
     let current = row.profile()?;
-    let updated = patch.apply(&current, ctx.org.region)?;
+    let fields = crate::custom_fields::definitions(h, ctx, FieldEntity::Customer).await?;
+    let updated = patch.apply(&current, ctx.org.region, &fields)?;
     let changes = diff(&current, &updated);
     if changes.is_empty() {
         return with_labels(h, row).await;
@@ -338,8 +341,25 @@ pub async fn relabel_in(tx: &mut Tx, ctx: &Ctx, reference: &str, add: &[Label], 
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
-    /// Name, business name, email, phone digits in any format, customer code or postcode.
+    /// Name, business name, email, phone digits in any format, customer
+    /// code, or a site's postcode, street or town (words by their start).
     pub q: Option<String>,
+    /// Only customers with a site in this town (the whole name, any case
+    /// and accents; at most 100 characters).
+    #[param(max_length = 100)]
+    pub town: Option<String>,
+    /// Only customers with a site whose postcode starts with this (spaces
+    /// and case ignored; at most 16 characters).
+    #[param(max_length = 16)]
+    pub postcode: Option<String>,
+    /// `cf.<key>=<value>` (not a named parameter: one per customer field,
+    /// at most 10): only customers whose field `<key>` holds `<value>`.
+    /// Text fields compare whole values ignoring case, choice fields
+    /// their option (any case), yes/no fields `true`/`false` (or
+    /// `yes`/`no`); other types are refused (`not_filterable`).
+    #[serde(skip)]
+    #[param(ignore)]
+    pub custom: Vec<(String, String)>,
     pub status: Option<CustomerStatus>,
     pub kind: Option<CustomerKind>,
     pub label: Option<String>,
@@ -419,16 +439,19 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
         _ => None,
     };
     let label = query.label.as_deref().map(|l| Label::parse("label", l)).transpose()?;
+    let searched = query.q.as_deref().map(query_terms).unwrap_or_default();
+    let mut conn = db.read().await?;
+    let h = &mut conn.handle();
+    let mut terms = searched.clone();
+    terms.extend(facets(h, ctx, &query).await?);
     let filter = CustomerFilter {
-        terms: query.q.as_deref().map(query_terms).unwrap_or_default(),
+        terms,
         status: query.status,
         kind: query.kind,
         label: label.map(Label::into_string),
         assigned_to: ctx.assigned_only(Module::Customers),
         overdue_on,
     };
-    let mut conn = db.read().await?;
-    let h = &mut conn.handle();
     let rows = q::list_customers(h, ctx.org.id.0, &filter, order, after, limit + 1).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut labels = q::labels_of_many(h, ctx.org.id.0, &ids).await?;
@@ -441,6 +464,22 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
             Ok(r.into_customer(labels)?)
         },
     )?;
-    search_terms::explain(h, ctx.org.id.0, &filter.terms, &mut page.items).await?;
+    search_terms::explain(h, ctx.org.id.0, &searched, &mut page.items).await?;
     Ok(page)
+}
+
+/// The facets (see [`dossier_domain::search::town_facet`]) a list is
+/// narrowed by: its town, postcode prefix and custom field values. A
+/// filter that cannot match (a blank town) narrows nothing.
+async fn facets(h: &mut Handle<'_>, ctx: &Ctx, query: &CustomerQuery) -> Result<Vec<String>> {
+    let mut errors = ValidationErrors::default();
+    let town = errors.take(dossier_domain::text::optional("town", query.town.clone(), 100)).flatten();
+    let postcode = errors.take(dossier_domain::text::optional("postcode", query.postcode.clone(), 16)).flatten();
+    errors.into_result(|| ())?;
+    let mut facets: Vec<String> = town.as_deref().and_then(town_facet).into_iter().chain(postcode.as_deref().and_then(postcode_facet)).collect();
+    if !query.custom.is_empty() {
+        let fields = crate::custom_fields::definitions(h, ctx, FieldEntity::Customer).await?;
+        facets.extend(fields.filters(&query.custom)?.iter().map(|(key, value)| custom_facet(key, value)));
+    }
+    Ok(facets)
 }

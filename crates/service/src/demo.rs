@@ -27,6 +27,7 @@
 
 use dossier_domain::activity::{Actor, ActorType, Visibility};
 use dossier_domain::contact::{ContactInput, ContactRole, EmailInput, PhoneInput};
+use dossier_domain::custom_fields::Definitions;
 use dossier_domain::customer::{CommunicationPreferences, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, Label, StatusChange};
 use dossier_domain::follow_up::{FollowUpChange, FollowUpInput, FollowUpStatus};
 use dossier_domain::ids::{CustomerId, JobId, SiteId, UserId};
@@ -887,6 +888,8 @@ impl Batch {
     /// Generate customers number `customers` and parse them as the API would.
     fn prepare(rng: &mut StdRng, customers: Range<u32>, calendar: Calendar, system: &Ctx, staff: &[Actor]) -> Result<Batch> {
         let region = system.org.region;
+        // Custom fields are defined, and filled in, after the customers are made.
+        let fields = Definitions::default();
         let actor_at = |at: Timestamp, rng: &mut StdRng| {
             let mut ctx = system.at(at);
             ctx.actor = pick(rng, &staff[..5]).clone();
@@ -899,9 +902,9 @@ impl Batch {
             let plan = CustomerPlan::generate(rng, created_at, calendar.anchor, calendar.heavy_inquiries(customer));
             batch.bundles.push(CustomerBundle {
                 ctx: actor_at(plan.created_at, rng),
-                customer: plan.input.parse(region)?,
+                customer: plan.input.parse(region, &fields)?,
                 contacts: plan.contacts.into_iter().map(|c| c.parse(region)).collect::<Result<_, _>>()?,
-                sites: plan.sites.into_iter().map(|s| s.parse(region)).collect::<Result<_, _>>()?,
+                sites: plan.sites.into_iter().map(|s| s.parse(region, &fields)).collect::<Result<_, _>>()?,
             });
             batch.histories.push(plan.events.into_iter().map(|(at, event)| (actor_at(at, rng), event)).collect());
         }
@@ -1116,12 +1119,12 @@ mod tests {
             let created_at = calendar.joined(&mut rng, customer);
             joined.push(created_at);
             let plan = CustomerPlan::generate(&mut rng, created_at, anchor, None);
-            plan.input.clone().parse(Region::default()).unwrap();
+            plan.input.clone().parse(Region::default(), &Definitions::default()).unwrap();
             for contact in &plan.contacts {
                 contact.clone().parse(Region::default()).unwrap();
             }
             for site in &plan.sites {
-                site.clone().parse(Region::default()).unwrap();
+                site.clone().parse(Region::default(), &Definitions::default()).unwrap();
             }
             assert!(plan.events.iter().all(|(at, _)| *at > plan.created_at));
         }

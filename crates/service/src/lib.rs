@@ -14,6 +14,7 @@
 pub mod audit;
 pub mod bench;
 mod context;
+pub mod custom_fields;
 pub mod customers;
 pub mod demo;
 mod demo_files;

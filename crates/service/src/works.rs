@@ -9,13 +9,14 @@
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
 use dossier_domain::code::CodeKind;
-use dossier_domain::diff::FieldChange;
+use dossier_domain::custom_fields::{CustomFields, FieldEntity};
+use dossier_domain::diff::{FieldChange, created, diff};
 use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, Ongoing, QuoteStatus, Workflow};
 use dossier_domain::works::{
-    ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobStatusInput, NewInquiry, NewJob, Parties, Quote, QuoteInput,
+    ConvertInput, ConvertInto, Inquiry, InquiryInput, Job, JobInput, JobMove, JobPatch, JobStatusInput, NewInquiry, NewJob, Parties, Quote, QuoteInput,
 };
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, InquiryRow, JobRow, ListFilter, QuoteRow, Tx};
@@ -25,7 +26,7 @@ use uuid::Uuid;
 
 use crate::customers::standing::WorkPermit;
 use crate::page::{Page, paginate};
-use crate::record::{activity, check_parties, customer_for, find_coded, newest_rows, to_json, with_detail, written};
+use crate::record::{activity, check_parties, customer_for, field_list, find_coded, newest_rows, to_json, with_detail, written};
 use crate::{Ctx, Result, ServiceError};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.
@@ -264,6 +265,7 @@ pub async fn convert_inquiry_in(tx: &mut Tx, ctx: &Ctx, reference: &str, input: 
                 assignees: Vec::new(),
                 value: Money(inquiry.estimated_value),
                 free_of_charge: false,
+                custom_fields: CustomFields::new(),
             };
             let job = insert_job_in(tx, ctx, owner, &permit, Origin { inquiry_id: Some(inquiry.id), quote_id: None }, new).await?;
             let code = job.code().to_string();
@@ -420,7 +422,15 @@ pub async fn move_quote_in(tx: &mut Tx, ctx: &Ctx, reference: &str, to: QuoteSta
     }
     let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
     let job = if create_job {
-        let new = NewJob { title: row.title.clone(), description: None, window: None, assignees: Vec::new(), value: Money(row.total), free_of_charge: false };
+        let new = NewJob {
+            title: row.title.clone(),
+            description: None,
+            window: None,
+            assignees: Vec::new(),
+            value: Money(row.total),
+            custom_fields: CustomFields::new(),
+            free_of_charge: false,
+        };
         let permit = WorkPermit::for_customer(&mut tx.handle(), ctx, row.customer_id, go_ahead).await?;
         Some(insert_job_in(tx, ctx, owner, &permit, Origin { inquiry_id: row.inquiry_id, quote_id: Some(row.id) }, new).await?)
     } else {
@@ -499,10 +509,12 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, permit: &WorkPermit
         created_at: now,
         updated_at: now,
         invoice_id: None,
+        custom_fields: to_json(&new.custom_fields)?,
     };
     q::insert_job(h, &row).await?;
     let summary = String::new(); // rendered from the detail
     let mut record = job_activity(ctx, ActivityKind::JobCreated, &row, summary)?;
+    record.changes = created(&json!({ "custom_fields": new.custom_fields }));
     record.also_links.extend(origin.inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
     record.also_links.extend(origin.quote_id.map(|id| EntityRef::new(EntityType::Quote, id)));
     tx.append(record).await?;
@@ -512,7 +524,8 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, permit: &WorkPermit
 
 pub async fn create_job(db: &Db, ctx: &Ctx, input: JobInput) -> Result<Job> {
     ctx.require(Module::Jobs, Action::Create)?;
-    let (parties, new) = input.parse()?;
+    let fields = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Job).await?;
+    let (parties, new) = input.parse(&fields)?;
     let mut tx = db.begin().await?;
     let done = create_job_in(&mut tx, ctx, parties, new).await?;
     tx.commit().await?;
@@ -523,6 +536,31 @@ pub async fn create_job(db: &Db, ctx: &Ctx, input: JobInput) -> Result<Job> {
 pub async fn create_job_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: NewJob) -> Result<Job> {
     let (owner, permit) = owner_of(&mut tx.handle(), ctx, &parties).await?;
     let row = insert_job_in(tx, ctx, owner, &permit, Origin::default(), new).await?;
+    Ok(row.into_job()?.for_reader(ctx.sees_money()))
+}
+
+/// Change a job's custom field values (each checked against the org's job
+/// fields; required ones must keep a value), recording each change.
+pub async fn update_job(db: &Db, ctx: &Ctx, reference: &str, patch: JobPatch) -> Result<Job> {
+    ctx.require(Module::Jobs, Action::Edit)?;
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let row = find_job(h, ctx, reference).await?;
+    let fields = crate::custom_fields::definitions(h, ctx, FieldEntity::Job).await?;
+    let current = row.clone().into_job()?.custom_fields;
+    let updated = fields.apply(current.clone(), patch.custom_fields.unwrap_or_default())?;
+    let changes = diff(&json!({ "custom_fields": current }), &json!({ "custom_fields": updated }));
+    if changes.is_empty() {
+        return Ok(row.into_job()?.for_reader(ctx.sees_money()));
+    }
+    let row = JobRow { custom_fields: to_json(&updated)?, updated_at: ctx.now().as_microsecond(), ..row };
+    q::update_job_fields(h, &row).await?;
+    let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
+    let summary = format!("Job {} updated: {}", row.code(), field_list(&changes));
+    let mut record = work_activity(ctx, ActivityKind::JobUpdated, owner, EntityRef::new(EntityType::Job, row.id), row.code().to_string(), summary);
+    record.changes = changes;
+    tx.append(record).await?;
+    tx.commit().await?;
     Ok(row.into_job()?.for_reader(ctx.sees_money()))
 }
 

@@ -10,6 +10,7 @@ mod activity;
 mod chunks;
 mod coded;
 mod counters;
+mod custom_fields;
 mod customers;
 mod db;
 mod error;
@@ -49,6 +50,7 @@ pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSour
 pub use blobs::{BlobContent, BlobError, Blobs, Staged, Staging};
 pub use coded::{ListFilter, RecordKey, RecordOwner, Row};
 pub use contacts::ContactRow;
+pub use custom_fields::CustomFieldRow;
 pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use error::StoreError;
@@ -73,6 +75,10 @@ pub mod queries {
     pub use crate::coded::{get_coded, list_newest};
     pub use crate::contacts::{clear_other_primary, contacts_of_customers, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
     pub use crate::counters::{last_numbers, reserve_numbers, set_next_number};
+    pub use crate::custom_fields::{
+        custom_values_exist, delete_custom_field, drop_terms_starting, get_custom_field, insert_custom_field, list_custom_fields, set_custom_field_positions,
+        strip_custom_values, update_custom_field,
+    };
     pub use crate::customers::{
         add_labels, customer_codes, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile,
         update_customer_status,
@@ -94,7 +100,7 @@ pub mod queries {
     };
     pub use crate::works::{
         claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice, update_inquiry,
-        update_job, update_quote,
+        update_job, update_job_fields, update_quote,
     };
 }
 

@@ -189,6 +189,8 @@ pub struct JobRow {
     /// invoice (see [`claim_job_for_invoice`]), never by the job's writes.
     #[sqlx(default)]
     pub invoice_id: Option<Uuid>,
+    /// Custom field values as JSON text.
+    pub custom_fields: String,
 }
 
 impl JobRow {
@@ -232,6 +234,7 @@ impl JobRow {
             completion_notes: self.completion_notes,
             completed_at: self.completed_at.map(timestamp).transpose()?,
             invoice_id: self.invoice_id.map(InvoiceId),
+            custom_fields: serde_json::from_str(&self.custom_fields).map_err(StoreError::corrupt)?,
             created_at: timestamp(self.created_at)?,
             updated_at: timestamp(self.updated_at)?,
         })
@@ -242,12 +245,12 @@ impl JobRow {
 pub async fn insert_job(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
     run!(h, c => sqlx::query(
         "INSERT INTO job (org_id, id, number, customer_id, site_id, contact_id, inquiry_id, quote_id, status, title, description, \
-         scheduled_start, scheduled_end, assignees, value, free_of_charge, completion_notes, completed_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
+         scheduled_start, scheduled_end, assignees, value, free_of_charge, completion_notes, completed_at, created_at, updated_at, custom_fields) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
         .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id)
         .bind(row.inquiry_id).bind(row.quote_id).bind(&row.status).bind(&row.title).bind(&row.description)
         .bind(row.scheduled_start).bind(row.scheduled_end).bind(&row.assignees).bind(row.value).bind(row.free_of_charge)
-        .bind(&row.completion_notes).bind(row.completed_at).bind(row.created_at).bind(row.updated_at)
+        .bind(&row.completion_notes).bind(row.completed_at).bind(row.created_at).bind(row.updated_at).bind(&row.custom_fields)
         .execute(c).await.map(drop)?);
     insert_assignees(h, row).await
 }
@@ -278,6 +281,13 @@ pub async fn update_job(h: &mut Handle<'_>, row: &JobRow, from: &str, assignees_
     run!(h, c => sqlx::query("DELETE FROM job_assignee WHERE org_id = $1 AND job_id = $2").bind(row.org_id).bind(row.id).execute(c).await.map(drop)?);
     insert_assignees(h, row).await?;
     Ok(true)
+}
+
+/// Write a job's custom field values, as in `row`.
+pub async fn update_job_fields(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE job SET custom_fields = $3, updated_at = $4 WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.custom_fields).bind(row.updated_at).execute(c).await.map(drop)?);
+    Ok(())
 }
 
 /// Whether `user` is assigned to the job.

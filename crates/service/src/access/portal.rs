@@ -330,7 +330,8 @@ pub async fn update_billing_address(db: &Db, visitor: &Visitor, form: AddressFor
                 country: form.country.filter(|v| !v.trim().is_empty()),
                 ..Default::default()
             };
-            let profile = input.parse(ctx.org.region)?;
+            // The business's own site fields are not the customer's to fill.
+            let profile = input.parse(ctx.org.region, &Default::default())?;
             let customer = Uuid::parse_str(&visitor.customer).map_err(|e| ServiceError::Internal(e.to_string()))?;
             sites::add_site_in(&mut tx, ctx, CustomerId(customer), profile).await?
         }

@@ -2,8 +2,11 @@
 
 use dossier_domain::code::Code;
 use dossier_domain::contact::ContactProfile;
+use dossier_domain::custom_fields::CustomValue;
 use dossier_domain::customer::{Customer, CustomerProfile};
-use dossier_domain::search::{MatchField, Searchable, code_terms, email_terms, name_terms, phone_terms, postcode_terms, why_matched};
+use dossier_domain::search::{
+    MatchField, Searchable, address_terms, code_terms, custom_facet, email_terms, name_terms, phone_terms, postcode_terms, site_terms, why_matched,
+};
 use dossier_domain::site::SiteProfile;
 use dossier_store::Handle;
 use dossier_store::queries as q;
@@ -16,6 +19,12 @@ pub(crate) fn customer(code: &Code, p: &CustomerProfile) -> Vec<String> {
     }
     terms.extend(p.email.iter().flat_map(email_terms));
     terms.extend(p.phone.iter().flat_map(phone_terms));
+    // Text (and choice) and yes/no values are filterable: their facets.
+    for (key, value) in &p.custom_fields {
+        if !matches!(value, CustomValue::Number(_)) {
+            terms.push(custom_facet(key, &value.filter_text()));
+        }
+    }
     terms
 }
 
@@ -27,7 +36,7 @@ pub(crate) fn contact(p: &ContactProfile) -> Vec<String> {
 }
 
 pub(crate) fn site(p: &SiteProfile) -> Vec<String> {
-    postcode_terms(&p.postcode)
+    site_terms(p)
 }
 
 /// After an edit, replace the terms `source` gives its customer — only when
@@ -60,6 +69,11 @@ fn searchable(customer: &Customer, contacts: &[&ContactProfile], sites: &[&SiteP
         fields.extend(c.phones.iter().map(|ph| Searchable::new(MatchField::ContactPhone, ph.number.as_str(), phone_terms(&ph.number))));
     }
     fields.extend(sites.iter().map(|s| Searchable::new(MatchField::Postcode, s.postcode.clone(), postcode_terms(&s.postcode))));
+    for s in sites {
+        let street = [Some(&s.address_line1), s.address_line2.as_ref()].into_iter().flatten().map(String::as_str).collect::<Vec<_>>().join(", ");
+        fields.push(Searchable::new(MatchField::Street, street.clone(), address_terms(&street)));
+        fields.extend(s.town.iter().map(|town| Searchable::new(MatchField::Town, town.clone(), address_terms(town))));
+    }
     fields
 }
 

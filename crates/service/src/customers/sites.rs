@@ -1,6 +1,7 @@
 //! Site use cases: service and billing addresses of a customer.
 
-use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
+use dossier_domain::activity::{ActivityKind, ActorType, EntityRef, EntityType, NewActivity};
+use dossier_domain::custom_fields::FieldEntity;
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::diff::{FieldChange, created, diff};
 use dossier_domain::ids::{CustomerId, SiteId};
@@ -27,7 +28,8 @@ fn subject(row: &SiteRow, profile: &SiteProfile) -> (Option<CustomerId>, EntityR
 
 pub async fn add_site(db: &Db, ctx: &Ctx, customer: &str, input: SiteInput) -> Result<Site> {
     ctx.require(Module::Customers, Action::Edit)?;
-    let profile = input.parse(ctx.org.region)?;
+    let fields = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Site).await?;
+    let profile = input.parse(ctx.org.region, &fields)?;
     let mut tx = db.begin().await?;
     let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
     let mut site = add_site_in(&mut tx, ctx, CustomerId(customer.id), profile).await?;
@@ -101,7 +103,13 @@ pub async fn update_site_in(tx: &mut Tx, ctx: &Ctx, id: &str, patch: SitePatch) 
     let h = &mut tx.handle();
     let row = find(h, ctx, id).await?;
     let current = row.profile()?;
-    let updated = patch.apply(&current)?;
+    let mut fields = crate::custom_fields::definitions(h, ctx, FieldEntity::Site).await?;
+    if ctx.actor.kind == ActorType::Customer {
+        // A customer changing their address in the portal never sees the
+        // business's own fields, so is not asked for them.
+        fields = fields.none_required();
+    }
+    let updated = patch.apply(&current, &fields)?;
     let changes = diff(&current, &updated);
     if changes.is_empty() {
         return Ok(row.into_site()?);

@@ -26,6 +26,8 @@ pub struct SiteRow {
     pub active: bool,
     /// Dormant with its customer (set only by the customer's status).
     pub dormant: bool,
+    /// Custom field values as JSON text.
+    pub custom_fields: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -49,6 +51,7 @@ impl SiteRow {
             access_notes: p.access_notes.clone(),
             active: p.active,
             dormant: false,
+            custom_fields: serde_json::to_string(&p.custom_fields).unwrap_or_default(),
             created_at: created_at.as_microsecond(),
             updated_at: updated_at.as_microsecond(),
         }
@@ -77,6 +80,7 @@ impl SiteRow {
             longitude: self.longitude,
             access_notes: self.access_notes.clone(),
             active: self.active,
+            custom_fields: serde_json::from_str(&self.custom_fields).map_err(StoreError::corrupt)?,
         })
     }
 
@@ -97,12 +101,12 @@ pub async fn insert_sites(h: &mut Handle<'_>, rows: &[SiteRow]) -> Result<()> {
         run!(h, c => {
             let mut q = QueryBuilder::new(
                 "INSERT INTO site (org_id, id, customer_id, kind, name, address_line1, address_line2, town, region, postcode, country, latitude, \
-                 longitude, access_notes, active, dormant, created_at, updated_at) ");
+                 longitude, access_notes, active, dormant, custom_fields, created_at, updated_at) ");
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.org_id).push_bind(row.id).push_bind(row.customer_id).push_bind(&row.kind).push_bind(&row.name)
                     .push_bind(&row.address_line1).push_bind(&row.address_line2).push_bind(&row.town).push_bind(&row.region)
                     .push_bind(&row.postcode).push_bind(&row.country).push_bind(row.latitude).push_bind(row.longitude)
-                    .push_bind(&row.access_notes).push_bind(row.active).push_bind(row.dormant).push_bind(row.created_at).push_bind(row.updated_at);
+                    .push_bind(&row.access_notes).push_bind(row.active).push_bind(row.dormant).push_bind(&row.custom_fields).push_bind(row.created_at).push_bind(row.updated_at);
             });
             q.build().execute(c).await.map(drop)?
         });
@@ -113,10 +117,10 @@ pub async fn insert_sites(h: &mut Handle<'_>, rows: &[SiteRow]) -> Result<()> {
 pub async fn update_site(h: &mut Handle<'_>, row: &SiteRow) -> Result<()> {
     run!(h, c => sqlx::query(
         "UPDATE site SET kind = $3, name = $4, address_line1 = $5, address_line2 = $6, town = $7, region = $8, postcode = $9, country = $10, \
-         latitude = $11, longitude = $12, access_notes = $13, active = $14, updated_at = $15 WHERE org_id = $1 AND id = $2")
+         latitude = $11, longitude = $12, access_notes = $13, active = $14, updated_at = $15, custom_fields = $16 WHERE org_id = $1 AND id = $2")
         .bind(row.org_id).bind(row.id).bind(&row.kind).bind(&row.name).bind(&row.address_line1).bind(&row.address_line2)
         .bind(&row.town).bind(&row.region).bind(&row.postcode).bind(&row.country).bind(row.latitude).bind(row.longitude)
-        .bind(&row.access_notes).bind(row.active).bind(row.updated_at)
+        .bind(&row.access_notes).bind(row.active).bind(row.updated_at).bind(&row.custom_fields)
         .execute(c).await.map(drop)?);
     Ok(())
 }

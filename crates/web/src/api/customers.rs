@@ -74,11 +74,36 @@ async fn create_customer(State(s): State<AppState>, Caller(ctx): Caller, Body(in
     Ok((StatusCode::CREATED, Json(customers::create_customer(&s.db, &ctx, input).await?)))
 }
 
-/// Search and filter customers, in name order.
+/// Search and filter customers, in name order. Besides the named
+/// parameters, `cf.<key>=<value>` (repeatable, at most 10) narrows to
+/// customers whose custom field `<key>` holds `<value>`: text fields
+/// compare whole values ignoring case, choice fields their option, yes/no
+/// fields `true`/`false`; other types answer 422 `not_filterable`.
 #[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery),
     responses((status = 200, description = "One page of customers", body = Page<Customer>), (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_customers(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<CustomerQuery>) -> Result<Json<Page<Customer>>, ApiError> {
+async fn list_customers(State(s): State<AppState>, Caller(ctx): Caller, CustomerParams(query): CustomerParams) -> Result<Json<Page<Customer>>, ApiError> {
     Ok(Json(customers::list_customers(&s.db, &ctx, query).await?))
+}
+
+/// The customer list's query: its named parameters, and each
+/// `cf.<key>=<value>` filter, which no named parameter can describe.
+struct CustomerParams(CustomerQuery);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CustomerParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(parts.uri.query().unwrap_or_default())
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", e.to_string()))?;
+        let (custom, named): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| k.starts_with("cf."));
+        let rest = serde_urlencoded::to_string(&named).map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", e.to_string()))?;
+        let mut named_only = parts.clone();
+        named_only.uri =
+            format!("{}?{rest}", parts.uri.path()).parse().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", "unreadable query"))?;
+        let Params(mut query) = Params::<CustomerQuery>::from_request_parts(&mut named_only, state).await?;
+        query.custom = custom.into_iter().map(|(k, v)| (k["cf.".len()..].to_owned(), v)).collect();
+        Ok(CustomerParams(query))
+    }
 }
 
 /// A customer, by id or code.

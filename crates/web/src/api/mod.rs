@@ -1,6 +1,7 @@
 //! `/api/v1`: each resource has its own router; the OpenAPI document is
 //! generated from the handlers' annotations.
 
+mod custom_fields;
 mod customers;
 mod orgs;
 mod problems;
@@ -60,6 +61,7 @@ impl Modify for BearerAuth {
 pub fn router() -> OpenApiRouter<AppState> {
     let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(users::router())
+        .merge(custom_fields::router())
         .merge(customers::router())
         .merge(timeline::router())
         .merge(messages::router())

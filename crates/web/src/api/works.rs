@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use dossier_domain::works::{ConvertInput, Inquiry, InquiryInput, Job, JobInput, JobStatusInput, Quote, QuoteInput};
+use dossier_domain::works::{ConvertInput, Inquiry, InquiryInput, Job, JobInput, JobPatch, JobStatusInput, Quote, QuoteInput};
 use dossier_service::page::Page;
 use dossier_service::works::{self, Converted, DayPlan, InquiryQuery, InquiryStatusInput, JobQuery, QuoteQuery, QuoteStatusInput};
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_quote))
         .routes(routes!(move_quote))
         .routes(routes!(create_job, list_jobs))
-        .routes(routes!(get_job))
+        .routes(routes!(get_job, update_job))
         .routes(routes!(move_job))
         .routes(routes!(my_jobs))
 }
@@ -145,6 +145,15 @@ async fn list_jobs(State(s): State<AppState>, Caller(ctx): Caller, Params(query)
     responses((status = 200, description = "The job", body = Job), (status = 404, description = "No such job", body = Problem)))]
 async fn get_job(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<Job>, ApiError> {
     Ok(Json(works::get_job(&s.db, &ctx, &id).await?))
+}
+
+/// Change a job's custom field values; each change is recorded. Its status
+/// moves on through `/jobs/{id}/status`.
+#[utoipa::path(patch, path = "/jobs/{id}", tag = "works", params(("id" = String, Path, description = "Job id or code")), request_body = JobPatch,
+    responses((status = 200, description = "The updated job", body = Job), (status = 404, description = "No such job", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
+async fn update_job(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(patch): Body<JobPatch>) -> Result<Json<Job>, ApiError> {
+    Ok(Json(works::update_job(&s.db, &ctx, &id, patch).await?))
 }
 
 /// Move a job on: scheduling needs a window, completing records notes and

@@ -4,12 +4,13 @@ pub(super) mod profile_forms;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use dossier_domain::activity::ActivityGroup;
 use dossier_domain::contact_point::Region;
 use dossier_domain::currency::MoneyStyle;
+use dossier_domain::custom_fields::{FieldDefinition, FieldEntity, FieldType};
 use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
 use dossier_domain::message::Channel;
 use dossier_domain::permissions::{Access, Action, Module};
@@ -41,6 +42,8 @@ pub struct DirectoryQuery {
     status: Option<String>,
     kind: Option<String>,
     label: Option<String>,
+    town: Option<String>,
+    postcode: Option<String>,
     overdue: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
@@ -70,6 +73,10 @@ struct DirectoryPage {
     status: String,
     kind: String,
     label: String,
+    town: String,
+    postcode: String,
+    /// A control per filterable customer field, holding its filter.
+    custom: Vec<CustomFilter>,
     overdue: bool,
     /// Whether the caller may filter by overdue invoices (they see money).
     sees_money: bool,
@@ -102,8 +109,42 @@ pub struct Sorts {
     current: String,
 }
 
-pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query): Query<DirectoryQuery>) -> Response {
+/// A custom field the directory filters by: a select of its options (a
+/// choice, yes/no) or a text input.
+pub struct CustomFilter {
+    name: String,
+    label: String,
+    value: String,
+    options: Vec<(String, String)>,
+}
+
+/// The directory's custom field controls, each holding what `asked` says of it.
+fn custom_filters(definitions: &[FieldDefinition], asked: &[(String, String)]) -> Vec<CustomFilter> {
+    definitions
+        .iter()
+        .filter(|d| d.spec.field_type.filterable())
+        .map(|d| CustomFilter {
+            name: format!("cf.{}", d.key),
+            label: d.spec.label.clone(),
+            value: asked.iter().find(|(k, _)| *k == d.key).map(|(_, v)| v.clone()).unwrap_or_default(),
+            options: match d.spec.field_type {
+                FieldType::Choice => d.spec.options.iter().map(|o| (o.clone(), o.clone())).collect(),
+                FieldType::YesNo => vec![("true".into(), "Yes".into()), ("false".into(), "No".into())],
+                _ => Vec::new(),
+            },
+        })
+        .collect()
+}
+
+pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query): Query<DirectoryQuery>, RawQuery(raw): RawQuery) -> Response {
     let (q, status, kind, label) = (blank_is_none(query.q), blank_is_none(query.status), blank_is_none(query.kind), blank_is_none(query.label));
+    let (town, postcode) = (blank_is_none(query.town), blank_is_none(query.postcode));
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let custom: Vec<(String, String)> = pairs.into_iter().filter_map(|(k, v)| Some((k.strip_prefix("cf.")?.to_owned(), blank_is_none(Some(v))?))).collect();
+    let definitions = match dossier_service::custom_fields::list_definitions(&s.db, &ctx, Some(FieldEntity::Customer)).await {
+        Ok(definitions) => definitions,
+        Err(e) => return failure(e),
+    };
     let sees_money = ctx.sees(Module::Invoices);
     let overdue = sees_money && query.overdue.is_some();
     let sort = blank_is_none(query.sort).and_then(|s| serde_json::from_value::<CustomerSort>(serde_json::Value::String(s)).ok()).unwrap_or_default();
@@ -112,16 +153,21 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         status: status.as_deref().and_then(CustomerStatus::parse),
         kind: kind.as_deref().and_then(CustomerKind::parse),
         label: label.clone(),
+        town: town.clone(),
+        postcode: postcode.clone(),
+        custom: custom.clone(),
         overdue: overdue.then_some(true),
         sort: Some(sort),
         cursor: query.cursor.clone(),
         limit: Some(50),
     };
     // The same search with other parameters: for the next page and the sort links.
-    let filters: Vec<(&str, String)> = [("q", &q), ("status", &status), ("kind", &kind), ("label", &label)]
+    let custom_names: Vec<(String, String)> = custom.iter().map(|(k, v)| (format!("cf.{k}"), v.clone())).collect();
+    let filters: Vec<(&str, String)> = [("q", &q), ("status", &status), ("kind", &kind), ("label", &label), ("town", &town), ("postcode", &postcode)]
         .into_iter()
         .filter_map(|(k, v)| Some((k, v.clone()?)))
         .chain(overdue.then(|| ("overdue", "on".to_owned())))
+        .chain(custom_names.iter().map(|(k, v)| (k.as_str(), v.clone())))
         .collect();
     let link = |extra: &[(&str, String)]| {
         let params: Vec<String> = filters.iter().chain(extra).map(|(k, v)| format!("{k}={}", super::sign_in::encode(v))).collect();
@@ -164,6 +210,9 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         status: status.unwrap_or_default(),
         kind: kind.unwrap_or_default(),
         label: label.unwrap_or_default(),
+        town: town.unwrap_or_default(),
+        postcode: postcode.unwrap_or_default(),
+        custom: custom_filters(&definitions, &custom),
         overdue,
         sees_money,
         notice: query.labelled.map(|n| format!("Labels changed on {n} customer{}.", if n == 1 { "" } else { "s" })),
@@ -300,6 +349,8 @@ struct ProfilePage {
     warning: Option<String>,
     labels: Vec<String>,
     location: String,
+    /// The customer's custom field values: `(label, value)`.
+    custom: Vec<(String, String)>,
     email: Option<String>,
     phone: Option<String>,
     debt: Option<String>,
@@ -381,6 +432,7 @@ pub async fn profile(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Pat
 async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Result<ProfilePage, ServiceError> {
     let customer = customers::get_customer(db, ctx, id).await?;
     let summary = summary::customer_summary(db, ctx, id).await?;
+    let definitions = dossier_service::custom_fields::list_definitions(db, ctx, Some(FieldEntity::Customer)).await?;
     let sites = sites::list_sites(db, ctx, id).await?;
     let tabs = tabs(ctx);
     let tab = tabs.iter().map(|(t, _)| *t).find(|t| Some(*t) == query.tab.as_deref()).unwrap_or("activity");
@@ -403,6 +455,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         warning: customer.profile.do_not_work_reason.clone(),
         labels: customer.labels.clone(),
         location: place.unwrap_or_default(),
+        custom: super::custom_fields::inputs::shown(&definitions, &customer.profile.custom_fields, currency),
         email: customer.profile.email.as_ref().map(|e| e.as_str().to_owned()),
         phone: customer.profile.phone.as_ref().map(|p| p.to_string()),
         debt: balances.map(|b| b.overdue_balance.format(currency)),

@@ -18,6 +18,10 @@ mod conversations {
     pub(super) mod follow_ups;
     pub(super) mod messages;
 }
+mod custom_fields {
+    pub(super) mod admin;
+    pub(super) mod inputs;
+}
 mod access {
     pub(super) mod admin;
     pub(super) mod portal_links;
@@ -77,6 +81,10 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
         .route("/settings/logo.img", get(orgs::logo))
+        .route("/admin/custom-fields", get(custom_fields::admin::show).post(custom_fields::admin::define))
+        .route("/admin/custom-fields/{id}/change", post(custom_fields::admin::change))
+        .route("/admin/custom-fields/{id}/move", post(custom_fields::admin::move_field))
+        .route("/admin/custom-fields/{id}/remove", post(custom_fields::admin::remove))
         .route("/users", post(admin::invite))
         .route("/users/{id}/change", post(admin::change))
         .route("/users/{id}/history", get(admin::history))

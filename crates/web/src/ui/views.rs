@@ -139,6 +139,8 @@ pub fn match_reason(matched: &dossier_domain::search::SearchMatch) -> Option<Str
         ContactEmail => "Contact's email",
         ContactPhone => "Contact's phone",
         Postcode => "Site postcode",
+        Street => "Site",
+        Town => "Town",
     };
     Some(format!("{what}: {}", matched.text))
 }

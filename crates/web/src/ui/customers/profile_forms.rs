@@ -7,12 +7,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
 use dossier_domain::contact::{Contact, ContactInput, ContactPatch, EmailInput, EmailKind, PhoneInput, PhoneKind};
+use dossier_domain::custom_fields::{CustomFields, FieldDefinition, FieldEntity};
 use dossier_domain::customer::{Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, StatusChangeInput};
 use dossier_domain::patch::Patch;
 use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
-use dossier_service::{contacts, customers, sites};
+use dossier_service::{Ctx, ServiceError, contacts, custom_fields, customers, sites};
 
 use crate::AppState;
+use crate::ui::custom_fields::inputs;
 use crate::ui::forms::{Field, FormPage, Section, Values, again, value};
 use crate::ui::views::words;
 use crate::ui::{Staff, failure};
@@ -54,18 +56,49 @@ fn customer_fields(customer: Option<&Customer>) -> Vec<Field> {
     ]
 }
 
-fn new_customer_form(user: &str) -> FormPage {
-    let mut fields = customer_fields(None);
-    fields.push(Field::new("labels", "Labels", "text").hint("Separated by commas"));
-    form(user, "Add customer", "/customers".into(), "Customers", "/customers/new".into(), "Add customer", fields)
+/// The org's customer fields, for a customer form.
+async fn customer_definitions(db: &dossier_service::Db, ctx: &Ctx) -> Result<Vec<FieldDefinition>, ServiceError> {
+    custom_fields::list_definitions(db, ctx, Some(FieldEntity::Customer)).await
 }
 
-pub async fn new_customer(Staff(ctx): Staff) -> Response {
-    new_customer_form(&ctx.actor.name).show(StatusCode::OK)
+/// A form's fields, with a section of the org's custom fields after them.
+fn with_custom_fields(mut page: FormPage, definitions: &[FieldDefinition], values: &CustomFields, currency: dossier_domain::currency::MoneyStyle) -> FormPage {
+    if !definitions.is_empty() {
+        page.sections.push(Section { legend: "Custom fields".into(), fields: inputs::inputs(definitions, values, currency) });
+    }
+    page
+}
+
+fn new_customer_form(ctx: &Ctx, definitions: &[FieldDefinition]) -> FormPage {
+    let mut fields = customer_fields(None);
+    fields.push(Field::new("labels", "Labels", "text").hint("Separated by commas"));
+    let page = form(&ctx.actor.name, "Add customer", "/customers".into(), "Customers", "/customers/new".into(), "Add customer", fields);
+    with_custom_fields(page, definitions, &CustomFields::new(), ctx.org.money_style())
+}
+
+pub async fn new_customer(State(s): State<AppState>, Staff(ctx): Staff) -> Response {
+    match customer_definitions(&s.db, &ctx).await {
+        Ok(definitions) => new_customer_form(&ctx, &definitions).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
+}
+
+/// Errors name the request's fields; a custom field's is its input's name.
+fn form_field(field: &str) -> String {
+    if field.starts_with("custom_fields.") { field.to_owned() } else { field.split(['[', '.']).next().unwrap_or(field).to_owned() }
 }
 
 pub async fn create_customer(State(s): State<AppState>, Staff(ctx): Staff, Form(values): Form<Values>) -> Response {
+    let definitions = match customer_definitions(&s.db, &ctx).await {
+        Ok(definitions) => definitions,
+        Err(e) => return failure(e),
+    };
+    let custom = match inputs::read(&definitions, &values, &CustomFields::new(), ctx.org.money_style()) {
+        Ok(custom) => custom,
+        Err(errors) => return again(new_customer_form(&ctx, &definitions), &values, errors.into(), form_field),
+    };
     let input = CustomerInput {
+        custom_fields: Some(custom),
         kind: value(&values, "kind").and_then(|k| CustomerKind::parse(&k)),
         title: value(&values, "title"),
         given_name: value(&values, "given_name"),
@@ -80,26 +113,31 @@ pub async fn create_customer(State(s): State<AppState>, Staff(ctx): Staff, Form(
     };
     match customers::create_customer(&s.db, &ctx, input).await {
         Ok(customer) => Redirect::to(&format!("/customers/{}", customer.code)).into_response(),
-        Err(e) => again(new_customer_form(&ctx.actor.name), &values, e, |f| f.split(['[', '.']).next().unwrap_or(f).to_owned()),
+        Err(e) => again(new_customer_form(&ctx, &definitions), &values, e, form_field),
     }
 }
 
-fn edit_form(user: &str, customer: &Customer) -> FormPage {
+fn edit_form(ctx: &Ctx, customer: &Customer, definitions: &[FieldDefinition]) -> FormPage {
     let back = format!("/customers/{}", customer.code);
-    form(
-        user,
+    let page = form(
+        &ctx.actor.name,
         format!("Edit {}", customer.display_name),
         back.clone(),
         &customer.display_name,
         format!("{back}/edit"),
         "Save changes",
         customer_fields(Some(customer)),
-    )
+    );
+    with_custom_fields(page, definitions, &customer.profile.custom_fields, ctx.org.money_style())
+}
+
+async fn customer_and_fields(db: &dossier_service::Db, ctx: &Ctx, id: &str) -> Result<(Customer, Vec<FieldDefinition>), ServiceError> {
+    Ok((customers::get_customer(db, ctx, id).await?, customer_definitions(db, ctx).await?))
 }
 
 pub async fn edit_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
-    match customers::get_customer(&s.db, &ctx, &id).await {
-        Ok(customer) => edit_form(&ctx.actor.name, &customer).show(StatusCode::OK),
+    match customer_and_fields(&s.db, &ctx, &id).await {
+        Ok((customer, definitions)) => edit_form(&ctx, &customer, &definitions).show(StatusCode::OK),
         Err(e) => failure(e),
     }
 }
@@ -110,11 +148,16 @@ fn patch(values: &Values, name: &str) -> Patch<String> {
 }
 
 pub async fn update_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
-    let customer = match customers::get_customer(&s.db, &ctx, &id).await {
-        Ok(customer) => customer,
+    let (customer, definitions) = match customer_and_fields(&s.db, &ctx, &id).await {
+        Ok(found) => found,
         Err(e) => return failure(e),
     };
+    let custom = match inputs::read(&definitions, &values, &customer.profile.custom_fields, ctx.org.money_style()) {
+        Ok(custom) => custom,
+        Err(errors) => return again(edit_form(&ctx, &customer, &definitions), &values, errors.into(), str::to_owned),
+    };
     let input = CustomerPatch {
+        custom_fields: Some(custom),
         kind: value(&values, "kind").and_then(|k| CustomerKind::parse(&k)),
         title: patch(&values, "title"),
         given_name: patch(&values, "given_name"),
@@ -128,7 +171,7 @@ pub async fn update_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(
     };
     match customers::update_customer(&s.db, &ctx, &customer.code, input).await {
         Ok(customer) => Redirect::to(&format!("/customers/{}?tab=history", customer.code)).into_response(),
-        Err(e) => again(edit_form(&ctx.actor.name, &customer), &values, e, str::to_owned),
+        Err(e) => again(edit_form(&ctx, &customer, &definitions), &values, e, str::to_owned),
     }
 }
 
