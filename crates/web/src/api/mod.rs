@@ -10,6 +10,7 @@ mod works;
 mod money {
     pub(super) mod billing;
     pub(super) mod documents;
+    pub(super) mod ledger;
 }
 mod conversations {
     pub(super) mod files;
@@ -23,7 +24,7 @@ mod access {
 use access::{portal_links, users};
 use conversations::{files, follow_ups, messages};
 use customers::{contacts, sites};
-use money::{billing, documents};
+use money::{billing, documents, ledger};
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -68,6 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(sites::router())
         .merge(billing::router())
+        .merge(ledger::router())
         .merge(works::router())
         .merge(portal_links::router());
     crate::idempotency::document(router.get_openapi_mut());
