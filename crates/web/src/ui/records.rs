@@ -104,7 +104,10 @@ fn ledger_facts(ctx: &Ctx, allocations: &[Allocation], refunds: &[Refund], relat
     if !allocations.is_empty() {
         related.push(("Set against", allocations.iter().map(|a| (format!("/invoices/{}", a.invoice_code), a.invoice_code.clone())).collect()));
     }
-    refunds.iter().map(|r| ("Refund", format!("{} on {} by {}: {}", r.amount.format(currency), r.refunded_on, words(r.method.as_str()), r.reason))).collect()
+    refunds
+        .iter()
+        .map(|r| ("Refund", format!("{} on {} by {}: {}", r.amount.format(currency), r.refunded_on, r.method.as_str().replace('_', " "), r.reason)))
+        .collect()
 }
 
 /// The record's page again after a refused move, with the reason beside
