@@ -57,34 +57,71 @@ async fn held_credit_note(tx: &mut Tx, ctx: &Ctx, reference: &str) -> Result<Hel
     Ok(Held { source: AllocationSource::CreditNote(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: row.unallocated() })
 }
 
-// ---------------------------------------------------------------- refunds
+/// What is done to a payment's or credit note's money.
+enum Step {
+    Refund(NewRefund),
+    /// Take back the allocation with this id, for this reason.
+    Unallocate(String, String),
+}
+
+impl Step {
+    async fn make(self, tx: &mut Tx, ctx: &Ctx, held: &Held) -> Result<()> {
+        match self {
+            Step::Refund(new) => refund_in(tx, ctx, held, new).await,
+            Step::Unallocate(allocation, reason) => unallocate_in(tx, ctx, held, &allocation, reason).await,
+        }
+    }
+}
+
+/// Make `step` on a payment, in one transaction; the payment as it is then.
+async fn on_payment(db: &Db, ctx: &Ctx, reference: &str, step: Step) -> Result<Payment> {
+    let mut tx = db.begin().await?;
+    let held = held_payment(&mut tx, ctx, reference).await?;
+    step.make(&mut tx, ctx, &held).await?;
+    let payment = load_payment(&mut tx.handle(), ctx, held.subject().id).await?;
+    tx.commit().await?;
+    Ok(payment)
+}
+
+/// Make `step` on a credit note, in one transaction; the credit note as it is then.
+async fn on_credit_note(db: &Db, ctx: &Ctx, reference: &str, step: Step) -> Result<CreditNote> {
+    let mut tx = db.begin().await?;
+    let held = held_credit_note(&mut tx, ctx, reference).await?;
+    step.make(&mut tx, ctx, &held).await?;
+    let credit = load_credit_note(&mut tx.handle(), ctx, held.subject().id).await?;
+    tx.commit().await?;
+    Ok(credit)
+}
 
 /// Return part of a payment's account credit to the customer.
 pub async fn refund_payment(db: &Db, ctx: &Ctx, reference: &str, input: RefundInput) -> Result<Payment> {
     ctx.require(Module::Payments, Action::Edit)?;
-    let new = input.parse()?;
-    let mut tx = db.begin().await?;
-    let held = held_payment(&mut tx, ctx, reference).await?;
-    let id = refund_in(&mut tx, ctx, &held, new).await?;
-    let payment = load_payment(&mut tx.handle(), ctx, id).await?;
-    tx.commit().await?;
-    Ok(payment)
+    on_payment(db, ctx, reference, Step::Refund(input.parse()?)).await
 }
 
 /// Pay out part of a credit note's account credit to the customer.
 pub async fn refund_credit_note(db: &Db, ctx: &Ctx, reference: &str, input: RefundInput) -> Result<CreditNote> {
     ctx.require(Module::CreditNotes, Action::Edit)?;
-    let new = input.parse()?;
-    let mut tx = db.begin().await?;
-    let held = held_credit_note(&mut tx, ctx, reference).await?;
-    let id = refund_in(&mut tx, ctx, &held, new).await?;
-    let credit = load_credit_note(&mut tx.handle(), ctx, id).await?;
-    tx.commit().await?;
-    Ok(credit)
+    on_credit_note(db, ctx, reference, Step::Refund(input.parse()?)).await
 }
 
-/// Record the refund and its activity; returns the source's id.
-async fn refund_in(tx: &mut Tx, ctx: &Ctx, held: &Held, new: NewRefund) -> Result<uuid::Uuid> {
+/// Take an allocation of a payment back: the amount is the payment's
+/// account credit again, and its invoice has that much more to pay.
+pub async fn unallocate_payment(db: &Db, ctx: &Ctx, reference: &str, allocation: &str, input: UnallocateInput) -> Result<Payment> {
+    ctx.require(Module::Payments, Action::Edit)?;
+    on_payment(db, ctx, reference, Step::Unallocate(allocation.to_owned(), input.parse()?)).await
+}
+
+/// Take an allocation of a credit note back.
+pub async fn unallocate_credit_note(db: &Db, ctx: &Ctx, reference: &str, allocation: &str, input: UnallocateInput) -> Result<CreditNote> {
+    ctx.require(Module::CreditNotes, Action::Edit)?;
+    on_credit_note(db, ctx, reference, Step::Unallocate(allocation.to_owned(), input.parse()?)).await
+}
+
+// ---------------------------------------------------------------- refunds
+
+/// Record the refund and its activity.
+async fn refund_in(tx: &mut Tx, ctx: &Ctx, held: &Held, new: NewRefund) -> Result<()> {
     let too_much = |left: String| {
         ValidationErrors::one("amount", "exceeds_unallocated", format!("is more than the {left} of {} neither allocated nor refunded", held.code))
     };
@@ -111,39 +148,13 @@ async fn refund_in(tx: &mut Tx, ctx: &Ctx, held: &Held, new: NewRefund) -> Resul
     let record = activity(ctx, kind, Some(CustomerId(held.customer_id)), held.subject(), Some(held.code.clone()), summary, Vec::new());
     let detail = json!({ "amount": row.amount, "method": row.method, "reference": row.reference, "reason": row.reason, "refunded_on": row.refunded_on });
     tx.append(with_detail(record, detail)).await?;
-    Ok(held.subject().id)
+    Ok(())
 }
 
 // ---------------------------------------------------------------- taking an allocation back
 
-/// Take an allocation of a payment back: the amount is the payment's
-/// account credit again, and its invoice has that much more to pay.
-pub async fn unallocate_payment(db: &Db, ctx: &Ctx, reference: &str, allocation: &str, input: UnallocateInput) -> Result<Payment> {
-    ctx.require(Module::Payments, Action::Edit)?;
-    let reason = input.parse()?;
-    let mut tx = db.begin().await?;
-    let held = held_payment(&mut tx, ctx, reference).await?;
-    let id = unallocate_in(&mut tx, ctx, &held, allocation, reason).await?;
-    let payment = load_payment(&mut tx.handle(), ctx, id).await?;
-    tx.commit().await?;
-    Ok(payment)
-}
-
-/// Take an allocation of a credit note back.
-pub async fn unallocate_credit_note(db: &Db, ctx: &Ctx, reference: &str, allocation: &str, input: UnallocateInput) -> Result<CreditNote> {
-    ctx.require(Module::CreditNotes, Action::Edit)?;
-    let reason = input.parse()?;
-    let mut tx = db.begin().await?;
-    let held = held_credit_note(&mut tx, ctx, reference).await?;
-    let id = unallocate_in(&mut tx, ctx, &held, allocation, reason).await?;
-    let credit = load_credit_note(&mut tx.handle(), ctx, id).await?;
-    tx.commit().await?;
-    Ok(credit)
-}
-
-/// Reverse the allocation, record it, and reopen its invoice if it had
-/// closed; returns the source's id.
-async fn unallocate_in(tx: &mut Tx, ctx: &Ctx, held: &Held, allocation: &str, reason: String) -> Result<uuid::Uuid> {
+/// Reverse the allocation, record it, and reopen its invoice if it had closed.
+async fn unallocate_in(tx: &mut Tx, ctx: &Ctx, held: &Held, allocation: &str, reason: String) -> Result<()> {
     let allocation = uuid::Uuid::parse_str(allocation).map_err(|_| ServiceError::NotFound("allocation"))?;
     let now = ctx.now().as_microsecond();
     let reversal = q::reverse_allocation(&mut tx.handle(), ctx.org.id.0, allocation, held.source, ctx.today(), now, &reason).await?;
@@ -169,5 +180,5 @@ async fn unallocate_in(tx: &mut Tx, ctx: &Ctx, held: &Held, allocation: &str, re
         record.also_links.push(held.subject());
         tx.append(record).await?;
     }
-    Ok(held.subject().id)
+    Ok(())
 }
