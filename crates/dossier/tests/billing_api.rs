@@ -378,6 +378,8 @@ both_backends!(a_payment_s_account_credit_is_refunded_never_beyond_what_is_left,
     let (_, statement) = app.get("/customers/CUS-00001/statement").await;
     let refund_line = statement["lines"].as_array().unwrap().iter().find(|l| l["kind"] == "refund").expect("the refund is a line of its own").clone();
     assert_eq!((refund_line["code"].as_str(), refund_line["amount"].as_i64()), (Some("PAY-00001"), Some(2_000)));
+    let kinds: Vec<&str> = statement["lines"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["payment", "invoice", "refund"], "on one day a refund follows what it refunds");
     assert_eq!(statement["closing_balance"], summary["open_balance"]);
     assert_eq!(statement["unallocated_credits"][0]["unallocated"], 1_000);
 

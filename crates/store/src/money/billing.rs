@@ -554,10 +554,11 @@ pub struct AccountEntry {
 }
 
 /// Every issued invoice, payment, credit note and refund of a customer
-/// dated on or before `upto`, in date order.
+/// dated on or before `upto`, in date order; within a day payments,
+/// invoices, credit notes, then refunds (a refund follows what it refunds).
 pub async fn account_entries(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, upto: Date) -> Result<Vec<AccountEntry>> {
     Ok(run!(h, c => sqlx::query_as(
-        "SELECT issue_date AS on_date, 'invoice' AS kind, id, number, total AS amount, due_date, \
+        "SELECT * FROM (SELECT issue_date AS on_date, 'invoice' AS kind, id, number, total AS amount, due_date, \
                 CAST(NULL AS TEXT) AS source_type, CASE WHEN 1 = 0 THEN id END AS source_id FROM invoice \
          WHERE org_id = $1 AND customer_id = $2 AND status IN ('open', 'closed') AND issue_date <= $3 \
          UNION ALL SELECT received_on, 'payment', id, number, amount, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CASE WHEN 1 = 0 THEN id END FROM payment \
@@ -567,8 +568,8 @@ pub async fn account_entries(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid
          UNION ALL SELECT r.refunded_on, 'refund', r.id, COALESCE(p.number, n.number), r.amount, CAST(NULL AS TEXT), r.source_type, r.source_id FROM refund r \
          LEFT JOIN payment p ON r.source_type = 'payment' AND p.org_id = r.org_id AND p.id = r.source_id \
          LEFT JOIN credit_note n ON r.source_type = 'credit_note' AND n.org_id = r.org_id AND n.id = r.source_id \
-         WHERE r.org_id = $1 AND r.customer_id = $2 AND r.refunded_on <= $3 \
-         ORDER BY 1, 2 DESC, 4")
+         WHERE r.org_id = $1 AND r.customer_id = $2 AND r.refunded_on <= $3) entries \
+         ORDER BY on_date, CASE kind WHEN 'payment' THEN 0 WHEN 'invoice' THEN 1 WHEN 'credit_note' THEN 2 ELSE 3 END, number")
         .bind(org_id).bind(customer_id).bind(upto.to_string()).fetch_all(c).await?))
 }
 
