@@ -110,6 +110,15 @@ impl Session {
         self.browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
     }
 
+    /// The text of `css`, or nothing while the page that has it is still
+    /// loading: for waiting on, where [`Session::text`] would fail at once.
+    async fn text_now(&self, css: &str) -> String {
+        match self.browser.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
     async fn count(&self, css: &str) -> usize {
         self.browser.find_all(Locator::Css(css)).await.unwrap().len()
     }
@@ -609,11 +618,11 @@ async fn a_fieldworker_starts_and_completes_their_job_on_a_phone() {
     let page = s.browser.source().await.unwrap();
     assert!(!page.contains("£250") && !page.contains("Value"), "no money on a fieldworker's job page");
     s.browser.find(Locator::Css("form.move[data-move=in_progress] button")).await.unwrap().click().await.unwrap();
-    s.until("the job in progress", || async { s.text("dl.facts").await.to_lowercase().contains("in progress") }).await;
+    s.until("the job in progress", || async { s.text_now("dl.facts").await.to_lowercase().contains("in progress") }).await;
     s.shot("job-in-progress").await;
     s.browser.find(Locator::Css("form.move[data-move=completed] textarea[name=notes]")).await.unwrap().send_keys("Pump replaced, system bled").await.unwrap();
     s.browser.find(Locator::Css("form.move[data-move=completed] button")).await.unwrap().click().await.unwrap();
-    s.until("the job completed", || async { s.text("dl.facts").await.to_lowercase().contains("completed") }).await;
+    s.until("the job completed", || async { s.text_now("dl.facts").await.to_lowercase().contains("completed") }).await;
     s.shot("job-completed").await;
     assert!(s.text("dl.facts").await.contains("Pump replaced, system bled"));
     assert_eq!(s.count("form.move").await, 0, "a completed job has no moves left");
@@ -644,7 +653,7 @@ async fn the_office_issues_a_draft_raises_a_credit_note_and_refunds_a_payment_an
     s.goto(&format!("/invoices/{}", first.code)).await;
     s.shot("draft").await;
     s.click("form.move[data-move=open] button").await;
-    s.until("the invoice issued", || async { s.text("dl.facts").await.to_lowercase().contains("open") }).await;
+    s.until("the invoice issued", || async { s.text_now("dl.facts").await.to_lowercase().contains("open") }).await;
     s.shot("issued").await;
     assert_eq!(billing::get_invoice(&s.db, &s.ctx, &first.code).await.unwrap().status.as_str(), "open");
 
@@ -666,7 +675,7 @@ async fn the_office_issues_a_draft_raises_a_credit_note_and_refunds_a_payment_an
     s.fill("form.move[data-move=refund] input[name=amount]", "20.00").await;
     s.click("form.move[data-move=refund] select[name=method] option[value=card]").await;
     s.click("form.move[data-move=refund] button").await;
-    s.until("the refund shown", || async { s.text("dl.facts").await.contains("by card: Overpaid") }).await;
+    s.until("the refund shown", || async { s.text_now("dl.facts").await.contains("by card: Overpaid") }).await;
     s.shot("refunded").await;
     let refunded = billing::get_payment(&s.db, &s.ctx, &payment.code).await.unwrap();
     assert_eq!((refunded.refunded.0, refunded.unallocated.0), (2_000, 1_000));
@@ -680,7 +689,7 @@ async fn the_office_issues_a_draft_raises_a_credit_note_and_refunds_a_payment_an
     s.goto(&format!("/invoices/{}", second.code)).await;
     s.fill("form.move[data-move=void] input[name=reason]", "Raised twice").await;
     s.click("form.move[data-move=void] button").await;
-    s.until("the invoice void", || async { s.text("dl.facts").await.to_lowercase().contains("void") }).await;
+    s.until("the invoice void", || async { s.text_now("dl.facts").await.to_lowercase().contains("void") }).await;
     s.shot("voided").await;
     assert_eq!(billing::get_invoice(&s.db, &s.ctx, &second.code).await.unwrap().status.as_str(), "void");
     s.finish().await;
