@@ -85,16 +85,23 @@ string_enum!(
         InquiryConverted = "inquiry.converted",
         QuoteCreated = "quote.created",
         QuoteStatusChanged = "quote.status_changed",
+        QuoteEdited = "quote.edited",
         JobCreated = "job.created",
         JobStatusChanged = "job.status_changed",
         InvoiceCreated = "invoice.created",
         InvoiceIssued = "invoice.issued",
         InvoiceVoided = "invoice.voided",
         InvoiceClosed = "invoice.closed",
+        InvoiceEdited = "invoice.edited",
+        InvoiceReopened = "invoice.reopened",
         PaymentReceived = "payment.received",
         PaymentAllocated = "payment.allocated",
+        PaymentUnallocated = "payment.unallocated",
+        PaymentRefunded = "payment.refunded",
         CreditNoteIssued = "credit_note.issued",
         CreditNoteAllocated = "credit_note.allocated",
+        CreditNoteUnallocated = "credit_note.unallocated",
+        CreditNoteRefunded = "credit_note.refunded",
         MessagePosted = "message.posted",
         MessageEdited = "message.edited",
         MessageDeleted = "message.deleted",
@@ -138,13 +145,25 @@ impl ActivityKind {
             | InquiryConverted
             | QuoteCreated
             | QuoteStatusChanged
+            | QuoteEdited
             | JobCreated
             | JobStatusChanged
             | JobUpdated
             | CustomerBlockOverridden => ActivityGroup::Works,
-            InvoiceCreated | InvoiceIssued | InvoiceVoided | InvoiceClosed | PaymentReceived | PaymentAllocated | CreditNoteIssued | CreditNoteAllocated => {
-                ActivityGroup::Billing
-            }
+            InvoiceCreated
+            | InvoiceIssued
+            | InvoiceVoided
+            | InvoiceClosed
+            | InvoiceEdited
+            | InvoiceReopened
+            | PaymentReceived
+            | PaymentAllocated
+            | PaymentUnallocated
+            | PaymentRefunded
+            | CreditNoteIssued
+            | CreditNoteAllocated
+            | CreditNoteUnallocated
+            | CreditNoteRefunded => ActivityGroup::Billing,
             MessagePosted | MessageEdited | MessageDeleted | MessagePinned | MessageUnpinned => ActivityGroup::Communication,
             FollowUpCreated | FollowUpDone | FollowUpCancelled | FollowUpRescheduled => ActivityGroup::Communication,
             FileAttached | FileDeleted => ActivityGroup::Communication,

@@ -62,6 +62,10 @@ id_type!(
     AllocationId
 );
 id_type!(
+    /// Money returned to the customer from a payment or credit note.
+    RefundId
+);
+id_type!(
     /// A note, logged call, email, SMS, WhatsApp or portal message, or letter.
     MessageId
 );

@@ -25,6 +25,7 @@ pub const MONEY_FIELDS: &[&str] = &[
     "balance",
     "amount",
     "invoice_balance",
+    "previous_total",
     "unallocated",
     "unit_price",
     "net",
@@ -42,6 +43,11 @@ pub fn summary(kind: ActivityKind, code: &str, detail: &Value, currency: Option<
         _ => String::new(),
     };
     let after = |prefix: &str, value: Option<&str>| value.map(|v| format!("{prefix}{v}")).unwrap_or_default();
+    // "£12.50 of ", or `otherwise` for a reader without money.
+    let share = |otherwise: &str| match (currency, detail.get("amount").and_then(Value::as_i64)) {
+        (Some(currency), Some(minor)) => format!("{} of ", Money(minor).format(currency)),
+        _ => otherwise.to_owned(),
+    };
     Some(match kind {
         ActivityKind::JobCreated => {
             let status = after(" (", text("status").map(|s| s.replace('_', " ")).as_deref());
@@ -55,11 +61,23 @@ pub fn summary(kind: ActivityKind, code: &str, detail: &Value, currency: Option<
             format!("Payment {code}{} received{}", amount("amount", " of "), after(" by ", text("method").map(|m| m.replace('_', " ")).as_deref()))
         }
         ActivityKind::PaymentAllocated | ActivityKind::CreditNoteAllocated => {
-            let share = match (currency, detail.get("amount").and_then(Value::as_i64)) {
-                (Some(currency), Some(minor)) => format!("{} of ", Money(minor).format(currency)),
-                _ => "Part of ".to_owned(),
+            format!("{}{code} allocated{}", share("Part of "), after(" to ", text("invoice")))
+        }
+        ActivityKind::PaymentUnallocated | ActivityKind::CreditNoteUnallocated => {
+            format!("{}{code} taken back{}{}", share("An allocation of "), after(" from ", text("invoice")), after(": ", text("reason")))
+        }
+        ActivityKind::PaymentRefunded | ActivityKind::CreditNoteRefunded => {
+            let how = after(" by ", text("method").map(|m| m.replace('_', " ")).as_deref());
+            format!("{}{code} refunded to the customer{how}{}", share("Part of "), after(": ", text("reason")))
+        }
+        ActivityKind::InvoiceReopened => format!("Invoice {code} open again{}", amount("balance", ", left to pay ")),
+        ActivityKind::InvoiceEdited | ActivityKind::QuoteEdited => {
+            let what = if kind == ActivityKind::InvoiceEdited { "invoice" } else { "quote" };
+            let totals = match (currency, detail.get("previous_total").and_then(Value::as_i64), detail.get("total").and_then(Value::as_i64)) {
+                (Some(currency), Some(old), Some(new)) if old != new => format!(": total {} → {}", Money(old).format(currency), Money(new).format(currency)),
+                _ => String::new(),
             };
-            format!("{share}{code} allocated{}", after(" to ", text("invoice")))
+            format!("Draft {what} {code} edited{totals}")
         }
         ActivityKind::CreditNoteIssued => {
             let against = text("invoice").map_or_else(|| " as account credit".to_owned(), |invoice| format!(" against {invoice}"));
@@ -114,5 +132,30 @@ mod tests {
         let paid = json!({"amount": 500, "method": "bank_transfer"});
         assert_eq!(summary(ActivityKind::PaymentReceived, "PAY-00001", &paid, Some("GBP")).unwrap(), "Payment PAY-00001 of £5.00 received by bank transfer");
         assert_eq!(summary(ActivityKind::CustomerUpdated, "CUS-00001", &paid, Some("GBP")), None);
+    }
+
+    #[test]
+    fn refunds_take_backs_and_edits_read_with_amounts_only_for_those_who_see_money() {
+        let refund = json!({"amount": 2000, "method": "bank_transfer", "reason": "Overpaid"});
+        assert_eq!(
+            summary(ActivityKind::PaymentRefunded, "PAY-00001", &refund, Some("GBP")).unwrap(),
+            "£20.00 of PAY-00001 refunded to the customer by bank transfer: Overpaid"
+        );
+        assert_eq!(
+            summary(ActivityKind::PaymentRefunded, "PAY-00001", &refund, None).unwrap(),
+            "Part of PAY-00001 refunded to the customer by bank transfer: Overpaid"
+        );
+        let back = json!({"amount": 6000, "invoice": "INV-00002", "reason": "Wrong invoice"});
+        assert_eq!(
+            summary(ActivityKind::PaymentUnallocated, "PAY-00001", &back, Some("GBP")).unwrap(),
+            "£60.00 of PAY-00001 taken back from INV-00002: Wrong invoice"
+        );
+        assert_eq!(
+            summary(ActivityKind::CreditNoteUnallocated, "CRN-00001", &back, None).unwrap(),
+            "An allocation of CRN-00001 taken back from INV-00002: Wrong invoice"
+        );
+        let edited = json!({"previous_total": 12000, "total": 6000});
+        assert_eq!(summary(ActivityKind::InvoiceEdited, "INV-00001", &edited, Some("GBP")).unwrap(), "Draft invoice INV-00001 edited: total £120.00 → £60.00");
+        assert_eq!(summary(ActivityKind::QuoteEdited, "EST-00001", &edited, None).unwrap(), "Draft quote EST-00001 edited");
     }
 }

@@ -98,6 +98,14 @@ impl Ongoing for JobStatus {
     }
 }
 
+impl QuoteStatus {
+    /// Whether its title, validity and lines may still be edited: only
+    /// while a draft, before the customer has seen it.
+    pub fn is_editable(self) -> bool {
+        self == QuoteStatus::Draft
+    }
+}
+
 impl Workflow for QuoteStatus {
     fn allows(self, to: Self) -> bool {
         use QuoteStatus::*;
@@ -124,6 +132,14 @@ impl Workflow for InvoiceStatus {
         use InvoiceStatus::*;
         // Closing is not a user's move: an invoice closes when it is paid or credited.
         matches!((self, to), (Draft, Open) | (Draft | Open, Void))
+    }
+}
+
+impl InvoiceStatus {
+    /// Whether its lines, due date and notes may still be edited: only
+    /// while a draft; an issued invoice is corrected by a credit note.
+    pub fn is_editable(self) -> bool {
+        self == InvoiceStatus::Draft
     }
 }
 

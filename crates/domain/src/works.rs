@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::custom_fields::{CustomFields, CustomValue, Definitions};
 use crate::error::ValidationErrors;
 use crate::ids::{AllocationId, ContactId, CreditNoteId, CustomerId, InquiryId, InvoiceId, JobId, PaymentId, QuoteId, SiteId, UserId};
+use crate::ledger::Refund;
 use crate::limits::{MAX_ALLOCATIONS, MAX_ASSIGNEES, MAX_INVOICE_JOBS, check_count};
 use crate::money::{Line, LineInput, Money, Totals};
 use crate::terms::DueDateSource;
@@ -514,14 +515,19 @@ pub struct Payment {
     pub code: String,
     pub customer_id: CustomerId,
     pub amount: Money,
-    /// Allocated to invoices; the rest is account credit.
+    /// Allocated to invoices.
     pub allocated: Money,
+    /// Returned to the customer.
+    pub refunded: Money,
+    /// Neither allocated nor refunded: account credit.
     pub unallocated: Money,
     pub method: PaymentMethod,
     pub reference: Option<String>,
     #[schema(value_type = String, format = Date)]
     pub received_on: Date,
+    /// The allocations standing (those taken back are in its timeline).
     pub allocations: Vec<Allocation>,
+    pub refunds: Vec<Refund>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -641,12 +647,18 @@ pub struct CreditNote {
     /// The invoice it was issued against; none for a standalone credit.
     pub invoice_id: Option<InvoiceId>,
     pub amount: Money,
+    /// Allocated to invoices.
     pub allocated: Money,
+    /// Paid out to the customer.
+    pub refunded: Money,
+    /// Neither allocated nor refunded: account credit.
     pub unallocated: Money,
     pub reason: String,
     #[schema(value_type = String, format = Date)]
     pub issue_date: Date,
+    /// The allocations standing (those taken back are in its timeline).
     pub allocations: Vec<Allocation>,
+    pub refunds: Vec<Refund>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }

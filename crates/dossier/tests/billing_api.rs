@@ -333,3 +333,219 @@ both_backends!(an_invoice_bills_only_its_own_customers_real_jobs_and_each_job_on
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| matches!(*s, StatusCode::CREATED | StatusCode::UNPROCESSABLE_ENTITY)), "{statuses:?}");
 });
+
+// ------------------------------------------------------------ refunds and taking allocations back
+
+/// The kinds of the customer's billing timeline, newest first.
+async fn billing_kinds(app: &common::TestApp) -> Vec<String> {
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?group=billing").await;
+    timeline["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap().to_owned()).collect()
+}
+
+both_backends!(a_payment_s_account_credit_is_refunded_never_beyond_what_is_left, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    issued_invoice(&app, "CUS-00001", 10_000).await; // 120.00
+    let (_, payment) =
+        app.post("/payments", json!({"customer": "CUS-00001", "amount": 15_000, "allocations": [{"invoice": "INV-00001", "amount": 12_000}]})).await;
+    assert_eq!(payment["unallocated"], 3_000);
+
+    // Bad input and more than is left are refused with stable codes; nothing is written.
+    for (body, field, code) in [
+        (json!({"amount": 3_001, "reason": "Overpaid"}), "amount", "exceeds_unallocated"),
+        (json!({"amount": 0, "reason": "Overpaid"}), "amount", "not_positive"),
+        (json!({"amount": 1_000}), "reason", "required"),
+        (json!({"amount": 1_000, "reason": "x".repeat(501)}), "reason", "too_long"),
+    ] {
+        let (status, problem) = app.post("/payments/PAY-00001/refunds", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!((problem["errors"][0]["field"].as_str(), problem["errors"][0]["code"].as_str()), (Some(field), Some(code)), "{problem}");
+    }
+    let (status, _) = app.post("/payments/PAY-00001/refunds", json!({"amount": 100, "reason": "x", "method": "bitcoin"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unknown method is refused");
+    assert_eq!(app.count("refund").await, 0);
+
+    let (status, refunded) =
+        app.post("/payments/PAY-00001/refunds", json!({"amount": 2_000, "method": "card", "reference": "RF-1", "reason": "Overpaid"})).await;
+    assert_eq!(status, StatusCode::OK, "{refunded}");
+    assert_eq!((refunded["refunded"].as_i64(), refunded["unallocated"].as_i64(), refunded["allocated"].as_i64()), (Some(2_000), Some(1_000), Some(12_000)));
+    assert_eq!((refunded["refunds"][0]["amount"].as_i64(), refunded["refunds"][0]["method"].as_str()), (Some(2_000), Some("card")));
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!(invoice["balance"], 0, "a refund comes out of account credit, never out of an invoice");
+
+    // The summary's credit, the statement's own refund line and its closing balance agree.
+    let (_, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!((summary["account_credit"].as_i64(), summary["open_balance"].as_i64()), (Some(1_000), Some(-1_000)));
+    let (_, statement) = app.get("/customers/CUS-00001/statement").await;
+    let refund_line = statement["lines"].as_array().unwrap().iter().find(|l| l["kind"] == "refund").expect("the refund is a line of its own").clone();
+    assert_eq!((refund_line["code"].as_str(), refund_line["amount"].as_i64()), (Some("PAY-00001"), Some(2_000)));
+    let kinds: Vec<&str> = statement["lines"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["payment", "invoice", "refund"], "on one day a refund follows what it refunds");
+    assert_eq!(statement["closing_balance"], summary["open_balance"]);
+    assert_eq!(statement["unallocated_credits"][0]["unallocated"], 1_000);
+
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=payment.refunded").await;
+    assert_eq!(timeline["items"][0]["detail"]["amount"], 2_000);
+    assert_eq!(timeline["items"][0]["summary"], "£20.00 of PAY-00001 refunded to the customer by card: Overpaid");
+
+    // Two refunds of all that is left, at once: exactly one is made.
+    let (first, second) = tokio::join!(
+        app.post("/payments/PAY-00001/refunds", json!({"amount": 1_000, "reason": "Closing the account"})),
+        app.post("/payments/PAY-00001/refunds", json!({"amount": 1_000, "reason": "Closing the account"}))
+    );
+    let mut statuses = [first.0, second.0];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY]);
+    let (_, payment) = app.get("/payments/PAY-00001").await;
+    assert_eq!((payment["refunded"].as_i64(), payment["unallocated"].as_i64()), (Some(3_000), Some(0)));
+    assert_eq!(app.count("refund").await, 2);
+});
+
+both_backends!(an_allocation_is_taken_back_with_a_reason_and_its_invoice_is_open_again, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    issued_invoice(&app, "CUS-00001", 10_000).await; // 120.00
+    let (_, payment) =
+        app.post("/payments", json!({"customer": "CUS-00001", "amount": 12_000, "allocations": [{"invoice": "INV-00001", "amount": 12_000}]})).await;
+    let allocation = payment["allocations"][0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/payments/PAY-00001/allocations/{allocation}/unallocate");
+
+    let (status, problem) = app.post(&path, json!({"reason": " "})).await;
+    assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")));
+    let (status, _) = app.post(&format!("/payments/PAY-00001/allocations/{}/unallocate", uuid::Uuid::now_v7()), json!({"reason": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.post("/payments/PAY-00001/allocations/not-an-id/unallocate", json!({"reason": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!(invoice["status"], "closed", "refused: nothing changed");
+
+    let (status, payment) = app.post(&path, json!({"reason": "Meant for another invoice"})).await;
+    assert_eq!(status, StatusCode::OK, "{payment}");
+    assert_eq!((payment["allocated"].as_i64(), payment["unallocated"].as_i64()), (Some(0), Some(12_000)));
+    assert_eq!(payment["allocations"], json!([]));
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!((invoice["status"].as_str(), invoice["paid"].as_i64(), invoice["balance"].as_i64()), (Some("open"), Some(0), Some(12_000)));
+    assert_eq!(billing_kinds(&app).await[..2], ["invoice.reopened", "payment.unallocated"]);
+    let (_, taken) = app.get("/customers/CUS-00001/timeline?kind=payment.unallocated").await;
+    assert_eq!(taken["items"][0]["detail"]["reason"], "Meant for another invoice");
+
+    // Twice is refused with its own code.
+    let (status, problem) = app.post(&path, json!({"reason": "again"})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("already_unallocated")));
+
+    // Open with nothing set against it, the invoice may now be voided; the
+    // money is refunded. Statement and summary still agree.
+    let (status, _) = app.post("/invoices/INV-00001/void", json!({"reason": "Billed in error"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.post("/payments/PAY-00001/refunds", json!({"amount": 12_000, "reason": "Billed in error"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!((summary["open_balance"].as_i64(), summary["account_credit"].as_i64()), (Some(0), Some(0)));
+    let (_, statement) = app.get("/customers/CUS-00001/statement").await;
+    assert_eq!((statement["closing_balance"].as_i64(), statement["open_items"].as_array().unwrap().len()), (Some(0), 0));
+    let kinds: Vec<&str> = statement["lines"].as_array().unwrap().iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"refund") && !kinds.contains(&"invoice"), "a void invoice is not on the statement: {kinds:?}");
+});
+
+both_backends!(a_credit_note_s_allocation_is_taken_back_and_its_credit_paid_out, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    issued_invoice(&app, "CUS-00001", 10_000).await; // 120.00
+    let (_, credit) = app.post("/credit-notes", json!({"invoice": "INV-00001", "amount": 12_000, "reason": "Job cancelled"})).await;
+    let allocation = credit["allocations"][0]["id"].as_str().unwrap().to_owned();
+    let (status, refused) = app.post("/credit-notes/CRN-00001/refunds", json!({"amount": 1, "reason": "x"})).await;
+    assert_eq!((status, refused["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("exceeds_unallocated")));
+    // An allocation of one source is not found through another.
+    let (_, payment) = app.post("/payments", json!({"customer": "CUS-00001", "amount": 100})).await;
+    let (status, _) = app.post(&format!("/payments/{}/allocations/{allocation}/unallocate", payment["code"].as_str().unwrap()), json!({"reason": "x"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, credit) = app.post(&format!("/credit-notes/CRN-00001/allocations/{allocation}/unallocate"), json!({"reason": "Customer wants it back"})).await;
+    assert_eq!(status, StatusCode::OK, "{credit}");
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!((invoice["status"].as_str(), invoice["credited"].as_i64(), invoice["balance"].as_i64()), (Some("open"), Some(0), Some(12_000)));
+    let (status, credit) = app.post("/credit-notes/CRN-00001/refunds", json!({"amount": 5_000, "method": "cash", "reason": "Goodwill paid out"})).await;
+    assert_eq!(status, StatusCode::OK, "{credit}");
+    assert_eq!((credit["refunded"].as_i64(), credit["unallocated"].as_i64()), (Some(5_000), Some(7_000)));
+    assert_eq!(billing_kinds(&app).await[0], "credit_note.refunded");
+    let (_, statement) = app.get("/customers/CUS-00001/statement").await;
+    let refund = statement["lines"].as_array().unwrap().iter().find(|l| l["kind"] == "refund").unwrap().clone();
+    assert_eq!(refund["code"], "CRN-00001");
+    let (_, summary) = app.get("/customers/CUS-00001/summary").await;
+    assert_eq!(statement["closing_balance"], summary["open_balance"]);
+    assert_eq!(summary["open_balance"], 12_000 - 7_000 - 100, "the open invoice less the credit left of the credit note and the payment");
+});
+
+both_backends!(a_draft_invoice_s_lines_are_edited_and_an_issued_one_is_refused, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (_, draft) = app
+        .post(
+            "/invoices",
+            json!({"customer": "CUS-00001", "notes": "Gate code 1234", "lines": [{"description": "Service", "unit_price": 10_000, "tax_rate_bp": 2000}]}),
+        )
+        .await;
+    assert_eq!(draft["total"], 12_000);
+
+    let (status, problem) = app.patch("/invoices/INV-00001", json!({"lines": [{"description": "Parts", "unit_price": "lots"}]})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, problem) = app.patch("/invoices/INV-00001", json!({"lines": [{"description": "", "unit_price": 100}], "due_date": "1800-01-01"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["lines[0].description", "due_date"]);
+    let (status, _) = app.patch("/invoices/INV-00001", json!({"lines": []})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app.patch("/invoices/INV-00001", json!({"customer": "CUS-00002"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "only lines, due date and notes can be edited");
+
+    let lines = json!([{"description": "Service", "unit_price": 10_000, "tax_rate_bp": 2000}, {"description": "Parts", "quantity": 2, "unit_price": 1_500}]);
+    let (status, edited) = app.patch("/invoices/INV-00001", json!({"lines": lines, "due_date": "2026-12-31", "notes": null})).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!((edited["total"].as_i64(), edited["lines"].as_array().unwrap().len()), (Some(15_000), 2));
+    assert_eq!((edited["due_date"].as_str(), edited["notes"].as_str()), (Some("2026-12-31"), None));
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=invoice.edited").await;
+    let entry = &timeline["items"][0];
+    assert_eq!(entry["summary"], "Draft invoice INV-00001 edited: total £120.00 → £150.00");
+    let changed: Vec<&str> = entry["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert_eq!(changed, ["due_date", "lines", "notes", "subtotal", "total"], "the tax did not change");
+    let lines_change = entry["changes"].as_array().unwrap().iter().find(|c| c["field"] == "lines").unwrap();
+    assert_eq!((lines_change["old"].as_array().unwrap().len(), lines_change["new"].as_array().unwrap().len()), (1, 2));
+    // An edit that changes nothing records nothing.
+    app.patch("/invoices/INV-00001", json!({"notes": null})).await;
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=invoice.edited").await;
+    assert_eq!(timeline["items"].as_array().unwrap().len(), 1);
+    // The bars follow the new total.
+    let (_, summary) = app.get("/customers/CUS-00001/summary").await;
+    let draft_bar = summary["invoices"]["bars"].as_array().unwrap().iter().find(|b| b["status"] == "draft").unwrap().clone();
+    assert_eq!(draft_bar["total"], 15_000);
+
+    // Issued, it is refused with a stable code and stays as it was.
+    app.post("/invoices/INV-00001/issue", json!({})).await;
+    let (status, problem) = app.patch("/invoices/INV-00001", json!({"notes": "Too late"})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("not_draft")));
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!(invoice["notes"], Value::Null);
+});
+
+both_backends!(only_roles_that_edit_money_refund_take_back_or_edit_and_a_fieldworker_never_reaches_them, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    issued_invoice(&app, "CUS-00001", 100).await;
+    app.post("/invoices", json!({"customer": "CUS-00001", "lines": [{"description": "Draft", "unit_price": 100}]})).await;
+    let (_, payment) = app.post("/payments", json!({"customer": "CUS-00001", "amount": 500, "allocations": [{"invoice": "INV-00001", "amount": 120}]})).await;
+    let allocation = payment["allocations"][0]["id"].as_str().unwrap().to_owned();
+    let unallocate = format!("/payments/PAY-00001/allocations/{allocation}/unallocate");
+    let refund = json!({"amount": 10, "reason": "x"});
+    for role in ["fieldworker", "support", "sales"] {
+        let (_, token) = app.user(role).await;
+        for (method, path, body) in [
+            (axum::http::Method::POST, "/payments/PAY-00001/refunds", refund.clone()),
+            (axum::http::Method::POST, unallocate.as_str(), json!({"reason": "x"})),
+            (axum::http::Method::PATCH, "/invoices/INV-00002", json!({"notes": "x"})),
+        ] {
+            let (status, problem) = app.call_as(Some(&token), method, path, Some(body)).await;
+            assert_eq!((status, problem["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")), "{role} {path}");
+        }
+    }
+    let (_, office) = app.user("office").await;
+    let (status, _) = app.call_as(Some(&office), axum::http::Method::POST, "/payments/PAY-00001/refunds", Some(refund)).await;
+    assert_eq!(status, StatusCode::OK, "the office may refund");
+    let (status, _) = app.call_as(Some(&office), axum::http::Method::POST, &unallocate, Some(json!({"reason": "x"}))).await;
+    assert_eq!(status, StatusCode::OK, "and take an allocation back");
+    assert_eq!(app.count("refund").await, 1);
+});

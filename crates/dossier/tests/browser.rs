@@ -110,6 +110,15 @@ impl Session {
         self.browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.unwrap()
     }
 
+    /// The text of `css`, or nothing while the page that has it is still
+    /// loading: for waiting on, where [`Session::text`] would fail at once.
+    async fn text_now(&self, css: &str) -> String {
+        match self.browser.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
     async fn count(&self, css: &str) -> usize {
         self.browser.find_all(Locator::Css(css)).await.unwrap().len()
     }
@@ -392,6 +401,13 @@ impl Session {
         self.browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).send_keys(text).await.unwrap();
     }
 
+    /// Type `text` into the field `css`, replacing what it held.
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.browser.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
     /// The page's HTML source.
     async fn source(&self) -> String {
         self.browser.source().await.unwrap()
@@ -602,11 +618,11 @@ async fn a_fieldworker_starts_and_completes_their_job_on_a_phone() {
     let page = s.browser.source().await.unwrap();
     assert!(!page.contains("£250") && !page.contains("Value"), "no money on a fieldworker's job page");
     s.browser.find(Locator::Css("form.move[data-move=in_progress] button")).await.unwrap().click().await.unwrap();
-    s.until("the job in progress", || async { s.text("dl.facts").await.to_lowercase().contains("in progress") }).await;
+    s.until("the job in progress", || async { s.text_now("dl.facts").await.to_lowercase().contains("in progress") }).await;
     s.shot("job-in-progress").await;
     s.browser.find(Locator::Css("form.move[data-move=completed] textarea[name=notes]")).await.unwrap().send_keys("Pump replaced, system bled").await.unwrap();
     s.browser.find(Locator::Css("form.move[data-move=completed] button")).await.unwrap().click().await.unwrap();
-    s.until("the job completed", || async { s.text("dl.facts").await.to_lowercase().contains("completed") }).await;
+    s.until("the job completed", || async { s.text_now("dl.facts").await.to_lowercase().contains("completed") }).await;
     s.shot("job-completed").await;
     assert!(s.text("dl.facts").await.contains("Pump replaced, system bled"));
     assert_eq!(s.count("form.move").await, 0, "a completed job has no moves left");
@@ -653,5 +669,69 @@ async fn an_admin_adds_a_choice_field_and_filters_the_directory_by_it() {
     s.until("one customer", || async { s.count("#customer-results tbody tr").await == 1 }).await;
     s.shot("directory-filtered").await;
     assert_eq!(s.text("#customer-results tbody tr td:nth-child(2)").await, gold.code);
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_issues_a_draft_raises_a_credit_note_and_refunds_a_payment_and_finance_voids_a_draft() {
+    use dossier_domain::money::LineInput;
+    use dossier_domain::works::{InvoiceInput, PaymentInput};
+    let Some(s) = Session::start("office-money").await else { return };
+    let query = CustomerQuery { status: Some(dossier_domain::customer::CustomerStatus::Active), ..Default::default() };
+    let customer = customers::list_customers(&s.db, &s.ctx, query).await.unwrap().items.remove(0);
+    let draft = |price: i64| InvoiceInput {
+        customer: Some(customer.code.clone()),
+        lines: Some(vec![LineInput { description: Some("Boiler service".into()), unit_price: Some(price), tax_rate_bp: Some(2000), ..Default::default() }]),
+        ..Default::default()
+    };
+    let first = billing::create_invoice(&s.db, &s.ctx, draft(10_000)).await.unwrap();
+    let second = billing::create_invoice(&s.db, &s.ctx, draft(5_000)).await.unwrap();
+    let paid = PaymentInput { customer: Some(customer.code.clone()), amount: Some(3_000), ..Default::default() };
+    let payment = billing::record_payment(&s.db, &s.ctx, paid).await.unwrap();
+
+    // The office (Priya) issues the first draft from its page.
+    s.sign_in("priya@demo.example").await;
+    s.goto(&format!("/invoices/{}", first.code)).await;
+    s.shot("draft").await;
+    s.click("form.move[data-move=open] button").await;
+    s.until("the invoice issued", || async { s.text_now("dl.facts").await.to_lowercase().contains("open") }).await;
+    s.shot("issued").await;
+    assert_eq!(billing::get_invoice(&s.db, &s.ctx, &first.code).await.unwrap().status.as_str(), "open");
+
+    // …raises a credit note against it, and lands on the credit note.
+    s.fill("form.move[data-move=credit_note] input[name=amount]", "30.00").await;
+    s.fill("form.move[data-move=credit_note] input[name=reason]", "Arrived late").await;
+    s.click("form.move[data-move=credit_note] button").await;
+    s.until("the credit note's page", || async { s.path().await.starts_with("/credit-notes/") }).await;
+    s.shot("credit-note").await;
+    assert_eq!(billing::get_invoice(&s.db, &s.ctx, &first.code).await.unwrap().credited.0, 3_000);
+
+    // …refunds part of a payment's credit: too much first, refused beside the amount.
+    s.goto(&format!("/payments/{}", payment.code)).await;
+    s.fill("form.move[data-move=refund] input[name=amount]", "31.00").await;
+    s.fill("form.move[data-move=refund] input[name=reason]", "Overpaid").await;
+    s.click("form.move[data-move=refund] button").await;
+    s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form.move[data-move=refund] #amount-error")).await.unwrap();
+    s.shot("refund-refused").await;
+    s.fill("form.move[data-move=refund] input[name=amount]", "20.00").await;
+    s.click("form.move[data-move=refund] select[name=method] option[value=card]").await;
+    s.click("form.move[data-move=refund] button").await;
+    s.until("the refund shown", || async { s.text_now("dl.facts").await.contains("by card: Overpaid") }).await;
+    s.shot("refunded").await;
+    let refunded = billing::get_payment(&s.db, &s.ctx, &payment.code).await.unwrap();
+    assert_eq!((refunded.refunded.0, refunded.unallocated.0), (2_000, 1_000));
+
+    // The office may not void (permissions.rs: invoices view, create, edit):
+    // the page does not offer it, so finance (Grace) voids the second draft.
+    s.goto(&format!("/invoices/{}", second.code)).await;
+    assert_eq!(s.count("form.move[data-move=void]").await, 0, "the office is not offered a void");
+    s.browser.delete_all_cookies().await.unwrap();
+    s.sign_in("grace@demo.example").await;
+    s.goto(&format!("/invoices/{}", second.code)).await;
+    s.fill("form.move[data-move=void] input[name=reason]", "Raised twice").await;
+    s.click("form.move[data-move=void] button").await;
+    s.until("the invoice void", || async { s.text_now("dl.facts").await.to_lowercase().contains("void") }).await;
+    s.shot("voided").await;
+    assert_eq!(billing::get_invoice(&s.db, &s.ctx, &second.code).await.unwrap().status.as_str(), "void");
     s.finish().await;
 }

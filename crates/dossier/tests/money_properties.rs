@@ -1,13 +1,18 @@
-//! Property: for any sequence of invoicing, payments, allocations and credit
-//! notes, every invoice's balance is its total less what was set against it
-//! and never below zero; the customer's open balance is the sum of open
-//! invoice balances less account credit; and the statement's closing balance
-//! is the summary's open balance. Refused steps change nothing. Both backends.
+//! Property: for any sequence of invoicing, payments, allocations, credit
+//! notes, refunds and allocations taken back, every invoice's balance is its
+//! total less what is set against it and never below zero, and it is closed
+//! exactly when nothing is left; every payment's and credit note's credit is
+//! its amount less what is allocated and refunded; the customer's open
+//! balance is the sum of open invoice balances less account credit; the
+//! statement's closing balance is the summary's open balance, its lines add
+//! up from its opening balance, each refund is a line of its own, and its
+//! ageing is the summary's. Refused steps change nothing. Both backends.
 
 mod common;
 
+use dossier_domain::ledger::{RefundInput, UnallocateInput};
 use dossier_domain::works::{AllocateInput, CreditNoteInput, PaymentInput};
-use dossier_service::{billing, statement, summary};
+use dossier_service::{billing, ledger, statement, summary};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -23,6 +28,10 @@ enum Step {
     AccountCredit(i64),
     /// Allocate what is left of the n-th payment or credit note to the m-th invoice.
     Allocate { payment: bool, source: usize, invoice: usize, amount: i64 },
+    /// Refund part of the n-th payment's or credit note's credit.
+    Refund { payment: bool, source: usize, amount: i64 },
+    /// Take back the m-th standing allocation of the n-th payment or credit note.
+    Unallocate { payment: bool, source: usize, which: usize },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -32,6 +41,8 @@ fn step() -> impl Strategy<Value = Step> {
         (0..8usize, 1..30_000i64).prop_map(|(invoice, amount)| Step::Credit { invoice, amount }),
         (1..20_000i64).prop_map(Step::AccountCredit),
         (any::<bool>(), 0..8usize, 0..8usize, 1..40_000i64).prop_map(|(payment, source, invoice, amount)| Step::Allocate { payment, source, invoice, amount }),
+        (any::<bool>(), 0..8usize, 1..40_000i64).prop_map(|(payment, source, amount)| Step::Refund { payment, source, amount }),
+        (any::<bool>(), 0..8usize, 0..4usize).prop_map(|(payment, source, which)| Step::Unallocate { payment, source, which }),
     ]
 }
 
@@ -47,6 +58,8 @@ async fn play(app: &common::TestApp, steps: &[Step]) {
     let pick = |codes: &Vec<String>, n: usize| codes.get(n % codes.len().max(1)).cloned();
     for step in steps {
         let allocations_before = app.count("allocation").await;
+        let refunds_before = app.count("refund").await;
+        let standing_before = standing(app, &customer).await;
         let result: Result<(), dossier_service::ServiceError> = match step {
             Step::Invoice(price) => {
                 let body = json!({"customer": customer, "issue": true, "lines": [{"description": "Work", "unit_price": price, "tax_rate_bp": 2000}]});
@@ -84,25 +97,66 @@ async fn play(app: &common::TestApp, steps: &[Step]) {
                     _ => Ok(()),
                 }
             }
+            Step::Refund { payment, source, amount } => {
+                let body: RefundInput = input(json!({"amount": amount, "reason": "Refund"}));
+                match (*payment, pick(if *payment { &payments } else { &credits }, *source)) {
+                    (true, Some(source)) => ledger::refund_payment(db, &ctx, &source, body).await.map(drop),
+                    (false, Some(source)) => ledger::refund_credit_note(db, &ctx, &source, body).await.map(drop),
+                    (_, None) => Ok(()),
+                }
+            }
+            Step::Unallocate { payment, source, which } => {
+                let body = || UnallocateInput { reason: Some("Taken back".into()) };
+                match (*payment, pick(if *payment { &payments } else { &credits }, *source)) {
+                    (true, Some(source)) => {
+                        let allocations = billing::get_payment(db, &ctx, &source).await.unwrap().allocations;
+                        match allocations.get(*which) {
+                            Some(a) => ledger::unallocate_payment(db, &ctx, &source, &a.id.to_string(), body()).await.map(drop),
+                            None => Ok(()),
+                        }
+                    }
+                    (false, Some(source)) => {
+                        let allocations = billing::get_credit_note(db, &ctx, &source).await.unwrap().allocations;
+                        match allocations.get(*which) {
+                            Some(a) => ledger::unallocate_credit_note(db, &ctx, &source, &a.id.to_string(), body()).await.map(drop),
+                            None => Ok(()),
+                        }
+                    }
+                    (_, None) => Ok(()),
+                }
+            }
         };
         if let Err(e) = result {
             assert!(matches!(e.code(), "validation_failed" | "invoice_not_open"), "{step:?}: {e}");
             assert_eq!(app.count("allocation").await, allocations_before, "a refused step wrote allocations: {step:?}");
+            assert_eq!(app.count("refund").await, refunds_before, "a refused step wrote refunds: {step:?}");
+            assert_eq!(standing(app, &customer).await, standing_before, "a refused step moved money: {step:?}");
         }
     }
 
-    // Every invoice: balance = total − payments − credits set against it, never negative.
+    // Every payment and credit note: credit = amount − allocations standing − refunds.
     let mut set_against = std::collections::HashMap::<String, i64>::new();
+    let mut refunds = Vec::new();
+    let mut sources = Vec::new();
     for code in payments.iter() {
-        for a in billing::get_payment(db, &ctx, code).await.unwrap().allocations {
-            *set_against.entry(a.invoice_code).or_default() += a.amount.0;
-        }
+        sources.push((code, serde_json::to_value(billing::get_payment(db, &ctx, code).await.unwrap()).unwrap()));
     }
     for code in credits.iter() {
-        for a in billing::get_credit_note(db, &ctx, code).await.unwrap().allocations {
-            *set_against.entry(a.invoice_code).or_default() += a.amount.0;
+        sources.push((code, serde_json::to_value(billing::get_credit_note(db, &ctx, code).await.unwrap()).unwrap()));
+    }
+    for (code, source) in sources {
+        let sum = |list: &str| source[list].as_array().unwrap().iter().map(|a| a["amount"].as_i64().unwrap()).sum::<i64>();
+        let (allocated, refunded) = (sum("allocations"), sum("refunds"));
+        assert_eq!((source["allocated"].as_i64(), source["refunded"].as_i64()), (Some(allocated), Some(refunded)), "{code}");
+        let left = source["unallocated"].as_i64().unwrap();
+        assert_eq!(left, source["amount"].as_i64().unwrap() - allocated - refunded, "{code}");
+        assert!(left >= 0, "{code}");
+        refunds.extend(source["refunds"].as_array().unwrap().iter().map(|r| (code.clone(), r["amount"].as_i64().unwrap())));
+        for a in source["allocations"].as_array().unwrap() {
+            *set_against.entry(a["invoice_code"].as_str().unwrap().to_owned()).or_default() += a["amount"].as_i64().unwrap();
         }
     }
+    // Every invoice: balance = total − payments − credits set against it, never negative.
     let mut open_balances = 0;
     for code in &invoices {
         let invoice = billing::get_invoice(db, &ctx, code).await.unwrap();
@@ -117,6 +171,22 @@ async fn play(app: &common::TestApp, steps: &[Step]) {
     assert_eq!(balances.open_balance.0, open_balances - balances.account_credit.0);
     let statement = statement::statement(db, &ctx, &customer, Default::default()).await.unwrap();
     assert_eq!(statement.closing_balance, balances.open_balance);
+    assert_eq!(statement.ageing, balances.ageing, "the statement ages the open invoices as the summary does");
+    let lines: i64 = statement.lines.iter().map(|l| l.amount.0).sum();
+    assert_eq!(statement.opening_balance.0 + lines, statement.closing_balance.0, "the lines add up");
+    let mut refund_lines: Vec<(String, i64)> = statement.lines.iter().filter(|l| l.kind == "refund").map(|l| (l.code.clone(), l.amount.0)).collect();
+    refund_lines.sort();
+    refunds.sort();
+    assert_eq!(refund_lines, refunds, "each refund is a line of its own, under its payment's or credit note's code");
+    let credit_left: i64 = statement.unallocated_credits.iter().map(|c| c.unallocated.0).sum();
+    assert_eq!(credit_left, balances.account_credit.0);
+}
+
+/// The customer's open balance and account credit: any allocation made or
+/// taken back, or any refund, changes one of them.
+async fn standing(app: &common::TestApp, customer: &str) -> (i64, i64) {
+    let balances = summary::customer_summary(&app.db, &app.ctx(), customer).await.unwrap().balances.unwrap();
+    (balances.open_balance.0, balances.account_credit.0)
 }
 
 fn check(backend: common::Backend) {

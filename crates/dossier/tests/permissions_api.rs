@@ -220,6 +220,12 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/payments") => json!({"customer": customer, "amount": 100}),
         ("POST", "/payments/{id}/allocations" | "/credit-notes/{id}/allocations") => json!({"allocations": [{"invoice": invoice, "amount": 1}]}),
         ("POST", "/credit-notes") => json!({"invoice": invoice, "amount": 1, "reason": "Sorry"}),
+        ("POST", "/payments/{id}/refunds" | "/credit-notes/{id}/refunds") => json!({"amount": 1, "reason": "Hijacked"}),
+        ("POST", "/payments/{id}/allocations/{allocation}/unallocate" | "/credit-notes/{id}/allocations/{allocation}/unallocate") => {
+            json!({"reason": "Hijacked"})
+        }
+        ("PATCH", "/invoices/{id}") => json!({"notes": "Hijacked"}),
+        ("PATCH", "/quotes/{id}") => json!({"title": "Hijacked"}),
         ("POST", "/session") => json!({"email": "admin@test.example", "password": "not the password"}),
         ("POST", "/session/invitation") => json!({"token": "dsi_00000000000000000000000000000000_nothing", "password": "a long enough password"}),
         ("POST", "/users") => json!({"email": "newcomer@other-org.example", "name": "Newcomer", "role": "office"}),
@@ -250,7 +256,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let (_, quote) = app.post("/quotes", json!({"customer": cus, "title": "Leakcheck quote", "lines": [{"description": "x", "unit_price": 100}]})).await;
     let (_, job) = app.post("/jobs", json!({"customer": cus, "title": "Leakcheck job"})).await;
     let (_, invoice) = app.post("/invoices", json!({"customer": cus, "issue": true, "lines": [{"description": "Leakcheck", "unit_price": 5000}]})).await;
-    let (_, payment) = app.post("/payments", json!({"customer": cus, "amount": 100})).await;
+    let (_, payment) = app.post("/payments", json!({"customer": cus, "amount": 200, "allocations": [{"invoice": invoice["code"], "amount": 100}]})).await;
     let (_, credit) = app.post("/credit-notes", json!({"customer": cus, "amount": 100, "reason": "Leakcheck"})).await;
     let (_, portal_link) = app.post(&format!("/customers/{cus}/portal-links"), json!({})).await;
     let (_, message) = app
@@ -269,7 +275,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"], "message": message["id"],
-        "follow_up": follow_up["id"], "file": file["id"],
+        "follow_up": follow_up["id"], "file": file["id"], "allocation": payment["allocations"][0]["id"],
     });
     let secrets: Vec<String> = ids.as_object().unwrap().values().map(|v| v.as_str().unwrap().to_owned()).chain(["Leakcheck".to_owned()]).collect();
     // The org's field definitions are read by all its staff (A's fieldworker
@@ -309,7 +315,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
         for method in operations.as_object().unwrap().keys() {
             let method: Method = method.to_uppercase().parse().unwrap();
             let path = if template.contains("{id}") { template.replace("{id}", id_for(template)) } else { template.clone() };
-            let path = path.replace("{label}", "VIP");
+            let path = path.replace("{label}", "VIP").replace("{allocation}", ids["allocation"].as_str().unwrap());
             let body = body_for(&method, template, &ids);
             for (role, token) in &tokens {
                 let (status, answer) = match body.as_ref().and_then(|b| b.get("multipart")) {
@@ -387,6 +393,13 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
         .await;
     let (_, payment) =
         app.post("/payments", json!({"customer": "CUS-00001", "amount": 4321, "allocations": [{"invoice": invoice["code"], "amount": 4321}]})).await;
+    // Taken back from the invoice (which bills the fieldworker's job), then part refunded.
+    let payment_code = payment["code"].as_str().unwrap();
+    let allocation = payment["allocations"][0]["id"].as_str().unwrap();
+    let (status, _) = app.post(&format!("/payments/{payment_code}/allocations/{allocation}/unallocate"), json!({"reason": "Wrong invoice"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app.post(&format!("/payments/{payment_code}/refunds"), json!({"amount": 1234, "reason": "Overpaid"})).await;
+    assert_eq!(status, StatusCode::OK);
     let (status, note) =
         app.post("/customers/CUS-00001/messages", json!({"channel": "note", "body": "Gate code 1234", "record_type": "job", "record": job["code"]})).await;
     assert_eq!(status, StatusCode::CREATED, "{note}");
@@ -401,7 +414,10 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
     let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
     let mut staff = Vec::new();
     amounts_in(&timeline, None, &mut staff);
-    assert!(staff.iter().any(|a| a.contains("£780.00")) && staff.iter().any(|a| a.contains("£43.21")), "{staff:?}");
+    assert!(
+        staff.iter().any(|a| a.contains("£780.00")) && staff.iter().any(|a| a.contains("£43.21")) && staff.iter().any(|a| a.contains("£12.34")),
+        "{staff:?}"
+    );
 
     let ids = json!({"customers": customer["id"], "sites": site["id"], "contacts": contact["id"], "jobs": job["id"], "quotes": quote["id"],
         "invoices": invoice["id"], "payments": payment["id"], "users": fieldworker_id, "messages": note["id"],

@@ -193,3 +193,33 @@ both_backends!(staff_make_copy_and_revoke_a_portal_link_from_the_profile, |app| 
     let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=portal_link.created,portal_link.revoked").await;
     assert_eq!(timeline["items"].as_array().unwrap().len(), 2);
 });
+
+both_backends!(the_portal_s_balance_and_invoices_follow_a_refund_and_an_allocation_taken_back, |app| {
+    app.customer(json!({"family_name": "Portal"})).await;
+    app.post("/invoices", json!({"customer": "CUS-00001", "issue": true, "lines": [{"description": "Work", "unit_price": 12000}]})).await;
+    let (_, payment) =
+        app.post("/payments", json!({"customer": "CUS-00001", "amount": 15000, "allocations": [{"invoice": "INV-00001", "amount": 12000}]})).await;
+    let (_, link) = app.post("/customers/CUS-00001/portal-links", json!({})).await;
+    let url = link["url"].as_str().unwrap().to_owned();
+    let balance = |html: &str| html.split("class=\"balance\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let is_open = |html: &str| html.find("INV-00001").unwrap() < html.find("Past invoices").unwrap();
+
+    let (_, html) = page(&app, &url).await;
+    assert_eq!(balance(&html), "-£30.00", "in credit by what the payment has left");
+    assert!(!is_open(&html));
+
+    let (status, _) = app.post("/payments/PAY-00001/refunds", json!({"amount": 3000, "reason": "Overpaid"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, html) = page(&app, &url).await;
+    assert_eq!(balance(&html), "£0.00", "refunded: nothing owed either way");
+
+    let allocation = payment["allocations"][0]["id"].as_str().unwrap();
+    let (status, _) = app.post(&format!("/payments/PAY-00001/allocations/{allocation}/unallocate"), json!({"reason": "Paid the wrong account"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, html) = page(&app, &url).await;
+    assert_eq!(balance(&html), "£0.00", "the payment's money is credit again, the invoice owed again");
+    assert!(is_open(&html), "the invoice is open again");
+    let (status, _, pdf) = portal_call(&app, Method::GET, &format!("{url}/statement.pdf"), &[], &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pdf.starts_with(b"%PDF"));
+});

@@ -74,7 +74,7 @@ both_backends!(a_draft_invoice_is_issued_and_another_voided_with_a_reason_from_t
     app.user("finance").await;
     let cookie = app.session("finance").await;
     let (_, page) = app.page(Some(&cookie), "/invoices/INV-00001").await;
-    assert_eq!(offered(&page), ["open", "void"]);
+    assert_eq!(offered(&page), ["open", "void", "edit"]);
 
     let (status, location, _) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "open"), ("issue_date", "")]).await;
     assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/invoices/INV-00001"));
@@ -258,7 +258,7 @@ both_backends!(what_is_left_of_a_payment_or_a_credit_note_is_set_against_an_invo
     app.user("finance").await;
     let cookie = app.session("finance").await;
     let (_, page) = app.page(Some(&cookie), "/payments/PAY-00001").await;
-    assert_eq!(offered(&page), ["allocate"]);
+    assert_eq!(offered(&page), ["allocate", "refund"]);
 
     let (status, _, page) = app.form(&cookie, "/payments/PAY-00001/move", &[("move", "allocate"), ("invoice", "INV-00001"), ("amount", "70.00")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "more than is left of the payment");
@@ -266,7 +266,7 @@ both_backends!(what_is_left_of_a_payment_or_a_credit_note_is_set_against_an_invo
     let (status, _, _) = app.form(&cookie, "/payments/PAY-00001/move", &[("move", "allocate"), ("invoice", "INV-00001"), ("amount", "60.00")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, page) = app.page(Some(&cookie), "/payments/PAY-00001").await;
-    assert!(offered(&page).is_empty(), "nothing left to set against an invoice");
+    assert_eq!(offered(&page), ["unallocate"], "nothing left to set against an invoice or refund, but the allocation may be taken back");
     let (status, _, _) = app.form(&cookie, "/credit-notes/CRN-00001/move", &[("move", "allocate"), ("invoice", "INV-00001"), ("amount", "15.00")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (_, invoice) = app.get("/invoices/INV-00001").await;
@@ -287,5 +287,122 @@ both_backends!(account_credit_is_issued_from_the_billing_tab_and_set_against_an_
     let (_, credit) = app.get("/credit-notes/CRN-00001").await;
     assert_eq!((credit["amount"].as_i64(), credit["unallocated"].as_i64()), (Some(2000), Some(2000)));
     let (_, page) = app.page(Some(&cookie), "/credit-notes/CRN-00001").await;
-    assert_eq!(offered(&page), ["allocate"], "it can be set against an invoice later");
+    assert_eq!(offered(&page), ["allocate", "refund"], "it can be set against an invoice later, or paid out");
+});
+
+both_backends!(a_draft_invoice_s_lines_are_edited_from_its_page_and_only_while_it_is_a_draft, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let lines = json!([{"description": "Service", "unit_price": 9000, "tax_rate_bp": 2000}]);
+    ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines, "notes": "Gate code 1234"})).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, page) = app.page(Some(&cookie), "/invoices/INV-00001").await;
+    assert!(offered(&page).contains(&"edit".to_owned()), "{page}");
+    assert!(page.contains("name=\"line1_description\" id=\"line1_description\" value=\"Service\""), "the form starts from the draft's lines: {page}");
+    assert!(page.contains("name=\"line1_unit_price\" id=\"line1_unit_price\" value=\"90.00\""), "{page}");
+    assert!(page.contains("Gate code 1234</textarea>"), "{page}");
+
+    // A bad price on the second row: refused beside that row's field, nothing changes.
+    let edit = |price: &'static str| {
+        vec![
+            ("move", "edit"),
+            ("line1_description", "Service"),
+            ("line1_quantity", "1"),
+            ("line1_unit_price", "90.00"),
+            ("line1_tax", "20"),
+            ("line2_description", "Parts"),
+            ("line2_quantity", "2"),
+            ("line2_unit_price", price),
+            ("line2_tax", ""),
+            ("due_date", ""),
+            ("notes", "Gate code 1234"),
+        ]
+    };
+    let (status, _, page) = app.form(&cookie, "/invoices/INV-00001/move", &edit("12.3.4")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"line2_unit_price-error\""), "{page}");
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!(invoice["total"], 10_800);
+    let (status, _, page) = app.form(&cookie, "/invoices/INV-00001/move", &[("move", "edit"), ("line1_description", ""), ("line1_unit_price", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no line left");
+    assert!(page.contains("id=\"line1_description-error\""), "{page}");
+
+    let (status, location, _) = app.form(&cookie, "/invoices/INV-00001/move", &edit("15.00")).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/invoices/INV-00001"));
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!((invoice["total"].as_i64(), invoice["lines"].as_array().unwrap().len()), (Some(13_800), 2));
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=invoice.edited").await;
+    assert_eq!(timeline["items"][0]["actor"]["name"], "office user");
+
+    // Issued, it is no longer offered, and a stale form is refused with the reason.
+    app.form(&cookie, "/invoices/INV-00001/move", &[("move", "open")]).await;
+    let (_, page) = app.page(Some(&cookie), "/invoices/INV-00001").await;
+    assert!(!offered(&page).contains(&"edit".to_owned()), "{page}");
+    let (status, _, page) = app.form(&cookie, "/invoices/INV-00001/move", &edit("20.00")).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("only a draft can be edited"), "{page}");
+});
+
+both_backends!(a_draft_quote_is_edited_from_its_page, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    ok(&app, "/quotes", json!({"customer": "CUS-00001", "title": "Boiler", "lines": [{"description": "Boiler", "unit_price": 200_000}]})).await;
+    app.user("sales").await;
+    let cookie = app.session("sales").await;
+    let (_, page) = app.page(Some(&cookie), "/quotes/EST-00001").await;
+    assert_eq!(offered(&page), ["sent", "edit"]);
+    let form = [("move", "edit"), ("title", ""), ("valid_until", ""), ("line1_description", "Boiler"), ("line1_unit_price", "1800")];
+    let (status, _, page) = app.form(&cookie, "/quotes/EST-00001/move", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"title-error\""), "{page}");
+    let form = [("move", "edit"), ("title", "Boiler, fitted"), ("valid_until", "2026-06-30"), ("line1_description", "Boiler"), ("line1_unit_price", "1800")];
+    let (status, _, _) = app.form(&cookie, "/quotes/EST-00001/move", &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, quote) = app.get("/quotes/EST-00001").await;
+    assert_eq!((quote["title"].as_str(), quote["total"].as_i64(), quote["valid_until"].as_str()), (Some("Boiler, fitted"), Some(180_000), Some("2026-06-30")));
+    app.form(&cookie, "/quotes/EST-00001/move", &[("move", "sent")]).await;
+    let (_, page) = app.page(Some(&cookie), "/quotes/EST-00001").await;
+    assert!(!offered(&page).contains(&"edit".to_owned()));
+});
+
+both_backends!(a_payment_is_refunded_and_an_allocation_taken_back_from_its_page, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let lines = json!([{"description": "Service", "unit_price": 10000, "tax_rate_bp": 0}]);
+    ok(&app, "/invoices", json!({"customer": "CUS-00001", "lines": lines, "issue": true})).await;
+    ok(&app, "/payments", json!({"customer": "CUS-00001", "amount": 15000, "allocations": [{"invoice": "INV-00001", "amount": 10000}]})).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, page) = app.page(Some(&cookie), "/payments/PAY-00001").await;
+    assert_eq!(offered(&page), ["allocate", "refund", "unallocate"]);
+    assert!(page.contains("<a href=\"/invoices/INV-00001\">INV-00001</a>"), "the allocations link to their invoices: {page}");
+
+    // More than is left: refused beside the refund's amount.
+    let (status, _, page) =
+        app.form(&cookie, "/payments/PAY-00001/move", &[("move", "refund"), ("amount", "60.00"), ("method", "card"), ("reason", "Overpaid")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let refund_form = page.split("data-move=\"refund\"").nth(1).unwrap().split("</form>").next().unwrap();
+    assert!(refund_form.contains("id=\"amount-error\"") && refund_form.contains("neither allocated nor refunded"), "{refund_form}");
+    let (status, _, _) =
+        app.form(&cookie, "/payments/PAY-00001/move", &[("move", "refund"), ("amount", "50.00"), ("method", "card"), ("reason", "Overpaid")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, payment) = app.get("/payments/PAY-00001").await;
+    assert_eq!((payment["refunded"].as_i64(), payment["unallocated"].as_i64()), (Some(5000), Some(0)));
+    let (_, page) = app.page(Some(&cookie), "/payments/PAY-00001").await;
+    assert!(page.contains("£50.00 on") && page.contains("by card: Overpaid"), "the refund is shown: {page}");
+    assert_eq!(offered(&page), ["unallocate"]);
+
+    // Taking the allocation back needs a reason; then the invoice is open again.
+    let allocation = payment["allocations"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _, page) = app.form(&cookie, "/payments/PAY-00001/move", &[("move", "unallocate"), ("allocation", &allocation), ("reason", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"reason-error\""), "{page}");
+    let (status, _, page) = app.form(&cookie, "/payments/PAY-00001/move", &[("move", "unallocate"), ("allocation", "made-up"), ("reason", "x")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"allocation-error\""), "{page}");
+    let (status, _, _) =
+        app.form(&cookie, "/payments/PAY-00001/move", &[("move", "unallocate"), ("allocation", &allocation), ("reason", "Wrong invoice")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, invoice) = app.get("/invoices/INV-00001").await;
+    assert_eq!((invoice["status"].as_str(), invoice["balance"].as_i64()), (Some("open"), Some(10000)));
+    let (_, page) = app.page(Some(&cookie), "/payments/PAY-00001").await;
+    assert_eq!(offered(&page), ["allocate", "refund"]);
 });

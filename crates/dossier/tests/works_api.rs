@@ -291,3 +291,33 @@ both_backends!(lists_filter_by_customer_and_status, |app| {
     let (status, problem) = app.get("/jobs?status=done").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
 });
+
+both_backends!(a_draft_quote_is_edited_and_a_sent_one_is_refused, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (_, quote) =
+        app.post("/quotes", json!({"customer": "CUS-00001", "title": "Boiler", "lines": [{"description": "Boiler", "unit_price": 200_000}]})).await;
+    assert_eq!(quote["total"], 200_000);
+    let (status, problem) = app.patch("/quotes/EST-00001", json!({"title": "", "valid_until": "9999-01-01"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["title", "valid_until"]);
+
+    let lines = json!([{"description": "Boiler", "unit_price": 180_000}, {"description": "Fitting", "quantity": "1.5", "unit_price": 4_000}]);
+    let (status, edited) = app.patch("/quotes/EST-00001", json!({"title": "Boiler and fitting", "valid_until": "2026-06-30", "lines": lines})).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(
+        (edited["title"].as_str(), edited["total"].as_i64(), edited["valid_until"].as_str()),
+        (Some("Boiler and fitting"), Some(186_000), Some("2026-06-30"))
+    );
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline?kind=quote.edited").await;
+    let changed: Vec<&str> = timeline["items"][0]["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    assert_eq!(changed, ["lines", "subtotal", "title", "total", "valid_until"]);
+    assert_eq!(timeline["items"][0]["group"], "works");
+
+    app.post("/quotes/EST-00001/status", json!({"status": "sent"})).await;
+    let (status, problem) = app.patch("/quotes/EST-00001", json!({"title": "Too late"})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("not_draft")));
+    let (_, fieldworker) = app.user("fieldworker").await;
+    let (status, _) = app.call_as(Some(&fieldworker), axum::http::Method::PATCH, "/quotes/EST-00001", Some(json!({"title": "x"}))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+});

@@ -31,6 +31,7 @@ pub mod works;
 pub mod money {
     pub mod billing;
     pub mod documents;
+    pub mod ledger;
     pub mod statement;
     pub mod summary;
 }
@@ -59,7 +60,7 @@ pub(crate) use access::{scope, secrets, usage};
 pub use conversations::{files, follow_ups, messages, thumbnails};
 pub(crate) use customers::search_terms;
 pub use customers::{contacts, sites};
-pub use money::{billing, documents, statement, summary};
+pub use money::{billing, documents, ledger, statement, summary};
 
 pub use context::{Ctx, Org};
 pub use dossier_store::Db;

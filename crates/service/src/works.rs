@@ -11,6 +11,7 @@ use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity}
 use dossier_domain::code::CodeKind;
 use dossier_domain::custom_fields::{CustomFields, FieldEntity};
 use dossier_domain::diff::{FieldChange, created, diff};
+use dossier_domain::drafts::{QuoteDraft, QuoteEdit};
 use dossier_domain::ids::{CustomerId, InquiryId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Quantity, TaxRate, Totals};
 use dossier_domain::permissions::{Access, Action, Module};
@@ -353,6 +354,46 @@ pub async fn get_quote(db: &Db, ctx: &Ctx, reference: &str) -> Result<Quote> {
     ctx.require(Module::Quotes, Action::View)?;
     let mut conn = db.read().await?;
     Ok(find_quote(&mut conn.handle(), ctx, reference).await?.into_quote()?)
+}
+
+/// Change a draft quote's title, validity or lines. A quote sent to the
+/// customer is refused with `not_draft` (send a new one instead). The
+/// activity records each changed field, old and new; an edit that changes
+/// nothing records nothing.
+pub async fn edit_quote(db: &Db, ctx: &Ctx, reference: &str, mut edit: QuoteEdit) -> Result<Quote> {
+    ctx.require(Module::Quotes, Action::Edit)?;
+    crate::orgs::default_tax(ctx, edit.lines.iter_mut().flatten());
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let mut row = find_quote(h, ctx, reference).await?;
+    let status = row.status()?;
+    if !status.is_editable() {
+        return Err(ServiceError::conflict("not_draft", format!("{} is {status}: only a draft can be edited (make a new quote instead)", row.code())));
+    }
+    let current = QuoteDraft {
+        title: row.title.clone(),
+        valid_until: row.valid_until.as_deref().map(dossier_store::parse_date).transpose()?,
+        lines: serde_json::from_str(&row.lines).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        totals: Totals { subtotal: Money(row.subtotal), tax: Money(row.tax), total: Money(row.total) },
+    };
+    let edited = edit.apply(&current)?;
+    let changes = diff(&current, &edited);
+    if changes.is_empty() {
+        return Ok(row.into_quote()?);
+    }
+    let read_at = row.updated_at;
+    row.title = edited.title;
+    row.valid_until = edited.valid_until.map(|d| d.to_string());
+    row.lines = to_json(&edited.lines)?;
+    (row.subtotal, row.tax, row.total) = (edited.totals.subtotal.0, edited.totals.tax.0, edited.totals.total.0);
+    row.updated_at = ctx.now().as_microsecond().max(read_at + 1);
+    written(q::update_draft_quote(h, &row, read_at).await?, row.code())?;
+    let mut record = quote_activity(ctx, ActivityKind::QuoteEdited, &row, String::new());
+    record.detail["previous_total"] = json!(current.totals.total.0);
+    record.changes = changes;
+    tx.append(record).await?;
+    tx.commit().await?;
+    Ok(row.into_quote()?)
 }
 
 /// Query parameters of the quote list.

@@ -46,7 +46,10 @@ use money::billing;
 pub use money::summary;
 
 pub use activity::{ActivityRow, TimelineFilter};
-pub use billing::{AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, PaymentRow, due_date_source_text, parse_date};
+pub use billing::{
+    AccountEntry, AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, InvoiceRow, Ledger, PaymentRow, RefundRow, Reversal, due_date_source_text,
+    parse_date,
+};
 pub use blobs::{BlobContent, BlobError, Blobs, Staged, Staging};
 pub use coded::{ListFilter, RecordKey, RecordOwner, Row};
 pub use contacts::ContactRow;
@@ -70,7 +73,8 @@ pub mod queries {
     //! The queries, by area. Each takes a [`crate::Handle`].
     pub use crate::activity::{activity_page, busiest_customers, chain_head, timeline, timeline_entry_at, timeline_length};
     pub use crate::billing::{
-        account_entries, allocations_of, allocations_upto, insert_allocation, insert_credit_note, insert_invoice, insert_payment, update_invoice,
+        account_entries, allocations_upto, insert_allocation, insert_credit_note, insert_invoice, insert_payment, insert_refund, ledgers_of,
+        reverse_allocation, update_draft_invoice, update_invoice,
     };
     pub use crate::coded::{get_coded, list_newest};
     pub use crate::contacts::{clear_other_primary, contacts_of_customers, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
@@ -99,8 +103,8 @@ pub mod queries {
         revoke_all_of_user, revoke_token, set_invite, set_password, update_user,
     };
     pub use crate::works::{
-        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice, update_inquiry,
-        update_job, update_job_fields, update_quote,
+        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice,
+        update_draft_quote, update_inquiry, update_job, update_job_fields, update_quote,
     };
 }
 

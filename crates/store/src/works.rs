@@ -159,6 +159,19 @@ pub async fn update_quote(h: &mut Handle<'_>, row: &QuoteRow, from: &str) -> Res
     Ok(done == 1)
 }
 
+/// Write a draft quote's title, validity, lines and totals as in `row`,
+/// only if it is still a draft unchanged since it was read (`read_at`, its
+/// `updated_at` then); returns whether it did.
+pub async fn update_draft_quote(h: &mut Handle<'_>, row: &QuoteRow, read_at: i64) -> Result<bool> {
+    let done = run!(h, c => sqlx::query(
+        "UPDATE quote SET title = $3, valid_until = $4, lines = $5, subtotal = $6, tax = $7, total = $8, updated_at = $9 \
+         WHERE org_id = $1 AND id = $2 AND status = 'draft' AND updated_at = $10")
+        .bind(row.org_id).bind(row.id).bind(&row.title).bind(&row.valid_until).bind(&row.lines).bind(row.subtotal).bind(row.tax).bind(row.total)
+        .bind(row.updated_at).bind(read_at)
+        .execute(c).await?.rows_affected());
+    Ok(done == 1)
+}
+
 // ---------------------------------------------------------------- jobs
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -8,6 +8,8 @@
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::diff::diff;
+use dossier_domain::drafts::{InvoiceDraft, InvoiceEdit};
 use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, JobId, PaymentId};
 use dossier_domain::money::{Money, Totals};
 use dossier_domain::permissions::{Action, Module};
@@ -19,7 +21,7 @@ use dossier_domain::works::{
 };
 use dossier_store::queries as q;
 use dossier_store::{
-    AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, JobClaim, ListFilter, PaymentRow, RecordKey, Tx,
+    AllocationRefused, AllocationRow, AllocationSource, CreditNoteRow, Db, Handle, InvoiceRow, JobClaim, Ledger, ListFilter, PaymentRow, RecordKey, Tx,
     due_date_source_text,
 };
 use jiff::civil::Date;
@@ -41,19 +43,19 @@ fn not_future(ctx: &Ctx, field: &str, date: Option<Date>) -> Result<Date> {
     }
 }
 
-async fn find_invoice(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<InvoiceRow> {
+pub(crate) async fn find_invoice(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<InvoiceRow> {
     find_coded(h, ctx, CodeKind::Invoice, "invoice", reference).await
 }
 
-async fn find_payment(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<PaymentRow> {
+pub(crate) async fn find_payment(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<PaymentRow> {
     find_coded(h, ctx, CodeKind::Payment, "payment", reference).await
 }
 
-async fn find_credit_note(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CreditNoteRow> {
+pub(crate) async fn find_credit_note(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<CreditNoteRow> {
     find_coded(h, ctx, CodeKind::CreditNote, "credit note", reference).await
 }
 
-fn invoice_activity(ctx: &Ctx, kind: ActivityKind, row: &InvoiceRow, summary: String) -> dossier_domain::activity::NewActivity {
+pub(crate) fn invoice_activity(ctx: &Ctx, kind: ActivityKind, row: &InvoiceRow, summary: String) -> dossier_domain::activity::NewActivity {
     let code = row.code().to_string();
     let record = activity(ctx, kind, Some(CustomerId(row.customer_id)), EntityRef::new(EntityType::Invoice, row.id), Some(code), summary, Vec::new());
     with_detail(record, json!({ "total": row.total, "paid": row.paid, "credited": row.credited, "balance": row.balance().0, "due_date": row.due_date }))
@@ -222,9 +224,51 @@ pub async fn void_invoice(db: &Db, ctx: &Ctx, reference: &str, input: VoidInput)
     Ok(row.into_invoice(ctx.today(), customer_code)?)
 }
 
+/// Change a draft's lines, due date or notes. An issued (or void) invoice
+/// is refused with `not_draft`: it is corrected by a credit note. The
+/// activity records each changed field, old and new (the lines as a whole,
+/// each total); an edit that changes nothing records nothing.
+pub async fn edit_invoice(db: &Db, ctx: &Ctx, reference: &str, mut edit: InvoiceEdit) -> Result<Invoice> {
+    ctx.require(Module::Invoices, Action::Edit)?;
+    crate::orgs::default_tax(ctx, edit.lines.iter_mut().flatten());
+    let mut tx = db.begin().await?;
+    let h = &mut tx.handle();
+    let mut row = find_invoice(h, ctx, reference).await?;
+    let status = row.status()?;
+    if !status.is_editable() {
+        return Err(ServiceError::conflict("not_draft", format!("{} is {status}: only a draft can be edited (correct it with a credit note)", row.code())));
+    }
+    let current = InvoiceDraft {
+        lines: serde_json::from_str(&row.lines).map_err(|e| ServiceError::Internal(e.to_string()))?,
+        totals: Totals { subtotal: Money(row.subtotal), tax: Money(row.tax), total: row.total() },
+        due_date: row.due_date_override.as_deref().map(dossier_store::parse_date).transpose()?,
+        notes: row.notes.clone(),
+    };
+    let edited = edit.apply(&current)?;
+    let changes = diff(&current, &edited);
+    let customer_code = customer_code_of(h, ctx, row.customer_id).await?;
+    if changes.is_empty() {
+        return Ok(row.into_invoice(ctx.today(), customer_code)?);
+    }
+    let read_at = row.updated_at;
+    row.lines = to_json(&edited.lines)?;
+    (row.subtotal, row.tax, row.total) = (edited.totals.subtotal.0, edited.totals.tax.0, edited.totals.total.0);
+    row.due_date = edited.due_date.map(|d| d.to_string());
+    row.due_date_override = row.due_date.clone();
+    row.notes = edited.notes;
+    row.updated_at = ctx.now().as_microsecond().max(read_at + 1);
+    written(q::update_draft_invoice(h, &row, read_at).await?, row.code())?;
+    let mut record = invoice_activity(ctx, ActivityKind::InvoiceEdited, &row, String::new());
+    record.detail["previous_total"] = json!(current.totals.total.0);
+    record.changes = changes;
+    tx.append(record).await?;
+    tx.commit().await?;
+    Ok(row.into_invoice(ctx.today(), customer_code)?)
+}
+
 /// Write an invoice's move from `from`; refused if someone changed it since
 /// it was read (a concurrent allocation, issue or void).
-async fn move_invoice(h: &mut Handle<'_>, row: &InvoiceRow, from: InvoiceStatus) -> Result<()> {
+pub(crate) async fn move_invoice(h: &mut Handle<'_>, row: &InvoiceRow, from: InvoiceStatus) -> Result<()> {
     written(q::update_invoice(h, row, from).await?, row.code())
 }
 
@@ -252,7 +296,7 @@ pub async fn get_invoice(db: &Db, ctx: &Ctx, reference: &str) -> Result<Invoice>
 }
 
 /// A customer's code by its id, for records that name their customer.
-async fn customer_code_of(h: &mut Handle<'_>, ctx: &Ctx, customer_id: uuid::Uuid) -> Result<String> {
+pub(crate) async fn customer_code_of(h: &mut Handle<'_>, ctx: &Ctx, customer_id: uuid::Uuid) -> Result<String> {
     q::customer_codes(h, ctx.org.id.0, &[customer_id]).await?.remove(&customer_id).ok_or(ServiceError::NotFound("customer"))
 }
 
@@ -414,6 +458,7 @@ pub async fn record_payment_in(tx: &mut Tx, ctx: &Ctx, new: NewPayment) -> Resul
         reference: new.reference,
         received_on: received_on.to_string(),
         created_at: ctx.now().as_microsecond(),
+        refunded: 0,
     };
     q::insert_payment(h, &row).await?;
     let summary = String::new(); // rendered from the detail
@@ -430,18 +475,18 @@ pub async fn record_payment_in(tx: &mut Tx, ctx: &Ctx, new: NewPayment) -> Resul
     let source = Source { kind: AllocationSource::Payment(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: new.amount };
     let allocations = allocate_in(tx, ctx, source, new.allocations, "allocations").await?;
     row.allocated = allocations.iter().map(|a| a.amount.0).sum();
-    Ok(row.into_payment(allocations)?)
+    Ok(row.into_payment(Ledger { allocations, refunds: Vec::new() })?)
 }
 
 /// A payment as just written, read back with its allocations.
-async fn load_payment(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<Payment> {
+pub(crate) async fn load_payment(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<Payment> {
     let row: PaymentRow = q::get_coded(h, CodeKind::Payment, ctx.org.id.0, RecordKey::Id(id)).await?.ok_or(ServiceError::NotFound("payment"))?;
     payment_with_allocations(h, ctx, row).await
 }
 
 async fn payment_with_allocations(h: &mut Handle<'_>, ctx: &Ctx, row: PaymentRow) -> Result<Payment> {
-    let allocations = q::allocations_of(h, ctx.org.id.0, &[row.id]).await?.remove(&row.id).unwrap_or_default();
-    Ok(row.into_payment(allocations)?)
+    let ledger = q::ledgers_of(h, ctx.org.id.0, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    Ok(row.into_payment(ledger)?)
 }
 
 fn allocation_requests(input: AllocateInput) -> Result<Vec<AllocationRequest>> {
@@ -492,13 +537,13 @@ pub async fn list_payments(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result<Pag
     let (rows, limit) =
         newest_rows::<PaymentRow>(h, ctx, CodeKind::Payment, query.customer.as_deref(), ListFilter::default(), query.cursor.as_deref(), query.limit).await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut allocations = q::allocations_of(h, ctx.org.id.0, &ids).await?;
+    let mut ledgers = q::ledgers_of(h, ctx.org.id.0, &ids).await?;
     paginate(
         rows,
         limit,
         |r| r.number.to_string(),
         |r| {
-            let own = allocations.remove(&r.id).unwrap_or_default();
+            let own = ledgers.remove(&r.id).unwrap_or_default();
             Ok(r.into_payment(own)?)
         },
     )
@@ -548,6 +593,7 @@ pub async fn create_credit_note_in(tx: &mut Tx, ctx: &Ctx, new: NewCreditNote) -
         reason: new.reason.clone(),
         issue_date: ctx.today().to_string(),
         created_at: ctx.now().as_microsecond(),
+        refunded: 0,
     };
     q::insert_credit_note(h, &row).await?;
     let summary = String::new(); // rendered from the detail
@@ -577,18 +623,18 @@ pub async fn create_credit_note_in(tx: &mut Tx, ctx: &Ctx, new: NewCreditNote) -
     }
     let mut row = row;
     row.allocated = allocations.iter().map(|a| a.amount.0).sum();
-    Ok(row.into_credit_note(allocations)?)
+    Ok(row.into_credit_note(Ledger { allocations, refunds: Vec::new() })?)
 }
 
 /// A credit note as just written, read back with its allocations.
-async fn load_credit_note(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<CreditNote> {
+pub(crate) async fn load_credit_note(h: &mut Handle<'_>, ctx: &Ctx, id: uuid::Uuid) -> Result<CreditNote> {
     let row: CreditNoteRow = q::get_coded(h, CodeKind::CreditNote, ctx.org.id.0, RecordKey::Id(id)).await?.ok_or(ServiceError::NotFound("credit note"))?;
     credit_note_with_allocations(h, ctx, row).await
 }
 
 async fn credit_note_with_allocations(h: &mut Handle<'_>, ctx: &Ctx, row: CreditNoteRow) -> Result<CreditNote> {
-    let allocations = q::allocations_of(h, ctx.org.id.0, &[row.id]).await?.remove(&row.id).unwrap_or_default();
-    Ok(row.into_credit_note(allocations)?)
+    let ledger = q::ledgers_of(h, ctx.org.id.0, &[row.id]).await?.remove(&row.id).unwrap_or_default();
+    Ok(row.into_credit_note(ledger)?)
 }
 
 /// Set a credit note's unallocated amount against invoices.
@@ -621,13 +667,13 @@ pub async fn list_credit_notes(db: &Db, ctx: &Ctx, query: LedgerQuery) -> Result
         newest_rows::<CreditNoteRow>(h, ctx, CodeKind::CreditNote, query.customer.as_deref(), ListFilter::default(), query.cursor.as_deref(), query.limit)
             .await?;
     let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut allocations = q::allocations_of(h, ctx.org.id.0, &ids).await?;
+    let mut ledgers = q::ledgers_of(h, ctx.org.id.0, &ids).await?;
     paginate(
         rows,
         limit,
         |r| r.number.to_string(),
         |r| {
-            let own = allocations.remove(&r.id).unwrap_or_default();
+            let own = ledgers.remove(&r.id).unwrap_or_default();
             Ok(r.into_credit_note(own)?)
         },
     )

@@ -2,9 +2,11 @@
 //! over a period, with opening and closing balance, what is still open at
 //! the statement date, unallocated credit and ageing — as JSON and as PDF.
 //!
-//! The balance at a date is every issued invoice dated by then minus every
-//! payment and credit note dated by then. Invoices still open at the date
-//! are those whose allocations made by then do not cover them.
+//! The balance at a date is every issued invoice and refund dated by then
+//! minus every payment and credit note dated by then. Invoices still open at
+//! the date are those whose allocations standing then do not cover them; a
+//! payment's or credit note's credit left at the date is its amount less
+//! those allocations and the refunds made of it by then.
 
 use std::collections::HashMap;
 
@@ -39,10 +41,11 @@ pub struct StatementQuery {
 pub struct StatementLine {
     #[schema(value_type = String, format = Date)]
     pub date: Date,
-    /// `invoice`, `payment` or `credit_note`.
+    /// `invoice`, `payment`, `credit_note` or `refund`.
     pub kind: String,
+    /// The record's code; a refund's is the payment's or credit note's it was paid from.
     pub code: String,
-    /// Positive for an invoice, negative for a payment or credit note.
+    /// Positive for an invoice or a refund, negative for a payment or credit note.
     pub amount: Money,
     /// The balance after this line.
     pub balance: Money,
@@ -125,6 +128,12 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
         *allocated.entry(source).or_default() += amount;
         *allocated.entry(invoice).or_default() += amount;
     }
+    // What was refunded of a payment or credit note is no longer its credit.
+    for entry in entries.iter().filter(|e| e.kind == "refund") {
+        if let Some(source) = entry.source_id {
+            *allocated.entry(source).or_default() += entry.amount;
+        }
+    }
 
     let mut opening = Money::ZERO;
     let mut balance = Money::ZERO;
@@ -134,12 +143,17 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
     let mut ageing = Ageing::default();
     for entry in entries {
         let date = parse_date(&entry.on_date)?;
-        let signed = if entry.kind == "invoice" { Money(entry.amount) } else { -Money(entry.amount) };
+        let owed = matches!(entry.kind.as_str(), "invoice" | "refund");
+        let signed = if owed { Money(entry.amount) } else { -Money(entry.amount) };
         balance = balance + signed;
+        let code = code_of(entry.source_type.as_deref().unwrap_or(&entry.kind), entry.number);
         if date < from {
             opening = balance;
         } else {
-            lines.push(StatementLine { date, kind: entry.kind.clone(), code: code_of(&entry.kind, entry.number), amount: signed, balance });
+            lines.push(StatementLine { date, kind: entry.kind.clone(), code, amount: signed, balance });
+        }
+        if entry.kind == "refund" {
+            continue;
         }
         let left = Money(entry.amount - allocated.get(&entry.id).copied().unwrap_or(0));
         if !left.is_positive() {
@@ -196,6 +210,7 @@ fn document(ctx: &Ctx, s: &Statement, logo: Option<dossier_pdf::Image>) -> Docum
     let kind_name = |kind: &str| match kind {
         "invoice" => "Invoice",
         "payment" => "Payment",
+        "refund" => "Refund to you",
         _ => "Credit note",
     };
     let mut activity_rows = vec![vec![d(s.from), String::new(), "Opening balance".into(), String::new(), m(s.opening_balance)]];

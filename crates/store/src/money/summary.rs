@@ -27,7 +27,7 @@ pub struct BarRow {
     /// invoice's total, a job's value, a payment's or credit note's amount.
     pub total: i64,
     /// What is left: of invoices, to pay; of payments and credit notes, to
-    /// allocate; 0 for the others.
+    /// allocate (neither allocated nor refunded); 0 for the others.
     pub balance: i64,
 }
 
@@ -56,8 +56,8 @@ pub async fn recount_bars(h: &mut Handle<'_>, org_id: Uuid) -> Result<Vec<Custom
          UNION ALL SELECT customer_id, 'job', status, COUNT(*), CAST(SUM(value) AS BIGINT), CAST(0 AS BIGINT) FROM job WHERE org_id = $1 GROUP BY 1, 2, 3 \
          UNION ALL SELECT customer_id, 'invoice', CASE WHEN status = 'closed' AND total > 0 AND credited >= total THEN 'credited' ELSE status END, \
                 COUNT(*), CAST(SUM(total) AS BIGINT), CAST(SUM(total - paid - credited) AS BIGINT) FROM invoice WHERE org_id = $1 GROUP BY 1, 2, 3 \
-         UNION ALL SELECT customer_id, 'payment', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated) AS BIGINT) FROM payment WHERE org_id = $1 GROUP BY 1, 2, 3 \
-         UNION ALL SELECT customer_id, 'credit_note', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated) AS BIGINT) FROM credit_note WHERE org_id = $1 GROUP BY 1, 2, 3")
+         UNION ALL SELECT customer_id, 'payment', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated - refunded) AS BIGINT) FROM payment WHERE org_id = $1 GROUP BY 1, 2, 3 \
+         UNION ALL SELECT customer_id, 'credit_note', 'all', COUNT(*), CAST(SUM(amount) AS BIGINT), CAST(SUM(amount - allocated - refunded) AS BIGINT) FROM credit_note WHERE org_id = $1 GROUP BY 1, 2, 3")
         .bind(org_id).fetch_all(c).await?))
 }
 

@@ -12,6 +12,7 @@ mod works;
 mod money {
     pub(super) mod billing;
     pub(super) mod documents;
+    pub(super) mod ledger;
 }
 mod conversations {
     pub(super) mod files;
@@ -25,7 +26,7 @@ mod access {
 use access::{portal_links, users};
 use conversations::{files, follow_ups, messages};
 use customers::{contacts, sites};
-use money::{billing, documents};
+use money::{billing, documents, ledger};
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -71,6 +72,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(sites::router())
         .merge(billing::router())
+        .merge(ledger::router())
         .merge(works::router())
         .merge(portal_links::router())
         .merge(orgs::router());

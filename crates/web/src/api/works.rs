@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use dossier_domain::drafts::QuoteEdit;
 use dossier_domain::works::{ConvertInput, Inquiry, InquiryInput, Job, JobInput, JobPatch, JobStatusInput, Quote, QuoteInput};
 use dossier_service::page::Page;
 use dossier_service::works::{self, Converted, DayPlan, InquiryQuery, InquiryStatusInput, JobQuery, QuoteQuery, QuoteStatusInput};
@@ -21,7 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(move_inquiry))
         .routes(routes!(convert_inquiry))
         .routes(routes!(create_quote, list_quotes))
-        .routes(routes!(get_quote))
+        .routes(routes!(get_quote, edit_quote))
         .routes(routes!(move_quote))
         .routes(routes!(create_job, list_jobs))
         .routes(routes!(get_job, update_job))
@@ -109,6 +110,17 @@ async fn list_quotes(State(s): State<AppState>, Caller(ctx): Caller, Params(quer
     responses((status = 200, description = "The quote", body = Quote), (status = 404, description = "No such quote", body = Problem)))]
 async fn get_quote(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<Quote>, ApiError> {
     Ok(Json(works::get_quote(&s.db, &ctx, &id).await?))
+}
+
+/// Edit a draft quote: its title, validity or lines (all of them,
+/// replaced). Absent fields stay, `null` clears. A quote already sent is
+/// refused with `not_draft` (make a new one).
+#[utoipa::path(patch, path = "/quotes/{id}", tag = "works", params(("id" = String, Path, description = "Quote id or code")), request_body = QuoteEdit,
+    responses((status = 200, description = "The quote", body = Quote), (status = 404, description = "No such quote", body = Problem),
+        (status = 409, description = "Not a draft (`not_draft`), or changed by someone else meanwhile", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
+async fn edit_quote(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(edit): Body<QuoteEdit>) -> Result<Json<Quote>, ApiError> {
+    Ok(Json(works::edit_quote(&s.db, &ctx, &id, edit).await?))
 }
 
 /// Move a quote on: sent, accepted (optionally creating its job), declined, expired.

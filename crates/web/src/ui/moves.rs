@@ -10,12 +10,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
 use dossier_domain::customer::CustomerStatus;
+use dossier_domain::drafts::{InvoiceEdit, QuoteEdit};
 use dossier_domain::ids::UserId;
+use dossier_domain::ledger::{RefundInput, UnallocateInput};
 use dossier_domain::money::Money;
+use dossier_domain::money::{Line, MAX_LINES};
+use dossier_domain::patch::Patch;
 use dossier_domain::permissions::{Action, Module};
-use dossier_domain::workflow::{InquiryStatus, InvoiceStatus, JobStatus, QuoteStatus, Workflow};
-use dossier_domain::works::{AllocateInput, AllocationInput, ConvertInput, ConvertInto, CreditNoteInput, IssueInput, JobStatusInput};
+use dossier_domain::workflow::{InquiryStatus, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus, Workflow};
+use dossier_domain::works::{
+    AllocateInput, Allocation, AllocationInput, ConvertInput, ConvertInto, CreditNote, CreditNoteInput, Invoice, IssueInput, JobStatusInput, Payment, Quote,
+};
 use dossier_service::billing::{self, VoidInput};
+use dossier_service::ledger;
 use dossier_service::works::{self, InquiryStatusInput, QuoteStatusInput};
 use dossier_service::{Ctx, Db, ServiceError};
 use jiff::Timestamp;
@@ -56,15 +63,16 @@ impl MoveForm {
     }
 }
 
-/// A record's status, as its moves need it.
+/// A record, as its moves need it: its status, and for a draft what its
+/// edit form starts from; for a payment or a credit note what is left of it
+/// and its allocations (to take back).
 pub enum Current {
     Inquiry(InquiryStatus),
-    Quote(QuoteStatus),
+    Quote(Box<Quote>),
     Job(JobStatus),
-    Invoice(InvoiceStatus),
-    /// A payment or a credit note, with what is left to set against invoices.
-    Payment(Money),
-    CreditNote(Money),
+    Invoice(Box<Invoice>),
+    Payment(Box<Payment>),
+    CreditNote(Box<CreditNote>),
 }
 
 fn reason(label: &str, required: bool) -> Field {
@@ -85,8 +93,8 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus, people: &
         return Vec::new();
     }
     let mut moves = Vec::new();
-    match *current {
-        Current::Inquiry(from) if may(Module::Inquiries) => {
+    match current {
+        &Current::Inquiry(from) if may(Module::Inquiries) => {
             for to in InquiryStatus::ALL.iter().copied().filter(|to| from.allows(*to)) {
                 moves.push(match to {
                     InquiryStatus::Contacted => MoveForm::new(to.as_str(), "Mark contacted"),
@@ -105,7 +113,8 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus, people: &
                 }
             }
         }
-        Current::Quote(from) if may(Module::Quotes) => {
+        Current::Quote(quote) if may(Module::Quotes) => {
+            let from = quote.status;
             for to in QuoteStatus::ALL.iter().copied().filter(|to| from.allows(*to)) {
                 moves.push(match to {
                     QuoteStatus::Sent => MoveForm::new(to.as_str(), if from == QuoteStatus::Draft { "Mark sent" } else { "Send again" }),
@@ -118,8 +127,13 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus, people: &
                     QuoteStatus::Draft => continue,
                 });
             }
+            if from.is_editable() {
+                let fields =
+                    [Field::new("title", "Title", "text").required().value(quote.title.clone()), date_field("valid_until", "Valid until", quote.valid_until)];
+                moves.push(edit_form(ctx, &quote.lines, fields));
+            }
         }
-        Current::Job(from) if may(Module::Jobs) => {
+        &Current::Job(from) if may(Module::Jobs) => {
             for to in JobStatus::ALL.iter().copied().filter(|to| from.allows(*to)) {
                 moves.push(match to {
                     JobStatus::Scheduled => {
@@ -138,7 +152,8 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus, people: &
                 });
             }
         }
-        Current::Invoice(from) => {
+        Current::Invoice(invoice) => {
+            let from = invoice.status;
             if from.allows(InvoiceStatus::Open) && may(Module::Invoices) {
                 moves.push(MoveForm::new("open", "Issue").field(Field::new("issue_date", "Issue date", "date").value(ctx.today().to_string())));
             }
@@ -153,18 +168,71 @@ pub fn offered(ctx: &Ctx, current: &Current, customer: CustomerStatus, people: &
                         .field(reason("Why", true)),
                 );
             }
-        }
-        Current::Payment(left) | Current::CreditNote(left) if left.is_positive() => {
-            let module = if matches!(current, Current::Payment(_)) { Module::Payments } else { Module::CreditNotes };
-            if may(module) {
-                moves.push(
-                    MoveForm::new("allocate", format!("Set {} against an invoice", left.format(ctx.org.money_style())))
-                        .field(Field::new("invoice", "Invoice", "text").required().hint("e.g. INV-00012"))
-                        .field(Field::new("amount", "Amount", "text").required().value(left.decimal(ctx.org.money_style()))),
-                );
+            if from.is_editable() && may(Module::Invoices) {
+                let fields = [date_field("due_date", "Due date", invoice.due_date).hint("Blank: from the payment terms"), {
+                    Field::new("notes", "Notes", "textarea").value(invoice.notes.clone().unwrap_or_default())
+                }];
+                moves.push(edit_form(ctx, &invoice.lines, fields));
             }
         }
+        Current::Payment(p) if may(Module::Payments) => moves.extend(ledger_moves(ctx, p.unallocated, &p.allocations)),
+        Current::CreditNote(c) if may(Module::CreditNotes) => moves.extend(ledger_moves(ctx, c.unallocated, &c.allocations)),
         _ => {}
+    }
+    moves
+}
+
+/// A date field, starting from `date` if there is one.
+fn date_field(name: &str, label: &str, date: Option<Date>) -> Field {
+    Field::new(name, label, "date").value(date.map(|d| d.to_string()).unwrap_or_default())
+}
+
+/// A draft's edit form: a row per line (filled in from its lines, and two
+/// blank rows to add one), then `fields`.
+fn edit_form(ctx: &Ctx, lines: &[Line], fields: impl IntoIterator<Item = Field>) -> MoveForm {
+    let currency = ctx.org.money_style();
+    let mut form = MoveForm::new("edit", "Save the draft");
+    for n in 1..=(lines.len() + 2).min(MAX_LINES) {
+        let line = lines.get(n - 1);
+        let shown = |pick: fn(&Line) -> String| line.map(pick).unwrap_or_default();
+        form = form
+            .field(Field::new(format!("line{n}_description"), format!("Line {n}"), "text").value(shown(|l| l.description.clone())))
+            .field(Field::new(format!("line{n}_quantity"), "Quantity", "text").value(shown(|l| l.quantity.to_string())))
+            .field(Field::new(format!("line{n}_unit_price"), "Unit price", "text").value(line.map(|l| l.unit_price.decimal(currency)).unwrap_or_default()))
+            .field(Field::new(format!("line{n}_tax"), "Tax %", "text").value(shown(|l| l.tax_rate_bp.percent())));
+    }
+    fields.into_iter().fold(form, MoveForm::field)
+}
+
+/// What may be done with a payment's or credit note's money: set what is
+/// left against an invoice or refund it to the customer, and take an
+/// allocation back.
+fn ledger_moves(ctx: &Ctx, left: Money, allocations: &[Allocation]) -> Vec<MoveForm> {
+    let currency = ctx.org.money_style();
+    let mut moves = Vec::new();
+    if left.is_positive() {
+        moves.push(
+            MoveForm::new("allocate", format!("Set {} against an invoice", left.format(currency)))
+                .field(Field::new("invoice", "Invoice", "text").required().hint("e.g. INV-00012"))
+                .field(Field::new("amount", "Amount", "text").required().value(left.decimal(currency))),
+        );
+        let methods = PaymentMethod::ALL.iter().map(|m| (m.as_str().to_owned(), super::views::words(m.as_str())));
+        moves.push(
+            MoveForm::new("refund", "Refund to the customer")
+                .field(Field::new("amount", "Amount", "text").required().value(left.decimal(currency)))
+                .field(Field::new("method", "How", "select").options(methods).value(PaymentMethod::BankTransfer.as_str()))
+                .field(Field::new("reference", "Reference", "text"))
+                .field(reason("Why", true)),
+        );
+    }
+    if !allocations.is_empty() {
+        let options = allocations.iter().map(|a| (a.id.to_string(), format!("{} · {}", a.invoice_code, a.amount.format(currency))));
+        moves.push(
+            MoveForm::new("unallocate", "Take back from the invoice")
+                .field(Field::new("allocation", "Allocation", "select").required().options(options))
+                .field(reason("Why", true))
+                .grave(),
+        );
     }
     moves
 }
@@ -255,6 +323,13 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
                 works::move_inquiry(db, ctx, code, InquiryStatusInput { status, reason: value(values, "reason") }).await.map(|_| Moved::Stay)
             }
         },
+        "quotes" if name == "edit" => {
+            let (lines, rows) = super::record_forms::lines(values, ctx.org.money_style(), &mut errors);
+            let valid_until = date_patch(values, "valid_until", &mut errors);
+            errors.into_result(|| ())?;
+            let edit = QuoteEdit { title: Some(values.get("title").cloned().unwrap_or_default()), valid_until, lines: Some(lines) };
+            works::edit_quote(db, ctx, code, edit).await.map(|_| Moved::Stay).map_err(|e| on_rows(e, &rows))
+        }
         "quotes" => {
             let status = QuoteStatus::parse(&name).ok_or_else(unknown)?;
             let input = QuoteStatusInput {
@@ -287,6 +362,14 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
                 billing::issue_invoice(db, ctx, code, IssueInput { issue_date }).await.map(|_| Moved::Stay)
             }
             "void" => billing::void_invoice(db, ctx, code, VoidInput { reason: value(values, "reason") }).await.map(|_| Moved::Stay),
+            "edit" => {
+                let (lines, rows) = super::record_forms::lines(values, ctx.org.money_style(), &mut errors);
+                let due_date = date_patch(values, "due_date", &mut errors);
+                errors.into_result(|| ())?;
+                let notes = value(values, "notes").map_or(Patch::Clear, Patch::Set);
+                let edit = InvoiceEdit { lines: Some(lines), due_date, notes };
+                billing::edit_invoice(db, ctx, code, edit).await.map(|_| Moved::Stay).map_err(|e| on_rows(e, &rows))
+            }
             "credit_note" => {
                 let amount = super::forms::amount(values, "amount", ctx.org.money_style(), &mut errors);
                 errors.into_result(|| ())?;
@@ -305,8 +388,56 @@ async fn make(db: &Db, ctx: &Ctx, kind: &str, code: &str, values: &Values) -> Re
                 _ => billing::allocate_credit_note(db, ctx, code, input).await.map(|_| Moved::Stay),
             }
         }
+        "payments" | "credit-notes" if name == "refund" => {
+            let amount = super::forms::amount(values, "amount", ctx.org.money_style(), &mut errors);
+            let method = value(values, "method").and_then(|m| {
+                errors.take(PaymentMethod::parse(&m).ok_or_else(|| ValidationErrors::one("method", "unknown_value", "choose how from the list")))
+            });
+            errors.into_result(|| ())?;
+            let input = RefundInput { amount, method, reference: value(values, "reference"), reason: value(values, "reason") };
+            match kind {
+                "payments" => ledger::refund_payment(db, ctx, code, input).await.map(|_| Moved::Stay),
+                _ => ledger::refund_credit_note(db, ctx, code, input).await.map(|_| Moved::Stay),
+            }
+        }
+        "payments" | "credit-notes" if name == "unallocate" => {
+            let allocation = value(values, "allocation").unwrap_or_default();
+            let input = UnallocateInput { reason: value(values, "reason") };
+            let done = match kind {
+                "payments" => ledger::unallocate_payment(db, ctx, code, &allocation, input).await.map(|_| Moved::Stay),
+                _ => ledger::unallocate_credit_note(db, ctx, code, &allocation, input).await.map(|_| Moved::Stay),
+            };
+            done.map_err(|e| match e {
+                ServiceError::NotFound("allocation") => ValidationErrors::one("allocation", "not_found", "choose an allocation from the list").into(),
+                other => other,
+            })
+        }
         "payments" | "credit-notes" => Err(unknown()),
         _ => Err(ServiceError::NotFound("page")),
+    }
+}
+
+/// A date field of an edit: blank clears it.
+fn date_patch(values: &Values, name: &str, errors: &mut ValidationErrors) -> Patch<Date> {
+    match value(values, name) {
+        None => Patch::Clear,
+        Some(text) => {
+            errors.take(text.parse::<Date>().map_err(|_| ValidationErrors::one(name, "invalid_date", "must be a date"))).map_or(Patch::Keep, Patch::Set)
+        }
+    }
+}
+
+/// An edit's input errors about its lines (`lines[1].unit_price`), named
+/// by the form row each line came from (`line2_unit_price`).
+fn on_rows(error: ServiceError, rows: &[usize]) -> ServiceError {
+    match error {
+        ServiceError::Invalid(mut errors) => {
+            for e in &mut errors.0 {
+                e.field = super::record_forms::line_field(&e.field, rows);
+            }
+            ServiceError::Invalid(errors)
+        }
+        other => other,
     }
 }
 

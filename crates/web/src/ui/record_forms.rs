@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
 use dossier_domain::currency::MoneyStyle;
 use dossier_domain::customer::CustomerStatus;
-use dossier_domain::money::{LineInput, Money};
+use dossier_domain::money::{LineInput, MAX_LINES, Money};
 use dossier_domain::orgs::default_tax_rate;
 use dossier_domain::workflow::{InvoiceState, PaymentMethod};
 use dossier_domain::works::{AllocationInput, CreditNoteInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
@@ -61,10 +61,12 @@ fn line_sections(ctx: &Ctx) -> Vec<Section> {
 }
 
 /// The filled-in line rows as API lines, with the form row each came from.
-fn lines(values: &Values, currency: MoneyStyle, errors: &mut ValidationErrors) -> (Vec<LineInput>, Vec<usize>) {
+/// Rows are read up to one past the most a document may have, so too many
+/// is refused by the use case rather than cut off here.
+pub(super) fn lines(values: &Values, currency: MoneyStyle, errors: &mut ValidationErrors) -> (Vec<LineInput>, Vec<usize>) {
     let mut lines = Vec::new();
     let mut rows = Vec::new();
-    for n in 1..=LINE_ROWS {
+    for n in 1..=MAX_LINES + 1 {
         let field = |name: &str| format!("line{n}_{name}");
         if value(values, &field("description")).is_none() && value(values, &field("unit_price")).is_none() {
             continue;
@@ -82,7 +84,7 @@ fn lines(values: &Values, currency: MoneyStyle, errors: &mut ValidationErrors) -
 }
 
 /// `lines[2].unit_price` → the form field of the row that line came from.
-fn line_field(field: &str, rows: &[usize]) -> String {
+pub(super) fn line_field(field: &str, rows: &[usize]) -> String {
     let parsed =
         field.strip_prefix("lines[").and_then(|rest| rest.split_once(']')).and_then(|(i, rest)| Some((i.parse::<usize>().ok()?, rest.trim_start_matches('.'))));
     match parsed {

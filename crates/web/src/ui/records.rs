@@ -7,9 +7,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use dossier_domain::currency::MoneyStyle;
 use dossier_domain::ids::CustomerId;
+use dossier_domain::ledger::Refund;
 use dossier_domain::message::RecordType;
 use dossier_domain::money::{Line, Totals};
 use dossier_domain::permissions::Module;
+use dossier_domain::works::Allocation;
 use dossier_service::messages::{self, MessageQuery};
 use dossier_service::{Ctx, Db, ServiceError, billing, customers, files, sites, works};
 use uuid::Uuid;
@@ -96,6 +98,21 @@ fn lines(lines: &[Line], totals: &Totals, currency: MoneyStyle) -> (Vec<LineRow>
     (rows, totals)
 }
 
+/// A payment's or credit note's allocations (linked to their invoices)
+/// and its refunds, one fact each.
+fn ledger_facts(ctx: &Ctx, allocations: &[Allocation], refunds: &[Refund], related: &mut Vec<(&'static str, Vec<(String, String)>)>) -> Vec<Fact> {
+    let currency = ctx.org.money_style();
+    if !allocations.is_empty() {
+        related.push(("Set against", allocations.iter().map(|a| (format!("/invoices/{}", a.invoice_code), a.invoice_code.clone())).collect()));
+    }
+    refunds
+        .iter()
+        .map(|r| {
+            ("Refund", format!("{} on {} by {}: {}", r.amount.format(currency), ctx.org.date(r.refunded_on), r.method.as_str().replace('_', " "), r.reason))
+        })
+        .collect()
+}
+
 /// The record's page again after a refused move, with the reason beside
 /// the move's field.
 pub async fn record_page_after(
@@ -128,9 +145,16 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         }
         "quotes" => {
             let q = works::get_quote(db, ctx, code).await?;
-            current = Some(Current::Quote(q.status));
             let facts = vec![("Status", words(q.status.as_str())), ("Valid until", date(q.valid_until)), ("Total", q.totals.total.format(currency))];
-            (format!("Quote {}: {}", q.code, q.title), q.customer_id, (RecordType::Quote, q.id.0, q.code.clone()), facts, lines(&q.lines, &q.totals, currency))
+            let shown = (
+                format!("Quote {}: {}", q.code, q.title),
+                q.customer_id,
+                (RecordType::Quote, q.id.0, q.code.clone()),
+                facts,
+                lines(&q.lines, &q.totals, currency),
+            );
+            current = Some(Current::Quote(Box::new(q)));
+            shown
         }
         "jobs" => {
             let j = works::get_job(db, ctx, code).await?;
@@ -157,7 +181,6 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         }
         "invoices" => {
             let i = billing::get_invoice(db, ctx, code).await?;
-            current = Some(Current::Invoice(i.status));
             if !i.job_ids.is_empty() && ctx.sees(Module::Jobs) {
                 let mut jobs = Vec::with_capacity(i.job_ids.len());
                 for job in &i.job_ids {
@@ -174,24 +197,39 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
                 ("Credited", i.credited.format(currency)),
                 ("To pay", i.balance.format(currency)),
             ];
-            (format!("Invoice {}", i.code), i.customer_id, (RecordType::Invoice, i.id.0, i.code.clone()), facts, lines(&i.lines, &i.totals, currency))
+            let shown =
+                (format!("Invoice {}", i.code), i.customer_id, (RecordType::Invoice, i.id.0, i.code.clone()), facts, lines(&i.lines, &i.totals, currency));
+            current = Some(Current::Invoice(Box::new(i)));
+            shown
         }
         "payments" => {
             let p = billing::get_payment(db, ctx, code).await?;
-            current = Some(Current::Payment(p.unallocated));
-            let facts = vec![
+            let mut facts = vec![
                 ("Received", ctx.org.date(p.received_on)),
                 ("Amount", p.amount.format(currency)),
                 ("Allocated", p.allocated.format(currency)),
+                ("Refunded", p.refunded.format(currency)),
                 ("Not yet allocated", p.unallocated.format(currency)),
             ];
-            (format!("Payment {}", p.code), p.customer_id, (RecordType::Payment, p.id.0, p.code.clone()), facts, (Vec::new(), Vec::new()))
+            facts.extend(ledger_facts(ctx, &p.allocations, &p.refunds, &mut related));
+            let shown = (format!("Payment {}", p.code), p.customer_id, (RecordType::Payment, p.id.0, p.code.clone()), facts, (Vec::new(), Vec::new()));
+            current = Some(Current::Payment(Box::new(p)));
+            shown
         }
         "credit-notes" => {
             let c = billing::get_credit_note(db, ctx, code).await?;
-            current = Some(Current::CreditNote(c.unallocated));
-            let facts = vec![("Issued", ctx.org.date(c.issue_date)), ("Amount", c.amount.format(currency)), ("Reason", c.reason.clone())];
-            (format!("Credit note {}", c.code), c.customer_id, (RecordType::CreditNote, c.id.0, c.code.clone()), facts, (Vec::new(), Vec::new()))
+            let mut facts = vec![
+                ("Issued", ctx.org.date(c.issue_date)),
+                ("Amount", c.amount.format(currency)),
+                ("Reason", c.reason.clone()),
+                ("Allocated", c.allocated.format(currency)),
+                ("Refunded", c.refunded.format(currency)),
+                ("Not yet allocated", c.unallocated.format(currency)),
+            ];
+            facts.extend(ledger_facts(ctx, &c.allocations, &c.refunds, &mut related));
+            let shown = (format!("Credit note {}", c.code), c.customer_id, (RecordType::CreditNote, c.id.0, c.code.clone()), facts, (Vec::new(), Vec::new()));
+            current = Some(Current::CreditNote(Box::new(c)));
+            shown
         }
         _ => return Err(ServiceError::NotFound("page")),
     };

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use dossier_domain::drafts::InvoiceEdit;
 use dossier_domain::works::{AllocateInput, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Payment, PaymentInput};
 use dossier_service::billing::{self, InvoiceQuery, LedgerQuery, VoidInput};
 use dossier_service::page::Page;
@@ -17,7 +18,7 @@ use crate::extract::{Body, Params, Path};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_invoice, list_invoices))
-        .routes(routes!(get_invoice))
+        .routes(routes!(get_invoice, edit_invoice))
         .routes(routes!(issue_invoice))
         .routes(routes!(void_invoice))
         .routes(routes!(record_payment, list_payments))
@@ -48,6 +49,22 @@ async fn list_invoices(State(s): State<AppState>, Caller(ctx): Caller, Params(qu
     responses((status = 200, description = "The invoice", body = Invoice), (status = 404, description = "No such invoice", body = Problem)))]
 async fn get_invoice(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<Invoice>, ApiError> {
     Ok(Json(billing::get_invoice(&s.db, &ctx, &id).await?))
+}
+
+/// Edit a draft: its lines (all of them, replaced), due date or notes.
+/// Absent fields stay, `null` clears. An issued or void invoice is refused
+/// with `not_draft` (correct it with a credit note).
+#[utoipa::path(patch, path = "/invoices/{id}", tag = "billing", params(("id" = String, Path, description = "Invoice id or code")), request_body = InvoiceEdit,
+    responses((status = 200, description = "The invoice", body = Invoice), (status = 404, description = "No such invoice", body = Problem),
+        (status = 409, description = "Not a draft (`not_draft`), or changed by someone else meanwhile", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
+async fn edit_invoice(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    Path(id): Path<String>,
+    Body(edit): Body<InvoiceEdit>,
+) -> Result<Json<Invoice>, ApiError> {
+    Ok(Json(billing::edit_invoice(&s.db, &ctx, &id, edit).await?))
 }
 
 /// Issue a draft: it becomes open, with its due date from the invoice, the
