@@ -186,3 +186,67 @@ both_backends!(the_logo_is_checked_kept_and_shown_on_documents_and_in_the_portal
     let kinds = app.log_kinds(&app.org).await;
     assert_eq!(kinds.iter().filter(|k| *k == "org.settings_changed").count(), 2, "set and removed: {kinds:?}");
 });
+
+both_backends!(an_admin_changes_the_settings_and_the_logo_on_their_pages_with_errors_beside_their_fields, |app| {
+    let cookie = app.session("admin").await;
+    let (status, page) = app.page(Some(&cookie), "/settings").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"currency\" id=\"currency\" value=\"GBP\"") && page.contains("name=\"next_invoice\""), "{page}");
+    let form = |zone: &'static str| {
+        vec![
+            ("name", "Sunrise Pool Care"),
+            ("address", "1420 Ocean Ave\nSanta Monica, CA 90401"),
+            ("region", "US"),
+            ("currency", "USD"),
+            ("timezone", zone),
+            ("date_format", "month_day_year"),
+            ("number_format", "comma_dot"),
+            ("terms_basis", "net"),
+            ("terms_days", "15"),
+            ("tax1_name", "Sales tax"),
+            ("tax1_rate", "9.5"),
+            ("tax1_default", "on"),
+            ("tax2_name", "Exempt"),
+            ("tax2_rate", "0"),
+            ("next_invoice", "2001"),
+        ]
+    };
+    // A wrong time zone is shown beside its field, and nothing is saved.
+    let (status, _, page) = app.form(&cookie, "/settings", &form("Mars/Olympus")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"timezone-error\""), "{page}");
+    assert_eq!(app.get("/org/settings").await.1["currency"], "GBP");
+
+    let (status, location, _) = app.form(&cookie, "/settings", &form("America/New_York")).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/settings"));
+    let (_, settings) = app.get("/org/settings").await;
+    assert_eq!((settings["currency"].as_str(), settings["timezone"].as_str()), (Some("USD"), Some("America/New_York")));
+    assert_eq!(settings["tax_rates"], json!([{"name": "Sales tax", "rate_bp": 950, "default": true}, {"name": "Exempt", "rate_bp": 0, "default": false}]));
+    assert_eq!(settings["next_numbers"]["invoice"], 2001);
+
+    // New invoices offer the org's rates with its default chosen, and amounts in dollars.
+    app.customer(json!({"family_name": "Rivera"})).await;
+    let (_, page) = app.page(Some(&cookie), "/customers/CUS-00001/invoices/new").await;
+    assert!(page.contains("<option value=\"9.5\" selected>Sales tax (9.5 %)</option>"), "{page}");
+    let (status, location, _) = app.form(&cookie, "/customers/CUS-00001/invoices/new", &[("line1_description", "Pool opening"), ("line1_quantity", "1"), ("line1_unit_price", "1,000.00"), ("line1_tax", "9.5"), ("issue", "on")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let (_, page) = app.page(Some(&cookie), "/invoices/INV-02001").await;
+    assert!(page.contains("$1,095.00"), "{page}");
+
+    // The logo: a file that is not a picture is refused beside the field; a PNG is kept.
+    let (status, _, page) = app.form_with_files(&cookie, "/settings/logo", &[], &[("logo.png", b"not a picture")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"file-error\""), "{page}");
+    let (status, location, _) = app.form_with_files(&cookie, "/settings/logo", &[], &[("logo.png", TINY_PNG)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/settings"));
+    assert_eq!(app.get("/org/settings").await.1["has_logo"], true);
+
+    // Office staff read the settings but do not change them.
+    app.user("office").await;
+    let office = app.session("office").await;
+    let (status, page) = app.page(Some(&office), "/settings").await;
+    assert!(status == StatusCode::OK && page.contains("Only owners and administrators change these settings."), "{page}");
+    let (status, _, _) = app.form(&office, "/settings", &form("Europe/London")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/org/settings").await.1["timezone"], "America/New_York");
+});

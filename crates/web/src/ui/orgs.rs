@@ -200,7 +200,7 @@ fn logo_form(ctx: &Ctx, settings: &OrgSettings) -> FormPage {
         submit: "Save logo",
         sections: vec![Section {
             legend: "Shown on every invoice, quote and statement, and in the portal".into(),
-            fields: vec![Field::new("logo", "PNG or JPEG, at most 512 KiB", "file").hint(now), Field::new("remove", "Remove the logo", "checkbox")],
+            fields: vec![Field::new("file", "Logo: a PNG or JPEG of at most 512 KiB", "file").hint(now), Field::new("remove", "Remove the logo", "checkbox")],
         }],
         general: Vec::new(),
     }
@@ -239,7 +239,7 @@ pub async fn logo(State(s): State<AppState>, Staff(ctx): Staff) -> Response {
     }
 }
 
-/// A new logo (multipart, field `logo`), or `remove`.
+/// A new logo (multipart, its `file` part), or `remove`.
 pub async fn set_logo(State(s): State<AppState>, Staff(ctx): Staff, mut form: Multipart) -> Response {
     let mut image = None;
     let mut remove = false;
@@ -247,7 +247,7 @@ pub async fn set_logo(State(s): State<AppState>, Staff(ctx): Staff, mut form: Mu
     loop {
         match form.next_field().await {
             Ok(Some(field)) if field.name() == Some("remove") => remove = true,
-            Ok(Some(field)) if field.name() == Some("logo") => match field.bytes().await {
+            Ok(Some(field)) if field.name() == Some("file") => match field.bytes().await {
                 Ok(bytes) if !bytes.is_empty() => image = Some(bytes.to_vec()),
                 Ok(_) => {}
                 Err(e) => read_error = Some(e.body_text()),
@@ -269,7 +269,7 @@ pub async fn set_logo(State(s): State<AppState>, Staff(ctx): Staff, mut form: Mu
     match result {
         Ok(_) => Redirect::to("/settings").into_response(),
         Err(ServiceError::Invalid(errors)) => match orgs::settings(&s.db, &ctx).await {
-            Ok(settings) => logo_form(&ctx, &settings).refill(&Values::new(), &errors, str::to_owned).show(StatusCode::UNPROCESSABLE_ENTITY),
+            Ok(settings) => logo_form(&ctx, &settings).refill(&Values::new(), &errors, |_| "file".to_owned()).show(StatusCode::UNPROCESSABLE_ENTITY),
             Err(e) => failure(e),
         },
         Err(e) => failure(e),
