@@ -228,7 +228,13 @@ both_backends!(an_admin_changes_the_settings_and_the_logo_on_their_pages_with_er
     app.customer(json!({"family_name": "Rivera"})).await;
     let (_, page) = app.page(Some(&cookie), "/customers/CUS-00001/invoices/new").await;
     assert!(page.contains("<option value=\"9.5\" selected>Sales tax (9.5 %)</option>"), "{page}");
-    let (status, location, _) = app.form(&cookie, "/customers/CUS-00001/invoices/new", &[("line1_description", "Pool opening"), ("line1_quantity", "1"), ("line1_unit_price", "1,000.00"), ("line1_tax", "9.5"), ("issue", "on")]).await;
+    let (status, location, _) = app
+        .form(
+            &cookie,
+            "/customers/CUS-00001/invoices/new",
+            &[("line1_description", "Pool opening"), ("line1_quantity", "1"), ("line1_unit_price", "1,000.00"), ("line1_tax", "9.5"), ("issue", "on")],
+        )
+        .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
     let (_, page) = app.page(Some(&cookie), "/invoices/INV-02001").await;
     assert!(page.contains("$1,095.00"), "{page}");

@@ -150,6 +150,10 @@ both_backends!(a_job_links_to_the_invoice_that_bills_it_and_the_invoice_to_its_j
     assert!(page.contains("Billed on") && page.contains("<a href=\"/invoices/INV-00001\">INV-00001</a>"), "{page}");
     let (_, page) = app.page(Some(&cookie), "/invoices/INV-00001").await;
     assert!(page.contains("Bills the jobs") && page.contains("<a href=\"/jobs/BOK-00001\">BOK-00001</a>"), "{page}");
+    // The job's own history tells that the invoice was raised for it.
+    let (_, page) = app.page(Some(&cookie), "/jobs/BOK-00001").await;
+    let history = page.split("aria-label=\"History\"").nth(1).expect("a History section");
+    assert!(history.contains("INV-00001") && history.contains("Job BOK-00001"), "{history}");
 
     // A fieldworker's answer carries no invoice.
     let (fieldworker, token) = app.user("fieldworker").await;

@@ -96,6 +96,16 @@ pub(crate) async fn entries(db: &Db, ctx: &Ctx, entity: EntityRef, filter: Timel
     Ok(page(&mut db.read().await?.handle(), ctx, entity, filter, None, limit).await?.items)
 }
 
+/// The latest `limit` (at most 100) entries about one record (an inquiry,
+/// quote, job, invoice, payment or credit note), newest first: its moves,
+/// edits, allocations, and the invoice that bills a job; for its page.
+/// Entries about modules the caller may not view are left out, as on any
+/// timeline.
+pub async fn record_history(db: &Db, ctx: &Ctx, entity: EntityRef, limit: i64) -> Result<Vec<Activity>> {
+    ctx.require(Module::Timeline, Action::View)?;
+    entries(db, ctx, entity, TimelineFilter::default(), limit.clamp(1, 100)).await
+}
+
 /// Everything that happened to a customer, its contacts and its sites, newest first.
 pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: TimelineQuery) -> Result<Page<Activity>> {
     ctx.require(Module::Timeline, Action::View)?;

@@ -77,7 +77,12 @@ struct RecordPage {
     move_action: String,
     /// Why a move the page no longer offers was refused.
     moves_error: Option<String>,
+    /// What happened to the record, newest first, as a story by day.
+    entries: Vec<super::views::Entry>,
 }
+
+/// Entries of a record's history its page shows.
+const HISTORY_SHOWN: i64 = 50;
 
 pub async fn record(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, kind: &'static str) -> Response {
     match record_page(&s.db, &ctx, kind, &code).await {
@@ -259,6 +264,13 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         true => files::record_files(db, ctx, record_id, 100).await?.iter().map(|f| FileView::of(ctx, f, &here)).collect(),
         false => Vec::new(),
     };
+    let entries = match ctx.sees(Module::Timeline) {
+        true => {
+            let subject = dossier_domain::activity::EntityRef::new(record_type.entity(), record_id);
+            super::views::story(ctx, &dossier_service::timeline::record_history(db, ctx, subject, HISTORY_SHOWN).await?)
+        }
+        false => Vec::new(),
+    };
     Ok(RecordPage {
         user: Some(ctx.actor.name.clone()),
         title,
@@ -277,5 +289,6 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         move_action,
         moves_error: None,
         related,
+        entries,
     })
 }
