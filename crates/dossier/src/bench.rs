@@ -105,7 +105,7 @@ async fn generate_if_missing(options: &BenchOptions) -> anyhow::Result<Option<f6
     eprintln!("generating the {:?} dataset: {} customers …", options.scale, demo.customers);
     let started = Instant::now();
     let status = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["demo", "--db", &options.db, "--customers", &demo.customers.to_string(), "--seed", &demo.seed.to_string()])
+        .args(["demo", "--single-org", "--db", &options.db, "--customers", &demo.customers.to_string(), "--seed", &demo.seed.to_string()])
         .stdout(Stdio::null())
         .status()
         .await?;

@@ -93,6 +93,10 @@ pub enum Command {
         /// Seed of the generator: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Leave out the small second org "Sunrise Pool Care" (the benchmark
+        /// does: its figures describe one org of its scale).
+        #[arg(long)]
+        single_org: bool,
         /// The address `dossier serve` will listen on: the printed links use it.
         #[arg(long, env = "DOSSIER_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,

@@ -69,7 +69,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let db = open(&db).await?;
             println!("migrations applied ({})", db.backend());
         }
-        Command::Demo { db: args, customers, seed, listen, files: file_args } => {
+        Command::Demo { db: args, customers, seed, single_org, listen, files: file_args } => {
             let files = files(&args, &file_args)?;
             let db = open(&args).await?;
             let bar = ProgressBar::new(u64::from(customers));
@@ -77,8 +77,10 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 ProgressStyle::with_template("{spinner} customers {pos}/{len} [{bar:40}] {per_sec} eta {eta}").unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             let started = Instant::now();
-            let loaded =
-                demo::load(&db, demo::DemoOptions { customers, seed, per_transaction: None, files: Some(files) }, |done| bar.set_position(done)).await?;
+            let loaded = demo::load(&db, demo::DemoOptions { customers, seed, per_transaction: None, files: Some(files), second_org: !single_org }, |done| {
+                bar.set_position(done)
+            })
+            .await?;
             bar.finish_and_clear();
             println!(
                 "Demo data loaded in {:.1}s: org \"{}\", {} customers, {} activities.",
@@ -92,7 +94,9 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("               (luis@demo.example, same password, is a fieldworker)");
             println!("API token:     {}", loaded.api_token);
             println!("Try:           curl -H 'Authorization: Bearer {}' '{base}/api/v1/customers?limit=5'", loaded.api_token);
-            println!("Second org:    {} (US dollars, Los Angeles time): sign in as {} / {}", loaded.second_org.0, loaded.second_org.1, loaded.admin_password);
+            if let Some((name, email)) = &loaded.second_org {
+                println!("Second org:    {name} (US dollars, Los Angeles time): sign in as {email} / {}", loaded.admin_password);
+            }
             if let Some(url) = loaded.portal_url {
                 println!("Portal:        {base}{url}  (CUS-00001's customer portal, valid 30 days)");
             }

@@ -179,7 +179,7 @@ async fn the_demo_plays_the_same_history_whatever_its_transaction_size() {
     for (name, per_transaction) in [("one.db", None), ("small.db", Some(7))] {
         let db = Db::connect(dir.path().join(name).to_str().unwrap()).await.unwrap();
         db.migrate().await.unwrap();
-        let loaded = demo::load(&db, demo::DemoOptions { customers: 60, seed: 5, per_transaction, files: None }, |_| {}).await.unwrap();
+        let loaded = demo::load(&db, demo::DemoOptions { customers: 60, seed: 5, per_transaction, files: None, second_org: true }, |_| {}).await.unwrap();
         let rows = dossier_store::queries::activity_page(&mut db.read().await.unwrap().handle(), loaded.org.id.0, 0, i64::MAX, 1_000_000).await.unwrap();
         let start = rows[0].occurred_at;
         let mut history: Vec<_> = rows

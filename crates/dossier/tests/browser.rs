@@ -54,7 +54,8 @@ impl Session {
         let db = Db::connect(dir.path().join("browser.db").to_str().unwrap()).await.unwrap();
         db.migrate().await.unwrap();
         let files = dossier_service::files::Files::open(dir.path().join("files"), None, &[]).unwrap();
-        let loaded = demo::load(&db, DemoOptions { customers: 40, seed: 7, per_transaction: None, files: Some(files.clone()) }, |_| {}).await.unwrap();
+        let loaded =
+            demo::load(&db, DemoOptions { customers: 40, seed: 7, per_transaction: None, files: Some(files.clone()), second_org: true }, |_| {}).await.unwrap();
         let ctx = Ctx::system(loaded.org.clone(), "Browser test");
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

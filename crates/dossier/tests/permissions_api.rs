@@ -444,10 +444,13 @@ both_backends!(a_fieldworker_gets_no_amount_in_any_answer, |app| {
 });
 
 both_backends!(the_demo_spreads_its_jobs_over_several_fieldworkers, |app| {
-    let loaded =
-        dossier_service::demo::load(&app.db, dossier_service::demo::DemoOptions { customers: 80, seed: 3, per_transaction: None, files: None }, |_| {})
-            .await
-            .unwrap();
+    let loaded = dossier_service::demo::load(
+        &app.db,
+        dossier_service::demo::DemoOptions { customers: 80, seed: 3, per_transaction: None, files: None, second_org: true },
+        |_| {},
+    )
+    .await
+    .unwrap();
     let (_, all) = app.call_as(Some(&loaded.api_token), Method::GET, "/jobs?limit=200", None).await;
     let total = all["items"].as_array().unwrap().len();
     let mut seen = Vec::new();

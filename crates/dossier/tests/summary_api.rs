@@ -168,7 +168,8 @@ both_backends!(an_empty_customer_has_empty_bars_and_nothing_owed, |app| {
 
 both_backends!(every_bar_of_demo_customers_matches_its_list, |app| {
     use dossier_service::demo;
-    let loaded = demo::load(&app.db, demo::DemoOptions { customers: 150, seed: 9, per_transaction: None, files: None }, |_| {}).await.unwrap();
+    let loaded =
+        demo::load(&app.db, demo::DemoOptions { customers: 150, seed: 9, per_transaction: None, files: None, second_org: true }, |_| {}).await.unwrap();
     let token = loaded.api_token;
     let get = |path: String| {
         let (app, token) = (&app, token.clone());

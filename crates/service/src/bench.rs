@@ -113,5 +113,5 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
 
 /// How the benchmark's dataset of `scale` is generated: the demo, seed 1.
 pub fn demo_options(scale: Scale) -> DemoOptions {
-    DemoOptions { customers: scale.customers(), seed: 1, per_transaction: None, files: None }
+    DemoOptions { customers: scale.customers(), seed: 1, per_transaction: None, files: None, second_org: false }
 }

@@ -66,6 +66,9 @@ pub struct DemoOptions {
     pub per_transaction: Option<u32>,
     /// Where the demo's photos and job cards go; `None`: no files.
     pub files: Option<crate::files::Files>,
+    /// Also make the small second org (US dollars, Los Angeles time). The
+    /// benchmark leaves it out: its figures describe one org of its scale.
+    pub second_org: bool,
 }
 
 /// What the demo created, to print for the operator.
@@ -79,7 +82,7 @@ pub struct DemoLoaded {
     pub activities: u64,
     /// The second, small org (US dollars, Los Angeles time): its name and
     /// its owner's email (the same password).
-    pub second_org: (String, String),
+    pub second_org: Option<(String, String)>,
 }
 
 /// Customers per transaction on SQLite: fewer, larger commits write each
@@ -166,7 +169,10 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         _ => Some(crate::portal::create_link(db, &Ctx::system(org.clone(), "Demo"), "CUS-00001", Default::default()).await?.url),
     };
     let activities = q::chain_head(&mut db.read().await?.handle(), org.id.0).await?.map_or(activities, |(seq, _)| seq as u64);
-    let second = crate::demo_orgs::second_org(db, DEMO_PASSWORD).await?;
+    let second = match options.second_org {
+        true => Some(crate::demo_orgs::second_org(db, DEMO_PASSWORD).await?),
+        false => None,
+    };
     Ok(DemoLoaded {
         org,
         admin_email: ADMIN_EMAIL.into(),
@@ -174,7 +180,7 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         api_token: token.token,
         portal_url,
         activities,
-        second_org: (second.name, crate::demo_orgs::SECOND_OWNER_EMAIL.into()),
+        second_org: second.map(|org| (org.name, crate::demo_orgs::SECOND_OWNER_EMAIL.into())),
     })
 }
 
