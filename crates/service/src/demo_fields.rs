@@ -5,7 +5,7 @@
 //! only [`FILLED`] customers are touched.
 
 use dossier_domain::custom_fields::DefinitionInput;
-use dossier_domain::customer::CustomerPatch;
+use dossier_domain::customer::{CustomerPatch, CustomerStatus};
 use dossier_domain::site::SitePatch;
 use dossier_domain::works::JobPatch;
 use serde_json::{Value, json};
@@ -38,11 +38,16 @@ pub(crate) async fn define_demo_fields(db: &Db, system: &Ctx) -> Result<()> {
 }
 
 /// Values on the first customers of the `loaded` (their first site and job
-/// too for the first few), through the same use cases as an edit.
+/// too for the first few), through the same use cases as an edit; the
+/// deactivated among them are left as they are.
 pub(crate) async fn fill_demo_values(db: &Db, system: &Ctx, loaded: u32) -> Result<()> {
     for n in 1..=loaded.min(FILLED) {
         let i = n as usize - 1;
         let code = format!("CUS-{n:05}");
+        // A deactivated customer is read-only.
+        if customers::get_customer(db, system, &code).await?.status == CustomerStatus::Deactivated {
+            continue;
+        }
         let values = json!({"contract_tier": TIERS[i % TIERS.len()], "account_manager": MANAGERS[i % MANAGERS.len()]});
         customers::update_customer(db, system, &code, CustomerPatch { custom_fields: Some(object(values)), ..Default::default() }).await?;
         if n > FILLED_SITES_AND_JOBS {
