@@ -175,6 +175,11 @@ both_backends!(every_bar_of_demo_customers_matches_its_list, |app| {
         let (app, token) = (&app, token.clone());
         async move { app.call_as(Some(&token), axum::http::Method::GET, &path, None).await.1 }
     };
+    // The demo's custom fields are defined and filled in on its first customers.
+    let fields = get("/custom-fields".into()).await;
+    assert_eq!(fields.as_array().map(Vec::len), Some(5), "{fields}");
+    let first = get("/customers/CUS-00001".into()).await;
+    assert_eq!(first["custom_fields"], json!({"contract_tier": "Gold", "account_manager": "Priya Shah"}));
     // Customers with open or overdue invoices.
     let invoices = all_items(&app, &token, "/invoices?state=open").await;
     let overdue = all_items(&app, &token, "/invoices?state=overdue").await;

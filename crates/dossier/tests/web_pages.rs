@@ -162,3 +162,65 @@ both_backends!(the_directory_says_why_a_search_matched_and_shows_phones_as_peopl
     assert!(!page.contains("No contacts."), "{page}");
     assert!(page.contains("ann@example.com") && page.contains(">020 7341 9704<") && page.contains("href=\"tel:+442073419704\""), "{page}");
 });
+
+both_backends!(site_and_job_forms_take_the_orgs_custom_fields_and_the_pages_show_them, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    for field in [
+        json!({"entity": "site", "key": "boiler_make", "label": "Boiler make", "type": "text"}),
+        json!({"entity": "site", "key": "rooms", "label": "Rooms", "type": "number"}),
+        json!({"entity": "job", "key": "parking", "label": "Parking", "type": "yes_no"}),
+        json!({"entity": "job", "key": "hours", "label": "Hours on site", "type": "number"}),
+    ] {
+        let (status, body) = app.post("/custom-fields", field).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let cookie = sign_in(&app).await;
+
+    // The new site form has an input per site field; a bad number is
+    // refused next to its input, what was typed stays, and no site is made.
+    let (_, page) = html(&app, Some(&cookie), "/customers/CUS-00001/sites/new").await;
+    assert!(page.contains("name=\"custom_fields.boiler_make\"") && page.contains("name=\"custom_fields.rooms\""), "{page}");
+    let mut form = vec![("kind", "service"), ("address_line1", "1 High Street"), ("postcode", "LS1 4AP"), ("custom_fields.boiler_make", "Vaillant")];
+    let (status, _, page) = post_form(&app, &cookie, "/customers/CUS-00001/sites/new", &[form.as_slice(), &[("custom_fields.rooms", "abc")]].concat()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"custom_fields.rooms-error\"") && page.contains("value=\"Vaillant\""), "{page}");
+    let (_, sites) = app.get("/customers/CUS-00001/sites").await;
+    assert_eq!(sites.as_array().map(Vec::len), Some(0), "{sites}");
+
+    form.push(("custom_fields.rooms", "4"));
+    let (status, location, _) = post_form(&app, &cookie, "/customers/CUS-00001/sites/new", &form).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/customers/CUS-00001?tab=sites"));
+    let (_, page) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=sites").await;
+    assert!(page.contains("Boiler make: Vaillant; Rooms: 4"), "{page}");
+
+    // Editing the site shows its values and saves changed ones.
+    let (_, sites) = app.get("/customers/CUS-00001/sites").await;
+    let site_id = sites[0]["id"].as_str().unwrap().to_owned();
+    let (_, page) = html(&app, Some(&cookie), &format!("/sites/{site_id}/edit")).await;
+    assert!(page.contains("value=\"Vaillant\""), "{page}");
+    let form =
+        [("kind", "service"), ("address_line1", "1 High Street"), ("postcode", "LS1 4AP"), ("custom_fields.boiler_make", "Baxi"), ("custom_fields.rooms", "")];
+    let (status, _, _) = post_form(&app, &cookie, &format!("/sites/{site_id}/edit"), &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=sites").await;
+    assert!(page.contains("Boiler make: Baxi") && !page.contains("Rooms: 4"), "{page}");
+
+    // The new job form likewise; the job's page shows its values as facts.
+    let (_, page) = html(&app, Some(&cookie), "/customers/CUS-00001/jobs/new").await;
+    assert!(page.contains("name=\"custom_fields.parking\"") && page.contains("name=\"custom_fields.hours\""), "{page}");
+    let form = [("title", "Boiler service"), ("custom_fields.parking", "on"), ("custom_fields.hours", "abc")];
+    let (status, _, page) = post_form(&app, &cookie, "/customers/CUS-00001/jobs/new", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"custom_fields.hours-error\"") && page.contains("value=\"Boiler service\""), "{page}");
+    let (_, jobs) = app.get("/jobs?customer=CUS-00001").await;
+    assert_eq!(jobs["items"].as_array().map(Vec::len), Some(0), "{jobs}");
+
+    let form = [("title", "Boiler service"), ("custom_fields.parking", "on"), ("custom_fields.hours", "2.5")];
+    let (status, location, _) = post_form(&app, &cookie, "/customers/CUS-00001/jobs/new", &form).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/customers/CUS-00001?tab=works&type=jobs"));
+    let (_, jobs) = app.get("/jobs?customer=CUS-00001").await;
+    assert_eq!(jobs["items"][0]["custom_fields"], json!({"parking": true, "hours": 2.5}));
+    let code = jobs["items"][0]["code"].as_str().unwrap();
+    let (_, page) = html(&app, Some(&cookie), &format!("/jobs/{code}")).await;
+    assert!(page.contains("<dt>Parking</dt><dd>Yes</dd>") && page.contains("<dt>Hours on site</dt><dd>2.5</dd>"), "{page}");
+});

@@ -164,6 +164,8 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
         progress(u64::from(done));
     }
     db.bulk_load(false).await?;
+    // A few customers, sites and jobs with values in the org's fields.
+    crate::demo_fields::fill_demo_values(db, &Ctx::system(org.clone(), "Demo loader").at(anchor), options.customers).await?;
     let portal_url = match options.customers {
         0 => None,
         _ => Some(crate::portal::create_link(db, &Ctx::system(org.clone(), "Demo"), "CUS-00001", Default::default()).await?.url),

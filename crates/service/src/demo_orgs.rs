@@ -25,6 +25,7 @@ pub(crate) async fn settle_demo_org(db: &Db, system: &Ctx) -> Result<Org> {
     };
     orgs::update_settings(db, system, settings).await?;
     orgs::set_logo(db, system, Some(logo(&[0x0f, 0x76, 0x6e], &[0x99, 0xf6, 0xe4]))).await?;
+    crate::demo_fields::define_demo_fields(db, system).await?;
     orgs::find(db, &system.org.id.to_string()).await
 }
 

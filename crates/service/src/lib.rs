@@ -17,6 +17,7 @@ mod context;
 pub mod custom_fields;
 pub mod customers;
 pub mod demo;
+mod demo_fields;
 mod demo_files;
 mod demo_orgs;
 mod error;

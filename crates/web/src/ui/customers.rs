@@ -566,6 +566,8 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         }
         "sites" => {
             let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
+            // The org's site fields: a column of each site's values, when it has any.
+            let fields = dossier_service::custom_fields::list_definitions(db, ctx, Some(FieldEntity::Site)).await?;
             let rows = sites
                 .iter()
                 .map(|s| {
@@ -580,22 +582,25 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                         href: can_edit.then(|| format!("/sites/{}/delete", s.id.0)),
                     };
                     let kind = views::words(s.profile.kind.as_str());
-                    vec![
+                    let mut row = vec![
                         cell(if s.dormant { format!("{kind} (dormant)") } else { kind }),
                         cell(s.profile.address_lines().join(", ")),
                         cell(s.profile.access_notes.clone().unwrap_or_default()),
-                        edit,
-                        delete,
-                    ]
+                    ];
+                    if !fields.is_empty() {
+                        let values = super::custom_fields::inputs::shown(&fields, &s.profile.custom_fields, currency);
+                        row.push(cell(values.iter().map(|(label, value)| format!("{label}: {value}")).collect::<Vec<_>>().join("; ")));
+                    }
+                    row.extend([edit, delete]);
+                    row
                 })
                 .collect();
-            page_data.tables.push(Table {
-                title: "Sites".into(),
-                headers: vec![("Kind", false), ("Address", false), ("Access notes", false), ("", false), ("", false)],
-                rows,
-                next: None,
-                empty: "No sites.",
-            });
+            let mut headers = vec![("Kind", false), ("Address", false), ("Access notes", false)];
+            if !fields.is_empty() {
+                headers.push(("Details", false));
+            }
+            headers.extend([("", false), ("", false)]);
+            page_data.tables.push(Table { title: "Sites".into(), headers, rows, next: None, empty: "No sites." });
         }
         "works" => works_tab(db, ctx, &code, &query, &mut page_data).await?,
         "files" => {

@@ -7,15 +7,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
 use dossier_domain::currency::MoneyStyle;
+use dossier_domain::custom_fields::{CustomFields, FieldDefinition, FieldEntity};
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::money::{LineInput, MAX_LINES, Money};
 use dossier_domain::orgs::default_tax_rate;
 use dossier_domain::workflow::{InvoiceState, PaymentMethod};
 use dossier_domain::works::{AllocationInput, CreditNoteInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
 use dossier_service::billing::{self, InvoiceQuery};
-use dossier_service::{Ctx, Db, ServiceError, customers, works};
+use dossier_service::{Ctx, Db, ServiceError, custom_fields, customers, works};
 use jiff::civil::Date;
 
+use super::custom_fields::inputs;
 use super::forms::{Field, FormPage, Section, Values, again, amount, basis_points, value};
 use super::views::words;
 use super::{Staff, failure};
@@ -347,32 +349,50 @@ pub async fn create_quote(State(s): State<AppState>, Staff(ctx): Staff, Path(cod
     }
 }
 
-fn job_form(ctx: &Ctx, code: &str) -> FormPage {
+fn job_form(ctx: &Ctx, code: &str, definitions: &[FieldDefinition]) -> FormPage {
     let fields = vec![
         Field::new("title", "What is to be done", "text").required(),
         Field::new("description", "Details", "textarea"),
         Field::new("value", "Value", "text").hint("e.g. 300.00"),
     ];
-    page(ctx, "New job", code, "works&type=jobs", "jobs/new", "Create job", vec![Section { legend: String::new(), fields }])
+    let mut sections = vec![Section { legend: String::new(), fields }];
+    if !definitions.is_empty() {
+        sections.push(Section { legend: "Custom fields".into(), fields: inputs::inputs(definitions, &CustomFields::new(), ctx.org.money_style()) });
+    }
+    page(ctx, "New job", code, "works&type=jobs", "jobs/new", "Create job", sections)
+}
+
+/// The org's job fields, for the job form.
+async fn job_definitions(db: &Db, ctx: &Ctx) -> Result<Vec<FieldDefinition>, ServiceError> {
+    custom_fields::list_definitions(db, ctx, Some(FieldEntity::Job)).await
 }
 
 pub async fn new_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>) -> Response {
-    warned(&s.db, &ctx, &code, job_form(&ctx, &code)).await.show(StatusCode::OK)
+    match job_definitions(&s.db, &ctx).await {
+        Ok(definitions) => warned(&s.db, &ctx, &code, job_form(&ctx, &code, &definitions)).await.show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
 }
 
 pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let definitions = match job_definitions(&s.db, &ctx).await {
+        Ok(definitions) => definitions,
+        Err(e) => return failure(e),
+    };
     let mut errors = ValidationErrors::default();
+    let custom = errors.take(inputs::read(&definitions, &values, &CustomFields::new(), ctx.org.money_style()));
     let input = JobInput {
         customer: Some(code.clone()),
         title: value(&values, "title"),
         description: value(&values, "description"),
         value: amount(&values, "value", ctx.org.money_style(), &mut errors),
         blocked_override: value(&values, "blocked_override"),
+        custom_fields: custom,
         ..Default::default()
     };
     let result = unless_invalid(errors, works::create_job(&s.db, &ctx, input)).await.map(drop);
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=jobs")).into_response(),
-        Err(e) => again(warned(&s.db, &ctx, &code, job_form(&ctx, &code)).await, &values, e, str::to_owned),
+        Err(e) => again(warned(&s.db, &ctx, &code, job_form(&ctx, &code, &definitions)).await, &values, e, str::to_owned),
     }
 }

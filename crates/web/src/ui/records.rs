@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dossier_domain::currency::MoneyStyle;
+use dossier_domain::custom_fields::FieldEntity;
 use dossier_domain::ids::CustomerId;
 use dossier_domain::ledger::Refund;
 use dossier_domain::message::RecordType;
@@ -13,7 +14,7 @@ use dossier_domain::money::{Line, Totals};
 use dossier_domain::permissions::Module;
 use dossier_domain::works::Allocation;
 use dossier_service::messages::{self, MessageQuery};
-use dossier_service::{Ctx, Db, ServiceError, billing, customers, files, sites, works};
+use dossier_service::{Ctx, Db, ServiceError, billing, custom_fields, customers, files, sites, works};
 use uuid::Uuid;
 
 use super::files::{FileView, Uploader, uploader};
@@ -58,6 +59,8 @@ struct RecordPage {
     customer_code: String,
     customer_name: String,
     facts: Vec<(&'static str, String)>,
+    /// A job's custom field values: `(label, value)`.
+    custom: Vec<(String, String)>,
     lines: Vec<LineRow>,
     totals: Vec<TotalRow>,
     /// The record's important notes, and all its messages, newest first.
@@ -138,6 +141,8 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let currency = ctx.org.money_style();
     let date = |d: Option<jiff::civil::Date>| d.map_or_else(|| "—".to_owned(), |d| ctx.org.date(d));
     let current: Option<Current>;
+    // The job's custom field values, as facts after the others.
+    let mut custom = Vec::new();
     let mut related = Vec::new();
     let (title, customer, record, mut facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
@@ -172,6 +177,8 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
             let mut facts = vec![("Status", words(j.status.as_str())), ("Scheduled", window)];
             facts.extend(j.value.map(|v| ("Value", if j.free_of_charge { "Free of charge".to_owned() } else { v.format(currency) })));
             facts.extend(j.completion_notes.clone().map(|n| ("Completion notes", n)));
+            let fields = custom_fields::list_definitions(db, ctx, Some(FieldEntity::Job)).await?;
+            custom = super::custom_fields::inputs::shown(&fields, &j.custom_fields, currency);
             // What the one who goes there needs: where, how to get in.
             if let Some(site) = j.site_id {
                 let site = sites::get_site(db, ctx, &site.0.to_string()).await?;
@@ -280,6 +287,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         customer_code: customer.code,
         customer_name: customer.display_name,
         facts,
+        custom,
         lines,
         totals,
         pinned,

@@ -65,7 +65,7 @@ pub fn read(definitions: &[FieldDefinition], form: &Values, current: &CustomFiel
             (FieldType::YesNo, _) => None,
             (_, None) => Some(Value::Null),
             (FieldType::Money, Some(text)) => errors.take(Money::parse_decimal(&field, &text, currency)).map(|m| Value::from(m.minor())),
-            (FieldType::Number, Some(text)) => match text.replace(',', "").parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+            (FieldType::Number, Some(text)) => match whole_or_decimal(&text.replace(',', "")) {
                 Some(number) => Some(Value::Number(number)),
                 None => {
                     errors.push(field.clone(), "invalid_custom_value", "must be a number such as 12 or 3.5");
@@ -79,6 +79,11 @@ pub fn read(definitions: &[FieldDefinition], form: &Values, current: &CustomFiel
         }
     }
     errors.into_result(|| values)
+}
+
+/// A typed number: a whole number stays whole (`4`, not `4.0`).
+fn whole_or_decimal(text: &str) -> Option<serde_json::Number> {
+    text.parse::<i64>().ok().map(serde_json::Number::from).or_else(|| text.parse::<f64>().ok().and_then(serde_json::Number::from_f64))
 }
 
 /// The record's values as read on its page: `(label, value)` in the

@@ -367,35 +367,56 @@ fn site_fields(site: Option<&Site>) -> Vec<Field> {
     ]
 }
 
-fn site_form(user: &str, code: &str) -> FormPage {
-    let back = format!("/customers/{code}?tab=sites");
-    form(user, "Add site", back, "Sites", format!("/customers/{code}/sites/new"), "Add site", site_fields(None))
+/// The org's site fields, for a site form.
+async fn site_definitions(db: &dossier_service::Db, ctx: &Ctx) -> Result<Vec<FieldDefinition>, ServiceError> {
+    custom_fields::list_definitions(db, ctx, Some(FieldEntity::Site)).await
 }
 
-async fn site_and_customer(db: &dossier_service::Db, ctx: &dossier_service::Ctx, id: &str) -> Result<(Site, String), dossier_service::ServiceError> {
+fn site_form(ctx: &Ctx, code: &str, definitions: &[FieldDefinition]) -> FormPage {
+    let back = format!("/customers/{code}?tab=sites");
+    let page = form(&ctx.actor.name, "Add site", back, "Sites", format!("/customers/{code}/sites/new"), "Add site", site_fields(None));
+    with_custom_fields(page, definitions, &CustomFields::new(), ctx.org.money_style())
+}
+
+/// The site, its customer's code and the org's site fields.
+async fn site_and_customer(db: &dossier_service::Db, ctx: &Ctx, id: &str) -> Result<(Site, String, Vec<FieldDefinition>), ServiceError> {
     let site = sites::get_site(db, ctx, id).await?;
     let customer = customers::get_customer(db, ctx, &site.customer_id.0.to_string()).await?;
-    Ok((site, customer.code))
+    Ok((site, customer.code, site_definitions(db, ctx).await?))
 }
 
-fn edit_site_form(user: &str, site: &Site, code: &str) -> FormPage {
+fn edit_site_form(ctx: &Ctx, site: &Site, code: &str, definitions: &[FieldDefinition]) -> FormPage {
     let back = format!("/customers/{code}?tab=sites");
-    form(user, format!("Edit {}", site.profile.one_line()), back, "Sites", format!("/sites/{}/edit", site.id.0), "Save changes", site_fields(Some(site)))
+    let page = form(
+        &ctx.actor.name,
+        format!("Edit {}", site.profile.one_line()),
+        back,
+        "Sites",
+        format!("/sites/{}/edit", site.id.0),
+        "Save changes",
+        site_fields(Some(site)),
+    );
+    with_custom_fields(page, definitions, &site.profile.custom_fields, ctx.org.money_style())
 }
 
 pub async fn edit_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
     match site_and_customer(&s.db, &ctx, &id).await {
-        Ok((site, code)) => edit_site_form(&ctx.actor.name, &site, &code).show(StatusCode::OK),
+        Ok((site, code, definitions)) => edit_site_form(&ctx, &site, &code, &definitions).show(StatusCode::OK),
         Err(e) => failure(e),
     }
 }
 
 pub async fn update_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
-    let (site, code) = match site_and_customer(&s.db, &ctx, &id).await {
+    let (site, code, definitions) = match site_and_customer(&s.db, &ctx, &id).await {
         Ok(found) => found,
         Err(e) => return failure(e),
     };
+    let custom = match inputs::read(&definitions, &values, &site.profile.custom_fields, ctx.org.money_style()) {
+        Ok(custom) => custom,
+        Err(errors) => return again(edit_site_form(&ctx, &site, &code, &definitions), &values, errors.into(), str::to_owned),
+    };
     let input = SitePatch {
+        custom_fields: Some(custom),
         kind: value(&values, "kind").and_then(|k| SiteKind::parse(&k)),
         name: patch(&values, "name"),
         address_line1: patch(&values, "address_line1"),
@@ -408,16 +429,28 @@ pub async fn update_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id):
     };
     match sites::update_site(&s.db, &ctx, &id, input).await {
         Ok(_) => Redirect::to(&format!("/customers/{code}?tab=sites")).into_response(),
-        Err(e) => again(edit_site_form(&ctx.actor.name, &site, &code), &values, e, str::to_owned),
+        Err(e) => again(edit_site_form(&ctx, &site, &code, &definitions), &values, e, str::to_owned),
     }
 }
 
-pub async fn new_site(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
-    site_form(&ctx.actor.name, &id).show(StatusCode::OK)
+pub async fn new_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match site_definitions(&s.db, &ctx).await {
+        Ok(definitions) => site_form(&ctx, &id, &definitions).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
 }
 
 pub async fn create_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let definitions = match site_definitions(&s.db, &ctx).await {
+        Ok(definitions) => definitions,
+        Err(e) => return failure(e),
+    };
+    let custom = match inputs::read(&definitions, &values, &CustomFields::new(), ctx.org.money_style()) {
+        Ok(custom) => custom,
+        Err(errors) => return again(site_form(&ctx, &id, &definitions), &values, errors.into(), str::to_owned),
+    };
     let input = SiteInput {
+        custom_fields: Some(custom),
         kind: value(&values, "kind").and_then(|k| SiteKind::parse(&k)),
         name: value(&values, "name"),
         address_line1: value(&values, "address_line1"),
@@ -430,7 +463,7 @@ pub async fn create_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id):
     };
     match sites::add_site(&s.db, &ctx, &id, input).await {
         Ok(_) => Redirect::to(&format!("/customers/{id}?tab=sites")).into_response(),
-        Err(e) => again(site_form(&ctx.actor.name, &id), &values, e, str::to_owned),
+        Err(e) => again(site_form(&ctx, &id, &definitions), &values, e, str::to_owned),
     }
 }
 
@@ -465,7 +498,7 @@ pub async fn delete_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(i
 
 pub async fn ask_delete_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
     match site_and_customer(&s.db, &ctx, &id).await {
-        Ok((site, code)) => {
+        Ok((site, code, _)) => {
             confirm_delete(&ctx.actor.name, format!("the site {}", site.profile.one_line()), &code, "sites", format!("/sites/{id}/delete")).show(StatusCode::OK)
         }
         Err(e) => failure(e),
@@ -474,7 +507,7 @@ pub async fn ask_delete_site(State(s): State<AppState>, Staff(ctx): Staff, Path(
 
 pub async fn delete_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
     let code = match site_and_customer(&s.db, &ctx, &id).await {
-        Ok((_, code)) => code,
+        Ok((_, code, _)) => code,
         Err(e) => return failure(e),
     };
     match sites::delete_site(&s.db, &ctx, &id).await {
