@@ -644,29 +644,30 @@ async fn an_admin_adds_a_choice_field_and_filters_the_directory_by_it() {
     s.browser.find(Locator::Css("a[href='/admin/custom-fields']")).await.unwrap().click().await.unwrap();
     s.until("the custom fields page", || async { s.path().await == "/admin/custom-fields" }).await;
     let form = "section[aria-label='Add a field'] form";
-    s.browser.find(Locator::Css(&format!("{form} input[name=label]"))).await.unwrap().send_keys("Contract tier").await.unwrap();
-    s.browser.find(Locator::Css(&format!("{form} input[name=key]"))).await.unwrap().send_keys("contract_tier").await.unwrap();
+    s.browser.find(Locator::Css(&format!("{form} input[name=label]"))).await.unwrap().send_keys("Service plan").await.unwrap();
+    s.browser.find(Locator::Css(&format!("{form} input[name=key]"))).await.unwrap().send_keys("service_plan").await.unwrap();
     s.browser.find(Locator::Css(&format!("{form} select[name=type] option[value=choice]"))).await.unwrap().click().await.unwrap();
-    s.browser.find(Locator::Css(&format!("{form} textarea[name=options]"))).await.unwrap().send_keys("Gold\nSilver").await.unwrap();
+    s.browser.find(Locator::Css(&format!("{form} textarea[name=options]"))).await.unwrap().send_keys("Premium\nBasic").await.unwrap();
     s.shot("define-choice").await;
     s.browser.find(Locator::Css(&format!("{form} button[type=submit]"))).await.unwrap().click().await.unwrap();
-    s.until("the new field in the list", || async { s.count("tr[data-field='customer.contract_tier']").await == 1 }).await;
+    s.until("the new field in the list", || async { s.count("tr[data-field='customer.service_plan']").await == 1 }).await;
     s.shot("defined").await;
 
     // Staff set it in the customer's form; the profile shows it.
     s.goto(&format!("/customers/{}/edit", gold.code)).await;
-    s.browser.find(Locator::Css("select[name='custom_fields.contract_tier'] option[value=Gold]")).await.unwrap().click().await.unwrap();
+    s.browser.find(Locator::Css("select[name='custom_fields.service_plan'] option[value=Premium]")).await.unwrap().click().await.unwrap();
     s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
     s.until("the profile's history", || async { s.path().await == format!("/customers/{}?tab=history", gold.code) }).await;
-    assert_eq!(s.text(".custom-field dd").await, "Gold");
-    let patch: dossier_domain::customer::CustomerPatch = serde_json::from_value(json!({"custom_fields": {"contract_tier": "Silver"}})).unwrap();
+    let shown = s.browser.find(Locator::XPath("//div[@class='custom-field'][dt='Service plan']/dd")).await.expect("the new field on the profile");
+    assert_eq!(shown.text().await.unwrap(), "Premium");
+    let patch: dossier_domain::customer::CustomerPatch = serde_json::from_value(json!({"custom_fields": {"service_plan": "Basic"}})).unwrap();
     customers::update_customer(&s.db, &s.ctx, &silver.code, patch).await.unwrap();
 
-    // The directory filters by it: only the Gold customer is left.
+    // The directory filters by it: only the Premium customer is left.
     s.goto("/customers").await;
-    s.browser.find(Locator::Css("select[name='cf.contract_tier'] option[value=Gold]")).await.unwrap().click().await.unwrap();
+    s.browser.find(Locator::Css("select[name='cf.service_plan'] option[value=Premium]")).await.unwrap().click().await.unwrap();
     s.browser.find(Locator::Css("form[role=search] button[type=submit]")).await.unwrap().click().await.unwrap();
-    s.until("the filtered directory", || async { s.path().await.contains("cf.contract_tier=Gold") }).await;
+    s.until("the filtered directory", || async { s.path().await.contains("cf.service_plan=Premium") }).await;
     s.until("one customer", || async { s.count("#customer-results tbody tr").await == 1 }).await;
     s.shot("directory-filtered").await;
     assert_eq!(s.text("#customer-results tbody tr td:nth-child(2)").await, gold.code);
