@@ -47,15 +47,16 @@ struct Image(#[allow(dead_code)] Vec<u8>);
 
 /// The org's logo, as stored (PNG or JPEG).
 #[utoipa::path(get, path = "/org/logo", tag = "org",
-    responses((status = 200, description = "The logo", content_type = "image/png", body = Image), (status = 404, description = "No logo is set", body = Problem)))]
+    responses((status = 200, description = "The logo, sent with its own type (image/png or image/jpeg)", content_type = "application/octet-stream", body = Image), (status = 404, description = "No logo is set", body = Problem)))]
 async fn get_logo(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Response, ApiError> {
     let logo = orgs::logo(&s.db, ctx.org.id).await?.ok_or(ServiceError::NotFound("logo"))?;
-    Ok(([(header::CONTENT_TYPE, logo.content_type)], logo.bytes).into_response())
+    // As documented: the picture's bytes, whatever its type (PNG or JPEG).
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream".to_owned())], logo.bytes).into_response())
 }
 
 /// Set the logo (owners and admins): the request body is a PNG or JPEG of at
 /// most 512 KiB. Invoices, quotes, statements and the portal show it.
-#[utoipa::path(put, path = "/org/logo", tag = "org", request_body(content = Image, content_type = "image/png"),
+#[utoipa::path(put, path = "/org/logo", tag = "org", request_body(content = Image, content_type = "application/octet-stream"),
     responses((status = 200, description = "Set", body = OrgSettings), (status = 403, description = "Only owners and admins change settings", body = Problem),
         (status = 422, description = "Not a PNG or JPEG (unsupported_image), or too large", body = Problem)))]
 async fn set_logo(State(s): State<AppState>, Caller(ctx): Caller, body: Bytes) -> Result<Json<OrgSettings>, ApiError> {
