@@ -19,9 +19,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         // Every body of this API is a JSON object: serde would also read a
         // struct from an array of its fields in order (`[null, null]`).
         let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, 2 * 1024 * 1024)
-            .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than the 2 MB the server accepts"))?;
+        let bytes = axum::body::to_bytes(body, 2 * 1024 * 1024).await.map_err(|_| too_large())?;
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
             return Err(
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "the body must be a JSON object").with_field("body".into(), "invalid_body")
@@ -39,12 +37,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json"))
             }
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than the 2 MB the server accepts"))
-            }
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(too_large()),
             Err(e) => Err(ApiError::new(e.status(), "invalid_body", e.body_text())),
         }
     }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than the 2 MB the server accepts")
 }
 
 /// Path parameters. A parameter that is not UTF-8 (`%ff`) answers

@@ -24,10 +24,6 @@ use crate::AppState;
 /// Blank tax rate rows offered below the org's rates.
 const BLANK_TAX_ROWS: usize = 3;
 
-fn words(text: &str) -> String {
-    super::forms::capitalised(&text.replace('_', " "))
-}
-
 fn settings_form(ctx: &Ctx, settings: &OrgSettings) -> FormPage {
     let (basis, days) = match settings.payment_terms {
         PaymentTerms::Net { days } => ("net", days),
@@ -51,7 +47,7 @@ fn settings_form(ctx: &Ctx, settings: &OrgSettings) -> FormPage {
         .into_iter()
         .map(|kind| {
             let next = settings.next_numbers.get(kind.counter()).copied().unwrap_or(1);
-            Field::new(format!("next_{}", kind.counter()), format!("Next {} number ({}-…)", words(kind.counter()).to_lowercase(), kind.prefix()), "number")
+            Field::new(format!("next_{}", kind.counter()), format!("Next {} number ({}-…)", kind.counter().replace('_', " "), kind.prefix()), "number")
                 .value(next.to_string())
         })
         .collect();
