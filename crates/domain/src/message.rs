@@ -63,9 +63,17 @@ impl RecordType {
         }
     }
 
-    /// The kind of works or money record a code (`BOK-00012`) names.
-    pub fn of_code(code: &str) -> Option<RecordType> {
-        RecordType::ALL.iter().copied().find(|t| t.code_kind().is_some_and(|kind| crate::code::Code::parse(kind, code).is_some()))
+    /// The kind of works or money record a code (`BOK-00012`) names, by
+    /// its prefix: the org's chosen one for each series (`prefix_of`), or
+    /// the series' own.
+    pub fn of_code<'a>(code: &str, prefix_of: impl Fn(crate::code::CodeKind) -> &'a str) -> Option<RecordType> {
+        let code = crate::code::CodeRef::parse(code)?;
+        let kind_of = |t: &RecordType| t.code_kind();
+        RecordType::ALL
+            .iter()
+            .copied()
+            .find(|t| kind_of(t).is_some_and(|kind| prefix_of(kind) == code.prefix))
+            .or_else(|| RecordType::ALL.iter().copied().find(|t| kind_of(t).is_some_and(|kind| kind.prefix() == code.prefix)))
     }
 
     pub fn entity(self) -> EntityType {

@@ -4,14 +4,15 @@
 //! portal carry the name, address and logo; amounts follow the currency and
 //! number format; "today" follows the time zone; dates follow the date
 //! format; invoices without terms follow the default terms; a line without a
-//! rate gets the default tax rate; new records take the next numbers.
+//! rate gets the default tax rate; new records take the next numbers and
+//! their series' prefix.
 
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::code::CodeKind;
+use crate::code::{CodeKind, MAX_PREFIX_CHARS, check_prefix};
 use crate::contact_point::Region;
 use crate::currency::{Currency, NumberFormat};
 use crate::error::ValidationErrors;
@@ -106,6 +107,9 @@ pub struct OrgSettings {
     pub tax_rates: Vec<TaxRateSetting>,
     /// Per series, the number its next record gets.
     pub next_numbers: BTreeMap<String, i64>,
+    /// Per series, the prefix its next record's code gets (records keep the
+    /// code they were given).
+    pub code_prefixes: BTreeMap<String, String>,
     /// Whether a logo is set (`GET /api/v1/org/logo` serves it).
     pub has_logo: bool,
 }
@@ -137,6 +141,12 @@ pub struct OrgSettingsInput {
     /// lower than one already issued.
     #[schema(value_type = Option<BTreeMap<String, i64>>)]
     pub next_numbers: Option<BTreeMap<String, i64>>,
+    /// Per series (same keys): the prefix of new records' codes, 1 to 10
+    /// letters and digits starting with a letter (`BIL` gives `BIL-00042`),
+    /// kept upper-case and different from the other series'. Records made
+    /// before keep their codes.
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    pub code_prefixes: Option<BTreeMap<String, String>>,
 }
 
 /// A checked change: what to set.
@@ -152,12 +162,10 @@ pub struct SettingsChange {
     pub payment_terms: Option<PaymentTerms>,
     pub tax_rates: Option<Vec<TaxRateSetting>>,
     pub next_numbers: Vec<(CodeKind, i64)>,
+    pub code_prefixes: Vec<(CodeKind, String)>,
 }
 
-/// The series whose next number can be set, by the key clients use.
-pub fn series(key: &str) -> Option<CodeKind> {
-    CodeKind::ALL.into_iter().find(|k| k.counter() == key)
-}
+const UNKNOWN_SERIES: &str = "is not a number series (customer, inquiry, quote, job, invoice, payment, credit_note)";
 
 impl OrgSettingsInput {
     pub fn check(self) -> Result<SettingsChange, ValidationErrors> {
@@ -181,10 +189,19 @@ impl OrgSettingsInput {
         let mut next_numbers = Vec::new();
         for (key, number) in self.next_numbers.unwrap_or_default() {
             let field = format!("next_numbers.{key}");
-            match series(&key) {
-                None => errors.push(field, "unknown_series", "is not a number series (customer, inquiry, quote, job, invoice, payment, credit_note)"),
+            match CodeKind::of_counter(&key) {
+                None => errors.push(field, "unknown_series", UNKNOWN_SERIES),
                 Some(_) if !(1..=MAX_NEXT_NUMBER).contains(&number) => errors.push(field, "out_of_range", format!("must be from 1 to {MAX_NEXT_NUMBER}")),
                 Some(kind) => next_numbers.push((kind, number)),
+            }
+        }
+        let mut code_prefixes = Vec::new();
+        for (key, prefix) in self.code_prefixes.unwrap_or_default() {
+            let field = format!("code_prefixes.{key}");
+            match (CodeKind::of_counter(&key), check_prefix(&prefix)) {
+                (None, _) => errors.push(field, "unknown_series", UNKNOWN_SERIES),
+                (Some(_), None) => errors.push(field, "invalid_prefix", format!("must be 1 to {MAX_PREFIX_CHARS} letters and digits, starting with a letter")),
+                (Some(kind), Some(prefix)) => code_prefixes.push((kind, prefix)),
             }
         }
         errors.into_result(|| SettingsChange {
@@ -198,8 +215,41 @@ impl OrgSettingsInput {
             payment_terms,
             tax_rates,
             next_numbers,
+            code_prefixes,
         })
     }
+}
+
+/// The prefix each series' new records get: the org's choice, else the
+/// series' own.
+pub fn prefix_of(chosen: &BTreeMap<CodeKind, String>, kind: CodeKind) -> &str {
+    chosen.get(&kind).map_or(kind.prefix(), String::as_str)
+}
+
+/// The org's chosen prefixes after `change`: a prefix set back to the
+/// series' own is forgotten; two series never share one, so a code names
+/// one series.
+pub fn merge_prefixes(chosen: &BTreeMap<CodeKind, String>, change: &[(CodeKind, String)]) -> Result<BTreeMap<CodeKind, String>, ValidationErrors> {
+    let mut merged = chosen.clone();
+    for (kind, prefix) in change {
+        if prefix == kind.prefix() {
+            merged.remove(kind);
+        } else {
+            merged.insert(*kind, prefix.clone());
+        }
+    }
+    let mut errors = ValidationErrors::default();
+    for (kind, _) in change {
+        let prefix = prefix_of(&merged, *kind);
+        if let Some(other) = CodeKind::ALL.into_iter().find(|k| k != kind && prefix_of(&merged, *k) == prefix) {
+            errors.push(
+                format!("code_prefixes.{}", kind.counter()),
+                "duplicate",
+                format!("is the prefix of {} codes already", other.counter().replace('_', " ")),
+            );
+        }
+    }
+    errors.into_result(|| merged)
 }
 
 /// Address lines, trimmed, blank ones dropped.
@@ -300,6 +350,28 @@ mod tests {
         assert_eq!(change.currency.map(Currency::code), Some("USD"));
         assert_eq!(change.timezone.as_deref(), Some("America/New_York"));
         assert_eq!(change.next_numbers, vec![(CodeKind::Invoice, 1001)]);
+    }
+
+    #[test]
+    fn prefixes_are_checked_merged_and_kept_apart() {
+        let input = OrgSettingsInput {
+            code_prefixes: Some(BTreeMap::from([("invoice".into(), "bil".into()), ("job".into(), "1JOB".into()), ("widget".into(), "W".into())])),
+            ..Default::default()
+        };
+        let mut found = codes(input.check());
+        found.sort();
+        assert_eq!(found, vec![("code_prefixes.job".into(), "invalid_prefix"), ("code_prefixes.widget".into(), "unknown_series")]);
+
+        let chosen = merge_prefixes(&BTreeMap::new(), &[(CodeKind::Invoice, "BIL".into())]).unwrap();
+        assert_eq!(prefix_of(&chosen, CodeKind::Invoice), "BIL");
+        assert_eq!(prefix_of(&chosen, CodeKind::Quote), "EST");
+        let clash = merge_prefixes(&chosen, &[(CodeKind::Quote, "BIL".into())]).unwrap_err();
+        assert_eq!(clash.0[0].field, "code_prefixes.quote");
+        assert_eq!(clash.0[0].code, "duplicate");
+        let back = merge_prefixes(&chosen, &[(CodeKind::Invoice, "INV".into())]).unwrap();
+        assert!(back.is_empty(), "a prefix set back to the series' own is forgotten");
+        let swapped = merge_prefixes(&BTreeMap::new(), &[(CodeKind::Invoice, "EST".into()), (CodeKind::Quote, "INV".into())]).unwrap();
+        assert_eq!(prefix_of(&swapped, CodeKind::Quote), "INV");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Terms are lower-case and matched by prefix, so they can be looked up with
 //! an index range scan on either database.
 
-use crate::code::{Code, CodeKind};
+use crate::code::CodeRef;
 use crate::contact_point::{Email, Phone};
 use crate::site::SiteProfile;
 use crate::text::words;
@@ -35,8 +35,8 @@ pub fn postcode_terms(postcode: &str) -> Vec<String> {
     terms
 }
 
-pub fn code_terms(code: &Code) -> Vec<String> {
-    vec![code.to_string().to_lowercase()]
+pub fn code_terms(code: &str) -> Vec<String> {
+    vec![code.to_lowercase()]
 }
 
 /// The words of an address line or a town (`1 High St` → `1`, `high`, `st`).
@@ -93,14 +93,15 @@ pub fn custom_facets_of(key: &str) -> String {
 }
 
 /// The prefixes a query is made of; a customer matches when it has a term
-/// starting with each of them.
-pub fn query_terms(query: &str) -> Vec<String> {
+/// starting with each of them. A query is read as a customer code when its
+/// prefix is one of `code_prefixes` (the org's and the series' own).
+pub fn query_terms(query: &str, code_prefixes: &[&str]) -> Vec<String> {
     let query = query.trim();
     if query.is_empty() {
         return Vec::new();
     }
-    if let Some(code) = Code::parse(CodeKind::Customer, query) {
-        return code_terms(&code);
+    if let Some(code) = CodeRef::parse(query).filter(|c| code_prefixes.contains(&c.prefix.as_str())) {
+        return code_terms(&code.to_string());
     }
     let digits: String = query.chars().filter(char::is_ascii_digit).collect();
     let phone_like = query.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
@@ -183,7 +184,10 @@ mod tests {
 
     #[test]
     fn a_query_is_read_as_code_phone_email_or_words() {
+        let query_terms = |q: &str| super::query_terms(q, &["CUS", "CL"]);
         assert_eq!(query_terms("cus-42"), vec!["cus-00042"]);
+        assert_eq!(query_terms("Cl-7"), vec!["cl-00007"]);
+        assert_eq!(query_terms("flat-2"), vec!["flat", "2"]);
         assert_eq!(query_terms("+44 7911 123456"), vec!["447911123456"]);
         assert_eq!(query_terms("0044 7911 123456"), vec!["447911123456"]);
         assert_eq!(query_terms("(07911) 123-456"), vec!["7911123456"]);
@@ -200,7 +204,7 @@ mod tests {
         let phone = Phone::parse("p", "07911 123456", Region::default()).unwrap();
         let terms = phone_terms(&phone);
         for query in ["07911 123456", "+44 7911 123456", "7911123", "447911"] {
-            let q = &query_terms(query)[0];
+            let q = &query_terms(query, &["CUS"])[0];
             assert!(terms.iter().any(|t| t.starts_with(q.as_str())), "{query}");
         }
     }
@@ -212,7 +216,7 @@ mod tests {
             Searchable::new(MatchField::ContactName, "John Smith", name_terms("John Smith")),
             Searchable::new(MatchField::Postcode, "LS1 4AP", postcode_terms("LS1 4AP")),
         ];
-        let why = |q: &str| why_matched(&query_terms(q), &fields).map(|m| (m.field, m.text));
+        let why = |q: &str| why_matched(&query_terms(q, &["CUS"]), &fields).map(|m| (m.field, m.text));
         assert_eq!(why("smi"), Some((MatchField::ContactName, "John Smith".into())));
         assert_eq!(why("acme"), Some((MatchField::Name, "Acme Plumbing".into())));
         assert_eq!(why("ls1 4ap"), Some((MatchField::Postcode, "LS1 4AP".into())));
@@ -227,7 +231,7 @@ mod tests {
         assert!(postcode_facet("LS1 4AP").unwrap().starts_with(&postcode_facet("ls1").unwrap()));
         assert!(custom_facet("tier", "gold").starts_with(&custom_facets_of("tier")));
         for query in ["a", "0", "ann@example.com", "example.com", "cus-00001"] {
-            for term in query_terms(query) {
+            for term in query_terms(query, &["CUS"]) {
                 assert!(term.as_str() > town.as_str() && !town.starts_with(&term), "{query}");
             }
         }

@@ -148,6 +148,66 @@ both_backends!(new_invoices_follow_the_settings_and_the_currency_is_fixed_once_a
     );
 });
 
+both_backends!(a_chosen_prefix_names_new_records_and_old_records_keep_their_codes, |app| {
+    app.customer(json!({"family_name": "Okafor"})).await;
+    let line = json!([{"description": "Service", "unit_price": 5000}]);
+    let (_, first) = app.post("/invoices", json!({"customer": "CUS-00001", "lines": line, "issue": true})).await;
+    assert_eq!(first["code"], "INV-00001");
+
+    // A prefix is letters and digits starting with a letter, and two series never share one.
+    let before = app.get("/org/settings").await.1;
+    assert_eq!(before["code_prefixes"]["invoice"], "INV");
+    let (status, problem) = app.patch("/org/settings", json!({"code_prefixes": {"quote": "1Q", "job": "BIL-", "widget": "W"}})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let mut found = codes(&problem);
+    found.sort();
+    assert_eq!(
+        found,
+        vec![
+            ("code_prefixes.job".to_owned(), "invalid_prefix".to_owned()),
+            ("code_prefixes.quote".to_owned(), "invalid_prefix".to_owned()),
+            ("code_prefixes.widget".to_owned(), "unknown_series".to_owned())
+        ]
+    );
+    let (status, problem) = app.patch("/org/settings", json!({"code_prefixes": {"quote": "inv"}})).await;
+    assert_eq!((status, codes(&problem)), (StatusCode::UNPROCESSABLE_ENTITY, vec![("code_prefixes.quote".to_owned(), "duplicate".to_owned())]));
+    assert_eq!(app.get("/org/settings").await.1, before, "a refused change changes nothing");
+
+    let (status, settings) = app.patch("/org/settings", json!({"code_prefixes": {"invoice": "bil", "customer": "CL"}})).await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    assert_eq!((settings["code_prefixes"]["invoice"].as_str(), settings["code_prefixes"]["quote"].as_str()), (Some("BIL"), Some("EST")));
+    assert_eq!(settings["code_prefixes"]["customer"], "CL");
+
+    // New records take the prefix; the old invoice keeps its number and both are found by their codes.
+    let (_, second) = app.post("/invoices", json!({"customer": "CUS-00001", "lines": line, "issue": true})).await;
+    assert_eq!(second["code"], "BIL-00002");
+    assert_eq!(app.get("/invoices/bil-2").await.1["id"], second["id"]);
+    assert_eq!(app.get("/invoices/INV-00001").await.1["code"], "INV-00001");
+    assert_eq!(app.get("/invoices/INV-00002").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/invoices/BIL-00001").await.0, StatusCode::NOT_FOUND);
+    let customer = app.customer(json!({"family_name": "Adeyemi"})).await;
+    assert_eq!(customer["code"], "CL-00002");
+    let (_, results) = app.get("/customers?q=cl-2").await;
+    assert_eq!(results["items"][0]["code"], "CL-00002", "{results}");
+    let (_, results) = app.get("/customers?q=CUS-1").await;
+    assert_eq!(results["items"][0]["code"], "CUS-00001", "{results}");
+    let (_, payment) = app.post("/payments", json!({"customer": "CL-00002", "amount": 100})).await;
+    assert_eq!(payment["code"], "PAY-00001", "{payment}");
+
+    // Documents and statements carry each record's own code.
+    let (status, _, pdf) = app.fetch("/api/v1/invoices/BIL-00002/pdf", Some(("authorization", &format!("Bearer {}", app.token)))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pdf_text(&pdf).contains("BIL-00002"));
+    let (_, statement) = app.get("/customers/CUS-00001/statement").await;
+    let listed: Vec<&str> = statement["open_items"].as_array().unwrap().iter().filter_map(|i| i["code"].as_str()).collect();
+    assert_eq!(listed, vec!["INV-00001", "BIL-00002"], "{statement}");
+
+    // Set back to the series' own, the prefix names the next record again.
+    app.patch("/org/settings", json!({"code_prefixes": {"invoice": "INV"}})).await;
+    let (_, third) = app.post("/invoices", json!({"customer": "CUS-00001", "lines": line})).await;
+    assert_eq!(third["code"], "INV-00003");
+});
+
 both_backends!(the_logo_is_checked_kept_and_shown_on_documents_and_in_the_portal, |app| {
     // Not a picture, a broken one, and one too large are refused.
     assert_eq!(put_logo(&app, &app.token, b"GIF89a not a png").await.1["errors"][0]["code"], "unsupported_image");
@@ -209,6 +269,7 @@ both_backends!(an_admin_changes_the_settings_and_the_logo_on_their_pages_with_er
             ("tax2_name", "Exempt"),
             ("tax2_rate", "0"),
             ("next_invoice", "2001"),
+            ("prefix_quote", "q"),
         ]
     };
     // A wrong time zone is shown beside its field, and nothing is saved.
@@ -223,6 +284,12 @@ both_backends!(an_admin_changes_the_settings_and_the_logo_on_their_pages_with_er
     assert_eq!((settings["currency"].as_str(), settings["timezone"].as_str()), (Some("USD"), Some("America/New_York")));
     assert_eq!(settings["tax_rates"], json!([{"name": "Sales tax", "rate_bp": 950, "default": true}, {"name": "Exempt", "rate_bp": 0, "default": false}]));
     assert_eq!(settings["next_numbers"]["invoice"], 2001);
+    assert_eq!(settings["code_prefixes"]["quote"], "Q");
+    let mut bad_prefix = form("America/New_York");
+    bad_prefix.push(("prefix_job", "Job 2"));
+    let (status, _, page) = app.form(&cookie, "/settings", &bad_prefix).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"prefix_job-error\""), "{page}");
 
     // New invoices offer the org's rates with its default chosen, and amounts in dollars.
     app.customer(json!({"family_name": "Rivera"})).await;

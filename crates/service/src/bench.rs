@@ -3,7 +3,7 @@
 //! and the customers, cursors and search terms its scenarios ask for.
 
 use dossier_domain::activity::{EntityRef, EntityType};
-use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::code::CodeKind;
 use dossier_store::queries as q;
 
 use crate::demo::{ADMIN_EMAIL, DemoOptions};
@@ -85,7 +85,7 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
     }
     let mut searches = Vec::new();
     for number in [7, customers / 3, customers / 2, customers - 5].into_iter().filter(|n| *n > 0) {
-        let code = Code { kind: CodeKind::Customer, number }.to_string();
+        let code = org.code(CodeKind::Customer, number);
         let customer = crate::customers::find(h, &system, &code).await?.into_customer(Vec::new())?;
         let name = customer.profile.family_name.clone().or(customer.profile.business_name.clone()).unwrap_or_else(|| customer.display_name.clone());
         searches.push(("name prefix", name.chars().take(4).collect()));

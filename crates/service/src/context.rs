@@ -1,6 +1,9 @@
 //! Who is asking, for which org, and what time it is for them.
 
+use std::collections::BTreeMap;
+
 use dossier_domain::activity::{Actor, ActorType};
+use dossier_domain::code::CodeKind;
 use dossier_domain::contact_point::Region;
 use dossier_domain::currency::{Currency, MoneyStyle, NumberFormat};
 use dossier_domain::ids::{OrgId, UserId};
@@ -34,9 +37,21 @@ pub struct Org {
     pub number_format: NumberFormat,
     /// Named tax rates; a line without a rate gets the default one.
     pub tax_rates: Vec<TaxRateSetting>,
+    /// Prefixes the org chose for its series (the others keep their own).
+    pub code_prefixes: BTreeMap<CodeKind, String>,
 }
 
 impl Org {
+    /// The prefix new records of `kind` get.
+    pub fn prefix(&self, kind: CodeKind) -> &str {
+        dossier_domain::orgs::prefix_of(&self.code_prefixes, kind)
+    }
+
+    /// The code a new record of `kind` numbered `number` gets.
+    pub fn code(&self, kind: CodeKind, number: i64) -> String {
+        dossier_domain::code::code_text(self.prefix(kind), number)
+    }
+
     /// How this org's amounts are written and read.
     pub fn money_style(&self) -> MoneyStyle {
         MoneyStyle::new(Currency::of(&self.currency).unwrap_or(Currency::GBP), self.number_format)

@@ -101,13 +101,19 @@ pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> R
     for (bundle, number) in bundles.into_iter().zip(first_number..) {
         let CustomerBundle { ctx, customer, contacts: new_contacts, sites: new_sites } = bundle;
         let now = ctx.now();
-        let row = CustomerRow::new(org, CustomerId::new(), number, &customer.profile, CustomerStatus::Active, None, now, now);
+        let row = CustomerRow::new(
+            org,
+            CustomerId::new(),
+            number,
+            ctx.org.code(CodeKind::Customer, number),
+            &customer.profile,
+            CustomerStatus::Active,
+            None,
+            now,
+            now,
+        );
         let names: Vec<String> = customer.labels.into_iter().map(Label::into_string).collect();
-        terms.extend(search_terms::customer(&row.code(), &customer.profile).into_iter().map(|term| SearchTerm {
-            customer_id: row.id,
-            source_id: row.id,
-            term,
-        }));
+        terms.extend(search_terms::customer(row.code(), &customer.profile).into_iter().map(|term| SearchTerm { customer_id: row.id, source_id: row.id, term }));
         let mut changes = vec![FieldChange { field: "kind".into(), old: json!(null), new: json!(customer.profile.kind) }];
         changes.extend(created_from(&CustomerProfile::empty(customer.profile.kind), &customer.profile));
         if !names.is_empty() {
@@ -159,7 +165,7 @@ pub async fn get_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Custome
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     // The row and its labels in one statement, then the same checks as `find`.
-    let key = record_key(CodeKind::Customer, "customer", reference)?;
+    let key = record_key("customer", reference)?;
     let (row, labels) = q::get_customer_labelled(h, ctx.org.id.0, key).await?.ok_or(ServiceError::NotFound("customer"))?;
     crate::scope::check_customer(h, ctx, row.id, "customer").await?;
     Ok(row.into_customer(labels)?)
@@ -190,7 +196,7 @@ pub async fn update_customer_in(tx: &mut Tx, ctx: &Ctx, reference: &str, patch: 
     if new_row.sort_name != row.sort_name {
         q::rename_in_search(h, row.org_id, row.id, &new_row.sort_name).await?;
     }
-    search_terms::refresh(h, row.org_id, row.id, row.id, search_terms::customer(&row.code(), &current), search_terms::customer(&row.code(), &updated)).await?;
+    search_terms::refresh(h, row.org_id, row.id, row.id, search_terms::customer(row.code(), &current), search_terms::customer(row.code(), &updated)).await?;
     let customer = with_labels(h, new_row).await?;
     let (id, subject, code) = subject(&row);
     let summary = format!("Profile updated: {}", field_list(&changes));
@@ -439,7 +445,8 @@ pub async fn list_customers(db: &Db, ctx: &Ctx, query: CustomerQuery) -> Result<
         _ => None,
     };
     let label = query.label.as_deref().map(|l| Label::parse("label", l)).transpose()?;
-    let searched = query.q.as_deref().map(query_terms).unwrap_or_default();
+    let prefixes = [ctx.org.prefix(CodeKind::Customer), CodeKind::Customer.prefix()];
+    let searched = query.q.as_deref().map(|q| query_terms(q, &prefixes)).unwrap_or_default();
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let mut terms = searched.clone();

@@ -1,7 +1,8 @@
 //! The demo's org settings (address, logo, terms, tax rates, UK dates) and a
 //! second, small org in another currency and time zone, so that a newcomer
 //! sees both: "Sunrise Pool Care", US dollars, Los Angeles time, sales tax,
-//! month-first dates, with a few customers, a scheduled job and invoices.
+//! month-first dates, invoices coded `SPC-…`, with a few customers, a
+//! scheduled job and invoices.
 
 use dossier_domain::money::TaxRate;
 use dossier_domain::orgs::{DateFormat, OrgSettingsInput, TaxRateSetting};
@@ -47,11 +48,12 @@ pub(crate) async fn second_org(db: &Db, password: &str) -> Result<Org> {
     let settings = OrgSettingsInput {
         payment_terms: Some(PaymentTerms::Net { days: 15 }),
         tax_rates: Some(vec![TaxRateSetting { name: "Sales tax".into(), rate_bp: TaxRate(950), default: true }]),
+        code_prefixes: Some([("invoice".to_owned(), "SPC".to_owned())].into()),
         ..Default::default()
     };
     orgs::update_settings(db, &system, settings).await?;
     orgs::set_logo(db, &system, Some(logo(&[0xea, 0x58, 0x0c], &[0xfd, 0xe6, 0x8a]))).await?;
-    // New invoices take the default tax rate just set.
+    // New invoices take the default tax rate and the prefix just set.
     let system = Ctx::system(orgs::find(db, &org.id.to_string()).await?, "Demo loader");
 
     let people = [
@@ -87,7 +89,7 @@ pub(crate) async fn second_org(db: &Db, password: &str) -> Result<Org> {
     billing::record_payment(
         db,
         &system,
-        parse(json!({"customer": "CUS-00002", "amount": 46538, "method": "card", "allocations": [{"invoice": "INV-00002", "amount": 46538}]}))?,
+        parse(json!({"customer": "CUS-00002", "amount": 46538, "method": "card", "allocations": [{"invoice": "SPC-00002", "amount": 46538}]}))?,
     )
     .await?;
     orgs::find(db, &org.id.to_string()).await

@@ -1,5 +1,7 @@
 //! Orgs: the businesses using Dossier.
 
+use std::collections::BTreeMap;
+
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
 use dossier_domain::code::CodeKind;
@@ -24,6 +26,11 @@ pub(crate) fn org_of(row: &OrgRow) -> Result<Org> {
     let region = Region::parse(&row.region).ok_or_else(|| corrupt(&format!("region '{}'", row.region)))?;
     let payment_terms = serde_json::from_str(&row.payment_terms).map_err(|e| corrupt(&format!("payment terms: {e}")))?;
     let tax_rates = serde_json::from_str(&row.tax_rates).map_err(|e| corrupt(&format!("tax rates: {e}")))?;
+    let prefixes: BTreeMap<String, String> = serde_json::from_str(&row.code_prefixes).map_err(|e| corrupt(&format!("code prefixes: {e}")))?;
+    let code_prefixes = prefixes
+        .into_iter()
+        .map(|(key, prefix)| CodeKind::of_counter(&key).map(|kind| (kind, prefix)).ok_or_else(|| corrupt(&format!("code prefix series '{key}'"))))
+        .collect::<std::result::Result<_, _>>()?;
     Ok(Org {
         id: OrgId(row.id),
         name: row.name.clone(),
@@ -35,7 +42,14 @@ pub(crate) fn org_of(row: &OrgRow) -> Result<Org> {
         date_format: DateFormat::parse(&row.date_format).ok_or_else(|| corrupt(&format!("date format '{}'", row.date_format)))?,
         number_format: NumberFormat::parse(&row.number_format).ok_or_else(|| corrupt(&format!("number format '{}'", row.number_format)))?,
         tax_rates,
+        code_prefixes,
     })
+}
+
+/// The org's chosen prefixes as stored: series key to prefix.
+fn prefixes_json(chosen: &BTreeMap<CodeKind, String>) -> String {
+    let by_key: BTreeMap<&str, &str> = chosen.iter().map(|(kind, prefix)| (kind.counter(), prefix.as_str())).collect();
+    serde_json::to_string(&by_key).unwrap_or_default()
 }
 
 pub(crate) async fn load(h: &mut Handle<'_>, id: Uuid) -> Result<Org> {
@@ -97,6 +111,7 @@ pub async fn create_org_in(tx: &mut Tx, new: &NewOrg<'_>, actor_name: &str, now:
         date_format: date_format.as_str().to_owned(),
         number_format: number_format.as_str().to_owned(),
         tax_rates: "[]".into(),
+        code_prefixes: "{}".into(),
     };
     q::insert_org(&mut tx.handle(), &row).await?;
     let org = org_of(&row)?;
@@ -145,6 +160,7 @@ async fn settings_in(h: &mut Handle<'_>, org_id: OrgId) -> Result<OrgSettings> {
             (kind.counter().to_owned(), issued + 1)
         })
         .collect();
+    let code_prefixes = CodeKind::ALL.into_iter().map(|kind| (kind.counter().to_owned(), org.prefix(kind).to_owned())).collect();
     Ok(OrgSettings {
         currency_minor_units: org.money_style().currency.exponent(),
         currency_locked: q::holds_money(h, org_id.0).await?,
@@ -159,6 +175,7 @@ async fn settings_in(h: &mut Handle<'_>, org_id: OrgId) -> Result<OrgSettings> {
         payment_terms: org.payment_terms,
         tax_rates: org.tax_rates,
         next_numbers,
+        code_prefixes,
     })
 }
 
@@ -203,6 +220,10 @@ pub async fn update_settings(db: &Db, ctx: &Ctx, input: OrgSettingsInput) -> Res
     }
     if let Some(rates) = change.tax_rates {
         row.tax_rates = serde_json::to_string(&rates).unwrap_or_default();
+    }
+    if !change.code_prefixes.is_empty() {
+        let current = org_of(&row)?.code_prefixes;
+        row.code_prefixes = prefixes_json(&dossier_domain::orgs::merge_prefixes(&current, &change.code_prefixes)?);
     }
     let mut errors = ValidationErrors::default();
     for (kind, next) in change.next_numbers {

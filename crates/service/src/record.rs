@@ -73,17 +73,20 @@ pub(crate) async fn find_coded<T: dossier_store::Row>(
     what: &'static str,
     reference: &str,
 ) -> crate::Result<T> {
-    let key = record_key(kind, what, reference)?;
+    let key = record_key(what, reference)?;
     dossier_store::queries::get_coded(h, kind, ctx.org.id.0, key).await?.ok_or(crate::ServiceError::NotFound(what))
 }
 
-/// How a route names a record of `kind`: its id, or its code's number (a
+/// How a route names a record: its id, or its code (a
 /// reference that is neither is a 404 naming `what`).
-pub(crate) fn record_key(kind: dossier_domain::code::CodeKind, what: &'static str, reference: &str) -> crate::Result<dossier_store::RecordKey> {
+pub(crate) fn record_key(what: &'static str, reference: &str) -> crate::Result<dossier_store::RecordKey> {
     use dossier_store::RecordKey;
     Ok(match uuid::Uuid::parse_str(reference) {
         Ok(id) => RecordKey::Id(id),
-        Err(_) => RecordKey::Number(dossier_domain::code::Code::parse(kind, reference).ok_or(crate::ServiceError::NotFound(what))?.number),
+        Err(_) => {
+            let code = dossier_domain::code::CodeRef::parse(reference).ok_or(crate::ServiceError::NotFound(what))?;
+            RecordKey::Code { number: code.number, code: code.to_string() }
+        }
     })
 }
 

@@ -121,6 +121,7 @@ pub async fn create_inquiry_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
         org_id: ctx.org.id.0,
         id: InquiryId::new().0,
         number,
+        code: ctx.org.code(CodeKind::Inquiry, number),
         customer_id: owner.customer_id,
         site_id: owner.site_id,
         contact_id: owner.contact_id,
@@ -136,7 +137,7 @@ pub async fn create_inquiry_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
     q::insert_inquiry(h, &row).await?;
     let summary = format!("Inquiry {} received: {}", row.code(), row.title);
     tx.append(inquiry_activity(ctx, ActivityKind::InquiryCreated, &row, summary)).await?;
-    permit.note(tx, ctx, EntityRef::new(EntityType::Inquiry, row.id), &row.code().to_string()).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Inquiry, row.id), row.code()).await?;
     Ok(row.into_inquiry()?)
 }
 
@@ -315,6 +316,7 @@ async fn insert_quote_in(
         org_id: ctx.org.id.0,
         id: QuoteId::new().0,
         number,
+        code: ctx.org.code(CodeKind::Quote, number),
         customer_id: owner.customer_id,
         site_id: owner.site_id,
         contact_id: owner.contact_id,
@@ -335,7 +337,7 @@ async fn insert_quote_in(
     let mut record = quote_activity(ctx, ActivityKind::QuoteCreated, &row, summary);
     record.also_links.extend(inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
     tx.append(record).await?;
-    permit.note(tx, ctx, EntityRef::new(EntityType::Quote, row.id), &row.code().to_string()).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Quote, row.id), row.code()).await?;
     Ok(row)
 }
 
@@ -532,6 +534,7 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, permit: &WorkPermit
         org_id: ctx.org.id.0,
         id: JobId::new().0,
         number,
+        code: ctx.org.code(CodeKind::Job, number),
         customer_id: owner.customer_id,
         site_id: owner.site_id,
         contact_id: owner.contact_id,
@@ -559,7 +562,7 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, permit: &WorkPermit
     record.also_links.extend(origin.inquiry_id.map(|id| EntityRef::new(EntityType::Inquiry, id)));
     record.also_links.extend(origin.quote_id.map(|id| EntityRef::new(EntityType::Quote, id)));
     tx.append(record).await?;
-    permit.note(tx, ctx, EntityRef::new(EntityType::Job, row.id), &row.code().to_string()).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Job, row.id), row.code()).await?;
     Ok(row)
 }
 

@@ -12,20 +12,23 @@ use uuid::Uuid;
 use crate::billing::push_invoice_state;
 use crate::{Handle, Result, run};
 
-/// How a route names a record: its id, or the number of its code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a route names a record: its id, or its code (`INV-00042`, in the
+/// normal form records store), found by its number.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordKey {
     Id(Uuid),
-    Number(i64),
+    Code { number: i64, code: String },
 }
 
 /// Whose a coded record is: read from any coded table (the other columns
 /// are left unread), to check that a record belongs to a customer.
-#[derive(Clone, Copy, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct RecordOwner {
     pub id: Uuid,
     pub customer_id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
 }
 
 /// A row type both backends can read.
@@ -54,9 +57,9 @@ pub async fn get_coded<T: Row>(h: &mut Handle<'_>, kind: CodeKind, org_id: Uuid,
             let sql = format!("SELECT * FROM {table} WHERE org_id = $1 AND id = $2");
             run!(h, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(org_id).bind(id).fetch_optional(c).await?)
         }
-        RecordKey::Number(number) => {
-            let sql = format!("SELECT * FROM {table} WHERE org_id = $1 AND number = $2");
-            run!(h, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(org_id).bind(number).fetch_optional(c).await?)
+        RecordKey::Code { number, code } => {
+            let sql = format!("SELECT * FROM {table} WHERE org_id = $1 AND number = $2 AND code = $3");
+            run!(h, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(org_id).bind(number).bind(code).fetch_optional(c).await?)
         }
     })
 }

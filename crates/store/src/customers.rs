@@ -4,7 +4,6 @@ pub(crate) mod sites;
 use std::collections::HashMap;
 
 use dossier_domain::activity::{ActivityKind, NewActivity};
-use dossier_domain::code::{Code, CodeKind};
 use dossier_domain::contact_point::{Email, Phone};
 use dossier_domain::customer::{Customer, CustomerKind, CustomerProfile, CustomerStatus};
 use dossier_domain::ids::CustomerId;
@@ -21,6 +20,8 @@ pub struct CustomerRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
     pub kind: String,
     pub title: Option<String>,
     pub given_name: Option<String>,
@@ -50,6 +51,7 @@ impl CustomerRow {
         org_id: Uuid,
         id: CustomerId,
         number: i64,
+        code: String,
         profile: &CustomerProfile,
         status: CustomerStatus,
         status_reason: Option<String>,
@@ -61,6 +63,7 @@ impl CustomerRow {
             org_id,
             id: id.0,
             number,
+            code,
             kind: profile.kind.as_str().to_owned(),
             title: profile.title.clone(),
             given_name: profile.given_name.clone(),
@@ -90,12 +93,12 @@ impl CustomerRow {
             status: self.status.clone(),
             status_reason: self.status_reason.clone(),
             created_at: self.created_at,
-            ..Self::new(self.org_id, CustomerId(self.id), self.number, profile, CustomerStatus::Active, None, updated_at, updated_at)
+            ..Self::new(self.org_id, CustomerId(self.id), self.number, self.code.clone(), profile, CustomerStatus::Active, None, updated_at, updated_at)
         }
     }
 
-    pub fn code(&self) -> Code {
-        Code::new(CodeKind::Customer, self.number)
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     pub fn status(&self) -> Result<CustomerStatus> {
@@ -162,11 +165,11 @@ pub async fn insert_customers(h: &mut Handle<'_>, rows: &[CustomerRow]) -> Resul
     for chunk in crate::chunks::power_of_two(rows, 32) {
         run!(h, c => {
             let mut q = QueryBuilder::new(
-                "INSERT INTO customer (org_id, id, number, kind, title, given_name, family_name, business_name, display_name, sort_name, email, phone, \
+                "INSERT INTO customer (org_id, id, number, code, kind, title, given_name, family_name, business_name, display_name, sort_name, email, phone, \
                  source, communication, auto_comms_paused, auto_comms_paused_until, payment_terms, custom_fields, do_not_work_reason, status, status_reason, \
                  created_at, updated_at) ");
             q.push_values(chunk, |mut b, row| {
-                b.push_bind(row.org_id).push_bind(row.id).push_bind(row.number).push_bind(&row.kind).push_bind(&row.title).push_bind(&row.given_name)
+                b.push_bind(row.org_id).push_bind(row.id).push_bind(row.number).push_bind(&row.code).push_bind(&row.kind).push_bind(&row.title).push_bind(&row.given_name)
                     .push_bind(&row.family_name).push_bind(&row.business_name).push_bind(&row.display_name).push_bind(&row.sort_name)
                     .push_bind(&row.email).push_bind(&row.phone).push_bind(&row.source).push_bind(&row.communication).push_bind(row.auto_comms_paused)
                     .push_bind(&row.auto_comms_paused_until).push_bind(&row.payment_terms).push_bind(&row.custom_fields).push_bind(&row.do_not_work_reason)
@@ -214,19 +217,19 @@ pub async fn get_customer_labelled(h: &mut Handle<'_>, org_id: Uuid, key: Record
         Handle::Sqlite(_) => "group_concat(label, char(31) ORDER BY label)",
         Handle::Postgres(_) => "string_agg(label, chr(31) ORDER BY label)",
     };
-    let column = match key {
-        RecordKey::Id(_) => "id",
-        RecordKey::Number(_) => "number",
+    let condition = match key {
+        RecordKey::Id(_) => "c.id = $2",
+        RecordKey::Code { .. } => "c.number = $2 AND c.code = $3",
     };
     let sql = format!(
         "SELECT c.*, (SELECT {joined} FROM customer_label l WHERE l.org_id = c.org_id AND l.customer_id = c.id) AS labels \
-         FROM customer c WHERE c.org_id = $1 AND c.{column} = $2"
+         FROM customer c WHERE c.org_id = $1 AND {condition}"
     );
     let found: Option<LabelledRow> = run!(h, c => {
         let query = sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(org_id);
-        match key {
+        match &key {
             RecordKey::Id(id) => query.bind(id).fetch_optional(c).await?,
-            RecordKey::Number(number) => query.bind(number).fetch_optional(c).await?,
+            RecordKey::Code { number, code } => query.bind(number).bind(code).fetch_optional(c).await?,
         }
     });
     Ok(found.map(|f| (f.row, f.labels.map(|l| l.split('\u{1f}').map(str::to_owned).collect()).unwrap_or_default())))
@@ -552,13 +555,13 @@ pub async fn customer_codes(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
     if customer_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(Uuid, i64)> = run!(h, c => {
-        let mut q = QueryBuilder::new("SELECT id, number FROM customer WHERE org_id = ");
+    let rows: Vec<(Uuid, String)> = run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT id, code FROM customer WHERE org_id = ");
         q.push_bind(org_id).push(" AND id IN ");
         crate::in_list::push_ids(&mut q, customer_ids);
         q.build_query_as().fetch_all(c).await?
     });
-    Ok(rows.into_iter().map(|(id, number)| (id, Code::new(CodeKind::Customer, number).to_string())).collect())
+    Ok(rows.into_iter().collect())
 }
 
 /// The one guard every write passes: a transaction whose history concerns
@@ -607,9 +610,9 @@ pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivit
                 deactivated.insert(key, Some(now));
             }
         } else if deactivated.get(&key) == Some(&Some(true)) && !allowed(activity.kind) {
-            let number: i64 = run!(h, c => sqlx::query_scalar("SELECT number FROM customer WHERE org_id = $1 AND id = $2")
+            let code: String = run!(h, c => sqlx::query_scalar("SELECT code FROM customer WHERE org_id = $1 AND id = $2")
                 .bind(key.0).bind(key.1).fetch_one(c).await?);
-            return Err(StoreError::CustomerDeactivated(Code::new(CodeKind::Customer, number).to_string()));
+            return Err(StoreError::CustomerDeactivated(code));
         }
     }
     Ok(())

@@ -22,6 +22,8 @@ pub struct OrgRow {
     pub number_format: String,
     /// Named rates with a default, as JSON.
     pub tax_rates: String,
+    /// Prefixes the org chose for its series, as JSON (series key to prefix).
+    pub code_prefixes: String,
 }
 
 /// An org's columns read beside a credential and its user, under `org_`
@@ -38,12 +40,14 @@ pub struct PrefixedOrg {
     pub org_date_format: String,
     pub org_number_format: String,
     pub org_tax_rates: String,
+    pub org_code_prefixes: String,
 }
 
 /// The select list of [`PrefixedOrg`], for a statement that joins `org o`.
 pub const ORG_COLUMNS: &str = "o.name AS org_name, o.region AS org_region, o.currency AS org_currency, o.timezone AS org_timezone, \
      o.created_at AS org_created_at, o.payment_terms AS org_payment_terms, o.address AS org_address, \
-     o.date_format AS org_date_format, o.number_format AS org_number_format, o.tax_rates AS org_tax_rates";
+     o.date_format AS org_date_format, o.number_format AS org_number_format, o.tax_rates AS org_tax_rates, \
+     o.code_prefixes AS org_code_prefixes";
 
 impl PrefixedOrg {
     /// The org row, given its id.
@@ -60,6 +64,7 @@ impl PrefixedOrg {
             date_format: self.org_date_format,
             number_format: self.org_number_format,
             tax_rates: self.org_tax_rates,
+            code_prefixes: self.org_code_prefixes,
         }
     }
 }
@@ -67,10 +72,10 @@ impl PrefixedOrg {
 /// Insert an org and the head of its activity hash chain.
 pub async fn insert_org(h: &mut Handle<'_>, org: &OrgRow) -> Result<()> {
     run!(h, c => {
-        sqlx::query("INSERT INTO org (id, name, region, currency, timezone, created_at, payment_terms, address, date_format, number_format, tax_rates) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        sqlx::query("INSERT INTO org (id, name, region, currency, timezone, created_at, payment_terms, address, date_format, number_format, tax_rates, code_prefixes) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
             .bind(org.id).bind(&org.name).bind(&org.region).bind(&org.currency).bind(&org.timezone).bind(org.created_at)
-            .bind(&org.payment_terms).bind(&org.address).bind(&org.date_format).bind(&org.number_format).bind(&org.tax_rates)
+            .bind(&org.payment_terms).bind(&org.address).bind(&org.date_format).bind(&org.number_format).bind(&org.tax_rates).bind(&org.code_prefixes)
             .execute(&mut *c).await?;
         sqlx::query("INSERT INTO activity_chain (org_id, seq, head) VALUES ($1, 0, $2)")
             .bind(org.id).bind(dossier_domain::activity::GENESIS_HASH.to_vec())
@@ -91,9 +96,9 @@ pub async fn list_orgs(h: &mut Handle<'_>) -> Result<Vec<OrgRow>> {
 pub async fn update_org(h: &mut Handle<'_>, org: &OrgRow) -> Result<()> {
     run!(h, c => sqlx::query(
         "UPDATE org SET name = $2, region = $3, currency = $4, timezone = $5, payment_terms = $6, address = $7, date_format = $8, \
-         number_format = $9, tax_rates = $10 WHERE id = $1")
+         number_format = $9, tax_rates = $10, code_prefixes = $11 WHERE id = $1")
         .bind(org.id).bind(&org.name).bind(&org.region).bind(&org.currency).bind(&org.timezone).bind(&org.payment_terms)
-        .bind(&org.address).bind(&org.date_format).bind(&org.number_format).bind(&org.tax_rates)
+        .bind(&org.address).bind(&org.date_format).bind(&org.number_format).bind(&org.tax_rates).bind(&org.code_prefixes)
         .execute(c).await.map(drop)?);
     Ok(())
 }

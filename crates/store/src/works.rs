@@ -4,7 +4,6 @@
 //! list on the job (what the API shows) and as `job_assignee` rows (what a
 //! fieldworker's "my jobs" list scans).
 
-use dossier_domain::code::{Code, CodeKind};
 use dossier_domain::ids::{CustomerId, InquiryId, InvoiceId, JobId, QuoteId, UserId};
 use dossier_domain::money::{Line, Money, Totals};
 use dossier_domain::workflow::{InquiryStatus, JobStatus, QuoteStatus};
@@ -23,6 +22,8 @@ pub struct InquiryRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
     pub customer_id: Uuid,
     pub site_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
@@ -38,8 +39,8 @@ pub struct InquiryRow {
 }
 
 impl InquiryRow {
-    pub fn code(&self) -> Code {
-        Code::new(CodeKind::Inquiry, self.number)
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     pub fn status(&self) -> Result<InquiryStatus> {
@@ -67,11 +68,11 @@ impl InquiryRow {
 
 pub async fn insert_inquiry(h: &mut Handle<'_>, row: &InquiryRow) -> Result<()> {
     run!(h, c => sqlx::query(
-        "INSERT INTO inquiry (org_id, id, number, customer_id, site_id, contact_id, status, title, description, estimated_value, source, converted_to, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+        "INSERT INTO inquiry (org_id, id, number, code, customer_id, site_id, contact_id, status, title, description, estimated_value, source, converted_to, \
+         created_at, updated_at) VALUES ($1, $2, $3, $15, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
         .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id).bind(&row.status)
         .bind(&row.title).bind(&row.description).bind(row.estimated_value).bind(&row.source).bind(&row.converted_to)
-        .bind(row.created_at).bind(row.updated_at)
+        .bind(row.created_at).bind(row.updated_at).bind(&row.code)
         .execute(c).await.map(drop)?);
     Ok(())
 }
@@ -92,6 +93,8 @@ pub struct QuoteRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
     pub customer_id: Uuid,
     pub site_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
@@ -110,8 +113,8 @@ pub struct QuoteRow {
 }
 
 impl QuoteRow {
-    pub fn code(&self) -> Code {
-        Code::new(CodeKind::Quote, self.number)
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     pub fn status(&self) -> Result<QuoteStatus> {
@@ -141,11 +144,11 @@ impl QuoteRow {
 
 pub async fn insert_quote(h: &mut Handle<'_>, row: &QuoteRow) -> Result<()> {
     run!(h, c => sqlx::query(
-        "INSERT INTO quote (org_id, id, number, customer_id, site_id, contact_id, inquiry_id, status, title, valid_until, lines, subtotal, tax, total, \
-         job_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+        "INSERT INTO quote (org_id, id, number, code, customer_id, site_id, contact_id, inquiry_id, status, title, valid_until, lines, subtotal, tax, total, \
+         job_id, created_at, updated_at) VALUES ($1, $2, $3, $18, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
         .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id).bind(row.inquiry_id)
         .bind(&row.status).bind(&row.title).bind(&row.valid_until).bind(&row.lines).bind(row.subtotal).bind(row.tax).bind(row.total)
-        .bind(row.job_id).bind(row.created_at).bind(row.updated_at)
+        .bind(row.job_id).bind(row.created_at).bind(row.updated_at).bind(&row.code)
         .execute(c).await.map(drop)?);
     Ok(())
 }
@@ -179,6 +182,8 @@ pub struct JobRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
     pub customer_id: Uuid,
     pub site_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
@@ -207,8 +212,8 @@ pub struct JobRow {
 }
 
 impl JobRow {
-    pub fn code(&self) -> Code {
-        Code::new(CodeKind::Job, self.number)
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     pub fn status(&self) -> Result<JobStatus> {
@@ -257,13 +262,13 @@ impl JobRow {
 /// Insert a job and its `job_assignee` rows.
 pub async fn insert_job(h: &mut Handle<'_>, row: &JobRow) -> Result<()> {
     run!(h, c => sqlx::query(
-        "INSERT INTO job (org_id, id, number, customer_id, site_id, contact_id, inquiry_id, quote_id, status, title, description, \
+        "INSERT INTO job (org_id, id, number, code, customer_id, site_id, contact_id, inquiry_id, quote_id, status, title, description, \
          scheduled_start, scheduled_end, assignees, value, free_of_charge, completion_notes, completed_at, created_at, updated_at, custom_fields) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
+         VALUES ($1, $2, $3, $22, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
         .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id)
         .bind(row.inquiry_id).bind(row.quote_id).bind(&row.status).bind(&row.title).bind(&row.description)
         .bind(row.scheduled_start).bind(row.scheduled_end).bind(&row.assignees).bind(row.value).bind(row.free_of_charge)
-        .bind(&row.completion_notes).bind(row.completed_at).bind(row.created_at).bind(row.updated_at).bind(&row.custom_fields)
+        .bind(&row.completion_notes).bind(row.completed_at).bind(row.created_at).bind(row.updated_at).bind(&row.custom_fields).bind(&row.code)
         .execute(c).await.map(drop)?);
     insert_assignees(h, row).await
 }
@@ -330,13 +335,13 @@ pub async fn has_assigned_job(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, cust
 }
 
 /// What claiming a job for an invoice found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobClaim {
     Claimed,
     /// No such job of this customer (made up, or another customer's).
     NotFound,
-    /// Already billed by this invoice number.
-    Billed(i64),
+    /// Already billed by the invoice with this code.
+    Billed(String),
 }
 
 /// Claim a job of `customer_id` for `invoice_id`, in one conditional
@@ -347,8 +352,8 @@ pub async fn claim_job_for_invoice(h: &mut Handle<'_>, org_id: Uuid, job_id: Uui
     if done == 1 {
         return Ok(JobClaim::Claimed);
     }
-    let holder: Option<i64> = run!(h, c => sqlx::query_scalar(
-        "SELECT i.number FROM job j JOIN invoice i ON i.org_id = j.org_id AND i.id = j.invoice_id WHERE j.org_id = $1 AND j.id = $2 AND j.customer_id = $3")
+    let holder: Option<String> = run!(h, c => sqlx::query_scalar(
+        "SELECT i.code FROM job j JOIN invoice i ON i.org_id = j.org_id AND i.id = j.invoice_id WHERE j.org_id = $1 AND j.id = $2 AND j.customer_id = $3")
         .bind(org_id).bind(job_id).bind(customer_id).fetch_optional(c).await?);
     Ok(holder.map_or(JobClaim::NotFound, JobClaim::Billed))
 }

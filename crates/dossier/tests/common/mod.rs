@@ -330,6 +330,7 @@ fn placeholder_org() -> Org {
         date_format: Default::default(),
         number_format: Default::default(),
         tax_rates: Vec::new(),
+        code_prefixes: Default::default(),
     }
 }
 

@@ -83,7 +83,7 @@ pub(crate) async fn resolve_record(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid
                 Err(ServiceError::NotFound(_)) => return Err(not_found()),
                 found => found?,
             };
-            (row.id, row.customer_id, Some(dossier_domain::code::Code::new(code_kind, row.number).to_string()))
+            (row.id, row.customer_id, Some(row.code))
         }
         None => {
             let id = Uuid::parse_str(reference).map_err(|_| not_found())?;

@@ -1,6 +1,5 @@
 //! What each record contributes to its customer's search terms.
 
-use dossier_domain::code::Code;
 use dossier_domain::contact::ContactProfile;
 use dossier_domain::custom_fields::CustomValue;
 use dossier_domain::customer::{Customer, CustomerProfile};
@@ -12,7 +11,7 @@ use dossier_store::Handle;
 use dossier_store::queries as q;
 use uuid::Uuid;
 
-pub(crate) fn customer(code: &Code, p: &CustomerProfile) -> Vec<String> {
+pub(crate) fn customer(code: &str, p: &CustomerProfile) -> Vec<String> {
     let mut terms = code_terms(code);
     for name in [Some(p.display_name()), p.given_name.clone(), p.family_name.clone(), p.business_name.clone()].into_iter().flatten() {
         terms.extend(name_terms(&name));

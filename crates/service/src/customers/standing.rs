@@ -16,7 +16,7 @@ use crate::record::activity;
 use crate::{Ctx, Result, ServiceError};
 
 fn refused(customer: &CustomerRow, refusal: WorkRefused) -> ServiceError {
-    ServiceError::conflict(refusal.code(), refusal.message(&customer.code().to_string()))
+    ServiceError::conflict(refusal.code(), refusal.message(customer.code()))
 }
 
 /// Leave to start new work for a customer, checked against its status:

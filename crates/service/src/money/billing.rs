@@ -7,7 +7,7 @@
 
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType};
-use dossier_domain::code::{Code, CodeKind};
+use dossier_domain::code::CodeKind;
 use dossier_domain::diff::diff;
 use dossier_domain::drafts::{InvoiceDraft, InvoiceEdit};
 use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, JobId, PaymentId};
@@ -88,6 +88,7 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
         org_id: ctx.org.id.0,
         id: InvoiceId::new().0,
         number,
+        code: ctx.org.code(CodeKind::Invoice, number),
         customer_id: customer.id,
         site_id: parties.site_id.map(|s| s.0),
         contact_id: parties.contact_id.map(|c| c.0),
@@ -119,7 +120,7 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
     // The summary is rendered from the detail.
     let record = with_jobs(with_links(invoice_activity(ctx, kind, &row, String::new()), &parties), &new.job_ids);
     tx.append(record).await?;
-    permit.note(tx, ctx, EntityRef::new(EntityType::Invoice, row.id), &row.code().to_string()).await?;
+    permit.note(tx, ctx, EntityRef::new(EntityType::Invoice, row.id), row.code()).await?;
     close_if_settled(tx, ctx, &mut row).await?;
     Ok(row.into_invoice(ctx.today(), permit.customer().code().to_string())?)
 }
@@ -134,7 +135,7 @@ async fn claim_jobs(h: &mut Handle<'_>, ctx: &Ctx, row: &InvoiceRow, job_ids: &[
         match q::claim_job_for_invoice(h, ctx.org.id.0, job.0, row.customer_id, row.id).await? {
             JobClaim::Claimed => {}
             JobClaim::NotFound => errors.push(field, "unknown_job", "is not a job of this customer"),
-            JobClaim::Billed(number) => errors.push(field, "already_billed", format!("is already billed on {}", Code::new(CodeKind::Invoice, number))),
+            JobClaim::Billed(code) => errors.push(field, "already_billed", format!("is already billed on {code}")),
         }
     }
     Ok(errors.into_result(|| ())?)
@@ -451,6 +452,7 @@ pub async fn record_payment_in(tx: &mut Tx, ctx: &Ctx, new: NewPayment) -> Resul
         org_id: ctx.org.id.0,
         id: PaymentId::new().0,
         number,
+        code: ctx.org.code(CodeKind::Payment, number),
         customer_id: customer.id,
         amount: new.amount.0,
         allocated: 0,
@@ -586,6 +588,7 @@ pub async fn create_credit_note_in(tx: &mut Tx, ctx: &Ctx, new: NewCreditNote) -
         org_id: ctx.org.id.0,
         id: CreditNoteId::new().0,
         number,
+        code: ctx.org.code(CodeKind::CreditNote, number),
         customer_id: customer.id,
         invoice_id: invoice.as_ref().map(|i| i.id),
         amount: new.amount.0,

@@ -98,15 +98,6 @@ pub struct Statement {
     pub ageing: Ageing,
 }
 
-fn code_of(kind: &str, number: i64) -> String {
-    let kind = match kind {
-        "invoice" => dossier_domain::code::CodeKind::Invoice,
-        "payment" => dossier_domain::code::CodeKind::Payment,
-        _ => dossier_domain::code::CodeKind::CreditNote,
-    };
-    dossier_domain::code::Code::new(kind, number).to_string()
-}
-
 pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuery) -> Result<Statement> {
     ctx.require(Module::Statements, Action::View)?;
     let mut errors = dossier_domain::ValidationErrors::default();
@@ -146,7 +137,7 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
         let owed = matches!(entry.kind.as_str(), "invoice" | "refund");
         let signed = if owed { Money(entry.amount) } else { -Money(entry.amount) };
         balance = balance + signed;
-        let code = code_of(entry.source_type.as_deref().unwrap_or(&entry.kind), entry.number);
+        let code = entry.code.clone();
         if date < from {
             opening = balance;
         } else {
@@ -163,16 +154,9 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
             let due = entry.due_date.as_deref().map(parse_date).transpose()?.unwrap_or(date);
             let days_overdue = due.until(as_of).map_or(0, |span| i64::from(span.get_days())).max(0);
             ageing.add(days_overdue, left);
-            open_items.push(OpenItem {
-                code: code_of(&entry.kind, entry.number),
-                issue_date: date,
-                due_date: due,
-                total: Money(entry.amount),
-                balance: left,
-                days_overdue,
-            });
+            open_items.push(OpenItem { code: entry.code.clone(), issue_date: date, due_date: due, total: Money(entry.amount), balance: left, days_overdue });
         } else {
-            unallocated_credits.push(UnallocatedCredit { code: code_of(&entry.kind, entry.number), date, amount: Money(entry.amount), unallocated: left });
+            unallocated_credits.push(UnallocatedCredit { code: entry.code.clone(), date, amount: Money(entry.amount), unallocated: left });
         }
     }
     let (customer_name, customer_code, billing_address) = crate::documents::recipient(h, &customer).await?;

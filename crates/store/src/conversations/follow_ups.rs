@@ -29,7 +29,7 @@ pub struct FollowUpRow {
     pub created_by: String,
     pub created_at: i64,
     pub closed_at: Option<i64>,
-    pub customer_number: i64,
+    pub customer_code: String,
 }
 
 impl FollowUpRow {
@@ -50,7 +50,7 @@ impl FollowUpRow {
             created_by: follow_up.created_by.clone(),
             created_at: follow_up.created_at.as_microsecond(),
             closed_at: follow_up.closed_at.map(|t| t.as_microsecond()),
-            customer_number: 0,
+            customer_code: String::new(),
         }
     }
 
@@ -65,7 +65,7 @@ impl FollowUpRow {
         Ok(FollowUp {
             id: FollowUpId(self.id),
             customer_id: CustomerId(self.customer_id),
-            customer_code: dossier_domain::code::Code::new(dossier_domain::code::CodeKind::Customer, self.customer_number).to_string(),
+            customer_code: self.customer_code,
             title: self.title,
             notes: self.notes,
             due_on,
@@ -92,7 +92,7 @@ pub async fn insert_follow_up(h: &mut Handle<'_>, row: &FollowUpRow) -> Result<(
     Ok(())
 }
 
-const SELECT: &str = "SELECT f.*, c.number AS customer_number FROM follow_up f JOIN customer c ON c.org_id = f.org_id AND c.id = f.customer_id";
+const SELECT: &str = "SELECT f.*, c.code AS customer_code FROM follow_up f JOIN customer c ON c.org_id = f.org_id AND c.id = f.customer_id";
 
 pub async fn get_follow_up(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<FollowUpRow>> {
     let sql = format!("{SELECT} WHERE f.org_id = $1 AND f.id = $2");

@@ -5,7 +5,6 @@
 //! they never exceed the total, and a payment's or credit note's `allocated`
 //! never exceeds its amount.
 
-use dossier_domain::code::{Code, CodeKind};
 use dossier_domain::ids::{AllocationId, CreditNoteId, CustomerId, InvoiceId, JobId, PaymentId, RefundId};
 use dossier_domain::ledger::Refund;
 use dossier_domain::money::{Line, Money, Totals};
@@ -37,6 +36,8 @@ pub struct InvoiceRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
     pub customer_id: Uuid,
     pub site_id: Option<Uuid>,
     pub contact_id: Option<Uuid>,
@@ -59,8 +60,8 @@ pub struct InvoiceRow {
 }
 
 impl InvoiceRow {
-    pub fn code(&self) -> Code {
-        Code::new(CodeKind::Invoice, self.number)
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     pub fn status(&self) -> Result<InvoiceStatus> {
@@ -137,13 +138,13 @@ pub fn due_date_source_text(source: DueDateSource) -> &'static str {
 
 pub async fn insert_invoice(h: &mut Handle<'_>, row: &InvoiceRow) -> Result<()> {
     run!(h, c => sqlx::query(
-        "INSERT INTO invoice (org_id, id, number, customer_id, site_id, contact_id, status, issue_date, due_date, due_date_source, due_date_override, \
+        "INSERT INTO invoice (org_id, id, number, code, customer_id, site_id, contact_id, status, issue_date, due_date, due_date_source, due_date_override, \
          lines, subtotal, tax, total, paid, credited, job_ids, notes, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
+         VALUES ($1, $2, $3, $22, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)")
         .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.site_id).bind(row.contact_id).bind(&row.status)
         .bind(&row.issue_date).bind(&row.due_date).bind(&row.due_date_source).bind(&row.due_date_override).bind(&row.lines)
         .bind(row.subtotal).bind(row.tax).bind(row.total).bind(row.paid).bind(row.credited).bind(&row.job_ids).bind(&row.notes)
-        .bind(row.created_at).bind(row.updated_at)
+        .bind(row.created_at).bind(row.updated_at).bind(&row.code)
         .execute(c).await.map(drop)?);
     Ok(())
 }
@@ -194,6 +195,8 @@ pub struct PaymentRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
     pub customer_id: Uuid,
     pub amount: i64,
     pub allocated: i64,
@@ -206,8 +209,8 @@ pub struct PaymentRow {
 }
 
 impl PaymentRow {
-    pub fn code(&self) -> Code {
-        Code::new(CodeKind::Payment, self.number)
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     /// What is neither allocated nor refunded: account credit.
@@ -236,10 +239,10 @@ impl PaymentRow {
 
 pub async fn insert_payment(h: &mut Handle<'_>, row: &PaymentRow) -> Result<()> {
     run!(h, c => sqlx::query(
-        "INSERT INTO payment (org_id, id, number, customer_id, amount, allocated, method, reference, received_on, created_at, refunded) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        "INSERT INTO payment (org_id, id, number, code, customer_id, amount, allocated, method, reference, received_on, created_at, refunded) \
+         VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, $9, $10, $11)")
         .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.amount).bind(row.allocated)
-        .bind(&row.method).bind(&row.reference).bind(&row.received_on).bind(row.created_at).bind(row.refunded)
+        .bind(&row.method).bind(&row.reference).bind(&row.received_on).bind(row.created_at).bind(row.refunded).bind(&row.code)
         .execute(c).await.map(drop)?);
     Ok(())
 }
@@ -251,6 +254,8 @@ pub struct CreditNoteRow {
     pub org_id: Uuid,
     pub id: Uuid,
     pub number: i64,
+    /// The code it was given (`INV-00042`): its series' prefix at the time and its number.
+    pub code: String,
     pub customer_id: Uuid,
     pub invoice_id: Option<Uuid>,
     pub amount: i64,
@@ -263,8 +268,8 @@ pub struct CreditNoteRow {
 }
 
 impl CreditNoteRow {
-    pub fn code(&self) -> Code {
-        Code::new(CodeKind::CreditNote, self.number)
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     /// What is neither allocated nor refunded: account credit.
@@ -293,10 +298,10 @@ impl CreditNoteRow {
 
 pub async fn insert_credit_note(h: &mut Handle<'_>, row: &CreditNoteRow) -> Result<()> {
     run!(h, c => sqlx::query(
-        "INSERT INTO credit_note (org_id, id, number, customer_id, invoice_id, amount, allocated, reason, issue_date, created_at, refunded) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+        "INSERT INTO credit_note (org_id, id, number, code, customer_id, invoice_id, amount, allocated, reason, issue_date, created_at, refunded) \
+         VALUES ($1, $2, $3, $12, $4, $5, $6, $7, $8, $9, $10, $11)")
         .bind(row.org_id).bind(row.id).bind(row.number).bind(row.customer_id).bind(row.invoice_id).bind(row.amount).bind(row.allocated)
-        .bind(&row.reason).bind(&row.issue_date).bind(row.created_at).bind(row.refunded)
+        .bind(&row.reason).bind(&row.issue_date).bind(row.created_at).bind(row.refunded).bind(&row.code)
         .execute(c).await.map(drop)?);
     Ok(())
 }
@@ -490,9 +495,9 @@ pub async fn ledgers_of(h: &mut Handle<'_>, org_id: Uuid, source_ids: &[Uuid]) -
     if source_ids.is_empty() {
         return Ok(by_source);
     }
-    let rows: Vec<(Uuid, Uuid, Uuid, i64, i64, String)> = run!(h, c => {
+    let rows: Vec<(Uuid, Uuid, Uuid, String, i64, String)> = run!(h, c => {
         let mut q = QueryBuilder::new(
-            "SELECT a.source_id, a.id, a.invoice_id, i.number, a.amount, a.allocated_on FROM allocation a \
+            "SELECT a.source_id, a.id, a.invoice_id, i.code, a.amount, a.allocated_on FROM allocation a \
              JOIN invoice i ON i.org_id = a.org_id AND i.id = a.invoice_id WHERE a.org_id = ");
         q.push_bind(org_id).push(" AND a.reversed_on IS NULL AND a.source_id IN ");
         // No ORDER BY: with one, SQLite walks all the org's allocations in
@@ -500,11 +505,11 @@ pub async fn ledgers_of(h: &mut Handle<'_>, org_id: Uuid, source_ids: &[Uuid]) -
         crate::in_list::push_ids(&mut q, source_ids);
         q.build_query_as().fetch_all(c).await?
     });
-    for (source, id, invoice_id, number, amount, on) in rows {
+    for (source, id, invoice_id, invoice_code, amount, on) in rows {
         by_source.entry(source).or_default().allocations.push(Allocation {
             id: AllocationId(id),
             invoice_id: InvoiceId(invoice_id),
-            invoice_code: Code::new(CodeKind::Invoice, number).to_string(),
+            invoice_code,
             amount: Money(amount),
             allocated_on: parse_date(&on)?,
         });
@@ -544,8 +549,9 @@ pub struct AccountEntry {
     /// `invoice`, `payment`, `credit_note` or `refund`.
     pub kind: String,
     pub id: Uuid,
-    /// The record's number; a refund's is its payment's or credit note's.
+    /// The record's number and code; a refund's are its payment's or credit note's.
     pub number: i64,
+    pub code: String,
     pub amount: i64,
     pub due_date: Option<String>,
     /// A refund's payment or credit note: `payment` or `credit_note`, and its id.
@@ -558,14 +564,14 @@ pub struct AccountEntry {
 /// invoices, credit notes, then refunds (a refund follows what it refunds).
 pub async fn account_entries(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, upto: Date) -> Result<Vec<AccountEntry>> {
     Ok(run!(h, c => sqlx::query_as(
-        "SELECT * FROM (SELECT issue_date AS on_date, 'invoice' AS kind, id, number, total AS amount, due_date, \
+        "SELECT * FROM (SELECT issue_date AS on_date, 'invoice' AS kind, id, number, code, total AS amount, due_date, \
                 CAST(NULL AS TEXT) AS source_type, CASE WHEN 1 = 0 THEN id END AS source_id FROM invoice \
          WHERE org_id = $1 AND customer_id = $2 AND status IN ('open', 'closed') AND issue_date <= $3 \
-         UNION ALL SELECT received_on, 'payment', id, number, amount, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CASE WHEN 1 = 0 THEN id END FROM payment \
+         UNION ALL SELECT received_on, 'payment', id, number, code, amount, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CASE WHEN 1 = 0 THEN id END FROM payment \
          WHERE org_id = $1 AND customer_id = $2 AND received_on <= $3 \
-         UNION ALL SELECT issue_date, 'credit_note', id, number, amount, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CASE WHEN 1 = 0 THEN id END FROM credit_note \
+         UNION ALL SELECT issue_date, 'credit_note', id, number, code, amount, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CASE WHEN 1 = 0 THEN id END FROM credit_note \
          WHERE org_id = $1 AND customer_id = $2 AND issue_date <= $3 \
-         UNION ALL SELECT r.refunded_on, 'refund', r.id, COALESCE(p.number, n.number), r.amount, CAST(NULL AS TEXT), r.source_type, r.source_id FROM refund r \
+         UNION ALL SELECT r.refunded_on, 'refund', r.id, COALESCE(p.number, n.number), COALESCE(p.code, n.code), r.amount, CAST(NULL AS TEXT), r.source_type, r.source_id FROM refund r \
          LEFT JOIN payment p ON r.source_type = 'payment' AND p.org_id = r.org_id AND p.id = r.source_id \
          LEFT JOIN credit_note n ON r.source_type = 'credit_note' AND n.org_id = r.org_id AND n.id = r.source_id \
          WHERE r.org_id = $1 AND r.customer_id = $2 AND r.refunded_on <= $3) entries \

@@ -1,6 +1,6 @@
 //! The org's settings page: who the business is on its documents, its
 //! currency, time zone and formats, default terms, tax rates, the next
-//! number of each series, and its logo. The API's use cases, one form.
+//! code prefix and next number of each series, and its logo. The API's use cases, one form.
 
 use std::collections::BTreeMap;
 
@@ -45,10 +45,16 @@ fn settings_form(ctx: &Ctx, settings: &OrgSettings) -> FormPage {
     }
     let series = CodeKind::ALL
         .into_iter()
-        .map(|kind| {
+        .flat_map(|kind| {
+            let name = kind.counter().replace('_', " ");
             let next = settings.next_numbers.get(kind.counter()).copied().unwrap_or(1);
-            Field::new(format!("next_{}", kind.counter()), format!("Next {} number ({}-…)", kind.counter().replace('_', " "), kind.prefix()), "number")
-                .value(next.to_string())
+            let prefix = settings.code_prefixes.get(kind.counter()).cloned().unwrap_or_else(|| kind.prefix().to_owned());
+            [
+                Field::new(format!("prefix_{}", kind.counter()), format!("Prefix of {name} codes"), "text")
+                    .value(prefix.clone())
+                    .hint(format!("Now {}; records made before keep their codes", dossier_domain::code::code_text(&prefix, next))),
+                Field::new(format!("next_{}", kind.counter()), format!("Next {name} number"), "number").value(next.to_string()),
+            ]
         })
         .collect();
     FormPage {
@@ -96,7 +102,7 @@ fn settings_form(ctx: &Ctx, settings: &OrgSettings) -> FormPage {
                 ],
             },
             Section { legend: "Tax rates (a line without one gets the default)".into(), fields: tax_fields },
-            Section { legend: "Number series (never below a number already issued)".into(), fields: series },
+            Section { legend: "Codes of new records (a number never below one already issued)".into(), fields: series },
         ],
         general: Vec::new(),
     }
@@ -132,7 +138,11 @@ fn input_of(values: &Values, rows: usize) -> (OrgSettingsInput, ValidationErrors
         (_, days) => Some(PaymentTerms::Net { days: days.and_then(Result::ok).unwrap_or(0) }),
     };
     let mut next_numbers = BTreeMap::new();
+    let mut code_prefixes = BTreeMap::new();
     for kind in CodeKind::ALL {
+        if let Some(prefix) = value(values, &format!("prefix_{}", kind.counter())) {
+            code_prefixes.insert(kind.counter().to_owned(), prefix);
+        }
         let field = format!("next_{}", kind.counter());
         match value(values, &field).map(|n| n.trim().parse::<i64>()) {
             Some(Ok(n)) => {
@@ -153,6 +163,7 @@ fn input_of(values: &Values, rows: usize) -> (OrgSettingsInput, ValidationErrors
         payment_terms,
         tax_rates: Some(rates),
         next_numbers: Some(next_numbers),
+        code_prefixes: Some(code_prefixes),
     };
     (input, errors)
 }
@@ -168,7 +179,11 @@ fn field_of(field: &str) -> String {
         "tax_rates" => "tax1_name".into(),
         f if f.starts_with("address") => "address".into(),
         f if f.starts_with("payment_terms") => "terms_days".into(),
-        f => f.strip_prefix("next_numbers.").map_or_else(|| f.to_owned(), |kind| format!("next_{kind}")),
+        f => match (f.strip_prefix("next_numbers."), f.strip_prefix("code_prefixes.")) {
+            (Some(kind), _) => format!("next_{kind}"),
+            (_, Some(kind)) => format!("prefix_{kind}"),
+            _ => f.to_owned(),
+        },
     }
 }
 

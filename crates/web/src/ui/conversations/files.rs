@@ -105,7 +105,7 @@ pub async fn files_tab(db: &Db, ctx: &Ctx, code: &str, query: FilesTab) -> Resul
     let record = crate::ui::forms::blank_is_none(query.record.clone());
     let search = crate::ui::forms::blank_is_none(query.q.clone());
     // A record is named by its code; its kind comes from the code's prefix.
-    let record_type = record.as_deref().and_then(RecordType::of_code);
+    let record_type = record.as_deref().and_then(|code| RecordType::of_code(code, |kind| ctx.org.prefix(kind)));
     let list = FileQuery {
         record_type: record.as_ref().map(|_| record_type.unwrap_or(RecordType::Job)),
         record: record.clone(),
