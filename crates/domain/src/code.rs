@@ -100,7 +100,7 @@ impl CodeRef {
 impl fmt::Display for CodeRef {
     /// The normal form, as records store it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{:05}", self.prefix, self.number)
+        f.write_str(&code_text(&self.prefix, self.number))
     }
 }
 
