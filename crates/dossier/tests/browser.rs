@@ -713,7 +713,7 @@ async fn the_office_issues_a_draft_raises_a_credit_note_and_refunds_a_payment_an
     s.fill("form.move[data-move=refund] input[name=amount]", "31.00").await;
     s.fill("form.move[data-move=refund] input[name=reason]", "Overpaid").await;
     s.click("form.move[data-move=refund] button").await;
-    s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form.move[data-move=refund] #amount-error")).await.unwrap();
+    s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form.move[data-move=refund] #refund-amount-error")).await.unwrap();
     s.shot("refund-refused").await;
     s.fill("form.move[data-move=refund] input[name=amount]", "20.00").await;
     s.click("form.move[data-move=refund] select[name=method] option[value=card]").await;

@@ -29,6 +29,10 @@ pub fn blank_is_none(value: Option<String>) -> Option<String> {
 
 pub struct Field {
     pub name: String,
+    /// The element's id (the name unless a page holds several forms with
+    /// fields of one name): the label, the error and `aria-describedby`
+    /// point at it.
+    pub id: String,
     pub label: String,
     /// text, email, tel, date, datetime-local, select, textarea, checkbox, file.
     pub kind: &'static str,
@@ -41,7 +45,8 @@ pub struct Field {
 
 impl Field {
     pub fn new(name: impl Into<String>, label: impl Into<String>, kind: &'static str) -> Self {
-        Field { name: name.into(), label: label.into(), kind, value: String::new(), error: None, options: Vec::new(), hint: None, required: false }
+        let name = name.into();
+        Field { id: name.clone(), name, label: label.into(), kind, value: String::new(), error: None, options: Vec::new(), hint: None, required: false }
     }
 
     pub fn required(mut self) -> Self {
@@ -162,6 +167,8 @@ pub fn back_to(values: &Values, default: &str) -> String {
     value(values, "back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or_else(|| default.to_owned())
 }
 
+/// The text with its first letter upper-case: a service's message
+/// ("must be…", "the invoice is…") shown as a sentence of its own.
 pub fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()

@@ -28,7 +28,7 @@ use dossier_service::{Ctx, Db, ServiceError};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 
-use super::forms::{Field, Values, value};
+use super::forms::{Field, Values, capitalised, value};
 use super::{Staff, failure};
 use crate::AppState;
 
@@ -52,8 +52,10 @@ impl MoveForm {
         MoveForm { name: name.into(), label: label.into(), fields: Vec::new(), grave: false, error: None }
     }
 
+    /// A field of this move, its id named after the move: a page offers
+    /// several moves with a field of the same name (`amount`, `reason`).
     fn field(mut self, field: Field) -> Self {
-        self.fields.push(field);
+        self.fields.push(Field { id: format!("{}-{}", self.name, field.name), ..field });
         self
     }
 
@@ -244,7 +246,7 @@ fn ledger_moves(ctx: &Ctx, left: Money, allocations: &[Allocation]) -> Vec<MoveF
 pub fn with_error(moves: &mut [MoveForm], name: &str, values: &Values, error: ServiceError) -> Result<Option<String>, ServiceError> {
     let Some(form) = moves.iter_mut().find(|m| m.name == name) else {
         return match error {
-            ServiceError::Invalid(_) | ServiceError::Conflict { .. } => Ok(Some(error.to_string())),
+            ServiceError::Invalid(_) | ServiceError::Conflict { .. } => Ok(Some(capitalised(&error.to_string()))),
             other => Err(other),
         };
     };
@@ -258,17 +260,17 @@ pub fn with_error(moves: &mut [MoveForm], name: &str, values: &Values, error: Se
             for e in errors.0 {
                 let field_name = field_of_move(&e.field);
                 match form.fields.iter_mut().find(|f| f.name == field_name) {
-                    Some(field) => field.error = Some(e.message),
-                    None => form.error = Some(format!("{}: {}", e.field, e.message)),
+                    Some(field) => field.error = Some(capitalised(&e.message)),
+                    None => form.error = Some(capitalised(&format!("{}: {}", e.field, e.message))),
                 }
             }
         }
         ServiceError::Conflict { code: "customer_blocked", message } if form.fields.iter().any(|f| f.name == "blocked_override") => {
             if let Some(field) = form.fields.iter_mut().find(|f| f.name == "blocked_override") {
-                field.error = Some(message);
+                field.error = Some(capitalised(&message));
             }
         }
-        ServiceError::Conflict { message, .. } => form.error = Some(message),
+        ServiceError::Conflict { message, .. } => form.error = Some(capitalised(&message)),
         other => return Err(other),
     }
     Ok(None)

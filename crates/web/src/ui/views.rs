@@ -63,9 +63,7 @@ pub fn colour(kind: &str, status: &str) -> &'static str {
 
 /// "to_schedule" → "To schedule".
 pub fn words(status: &str) -> String {
-    let text = status.replace('_', " ");
-    let mut chars = text.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    super::forms::capitalised(&status.replace('_', " "))
 }
 
 /// A record type's bar. `kind` is its list's path (`invoices`), `filter`
