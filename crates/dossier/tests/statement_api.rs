@@ -84,3 +84,52 @@ both_backends!(a_statement_balances_and_its_pdf_shows_codes_and_totals, |app| {
         assert!(text.contains(expected), "{expected} missing from the PDF text:\n{text}");
     }
 });
+
+both_backends!(staff_read_a_statement_for_the_dates_they_choose_on_its_page, |app| {
+    app.customer(json!({"family_name": "Okafor"})).await;
+    for (issued, price) in [("2026-01-10", 10_000), ("2026-02-10", 20_000)] {
+        app.post(
+            "/invoices",
+            json!({"customer": "CUS-00001", "issue": true, "issue_date": issued, "lines": [{"description": "Service", "unit_price": price}]}),
+        )
+        .await;
+    }
+    let (_, payment) = app.post("/payments", json!({"customer": "CUS-00001", "amount": 15_000, "received_on": "2026-02-15"})).await;
+    assert_eq!(payment["code"], "PAY-00001");
+    let (status, refund) = app.post("/payments/PAY-00001/refunds", json!({"amount": 1_000, "reason": "Overpaid"})).await;
+    assert_eq!(status, StatusCode::OK, "{refund}");
+
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (status, profile) = app.page(Some(&cookie), "/customers/CUS-00001?tab=billing").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(profile.contains("href=\"/customers/CUS-00001/statement\""), "the profile links its statement: {profile}");
+
+    let (status, page) = app.page(Some(&cookie), "/customers/CUS-00001/statement?from=2026-02-01&as_of=2026-02-28").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    // The January invoice is the opening balance; February's lines follow with a running balance.
+    assert!(page.contains("<dt>Opening balance</dt><dd>£100.00</dd>") && page.contains("<dt>Closing balance</dt><dd>£150.00</dd>"), "{page}");
+    for link in ["href=\"/invoices/INV-00002\"", "href=\"/payments/PAY-00001\"", "href=\"/invoices/INV-00001\""] {
+        assert!(page.contains(link), "{link} in {page}");
+    }
+    assert!(page.contains("href=\"/api/v1/customers/CUS-00001/statement.pdf?from=2026-02-01&#38;as_of=2026-02-28\""), "the PDF has the same dates: {page}");
+    // Without dates: today and the month before it, where today's refund is a line that opens its payment.
+    let (status, page) = app.page(Some(&cookie), "/customers/CUS-00001/statement").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<td>Refund</td><td><a href=\"/payments/PAY-00001\">PAY-00001</a></td><td class=\"num\">£10.00</td>"), "{page}");
+
+    // A wrong date is shown beside its field; so is a period that ends before it starts.
+    let (status, page) = app.page(Some(&cookie), "/customers/CUS-00001/statement?as_of=2026-13-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"as_of-error\"") && page.contains("value=\"2026-13-01\""), "{page}");
+    let (status, page) = app.page(Some(&cookie), "/customers/CUS-00001/statement?from=2026-03-01&as_of=2026-02-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"from-error\""), "{page}");
+
+    // A fieldworker sees the customer of their job, never its money.
+    let (fieldworker, _) = app.user("fieldworker").await;
+    app.post("/jobs", json!({"customer": "CUS-00001", "title": "Service", "assignees": [fieldworker]})).await;
+    let fieldworker = app.session("fieldworker").await;
+    assert_eq!(app.page(Some(&fieldworker), "/customers/CUS-00001").await.0, StatusCode::OK);
+    assert_eq!(app.page(Some(&fieldworker), "/customers/CUS-00001/statement").await.0, StatusCode::FORBIDDEN);
+});

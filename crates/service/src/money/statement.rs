@@ -45,6 +45,8 @@ pub struct StatementLine {
     pub kind: String,
     /// The record's code; a refund's is the payment's or credit note's it was paid from.
     pub code: String,
+    /// What `code` names: `invoice`, `payment` or `credit_note`.
+    pub record: String,
     /// Positive for an invoice or a refund, negative for a payment or credit note.
     pub amount: Money,
     /// The balance after this line.
@@ -69,6 +71,8 @@ pub struct OpenItem {
 /// A payment or credit note not (fully) set against invoices at the date.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UnallocatedCredit {
+    /// `payment` or `credit_note`.
+    pub kind: String,
     pub code: String,
     #[schema(value_type = String, format = Date)]
     pub date: Date,
@@ -141,7 +145,8 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
         if date < from {
             opening = balance;
         } else {
-            lines.push(StatementLine { date, kind: entry.kind.clone(), code, amount: signed, balance });
+            let record = entry.source_type.clone().unwrap_or_else(|| entry.kind.clone());
+            lines.push(StatementLine { date, kind: entry.kind.clone(), code, record, amount: signed, balance });
         }
         if entry.kind == "refund" {
             continue;
@@ -156,7 +161,13 @@ pub async fn statement(db: &Db, ctx: &Ctx, reference: &str, query: StatementQuer
             ageing.add(days_overdue, left);
             open_items.push(OpenItem { code: entry.code.clone(), issue_date: date, due_date: due, total: Money(entry.amount), balance: left, days_overdue });
         } else {
-            unallocated_credits.push(UnallocatedCredit { code: entry.code.clone(), date, amount: Money(entry.amount), unallocated: left });
+            unallocated_credits.push(UnallocatedCredit {
+                kind: entry.kind.clone(),
+                code: entry.code.clone(),
+                date,
+                amount: Money(entry.amount),
+                unallocated: left,
+            });
         }
     }
     let (customer_name, customer_code, billing_address) = crate::documents::recipient(h, &customer).await?;

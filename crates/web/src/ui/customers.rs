@@ -1,6 +1,7 @@
 //! The customer directory and the customer profile with its tabs.
 
 pub(super) mod profile_forms;
+pub(super) mod statement;
 
 use askama::Template;
 use axum::Form;
@@ -284,11 +285,11 @@ pub struct ProfileQuery {
 
 /// A table of records, laid out the same on every tab.
 pub struct Table {
-    title: String,
-    headers: Vec<(&'static str, bool)>,
-    rows: Vec<Vec<Cell>>,
-    next: Option<String>,
-    empty: &'static str,
+    pub(super) title: String,
+    pub(super) headers: Vec<(&'static str, bool)>,
+    pub(super) rows: Vec<Vec<Cell>>,
+    pub(super) next: Option<String>,
+    pub(super) empty: &'static str,
 }
 
 /// One cell: its text, whether it is a number (right-aligned), and the
@@ -299,16 +300,16 @@ pub struct Cell {
     href: Option<String>,
 }
 
-fn cell(text: impl Into<String>) -> Cell {
+pub(super) fn cell(text: impl Into<String>) -> Cell {
     Cell { text: text.into(), num: false, href: None }
 }
 
-fn num(text: impl Into<String>) -> Cell {
+pub(super) fn num(text: impl Into<String>) -> Cell {
     Cell { text: text.into(), num: true, href: None }
 }
 
 /// A record's code, linking to its page.
-fn code_cell(kind: &str, code: &str) -> Cell {
+pub(super) fn code_cell(kind: &str, code: &str) -> Cell {
     Cell { text: code.to_owned(), num: false, href: Some(format!("/{kind}/{code}")) }
 }
 
@@ -365,7 +366,8 @@ struct ProfilePage {
     next: Option<String>,
     tables: Vec<Table>,
     contacts: Vec<ContactLine>,
-    statement_pdf: Option<String>,
+    /// The statement of account's page, for those who see statements.
+    statement: Option<String>,
     /// Buttons for the header (edit, status) and for the open tab.
     header_actions: Vec<(String, &'static str)>,
     actions: Vec<(String, &'static str)>,
@@ -471,7 +473,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         next: None,
         tables: Vec::new(),
         contacts: Vec::new(),
-        statement_pdf: None,
+        statement: None,
         header_actions: match ctx.access(Module::Customers, Action::Edit) {
             Access::None => Vec::new(),
             _ => vec![(format!("/customers/{code}/edit"), "Edit"), (format!("/customers/{code}/status"), "Change status")],
@@ -849,7 +851,7 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
         page_data.tables.push(Table { title: "Credit notes".into(), headers, rows, next: None, empty: "No credit notes." });
     }
     if ctx.sees(Module::Statements) {
-        page_data.statement_pdf = Some(format!("/api/v1/customers/{code}/statement.pdf"));
+        page_data.statement = Some(format!("/customers/{code}/statement"));
     }
     page_data.tab = "billing";
     Ok(())

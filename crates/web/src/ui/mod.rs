@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/labels", get(profile_forms::new_label).post(profile_forms::add_label))
         .route("/customers/{id}/labels/remove", post(profile_forms::remove_label))
         .route("/customers/{id}", get(customers::profile))
+        .route("/customers/{id}/statement", get(customers::statement::show))
         .route("/customers/{id}/edit", get(profile_forms::edit_customer).post(profile_forms::update_customer))
         .route("/customers/{id}/status", get(profile_forms::status).post(profile_forms::change_status))
         .route("/customers/{id}/contacts/new", get(profile_forms::new_contact).post(profile_forms::create_contact))
