@@ -234,7 +234,8 @@ both_backends!(a_jobs_custom_fields_are_edited_from_its_page_and_its_history_sho
         let (status, body) = app.post("/custom-fields", field).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    let (status, job) = app.post("/jobs", json!({"customer": "CUS-00001", "title": "Boiler service", "custom_fields": {"access": "Side gate", "hours": 2}})).await;
+    let (status, job) =
+        app.post("/jobs", json!({"customer": "CUS-00001", "title": "Boiler service", "custom_fields": {"access": "Side gate", "hours": 2}})).await;
     assert_eq!(status, StatusCode::CREATED, "{job}");
     let cookie = sign_in(&app).await;
 
@@ -284,4 +285,47 @@ both_backends!(a_jobs_custom_fields_are_edited_from_its_page_and_its_history_sho
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, unchanged) = app.get("/jobs/BOK-00001").await;
     assert_eq!(unchanged["custom_fields"]["access"], "Back door");
+});
+
+both_backends!(a_sites_history_is_the_timeline_tab_narrowed_to_the_site, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (_, high) = app.post("/customers/CUS-00001/sites", json!({"address_line1": "1 High Street", "town": "Leeds", "postcode": "LS1 4AP"})).await;
+    let (_, low) = app.post("/customers/CUS-00001/sites", json!({"address_line1": "9 Low Road", "town": "Leeds", "postcode": "LS2 7XY"})).await;
+    let (high, low) = (high["id"].as_str().unwrap().to_owned(), low["id"].as_str().unwrap().to_owned());
+    app.patch(&format!("/sites/{high}"), json!({"access_notes": "Key in the safe"})).await;
+    let (status, job) = app.post("/jobs", json!({"customer": "CUS-00001", "site_id": high, "title": "Boiler service"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    app.post("/jobs", json!({"customer": "CUS-00001", "site_id": low, "title": "Gutter clearing"})).await;
+    let cookie = sign_in(&app).await;
+
+    // Each site on the Sites tab links to its timeline.
+    let (_, page) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=sites").await;
+    let link = format!("/customers/CUS-00001?tab=timeline&#38;site={high}");
+    assert!(page.contains(&format!("href=\"{link}\">Timeline</a>")), "{page}");
+
+    // There: the site's entries alone, as tiles of the same timeline, with
+    // the way back to the whole timeline; the same entries as the API's.
+    let (status, page) = html(&app, Some(&cookie), &format!("/customers/CUS-00001?tab=timeline&site={high}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("History of the site <strong>1 High Street, Leeds LS1 4AP</strong>"), "{page}");
+    assert!(page.contains("href=\"/customers/CUS-00001?tab=timeline\">Whole timeline</a>"), "{page}");
+    assert!(page.contains("Key in the safe") && page.contains("BOK-00001"), "{page}");
+    assert!(!page.contains("9 Low Road") && !page.contains("BOK-00002"), "another site's entries: {page}");
+    let (_, api) = app.get(&format!("/sites/{high}/timeline")).await;
+    assert_eq!(page.matches("<li data-group=").count(), api["items"].as_array().unwrap().len(), "{page}");
+    let (_, whole) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=timeline").await;
+    assert!(whole.contains("9 Low Road") && !whole.contains("History of the site"), "{whole}");
+
+    // Its chips narrow the site's history, not the customer's.
+    assert!(page.contains(&format!("{link}&#38;group=works\"")), "{page}");
+    let (_, works) = html(&app, Some(&cookie), &format!("/customers/CUS-00001?tab=timeline&site={high}&group=works")).await;
+    assert!(works.contains("BOK-00001") && !works.contains("Key in the safe"), "{works}");
+
+    // Another customer's site, or no site at all, is not found here.
+    app.customer(json!({"family_name": "Khan"})).await;
+    let (_, other) = app.post("/customers/CUS-00002/sites", json!({"address_line1": "3 Harbour Road", "postcode": "LS6 2AB"})).await;
+    let (status, _) = html(&app, Some(&cookie), &format!("/customers/CUS-00001?tab=timeline&site={}", other["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=timeline&site=nonsense").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 });
