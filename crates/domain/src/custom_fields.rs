@@ -52,6 +52,12 @@ impl FieldType {
     pub fn filterable(self) -> bool {
         matches!(self, FieldType::Text | FieldType::Choice | FieldType::YesNo)
     }
+
+    /// Whether the directory's search finds customers by the words of this
+    /// field's values (see [`crate::search::custom_value_terms`]).
+    pub fn searchable(self) -> bool {
+        matches!(self, FieldType::Text | FieldType::Choice)
+    }
 }
 
 /// The value of one custom field, as its type writes it in JSON.

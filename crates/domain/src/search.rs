@@ -3,8 +3,12 @@
 //! Terms are lower-case and matched by prefix, so they can be looked up with
 //! an index range scan on either database.
 
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
 use crate::code::CodeRef;
 use crate::contact_point::{Email, Phone};
+use crate::custom_fields::{CustomValue, FieldDefinition};
 use crate::site::SiteProfile;
 use crate::text::words;
 
@@ -92,6 +96,50 @@ pub fn custom_facets_of(key: &str) -> String {
     format!("{FACET}cf{FACET}{key}{FACET}")
 }
 
+/// Words of one custom value a search finds it by: its first this many
+/// distinct words.
+pub const MAX_CUSTOM_VALUE_WORDS: usize = 32;
+/// Characters of one word a custom value is found by (longer ones are cut;
+/// a query's words are cut the same, so a whole long word still finds it).
+pub const MAX_WORD_CHARS: usize = 100;
+
+/// The words one record's value of a custom field is found by in the
+/// directory's search (`Worcester Bosch` → `worcester`, `bosch`): a text
+/// or choice value's, at most [`MAX_CUSTOM_VALUE_WORDS`] of them. Numbers,
+/// amounts, dates and yes/no give none: nobody types them into a search
+/// box to find a customer (the directory filters by yes/no instead).
+pub fn custom_value_terms(definition: &FieldDefinition, value: Option<&CustomValue>) -> Vec<String> {
+    let Some(CustomValue::Text(text)) = value.filter(|_| definition.spec.field_type.searchable()) else { return Vec::new() };
+    let mut terms: Vec<String> = Vec::new();
+    for word in words(text).map(cut) {
+        if terms.len() == MAX_CUSTOM_VALUE_WORDS {
+            break;
+        }
+        if !terms.contains(&word) {
+            terms.push(word);
+        }
+    }
+    terms
+}
+
+/// The source one record's value of one custom field keeps its words under
+/// in the search index: its own, made from the field's id and the record's
+/// (a customer, site or job), so that exactly that value's words are
+/// replaced when it changes and dropped when the field is removed, and two
+/// fields with a word in common never share a row.
+pub fn custom_value_source(field: Uuid, record: Uuid) -> Uuid {
+    let digest = Sha256::new().chain_update(b"dossier custom value\0").chain_update(field.as_bytes()).chain_update(record.as_bytes()).finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+fn cut(mut word: String) -> String {
+    // Words are folded to ASCII: a character is a byte.
+    word.truncate(MAX_WORD_CHARS);
+    word
+}
+
 /// The prefixes a query is made of; a customer matches when it has a term
 /// starting with each of them. A query is read as a customer code when its
 /// prefix is one of `code_prefixes` (the org's and the series' own).
@@ -122,7 +170,7 @@ pub fn query_terms(query: &str, code_prefixes: &[&str]) -> Vec<String> {
     if !query.contains(char::is_whitespace) && (query.contains('@') || domain_like) {
         return vec![query.to_lowercase()];
     }
-    let mut terms: Vec<String> = words(query).collect();
+    let mut terms: Vec<String> = words(query).map(cut).collect();
     terms.dedup();
     terms.truncate(6);
     terms
@@ -144,6 +192,9 @@ pub enum MatchField {
     /// A site's address lines.
     Street,
     Town,
+    /// A custom field's value (the customer's own, or one of its sites' or
+    /// jobs'); `label` says which field.
+    CustomField,
 }
 
 /// Why a customer is in a search's results: the field and its text.
@@ -152,6 +203,9 @@ pub struct SearchMatch {
     pub field: MatchField,
     /// The matching field's text as stored (a contact's name, an email, a postcode…).
     pub text: String,
+    /// For a custom field: its label (`Boiler make`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// A field a customer can be found by: what it is, its text, and its terms.
@@ -159,11 +213,18 @@ pub struct Searchable {
     pub field: MatchField,
     pub text: String,
     pub terms: Vec<String>,
+    pub label: Option<String>,
 }
 
 impl Searchable {
     pub fn new(field: MatchField, text: impl Into<String>, terms: Vec<String>) -> Self {
-        Self { field, text: text.into(), terms }
+        Self { field, text: text.into(), terms, label: None }
+    }
+
+    /// A record's value of a custom field, found by its words.
+    pub fn custom(definition: &FieldDefinition, value: &CustomValue) -> Self {
+        let terms = custom_value_terms(definition, Some(value));
+        Self { field: MatchField::CustomField, text: value.shown(), terms, label: Some(definition.spec.label.clone()) }
     }
 }
 
@@ -171,10 +232,11 @@ impl Searchable {
 /// contacts' and sites') with a term that one of the query's prefixes
 /// starts; the same prefix rule the search itself uses.
 pub fn why_matched(query: &[String], fields: &[Searchable]) -> Option<SearchMatch> {
-    fields
-        .iter()
-        .find(|f| f.terms.iter().any(|t| query.iter().any(|q| t.starts_with(q.as_str()))))
-        .map(|f| SearchMatch { field: f.field, text: f.text.clone() })
+    fields.iter().find(|f| f.terms.iter().any(|t| query.iter().any(|q| t.starts_with(q.as_str())))).map(|f| SearchMatch {
+        field: f.field,
+        text: f.text.clone(),
+        label: f.label.clone(),
+    })
 }
 
 #[cfg(test)]
@@ -221,6 +283,45 @@ mod tests {
         assert_eq!(why("acme"), Some((MatchField::Name, "Acme Plumbing".into())));
         assert_eq!(why("ls1 4ap"), Some((MatchField::Postcode, "LS1 4AP".into())));
         assert_eq!(why("zzz"), None);
+    }
+
+    fn field(field_type: crate::custom_fields::FieldType) -> FieldDefinition {
+        use crate::custom_fields::FieldSpec;
+        FieldDefinition {
+            id: crate::ids::CustomFieldId::new(),
+            entity: crate::custom_fields::FieldEntity::Site,
+            key: "k".into(),
+            spec: FieldSpec { label: "K".into(), field_type, required: false, options: Vec::new() },
+            position: 1,
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+            updated_at: jiff::Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn a_custom_value_is_found_by_its_first_words_if_text_or_choice() {
+        use crate::custom_fields::FieldType;
+        let text = |t: &str| CustomValue::Text(t.into());
+        assert_eq!(custom_value_terms(&field(FieldType::Text), Some(&text("Worcester-Bosch worcester Über"))), ["worcester", "bosch", "uber"]);
+        assert_eq!(custom_value_terms(&field(FieldType::Choice), Some(&text("Heat pump"))), ["heat", "pump"]);
+        assert!(custom_value_terms(&field(FieldType::Date), Some(&text("2024-02-29"))).is_empty());
+        assert!(custom_value_terms(&field(FieldType::Number), Some(&CustomValue::Number(3.into()))).is_empty());
+        assert!(custom_value_terms(&field(FieldType::YesNo), Some(&CustomValue::Bool(true))).is_empty());
+        assert!(custom_value_terms(&field(FieldType::Text), None).is_empty());
+        let many: String = (0..100).map(|i| format!("w{i} ")).collect();
+        assert_eq!(custom_value_terms(&field(FieldType::Text), Some(&text(&many))).len(), MAX_CUSTOM_VALUE_WORDS);
+        let long = "ǆ".repeat(1000);
+        let terms = custom_value_terms(&field(FieldType::Text), Some(&text(&long)));
+        assert_eq!(terms[0].len(), MAX_WORD_CHARS, "a long word is cut");
+        assert!(terms[0].starts_with(&query_terms(&long, &["CUS"])[0]), "and a query of it still finds it");
+    }
+
+    #[test]
+    fn each_records_value_of_each_field_has_a_source_of_its_own() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(custom_value_source(a, b), custom_value_source(a, b));
+        assert_ne!(custom_value_source(a, b), custom_value_source(b, a));
+        assert!(![a, b].contains(&custom_value_source(a, b)));
     }
 
     #[test]

@@ -157,3 +157,69 @@ both_backends!(the_directory_finds_by_street_and_town_and_filters_by_town_postco
     let (_, found) = app.get("/customers?cf.tier=Gold").await;
     assert!(codes(&found).is_empty(), "{found}");
 });
+
+both_backends!(the_search_finds_a_custom_value_by_its_words_until_it_changes_or_its_field_goes, |app| {
+    let make = define(&app, json!({"entity": "customer", "key": "boiler_make", "label": "Boiler make", "type": "text"})).await;
+    define(&app, json!({"entity": "customer", "key": "note", "label": "Note", "type": "text"})).await;
+    define(&app, json!({"entity": "customer", "key": "since", "label": "Customer since", "type": "date"})).await;
+    let landmark = define(&app, json!({"entity": "site", "key": "landmark", "label": "Landmark", "type": "text"})).await;
+    define(&app, json!({"entity": "job", "key": "system", "label": "Heating system", "type": "choice", "options": ["Combi", "Heat pump"]})).await;
+    app.customer(json!({"family_name": "Lee", "custom_fields": {"boiler_make": "Worcester Bosch", "since": "2019-04-01"}})).await;
+    app.customer(json!({"family_name": "Khan"})).await;
+    let (_, site) = app
+        .post("/customers/CUS-00002/sites", json!({"address_line1": "3 Harbour Road", "postcode": "LS6 2AB", "custom_fields": {"landmark": "Red barn"}}))
+        .await;
+    app.customer(json!({"family_name": "Ode"})).await;
+    let (status, job) = app.post("/jobs", json!({"customer": "CUS-00003", "title": "Service", "custom_fields": {"system": "Heat pump"}})).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+
+    // Any word of a text or choice value finds its customer, by prefix as
+    // every search does, and the directory says which field matched.
+    for q in ["worcester", "BOSCH", "worc"] {
+        let (_, found) = app.get(&format!("/customers?q={q}")).await;
+        assert_eq!(codes(&found), ["CUS-00001"], "{q}: {found}");
+    }
+    let (_, found) = app.get("/customers?q=worcester").await;
+    assert_eq!(found["items"][0]["matched"], json!({"field": "custom_field", "text": "Worcester Bosch", "label": "Boiler make"}));
+    let (_, found) = app.get("/customers?q=barn").await;
+    assert_eq!((codes(&found), &found["items"][0]["matched"]["label"]), (vec!["CUS-00002"], &json!("Landmark")), "a site's value: {found}");
+    let (_, found) = app.get("/customers?q=heat%20pump").await;
+    assert_eq!((codes(&found), &found["items"][0]["matched"]["label"]), (vec!["CUS-00003"], &json!("Heating system")), "a job's value: {found}");
+    let (_, found) = app.get("/customers?q=2019").await;
+    assert!(codes(&found).is_empty(), "a date is no word to search by: {found}");
+
+    // A changed value is found by its new words only; a job's and a site's likewise.
+    app.patch("/customers/CUS-00001", json!({"custom_fields": {"boiler_make": "Vaillant", "note": "Old Worcester in the loft"}})).await;
+    let (_, found) = app.get("/customers?q=bosch").await;
+    assert!(codes(&found).is_empty(), "{found}");
+    let (_, found) = app.get("/customers?q=vaillant").await;
+    assert_eq!(codes(&found), ["CUS-00001"]);
+    app.patch(&format!("/jobs/{}", job["code"].as_str().unwrap()), json!({"custom_fields": {"system": "Combi"}})).await;
+    let (_, found) = app.get("/customers?q=pump").await;
+    assert!(codes(&found).is_empty(), "{found}");
+    let (_, found) = app.get("/customers?q=combi").await;
+    assert_eq!(codes(&found), ["CUS-00003"]);
+
+    // Removing a field takes exactly its words away, in the same request:
+    // another field's value with a word in common still finds the customer.
+    let (status, _) = app.delete(&format!("/custom-fields/{}", make["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, found) = app.get("/customers?q=vaillant").await;
+    assert!(codes(&found).is_empty(), "the removed field's word: {found}");
+    let (_, found) = app.get("/customers?q=worcester").await;
+    assert_eq!((codes(&found), &found["items"][0]["matched"]["label"]), (vec!["CUS-00001"], &json!("Note")), "{found}");
+
+    // A deleted site's words go with it; a removed site field's too.
+    let (_, found) = app.get("/customers?q=barn").await;
+    assert_eq!(codes(&found), ["CUS-00002"]);
+    let (status, _) = app.delete(&format!("/sites/{}", site["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, found) = app.get("/customers?q=barn").await;
+    assert!(codes(&found).is_empty(), "{found}");
+    app.post("/customers/CUS-00002/sites", json!({"address_line1": "3 Harbour Road", "postcode": "LS6 2AB", "custom_fields": {"landmark": "Red barn"}})).await;
+    let (_, found) = app.get("/customers?q=barn").await;
+    assert_eq!(codes(&found), ["CUS-00002"]);
+    app.delete(&format!("/custom-fields/{}", landmark["id"].as_str().unwrap())).await;
+    let (_, found) = app.get("/customers?q=barn").await;
+    assert!(codes(&found).is_empty(), "{found}");
+});

@@ -166,6 +166,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
             MatchField::Postcode,
             MatchField::Street,
             MatchField::Town,
+            MatchField::CustomField,
         ],
         FieldEntity => FieldEntity::ALL,
         FieldType => FieldType::ALL,

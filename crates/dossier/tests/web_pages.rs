@@ -224,3 +224,108 @@ both_backends!(site_and_job_forms_take_the_orgs_custom_fields_and_the_pages_show
     let (_, page) = html(&app, Some(&cookie), &format!("/jobs/{code}")).await;
     assert!(page.contains("<dt>Parking</dt><dd>Yes</dd>") && page.contains("<dt>Hours on site</dt><dd>2.5</dd>"), "{page}");
 });
+
+both_backends!(a_jobs_custom_fields_are_edited_from_its_page_and_its_history_shows_the_change, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    for field in [
+        json!({"entity": "job", "key": "access", "label": "Access", "type": "text"}),
+        json!({"entity": "job", "key": "hours", "label": "Hours on site", "type": "number"}),
+    ] {
+        let (status, body) = app.post("/custom-fields", field).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, job) =
+        app.post("/jobs", json!({"customer": "CUS-00001", "title": "Boiler service", "custom_fields": {"access": "Side gate", "hours": 2}})).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    let cookie = sign_in(&app).await;
+
+    // The job's page links to the form, which holds the job's values.
+    let (_, page) = html(&app, Some(&cookie), "/jobs/BOK-00001").await;
+    assert!(page.contains("href=\"/jobs/BOK-00001/edit\""), "{page}");
+    let (status, page) = html(&app, Some(&cookie), "/jobs/BOK-00001/edit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("value=\"Side gate\"") && page.contains("name=\"custom_fields.hours\" id=\"custom_fields.hours\" value=\"2\""), "{page}");
+
+    // A bad number is refused beside its input, what was typed stays, and nothing changes.
+    let form = [("custom_fields.access", "Back door"), ("custom_fields.hours", "two")];
+    let (status, _, page) = post_form(&app, &cookie, "/jobs/BOK-00001/edit", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"custom_fields.hours-error\"") && page.contains("value=\"Back door\""), "{page}");
+    let (_, unchanged) = app.get("/jobs/BOK-00001").await;
+    assert_eq!(unchanged["custom_fields"], json!({"access": "Side gate", "hours": 2}));
+    let (_, timeline) = app.get("/jobs/BOK-00001/timeline").await;
+    assert!(timeline["items"].as_array().unwrap().iter().all(|e| e["kind"] != "job.updated"), "{timeline}");
+
+    // Saved: back on the job's page, which shows the new value, and its
+    // History the change, by the signed-in user.
+    let form = [("custom_fields.access", "Back door"), ("custom_fields.hours", "2")];
+    let (status, location, _) = post_form(&app, &cookie, "/jobs/BOK-00001/edit", &form).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/jobs/BOK-00001"));
+    let (_, changed) = app.get("/jobs/BOK-00001").await;
+    assert_eq!(changed["custom_fields"], json!({"access": "Back door", "hours": 2}));
+    let (_, page) = html(&app, Some(&cookie), "/jobs/BOK-00001").await;
+    assert!(page.contains("<dt>Access</dt><dd>Back door</dd>"), "{page}");
+    let history = &page[page.find("aria-label=\"History\"").expect("a History section")..];
+    assert!(history.contains("<td>custom_fields.access</td><td>Side gate</td><td>Back door</td>") && history.contains("Olga Office"), "{history}");
+
+    // The directory finds the customer by the new words only, and says why.
+    let (_, page) = html(&app, Some(&cookie), "/customers?q=door").await;
+    assert!(page.contains("CUS-00001") && page.contains("Access: Back door"), "{page}");
+    let (_, page) = html(&app, Some(&cookie), "/customers?q=gate").await;
+    assert!(!page.contains("CUS-00001"), "{page}");
+
+    // Someone who may not change jobs has no link, and the form refuses them.
+    app.user("finance").await;
+    let finance = app.session("finance").await;
+    let (_, page) = html(&app, Some(&finance), "/jobs/BOK-00001").await;
+    assert!(!page.contains("/jobs/BOK-00001/edit"), "{page}");
+    let (status, _) = html(&app, Some(&finance), "/jobs/BOK-00001/edit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = post_form(&app, &finance, "/jobs/BOK-00001/edit", &[("custom_fields.access", "Roof")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, unchanged) = app.get("/jobs/BOK-00001").await;
+    assert_eq!(unchanged["custom_fields"]["access"], "Back door");
+});
+
+both_backends!(a_sites_history_is_the_timeline_tab_narrowed_to_the_site, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (_, high) = app.post("/customers/CUS-00001/sites", json!({"address_line1": "1 High Street", "town": "Leeds", "postcode": "LS1 4AP"})).await;
+    let (_, low) = app.post("/customers/CUS-00001/sites", json!({"address_line1": "9 Low Road", "town": "Leeds", "postcode": "LS2 7XY"})).await;
+    let (high, low) = (high["id"].as_str().unwrap().to_owned(), low["id"].as_str().unwrap().to_owned());
+    app.patch(&format!("/sites/{high}"), json!({"access_notes": "Key in the safe"})).await;
+    let (status, job) = app.post("/jobs", json!({"customer": "CUS-00001", "site_id": high, "title": "Boiler service"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    app.post("/jobs", json!({"customer": "CUS-00001", "site_id": low, "title": "Gutter clearing"})).await;
+    let cookie = sign_in(&app).await;
+
+    // Each site on the Sites tab links to its timeline.
+    let (_, page) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=sites").await;
+    let link = format!("/customers/CUS-00001?tab=timeline&#38;site={high}");
+    assert!(page.contains(&format!("href=\"{link}\">Timeline</a>")), "{page}");
+
+    // There: the site's entries alone, as tiles of the same timeline, with
+    // the way back to the whole timeline; the same entries as the API's.
+    let (status, page) = html(&app, Some(&cookie), &format!("/customers/CUS-00001?tab=timeline&site={high}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("History of the site <strong>1 High Street, Leeds LS1 4AP</strong>"), "{page}");
+    assert!(page.contains("href=\"/customers/CUS-00001?tab=timeline\">Whole timeline</a>"), "{page}");
+    assert!(page.contains("Key in the safe") && page.contains("BOK-00001"), "{page}");
+    assert!(!page.contains("9 Low Road") && !page.contains("BOK-00002"), "another site's entries: {page}");
+    let (_, api) = app.get(&format!("/sites/{high}/timeline")).await;
+    assert_eq!(page.matches("<li data-group=").count(), api["items"].as_array().unwrap().len(), "{page}");
+    let (_, whole) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=timeline").await;
+    assert!(whole.contains("9 Low Road") && !whole.contains("History of the site"), "{whole}");
+
+    // Its chips narrow the site's history, not the customer's.
+    assert!(page.contains(&format!("{link}&#38;group=works\"")), "{page}");
+    let (_, works) = html(&app, Some(&cookie), &format!("/customers/CUS-00001?tab=timeline&site={high}&group=works")).await;
+    assert!(works.contains("BOK-00001") && !works.contains("Key in the safe"), "{works}");
+
+    // Another customer's site, or no site at all, is not found here.
+    app.customer(json!({"family_name": "Khan"})).await;
+    let (_, other) = app.post("/customers/CUS-00002/sites", json!({"address_line1": "3 Harbour Road", "postcode": "LS6 2AB"})).await;
+    let (status, _) = html(&app, Some(&cookie), &format!("/customers/CUS-00001?tab=timeline&site={}", other["id"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=timeline&site=nonsense").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+});

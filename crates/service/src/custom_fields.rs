@@ -8,15 +8,16 @@
 //! nor can a field be defined under a key that records already hold values
 //! of from before fields were typed. Removing an option keeps the values
 //! already given. Removing a field takes its values off the records, in one
-//! statement, without rewriting their history: their past changes stay in
-//! each record's activities under `custom_fields.<key>`, which History shows
-//! as recorded.
+//! statement, and their facets and words out of the search index, in the
+//! same transaction, without rewriting their history: their past changes
+//! stay in each record's activities under `custom_fields.<key>`, which
+//! History shows as recorded.
 
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, NewActivity};
 use dossier_domain::custom_fields::{DefinitionInput, DefinitionPatch, Definitions, FieldDefinition, FieldEntity, MAX_FIELD_DEFINITIONS, OrderInput};
 use dossier_domain::diff::{FieldChange, created, diff};
 use dossier_domain::permissions::{Action, Module};
-use dossier_domain::search::custom_facets_of;
+use dossier_domain::search::{custom_facets_of, custom_value_source};
 use dossier_domain::{FieldError, ValidationErrors};
 use dossier_store::queries as q;
 use dossier_store::{CustomFieldRow, Db, Handle};
@@ -37,7 +38,12 @@ pub async fn list_definitions(db: &Db, ctx: &Ctx, entity: Option<FieldEntity>) -
 /// The fields a record of `entity` is checked against: part of the use
 /// case writing the record, so no permission of its own.
 pub(crate) async fn definitions(h: &mut Handle<'_>, ctx: &Ctx, entity: FieldEntity) -> Result<Definitions> {
-    let rows = q::list_custom_fields(h, ctx.org.id.0, Some(entity)).await?;
+    definitions_in(h, ctx.org.id.0, entity).await
+}
+
+/// [`definitions`] of `org`, for a use case acting for several callers of one org.
+pub(crate) async fn definitions_in(h: &mut Handle<'_>, org: Uuid, entity: FieldEntity) -> Result<Definitions> {
+    let rows = q::list_custom_fields(h, org, Some(entity)).await?;
     Ok(Definitions(rows.into_iter().map(CustomFieldRow::into_definition).collect::<Result<_, _>>()?))
 }
 
@@ -157,9 +163,17 @@ pub async fn remove_definition(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
     let h = &mut tx.handle();
     let row = find(h, ctx, id).await?;
     let definition = row.clone().into_definition()?;
-    let held = q::strip_custom_values(h, row.org_id, definition.entity, &row.field_key).await?;
+    let holders = q::strip_custom_values(h, row.org_id, definition.entity, &row.field_key).await?;
+    let held = holders.len();
     if definition.entity == FieldEntity::Customer {
         q::drop_terms_starting(h, row.org_id, &custom_facets_of(&row.field_key)).await?;
+    }
+    // Its values' words, each under its own source: those of exactly the
+    // records that held a value (a type with no words cannot have changed
+    // while they did).
+    if definition.spec.field_type.searchable() {
+        let sources: Vec<(Uuid, Uuid)> = holders.iter().map(|(customer, record)| (*customer, custom_value_source(row.id, *record))).collect();
+        q::drop_term_sources(h, row.org_id, &sources).await?;
     }
     q::delete_custom_field(h, row.org_id, row.id).await?;
     let mut changes = vec![FieldChange { field: "key".into(), old: json!(row.field_key), new: json!(null) }];

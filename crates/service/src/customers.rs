@@ -96,6 +96,14 @@ pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> R
         }
     }
     let h = &mut tx.handle();
+    // The fields whose values' words the search finds, read only when a value is given.
+    let valued = bundles.iter().any(|b| !b.customer.profile.custom_fields.is_empty() || b.sites.iter().any(|s| !s.custom_fields.is_empty()));
+    let (customer_fields, site_fields) = match valued {
+        true => {
+            (crate::custom_fields::definitions_in(h, org, FieldEntity::Customer).await?, crate::custom_fields::definitions_in(h, org, FieldEntity::Site).await?)
+        }
+        false => Default::default(),
+    };
     let first_number = q::reserve_numbers(h, org, CodeKind::Customer.counter(), bundles.len() as i64).await?;
     let (mut customers, mut labels, mut contacts, mut sites, mut terms, mut records) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (bundle, number) in bundles.into_iter().zip(first_number..) {
@@ -114,6 +122,7 @@ pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> R
         );
         let names: Vec<String> = customer.labels.into_iter().map(Label::into_string).collect();
         terms.extend(search_terms::customer(row.code(), &customer.profile).into_iter().map(|term| SearchTerm { customer_id: row.id, source_id: row.id, term }));
+        terms.extend(search_terms::custom(&customer_fields, row.id, row.id, &customer.profile.custom_fields));
         let mut changes = vec![FieldChange { field: "kind".into(), old: json!(null), new: json!(customer.profile.kind) }];
         changes.extend(created_from(&CustomerProfile::empty(customer.profile.kind), &customer.profile));
         if !names.is_empty() {
@@ -131,7 +140,7 @@ pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> R
         }
         let first_site = sites.len();
         for profile in &new_sites {
-            let (site, site_terms, record) = sites::new_site(&ctx, CustomerId(row.id), profile);
+            let (site, site_terms, record) = sites::new_site(&ctx, CustomerId(row.id), profile, &site_fields);
             sites.push(site);
             terms.extend(site_terms);
             records.push(record);
@@ -197,6 +206,7 @@ pub async fn update_customer_in(tx: &mut Tx, ctx: &Ctx, reference: &str, patch: 
         q::rename_in_search(h, row.org_id, row.id, &new_row.sort_name).await?;
     }
     search_terms::refresh(h, row.org_id, row.id, row.id, search_terms::customer(row.code(), &current), search_terms::customer(row.code(), &updated)).await?;
+    search_terms::refresh_custom(h, row.org_id, row.id, row.id, &fields, &current.custom_fields, &updated.custom_fields).await?;
     let customer = with_labels(h, new_row).await?;
     let (id, subject, code) = subject(&row);
     let summary = format!("Profile updated: {}", field_list(&changes));

@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crate::customers::standing::WorkPermit;
 use crate::page::{Page, paginate};
 use crate::record::{activity, check_parties, customer_for, field_list, find_coded, newest_rows, to_json, with_detail, written};
-use crate::{Ctx, Result, ServiceError};
+use crate::{Ctx, Result, ServiceError, search_terms};
 
 /// A status as a summary shows it: `to schedule`, `in progress`.
 fn words(status: impl std::fmt::Display) -> String {
@@ -556,6 +556,11 @@ async fn insert_job_in(tx: &mut Tx, ctx: &Ctx, owner: Owner, permit: &WorkPermit
         custom_fields: to_json(&new.custom_fields)?,
     };
     q::insert_job(h, &row).await?;
+    if !new.custom_fields.is_empty() {
+        // The words of its text and choice values find its customer.
+        let fields = crate::custom_fields::definitions(h, ctx, FieldEntity::Job).await?;
+        q::add_search_terms(h, row.org_id, &search_terms::custom(&fields, row.customer_id, row.id, &new.custom_fields)).await?;
+    }
     let summary = String::new(); // rendered from the detail
     let mut record = job_activity(ctx, ActivityKind::JobCreated, &row, summary)?;
     record.changes = created(&json!({ "custom_fields": new.custom_fields }));
@@ -599,6 +604,7 @@ pub async fn update_job(db: &Db, ctx: &Ctx, reference: &str, patch: JobPatch) ->
     }
     let row = JobRow { custom_fields: to_json(&updated)?, updated_at: ctx.now().as_microsecond(), ..row };
     q::update_job_fields(h, &row).await?;
+    search_terms::refresh_custom(h, row.org_id, row.customer_id, row.id, &fields, &current, &updated).await?;
     let owner = Owner { customer_id: row.customer_id, site_id: row.site_id, contact_id: row.contact_id };
     let summary = format!("Job {} updated: {}", row.code(), field_list(&changes));
     let mut record = work_activity(ctx, ActivityKind::JobUpdated, owner, EntityRef::new(EntityType::Job, row.id), row.code().to_string(), summary);

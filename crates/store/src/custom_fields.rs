@@ -7,7 +7,10 @@
 //! directory does not filter by that text (an expression over JSON would
 //! be evaluated row by row): a customer's filterable values are also
 //! terms of the search index (see `dossier_domain::search::custom_facet`),
-//! which both backends range-scan.
+//! which both backends range-scan, and the words of text and choice values
+//! (a customer's, its sites' and jobs') are terms the search finds, each
+//! value's under a source of its own
+//! (`dossier_domain::search::custom_value_source`).
 
 use dossier_domain::custom_fields::{FieldDefinition, FieldEntity, FieldSpec, FieldType};
 use dossier_domain::ids::CustomFieldId;
@@ -154,15 +157,32 @@ pub async fn custom_values_exist(h: &mut Handle<'_>, org_id: Uuid, entity: Field
 }
 
 /// Take `key`'s values off every record of the kind (a removed field's):
-/// one statement; returns how many records held one. `key` is a checked
-/// key (`a-z`, `0-9`, `_`), so it is a plain JSON path on SQLite.
-pub async fn strip_custom_values(h: &mut Handle<'_>, org_id: Uuid, entity: FieldEntity, key: &str) -> Result<u64> {
+/// one statement; returns the records that held one, each as its customer
+/// and its own id (a customer's is itself). `key` is a checked key (`a-z`,
+/// `0-9`, `_`), so it is a plain JSON path on SQLite.
+pub async fn strip_custom_values(h: &mut Handle<'_>, org_id: Uuid, entity: FieldEntity, key: &str) -> Result<Vec<(Uuid, Uuid)>> {
     let (set, held) = match h {
         Handle::Sqlite(_) => ("json_remove(custom_fields, '$.' || $2)", "json_type(custom_fields, '$.' || $2) IS NOT NULL"),
         Handle::Postgres(_) => ("(custom_fields::jsonb - $2)::text", "custom_fields::jsonb ? $2"),
     };
-    let sql = format!("UPDATE {} SET custom_fields = {set} WHERE org_id = $1 AND {held}", table(entity));
-    Ok(run!(h, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(org_id).bind(key).execute(c).await?.rows_affected()))
+    let customer = if entity == FieldEntity::Customer { "id" } else { "customer_id" };
+    let sql = format!("UPDATE {} SET custom_fields = {set} WHERE org_id = $1 AND {held} RETURNING {customer}, id", table(entity));
+    Ok(run!(h, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(org_id).bind(key).fetch_all(c).await?))
+}
+
+/// Each given customer's jobs' custom values (as stored, JSON text), for
+/// the jobs that have any: what the directory explains a search's match by.
+pub async fn job_values_of_customers(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uuid]) -> Result<Vec<(Uuid, String)>> {
+    if customer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(run!(h, c => {
+        let mut q = sqlx::QueryBuilder::new("SELECT customer_id, custom_fields FROM job WHERE org_id = ");
+        q.push_bind(org_id).push(" AND customer_id IN ");
+        crate::in_list::push_ids(&mut q, customer_ids);
+        q.push(" AND custom_fields <> '{}' ORDER BY customer_id, number");
+        q.build_query_as().fetch_all(c).await?
+    }))
 }
 
 /// Drop the search index's terms that start with `prefix` (a removed
@@ -172,4 +192,72 @@ pub async fn drop_terms_starting(h: &mut Handle<'_>, org_id: Uuid, prefix: &str)
     run!(h, c => sqlx::query("DELETE FROM customer_search WHERE org_id = $1 AND term >= $2 AND term < $3")
         .bind(org_id).bind(low).bind(high).execute(c).await.map(drop)?);
     Ok(())
+}
+
+/// Drop every search term of these sources, each named with its customer
+/// (the words of a removed field's values: see
+/// `dossier_domain::search::custom_value_source`). A few hundred pairs a
+/// statement, each found through the source index.
+pub async fn drop_term_sources(h: &mut Handle<'_>, org_id: Uuid, sources: &[(Uuid, Uuid)]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(sources, 256) {
+        run!(h, c => {
+            let mut q = sqlx::QueryBuilder::new("DELETE FROM customer_search WHERE org_id = ");
+            q.push_bind(org_id).push(" AND (customer_id, source_id) IN (VALUES ");
+            let mut pairs = q.separated(", ");
+            for (customer, source) in chunk {
+                pairs.push("(").push_bind_unseparated(*customer).push_unseparated(", ").push_bind_unseparated(*source).push_unseparated(")");
+            }
+            q.push(")");
+            q.build().execute(c).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// Records whose custom values wait for the words the search finds them by
+/// (values given before migration 0021): made here, in Rust, because the
+/// field's type decides and words are folded as queries are, a few hundred
+/// records a transaction, each taken off the list with its words. Runs
+/// after every migration; with nothing pending it is one empty read.
+pub(crate) async fn fill_pending_custom_terms(db: &crate::Db) -> Result<()> {
+    use dossier_domain::search::{custom_value_source, custom_value_terms};
+    loop {
+        let mut tx = db.begin().await?;
+        let h = &mut tx.handle();
+        let pending: Vec<(Uuid, String, Uuid)> = run!(h, c => sqlx::query_as(
+            "SELECT org_id, entity, record_id FROM custom_terms_pending ORDER BY org_id, entity, record_id LIMIT 500")
+            .fetch_all(c).await?);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let mut fields: Vec<FieldDefinition> = Vec::new();
+        let mut fields_of = None;
+        for (org_id, entity, record_id) in &pending {
+            if fields_of != Some(*org_id) {
+                fields = list_custom_fields(h, *org_id, None).await?.into_iter().map(CustomFieldRow::into_definition).collect::<Result<_>>()?;
+                fields_of = Some(*org_id);
+            }
+            let entity = FieldEntity::parse(entity).ok_or_else(|| StoreError::corrupt(format!("custom_terms_pending entity '{entity}'")))?;
+            let customer = if entity == FieldEntity::Customer { "id" } else { "customer_id" };
+            let sql = format!("SELECT {customer}, custom_fields FROM {} WHERE org_id = $1 AND id = $2", table(entity));
+            let found: Option<(Uuid, String)> =
+                run!(h, c => sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(*org_id).bind(*record_id).fetch_optional(c).await?);
+            // Values are read one by one: one a field no longer reads (kept
+            // from before fields were typed) gives no words and stops nothing.
+            let values =
+                found.and_then(|(customer_id, text)| Some((customer_id, serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text).ok()?)));
+            if let Some((customer_id, values)) = values {
+                for definition in fields.iter().filter(|d| d.entity == entity) {
+                    let value = values.get(&definition.key).and_then(|v| serde_json::from_value(v.clone()).ok());
+                    let terms = custom_value_terms(definition, value.as_ref());
+                    if !terms.is_empty() {
+                        crate::search::replace_terms(h, *org_id, customer_id, custom_value_source(definition.id.0, *record_id), &terms).await?;
+                    }
+                }
+            }
+            run!(h, c => sqlx::query("DELETE FROM custom_terms_pending WHERE org_id = $1 AND entity = $2 AND record_id = $3")
+                .bind(*org_id).bind(entity.as_str()).bind(*record_id).execute(c).await.map(drop)?);
+        }
+        tx.commit().await?;
+    }
 }

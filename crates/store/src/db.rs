@@ -181,13 +181,15 @@ impl Db {
     }
 
     /// Apply the migrations this backend has not seen yet, then the work
-    /// they left for Rust (search terms of sites made before 0019).
+    /// they left for Rust (search terms of sites made before 0019, words of
+    /// custom values given before 0021).
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite { writer, .. } => SQLITE_MIGRATIONS.run(writer).await?,
             Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
-        crate::search::fill_pending_site_terms(self).await
+        crate::search::fill_pending_site_terms(self).await?;
+        crate::custom_fields::fill_pending_custom_terms(self).await
     }
 
     /// Begin a write transaction. On SQLite it takes the write lock at once

@@ -80,8 +80,8 @@ pub mod queries {
     pub use crate::contacts::{clear_other_primary, contacts_of_customers, delete_contact, get_contact, insert_contacts, list_contacts, update_contact};
     pub use crate::counters::{last_numbers, reserve_numbers, set_next_number};
     pub use crate::custom_fields::{
-        custom_values_exist, delete_custom_field, drop_terms_starting, get_custom_field, insert_custom_field, list_custom_fields, set_custom_field_positions,
-        strip_custom_values, update_custom_field,
+        custom_values_exist, delete_custom_field, drop_term_sources, drop_terms_starting, get_custom_field, insert_custom_field, job_values_of_customers,
+        list_custom_fields, set_custom_field_positions, strip_custom_values, update_custom_field,
     };
     pub use crate::customers::{
         add_labels, customer_codes, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile,

@@ -1,7 +1,7 @@
 //! Site use cases: service and billing addresses of a customer.
 
 use dossier_domain::activity::{ActivityKind, ActorType, EntityRef, EntityType, NewActivity};
-use dossier_domain::custom_fields::FieldEntity;
+use dossier_domain::custom_fields::{CustomFields, Definitions, FieldEntity};
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::diff::{FieldChange, created, diff};
 use dossier_domain::ids::{CustomerId, SiteId};
@@ -56,11 +56,14 @@ pub(crate) async fn follow_customer(tx: &mut Tx, ctx: &Ctx, customer: CustomerId
     Ok(())
 }
 
-/// The row, search terms and `site.created` activity of a new site.
-pub(crate) fn new_site(ctx: &Ctx, customer: CustomerId, profile: &SiteProfile) -> (SiteRow, Vec<SearchTerm>, NewActivity) {
+/// The row, search terms and `site.created` activity of a new site
+/// (`fields`: the org's site fields, whose values' words are terms too).
+pub(crate) fn new_site(ctx: &Ctx, customer: CustomerId, profile: &SiteProfile, fields: &Definitions) -> (SiteRow, Vec<SearchTerm>, NewActivity) {
     let now = ctx.now();
     let row = SiteRow::new(ctx.org.id.0, SiteId::new(), customer, profile, now, now);
-    let terms = search_terms::site(profile).into_iter().map(|term| SearchTerm { customer_id: row.customer_id, source_id: row.id, term }).collect();
+    let mut terms: Vec<SearchTerm> =
+        search_terms::site(profile).into_iter().map(|term| SearchTerm { customer_id: row.customer_id, source_id: row.id, term }).collect();
+    terms.extend(search_terms::custom(fields, row.customer_id, row.id, &profile.custom_fields));
     let (id, subject, code) = subject(&row, profile);
     let summary = format!("Site {} added", profile.one_line());
     let record = activity(ctx, ActivityKind::SiteCreated, id, subject, code, summary, created(profile));
@@ -68,8 +71,12 @@ pub(crate) fn new_site(ctx: &Ctx, customer: CustomerId, profile: &SiteProfile) -
 }
 
 pub async fn add_site_in(tx: &mut Tx, ctx: &Ctx, customer: CustomerId, profile: SiteProfile) -> Result<Site> {
-    let (row, terms, record) = new_site(ctx, customer, &profile);
     let h = &mut tx.handle();
+    let fields = match profile.custom_fields.is_empty() {
+        true => Definitions::default(),
+        false => crate::custom_fields::definitions(h, ctx, FieldEntity::Site).await?,
+    };
+    let (row, terms, record) = new_site(ctx, customer, &profile, &fields);
     q::insert_sites(h, std::slice::from_ref(&row)).await?;
     q::add_search_terms(h, row.org_id, &terms).await?;
     tx.append(record).await?;
@@ -117,6 +124,7 @@ pub async fn update_site_in(tx: &mut Tx, ctx: &Ctx, id: &str, patch: SitePatch) 
     let new_row = row.with_profile(&updated, ctx.now());
     q::update_site(h, &new_row).await?;
     search_terms::refresh(h, row.org_id, row.customer_id, row.id, search_terms::site(&current), search_terms::site(&updated)).await?;
+    search_terms::refresh_custom(h, row.org_id, row.customer_id, row.id, &fields, &current.custom_fields, &updated.custom_fields).await?;
     let (customer, subject, code) = subject(&row, &updated);
     let summary = format!("Site {} updated: {}", updated.one_line(), field_list(&changes));
     tx.append(activity(ctx, ActivityKind::SiteUpdated, customer, subject, code, summary, changes)).await?;
@@ -131,6 +139,10 @@ pub async fn delete_site(db: &Db, ctx: &Ctx, id: &str) -> Result<()> {
     let row = find(h, ctx, id).await?;
     let profile = row.profile()?;
     q::replace_terms(h, row.org_id, row.customer_id, row.id, &[]).await?;
+    if !profile.custom_fields.is_empty() {
+        let fields = crate::custom_fields::definitions(h, ctx, FieldEntity::Site).await?;
+        search_terms::refresh_custom(h, row.org_id, row.customer_id, row.id, &fields, &profile.custom_fields, &CustomFields::new()).await?;
+    }
     q::delete_site(h, row.org_id, row.id).await?;
     let (customer, subject, code) = subject(&row, &profile);
     let summary = format!("Site {} deleted", profile.one_line());

@@ -15,6 +15,7 @@ use dossier_domain::custom_fields::{FieldDefinition, FieldEntity, FieldType};
 use dossier_domain::customer::{Customer, CustomerKind, CustomerStatus};
 use dossier_domain::message::Channel;
 use dossier_domain::permissions::{Access, Action, Module};
+use dossier_domain::site::Site;
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::{BulkLabelsInput, CustomerQuery, CustomerSort};
@@ -273,6 +274,8 @@ pub struct ProfileQuery {
     actor: Option<String>,
     /// Timeline, Communication group: the messages of one channel.
     channel: Option<String>,
+    /// Timeline: only what happened to one of the customer's sites (its id).
+    site: Option<String>,
     /// Timeline: words to find in the customer's notes and messages; Files:
     /// words of file names.
     q: Option<String>,
@@ -381,6 +384,8 @@ struct ProfilePage {
     messages: Option<Vec<MessageView>>,
     /// The words searched for in the customer's history, as typed.
     search: String,
+    /// Timeline of one site: the site as one line, and the whole timeline's link.
+    site: Option<(String, String)>,
     /// The quick "add a note / log a call" form (Activity and Timeline tabs).
     composer: Option<Composer>,
     /// The Files tab, and the files whose names match a history search.
@@ -484,6 +489,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         channel_chips: Vec::new(),
         messages: None,
         search: String::new(),
+        site: None,
         composer: None,
         files: Vec::new(),
         file_filters: Vec::new(),
@@ -507,7 +513,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         page_data.composer = super::messages::composer(ctx, &code, None, &format!("/customers/{code}?tab=timeline"));
     }
     match tab {
-        "timeline" => timeline_tab(db, ctx, &code, &query, &mut page_data).await?,
+        "timeline" => timeline_tab(db, ctx, &code, &sites, &query, &mut page_data).await?,
         "history" => {
             let statuses = timeline::status_history(db, ctx, &code).await?;
             let rows = statuses
@@ -568,6 +574,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         }
         "sites" => {
             let can_edit = ctx.access(Module::Customers, Action::Edit) != Access::None;
+            let sees_timeline = ctx.sees(Module::Timeline);
             // The org's site fields: a column of each site's values, when it has any.
             let fields = dossier_service::custom_fields::list_definitions(db, ctx, Some(FieldEntity::Site)).await?;
             let rows = sites
@@ -583,6 +590,12 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                         num: false,
                         href: can_edit.then(|| format!("/sites/{}/delete", s.id.0)),
                     };
+                    // Its own timeline: the Timeline tab narrowed to the site.
+                    let history = Cell {
+                        text: if sees_timeline { "Timeline".into() } else { String::new() },
+                        num: false,
+                        href: sees_timeline.then(|| format!("/customers/{code}?tab=timeline&site={}", s.id.0)),
+                    };
                     let kind = views::words(s.profile.kind.as_str());
                     let mut row = vec![
                         cell(if s.dormant { format!("{kind} (dormant)") } else { kind }),
@@ -593,7 +606,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
                         let values = super::custom_fields::inputs::shown(&fields, &s.profile.custom_fields, currency);
                         row.push(cell(values.iter().map(|(label, value)| format!("{label}: {value}")).collect::<Vec<_>>().join("; ")));
                     }
-                    row.extend([edit, delete]);
+                    row.extend([history, edit, delete]);
                     row
                 })
                 .collect();
@@ -601,7 +614,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
             if !fields.is_empty() {
                 headers.push(("Details", false));
             }
-            headers.extend([("", false), ("", false)]);
+            headers.extend([("", false), ("", false), ("", false)]);
             page_data.tables.push(Table { title: "Sites".into(), headers, rows, next: None, empty: "No sites." });
         }
         "works" => works_tab(db, ctx, &code, &query, &mut page_data).await?,
@@ -636,7 +649,10 @@ fn bars(summary: &CustomerSummary, code: &str, currency: MoneyStyle) -> Vec<BarV
     bars
 }
 
-async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
+/// The Timeline tab: the customer's, or with `site` one of its sites'
+/// alone (the same entries `GET /sites/{id}/timeline` gives), narrowed by
+/// group and actor either way.
+async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, sites: &[Site], query: &ProfileQuery, page_data: &mut ProfilePage) -> Result<(), ServiceError> {
     let group = query.group.as_deref().and_then(ActivityGroup::parse);
     let actor = query.actor.as_deref().filter(|a| ["user", "system", "customer", "api"].contains(a));
     let filter = TimelineQuery {
@@ -646,9 +662,21 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
         limit: Some(50),
         ..Default::default()
     };
-    let found = timeline::customer_timeline(db, ctx, code, filter).await?;
+    // Only a site of this customer: another's is not found here.
+    let site = match query.site.as_deref() {
+        Some(id) => Some(sites.iter().find(|s| Some(s.id.0) == uuid::Uuid::parse_str(id).ok()).ok_or(ServiceError::NotFound("site"))?),
+        None => None,
+    };
+    let found = match site {
+        Some(site) => timeline::site_timeline(db, ctx, &site.id.0.to_string(), filter).await?,
+        None => timeline::customer_timeline(db, ctx, code, filter).await?,
+    };
+    page_data.site = site.map(|s| (s.profile.one_line(), format!("/customers/{code}?tab=timeline")));
     let link = |group: Option<&str>, actor: Option<&str>| {
         let mut href = format!("/customers/{code}?tab=timeline");
+        if let Some(site) = site {
+            href.push_str(&format!("&site={}", site.id.0));
+        }
         if let Some(g) = group {
             href.push_str(&format!("&group={g}"));
         }
@@ -687,9 +715,12 @@ async fn timeline_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page
         }
         page_data.next = found.next_cursor.map(|c| format!("{here}&cursor={c}"));
         page_data.search = q;
+        // The words are searched in the whole customer's messages.
+        page_data.site = None;
         return Ok(());
     }
-    if group == Some(ActivityGroup::Communication) && ctx.sees(Module::Messages) {
+    // A channel's messages are the customer's: not offered for one site.
+    if group == Some(ActivityGroup::Communication) && ctx.sees(Module::Messages) && site.is_none() {
         let channel = query.channel.as_deref().and_then(Channel::parse);
         let base = link(group_name, None);
         page_data.channel_chips = std::iter::once(Chip { label: "Every channel".into(), href: base.clone(), on: channel.is_none() })

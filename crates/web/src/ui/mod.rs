@@ -109,6 +109,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/inquiries/new", get(record_forms::new_inquiry).post(record_forms::create_inquiry))
         .route("/customers/{id}/quotes/new", get(record_forms::new_quote).post(record_forms::create_quote))
         .route("/customers/{id}/jobs/new", get(record_forms::new_job).post(record_forms::create_job))
+        .route("/jobs/{code}/edit", get(record_forms::edit_job).post(record_forms::update_job))
         .route("/customers/{id}/invoices/new", get(record_forms::new_invoice).post(record_forms::create_invoice))
         .route("/customers/{id}/payments/new", get(record_forms::new_payment).post(record_forms::create_payment))
         .route("/customers/{id}/credit-notes/new", get(record_forms::new_credit_note).post(record_forms::create_credit_note))

@@ -1,5 +1,6 @@
 //! Forms that create a customer's records: inquiries, quotes, jobs,
-//! invoices, and payments with what they pay.
+//! invoices, and payments with what they pay; and the form that edits a
+//! job's details.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -11,8 +12,9 @@ use dossier_domain::custom_fields::{CustomFields, FieldDefinition, FieldEntity};
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::money::{LineInput, MAX_LINES, Money};
 use dossier_domain::orgs::default_tax_rate;
+use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InvoiceState, PaymentMethod};
-use dossier_domain::works::{AllocationInput, CreditNoteInput, InquiryInput, InvoiceInput, JobInput, PaymentInput, QuoteInput};
+use dossier_domain::works::{AllocationInput, CreditNoteInput, InquiryInput, InvoiceInput, Job, JobInput, JobPatch, PaymentInput, QuoteInput};
 use dossier_service::billing::{self, InvoiceQuery};
 use dossier_service::{Ctx, Db, ServiceError, custom_fields, customers, works};
 use jiff::civil::Date;
@@ -394,5 +396,58 @@ pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code)
     match result {
         Ok(()) => Redirect::to(&format!("/customers/{code}?tab=works&type=jobs")).into_response(),
         Err(e) => again(warned(&s.db, &ctx, &code, job_form(&ctx, &code, &definitions)).await, &values, e, str::to_owned),
+    }
+}
+
+// ---- a job's details ----
+
+/// The form that edits what `PATCH /jobs/{id}` changes: the job's custom
+/// field values, each input holding its value.
+fn edit_job_form(ctx: &Ctx, job: &Job, definitions: &[FieldDefinition]) -> FormPage {
+    let mut form = FormPage {
+        user: Some(ctx.actor.name.clone()),
+        title: format!("Edit job {}: {}", job.code, job.title),
+        back: format!("/jobs/{}", job.code),
+        back_label: job.code.clone(),
+        action: format!("/jobs/{}/edit", job.code),
+        submit: "Save changes",
+        sections: vec![Section { legend: "Custom fields".into(), fields: inputs::inputs(definitions, &job.custom_fields, ctx.org.money_style()) }],
+        general: Vec::new(),
+    };
+    if definitions.is_empty() {
+        form.general.push("Jobs have no custom fields yet: an owner or admin defines them under Admin, Custom fields.".into());
+    }
+    form
+}
+
+/// The job, and the org's job fields, for one who may edit jobs (the API's
+/// rule: `PATCH /jobs/{id}` needs it, and a fieldworker only their own).
+async fn job_to_edit(db: &Db, ctx: &Ctx, code: &str) -> Result<(Job, Vec<FieldDefinition>), ServiceError> {
+    ctx.require(Module::Jobs, Action::Edit)?;
+    let job = works::get_job(db, ctx, code).await?;
+    Ok((job, job_definitions(db, ctx).await?))
+}
+
+pub async fn edit_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>) -> Response {
+    match job_to_edit(&s.db, &ctx, &code).await {
+        Ok((job, definitions)) => edit_job_form(&ctx, &job, &definitions).show(StatusCode::OK),
+        Err(e) => failure(e),
+    }
+}
+
+/// Save the job's details and go back to its page; a refused value comes
+/// back beside its input, and nothing changes.
+pub async fn update_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path<String>, Form(values): Form<Values>) -> Response {
+    let (job, definitions) = match job_to_edit(&s.db, &ctx, &code).await {
+        Ok(found) => found,
+        Err(e) => return failure(e),
+    };
+    let custom = match inputs::read(&definitions, &values, &job.custom_fields, ctx.org.money_style()) {
+        Ok(custom) => custom,
+        Err(errors) => return again(edit_job_form(&ctx, &job, &definitions), &values, errors.into(), str::to_owned),
+    };
+    match works::update_job(&s.db, &ctx, &code, JobPatch { custom_fields: Some(custom) }).await {
+        Ok(job) => Redirect::to(&format!("/jobs/{}", job.code)).into_response(),
+        Err(e) => again(edit_job_form(&ctx, &job, &definitions), &values, e, str::to_owned),
     }
 }

@@ -72,6 +72,8 @@ struct RecordPage {
     uploader: Option<Uploader>,
     /// The record as a PDF (invoices and quotes).
     pdf: Option<String>,
+    /// The form that edits its details (a job's custom fields), for those who may.
+    edit: Option<String>,
     /// Records it is tied to: a job's invoice, an invoice's jobs (label,
     /// then each one's page and code).
     related: Vec<(&'static str, Vec<(String, String)>)>,
@@ -143,6 +145,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
     let current: Option<Current>;
     // The job's custom field values, as facts after the others.
     let mut custom = Vec::new();
+    let mut edit = None;
     let mut related = Vec::new();
     let (title, customer, record, mut facts, (lines, totals)): (String, CustomerId, Shown, Vec<Fact>, _) = match kind {
         "inquiries" => {
@@ -179,6 +182,11 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
             facts.extend(j.completion_notes.clone().map(|n| ("Completion notes", n)));
             let fields = custom_fields::list_definitions(db, ctx, Some(FieldEntity::Job)).await?;
             custom = super::custom_fields::inputs::shown(&fields, &j.custom_fields, currency);
+            // Its details are its custom fields: editable where the org has
+            // some, by whoever may change the job (`PATCH /jobs/{id}`).
+            if !fields.is_empty() && ctx.access(Module::Jobs, dossier_domain::permissions::Action::Edit) != dossier_domain::permissions::Access::None {
+                edit = Some(format!("/jobs/{}/edit", j.code));
+            }
             // What the one who goes there needs: where, how to get in.
             if let Some(site) = j.site_id {
                 let site = sites::get_site(db, ctx, &site.0.to_string()).await?;
@@ -293,6 +301,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         pinned,
         messages: shown,
         pdf,
+        edit,
         moves,
         move_action,
         moves_error: None,

@@ -125,7 +125,8 @@ fn percentages(counts: &[i64]) -> Vec<u8> {
     shares.into_iter().map(|s| s.clamp(0, 100) as u8).collect()
 }
 
-/// Why a search found a customer, when not by its own name: "Contact: Ann Smith".
+/// Why a search found a customer, when not by its own name: "Contact: Ann
+/// Smith", or a custom field's label and value: "Boiler make: Worcester".
 pub fn match_reason(matched: &dossier_domain::search::SearchMatch) -> Option<String> {
     use dossier_domain::search::MatchField::*;
     let what = match matched.field {
@@ -139,6 +140,7 @@ pub fn match_reason(matched: &dossier_domain::search::SearchMatch) -> Option<Str
         Postcode => "Site postcode",
         Street => "Site",
         Town => "Town",
+        CustomField => matched.label.as_deref().unwrap_or("Custom field"),
     };
     Some(format!("{what}: {}", matched.text))
 }
