@@ -35,6 +35,7 @@ use super::messages::{Composer, MessageView};
 use super::views::{self, BarView, Entry};
 use super::{Staff, failure, page};
 use crate::AppState;
+use crate::ui::nav::Viewer;
 
 // ---- the directory ----
 
@@ -70,7 +71,7 @@ pub struct Row {
 #[derive(Template)]
 #[template(path = "ui/customers.html")]
 struct DirectoryPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     q: String,
     status: String,
     kind: String,
@@ -207,7 +208,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
     }
     let statuses = CustomerStatus::ALL.iter().map(|s| (s.as_str(), views::words(s.as_str()))).collect();
     let page_data = DirectoryPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(&ctx)),
         q: q.unwrap_or_default(),
         status: status.unwrap_or_default(),
         kind: kind.unwrap_or_default(),
@@ -338,7 +339,7 @@ pub struct ContactLine {
 #[derive(Template)]
 #[template(path = "ui/customer.html")]
 struct ProfilePage {
-    user: Option<String>,
+    user: Option<Viewer>,
     code: String,
     name: String,
     initials: String,
@@ -451,7 +452,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         .map(|s| [s.profile.town.clone(), Some(s.profile.postcode.clone())].into_iter().flatten().collect::<Vec<_>>().join(" "));
     let balances = summary.balances.as_ref();
     let mut page_data = ProfilePage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         initials: views::initials(&customer.display_name),
         name: customer.display_name.clone(),
         kind: customer.profile.kind.to_string(),

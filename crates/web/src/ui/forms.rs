@@ -13,6 +13,7 @@ use dossier_domain::money::Money;
 use dossier_service::ServiceError;
 
 use super::page;
+use crate::ui::nav::Viewer;
 
 /// What a form was submitted with.
 pub type Values = HashMap<String, String>;
@@ -79,7 +80,7 @@ pub struct Section {
 #[derive(Template)]
 #[template(path = "ui/form.html")]
 pub struct FormPage {
-    pub user: Option<String>,
+    pub user: Option<Viewer>,
     pub title: String,
     pub back: String,
     pub back_label: String,

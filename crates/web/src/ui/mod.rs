@@ -7,6 +7,7 @@ mod customers;
 mod forms;
 mod moves;
 mod my_jobs;
+pub(crate) mod nav;
 mod orgs;
 mod record_forms;
 mod records;
@@ -42,6 +43,7 @@ use dossier_service::{Ctx, ServiceError};
 
 use crate::AppState;
 use crate::auth::session_cookie;
+use crate::ui::nav::Viewer;
 
 pub fn router() -> Router<AppState> {
     let mut router = Router::new();
@@ -159,7 +161,7 @@ fn page(status: StatusCode, template: &impl Template) -> Response {
 #[derive(Template)]
 #[template(path = "ui/problem.html")]
 struct ProblemPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     heading: String,
     message: String,
 }

@@ -14,6 +14,7 @@ use dossier_service::{Ctx, Db, ServiceError, customers, sites, works};
 use super::views::words;
 use super::{Staff, failure, page};
 use crate::AppState;
+use crate::ui::nav::Viewer;
 
 /// One job as a row of the day.
 struct JobRowView {
@@ -29,7 +30,7 @@ struct JobRowView {
 #[derive(Template)]
 #[template(path = "ui/my_jobs.html")]
 struct MyJobsPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     sections: Vec<(&'static str, Vec<JobRowView>)>,
     more: bool,
 }
@@ -74,7 +75,7 @@ pub async fn my_jobs(State(s): State<AppState>, Staff(ctx): Staff) -> Response {
             ("Today", rows(&s.db, &ctx, plan.today, &mut names).await?),
             ("Next", rows(&s.db, &ctx, plan.next, &mut names).await?),
         ];
-        Ok::<_, ServiceError>(MyJobsPage { user: Some(ctx.actor.name.clone()), sections, more: plan.more })
+        Ok::<_, ServiceError>(MyJobsPage { user: Some(Viewer::of(&ctx)), sections, more: plan.more })
     };
     match built.await {
         Ok(page_data) => page(StatusCode::OK, &page_data),

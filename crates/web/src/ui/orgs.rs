@@ -20,6 +20,7 @@ use dossier_service::{Ctx, ServiceError, orgs};
 use super::forms::{Field, FormPage, Section, Values, again, basis_points, value};
 use super::{Staff, failure};
 use crate::AppState;
+use crate::ui::nav::Viewer;
 
 /// Blank tax rate rows offered below the org's rates.
 const BLANK_TAX_ROWS: usize = 3;
@@ -58,7 +59,7 @@ fn settings_form(ctx: &Ctx, settings: &OrgSettings) -> FormPage {
         })
         .collect();
     FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: "Organisation settings".into(),
         back: "/admin".into(),
         back_label: "Administration".into(),
@@ -203,7 +204,7 @@ pub async fn show(State(s): State<AppState>, Staff(ctx): Staff) -> Response {
 fn logo_form(ctx: &Ctx, settings: &OrgSettings) -> FormPage {
     let now = if settings.has_logo { "A logo is set; choose another file to replace it" } else { "No logo is set yet" };
     FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: "Logo".into(),
         back: "/settings".into(),
         back_label: "Organisation settings".into(),

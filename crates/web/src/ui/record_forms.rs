@@ -24,13 +24,14 @@ use super::forms::{Field, FormPage, Section, Values, again, amount, basis_points
 use super::views::words;
 use super::{Staff, failure};
 use crate::AppState;
+use crate::ui::nav::Viewer;
 
 /// How many line rows a form offers (blank rows are left out).
 const LINE_ROWS: usize = 5;
 
 fn page(ctx: &Ctx, title: &str, code: &str, tab: &str, path: &str, submit: &'static str, sections: Vec<Section>) -> FormPage {
     FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: format!("{title} for {code}"),
         back: format!("/customers/{code}?tab={tab}"),
         back_label: code.to_owned(),
@@ -405,7 +406,7 @@ pub async fn create_job(State(s): State<AppState>, Staff(ctx): Staff, Path(code)
 /// field values, each input holding its value.
 fn edit_job_form(ctx: &Ctx, job: &Job, definitions: &[FieldDefinition]) -> FormPage {
     let mut form = FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: format!("Edit job {}: {}", job.code, job.title),
         back: format!("/jobs/{}", job.code),
         back_label: job.code.clone(),

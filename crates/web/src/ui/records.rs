@@ -24,6 +24,7 @@ use super::moves::{Current, MoveForm, offered, with_error};
 use super::views::{day, words};
 use super::{Staff, failure, page};
 use crate::AppState;
+use crate::ui::nav::Viewer;
 
 /// The kinds of record with a page, by their path.
 pub const KINDS: [&str; 6] = ["inquiries", "quotes", "jobs", "invoices", "payments", "credit-notes"];
@@ -54,7 +55,7 @@ type TotalRow = (&'static str, String);
 #[derive(Template)]
 #[template(path = "ui/record.html")]
 struct RecordPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     title: String,
     customer_code: String,
     customer_name: String,
@@ -287,7 +288,7 @@ async fn record_page(db: &Db, ctx: &Ctx, kind: &str, code: &str) -> Result<Recor
         false => Vec::new(),
     };
     Ok(RecordPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title,
         composer: composer(ctx, &customer.code, Some((record_type, code.clone())), &here),
         uploader: uploader(ctx, &customer.code, Some((record_type, code)), &here),

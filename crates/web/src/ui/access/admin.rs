@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::ui::forms::{Values, value};
+use crate::ui::nav::Viewer;
 use crate::ui::{Staff, failure, page};
 
 struct UserRowView {
@@ -42,7 +43,7 @@ struct TokenRowView {
 #[derive(Template)]
 #[template(path = "ui/admin.html")]
 struct AdminPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     users: Option<Vec<UserRowView>>,
     tokens: Vec<TokenRowView>,
     roles: Vec<&'static str>,
@@ -90,7 +91,7 @@ async fn admin_page(db: &Db, ctx: &Ctx, shown_once: Option<(&'static str, String
             .collect()
     });
     Ok(AdminPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         users,
         tokens,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
@@ -160,7 +161,7 @@ pub async fn revoke_token(State(s): State<AppState>, Staff(ctx): Staff, Path(id)
 #[derive(Template)]
 #[template(path = "ui/invitation.html")]
 struct InvitationPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     token: String,
     error: Option<String>,
 }
@@ -193,7 +194,7 @@ pub async fn accept(State(s): State<AppState>, Form(values): Form<Values>) -> Re
 #[derive(Template)]
 #[template(path = "ui/user_history.html")]
 struct UserHistoryPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     name: String,
     email: String,
     entries: Vec<crate::ui::views::Entry>,
@@ -212,7 +213,7 @@ pub async fn history(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Pat
         let query = dossier_service::timeline::TimelineQuery { cursor: paged.cursor, ..Default::default() };
         let found = dossier_service::timeline::user_timeline(&s.db, &ctx, &id, query).await?;
         Ok::<_, ServiceError>(UserHistoryPage {
-            user: Some(ctx.actor.name.clone()),
+            user: Some(Viewer::of(&ctx)),
             name: shown.name,
             email: shown.email,
             entries: crate::ui::views::story(&ctx, &found.items),

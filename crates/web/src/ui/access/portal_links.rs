@@ -12,6 +12,7 @@ use dossier_service::{Ctx, Db, ServiceError, customers};
 
 use crate::AppState;
 use crate::ui::forms::{Values, value};
+use crate::ui::nav::Viewer;
 use crate::ui::{Staff, failure, page};
 
 struct LinkRow {
@@ -27,7 +28,7 @@ struct LinkRow {
 #[derive(Template)]
 #[template(path = "ui/portal_links.html")]
 struct LinksPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     code: String,
     links: Vec<LinkRow>,
     /// A link just made: its path, shown this once.
@@ -62,7 +63,7 @@ async fn links_page(db: &Db, ctx: &Ctx, customer: &str, new_url: Option<String>,
         })
         .collect();
     Ok(LinksPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         code,
         links,
         new_url,

@@ -12,12 +12,13 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::{Origin, session_cookie, session_cookie_header};
 use crate::ui::forms::capitalised;
+use crate::ui::nav::Viewer;
 use crate::ui::page;
 
 #[derive(Template)]
 #[template(path = "ui/sign_in.html")]
 struct SignInPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     next: String,
     email: String,
     error: Option<String>,

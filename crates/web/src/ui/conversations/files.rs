@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::ui::forms::{Field, FormPage, Section, Values, again, back_to};
+use crate::ui::nav::Viewer;
 use crate::ui::views::day;
 use crate::ui::{Staff, failure};
 
@@ -140,7 +141,7 @@ fn upload_form(ctx: &Ctx, customer_code: &str, values: &Values) -> FormPage {
         fields.insert(1, Field::new("visibility", "Share them with the customer on this invoice (in their portal)", "checkbox"));
     }
     FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: "Add files".into(),
         back,
         back_label: "Back".into(),

@@ -15,6 +15,7 @@ use dossier_service::{Ctx, ServiceError, customers, follow_ups};
 
 use crate::AppState;
 use crate::ui::forms::{Field, FormPage, Section, Values, again, back_to, value};
+use crate::ui::nav::Viewer;
 use crate::ui::{Staff, failure, page};
 
 /// One follow-up as a row with its buttons.
@@ -50,7 +51,7 @@ impl FollowUpView {
 #[derive(Template)]
 #[template(path = "ui/follow_ups.html")]
 struct MinePage {
-    user: Option<String>,
+    user: Option<Viewer>,
     sections: Vec<(&'static str, Vec<FollowUpView>)>,
 }
 
@@ -60,7 +61,7 @@ pub async fn mine(State(s): State<AppState>, Staff(ctx): Staff) -> Response {
         Ok(mine) => {
             let rows = |list: &[FollowUp]| list.iter().map(|f| FollowUpView::of(&ctx, f, "/follow-ups")).collect();
             let sections = vec![("Overdue", rows(&mine.overdue)), ("Today", rows(&mine.today)), ("Upcoming", rows(&mine.upcoming))];
-            page(StatusCode::OK, &MinePage { user: Some(ctx.actor.name.clone()), sections })
+            page(StatusCode::OK, &MinePage { user: Some(Viewer::of(&ctx)), sections })
         }
         Err(e) => failure(e),
     }
@@ -78,7 +79,7 @@ fn new_form(ctx: &Ctx, code: &str, assignees: Vec<(UserId, String)>, values: &Va
         Field::new("record", "", "hidden").value(values.get("record").cloned().unwrap_or_default()),
     ];
     FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: "Add a follow-up".into(),
         back: back.clone(),
         back_label: code.to_owned(),

@@ -19,6 +19,7 @@ use dossier_service::{Ctx, Db, ServiceError, contacts, customers, messages, port
 use crate::AppState;
 use crate::ui::files::FileView;
 use crate::ui::forms::{Field, FormPage, Section, Values, again, back_to, value};
+use crate::ui::nav::Viewer;
 use crate::ui::views::{day, words};
 use crate::ui::{Staff, failure, page};
 
@@ -152,7 +153,7 @@ fn full_form(ctx: &Ctx, customer_code: &str, contacts: Vec<(String, String)>, va
         fields.insert(9, Field::new("file", "Photos and files", "file").hint("Optional; up to 10, 25 MB each"));
     }
     FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: "Add a note or message".into(),
         back,
         back_label: "Back".into(),
@@ -241,7 +242,7 @@ fn input(values: &Values, errors: &mut ValidationErrors) -> MessageInput {
 #[derive(Template)]
 #[template(path = "ui/message_confirm.html")]
 struct ConfirmPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     customer_name: String,
     action: String,
     back: String,
@@ -311,7 +312,7 @@ pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id)
         kept_values.sort();
         kept_values.extend(kept.iter().enumerate().map(|(i, k)| (format!("{CARRIED}{i}"), format!("{}:{}", k.sha256, k.name))));
         let confirm = ConfirmPage {
-            user: Some(ctx.actor.name.clone()),
+            user: Some(Viewer::of(&ctx)),
             customer_name: customer.display_name.clone(),
             action: format!("/customers/{}/messages", customer.code),
             back,
@@ -362,7 +363,7 @@ fn edit_form(ctx: &Ctx, message: &Message, back: &str) -> FormPage {
         Field::new("back", "", "hidden").value(back.to_owned()),
     ];
     FormPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         title: format!("Edit {}", message.heading(None).to_lowercase()),
         back: back.to_owned(),
         back_label: "Back".into(),

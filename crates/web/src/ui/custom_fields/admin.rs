@@ -15,6 +15,7 @@ use dossier_service::{Ctx, Db, ServiceError, custom_fields};
 
 use crate::AppState;
 use crate::ui::forms::{Values, capitalised, value};
+use crate::ui::nav::Viewer;
 use crate::ui::views::words;
 use crate::ui::{Staff, failure, page};
 
@@ -39,7 +40,7 @@ struct Group {
 #[derive(Template)]
 #[template(path = "ui/custom_fields.html")]
 struct FieldsPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     groups: Vec<Group>,
     can_edit: bool,
     types: Vec<(&'static str, String)>,
@@ -94,7 +95,7 @@ async fn fields_page(db: &Db, ctx: &Ctx, typed: Values, failed: Option<ServiceEr
         None => (Vec::new(), None),
     };
     Ok(FieldsPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(ctx)),
         groups,
         can_edit: ctx.access(Module::CustomFields, Action::Edit) == Access::All,
         types: FieldType::ALL.iter().map(|t| (t.as_str(), words(t.as_str()))).collect(),

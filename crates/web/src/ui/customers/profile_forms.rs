@@ -16,12 +16,13 @@ use dossier_service::{Ctx, ServiceError, contacts, custom_fields, customers, sit
 use crate::AppState;
 use crate::ui::custom_fields::inputs;
 use crate::ui::forms::{Field, FormPage, Section, Values, again, value};
+use crate::ui::nav::Viewer;
 use crate::ui::views::words;
 use crate::ui::{Staff, failure};
 
-fn form(ctx_user: &str, title: impl Into<String>, back: String, back_label: &str, action: String, submit: &'static str, fields: Vec<Field>) -> FormPage {
+fn form(ctx: &Ctx, title: impl Into<String>, back: String, back_label: &str, action: String, submit: &'static str, fields: Vec<Field>) -> FormPage {
     FormPage {
-        user: Some(ctx_user.to_owned()),
+        user: Some(Viewer::of(ctx)),
         title: title.into(),
         back,
         back_label: back_label.to_owned(),
@@ -72,7 +73,7 @@ fn with_custom_fields(mut page: FormPage, definitions: &[FieldDefinition], value
 fn new_customer_form(ctx: &Ctx, definitions: &[FieldDefinition]) -> FormPage {
     let mut fields = customer_fields(None);
     fields.push(Field::new("labels", "Labels", "text").hint("Separated by commas"));
-    let page = form(&ctx.actor.name, "Add customer", "/customers".into(), "Customers", "/customers/new".into(), "Add customer", fields);
+    let page = form(ctx, "Add customer", "/customers".into(), "Customers", "/customers/new".into(), "Add customer", fields);
     with_custom_fields(page, definitions, &CustomFields::new(), ctx.org.money_style())
 }
 
@@ -120,7 +121,7 @@ pub async fn create_customer(State(s): State<AppState>, Staff(ctx): Staff, Form(
 fn edit_form(ctx: &Ctx, customer: &Customer, definitions: &[FieldDefinition]) -> FormPage {
     let back = format!("/customers/{}", customer.code);
     let page = form(
-        &ctx.actor.name,
+        ctx,
         format!("Edit {}", customer.display_name),
         back.clone(),
         &customer.display_name,
@@ -177,18 +178,18 @@ pub async fn update_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(
 
 // ---- status ----
 
-fn status_form(user: &str, customer: &Customer) -> FormPage {
+fn status_form(ctx: &Ctx, customer: &Customer) -> FormPage {
     let back = format!("/customers/{}", customer.code);
     let fields = vec![
         Field::new("status", "New status", "select").options(options(CustomerStatus::ALL, CustomerStatus::as_str)).value(customer.status.as_str()),
         Field::new("reason", "Reason", "textarea").required().hint("Kept in the status history"),
     ];
-    form(user, format!("Change status of {}", customer.display_name), back.clone(), &customer.display_name, format!("{back}/status"), "Change status", fields)
+    form(ctx, format!("Change status of {}", customer.display_name), back.clone(), &customer.display_name, format!("{back}/status"), "Change status", fields)
 }
 
 pub async fn status(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
     match customers::get_customer(&s.db, &ctx, &id).await {
-        Ok(customer) => status_form(&ctx.actor.name, &customer).show(StatusCode::OK),
+        Ok(customer) => status_form(&ctx, &customer).show(StatusCode::OK),
         Err(e) => failure(e),
     }
 }
@@ -200,30 +201,30 @@ pub async fn change_status(State(s): State<AppState>, Staff(ctx): Staff, Path(id
     };
     let Some(status) = value(&values, "status").and_then(|v| CustomerStatus::parse(&v)) else {
         let errors = ValidationErrors::one("status", "unknown_value", "choose a status");
-        return status_form(&ctx.actor.name, &customer).refill(&values, &errors, str::to_owned).show(StatusCode::UNPROCESSABLE_ENTITY);
+        return status_form(&ctx, &customer).refill(&values, &errors, str::to_owned).show(StatusCode::UNPROCESSABLE_ENTITY);
     };
     match customers::change_status(&s.db, &ctx, &customer.code, StatusChangeInput { status, reason: value(&values, "reason") }).await {
         Ok(customer) => Redirect::to(&format!("/customers/{}", customer.code)).into_response(),
-        Err(e) => again(status_form(&ctx.actor.name, &customer), &values, e, str::to_owned),
+        Err(e) => again(status_form(&ctx, &customer), &values, e, str::to_owned),
     }
 }
 
 // ---- labels ----
 
-fn label_form(user: &str, code: &str) -> FormPage {
+fn label_form(ctx: &Ctx, code: &str) -> FormPage {
     let fields = vec![Field::new("label", "Label", "text").required().hint("e.g. VIP")];
-    form(user, format!("Add a label to {code}"), format!("/customers/{code}"), code, format!("/customers/{code}/labels"), "Add label", fields)
+    form(ctx, format!("Add a label to {code}"), format!("/customers/{code}"), code, format!("/customers/{code}/labels"), "Add label", fields)
 }
 
 pub async fn new_label(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
-    label_form(&ctx.actor.name, &id).show(StatusCode::OK)
+    label_form(&ctx, &id).show(StatusCode::OK)
 }
 
 pub async fn add_label(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
     let input = customers::LabelsInput { labels: value(&values, "label").into_iter().collect() };
     match customers::add_labels(&s.db, &ctx, &id, input).await {
         Ok(customer) => Redirect::to(&format!("/customers/{}", customer.code)).into_response(),
-        Err(e) => again(label_form(&ctx.actor.name, &id), &values, e, |_| "label".to_owned()),
+        Err(e) => again(label_form(&ctx, &id), &values, e, |_| "label".to_owned()),
     }
 }
 
@@ -253,9 +254,9 @@ fn contact_fields(contact: Option<&Contact>) -> Vec<Field> {
     ]
 }
 
-fn contact_form(user: &str, code: &str) -> FormPage {
+fn contact_form(ctx: &Ctx, code: &str) -> FormPage {
     let back = format!("/customers/{code}?tab=contacts");
-    form(user, "Add contact", back, "Contacts", format!("/customers/{code}/contacts/new"), "Add contact", contact_fields(None))
+    form(ctx, "Add contact", back, "Contacts", format!("/customers/{code}/contacts/new"), "Add contact", contact_fields(None))
 }
 
 /// Contact errors name list entries (`emails[0].address`): the form has one of each.
@@ -268,7 +269,7 @@ fn contact_field(field: &str) -> String {
 }
 
 pub async fn new_contact(Staff(ctx): Staff, Path(id): Path<String>) -> Response {
-    contact_form(&ctx.actor.name, &id).show(StatusCode::OK)
+    contact_form(&ctx, &id).show(StatusCode::OK)
 }
 
 pub async fn create_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
@@ -285,7 +286,7 @@ pub async fn create_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(i
     };
     match contacts::add_contact(&s.db, &ctx, &id, input).await {
         Ok(_) => Redirect::to(&format!("/customers/{id}?tab=contacts")).into_response(),
-        Err(e) => again(contact_form(&ctx.actor.name, &id), &values, e, contact_field),
+        Err(e) => again(contact_form(&ctx, &id), &values, e, contact_field),
     }
 }
 
@@ -295,10 +296,10 @@ async fn contact_and_customer(db: &dossier_service::Db, ctx: &dossier_service::C
     Ok((contact, customer.code))
 }
 
-fn edit_contact_form(user: &str, contact: &Contact, code: &str) -> FormPage {
+fn edit_contact_form(ctx: &Ctx, contact: &Contact, code: &str) -> FormPage {
     let back = format!("/customers/{code}?tab=contacts");
     form(
-        user,
+        ctx,
         format!("Edit {}", contact.display_name),
         back,
         "Contacts",
@@ -310,7 +311,7 @@ fn edit_contact_form(user: &str, contact: &Contact, code: &str) -> FormPage {
 
 pub async fn edit_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
     match contact_and_customer(&s.db, &ctx, &id).await {
-        Ok((contact, code)) => edit_contact_form(&ctx.actor.name, &contact, &code).show(StatusCode::OK),
+        Ok((contact, code)) => edit_contact_form(&ctx, &contact, &code).show(StatusCode::OK),
         Err(e) => failure(e),
     }
 }
@@ -348,7 +349,7 @@ pub async fn update_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(i
     };
     match contacts::update_contact(&s.db, &ctx, &id, input).await {
         Ok(_) => Redirect::to(&format!("/customers/{code}?tab=contacts")).into_response(),
-        Err(e) => again(edit_contact_form(&ctx.actor.name, &contact, &code), &values, e, contact_field),
+        Err(e) => again(edit_contact_form(&ctx, &contact, &code), &values, e, contact_field),
     }
 }
 
@@ -374,7 +375,7 @@ async fn site_definitions(db: &dossier_service::Db, ctx: &Ctx) -> Result<Vec<Fie
 
 fn site_form(ctx: &Ctx, code: &str, definitions: &[FieldDefinition]) -> FormPage {
     let back = format!("/customers/{code}?tab=sites");
-    let page = form(&ctx.actor.name, "Add site", back, "Sites", format!("/customers/{code}/sites/new"), "Add site", site_fields(None));
+    let page = form(ctx, "Add site", back, "Sites", format!("/customers/{code}/sites/new"), "Add site", site_fields(None));
     with_custom_fields(page, definitions, &CustomFields::new(), ctx.org.money_style())
 }
 
@@ -387,15 +388,8 @@ async fn site_and_customer(db: &dossier_service::Db, ctx: &Ctx, id: &str) -> Res
 
 fn edit_site_form(ctx: &Ctx, site: &Site, code: &str, definitions: &[FieldDefinition]) -> FormPage {
     let back = format!("/customers/{code}?tab=sites");
-    let page = form(
-        &ctx.actor.name,
-        format!("Edit {}", site.profile.one_line()),
-        back,
-        "Sites",
-        format!("/sites/{}/edit", site.id.0),
-        "Save changes",
-        site_fields(Some(site)),
-    );
+    let page =
+        form(ctx, format!("Edit {}", site.profile.one_line()), back, "Sites", format!("/sites/{}/edit", site.id.0), "Save changes", site_fields(Some(site)));
     with_custom_fields(page, definitions, &site.profile.custom_fields, ctx.org.money_style())
 }
 
@@ -469,8 +463,8 @@ pub async fn create_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id):
 
 /// A page that asks before deleting a contact or a site: what goes, and a
 /// button; its history stays on the customer's timeline.
-fn confirm_delete(user: &str, what: String, code: &str, tab: &str, action: String) -> FormPage {
-    let mut page = form(user, format!("Delete {what}?"), format!("/customers/{code}?tab={tab}"), code, action, "Delete", Vec::new());
+fn confirm_delete(ctx: &Ctx, what: String, code: &str, tab: &str, action: String) -> FormPage {
+    let mut page = form(ctx, format!("Delete {what}?"), format!("/customers/{code}?tab={tab}"), code, action, "Delete", Vec::new());
     page.general.push(format!("{what} is removed from {code}; what happened to it stays on the timeline."));
     page
 }
@@ -478,8 +472,7 @@ fn confirm_delete(user: &str, what: String, code: &str, tab: &str, action: Strin
 pub async fn ask_delete_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
     match contact_and_customer(&s.db, &ctx, &id).await {
         Ok((contact, code)) => {
-            confirm_delete(&ctx.actor.name, format!("the contact {}", contact.display_name), &code, "contacts", format!("/contacts/{id}/delete"))
-                .show(StatusCode::OK)
+            confirm_delete(&ctx, format!("the contact {}", contact.display_name), &code, "contacts", format!("/contacts/{id}/delete")).show(StatusCode::OK)
         }
         Err(e) => failure(e),
     }
@@ -499,7 +492,7 @@ pub async fn delete_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(i
 pub async fn ask_delete_site(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
     match site_and_customer(&s.db, &ctx, &id).await {
         Ok((site, code, _)) => {
-            confirm_delete(&ctx.actor.name, format!("the site {}", site.profile.one_line()), &code, "sites", format!("/sites/{id}/delete")).show(StatusCode::OK)
+            confirm_delete(&ctx, format!("the site {}", site.profile.one_line()), &code, "sites", format!("/sites/{id}/delete")).show(StatusCode::OK)
         }
         Err(e) => failure(e),
     }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use super::{Table, cell, code_cell, num};
 use crate::AppState;
 use crate::ui::forms::{Field, capitalised};
+use crate::ui::nav::Viewer;
 use crate::ui::views::words;
 use crate::ui::{Staff, failure, page};
 
@@ -30,7 +31,7 @@ pub struct Dates {
 #[derive(Template)]
 #[template(path = "ui/statement.html")]
 struct StatementPage {
-    user: Option<String>,
+    user: Option<Viewer>,
     customer_code: String,
     customer_name: String,
     fields: Vec<Field>,
@@ -137,7 +138,7 @@ pub async fn show(State(s): State<AppState>, Staff(ctx): Staff, Path(code): Path
         Field::new("as_of", "Statement date", "date").value(dates.as_of.clone().unwrap_or_default()).hint("Default: today"),
     ];
     let mut page_data = StatementPage {
-        user: Some(ctx.actor.name.clone()),
+        user: Some(Viewer::of(&ctx)),
         customer_code: customer.code.clone(),
         customer_name: customer.display_name.clone(),
         fields: Vec::new(),

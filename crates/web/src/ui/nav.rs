@@ -1,0 +1,31 @@
+//! The page header: who is signed in, and the main navigation's links to
+//! the pages their role may open (a fieldworker has no link to the
+//! settings, which they may not read).
+
+use dossier_domain::permissions::Module;
+use dossier_service::Ctx;
+
+/// The signed-in person as every page's header shows them.
+pub struct Viewer {
+    pub name: String,
+    /// The main navigation: `(path, label)`, only what the role may open.
+    pub nav: Vec<(&'static str, &'static str)>,
+}
+
+/// Every link of the main navigation, with the module whose view it needs
+/// (`None`: every member of staff).
+const LINKS: [(&str, &str, Option<Module>); 5] = [
+    ("/customers", "Customers", Some(Module::Customers)),
+    ("/my-jobs", "My jobs", Some(Module::Jobs)),
+    ("/follow-ups", "My follow-ups", Some(Module::Messages)),
+    // Everyone makes and revokes their own API tokens there.
+    ("/admin", "Users and tokens", None),
+    ("/settings", "Settings", Some(Module::Settings)),
+];
+
+impl Viewer {
+    pub fn of(ctx: &Ctx) -> Self {
+        let nav = LINKS.iter().filter(|(_, _, module)| module.is_none_or(|m| ctx.sees(m))).map(|(path, label, _)| (*path, *label)).collect();
+        Viewer { name: ctx.actor.name.clone(), nav }
+    }
+}
