@@ -69,6 +69,8 @@ async fn main_pages_render_as_snapshotted() {
         ("profile_billing", "/customers/CUS-00001?tab=billing"),
         ("profile_history", "/customers/CUS-00001?tab=history"),
         ("invoice", "/invoices/INV-00001"),
+        ("invoice_list", "/invoices"),
+        ("job_list", "/jobs"),
         ("new_invoice", "/customers/CUS-00001/invoices/new"),
         ("edit_customer", "/customers/CUS-00001/edit"),
     ];
@@ -328,4 +330,153 @@ both_backends!(a_sites_history_is_the_timeline_tab_narrowed_to_the_site, |app| {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = html(&app, Some(&cookie), "/customers/CUS-00001?tab=timeline&site=nonsense").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+});
+
+/// The codes of `kind` a page links to (`INV-00001` from `href="/invoices/INV-00001"`), in order.
+fn codes_linked(page: &str, kind: &str) -> Vec<String> {
+    let marker = format!("href=\"/{kind}/");
+    page.match_indices(&marker).map(|(at, _)| page[at + marker.len()..].split('"').next().unwrap().to_owned()).collect()
+}
+
+/// Where a page's "Next page" link goes, as a path to fetch.
+fn next_link(page: &str) -> Option<String> {
+    let end = page.find("\" rel=\"next\"")?;
+    let start = page[..end].rfind("href=\"")? + "href=\"".len();
+    Some(page[start..end].replace("&#38;", "&").replace("&amp;", "&"))
+}
+
+both_backends!(the_invoice_list_filtered_to_overdue_shows_overdue_invoices_and_not_paid_ones, |app| {
+    app.customer(json!({"family_name": "Late"})).await;
+    app.customer(json!({"family_name": "Paid"})).await;
+    app.customer(json!({"family_name": "Punctual"})).await;
+    let invoice = |customer: &str, due: &str| json!({"customer": customer, "issue": true, "issue_date": "2026-01-01", "due_date": due, "lines": [{"description": "Work", "unit_price": 1000}]});
+    for body in [invoice("CUS-00001", "2026-01-15"), invoice("CUS-00002", "2026-01-15"), invoice("CUS-00003", "2099-01-01")] {
+        let (status, created) = app.post("/invoices", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+    }
+    let (status, _) = app.post("/payments", json!({"customer": "CUS-00002", "amount": 1000, "allocations": [{"invoice": "INV-00002", "amount": 1000}]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.user("office").await;
+    let cookie = app.session("office").await;
+
+    let (status, page) = html(&app, Some(&cookie), "/invoices?state=overdue").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(codes_linked(&page, "invoices"), ["INV-00001"], "{page}");
+    assert!(page.contains("<a href=\"/customers/CUS-00001\">Late</a>"), "the customer is named and linked: {page}");
+    assert!(page.contains("<span class=\"swatch c-red\"></span> Overdue"), "the state's badge: {page}");
+    assert!(page.contains("£10.00"), "amounts in the org's money: {page}");
+    assert!(page.contains("<option value=\"overdue\" selected>"), "the form keeps the filter: {page}");
+    // The same list as the API's.
+    let (_, api) = app.get("/invoices?state=overdue").await;
+    assert_eq!(api["items"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect::<Vec<_>>(), ["INV-00001"]);
+
+    let (_, page) = html(&app, Some(&cookie), "/invoices").await;
+    assert_eq!(codes_linked(&page, "invoices"), ["INV-00003", "INV-00002", "INV-00001"], "newest first: {page}");
+    let (_, page) = html(&app, Some(&cookie), "/invoices?state=closed").await;
+    assert_eq!(codes_linked(&page, "invoices"), ["INV-00002"], "{page}");
+    let (_, page) = html(&app, Some(&cookie), "/invoices?customer=CUS-00003").await;
+    assert_eq!(codes_linked(&page, "invoices"), ["INV-00003"], "{page}");
+
+    // Filters that cannot be used are said in words, and nothing is listed.
+    let (status, page) = html(&app, Some(&cookie), "/invoices?state=late").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("role=\"alert\">State: “late” is not one of the list.<"), "{page}");
+    assert!(codes_linked(&page, "invoices").is_empty(), "{page}");
+    let (_, page) = html(&app, Some(&cookie), "/invoices?customer=CUS-99999").await;
+    assert!(page.contains("role=\"alert\">Customer: there is no such customer"), "{page}");
+    let (_, page) = html(&app, Some(&cookie), "/invoices?cursor=not-a-cursor").await;
+    assert!(page.contains("role=\"alert\">Cursor: is not a cursor this API returned.<"), "{page}");
+});
+
+both_backends!(the_job_list_narrows_by_status_and_by_who_goes, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.customer(json!({"kind": "business", "business_name": "Shaw Builders"})).await;
+    let (fieldworker, _) = app.user("fieldworker").await;
+    let (status, _) = app.post("/jobs", json!({"customer": "CUS-00001", "title": "Boiler service", "value": 12000, "assignees": [fieldworker]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.post("/jobs", json!({"customer": "CUS-00002", "title": "Gutter clean", "value": 9000})).await;
+    app.post("/jobs", json!({"customer": "CUS-00002", "title": "Roof repair"})).await;
+    let (status, _) = app.post("/jobs/BOK-00003/status", json!({"status": "cancelled", "notes": "Customer away"})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.user("office").await;
+    let cookie = app.session("office").await;
+
+    let (_, page) = html(&app, Some(&cookie), "/jobs").await;
+    assert_eq!(codes_linked(&page, "jobs"), ["BOK-00003", "BOK-00002", "BOK-00001"], "{page}");
+    assert!(page.contains("fieldworker user") && page.contains("£120.00"), "who goes, and the value: {page}");
+    let (_, page) = html(&app, Some(&cookie), "/jobs?status=cancelled").await;
+    assert_eq!(codes_linked(&page, "jobs"), ["BOK-00003"], "{page}");
+    assert!(page.contains("<span class=\"swatch c-grey\"></span> Cancelled"), "{page}");
+    let (_, page) = html(&app, Some(&cookie), "/jobs?status=to_schedule").await;
+    assert_eq!(codes_linked(&page, "jobs"), ["BOK-00002", "BOK-00001"], "{page}");
+    let (_, page) = html(&app, Some(&cookie), "/jobs?ongoing=false").await;
+    assert_eq!(codes_linked(&page, "jobs"), ["BOK-00003"], "{page}");
+    let (_, page) = html(&app, Some(&cookie), &format!("/jobs?assignee={fieldworker}")).await;
+    assert_eq!(codes_linked(&page, "jobs"), ["BOK-00001"], "{page}");
+    assert!(page.contains(&format!("<option value=\"{fieldworker}\" selected>fieldworker user</option>")), "{page}");
+    let (_, page) = html(&app, Some(&cookie), "/jobs?status=finished").await;
+    assert!(page.contains("role=\"alert\">Status: “finished” is not one of the list.<"), "{page}");
+});
+
+both_backends!(a_list_pages_through_with_the_next_link_and_never_repeats_a_record, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    for n in 1..=53 {
+        let (status, _) = app.post("/inquiries", json!({"customer": "CUS-00001", "title": format!("Inquiry {n}")})).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _) = app.post("/inquiries/INQ-00007/status", json!({"status": "lost", "reason": "Went elsewhere"})).await;
+    assert_eq!(status, StatusCode::OK);
+    app.user("sales").await;
+    let cookie = app.session("sales").await;
+
+    let (_, first) = html(&app, Some(&cookie), "/inquiries?status=new").await;
+    let mut seen = codes_linked(&first, "inquiries");
+    assert_eq!(seen.len(), 50, "a page holds 50: {first}");
+    let next = next_link(&first).expect("a next page");
+    assert!(next.starts_with("/inquiries?status=new&cursor="), "the next page keeps the filter: {next}");
+    let (status, second) = html(&app, Some(&cookie), &next).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    seen.extend(codes_linked(&second, "inquiries"));
+    assert_eq!(next_link(&second), None, "the last page: {second}");
+    let mut expected: Vec<String> = (1..=53).rev().filter(|n| *n != 7).map(|n| format!("INQ-{n:05}")).collect();
+    assert_eq!(seen, expected, "every new inquiry once, newest first");
+    expected.sort();
+    expected.dedup();
+    assert_eq!(expected.len(), 52);
+});
+
+both_backends!(a_fieldworker_gets_no_money_lists_and_no_links_to_them, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    app.customer(json!({"family_name": "Other"})).await;
+    let (fieldworker, _) = app.user("fieldworker").await;
+    app.post("/jobs", json!({"customer": "CUS-00001", "title": "Mine", "value": 12000, "assignees": [fieldworker]})).await;
+    app.post("/jobs", json!({"customer": "CUS-00002", "title": "Not mine"})).await;
+    app.post("/invoices", json!({"customer": "CUS-00001", "issue": true, "lines": [{"description": "Work", "unit_price": 1000}]})).await;
+    let cookie = app.session("fieldworker").await;
+
+    for path in ["/invoices", "/invoices?state=overdue", "/invoices?state=bogus", "/payments", "/credit-notes", "/quotes", "/inquiries"] {
+        let (status, page) = html(&app, Some(&cookie), path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {page}");
+        assert!(!page.contains("INV-00001"), "{path}: {page}");
+    }
+    let (status, page) = html(&app, Some(&cookie), "/jobs").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(codes_linked(&page, "jobs"), ["BOK-00001"], "only their own jobs: {page}");
+    assert!(!page.contains("£") && !page.contains(">Value<"), "no amounts: {page}");
+    assert!(!page.contains("name=\"assignee\""), "no one else to choose: {page}");
+    let nav = &page[page.find("<nav aria-label=\"Main\">").unwrap()..page.find("</nav>").unwrap()];
+    for hidden in ["/invoices", "/payments", "/credit-notes", "/quotes", "/inquiries", "/settings"] {
+        assert!(!nav.contains(&format!("href=\"{hidden}\"")), "no link to {hidden}: {nav}");
+    }
+    for shown in ["/customers", "/jobs", "/my-jobs", "/follow-ups"] {
+        assert!(nav.contains(&format!("href=\"{shown}\"")), "a link to {shown}: {nav}");
+    }
+
+    // The office sees every list in its navigation.
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (_, page) = html(&app, Some(&cookie), "/customers").await;
+    for shown in ["/inquiries", "/quotes", "/jobs", "/invoices", "/payments", "/credit-notes"] {
+        assert!(page.contains(&format!("<a href=\"{shown}\">")), "a link to {shown}: {page}");
+    }
 });

@@ -21,7 +21,7 @@ use dossier_domain::search::{custom_facet, postcode_facet, query_terms, town_fac
 use dossier_domain::site::{Site, SiteProfile};
 use dossier_store::queries as q;
 use dossier_store::{ContactRow, CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow, Db, Handle, SearchTerm, SiteRow, Tx};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -178,6 +178,27 @@ pub async fn get_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Custome
     let (row, labels) = q::get_customer_labelled(h, ctx.org.id.0, key).await?.ok_or(ServiceError::NotFound("customer"))?;
     crate::scope::check_customer(h, ctx, row.id, "customer").await?;
     Ok(row.into_customer(labels)?)
+}
+
+/// A customer as a list of many customers' records names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerName {
+    pub code: String,
+    pub name: String,
+}
+
+/// The code and name of each of these customers the caller may see (a
+/// fieldworker: only those of their jobs), for a page of records of many
+/// customers. At most a page's worth ([`crate::page::MAX_LIMIT`]) at a time.
+pub async fn customer_names(db: &Db, ctx: &Ctx, ids: &[CustomerId]) -> Result<HashMap<CustomerId, CustomerName>> {
+    ctx.require(Module::Customers, Action::View)?;
+    let ids: Vec<Uuid> = ids.iter().map(|id| id.0).collect::<BTreeSet<_>>().into_iter().collect();
+    if ids.len() > crate::page::MAX_LIMIT as usize {
+        return Err(ValidationErrors::one("customers", "too_many", format!("at most {} at a time", crate::page::MAX_LIMIT)).into());
+    }
+    let mut conn = db.read().await?;
+    let found = q::customer_names(&mut conn.handle(), ctx.org.id.0, &ids, ctx.assigned_only(Module::Customers)).await?;
+    Ok(found.into_iter().map(|(id, (code, name))| (CustomerId(id), CustomerName { code, name })).collect())
 }
 
 pub async fn update_customer(db: &Db, ctx: &Ctx, reference: &str, patch: CustomerPatch) -> Result<Customer> {

@@ -663,6 +663,22 @@ pub async fn job_assignees(db: &Db, ctx: &Ctx) -> Result<Vec<(UserId, String)>> 
     crate::users::active_names(db, ctx).await
 }
 
+/// A member of staff as a job list names them: among its assignees, and
+/// in the list's "assigned to" filter (which offers those still active).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobPerson {
+    pub id: UserId,
+    pub name: String,
+    pub active: bool,
+}
+
+/// The org's staff, by name, for reading a list of jobs: who each job's
+/// assignees are, and whom the list can be narrowed to.
+pub async fn job_people(db: &Db, ctx: &Ctx) -> Result<Vec<JobPerson>> {
+    ctx.require(Module::Jobs, Action::View)?;
+    Ok(crate::users::all_names(db, ctx).await?.into_iter().map(|(id, name, active)| JobPerson { id, name, active }).collect())
+}
+
 /// A fieldworker's day: their scheduled and started jobs, split by when.
 #[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct DayPlan {

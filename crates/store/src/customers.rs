@@ -564,6 +564,26 @@ pub async fn customer_codes(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
     Ok(rows.into_iter().collect())
 }
 
+/// The codes and names of these customers, by id: what a list of many
+/// customers' records shows beside each. With `assigned_to`, only the
+/// customers with a job that user is assigned to.
+pub async fn customer_names(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uuid], assigned_to: Option<Uuid>) -> Result<HashMap<Uuid, (String, String)>> {
+    if customer_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, String, String)> = run!(h, c => {
+        let mut q = QueryBuilder::new("SELECT c.id, c.code, c.display_name FROM customer c WHERE c.org_id = ");
+        q.push_bind(org_id).push(" AND c.id IN ");
+        crate::in_list::push_ids(&mut q, customer_ids);
+        if let Some(user) = assigned_to {
+            q.push(" AND c.id IN (SELECT j.customer_id FROM job_assignee a JOIN job j ON j.org_id = a.org_id AND j.id = a.job_id WHERE a.org_id = ")
+                .push_bind(org_id).push(" AND a.user_id = ").push_bind(user).push(")");
+        }
+        q.build_query_as().fetch_all(c).await?
+    });
+    Ok(rows.into_iter().map(|(id, code, name)| (id, (code, name))).collect())
+}
+
 /// The one guard every write passes: a transaction whose history concerns
 /// a deactivated customer is refused ([`StoreError::CustomerDeactivated`]),
 /// whatever use case wrote it, so a deactivated customer is read-only

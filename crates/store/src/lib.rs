@@ -84,8 +84,8 @@ pub mod queries {
         list_custom_fields, set_custom_field_positions, strip_custom_values, update_custom_field,
     };
     pub use crate::customers::{
-        add_labels, customer_codes, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels, update_customer_profile,
-        update_customer_status,
+        add_labels, customer_codes, customer_names, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels,
+        update_customer_profile, update_customer_status,
     };
     pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};

@@ -219,6 +219,14 @@ pub(crate) async fn active_names(db: &Db, ctx: &Ctx) -> Result<Vec<(UserId, Stri
     Ok(users.into_iter().filter(|u| u.active).map(|u| (UserId(u.id), u.name)).collect())
 }
 
+/// Every user of the org by name, those no longer active too (old records
+/// still name them), and whether each is active.
+pub(crate) async fn all_names(db: &Db, ctx: &Ctx) -> Result<Vec<(UserId, String, bool)>> {
+    let mut conn = db.read().await?;
+    let users = q::list_users(&mut conn.handle(), ctx.org.id.0).await?;
+    Ok(users.into_iter().map(|u| (UserId(u.id), u.name, u.active)).collect())
+}
+
 /// The org's users, by name.
 pub async fn list_users(db: &Db, ctx: &Ctx) -> Result<Vec<User>> {
     ctx.require(Module::Users, Action::View)?;

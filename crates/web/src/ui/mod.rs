@@ -5,6 +5,7 @@
 
 mod customers;
 mod forms;
+mod lists;
 mod moves;
 mod my_jobs;
 pub(crate) mod nav;
@@ -50,6 +51,8 @@ pub fn router() -> Router<AppState> {
     for kind in records::KINDS {
         let show = move |s: axum::extract::State<AppState>, staff: Staff, code: axum::extract::Path<String>| records::record(s, staff, code, kind);
         router = router.route(&format!("/{kind}/{{code}}"), get(show));
+        let list = move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::list(s, staff, query, kind);
+        router = router.route(&format!("/{kind}"), get(list));
     }
     for kind in moves::KINDS {
         let make = move |s: axum::extract::State<AppState>, staff: Staff, code: axum::extract::Path<String>, form: axum::Form<forms::Values>| {

@@ -36,7 +36,7 @@ struct MyJobsPage {
 }
 
 /// The window in the org's time zone: "Mon 7 Dec 09:00–11:00".
-fn when(ctx: &Ctx, job: &Job) -> String {
+pub(super) fn when(ctx: &Ctx, job: &Job) -> String {
     let zone = ctx.org.zone();
     match (job.scheduled_start, job.scheduled_end) {
         (Some(start), Some(end)) => {

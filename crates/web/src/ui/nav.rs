@@ -1,6 +1,6 @@
 //! The page header: who is signed in, and the main navigation's links to
-//! the pages their role may open (a fieldworker has no link to the
-//! settings, which they may not read).
+//! the pages their role may open (a fieldworker has no link to invoices,
+//! payments or credit notes, nor to the settings).
 
 use dossier_domain::permissions::Module;
 use dossier_service::Ctx;
@@ -14,8 +14,14 @@ pub struct Viewer {
 
 /// Every link of the main navigation, with the module whose view it needs
 /// (`None`: every member of staff).
-const LINKS: [(&str, &str, Option<Module>); 5] = [
+const LINKS: [(&str, &str, Option<Module>); 11] = [
     ("/customers", "Customers", Some(Module::Customers)),
+    ("/inquiries", "Inquiries", Some(Module::Inquiries)),
+    ("/quotes", "Quotes", Some(Module::Quotes)),
+    ("/jobs", "Jobs", Some(Module::Jobs)),
+    ("/invoices", "Invoices", Some(Module::Invoices)),
+    ("/payments", "Payments", Some(Module::Payments)),
+    ("/credit-notes", "Credit notes", Some(Module::CreditNotes)),
     ("/my-jobs", "My jobs", Some(Module::Jobs)),
     ("/follow-ups", "My follow-ups", Some(Module::Messages)),
     // Everyone makes and revokes their own API tokens there.
