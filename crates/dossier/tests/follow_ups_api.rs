@@ -115,6 +115,10 @@ both_backends!(a_fieldworker_sees_and_adds_only_their_own_follow_ups, |app| {
     let office = add(&app, None, json!({"title": "Chase the unpaid invoice", "due_on": day(1)})).await;
     let (_, mine) = app.call_as(Some(&fieldworker), Method::GET, "/follow-ups", None).await;
     assert_eq!(titles(&mine), ["Bring the part"]);
+    let (_, anyone) = app.call_as(Some(&fieldworker), Method::GET, "/follow-ups?assignee=anyone", None).await;
+    assert_eq!(titles(&anyone), ["Bring the part"], "everyone's, for a fieldworker, is their own");
+    let (_, everyone) = app.get("/follow-ups?assignee=anyone").await;
+    assert_eq!(titles(&everyone), ["Bring the part", "Chase the unpaid invoice"], "{everyone}");
     let (_, on_customer) = app.call_as(Some(&fieldworker), Method::GET, "/customers/CUS-00001/follow-ups", None).await;
     assert_eq!(titles(&on_customer), ["Bring the part"]);
     let (status, _) = app.call_as(Some(&fieldworker), Method::GET, &format!("/follow-ups/{}", office["id"].as_str().unwrap()), None).await;

@@ -480,3 +480,44 @@ both_backends!(a_fieldworker_gets_no_money_lists_and_no_links_to_them, |app| {
         assert!(page.contains(&format!("<a href=\"{shown}\">")), "a link to {shown}: {page}");
     }
 });
+
+both_backends!(the_follow_ups_page_shows_everyones_under_anyone, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let (office_id, _) = app.user("office").await;
+    let (sales_id, _) = app.user("sales").await;
+    let tomorrow = (jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).date() + jiff::ToSpan::days(1)).to_string();
+    for (title, assignee) in [("Send the quote", &sales_id), ("Call back", &office_id)] {
+        let (status, body) = app.post("/customers/CUS-00001/follow-ups", json!({"title": title, "due_on": tomorrow, "assignee_id": assignee})).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let cookie = app.session("office").await;
+
+    // Mine: the office user's own, by when.
+    let (_, mine) = html(&app, Some(&cookie), "/follow-ups").await;
+    assert!(mine.contains("<h1>My follow-ups</h1>") && mine.contains("aria-label=\"Upcoming\""), "{mine}");
+    assert!(mine.contains("Call back") && !mine.contains("Send the quote"), "{mine}");
+    // Anyone's: the sales user's too, with whose it is.
+    let (status, anyone) = html(&app, Some(&cookie), "/follow-ups?assignee=anyone").await;
+    assert_eq!(status, StatusCode::OK, "{anyone}");
+    assert!(anyone.contains("<h1>Everyone&#39;s follow-ups</h1>"), "{anyone}");
+    assert!(anyone.contains("Send the quote") && anyone.contains("sales user") && anyone.contains("Call back"), "{anyone}");
+    // One person's.
+    let (_, theirs) = html(&app, Some(&cookie), &format!("/follow-ups?assignee={sales_id}")).await;
+    assert!(theirs.contains("Send the quote") && !theirs.contains("Call back"), "{theirs}");
+    // Closed ones are found by their status.
+    let (_, open) = app.get("/follow-ups?assignee=anyone").await;
+    let id = open["items"].as_array().unwrap().iter().find(|f| f["title"] == "Send the quote").unwrap()["id"].as_str().unwrap().to_owned();
+    let back = "/follow-ups?assignee=anyone&status=open";
+    let (status, location, _) = app.form(&cookie, &format!("/follow-ups/{id}/change"), &[("action", "done"), ("back", back)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, back));
+    let (_, open) = html(&app, Some(&cookie), back).await;
+    assert!(!open.contains("Send the quote"), "{open}");
+    let (_, done) = html(&app, Some(&cookie), "/follow-ups?assignee=anyone&status=done").await;
+    assert!(done.contains("Send the quote") && !done.contains("Call back"), "{done}");
+    let (_, bad) = html(&app, Some(&cookie), "/follow-ups?status=later").await;
+    assert!(bad.contains("role=\"alert\">Status: “later” is not one of the list.<"), "{bad}");
+
+    // The API lists everyone's the same way.
+    let (_, everyone) = app.get("/follow-ups?assignee=anyone&status=done").await;
+    assert_eq!(everyone["items"].as_array().unwrap().len(), 1, "{everyone}");
+});

@@ -1,6 +1,6 @@
 //! Follow-up use cases: add one to a customer (or one of its records), list
-//! a customer's and a user's ("My follow-ups": overdue, today, upcoming),
-//! mark done, cancel, reschedule. Each change is recorded.
+//! a customer's, a user's ("My follow-ups": overdue, today, upcoming) and
+//! everyone's, mark done, cancel, reschedule. Each change is recorded.
 //!
 //! Follow-ups are part of the conversation with a customer: whoever may
 //! read and write messages may read and write them, except a fieldworker,
@@ -215,7 +215,8 @@ pub enum FollowUpDue {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FollowUpQuery {
-    /// `me` (the default for `GET /follow-ups`), or a user's id.
+    /// `me` (the default for `GET /follow-ups`), `anyone` (everyone's the
+    /// caller may see; a fieldworker's own), or a user's id.
     pub assignee: Option<String>,
     /// Default `open`.
     pub status: Option<FollowUpStatus>,
@@ -236,6 +237,7 @@ impl FollowUpQuery {
         filter.assignee_id = match self.assignee.as_deref() {
             None => None,
             Some("me") => Some(me(ctx)?.0),
+            Some("anyone") => None,
             Some(id) => errors.take(Uuid::parse_str(id).map_err(|_| ValidationErrors::one("assignee", "invalid_id", "is `me` or a user's id"))),
         };
         let tomorrow = today.tomorrow().unwrap_or(today);
@@ -268,7 +270,8 @@ async fn page(h: &mut Handle<'_>, ctx: &Ctx, filter: FollowUpFilter, after: Opti
     paginate(rows, limit, |r| format!("{}/{}", r.due_on, r.id), |r| Ok(r.into_follow_up(today)?))
 }
 
-/// Follow-ups across customers, by due day: by default the caller's open ones.
+/// Follow-ups across customers, by due day: by default the caller's open
+/// ones; `assignee=anyone` lists everyone's.
 pub async fn list_follow_ups(db: &Db, ctx: &Ctx, mut query: FollowUpQuery) -> Result<Page<FollowUp>> {
     ctx.require(Module::Messages, Action::View)?;
     query.assignee = query.assignee.or(Some("me".into()));

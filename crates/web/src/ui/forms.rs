@@ -168,6 +168,12 @@ pub fn back_to(values: &Values, default: &str) -> String {
     value(values, "back").filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or_else(|| default.to_owned())
 }
 
+/// Input errors that belong to no form field (a list's filters), as
+/// sentences: "State: “late” is not one of the list."
+pub fn in_words(errors: &ValidationErrors) -> String {
+    errors.0.iter().map(|e| format!("{}: {}.", capitalised(&e.field.replace('_', " ")), e.message.trim_end_matches('.'))).collect::<Vec<_>>().join(" ")
+}
+
 /// The text with its first letter upper-case: a service's message
 /// ("must be…", "the invoice is…") shown as a sentence of its own.
 pub fn capitalised(text: &str) -> String {

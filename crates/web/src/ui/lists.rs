@@ -20,7 +20,7 @@ use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
 use dossier_service::{Ctx, Db, ServiceError, billing, customers, works};
 use serde::Deserialize;
 
-use super::forms::blank_is_none;
+use super::forms::{blank_is_none, in_words};
 use super::nav::Viewer;
 use super::views::{self, colour, words};
 use super::{Staff, failure, page};
@@ -227,8 +227,7 @@ pub async fn list(State(s): State<AppState>, Staff(ctx): Staff, Query(params): Q
         query.push(format!("cursor={}", super::sign_in::encode(cursor)));
         format!("/{kind}?{}", query.join("&"))
     });
-    let error =
-        error.map(|invalid| invalid.0.iter().map(|e| format!("{}: {}.", words(&e.field), e.message.trim_end_matches('.'))).collect::<Vec<_>>().join(" "));
+    let error = error.as_ref().map(in_words);
     let narrowed = !params.is_empty();
     let lower = title.to_lowercase();
     let found = found.unwrap_or(Found { headers: Vec::new(), rows: Vec::new(), next_cursor: None });

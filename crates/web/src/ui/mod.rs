@@ -79,7 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/sites/{id}/edit", get(profile_forms::edit_site).post(profile_forms::update_site))
         .route("/contacts/{id}/delete", get(profile_forms::ask_delete_contact).post(profile_forms::delete_contact))
         .route("/sites/{id}/delete", get(profile_forms::ask_delete_site).post(profile_forms::delete_site))
-        .route("/follow-ups", get(follow_ups::mine))
+        .route("/follow-ups", get(follow_ups::list))
         .route("/my-jobs", get(my_jobs::my_jobs))
         .route("/customers/{id}/portal-links", get(portal_links::list).post(portal_links::create))
         .route("/portal-links/{id}/revoke", post(portal_links::revoke))

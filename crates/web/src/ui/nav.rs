@@ -23,7 +23,7 @@ const LINKS: [(&str, &str, Option<Module>); 11] = [
     ("/payments", "Payments", Some(Module::Payments)),
     ("/credit-notes", "Credit notes", Some(Module::CreditNotes)),
     ("/my-jobs", "My jobs", Some(Module::Jobs)),
-    ("/follow-ups", "My follow-ups", Some(Module::Messages)),
+    ("/follow-ups", "Follow-ups", Some(Module::Messages)),
     // Everyone makes and revokes their own API tokens there.
     ("/admin", "Users and tokens", None),
     ("/settings", "Settings", Some(Module::Settings)),

@@ -49,7 +49,8 @@ async fn customer_follow_ups(
 }
 
 /// Follow-ups across customers by due day; by default the caller's open ones
-/// (`due=overdue`, `today` or `upcoming` narrows them).
+/// (`assignee=anyone` for everyone's; `due=overdue`, `today` or `upcoming`
+/// narrows them).
 #[utoipa::path(get, path = "/follow-ups", tag = "follow-ups", params(FollowUpQuery),
     responses((status = 200, description = "One page of follow-ups", body = Page<FollowUp>), (status = 422, description = "Invalid query", body = Problem)))]
 async fn list_follow_ups(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<FollowUpQuery>) -> Result<Json<Page<FollowUp>>, ApiError> {
