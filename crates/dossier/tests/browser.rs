@@ -360,6 +360,9 @@ async fn pages_fit_a_phone_in_the_dark() {
         ("billing", format!("/customers/{}?tab=billing", customer.code)),
         ("invoice", format!("/invoices/{}", invoice.code)),
         ("new-invoice", format!("/customers/{}/invoices/new", customer.code)),
+        ("invoice-list", "/invoices?state=overdue".to_owned()),
+        ("job-list", "/jobs".to_owned()),
+        ("follow-ups", "/follow-ups?assignee=anyone".to_owned()),
     ] {
         s.goto(&path).await;
         s.shot(name).await;

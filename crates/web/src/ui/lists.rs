@@ -53,32 +53,33 @@ pub struct Filter {
 }
 
 /// One cell of a list: its text, the page it opens, a muted note after it
-/// (a customer's code), the colour of a status badge, and whether it is a
-/// number (right-aligned).
+/// (a customer's code), the colour of a status badge, and its class in
+/// app.css (`num`: a right-aligned amount; `nowrap`: a code or a status
+/// kept on one line).
 pub struct ListCell {
     text: String,
     href: Option<String>,
     note: Option<String>,
     colour: Option<&'static str>,
-    num: bool,
+    class: &'static str,
 }
 
 fn text(text: impl Into<String>) -> ListCell {
-    ListCell { text: text.into(), href: None, note: None, colour: None, num: false }
+    ListCell { text: text.into(), href: None, note: None, colour: None, class: "" }
 }
 
 fn amount(text: impl Into<String>) -> ListCell {
-    ListCell { num: true, ..self::text(text) }
+    ListCell { class: "num", ..self::text(text) }
 }
 
 /// A record's code, opening its page.
 fn code(kind: &str, code: &str) -> ListCell {
-    ListCell { href: Some(format!("/{kind}/{code}")), ..text(code) }
+    ListCell { href: Some(format!("/{kind}/{code}")), class: "nowrap", ..text(code) }
 }
 
 /// A status with the badge colour the status bars give it.
 fn badge(kind: &str, status: &str) -> ListCell {
-    ListCell { colour: Some(colour(kind, status)), ..text(words(status)) }
+    ListCell { colour: Some(colour(kind, status)), class: "nowrap", ..text(words(status)) }
 }
 
 /// The customer's name opening their profile, and their code.
