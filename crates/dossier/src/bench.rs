@@ -143,6 +143,10 @@ fn scenarios(data: &Dataset) -> Vec<Scenario> {
     let customers = data.customers.max(1) as usize;
     // A fixed stride through the customers: deterministic and well spread.
     let typical = move |n: usize| format!("CUS-{:05}", (n * 7919) % customers + 1);
+    // The writes' customers: the same stride, passing by those that refuse
+    // the write (blocked, deactivated) so every write measured is made.
+    let refusing: Arc<std::collections::HashSet<String>> = Arc::new(data.refusing.iter().cloned().collect());
+    let writable = move |n: usize| (n..n + customers).map(typical).find(|code| !refusing.contains(code)).unwrap_or_else(|| typical(n));
     let heavy: Vec<String> = data.heavy.iter().map(|(code, ..)| code.clone()).collect();
     let deep = data.deep_cursors.clone();
     let mut all = vec![
@@ -183,34 +187,46 @@ fn scenarios(data: &Dataset) -> Vec<Scenario> {
     let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     all.push(Scenario {
         name: "write: customer update (with its activity)".into(),
-        op: Box::new(move |n| {
-            let body = format!(r#"{{"source": "Benchmark {run}-{n}"}}"#);
-            vec![Call { method: Method::PATCH, path: format!("/customers/{}", typical(n)), body: Some(body) }]
+        op: Box::new({
+            let writable = writable.clone();
+            move |n| {
+                let body = format!(r#"{{"source": "Benchmark {run}-{n}"}}"#);
+                vec![Call { method: Method::PATCH, path: format!("/customers/{}", writable(n)), body: Some(body) }]
+            }
         }),
     });
     all.push(Scenario {
         name: "write: post a note (with its activity)".into(),
-        op: Box::new(move |n| {
-            let body = format!(r#"{{"channel": "note", "body": "Benchmark note {run}-{n}: called back, all sorted."}}"#);
-            vec![Call { method: Method::POST, path: format!("/customers/{}/messages", typical(n)), body: Some(body) }]
+        op: Box::new({
+            let writable = writable.clone();
+            move |n| {
+                let body = format!(r#"{{"channel": "note", "body": "Benchmark note {run}-{n}: called back, all sorted."}}"#);
+                vec![Call { method: Method::POST, path: format!("/customers/{}/messages", writable(n)), body: Some(body) }]
+            }
         }),
     });
     all.push(Scenario {
         name: "write: invoice issued (with its activity)".into(),
-        op: Box::new(move |n| {
-            let body = format!(
-                r#"{{"customer": "{}", "issue": true, "lines": [{{"description": "Benchmark", "unit_price": {}, "tax_rate_bp": 2000}}]}}"#,
-                typical(n),
-                1000 + n
-            );
-            vec![Call { method: Method::POST, path: "/invoices".into(), body: Some(body) }]
+        op: Box::new({
+            let writable = writable.clone();
+            move |n| {
+                let body = format!(
+                    r#"{{"customer": "{}", "issue": true, "lines": [{{"description": "Benchmark", "unit_price": {}, "tax_rate_bp": 2000}}]}}"#,
+                    writable(n),
+                    1000 + n
+                );
+                vec![Call { method: Method::POST, path: "/invoices".into(), body: Some(body) }]
+            }
         }),
     });
     all.push(Scenario {
         name: "write: payment received (with its activity)".into(),
-        op: Box::new(move |n| {
-            let body = format!(r#"{{"customer": "{}", "amount": {}, "method": "card"}}"#, typical(n), 500 + n);
-            vec![Call { method: Method::POST, path: "/payments".into(), body: Some(body) }]
+        op: Box::new({
+            let writable = writable.clone();
+            move |n| {
+                let body = format!(r#"{{"customer": "{}", "amount": {}, "method": "card"}}"#, writable(n), 500 + n);
+                vec![Call { method: Method::POST, path: "/payments".into(), body: Some(body) }]
+            }
         }),
     });
     all

@@ -4,6 +4,7 @@
 
 use dossier_domain::activity::{EntityRef, EntityType};
 use dossier_domain::code::CodeKind;
+use dossier_domain::customer::CustomerStatus;
 use dossier_store::queries as q;
 
 use crate::demo::{ADMIN_EMAIL, DemoOptions};
@@ -48,6 +49,10 @@ pub struct Dataset {
     pub deep_cursors: Vec<(String, String)>,
     /// Search terms of each kind: name prefixes, email fragments, phone digits, codes.
     pub searches: Vec<(&'static str, String)>,
+    /// Customers that refuse the writes measured (blocked: no new work;
+    /// deactivated: read-only), by code: the write scenarios pass them by,
+    /// so a refusal is never counted as a write.
+    pub refusing: Vec<String>,
 }
 
 /// The dataset of `scale` in `db` (generated beforehand with `dossier demo
@@ -108,7 +113,20 @@ pub async fn prepare(db: &Db, scale: Scale) -> Result<Dataset> {
             return Err(crate::ServiceError::Internal(format!("the benchmark's {kind} search '{term}' finds no customer")));
         }
     }
-    Ok(Dataset { org, customers, activities, works, invoices, generated: None, token, heavy, deep_cursors, searches })
+    let mut refusing = Vec::new();
+    for status in [CustomerStatus::Blocked, CustomerStatus::Deactivated] {
+        let mut cursor = None;
+        loop {
+            let query = crate::customers::CustomerQuery { status: Some(status), cursor, limit: Some(200), ..Default::default() };
+            let page = crate::customers::list_customers(db, &system, query).await?;
+            refusing.extend(page.items.into_iter().map(|c| c.code));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(Dataset { org, customers, activities, works, invoices, generated: None, token, heavy, deep_cursors, searches, refusing })
 }
 
 /// How the benchmark's dataset of `scale` is generated: the demo, seed 1.
