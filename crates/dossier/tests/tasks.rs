@@ -70,7 +70,7 @@ async fn task(app: &common::TestApp, id: TaskId) -> Task {
     row.into_task().unwrap()
 }
 
-fn worker<R: Runner>(app: &common::TestApp, runner: R) -> Worker<R> {
+fn worker<R: Runner + 'static>(app: &common::TestApp, runner: R) -> Worker<R> {
     Worker::new(app.db.clone(), runner, WorkerSettings { batch_size: 10, ..Default::default() })
 }
 
@@ -140,6 +140,27 @@ both_backends!(a_failing_task_is_retried_with_growing_delays_then_failed_and_an_
     assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")));
     let (status, problem) = app.post(&format!("/tasks/{id}/cancel"), json!(null)).await;
     assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("illegal_transition")));
+});
+
+/// A handler with a bug.
+struct Panics;
+
+impl Runner for Panics {
+    async fn run(&self, _db: &Db, _task: &Claimed) -> Result<(), String> {
+        panic!("index out of bounds")
+    }
+}
+
+both_backends!(a_handler_that_panics_fails_its_attempt_and_the_worker_carries_on, |app| {
+    let id = enqueue(&app.db, &app.ctx(), test_task(json!({"test": "panic"}), None)).await;
+    let worker = worker(&app, Panics);
+    worker.work_once(Timestamp::now()).await.unwrap();
+    let after = task(&app, id).await;
+    assert_eq!((after.status, after.attempts), (TaskStatus::Queued, 1));
+    assert_eq!(after.last_error.as_deref(), Some("the handler panicked: index out of bounds"));
+    // The same worker goes on claiming.
+    worker.work_once(after.run_at).await.unwrap();
+    assert_eq!(task(&app, id).await.attempts, 2);
 });
 
 both_backends!(a_cancelled_task_never_runs, |app| {

@@ -182,16 +182,16 @@ impl Runner for Handlers {
 /// A worker: claims due tasks of every org and runs them.
 pub struct Worker<R> {
     db: Db,
-    runner: R,
+    runner: std::sync::Arc<R>,
     id: String,
     settings: WorkerSettings,
 }
 
-impl<R: Runner> Worker<R> {
+impl<R: Runner + 'static> Worker<R> {
     /// A worker with a name of its own (process id and a random part).
     pub fn new(db: Db, runner: R, settings: WorkerSettings) -> Self {
         let id = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
-        Self { db, runner, id, settings }
+        Self { db, runner: std::sync::Arc::new(runner), id, settings }
     }
 
     /// The name it holds tasks under.
@@ -247,7 +247,18 @@ impl<R: Runner> Worker<R> {
         }
         let claimed = Claimed { org_id, task, worker: self.id.clone(), lease: self.settings.lease };
         let started = Instant::now();
-        let outcome = self.runner.run(&self.db, &claimed).await;
+        // In a task of its own, so a handler that panics fails its attempt
+        // rather than stopping the worker.
+        let (runner, db, task) = (self.runner.clone(), self.db.clone(), claimed.clone());
+        let outcome = match tokio::spawn(async move { runner.run(&db, &task).await }).await {
+            Ok(outcome) => outcome,
+            Err(failure) if failure.is_panic() => {
+                let panic = failure.into_panic();
+                let text = panic.downcast_ref::<&str>().map(|s| (*s).to_owned()).or_else(|| panic.downcast_ref::<String>().cloned());
+                Err(format!("the handler panicked: {}", text.unwrap_or_else(|| "(no message)".into())))
+            }
+            Err(failure) => Err(format!("the handler was cancelled: {failure}")),
+        };
         let now = now + SignedDuration::try_from(started.elapsed()).unwrap_or_default();
         match outcome {
             Ok(()) => self.end(org_id, id, Some(&claimed.task), Ending::Done, now).await,
