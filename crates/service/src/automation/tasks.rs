@@ -130,8 +130,9 @@ pub struct WorkerSettings {
     /// after another.
     pub batch_size: u32,
     /// How long a claimed task is held before another worker may take it
-    /// (default 5 minutes): longer than any one task should take. A long
-    /// handler renews it between its batches.
+    /// (default 5 minutes). It starts when the batch is claimed, so it must
+    /// outlast the whole batch; a long handler renews it between its own
+    /// batches.
     pub lease: Duration,
 }
 
