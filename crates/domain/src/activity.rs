@@ -46,6 +46,7 @@ string_enum!(
         FollowUp = "follow_up",
         File = "file",
         CustomField = "custom_field",
+        Task = "task",
     }
 );
 
@@ -118,6 +119,8 @@ string_enum!(
         CustomFieldUpdated = "custom_field.updated",
         CustomFieldsReordered = "custom_field.reordered",
         CustomFieldRemoved = "custom_field.removed",
+        TaskRetried = "task.retried",
+        TaskCancelled = "task.cancelled",
     }
 );
 
@@ -129,6 +132,7 @@ impl ActivityKind {
             OrgCreated | OrgSettingsChanged | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet | UserRoleChanged
             | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
             CustomFieldDefined | CustomFieldUpdated | CustomFieldsReordered | CustomFieldRemoved => ActivityGroup::System,
+            TaskRetried | TaskCancelled => ActivityGroup::System,
             PortalLinkCreated | PortalLinkRevoked => ActivityGroup::Portal,
             CustomerCreated
             | CustomerUpdated

@@ -82,6 +82,10 @@ id_type!(
     CustomFieldId
 );
 id_type!(
+    /// A background task: work queued to happen later (see `tasks`).
+    TaskId
+);
+id_type!(
     /// Built from the activity's `occurred_at`, so id order is time order.
     ActivityId
 );

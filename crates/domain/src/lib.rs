@@ -31,6 +31,7 @@ pub mod reading;
 pub mod role;
 pub mod search;
 pub mod site;
+pub mod tasks;
 pub mod terms;
 pub mod text;
 pub mod workflow;

@@ -26,6 +26,7 @@ string_enum!(
         Settings = "settings",
         Audit = "audit",
         CustomFields = "custom_fields",
+        Tasks = "tasks",
     }
 );
 
@@ -97,6 +98,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::Message | EntityType::FollowUp => Module::Messages,
         EntityType::File => Module::Files,
         EntityType::CustomField => Module::CustomFields,
+        EntityType::Task => Module::Tasks,
     }
 }
 

@@ -50,6 +50,21 @@ pub struct FileArgs {
     pub file_types: Vec<String>,
 }
 
+/// How the background task worker runs (in `serve` and `worker`).
+#[derive(Args, Clone)]
+pub struct WorkerArgs {
+    /// How long an idle worker waits before looking for due tasks again, in milliseconds.
+    #[arg(long, env = "DOSSIER_WORKER_POLL_MS", default_value_t = 1000)]
+    pub worker_poll_ms: u64,
+    /// How many due tasks a worker claims at once (then runs one after another).
+    #[arg(long, env = "DOSSIER_WORKER_BATCH", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub worker_batch: u32,
+    /// How long a worker holds a task it claimed, in seconds: if the worker
+    /// dies, another takes the task after this.
+    #[arg(long, env = "DOSSIER_WORKER_LEASE_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(5..))]
+    pub worker_lease_secs: u64,
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the server: the JSON API and health checks (applies migrations first).
@@ -66,6 +81,21 @@ pub enum Command {
         trust_proxy: bool,
         #[command(flatten)]
         files: FileArgs,
+        /// Run no background task worker in this process (run `dossier
+        /// worker` beside it instead).
+        #[arg(long, env = "DOSSIER_NO_WORKER")]
+        no_worker: bool,
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
+    /// Run the background task worker on its own (applies migrations
+    /// first): for larger installations, beside servers started with
+    /// `--no-worker`. Several may run at once on PostgreSQL.
+    Worker {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        worker: WorkerArgs,
     },
     /// Remove what interrupted uploads left: staged uploads, and contents no
     /// live file names (the server does this once an hour on its own).

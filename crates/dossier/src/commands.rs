@@ -9,7 +9,7 @@ use dossier_service::bench::Scale;
 use dossier_service::{Ctx, Db, audit, demo, orgs, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, OrgCommand, TokenCommand, UserCommand};
+use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, OrgCommand, TokenCommand, UserCommand, WorkerArgs};
 use dossier_service::files::Files;
 
 /// Open the database (creating a SQLite file's folder) and apply migrations.
@@ -48,14 +48,34 @@ fn redact(url: &str) -> String {
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { db: args, listen, trust_proxy, files: file_args } => {
+        Command::Serve { db: args, listen, trust_proxy, files: file_args, no_worker, worker } => {
             let files = files(&args, &file_args)?;
             let db = open(&args).await?;
             db.checkpoint_in_background(Duration::from_millis(250)).await?;
             dossier_service::files::sweep_in_background(db.clone(), files.clone());
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let (stop, stopping) = tokio::sync::watch::channel(false);
+            let worker = if no_worker { None } else { Some(start_worker(&db, &worker, stopping).await?) };
             tracing::info!(address = %listener.local_addr()?, backend = db.backend(), files = %files.blobs.describe(), "Dossier is listening");
-            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy }, shutdown_signal()).await?;
+            let shutdown = async move {
+                shutdown_signal().await;
+                stop.send_replace(true);
+            };
+            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy }, shutdown).await?;
+            if let Some(worker) = worker {
+                // The task in hand is finished first.
+                worker.await.context("the background task worker panicked")?;
+            }
+            db.close().await;
+            tracing::info!("stopped");
+        }
+        Command::Worker { db: args, worker } => {
+            let db = open(&args).await?;
+            let (stop, stopping) = tokio::sync::watch::channel(false);
+            let worker = start_worker(&db, &worker, stopping).await?;
+            shutdown_signal().await;
+            stop.send_replace(true);
+            worker.await.context("the background task worker panicked")?;
             db.close().await;
             tracing::info!("stopped");
         }
@@ -193,6 +213,23 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Queue the recurring tasks orgs lack, then run a background task worker
+/// until `stopping` turns true.
+async fn start_worker(db: &Db, args: &WorkerArgs, stopping: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use dossier_service::tasks::{Handlers, Worker, WorkerSettings, ensure_scheduled};
+    let queued = ensure_scheduled(db).await.context("cannot queue the orgs' recurring tasks")?;
+    if queued > 0 {
+        tracing::info!(orgs = queued, "queued the daily quote expiry of orgs that had none");
+    }
+    let settings = WorkerSettings {
+        poll_interval: Duration::from_millis(args.worker_poll_ms),
+        batch_size: args.worker_batch,
+        lease: Duration::from_secs(args.worker_lease_secs),
+    };
+    let worker = Worker::new(db.clone(), Handlers, settings);
+    Ok(tokio::spawn(async move { worker.run_until_stopped(stopping).await }))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
     // The server uses every core; one-shot commands (demo, audit, …) run on
     // one thread, on one core with their database threads (see `cores`).
     let mut builder = match cli.command {
-        cli::Command::Serve { .. } | cli::Command::Bench { .. } => tokio::runtime::Builder::new_multi_thread(),
+        cli::Command::Serve { .. } | cli::Command::Bench { .. } | cli::Command::Worker { .. } => tokio::runtime::Builder::new_multi_thread(),
         _ => {
             let mut builder = tokio::runtime::Builder::new_current_thread();
             if let Some(elsewhere) = cores::keep_caller_on_one_core() {

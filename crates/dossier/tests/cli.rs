@@ -447,3 +447,123 @@ fn a_us_org_made_with_the_command_line_shows_dollars_and_its_own_time_in_the_web
     let text = pdf_text(&statement);
     assert!(text.contains("$1,234.50") && text.contains("07/02/2026"), "{text}");
 }
+
+/// `dossier serve` with a worker that claims 10 tasks at a time and holds
+/// them for 5 seconds.
+fn serve_with_worker(db: &Path, port: u16) -> std::process::Child {
+    let args = ["serve", "--listen", &format!("127.0.0.1:{port}"), "--worker-batch", "10", "--worker-lease-secs", "5", "--worker-poll-ms", "100"];
+    let server = dossier(&args, db).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// This test's tasks by id: status and attempts.
+async fn crash_tasks(db: &Db, org: uuid::Uuid) -> std::collections::HashMap<uuid::Uuid, (String, i32)> {
+    let mut conn = db.read().await.unwrap();
+    let rows = dossier_store::queries::list_tasks(&mut conn.handle(), org, None, None, 100_000).await.unwrap();
+    rows.into_iter().filter(|r| r.payload.contains("crash_test")).map(|r| (r.id, (r.status, r.attempts))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_while_tasks_run_finishes_every_task_after_restart_and_reruns_only_those_it_held() {
+    use dossier_service::tasks::{self, NewTask, TaskKind};
+    const TASKS: usize = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("data/dossier.db");
+    set_up(&db_path);
+    let db = Db::connect(db_path.to_str().unwrap()).await.unwrap();
+    let org = dossier_service::orgs::list(&db).await.unwrap().remove(0);
+    let ctx = dossier_service::Ctx::system(org.clone(), "Test");
+    let mut tx = db.begin().await.unwrap();
+    for n in 0..TASKS {
+        let payload = serde_json::json!({ "day": ctx.today().to_string(), "crash_test": n });
+        let new = NewTask { kind: TaskKind::ExpireQuotes, payload, run_at: jiff::Timestamp::now(), dedupe_key: None, max_attempts: None };
+        tasks::enqueue_in(&mut tx, &ctx, new).await.unwrap().unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let port = free_port();
+    let mut server = serve_with_worker(&db_path, port);
+    let started = Instant::now();
+    loop {
+        let done = crash_tasks(&db, org.id.0).await.values().filter(|(status, _)| status == "done").count();
+        if done >= TASKS / 6 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the worker did not get going ({done} done)");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.kill().unwrap(); // SIGKILL: no shutdown of any kind
+    server.wait().unwrap();
+
+    let at_kill = crash_tasks(&db, org.id.0).await;
+    let held: Vec<uuid::Uuid> = at_kill.iter().filter(|(_, (status, _))| status == "running").map(|(id, _)| *id).collect();
+    let done_at_kill = at_kill.values().filter(|(status, _)| status == "done").count();
+    assert!(done_at_kill < TASKS, "the kill came after every task was done; nothing was tested");
+    assert!(at_kill.values().all(|(status, attempts)| (status == "queued") == (*attempts == 0)));
+
+    let restarted = Instant::now();
+    let mut server = serve_with_worker(&db_path, port);
+    let after = loop {
+        let now = crash_tasks(&db, org.id.0).await;
+        if now.values().all(|(status, _)| status == "done") {
+            break now;
+        }
+        assert!(restarted.elapsed() < Duration::from_secs(120), "not every task finished after the restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let finished_in = restarted.elapsed();
+    Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap();
+    assert!(server.wait().unwrap().success(), "the server stops cleanly, worker and all");
+
+    assert_eq!(after.len(), TASKS);
+    // Each attempt is counted when a worker claims the task: only those the
+    // dead server held (their lease was lost) were claimed a second time.
+    for (id, (_, attempts)) in &after {
+        let expected = if held.contains(id) { 2 } else { 1 };
+        assert_eq!(*attempts, expected, "task {id}: {attempts} attempts");
+    }
+    eprintln!(
+        "kill -9 after {done_at_kill} of {TASKS} tasks were done; the dead server held {} (its claimed batch); after the restart all {TASKS} were done in {finished_in:?} \
+         (the held ones once their 5 s lease ran out); {} tasks ran a second attempt, every other exactly one",
+        held.len(),
+        after.values().filter(|(_, attempts)| *attempts > 1).count()
+    );
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dossier_worker_runs_the_queued_tasks_on_its_own_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("data/dossier.db");
+    set_up(&db_path);
+    let db = Db::connect(db_path.to_str().unwrap()).await.unwrap();
+    let org = dossier_service::orgs::list(&db).await.unwrap().remove(0);
+    let status_of_first_run = || async {
+        let mut conn = db.read().await.unwrap();
+        let rows = dossier_store::queries::list_tasks(&mut conn.handle(), org.id.0, None, None, 10).await.unwrap();
+        rows.into_iter().map(|r| (r.dedupe_key.unwrap_or_default(), r.status)).collect::<Vec<_>>()
+    };
+    // The org's first quote expiry was queued when `user add` made it.
+    assert_eq!(status_of_first_run().await.len(), 1);
+    let worker = dossier(&["worker", "--worker-poll-ms", "100"], &db_path).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    let tasks = loop {
+        let tasks = status_of_first_run().await;
+        if tasks.iter().any(|(_, status)| status == "done") {
+            break tasks;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the worker never ran the first quote expiry: {tasks:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Done, and the next day's run queued.
+    assert_eq!(tasks.iter().filter(|(_, status)| status == "queued").count(), 1, "{tasks:?}");
+    Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
+    let output = worker.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    db.close().await;
+}

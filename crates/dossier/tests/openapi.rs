@@ -105,6 +105,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
     use dossier_domain::site::SiteKind;
+    use dossier_domain::tasks::{TaskKind, TaskStatus};
     use dossier_domain::terms::DueDateSource;
     use dossier_domain::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
     use dossier_domain::works::ConvertInto;
@@ -170,6 +171,8 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         ],
         FieldEntity => FieldEntity::ALL,
         FieldType => FieldType::ALL,
+        TaskKind => TaskKind::ALL,
+        TaskStatus => TaskStatus::ALL,
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

@@ -241,6 +241,8 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("PATCH", "/follow-ups/{id}") => json!({"status": "done"}),
         // Sent as multipart/form-data by the loop below.
         ("POST", "/customers/{id}/files") => json!({"multipart": {"record_type": "job", "record": a["job"]}}),
+        // Retrying and cancelling a task take no body.
+        ("POST", "/tasks/{id}/retry" | "/tasks/{id}/cancel") => return None,
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
     };
     Some(body)
@@ -271,7 +273,9 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let (_, users) = app.get("/users").await;
     let (_, tokens) = app.get("/tokens").await;
     let (_, field) = app.post("/custom-fields", json!({"entity": "customer", "key": "tier_check", "label": "Tier check", "type": "text"})).await;
+    let (_, tasks) = app.get("/tasks").await;
     let mut ids = json!({
+        "task": tasks["items"][0]["id"],
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"], "message": message["id"],
@@ -299,6 +303,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "follow-ups" => "follow_up",
             "files" => "file",
             "custom-fields" => "custom_field",
+            "tasks" => "task",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()

@@ -521,3 +521,32 @@ both_backends!(the_follow_ups_page_shows_everyones_under_anyone, |app| {
     let (_, everyone) = app.get("/follow-ups?assignee=anyone&status=done").await;
     assert_eq!(everyone["items"].as_array().unwrap().len(), 1, "{everyone}");
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_tasks_page_renders_as_snapshotted() {
+    use dossier_service::tasks::{self, NewTask, TaskKind};
+    use dossier_store::queries as q;
+    let app = TestApp::new(common::Backend::Sqlite).await.unwrap();
+    // The org's first quote expiry (done) and a task that failed its only attempt.
+    let mut tx = app.db.begin().await.unwrap();
+    let new = NewTask { kind: TaskKind::ExpireQuotes, payload: json!({}), run_at: jiff::Timestamp::now(), dedupe_key: None, max_attempts: Some(1) };
+    let failing = tasks::enqueue_in(&mut tx, &app.ctx(), new).await.unwrap().unwrap();
+    let now = jiff::Timestamp::now().as_microsecond();
+    let claimed = q::claim_tasks(&mut tx.handle(), "snapshot-worker", now, now + 60_000_000, 10).await.unwrap();
+    for task in claimed {
+        let ending = if task.id == failing.0 { dossier_store::Ending::Failed { error: "the SMTP server said no" } } else { dossier_store::Ending::Done };
+        assert!(q::end_attempt(&mut tx.handle(), task.org_id, task.id, "snapshot-worker", ending, now).await.unwrap());
+    }
+    tx.commit().await.unwrap();
+    let cookie = app.session("admin").await;
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "[date time]");
+    settings.add_filter(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[uuid]");
+    settings
+        .bind_async(async {
+            let (status, page) = html(&app, Some(&cookie), "/admin/tasks").await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            insta::assert_snapshot!("background_tasks", page);
+        })
+        .await;
+}

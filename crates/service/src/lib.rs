@@ -45,6 +45,12 @@ pub mod conversations {
     pub mod thumbnails;
 }
 
+/// Background tasks and the work they do on their own.
+pub mod automation {
+    pub(crate) mod quote_expiry;
+    pub mod tasks;
+}
+
 /// Users, sessions, API tokens, portal links, and what a caller may see.
 pub mod access {
     pub mod portal;
@@ -58,6 +64,7 @@ pub mod access {
 
 pub use access::{portal, sessions, tokens, users};
 pub(crate) use access::{scope, secrets, usage};
+pub use automation::tasks;
 pub use conversations::{files, follow_ups, messages, thumbnails};
 pub(crate) use customers::search_terms;
 pub use customers::{contacts, sites};

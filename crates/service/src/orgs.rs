@@ -127,6 +127,7 @@ pub async fn create_org_in(tx: &mut Tx, new: &NewOrg<'_>, actor_name: &str, now:
     }
     let summary = format!("Organisation {} created", row.name);
     tx.append(activity(&ctx, ActivityKind::OrgCreated, None, EntityRef::new(EntityType::Org, row.id), None, summary, changes)).await?;
+    crate::tasks::schedule_new_org_in(tx, &ctx).await?;
     Ok(org)
 }
 

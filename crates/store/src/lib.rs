@@ -32,6 +32,9 @@ mod conversations {
     pub(crate) mod messages;
     mod words;
 }
+mod automation {
+    pub(crate) mod tasks;
+}
 mod access {
     pub(crate) mod portal;
     pub(crate) mod sessions;
@@ -39,6 +42,7 @@ mod access {
     pub(crate) mod users;
 }
 use access::{portal, sessions, usage, users};
+use automation::tasks;
 pub use conversations::blobs;
 use conversations::{files, follow_ups, messages};
 use customers::{contacts, search, sites};
@@ -65,6 +69,7 @@ pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
 pub use sessions::{Counted, SessionRow, ThrottleRow};
 pub use sites::SiteRow;
+pub use tasks::{Ending, TaskRow};
 pub use usage::Used;
 pub use users::{TokenHolder, TokenRow, UserRow};
 pub use works::{InquiryRow, JobClaim, JobRow, QuoteRow};
@@ -97,13 +102,16 @@ pub mod queries {
         clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,
     };
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, set_sites_dormant, sites_of_customers, update_site};
+    pub use crate::tasks::{
+        cancel_task, claim_tasks, end_attempt, get_task, insert_task, list_tasks, orgs_without_pending, release_task, renew_lease, requeue_failed,
+    };
     pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,
         revoke_all_of_user, revoke_token, set_invite, set_password, update_user,
     };
     pub use crate::works::{
-        claim_job_for_invoice, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice,
+        claim_job_for_invoice, expiring_quotes, has_assigned_job, insert_inquiry, insert_job, insert_quote, is_assigned, open_jobs_of, release_jobs_of_invoice,
         update_draft_quote, update_inquiry, update_job, update_job_fields, update_quote,
     };
 }

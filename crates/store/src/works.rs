@@ -162,6 +162,16 @@ pub async fn update_quote(h: &mut Handle<'_>, row: &QuoteRow, from: &str) -> Res
     Ok(done == 1)
 }
 
+/// Sent quotes whose valid-until date is before `today` (`YYYY-MM-DD`),
+/// by number, at most `limit`: what expires. Quotes of deactivated
+/// customers are left as they are (their records are read-only).
+pub async fn expiring_quotes(h: &mut Handle<'_>, org_id: Uuid, today: &str, limit: i64) -> Result<Vec<QuoteRow>> {
+    Ok(run!(h, c => sqlx::query_as(
+        "SELECT q.* FROM quote q JOIN customer c ON c.org_id = q.org_id AND c.id = q.customer_id \
+         WHERE q.org_id = $1 AND q.status = 'sent' AND q.valid_until < $2 AND c.status <> 'deactivated' ORDER BY q.number LIMIT $3")
+        .bind(org_id).bind(today).bind(limit).fetch_all(c).await?))
+}
+
 /// Write a draft quote's title, validity, lines and totals as in `row`,
 /// only if it is still a draft unchanged since it was read (`read_at`, its
 /// `updated_at` then); returns whether it did.

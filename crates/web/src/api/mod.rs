@@ -19,6 +19,9 @@ mod conversations {
     pub(super) mod follow_ups;
     pub(super) mod messages;
 }
+mod automation {
+    pub(super) mod tasks;
+}
 mod access {
     pub(super) mod portal_links;
     pub(super) mod users;
@@ -75,7 +78,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(ledger::router())
         .merge(works::router())
         .merge(portal_links::router())
-        .merge(orgs::router());
+        .merge(orgs::router())
+        .merge(automation::tasks::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());
     router

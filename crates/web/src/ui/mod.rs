@@ -24,6 +24,9 @@ mod custom_fields {
     pub(super) mod admin;
     pub(super) mod inputs;
 }
+mod automation {
+    pub(super) mod tasks;
+}
 mod access {
     pub(super) mod admin;
     pub(super) mod portal_links;
@@ -87,6 +90,9 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
         .route("/settings/logo.img", get(orgs::logo))
+        .route("/admin/tasks", get(automation::tasks::show))
+        .route("/admin/tasks/{id}/retry", post(automation::tasks::retry))
+        .route("/admin/tasks/{id}/cancel", post(automation::tasks::cancel))
         .route("/admin/custom-fields", get(custom_fields::admin::show).post(custom_fields::admin::define))
         .route("/admin/custom-fields/{id}/change", post(custom_fields::admin::change))
         .route("/admin/custom-fields/{id}/move", post(custom_fields::admin::move_field))

@@ -49,6 +49,8 @@ struct AdminPage {
     roles: Vec<&'static str>,
     can_edit: bool,
     can_invite: bool,
+    /// Whether the reader may see the background tasks (owners and admins).
+    sees_tasks: bool,
     /// A secret just made (an invitation link, a token): what, and the text.
     shown_once: Option<(&'static str, String)>,
     error: Option<String>,
@@ -97,6 +99,7 @@ async fn admin_page(db: &Db, ctx: &Ctx, shown_once: Option<(&'static str, String
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
         can_edit: ctx.access(Module::Users, Action::Edit) != Access::None,
         can_invite: ctx.access(Module::Users, Action::Create) != Access::None,
+        sees_tasks: ctx.sees(Module::Tasks),
         shown_once,
         error,
     })
