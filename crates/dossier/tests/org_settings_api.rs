@@ -323,3 +323,23 @@ both_backends!(an_admin_changes_the_settings_and_the_logo_on_their_pages_with_er
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(app.get("/org/settings").await.1["timezone"], "America/New_York");
 });
+
+both_backends!(two_admins_giving_two_series_one_prefix_at_once_cannot_both_win, |app| {
+    let app = std::sync::Arc::new(app);
+    for round in 0..10 {
+        let prefix = format!("X{round}");
+        let send = |series: &'static str| {
+            let (app, prefix) = (app.clone(), prefix.clone());
+            tokio::spawn(async move { app.patch("/org/settings", json!({"code_prefixes": {series: prefix}})).await })
+        };
+        let (quote, job) = (send("quote"), send("job"));
+        let answers = [quote.await.unwrap(), job.await.unwrap()];
+        let won = answers.iter().filter(|(status, _)| *status == StatusCode::OK).count();
+        assert_eq!(won, 1, "round {round}: {answers:?}");
+        let (_, settings) = app.get("/org/settings").await;
+        let holders = ["quote", "job"].iter().filter(|s| settings["code_prefixes"][**s] == prefix.as_str()).count();
+        assert_eq!(holders, 1, "round {round}: {settings}");
+        // Both back to their own for the next round.
+        app.patch("/org/settings", json!({"code_prefixes": {"quote": "EST", "job": "BOK"}})).await;
+    }
+});

@@ -187,6 +187,7 @@ pub async fn update_settings(db: &Db, ctx: &Ctx, input: OrgSettingsInput) -> Res
     ctx.require(Module::Settings, Action::Edit)?;
     let change = input.check()?;
     let mut tx = db.begin().await?;
+    q::lock_org(&mut tx.handle(), ctx.org.id.0).await?;
     let before = settings_in(&mut tx.handle(), ctx.org.id).await?;
     let mut row = q::get_org(&mut tx.handle(), ctx.org.id.0).await?.ok_or(ServiceError::NotFound("org"))?;
     if let Some(currency) = change.currency.filter(|c| c.code() != row.currency) {

@@ -92,6 +92,15 @@ pub async fn list_orgs(h: &mut Handle<'_>) -> Result<Vec<OrgRow>> {
     Ok(run!(h, c => sqlx::query_as("SELECT * FROM org ORDER BY created_at, id").fetch_all(c).await?))
 }
 
+/// Hold the org's row until the transaction ends, so that changes to its
+/// settings made at once are made one after the other: each reads what
+/// the one before wrote (two series never end up with one prefix, and no
+/// change is lost). SQLite's single writer does this already.
+pub async fn lock_org(h: &mut Handle<'_>, id: Uuid) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE org SET name = name WHERE id = $1").bind(id).execute(c).await.map(drop)?);
+    Ok(())
+}
+
 /// Write an org's settings (every column but its id and creation time).
 pub async fn update_org(h: &mut Handle<'_>, org: &OrgRow) -> Result<()> {
     run!(h, c => sqlx::query(
