@@ -32,7 +32,7 @@ use super::files::{FileView, FilesTab, Uploader, uploader};
 use super::follow_ups::FollowUpView;
 use super::forms::blank_is_none;
 use super::messages::{Composer, MessageView};
-use super::views::{self, BarView, Entry};
+use super::views::{self, BarView, Cell, Entry, cell, link, num};
 use super::{Staff, failure, page};
 use crate::AppState;
 use crate::ui::nav::Viewer;
@@ -296,25 +296,8 @@ pub struct Table {
     pub(super) empty: &'static str,
 }
 
-/// One cell: its text, whether it is a number (right-aligned), and the
-/// record page it opens, if any.
-pub struct Cell {
-    text: String,
-    num: bool,
-    href: Option<String>,
-}
-
-pub(super) fn cell(text: impl Into<String>) -> Cell {
-    Cell { text: text.into(), num: false, href: None }
-}
-
-pub(super) fn num(text: impl Into<String>) -> Cell {
-    Cell { text: text.into(), num: true, href: None }
-}
-
-/// A record's code, linking to its page.
 pub(super) fn code_cell(kind: &str, code: &str) -> Cell {
-    Cell { text: code.to_owned(), num: false, href: Some(format!("/{kind}/{code}")) }
+    link(code, format!("/{kind}/{code}"))
 }
 
 pub struct Chip {
@@ -581,22 +564,10 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
             let rows = sites
                 .iter()
                 .map(|s| {
-                    let edit = Cell {
-                        text: if can_edit { "Edit".into() } else { String::new() },
-                        num: false,
-                        href: can_edit.then(|| format!("/sites/{}/edit", s.id.0)),
-                    };
-                    let delete = Cell {
-                        text: if can_edit { "Delete".into() } else { String::new() },
-                        num: false,
-                        href: can_edit.then(|| format!("/sites/{}/delete", s.id.0)),
-                    };
+                    let edit = if can_edit { link("Edit", format!("/sites/{}/edit", s.id.0)) } else { cell("") };
+                    let delete = if can_edit { link("Delete", format!("/sites/{}/delete", s.id.0)) } else { cell("") };
                     // Its own timeline: the Timeline tab narrowed to the site.
-                    let history = Cell {
-                        text: if sees_timeline { "Timeline".into() } else { String::new() },
-                        num: false,
-                        href: sees_timeline.then(|| format!("/customers/{code}?tab=timeline&site={}", s.id.0)),
-                    };
+                    let history = if sees_timeline { link("Timeline", format!("/customers/{code}?tab=timeline&site={}", s.id.0)) } else { cell("") };
                     let kind = views::words(s.profile.kind.as_str());
                     let mut row = vec![
                         cell(if s.dormant { format!("{kind} (dormant)") } else { kind }),

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::forms::{blank_is_none, in_words};
 use super::nav::Viewer;
-use super::views::{self, colour, words};
+use super::views::{self, Cell, cell, colour, link, num, words};
 use super::{Staff, failure, page};
 use crate::AppState;
 
@@ -52,41 +52,21 @@ pub struct Filter {
     placeholder: &'static str,
 }
 
-/// One cell of a list: its text, the page it opens, a muted note after it
-/// (a customer's code), the colour of a status badge, and its class in
-/// app.css (`num`: a right-aligned amount; `nowrap`: a code or a status
-/// kept on one line).
-pub struct ListCell {
-    text: String,
-    href: Option<String>,
-    note: Option<String>,
-    colour: Option<&'static str>,
-    class: &'static str,
-}
-
-fn text(text: impl Into<String>) -> ListCell {
-    ListCell { text: text.into(), href: None, note: None, colour: None, class: "" }
-}
-
-fn amount(text: impl Into<String>) -> ListCell {
-    ListCell { class: "num", ..self::text(text) }
-}
-
 /// A record's code, opening its page.
-fn code(kind: &str, code: &str) -> ListCell {
-    ListCell { href: Some(format!("/{kind}/{code}")), class: "nowrap", ..text(code) }
+fn code(kind: &str, code: &str) -> Cell {
+    Cell { class: "nowrap", ..link(code, format!("/{kind}/{code}")) }
 }
 
 /// A status with the badge colour the status bars give it.
-fn badge(kind: &str, status: &str) -> ListCell {
-    ListCell { colour: Some(colour(kind, status)), class: "nowrap", ..text(words(status)) }
+fn badge(kind: &str, status: &str) -> Cell {
+    Cell { colour: Some(colour(kind, status)), class: "nowrap", ..cell(words(status)) }
 }
 
 /// The customer's name opening their profile, and their code.
-fn customer(names: &HashMap<CustomerId, CustomerName>, id: CustomerId) -> ListCell {
+fn customer(names: &HashMap<CustomerId, CustomerName>, id: CustomerId) -> Cell {
     match names.get(&id) {
-        Some(c) => ListCell { href: Some(format!("/customers/{}", c.code)), note: Some(c.code.clone()), ..text(c.name.clone()) },
-        None => text("—"),
+        Some(c) => Cell { note: Some(c.code.clone()), ..link(c.name.clone(), format!("/customers/{}", c.code)) },
+        None => cell("—"),
     }
 }
 
@@ -100,7 +80,7 @@ struct ListPage {
     /// Whether any filter is set (the form offers to clear them).
     narrowed: bool,
     headers: Vec<(&'static str, bool)>,
-    rows: Vec<Vec<ListCell>>,
+    rows: Vec<Vec<Cell>>,
     /// The next page: this list with the API's cursor.
     next: Option<String>,
     /// Why the filters could not be used, in words.
@@ -111,7 +91,7 @@ struct ListPage {
 /// What one kind's list found: its columns, rows and the next page's cursor.
 struct Found {
     headers: Vec<(&'static str, bool)>,
-    rows: Vec<Vec<ListCell>>,
+    rows: Vec<Vec<Cell>>,
     next_cursor: Option<String>,
 }
 
@@ -284,10 +264,10 @@ async fn inquiries(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, ServiceEr
             vec![
                 code("inquiries", &i.code),
                 customer(&names, i.customer_id),
-                text(i.title.clone()),
+                cell(i.title.clone()),
                 badge("inquiries", i.status.as_str()),
-                text(views::day(&ctx.org, i.created_at)),
-                amount(i.estimated_value.format(currency)),
+                cell(views::day(&ctx.org, i.created_at)),
+                num(i.estimated_value.format(currency)),
             ]
         })
         .collect();
@@ -311,11 +291,11 @@ async fn quotes(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, ServiceError
             vec![
                 code("quotes", &q.code),
                 customer(&names, q.customer_id),
-                text(q.title.clone()),
+                cell(q.title.clone()),
                 badge("quotes", q.status.as_str()),
-                text(views::day(&ctx.org, q.created_at)),
-                text(q.valid_until.map(|d| ctx.org.date(d)).unwrap_or_default()),
-                amount(q.totals.total.format(currency)),
+                cell(views::day(&ctx.org, q.created_at)),
+                cell(q.valid_until.map(|d| ctx.org.date(d)).unwrap_or_default()),
+                num(q.totals.total.format(currency)),
             ]
         })
         .collect();
@@ -346,10 +326,10 @@ async fn jobs(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, ServiceError> 
             let mut row = vec![
                 code("jobs", &j.code),
                 customer(&names, j.customer_id),
-                text(j.title.clone()),
+                cell(j.title.clone()),
                 badge("jobs", j.status.as_str()),
-                text(super::my_jobs::when(ctx, j)),
-                text(if assignees.is_empty() { "—".to_owned() } else { assignees.join(", ") }),
+                cell(super::my_jobs::when(ctx, j)),
+                cell(if assignees.is_empty() { "—".to_owned() } else { assignees.join(", ") }),
             ];
             if sees_money {
                 let value = match j.value {
@@ -357,7 +337,7 @@ async fn jobs(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, ServiceError> 
                     Some(value) => value.format(currency),
                     None => String::new(),
                 };
-                row.push(amount(value));
+                row.push(num(value));
             }
             row
         })
@@ -386,10 +366,10 @@ async fn invoices(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, ServiceErr
                 code("invoices", &i.code),
                 customer(&names, i.customer_id),
                 badge("invoices", i.state.as_str()),
-                text(date(i.issue_date)),
-                text(date(i.due_date)),
-                amount(i.totals.total.format(currency)),
-                amount(i.balance.format(currency)),
+                cell(date(i.issue_date)),
+                cell(date(i.due_date)),
+                num(i.totals.total.format(currency)),
+                num(i.balance.format(currency)),
             ]
         })
         .collect();
@@ -409,11 +389,11 @@ async fn payments(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, ServiceErr
             vec![
                 code("payments", &p.code),
                 customer(&names, p.customer_id),
-                text(ctx.org.date(p.received_on)),
-                text(words(p.method.as_str())),
-                text(p.reference.clone().unwrap_or_default()),
-                amount(p.amount.format(currency)),
-                amount(p.unallocated.format(currency)),
+                cell(ctx.org.date(p.received_on)),
+                cell(words(p.method.as_str())),
+                cell(p.reference.clone().unwrap_or_default()),
+                num(p.amount.format(currency)),
+                num(p.unallocated.format(currency)),
             ]
         })
         .collect();
@@ -441,10 +421,10 @@ async fn credit_notes(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, Servic
             vec![
                 code("credit-notes", &c.code),
                 customer(&names, c.customer_id),
-                text(ctx.org.date(c.issue_date)),
-                text(c.reason.clone()),
-                amount(c.amount.format(currency)),
-                amount(c.unallocated.format(currency)),
+                cell(ctx.org.date(c.issue_date)),
+                cell(c.reason.clone()),
+                num(c.amount.format(currency)),
+                num(c.unallocated.format(currency)),
             ]
         })
         .collect();

@@ -61,6 +61,34 @@ pub fn colour(kind: &str, status: &str) -> &'static str {
     }
 }
 
+/// One cell of a table of records (the profile's tabs, the statement, the
+/// lists): its text, the page it opens, a muted note after it (a
+/// customer's code), the colour of a status badge, and its class in
+/// app.css (`num`: a right-aligned amount; `nowrap`: a code or a status
+/// kept on one line). Drawn by `ui/cell.html`.
+pub struct Cell {
+    pub text: String,
+    pub href: Option<String>,
+    pub note: Option<String>,
+    pub colour: Option<&'static str>,
+    pub class: &'static str,
+}
+
+/// A cell of plain text.
+pub fn cell(text: impl Into<String>) -> Cell {
+    Cell { text: text.into(), href: None, note: None, colour: None, class: "" }
+}
+
+/// An amount, right-aligned.
+pub fn num(text: impl Into<String>) -> Cell {
+    Cell { class: "num", ..cell(text) }
+}
+
+/// Text opening `href`.
+pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
+    Cell { href: Some(href.into()), ..cell(text) }
+}
+
 /// "to_schedule" → "To schedule".
 pub fn words(status: &str) -> String {
     super::forms::capitalised(&status.replace('_', " "))

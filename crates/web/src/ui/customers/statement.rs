@@ -8,17 +8,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dossier_domain::ValidationErrors;
+use dossier_domain::message::RecordType;
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_service::statement::{self, Statement, StatementQuery};
 use dossier_service::{Ctx, ServiceError, customers};
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use super::{Table, cell, code_cell, num};
+use super::{Table, code_cell};
 use crate::AppState;
 use crate::ui::forms::{Field, capitalised};
 use crate::ui::nav::Viewer;
-use crate::ui::views::words;
+use crate::ui::records::page_of;
+use crate::ui::views::{Cell, cell, num, words};
 use crate::ui::{Staff, failure, page};
 
 /// The dates as typed: read here, so a wrong one is shown beside its field.
@@ -52,13 +54,10 @@ fn date(errors: &mut ValidationErrors, field: &str, text: Option<&str>) -> Optio
     }
 }
 
-/// Where each kind of statement line opens.
-fn path_of(kind: &str) -> &'static str {
-    match kind {
-        "invoice" => "invoices",
-        "payment" => "payments",
-        _ => "credit-notes",
-    }
+/// A statement's record code (`kind`: `invoice`, `payment`,
+/// `credit_note`), opening its page.
+fn record_cell(kind: &str, code: &str) -> Cell {
+    RecordType::parse(kind).and_then(page_of).map_or_else(|| cell(code), |page| code_cell(page, code))
 }
 
 fn tables(ctx: &Ctx, statement: &Statement) -> Vec<Table> {
@@ -67,7 +66,7 @@ fn tables(ctx: &Ctx, statement: &Statement) -> Vec<Table> {
     let lines = statement
         .lines
         .iter()
-        .map(|l| vec![cell(ctx.org.date(l.date)), cell(words(&l.kind)), code_cell(path_of(&l.record), &l.code), money(l.amount), money(l.balance)])
+        .map(|l| vec![cell(ctx.org.date(l.date)), cell(words(&l.kind)), record_cell(&l.record, &l.code), money(l.amount), money(l.balance)])
         .collect();
     let open = statement
         .open_items
@@ -87,7 +86,7 @@ fn tables(ctx: &Ctx, statement: &Statement) -> Vec<Table> {
     let credits = statement
         .unallocated_credits
         .iter()
-        .map(|c| vec![code_cell(path_of(&c.kind), &c.code), cell(ctx.org.date(c.date)), money(c.amount), money(c.unallocated)])
+        .map(|c| vec![record_cell(&c.kind, &c.code), cell(ctx.org.date(c.date)), money(c.amount), money(c.unallocated)])
         .collect();
     let a = &statement.ageing;
     vec![
