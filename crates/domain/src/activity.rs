@@ -108,6 +108,14 @@ string_enum!(
         MessageDeleted = "message.deleted",
         MessagePinned = "message.pinned",
         MessageUnpinned = "message.unpinned",
+        MessageQueued = "message.queued",
+        MessageHeld = "message.held",
+        MessageSent = "message.sent",
+        MessageDelivered = "message.delivered",
+        MessageBounced = "message.bounced",
+        MessageFailed = "message.failed",
+        MessageCancelled = "message.cancelled",
+        MessageReceived = "message.received",
         FollowUpCreated = "follow_up.created",
         FollowUpDone = "follow_up.done",
         FollowUpCancelled = "follow_up.cancelled",
@@ -169,6 +177,9 @@ impl ActivityKind {
             | CreditNoteUnallocated
             | CreditNoteRefunded => ActivityGroup::Billing,
             MessagePosted | MessageEdited | MessageDeleted | MessagePinned | MessageUnpinned => ActivityGroup::Communication,
+            MessageQueued | MessageHeld | MessageSent | MessageDelivered | MessageBounced | MessageFailed | MessageCancelled | MessageReceived => {
+                ActivityGroup::Communication
+            }
             FollowUpCreated | FollowUpDone | FollowUpCancelled | FollowUpRescheduled => ActivityGroup::Communication,
             FileAttached | FileDeleted => ActivityGroup::Communication,
         }

@@ -31,6 +31,63 @@ string_enum!(
 );
 
 string_enum!(
+    /// Where a message Dossier sends stands: `held` (an automated send
+    /// waiting for the customer's pause to end) → `queued` → `sent` →
+    /// `delivered` or `bounced`; or `failed` with the server's answer; or
+    /// `cancelled` (a held or failed one given up).
+    DeliveryStatus { Held = "held", Queued = "queued", Sent = "sent", Delivered = "delivered", Bounced = "bounced", Failed = "failed", Cancelled = "cancelled" }
+);
+
+impl DeliveryStatus {
+    /// The states a message in this one may move to.
+    pub fn next(self) -> &'static [DeliveryStatus] {
+        use DeliveryStatus::*;
+        match self {
+            Held => &[Queued, Cancelled],
+            Queued => &[Sent, Failed, Cancelled],
+            // A receipt or a bounce may come back for a sent message; a
+            // bounce may follow a delivery receipt (a late rejection).
+            Sent => &[Delivered, Bounced, Failed],
+            Delivered => &[Bounced],
+            Failed => &[Queued, Cancelled],
+            Bounced | Cancelled => &[],
+        }
+    }
+
+    pub fn may_become(self, next: DeliveryStatus) -> bool {
+        self.next().contains(&next)
+    }
+
+    /// Waiting to go (held or queued): what an admin may still cancel.
+    pub fn is_pending(self) -> bool {
+        matches!(self, DeliveryStatus::Held | DeliveryStatus::Queued)
+    }
+}
+
+/// Where a message Dossier sends stands, with the server's answer or the
+/// reason it is held.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Delivery {
+    pub status: DeliveryStatus,
+    /// The server's answer of a failure or bounce, or why it is held.
+    pub detail: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+/// The addresses (email) or E.164 numbers (SMS) a message went to or came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Recipients {
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    /// Who it came from, for a received message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+}
+
+string_enum!(
     /// How a call went.
     CallOutcome { Answered = "answered", NoAnswer = "no_answer", Voicemail = "voicemail", Busy = "busy", WrongNumber = "wrong_number" }
 );
@@ -149,6 +206,16 @@ pub struct Message {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<Timestamp>,
     pub deleted: Option<Deletion>,
+    /// For an email or SMS Dossier sends: where it stands.
+    pub delivery: Option<Delivery>,
+    /// For an email or SMS Dossier sent or received: to and from whom.
+    pub recipients: Option<Recipients>,
+    /// An email's RFC 5322 Message-ID (without `<>`), fixed when queued.
+    #[serde(skip)]
+    pub email_message_id: Option<String>,
+    /// The SMS gateway's id of a sent text.
+    #[serde(skip)]
+    pub provider_ref: Option<String>,
 }
 
 /// The body of "add a message" (a note, a logged call, …).
@@ -483,5 +550,18 @@ mod tests {
         assert_eq!(excerpt("Short", 80), "Short");
         assert_eq!(excerpt("First line\nsecond", 80), "First line…");
         assert_eq!(excerpt("one two three four", 10), "one two…");
+    }
+}
+
+#[cfg(test)]
+mod delivery_tests {
+    use super::DeliveryStatus::*;
+
+    #[test]
+    fn a_delivery_moves_only_forward_and_a_failed_one_may_be_queued_again() {
+        assert!(Held.may_become(Queued) && Held.may_become(Cancelled) && !Held.may_become(Sent));
+        assert!(Queued.may_become(Sent) && Queued.may_become(Failed) && !Queued.may_become(Held));
+        assert!(Sent.may_become(Bounced) && Sent.may_become(Delivered) && !Sent.may_become(Queued));
+        assert!(Failed.may_become(Queued) && !Bounced.may_become(Queued) && Cancelled.next().is_empty());
     }
 }

@@ -39,6 +39,7 @@ pub mod money {
 
 /// Messages and notes, follow-ups, files and their thumbnails.
 pub mod conversations {
+    pub mod delivery;
     pub mod files;
     pub mod follow_ups;
     pub mod messages;
@@ -65,7 +66,7 @@ pub mod access {
 pub use access::{portal, sessions, tokens, users};
 pub(crate) use access::{scope, secrets, usage};
 pub use automation::tasks;
-pub use conversations::{files, follow_ups, messages, thumbnails};
+pub use conversations::{delivery, files, follow_ups, messages, thumbnails};
 pub(crate) use customers::search_terms;
 pub use customers::{contacts, sites};
 pub use money::{billing, documents, ledger, statement, summary};

@@ -94,7 +94,10 @@ pub mod queries {
     };
     pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
-    pub use crate::messages::{delete_message, get_message, insert_messages, list_messages, set_pinned, update_message};
+    pub use crate::messages::{
+        delete_message, get_message, insert_messages, list_messages, message_by_email_id, message_by_provider_ref, set_delivery, set_pinned, set_provider_ref,
+        update_message,
+    };
     pub use crate::orgs::{get_logo, get_org, has_logo, holds_money, insert_org, list_orgs, lock_org, set_logo, update_org};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};

@@ -117,14 +117,14 @@ async fn contact_name(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, id: Contact
 }
 
 /// The name of the contact a stored message was with, if it still exists.
-async fn contact_of(h: &mut Handle<'_>, ctx: &Ctx, contact: Option<ContactId>) -> Result<Option<String>> {
+pub(crate) async fn contact_of(h: &mut Handle<'_>, ctx: &Ctx, contact: Option<ContactId>) -> Result<Option<String>> {
     let Some(id) = contact else { return Ok(None) };
     Ok(q::get_contact(h, ctx.org.id.0, id.0).await?.map(|c| c.into_contact()).transpose()?.map(|c| c.display_name))
 }
 
 /// The activity recording `kind` of `message`: in the Communication group,
 /// seen by whom the message is seen by, linked to what it concerns.
-fn message_activity(ctx: &Ctx, kind: ActivityKind, message: &Message, contact: Option<&str>, summary: String) -> NewActivity {
+pub(crate) fn message_activity(ctx: &Ctx, kind: ActivityKind, message: &Message, contact: Option<&str>, summary: String) -> NewActivity {
     let subject = EntityRef::new(EntityType::Message, message.id.0);
     let mut record = activity(ctx, kind, Some(message.customer_id), subject, Some(message.channel.noun().to_owned()), summary, Vec::new());
     record.visibility = message.visibility;
@@ -205,6 +205,10 @@ pub(crate) async fn post_message_in(tx: &mut Tx, ctx: &Ctx, customer: CustomerId
         created_at: now,
         edited_at: None,
         deleted: None,
+        delivery: None,
+        recipients: None,
+        email_message_id: None,
+        provider_ref: None,
     };
     q::insert_messages(h, &[MessageRow::new(ctx.org.id.0, message.customer_id, &message)]).await?;
     let pinned = if message.pinned { " and pinned" } else { "" };

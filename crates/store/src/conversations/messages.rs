@@ -3,7 +3,7 @@
 
 use dossier_domain::activity::{Actor, ActorType, Visibility};
 use dossier_domain::ids::{ContactId, CustomerId, MessageId};
-use dossier_domain::message::{CallOutcome, Channel, Deletion, Direction, Message, RecordRef, RecordType};
+use dossier_domain::message::{CallOutcome, Channel, Deletion, Delivery, DeliveryStatus, Direction, Message, Recipients, RecordRef, RecordType};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 
@@ -37,6 +37,13 @@ pub struct MessageRow {
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
     pub deleted_by: Option<String>,
+    pub delivery_status: Option<String>,
+    pub delivery_detail: Option<String>,
+    pub delivery_updated_at: Option<i64>,
+    pub email_message_id: Option<String>,
+    pub provider_ref: Option<String>,
+    /// JSON of [`Recipients`].
+    pub recipients: Option<String>,
 }
 
 impl MessageRow {
@@ -66,6 +73,12 @@ impl MessageRow {
             edited_at: message.edited_at.map(|t| t.as_microsecond()),
             deleted_at: None,
             deleted_by: None,
+            delivery_status: message.delivery.as_ref().map(|d| d.status.as_str().to_owned()),
+            delivery_detail: message.delivery.as_ref().and_then(|d| d.detail.clone()),
+            delivery_updated_at: message.delivery.as_ref().map(|d| d.updated_at.as_microsecond()),
+            email_message_id: message.email_message_id.clone(),
+            provider_ref: message.provider_ref.clone(),
+            recipients: message.recipients.as_ref().map(|r| serde_json::to_string(r).expect("recipients serialise")),
         }
     }
 
@@ -81,6 +94,19 @@ impl MessageRow {
             (Some(at), by) => Some(Deletion { by: by.clone().unwrap_or_default(), at: timestamp(at)? }),
             _ => None,
         };
+        let delivery = match (&self.delivery_status, self.delivery_updated_at) {
+            (Some(status), Some(at)) => Some(Delivery {
+                status: DeliveryStatus::parse(status).ok_or_else(|| bad("delivery status", status))?,
+                detail: self.delivery_detail.clone(),
+                updated_at: timestamp(at)?,
+            }),
+            _ => None,
+        };
+        let recipients = self
+            .recipients
+            .as_deref()
+            .map(|r| serde_json::from_str::<Recipients>(r).map_err(|e| StoreError::corrupt(format!("message {} has recipients {e}", self.id))))
+            .transpose()?;
         Ok(Message {
             id: MessageId(self.id),
             customer_id: CustomerId(self.customer_id),
@@ -103,6 +129,10 @@ impl MessageRow {
             created_at: timestamp(self.created_at)?,
             edited_at: self.edited_at.map(timestamp).transpose()?,
             deleted,
+            delivery,
+            recipients,
+            email_message_id: self.email_message_id.clone(),
+            provider_ref: self.provider_ref.clone(),
         })
     }
 }
@@ -112,13 +142,15 @@ pub async fn insert_messages(h: &mut Handle<'_>, rows: &[MessageRow]) -> Result<
         run!(h, c => {
             let mut q = QueryBuilder::new(
                 "INSERT INTO message (org_id, id, customer_id, channel, direction, visibility, author_type, author_id, author_name, occurred_at, \
-                 subject, body, contact_id, record_type, record_id, record_code, duration_seconds, outcome, pinned, created_at, edited_at) ");
+                 subject, body, contact_id, record_type, record_id, record_code, duration_seconds, outcome, pinned, created_at, edited_at, \
+                 delivery_status, delivery_detail, delivery_updated_at, email_message_id, provider_ref, recipients) ");
             q.push_values(chunk, |mut b, r| {
                 b.push_bind(r.org_id).push_bind(r.id).push_bind(r.customer_id).push_bind(&r.channel).push_bind(&r.direction)
                     .push_bind(&r.visibility).push_bind(&r.author_type).push_bind(r.author_id).push_bind(&r.author_name).push_bind(r.occurred_at)
                     .push_bind(&r.subject).push_bind(&r.body).push_bind(r.contact_id).push_bind(&r.record_type).push_bind(r.record_id)
                     .push_bind(&r.record_code).push_bind(r.duration_seconds).push_bind(&r.outcome).push_bind(r.pinned).push_bind(r.created_at)
-                    .push_bind(r.edited_at);
+                    .push_bind(r.edited_at).push_bind(&r.delivery_status).push_bind(&r.delivery_detail).push_bind(r.delivery_updated_at)
+                    .push_bind(&r.email_message_id).push_bind(&r.provider_ref).push_bind(&r.recipients);
             });
             q.build().execute(c).await.map(drop)?
         });
@@ -158,6 +190,51 @@ pub async fn delete_message(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, at: i64,
          WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL")
         .bind(org_id).bind(id).bind(at).bind(by).execute(c).await?.rows_affected());
     Ok(done == 1)
+}
+
+/// Move a message's delivery to `status` if it is now in one of `from`
+/// (one statement, so two workers or a worker and a webhook cannot both
+/// move it): `false` if it was not, and nothing changes.
+pub async fn set_delivery(
+    h: &mut Handle<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    from: &[DeliveryStatus],
+    status: DeliveryStatus,
+    detail: Option<&str>,
+    at: i64,
+) -> Result<bool> {
+    let done = run!(h, c => {
+        let mut q = QueryBuilder::new("UPDATE message SET delivery_status = ");
+        q.push_bind(status.as_str()).push(", delivery_detail = ").push_bind(detail).push(", delivery_updated_at = ").push_bind(at);
+        q.push(" WHERE org_id = ").push_bind(org_id).push(" AND id = ").push_bind(id).push(" AND delivery_status IN (");
+        let mut list = q.separated(", ");
+        for s in from {
+            list.push_bind(s.as_str());
+        }
+        q.push(")");
+        q.build().execute(c).await?.rows_affected()
+    });
+    Ok(done == 1)
+}
+
+/// Record the SMS gateway's id of a sent text.
+pub async fn set_provider_ref(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, provider_ref: &str) -> Result<()> {
+    run!(h, c => sqlx::query("UPDATE message SET provider_ref = $3 WHERE org_id = $1 AND id = $2")
+        .bind(org_id).bind(id).bind(provider_ref).execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// The org's message with this RFC 5322 Message-ID (without `<>`).
+pub async fn message_by_email_id(h: &mut Handle<'_>, org_id: Uuid, email_message_id: &str) -> Result<Option<MessageRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM message WHERE org_id = $1 AND email_message_id = $2")
+        .bind(org_id).bind(email_message_id).fetch_optional(c).await?))
+}
+
+/// The org's message the SMS gateway knows by this id.
+pub async fn message_by_provider_ref(h: &mut Handle<'_>, org_id: Uuid, provider_ref: &str) -> Result<Option<MessageRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM message WHERE org_id = $1 AND provider_ref = $2")
+        .bind(org_id).bind(provider_ref).fetch_optional(c).await?))
 }
 
 /// Which messages a list holds.

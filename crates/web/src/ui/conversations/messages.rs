@@ -306,6 +306,10 @@ pub async fn post_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id)
             created_at: ctx.now(),
             edited_at: None,
             deleted: None,
+            delivery: None,
+            recipients: None,
+            email_message_id: None,
+            provider_ref: None,
         };
         let mut kept_values: Vec<(String, String)> =
             values.iter().filter(|(k, _)| *k != "confirmed" && !k.starts_with(CARRIED)).map(|(k, v)| (k.clone(), v.clone())).collect();
