@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod code;
+pub mod consent;
 pub mod contact;
 pub mod contact_point;
 pub mod currency;
