@@ -31,6 +31,10 @@ pub mod postcode;
 pub mod reading;
 pub mod role;
 pub mod search;
+/// Sending messages out of Dossier: email, SMS, templates.
+pub mod sending {
+    pub mod sms;
+}
 pub mod site;
 pub mod tasks;
 pub mod terms;

@@ -21,7 +21,8 @@ string_enum!(
     /// `quotes.expire`: expire every sent quote of the org whose
     /// valid-until date has passed; runs daily, just after midnight in the
     /// org's time zone.
-    TaskKind { ExpireQuotes = "quotes.expire" }
+    /// `sms.send`: send one queued text message (payload `{message_id}`).
+    TaskKind { ExpireQuotes = "quotes.expire", SendSms = "sms.send" }
 );
 
 impl TaskKind {
@@ -29,6 +30,7 @@ impl TaskKind {
     pub fn label(self) -> &'static str {
         match self {
             TaskKind::ExpireQuotes => "Expire quotes past their valid-until date",
+            TaskKind::SendSms => "Send an SMS",
         }
     }
 }

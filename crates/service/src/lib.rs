@@ -52,6 +52,13 @@ pub mod automation {
     pub mod tasks;
 }
 
+/// Sending messages out of Dossier (and taking in what comes back).
+pub mod sending {
+    pub mod sms;
+    pub mod sms_gateway;
+    pub mod sms_settings;
+}
+
 /// Users, sessions, API tokens, portal links, and what a caller may see.
 pub mod access {
     pub mod portal;

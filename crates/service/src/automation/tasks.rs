@@ -176,6 +176,7 @@ impl Runner for Handlers {
     async fn run(&self, db: &Db, task: &Claimed) -> std::result::Result<(), String> {
         match task.task.kind {
             TaskKind::ExpireQuotes => quote_expiry::run(db, task).await.map(drop).map_err(|e| e.to_string()),
+            TaskKind::SendSms => crate::sending::sms::run(db, task).await,
         }
     }
 }
@@ -281,6 +282,10 @@ impl<R: Runner + 'static> Worker<R> {
     /// this worker no longer holds the task.
     async fn end(&self, org_id: OrgId, id: Uuid, task: Option<&Task>, ending: Ending<'_>, now: Timestamp) -> Result<()> {
         let for_good = !matches!(ending, Ending::RetryAt { .. });
+        let given_up = match &ending {
+            Ending::Failed { error } => Some((*error).to_owned()),
+            _ => None,
+        };
         let mut tx = self.db.begin().await?;
         if !q::end_attempt(&mut tx.handle(), org_id.0, id, &self.id, ending, now.as_microsecond()).await? {
             tracing::warn!(task = %id, worker = %self.id, "a background task's lease ran out and another worker took it; this attempt's result is dropped");
@@ -294,6 +299,13 @@ impl<R: Runner + 'static> Worker<R> {
             }
         }
         tx.commit().await?;
+        if let (Some(task), Some(error)) = (task, given_up) {
+            // In a transaction of its own, after the task has ended: the
+            // task stays ended even if this cannot be written.
+            if let Err(e) = gave_up(&self.db, org_id, task, &error).await {
+                tracing::warn!(task = %id, kind = %task.kind, error = %e, "could not record that a background task was given up");
+            }
+        }
         Ok(())
     }
 
@@ -322,6 +334,15 @@ impl<R: Runner + 'static> Worker<R> {
     }
 }
 
+/// What a kind does when its task is given up for good (failed after its
+/// last attempt): a text's message is failed.
+async fn gave_up(db: &Db, org: OrgId, task: &Task, error: &str) -> Result<()> {
+    match task.kind {
+        TaskKind::ExpireQuotes => Ok(()),
+        TaskKind::SendSms => crate::sending::sms::given_up(db, org, task, error).await,
+    }
+}
+
 /// The next occurrence of a recurring task, if its kind recurs.
 fn next_occurrence(ctx: &Ctx, task: &Task, now: Timestamp) -> Option<NewTask> {
     match task.kind {
@@ -329,6 +350,7 @@ fn next_occurrence(ctx: &Ctx, task: &Task, now: Timestamp) -> Option<NewTask> {
             let day = task.payload.get("day").and_then(Value::as_str).and_then(|d| d.parse().ok()).unwrap_or_else(|| ctx.today());
             Some(quote_expiry::next(&ctx.org, day, now))
         }
+        TaskKind::SendSms => None,
     }
 }
 
