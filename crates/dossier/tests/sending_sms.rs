@@ -303,3 +303,43 @@ both_backends!(sms_settings_never_show_their_secrets_nor_write_them_in_the_log, 
     let (status, _) = app.call_as(Some(&fieldworker), axum::http::Method::PUT, "/org/sms-settings", Some(json!({"sender": "Nope"}))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
+
+both_backends!(staff_review_an_sms_with_its_segments_and_consent_then_send_it_from_the_web_app, |app| {
+    setup(&app).await;
+    let cookie = app.session("admin").await;
+    let (status, profile) = app.page(Some(&cookie), "/customers/CUS-00001").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(profile.contains("href=\"/customers/CUS-00001/sms\""), "the profile offers SMS");
+    let (status, form) = app.page(Some(&cookie), "/customers/CUS-00001/sms").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("+447912345678 · Ann Lee") && form.contains("+447912346789 · Bo Lee"), "{form}");
+
+    let body = "a".repeat(161);
+    let (status, _, review) = app.form(&cookie, "/customers/CUS-00001/sms", &[("to", "+447912346789"), ("body", &body), ("purpose", "service")]).await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    assert!(review.contains("+447912346789") && review.contains("2 segments (161 GSM-7 characters)"), "{review}");
+    assert!(review.contains("The customer agreed to service messages by SMS"), "{review}");
+    assert_eq!(app.count("message").await, 0, "a review writes nothing");
+
+    let (status, to, _) =
+        app.form(&cookie, "/customers/CUS-00001/sms", &[("to", "+447912346789"), ("body", &body), ("purpose", "service"), ("confirmed", "yes")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(to, "/customers/CUS-00001?tab=timeline");
+    assert_eq!(app.count("message").await, 1);
+    let (_, timeline) = app.page(Some(&cookie), "/customers/CUS-00001?tab=timeline").await;
+    assert!(timeline.contains("SMS to Bo Lee") && timeline.contains("queued"), "the tile shows where it stands");
+
+    // Opted out: the reason is asked for next to its field.
+    app.patch("/customers/CUS-00001", json!({"communication": {"sms": {"service": false}}})).await;
+    let (status, _, again) = app.form(&cookie, "/customers/CUS-00001/sms", &[("to", "+447912346789"), ("body", "Hi"), ("purpose", "service")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.contains("override_reason-error") && again.contains("opted out of service messages by SMS"), "{again}");
+
+    let (status, settings) = app.page(Some(&cookie), "/settings/sms").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(settings.contains("AcmePlumb") && !settings.contains(API_KEY) && !settings.contains(SECRET));
+    let (status, to, _) = app.form(&cookie, "/settings/sms", &[("provider_url", "https://sms.example/send"), ("sender", "Acme"), ("api_key", "")]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/settings/sms"));
+    let (_, after) = app.get("/org/sms-settings").await;
+    assert_eq!((after["sender"].as_str(), after["api_key_set"].as_bool()), (Some("Acme"), Some(true)), "a blank secret field keeps it: {after}");
+});

@@ -59,3 +59,32 @@
     });
   });
 })();
+
+// The SMS form's text shows its length as a gateway sends it, counted as
+// the server counts it (dossier_domain::sending::sms): GSM-7 — 160 septets
+// in one segment, else 153 a segment, the extension characters ^{}\[~]|€
+// counting two — or, with any other character, UCS-2: 70 UTF-16 units,
+// else 67 a segment. The Review page shows the server's count.
+(function () {
+  var form = document.querySelector('form[action$="/sms"]');
+  var text = form && form.querySelector('textarea[name="body"]');
+  if (!text) return;
+  var basic = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+  var extension = '^{}\\[~]|€';
+  var counter = document.createElement('span');
+  counter.className = 'muted sms-counter';
+  counter.setAttribute('aria-live', 'polite');
+  text.insertAdjacentElement('afterend', counter);
+  var count = function () {
+    var body = text.value.replace(/\r\n?/g, '\n').trim(), septets = 0, gsm = true;
+    for (var c of body) {
+      if (basic.indexOf(c) >= 0) { septets += 1; } else if (extension.indexOf(c) >= 0) { septets += 2; } else { gsm = false; break; }
+    }
+    var units = gsm ? septets : body.length;
+    var one = gsm ? 160 : 70, many = gsm ? 153 : 67;
+    var segments = units === 0 ? 0 : units <= one ? 1 : Math.ceil(units / many);
+    counter.textContent = units + (gsm ? ' GSM-7 characters' : ' UCS-2 units') + ' · ' + segments + ' segment' + (segments === 1 ? '' : 's') + (segments > 10 ? ' (at most 10)' : '');
+  };
+  text.addEventListener('input', count);
+  count();
+})();

@@ -493,6 +493,9 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
     if ctx.sees(Module::PortalLinks) {
         page_data.header_actions.push((format!("/customers/{code}/portal-links"), "Portal links"));
     }
+    if ctx.access(Module::Messages, Action::Create) != Access::None && ctx.assigned_only(Module::Messages).is_none() {
+        page_data.header_actions.push((format!("/customers/{code}/sms"), "SMS"));
+    }
     if matches!(tab, "activity" | "timeline") {
         page_data.composer = super::messages::composer(ctx, &code, None, &format!("/customers/{code}?tab=timeline"));
     }

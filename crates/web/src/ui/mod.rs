@@ -27,6 +27,9 @@ mod custom_fields {
 mod automation {
     pub(super) mod tasks;
 }
+mod sending {
+    pub(super) mod sms;
+}
 mod access {
     pub(super) mod admin;
     pub(super) mod portal_links;
@@ -90,6 +93,8 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
         .route("/settings/logo.img", get(orgs::logo))
+        .route("/settings/sms", get(sending::sms::settings_page).post(sending::sms::save_settings))
+        .route("/customers/{id}/sms", get(sending::sms::new_sms).post(sending::sms::submit))
         .route("/admin/tasks", get(automation::tasks::show))
         .route("/admin/tasks/{id}/retry", post(automation::tasks::retry))
         .route("/admin/tasks/{id}/cancel", post(automation::tasks::cancel))

@@ -46,6 +46,8 @@ pub struct MessageView {
     pub edit: String,
     /// The files that came with it.
     pub files: Vec<FileView>,
+    /// Where a message Dossier sends stands ("sent", "failed: …").
+    pub delivery: Option<String>,
 }
 
 impl MessageView {
@@ -66,6 +68,10 @@ impl MessageView {
             back: back.to_owned(),
             edit: format!("/messages/{}/edit?back={}", message.id, crate::ui::sign_in::encode(back)),
             files: Vec::new(),
+            delivery: message.delivery.as_ref().map(|d| match &d.detail {
+                Some(detail) => format!("{}: {}", d.status, dossier_domain::message::excerpt(detail, 200)),
+                None => d.status.to_string(),
+            }),
         }
     }
 }
