@@ -100,7 +100,9 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
     use dossier_domain::file::MediaType;
     use dossier_domain::follow_up::FollowUpStatus;
-    use dossier_domain::message::{CallOutcome, Channel, Direction, RecordType};
+    use dossier_domain::consent::Purpose;
+    use dossier_domain::message::{CallOutcome, Channel, DeliveryStatus, Direction, RecordType};
+    use dossier_domain::sending::sms::{Encoding, ReceiptStatus};
     use dossier_domain::orgs::DateFormat;
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
@@ -173,6 +175,10 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         FieldType => FieldType::ALL,
         TaskKind => TaskKind::ALL,
         TaskStatus => TaskStatus::ALL,
+        DeliveryStatus => DeliveryStatus::ALL,
+        Purpose => Purpose::ALL,
+        Encoding => Encoding::ALL,
+        ReceiptStatus => ReceiptStatus::ALL,
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =
