@@ -163,7 +163,7 @@ both_backends!(a_refused_text_fails_with_the_providers_answer_and_an_unavailable
     let provider = setup(&app).await;
     let (status, refused) = app.post("/customers/CUS-00001/sms", json!({"to": "+44 7912 340000", "body": "Hello"})).await;
     assert_eq!(status, StatusCode::CREATED, "{refused}");
-    assert_eq!(refused["contact_id"].is_string(), true, "a contact's number names the contact: {refused}");
+    assert!(refused["contact_id"].is_string(), "a contact's number names the contact: {refused}");
     worker(&app).work_once(Timestamp::now()).await.unwrap();
     let failed = message(&app, &refused["id"]).await;
     assert_eq!(failed["delivery"]["status"], "failed", "{failed}");

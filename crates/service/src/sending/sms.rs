@@ -97,7 +97,7 @@ pub struct SmsPreview {
 #[derive(Clone, Debug)]
 pub enum Composed {
     Preview(SmsPreview),
-    Queued(Message),
+    Queued(Box<Message>),
 }
 
 /// The numbers a customer may be texted at: its own phone and its contacts'
@@ -233,7 +233,7 @@ pub async fn compose(db: &Db, ctx: &Ctx, customer: &str, input: SmsInput) -> Res
     };
     enqueue_in(&mut tx, ctx, task).await?;
     tx.commit().await?;
-    Ok(Composed::Queued(message))
+    Ok(Composed::Queued(Box::new(message)))
 }
 
 // ---------------------------------------------------------------- sending
@@ -258,7 +258,7 @@ async fn settle(db: &Db, ctx: &Ctx, message: &Message, status: DeliveryStatus, d
 /// left alone. A permanent refusal fails the message and ends the task; a
 /// transient failure is this attempt's error (the worker tries again).
 pub(crate) async fn run(db: &Db, task: &Claimed) -> std::result::Result<(), String> {
-    run_with(db, task, |url, key| HttpGateway::new(url, key)).await
+    run_with(db, task, HttpGateway::new).await
 }
 
 async fn run_with<G: SmsGateway>(db: &Db, task: &Claimed, gateway: impl FnOnce(String, String) -> G) -> std::result::Result<(), String> {
@@ -413,7 +413,7 @@ pub struct InboundSms {
 #[derive(Clone, Debug)]
 pub enum Inbound {
     /// On the timeline of the one customer the number belongs to.
-    Recorded(Message),
+    Recorded(Box<Message>),
     /// Recorded before (the provider sent it again).
     Repeated(MessageId),
     /// The number belongs to no customer, or to several (or to one that is
@@ -482,7 +482,7 @@ pub async fn inbound(db: &Db, org: &str, body: &[u8], signature: Option<&str>) -
     record.detail["from"] = json!(from.as_str());
     tx.append(record).await?;
     tx.commit().await?;
-    Ok(Inbound::Recorded(message))
+    Ok(Inbound::Recorded(Box::new(message)))
 }
 
 /// The customers whose own phone or whose contact's phone is `number`, each

@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn send_sms(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>, Body(input): Body<SmsInput>) -> Result<Response, ApiError> {
     Ok(match sms::compose(&s.db, &ctx, &id, input).await? {
         Composed::Preview(preview) => (StatusCode::OK, Json(preview)).into_response(),
-        Composed::Queued(message) => (StatusCode::CREATED, Json(message)).into_response(),
+        Composed::Queued(message) => (StatusCode::CREATED, Json(*message)).into_response(),
     })
 }
 
