@@ -259,6 +259,16 @@ both_backends!(a_signed_text_from_a_contacts_number_lands_on_its_customers_timel
     assert_eq!((status, body["outcome"].as_str()), (StatusCode::OK, Some("repeated")), "{body}");
     assert_eq!(app.count("message").await, 1, "a repeated webhook creates nothing new");
 
+    // The customer's own phone finds the customer (no contact).
+    let own = json!({"id": "in-own", "from": "+447912555555", "to": "AcmePlumb", "text": "It's me"});
+    let (status, body) = webhook(&app, "inbound", &own, signed(&own)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let theirs = message(&app, &body["message_id"]).await;
+    assert!(theirs["contact_id"].is_null(), "{theirs}");
+    let (_, other) = app.get("/customers/CUS-00002").await;
+    assert_eq!(theirs["customer_id"], other["id"]);
+    assert_eq!(app.count("message").await, 2);
+
     let stranger = json!({"id": "in-2", "from": "+447912349999", "to": "AcmePlumb", "text": "Who is this?"});
     let (status, body) = webhook(&app, "inbound", &stranger, signed(&stranger)).await;
     assert_eq!((status, body["outcome"].as_str(), body["customers"].as_u64()), (StatusCode::ACCEPTED, Some("unmatched"), Some(0)), "{body}");
@@ -267,7 +277,7 @@ both_backends!(a_signed_text_from_a_contacts_number_lands_on_its_customers_timel
     let shared = json!({"id": "in-3", "from": "+447912346789", "to": "AcmePlumb", "text": "Hi"});
     let (status, body) = webhook(&app, "inbound", &shared, signed(&shared)).await;
     assert_eq!((status, body["customers"].as_u64()), (StatusCode::ACCEPTED, Some(2)), "{body}");
-    assert_eq!(app.count("message").await, 1);
+    assert_eq!(app.count("message").await, 2);
 });
 
 both_backends!(sms_settings_never_show_their_secrets_nor_write_them_in_the_log, |app| {

@@ -34,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/customers/{id}/sms", tag = "sending", params(("id" = String, Path, description = "Customer id or code")),
     request_body = SmsInput,
     responses((status = 201, description = "Queued", body = Message), (status = 200, description = "What would be sent (dry_run)", body = SmsPreview),
-        (status = 404, description = "No such customer", body = Problem),
+        (status = 403, description = "The caller's role may not write messages", body = Problem), (status = 404, description = "No such customer", body = Problem),
         (status = 409, description = "The customer is deactivated (customer_deactivated)", body = Problem),
         (status = 422, description = "Invalid input; a number that is not the customer's or a contact's (not_a_contact_number); \
             a text over 10 segments (too_long); the customer opted out (opted_out)", body = Problem)))]
