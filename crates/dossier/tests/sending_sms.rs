@@ -231,6 +231,16 @@ both_backends!(an_opted_out_customer_is_refused_unless_staff_give_a_reason_which
     // Marketing is opted out by default.
     let (status, body) = app.post("/customers/CUS-00001/sms", json!({"to": "07912 345678", "body": "Sale!", "purpose": "marketing", "dry_run": true})).await;
     assert_eq!((status, body["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("opted_out")));
+    // A deactivated customer is read-only: no text, not even a preview.
+    let (status, body) = app.post("/customers/CUS-00001/status", json!({"status": "deactivated", "reason": "Moved away"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let messages = app.count("message").await;
+    for dry_run in [true, false] {
+        let (status, body) =
+            app.post("/customers/CUS-00001/sms", json!({"to": "07912 345678", "body": "Hello", "override_reason": "Urgent", "dry_run": dry_run})).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::CONFLICT, Some("customer_deactivated")), "{body}");
+    }
+    assert_eq!(app.count("message").await, messages);
 });
 
 both_backends!(a_signed_text_from_a_contacts_number_lands_on_its_customers_timeline_once, |app| {

@@ -529,3 +529,22 @@ async fn owners_of(tx: &mut Tx, ctx: &Ctx, number: &Phone) -> Result<Vec<(dossie
 pub fn segments_of(text: &str) -> Segments {
     Segments::of(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_is_the_hmac_sha256_of_the_body_in_hex() {
+        // RFC 4231, test case 2.
+        let expected = "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+        assert_eq!(sign("Jefe", b"what do ya want for nothing?"), expected);
+        assert!(signature_matches("Jefe", b"what do ya want for nothing?", Some(expected)));
+        assert!(signature_matches("Jefe", b"what do ya want for nothing?", Some(&expected.to_uppercase().replace("SHA256=", "sha256="))));
+        assert!(!signature_matches("Jefe", b"what do ya want for nothing!", Some(expected)));
+        assert!(!signature_matches("Jeff", b"what do ya want for nothing?", Some(expected)));
+        assert!(!signature_matches("Jefe", b"what do ya want for nothing?", None));
+        assert!(!signature_matches("Jefe", b"what do ya want for nothing?", Some(&expected[..70])));
+        assert!(!signature_matches("Jefe", b"what do ya want for nothing?", Some(expected.trim_start_matches("sha256="))));
+    }
+}
