@@ -33,6 +33,7 @@ pub mod role;
 pub mod search;
 pub mod site;
 pub mod tasks;
+pub mod templates;
 pub mod terms;
 pub mod text;
 pub mod workflow;

@@ -52,6 +52,11 @@ pub mod automation {
     pub mod tasks;
 }
 
+/// Email and SMS: templates, sending, receiving.
+pub mod sending {
+    pub mod templates;
+}
+
 /// Users, sessions, API tokens, portal links, and what a caller may see.
 pub mod access {
     pub mod portal;
@@ -70,6 +75,7 @@ pub use conversations::{delivery, files, follow_ups, messages, thumbnails};
 pub(crate) use customers::search_terms;
 pub use customers::{contacts, sites};
 pub use money::{billing, documents, ledger, statement, summary};
+pub use sending::templates;
 
 pub use context::{Ctx, Org};
 pub use dossier_store::Db;

@@ -35,6 +35,9 @@ mod conversations {
 mod automation {
     pub(crate) mod tasks;
 }
+mod sending {
+    pub(crate) mod templates;
+}
 mod access {
     pub(crate) mod portal;
     pub(crate) mod sessions;
@@ -48,6 +51,7 @@ use conversations::{files, follow_ups, messages};
 use customers::{contacts, search, sites};
 use money::billing;
 pub use money::summary;
+use sending::templates;
 
 pub use activity::{ActivityRow, TimelineFilter};
 pub use billing::{
@@ -70,6 +74,7 @@ pub use search::SearchTerm;
 pub use sessions::{Counted, SessionRow, ThrottleRow};
 pub use sites::SiteRow;
 pub use tasks::{Ending, TaskRow};
+pub use templates::TemplateRow;
 pub use usage::Used;
 pub use users::{TokenHolder, TokenRow, UserRow};
 pub use works::{InquiryRow, JobClaim, JobRow, QuoteRow};
@@ -108,6 +113,7 @@ pub mod queries {
     pub use crate::tasks::{
         cancel_task, claim_tasks, end_attempt, get_task, insert_task, list_tasks, orgs_without_pending, release_task, renew_lease, requeue_failed,
     };
+    pub use crate::templates::{delete_template, get_template, list_templates, put_template};
     pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,

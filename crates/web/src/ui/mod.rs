@@ -27,6 +27,9 @@ mod custom_fields {
 mod automation {
     pub(super) mod tasks;
 }
+mod sending {
+    pub(super) mod templates;
+}
 mod access {
     pub(super) mod admin;
     pub(super) mod portal_links;
@@ -90,6 +93,9 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
         .route("/settings/logo.img", get(orgs::logo))
+        .route("/settings/templates", get(sending::templates::list))
+        .route("/settings/templates/{purpose}", get(sending::templates::show).post(sending::templates::save))
+        .route("/settings/templates/{purpose}/reset", post(sending::templates::reset))
         .route("/admin/tasks", get(automation::tasks::show))
         .route("/admin/tasks/{id}/retry", post(automation::tasks::retry))
         .route("/admin/tasks/{id}/cancel", post(automation::tasks::cancel))
