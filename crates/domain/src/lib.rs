@@ -6,6 +6,7 @@
 //! the canonical form its hash chain is computed over).
 
 pub mod activity;
+pub mod automations;
 pub mod code;
 pub mod consent;
 pub mod contact;

@@ -49,6 +49,7 @@ pub mod conversations {
 /// Background tasks and the work they do on their own.
 pub mod automation {
     pub(crate) mod quote_expiry;
+    pub mod settings;
     pub mod tasks;
 }
 

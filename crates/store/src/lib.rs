@@ -33,6 +33,7 @@ mod conversations {
     mod words;
 }
 mod automation {
+    pub(crate) mod settings;
     pub(crate) mod tasks;
 }
 mod sending {
@@ -45,7 +46,7 @@ mod access {
     pub(crate) mod users;
 }
 use access::{portal, sessions, usage, users};
-use automation::tasks;
+use automation::{settings, tasks};
 pub use conversations::blobs;
 use conversations::{files, follow_ups, messages};
 use customers::{contacts, search, sites};
@@ -109,6 +110,7 @@ pub mod queries {
     pub use crate::sessions::{
         clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,
     };
+    pub use crate::settings::{get_automations, put_automations};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, set_sites_dormant, sites_of_customers, update_site};
     pub use crate::tasks::{
         cancel_task, claim_tasks, end_attempt, get_task, insert_task, list_tasks, orgs_without_pending, release_task, renew_lease, requeue_failed,

@@ -20,6 +20,7 @@ mod conversations {
     pub(super) mod messages;
 }
 mod automation {
+    pub(super) mod settings;
     pub(super) mod tasks;
 }
 mod sending {
@@ -83,6 +84,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(portal_links::router())
         .merge(orgs::router())
         .merge(automation::tasks::router())
+        .merge(automation::settings::router())
         .merge(sending::templates::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());

@@ -25,6 +25,7 @@ mod custom_fields {
     pub(super) mod inputs;
 }
 mod automation {
+    pub(super) mod settings;
     pub(super) mod tasks;
 }
 mod sending {
@@ -93,6 +94,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
         .route("/settings/logo.img", get(orgs::logo))
+        .route("/settings/automations", get(automation::settings::show).post(automation::settings::save))
         .route("/settings/templates", get(sending::templates::list))
         .route("/settings/templates/{purpose}", get(sending::templates::show).post(sending::templates::save))
         .route("/settings/templates/{purpose}/reset", post(sending::templates::reset))
