@@ -108,6 +108,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::sending::sms::{Encoding, ReceiptStatus};
     use dossier_domain::site::SiteKind;
     use dossier_domain::tasks::{TaskKind, TaskStatus};
+    use dossier_domain::templates::TemplatePurpose;
     use dossier_domain::terms::DueDateSource;
     use dossier_domain::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
     use dossier_domain::works::ConvertInto;
@@ -179,6 +180,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         Purpose => Purpose::ALL,
         Encoding => Encoding::ALL,
         ReceiptStatus => ReceiptStatus::ALL,
+        TemplatePurpose => TemplatePurpose::ALL,
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

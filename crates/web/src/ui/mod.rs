@@ -25,10 +25,12 @@ mod custom_fields {
     pub(super) mod inputs;
 }
 mod automation {
+    pub(super) mod settings;
     pub(super) mod tasks;
 }
 mod sending {
     pub(super) mod sms;
+    pub(super) mod templates;
 }
 mod access {
     pub(super) mod admin;
@@ -95,6 +97,10 @@ pub fn router() -> Router<AppState> {
         .route("/settings/logo.img", get(orgs::logo))
         .route("/settings/sms", get(sending::sms::settings_page).post(sending::sms::save_settings))
         .route("/customers/{id}/sms", get(sending::sms::new_sms).post(sending::sms::submit))
+        .route("/settings/automations", get(automation::settings::show).post(automation::settings::save))
+        .route("/settings/templates", get(sending::templates::list))
+        .route("/settings/templates/{purpose}", get(sending::templates::show).post(sending::templates::save))
+        .route("/settings/templates/{purpose}/reset", post(sending::templates::reset))
         .route("/admin/tasks", get(automation::tasks::show))
         .route("/admin/tasks/{id}/retry", post(automation::tasks::retry))
         .route("/admin/tasks/{id}/cancel", post(automation::tasks::cancel))
