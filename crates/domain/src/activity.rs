@@ -47,6 +47,7 @@ string_enum!(
         File = "file",
         CustomField = "custom_field",
         Task = "task",
+        InboxItem = "inbox_item",
     }
 );
 
@@ -129,6 +130,7 @@ string_enum!(
         CustomFieldRemoved = "custom_field.removed",
         TaskRetried = "task.retried",
         TaskCancelled = "task.cancelled",
+        InboxDismissed = "inbox.dismissed",
     }
 );
 
@@ -141,6 +143,7 @@ impl ActivityKind {
             | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
             CustomFieldDefined | CustomFieldUpdated | CustomFieldsReordered | CustomFieldRemoved => ActivityGroup::System,
             TaskRetried | TaskCancelled => ActivityGroup::System,
+            InboxDismissed => ActivityGroup::Communication,
             PortalLinkCreated | PortalLinkRevoked => ActivityGroup::Portal,
             CustomerCreated
             | CustomerUpdated

@@ -31,6 +31,10 @@ pub mod postcode;
 pub mod reading;
 pub mod role;
 pub mod search;
+/// Email and SMS that Dossier sends and receives.
+pub mod sending {
+    pub mod inbound;
+}
 pub mod site;
 pub mod tasks;
 pub mod terms;

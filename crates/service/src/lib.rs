@@ -52,6 +52,12 @@ pub mod automation {
     pub mod tasks;
 }
 
+/// Email and SMS that Dossier sends and receives.
+pub mod sending {
+    pub mod inbound;
+    mod mail;
+}
+
 /// Users, sessions, API tokens, portal links, and what a caller may see.
 pub mod access {
     pub mod portal;
