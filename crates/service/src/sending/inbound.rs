@@ -16,7 +16,7 @@ use dossier_domain::activity::{ActivityKind, Actor, ActorType, EntityRef, Entity
 use dossier_domain::diff::FieldChange;
 use dossier_domain::file::StoredFile;
 use dossier_domain::ids::{ContactId, CustomerId, MessageId};
-use dossier_domain::message::{Channel, DeliveryStatus, Direction, Message, RecordRef, Recipients, excerpt};
+use dossier_domain::message::{Channel, DeliveryStatus, Direction, Message, Recipients, RecordRef, excerpt};
 use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::sending::inbound::{EXCERPT_CHARS, InboxChannel, InboxItem, InboxStatus, occurred_at};
 use dossier_store::queries as q;
@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+pub use dossier_domain::sending::inbound::MAX_MAIL_BYTES;
 
 use super::mail::{self, ReadMail};
 use crate::conversations::messages::message_activity;

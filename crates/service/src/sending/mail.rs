@@ -57,6 +57,12 @@ pub(crate) struct Bounce {
     pub diagnostic: String,
 }
 
+/// Text as a message keeps it: without NUL and other control characters
+/// (PostgreSQL refuses NUL in text), line breaks and tabs kept.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+}
+
 fn refused(code: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::Refused { code, message: message.into() }
 }
@@ -100,11 +106,11 @@ pub(crate) fn read(raw: &[u8], max_file_bytes: u64) -> Result<ReadMail, ServiceE
                 ));
             }
             let name = part.attachment_name().map(str::to_owned).unwrap_or_else(|| default_name(part.content_type(), i + 1));
-            attachments.push(Attachment { name, content: content.to_vec() });
+            attachments.push(Attachment { name: printable(&name), content: content.to_vec() });
         }
     }
     let (from_address, from_name) = match message.from().and_then(Address::first) {
-        Some(from) => (from.address().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()), from.name().map(|n| n.trim().to_owned())),
+        Some(from) => (from.address().map(|a| printable(a.trim()).to_lowercase()).filter(|a| !a.is_empty()), from.name().map(|n| printable(n.trim()))),
         None => (None, None),
     };
     let mut thread = ids(message.in_reply_to());
@@ -114,13 +120,13 @@ pub(crate) fn read(raw: &[u8], max_file_bytes: u64) -> Result<ReadMail, ServiceE
     thread.dedup();
     thread.truncate(MAX_THREAD_IDS);
     Ok(ReadMail {
-        message_id: message.message_id().and_then(bare_message_id),
+        message_id: message.message_id().map(printable).as_deref().and_then(bare_message_id),
         thread,
         from_address,
         from_name: from_name.filter(|n| !n.is_empty()).map(|n| n.chars().take(200).collect()),
         to: addresses(message.to()),
         cc: addresses(message.cc()),
-        subject: message.subject().and_then(clip_subject),
+        subject: message.subject().map(printable).as_deref().and_then(clip_subject),
         body: body(&message),
         date: message.date().filter(|d| d.is_valid()).and_then(|d| Timestamp::from_second(d.to_timestamp()).ok()),
         attachments,
@@ -152,15 +158,17 @@ fn depth(message: &Message<'_>) -> usize {
 /// Message-IDs of an `In-Reply-To` or `References` header, without `<>`.
 fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     match value {
-        HeaderValue::Text(id) => bare_message_id(id).into_iter().collect(),
-        HeaderValue::TextList(list) => list.iter().take(MAX_THREAD_IDS * 2).filter_map(|id| bare_message_id(id)).collect(),
+        HeaderValue::Text(id) => bare_message_id(&printable(id)).into_iter().collect(),
+        HeaderValue::TextList(list) => list.iter().take(MAX_THREAD_IDS * 2).filter_map(|id| bare_message_id(&printable(id))).collect(),
         _ => Vec::new(),
     }
 }
 
 fn addresses(address: Option<&Address<'_>>) -> Vec<String> {
     address
-        .map(|a| a.iter().filter_map(|addr| addr.address()).map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).take(MAX_KEPT_RECIPIENTS).collect())
+        .map(|a| {
+            a.iter().filter_map(|addr| addr.address()).map(|a| printable(a.trim()).to_lowercase()).filter(|a| !a.is_empty()).take(MAX_KEPT_RECIPIENTS).collect()
+        })
         .unwrap_or_default()
 }
 
@@ -181,7 +189,7 @@ fn body(message: &Message<'_>) -> String {
             break;
         }
     }
-    clip_body(&text)
+    clip_body(&printable(&text.replace("\r\n", "\n").replace('\r', "\n")))
 }
 
 /// A name for an attachment that came without one, from its type.
@@ -222,11 +230,11 @@ fn bounce(message: &Message<'_>) -> Option<Bounce> {
             (_, _, PartType::Message(returned)) => original_ids.extend(returned.message_id().and_then(bare_message_id)),
             ("text", "rfc822-headers", _) | ("message", "rfc822-headers", _) => {
                 if let Some(headers) = MessageParser::default().parse_headers(part.contents()) {
-                    original_ids.extend(headers.message_id().and_then(bare_message_id));
+                    original_ids.extend(headers.message_id().map(printable).as_deref().and_then(bare_message_id));
                 }
             }
-            ("message", "delivery-status", _) => diagnostic = diagnostic.or_else(|| delivery_status(part.contents())),
-            ("text", "plain", PartType::Text(text)) if human.is_none() => human = Some(text.trim().to_owned()),
+            ("message", "delivery-status", _) => diagnostic = diagnostic.or_else(|| delivery_status(part.contents()).map(|d| printable(&d))),
+            ("text", "plain", PartType::Text(text)) if human.is_none() => human = Some(printable(text.trim())),
             _ => {}
         }
     }

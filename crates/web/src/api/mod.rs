@@ -22,6 +22,9 @@ mod conversations {
 mod automation {
     pub(super) mod tasks;
 }
+mod sending {
+    pub(super) mod inbound;
+}
 mod access {
     pub(super) mod portal_links;
     pub(super) mod users;
@@ -59,6 +62,12 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token from `dossier token create`")).build()),
         );
+        components.add_security_scheme(
+            "inbound_secret",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The org's inbound email secret from `POST /org/inbound-secret`")).build(),
+            ),
+        );
     }
 }
 
@@ -79,7 +88,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(works::router())
         .merge(portal_links::router())
         .merge(orgs::router())
-        .merge(automation::tasks::router());
+        .merge(automation::tasks::router())
+        .merge(sending::inbound::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());
     router
