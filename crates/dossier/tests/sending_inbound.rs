@@ -423,3 +423,54 @@ fn a_mail_piped_into_dossier_mail_ingest_lands_on_the_customer() {
         db.close().await;
     });
 }
+
+both_backends!(staff_assign_unmatched_mail_on_the_inbox_page_and_admins_make_the_secret_there, |app| {
+    let ann = app.customer(json!({"given_name": "Ann", "family_name": "Lee"})).await;
+    app.user("office").await;
+    app.user("fieldworker").await;
+    let office = app.session("office").await;
+    let admin = {
+        app.user("owner").await;
+        app.session("owner").await
+    };
+
+    // The secret: made on the settings page, shown once with how to use it.
+    let (status, html) = app.page(Some(&admin), "/settings/inbound-email").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("No secret has been made yet") && html.contains("dossier mail ingest --org"), "{html}");
+    let (status, _, html) = app.form(&admin, "/settings/inbound-email", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let secret = html.split("copy it now: <code>").nth(1).and_then(|s| s.split("</code>").next()).unwrap_or_default().to_owned();
+    assert!(secret.starts_with("dsm_"), "{html}");
+    let (_, html) = app.page(Some(&admin), "/settings/inbound-email").await;
+    assert!(!html.contains(&secret), "shown once");
+    let (status, _) = app.page(Some(&office), "/settings/inbound-email").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    deliver(&app, Some(&secret), mail("Stranger <stranger@nowhere.example>", "page-1@nowhere.example", "", "Can you quote for a new boiler?")).await;
+    let (status, html) = app.page(Some(&office), "/inbox").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("href=\"/inbox\""), "the nav links the inbox");
+    assert!(html.contains("Stranger &#60;stranger@nowhere.example&#62;") && html.contains("Can you quote for a new boiler?"), "{html}");
+    assert!(html.contains("no customer or contact has this address"));
+    let (_, page) = app.get("/inbox").await;
+    let id = page["items"][0]["id"].as_str().unwrap().to_owned();
+
+    let (status, _, html) = app.form(&office, &format!("/inbox/{id}/assign"), &[("customer", "CUS-404")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("No customer has the code &#39;CUS-404&#39;"), "{html}");
+    assert!(html.contains("aria-invalid=\"true\""));
+    let (status, location, _) = app.form(&office, &format!("/inbox/{id}/assign"), &[("customer", "CUS-00001")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, format!("/customers/{}", ann["id"].as_str().unwrap()).as_str()));
+    let timeline = kinds(&app, "/customers/CUS-00001/timeline?kind=message.received").await;
+    assert!(timeline[0].1.contains("assigned from the inbox by office user"), "{timeline:?}");
+    let (_, html) = app.page(Some(&office), "/inbox").await;
+    assert!(html.contains("No open mail."), "{html}");
+
+    // A fieldworker has no inbox.
+    let fieldworker = app.session("fieldworker").await;
+    let (_, html) = app.page(Some(&fieldworker), "/my-jobs").await;
+    assert!(!html.contains("href=\"/inbox\""));
+    let (status, _) = app.page(Some(&fieldworker), "/inbox").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+});

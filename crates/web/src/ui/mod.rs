@@ -27,6 +27,9 @@ mod custom_fields {
 mod automation {
     pub(super) mod tasks;
 }
+mod sending {
+    pub(super) mod inbound;
+}
 mod access {
     pub(super) mod admin;
     pub(super) mod portal_links;
@@ -90,6 +93,10 @@ pub fn router() -> Router<AppState> {
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
         .route("/settings/logo.img", get(orgs::logo))
+        .route("/inbox", get(sending::inbound::show))
+        .route("/inbox/{id}/assign", post(sending::inbound::assign))
+        .route("/inbox/{id}/dismiss", post(sending::inbound::dismiss))
+        .route("/settings/inbound-email", get(sending::inbound::settings).post(sending::inbound::new_secret))
         .route("/admin/tasks", get(automation::tasks::show))
         .route("/admin/tasks/{id}/retry", post(automation::tasks::retry))
         .route("/admin/tasks/{id}/cancel", post(automation::tasks::cancel))
