@@ -100,10 +100,11 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
     use dossier_domain::file::MediaType;
     use dossier_domain::follow_up::FollowUpStatus;
-    use dossier_domain::message::{CallOutcome, Channel, Direction, RecordType};
+    use dossier_domain::message::{CallOutcome, Channel, DeliveryStatus, Direction, RecordType};
     use dossier_domain::orgs::DateFormat;
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
+    use dossier_domain::sending::inbound::{InboxChannel, InboxStatus};
     use dossier_domain::site::SiteKind;
     use dossier_domain::tasks::{TaskKind, TaskStatus};
     use dossier_domain::terms::DueDateSource;
@@ -111,6 +112,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::works::ConvertInto;
     use dossier_service::customers::CustomerSort;
     use dossier_service::follow_ups::FollowUpDue;
+    use dossier_service::sending::inbound::IngestOutcome;
 
     let spec = served_document();
     let schemas = spec["components"]["schemas"].as_object().unwrap();
@@ -173,6 +175,10 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         FieldType => FieldType::ALL,
         TaskKind => TaskKind::ALL,
         TaskStatus => TaskStatus::ALL,
+        DeliveryStatus => DeliveryStatus::ALL,
+        InboxChannel => InboxChannel::ALL,
+        InboxStatus => InboxStatus::ALL,
+        IngestOutcome => &[IngestOutcome::Received, IngestOutcome::AlreadyReceived, IngestOutcome::Unmatched, IngestOutcome::Bounced],
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

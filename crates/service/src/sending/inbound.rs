@@ -39,7 +39,7 @@ use crate::{Ctx, Result, ServiceError, customers, orgs};
 /// What became of a received mail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub enum IngestOutcome {
     /// A new message on the customer's timeline.
     Received,
     /// This mail was received before: nothing new was stored.
@@ -53,7 +53,7 @@ pub enum Outcome {
 /// The answer to one received mail.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Ingested {
-    pub outcome: Outcome,
+    pub outcome: IngestOutcome,
     /// The message it became (or became before, or that bounced).
     pub message: Option<Message>,
     /// The files its attachments became.
@@ -63,22 +63,22 @@ pub struct Ingested {
 }
 
 impl Ingested {
-    fn message(outcome: Outcome, message: Message, files: Vec<StoredFile>) -> Self {
+    fn message(outcome: IngestOutcome, message: Message, files: Vec<StoredFile>) -> Self {
         Self { outcome, message: Some(message), files, inbox_item: None }
     }
 
-    fn inbox(outcome: Outcome, item: InboxItem) -> Self {
+    fn inbox(outcome: IngestOutcome, item: InboxItem) -> Self {
         Self { outcome, message: None, files: Vec::new(), inbox_item: Some(item) }
     }
 
     /// One line for an operator (the command line's answer).
     pub fn describe(&self) -> String {
         match (self.outcome, &self.message, &self.inbox_item) {
-            (Outcome::Received, Some(m), _) => format!("received: message {} on customer {} with {} file(s)", m.id, m.customer_id, self.files.len()),
-            (Outcome::AlreadyReceived, Some(m), _) => format!("already received: message {}", m.id),
-            (Outcome::AlreadyReceived, _, Some(item)) => format!("already received: inbox item {}", item.id),
-            (Outcome::Unmatched, _, Some(item)) => format!("unmatched: inbox item {} ({})", item.id, item.reason),
-            (Outcome::Bounced, Some(m), _) => format!("bounce: message {} is bounced", m.id),
+            (IngestOutcome::Received, Some(m), _) => format!("received: message {} on customer {} with {} file(s)", m.id, m.customer_id, self.files.len()),
+            (IngestOutcome::AlreadyReceived, Some(m), _) => format!("already received: message {}", m.id),
+            (IngestOutcome::AlreadyReceived, _, Some(item)) => format!("already received: inbox item {}", item.id),
+            (IngestOutcome::Unmatched, _, Some(item)) => format!("unmatched: inbox item {} ({})", item.id, item.reason),
+            (IngestOutcome::Bounced, Some(m), _) => format!("bounce: message {} is bounced", m.id),
             _ => "done".to_owned(),
         }
     }
@@ -127,7 +127,7 @@ pub async fn ingest(db: &Db, files: &Files, ctx: &Ctx, raw: &[u8]) -> Result<Ing
                 let mut tx = db.begin().await?;
                 let moved = crate::delivery::move_in(&mut tx, ctx, &message, DeliveryStatus::Bounced, Some(&bounce.diagnostic)).await?;
                 tx.commit().await?;
-                return Ok(Ingested::message(Outcome::Bounced, moved.unwrap_or(message), Vec::new()));
+                return Ok(Ingested::message(IngestOutcome::Bounced, moved.unwrap_or(message), Vec::new()));
             }
         }
         find_customer(h, ctx, &mail).await?
@@ -140,11 +140,11 @@ pub async fn ingest(db: &Db, files: &Files, ctx: &Ctx, raw: &[u8]) -> Result<Ing
             let mut tx = db.begin().await?;
             // Received meanwhile (a mail server delivering it twice at once).
             if let Some(row) = q::message_by_email_id(&mut tx.handle(), org, &reference).await? {
-                return Ok(Ingested::message(Outcome::AlreadyReceived, row.into_message()?, Vec::new()));
+                return Ok(Ingested::message(IngestOutcome::AlreadyReceived, row.into_message()?, Vec::new()));
             }
             let (message, stored) = write_received_in(&mut tx, &writer, MessageId::new(), &target, &mail, &reference, author, &notes, kept, None).await?;
             tx.commit().await?;
-            Ok(Ingested::message(Outcome::Received, message, stored))
+            Ok(Ingested::message(IngestOutcome::Received, message, stored))
         }
         Found::Nobody(reason) => {
             let sha256 = files.blobs.put(org, raw).await?;
@@ -172,10 +172,10 @@ pub async fn ingest(db: &Db, files: &Files, ctx: &Ctx, raw: &[u8]) -> Result<Ing
             let h = &mut tx.handle();
             if !q::insert_inbox_item(h, &row).await? {
                 let existing = q::inbox_item_by_ref(h, org, InboxChannel::Email.as_str(), &reference).await?.ok_or(ServiceError::NotFound("inbox item"))?;
-                return Ok(Ingested::inbox(Outcome::AlreadyReceived, item_of(existing)?));
+                return Ok(Ingested::inbox(IngestOutcome::AlreadyReceived, item_of(existing)?));
             }
             tx.commit().await?;
-            Ok(Ingested::inbox(Outcome::Unmatched, item_of(row)?))
+            Ok(Ingested::inbox(IngestOutcome::Unmatched, item_of(row)?))
         }
     }
 }
@@ -183,16 +183,16 @@ pub async fn ingest(db: &Db, files: &Files, ctx: &Ctx, raw: &[u8]) -> Result<Ing
 /// What the org holds of this mail already: the message or inbox item it became.
 async fn already(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Result<Option<Ingested>> {
     if let Some(row) = q::message_by_email_id(h, ctx.org.id.0, reference).await? {
-        return Ok(Some(Ingested::message(Outcome::AlreadyReceived, row.into_message()?, Vec::new())));
+        return Ok(Some(Ingested::message(IngestOutcome::AlreadyReceived, row.into_message()?, Vec::new())));
     }
     if let Some(item) = q::inbox_item_by_ref(h, ctx.org.id.0, InboxChannel::Email.as_str(), reference).await? {
         // An assigned item's message is what the mail became.
         if let Some(message) = item.assigned_message_id
             && let Some(row) = q::get_message(h, ctx.org.id.0, message).await?
         {
-            return Ok(Some(Ingested::message(Outcome::AlreadyReceived, row.into_message()?, Vec::new())));
+            return Ok(Some(Ingested::message(IngestOutcome::AlreadyReceived, row.into_message()?, Vec::new())));
         }
-        return Ok(Some(Ingested::inbox(Outcome::AlreadyReceived, item_of(item)?)));
+        return Ok(Some(Ingested::inbox(IngestOutcome::AlreadyReceived, item_of(item)?)));
     }
     Ok(None)
 }
@@ -509,7 +509,7 @@ pub async fn assign(db: &Db, files: &Files, ctx: &Ctx, item: &str, input: Assign
         let mut conn = db.read().await?;
         q::get_inbox_item(&mut conn.handle(), ctx.org.id.0, row.id).await?.ok_or(ServiceError::NotFound("inbox item"))?
     };
-    Ok(Ingested { outcome: Outcome::Received, message: Some(message), files: stored, inbox_item: Some(item_of(item)?) })
+    Ok(Ingested { outcome: IngestOutcome::Received, message: Some(message), files: stored, inbox_item: Some(item_of(item)?) })
 }
 
 /// Put an unmatched mail aside (spam, a newsletter): recorded on the org's log.

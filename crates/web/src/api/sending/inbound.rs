@@ -72,7 +72,7 @@ async fn receive_email(State(s): State<AppState>, request: Request) -> Result<(S
         }
     };
     let done = inbound::ingest(&s.db, &s.files, &ctx, &raw).await?;
-    let status = if done.outcome == inbound::Outcome::AlreadyReceived { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if done.outcome == inbound::IngestOutcome::AlreadyReceived { StatusCode::OK } else { StatusCode::CREATED };
     Ok((status, Json(done)))
 }
 
