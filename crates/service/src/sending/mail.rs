@@ -329,6 +329,28 @@ mod tests {
     }
 
     #[test]
+    fn attachments_are_counted_and_each_held_to_the_file_limit() {
+        let with = |n: usize, size: usize| {
+            let mut raw = String::from(
+                "From: a@example.com\r\nSubject: files\r\nContent-Type: multipart/mixed; boundary=\"p\"\r\n\r\n--p\r\nContent-Type: text/plain\r\n\r\nhi\r\n",
+            );
+            for i in 0..n {
+                raw.push_str(&format!(
+                    "--p\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"f{i}.txt\"\r\n\r\n{}\r\n",
+                    "x".repeat(size)
+                ));
+            }
+            raw.push_str("--p--\r\n");
+            raw.into_bytes()
+        };
+        let read_ok = read(&with(MAX_MAIL_ATTACHMENTS, 10), MAX).unwrap();
+        assert_eq!(read_ok.attachments.len(), MAX_MAIL_ATTACHMENTS);
+        assert_eq!((read_ok.attachments[0].name.as_str(), read_ok.attachments[0].content.len()), ("f0.txt", 10));
+        assert!(matches!(read(&with(MAX_MAIL_ATTACHMENTS + 1, 10), MAX), Err(ServiceError::Refused { code: "too_many_attachments", .. })));
+        assert!(matches!(read(&with(1, 2000), 1000), Err(ServiceError::Refused { code: "attachment_too_large", .. })));
+    }
+
+    #[test]
     fn a_delivery_report_names_the_message_it_returns() {
         let raw = mail(
             "From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\nTo: office@biz.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\
