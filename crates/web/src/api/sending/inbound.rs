@@ -39,7 +39,7 @@ struct RawMail(#[allow(dead_code)] Vec<u8>);
 /// 413 `too_large`; 422 `too_nested` (MIME parts deeper than 10),
 /// `too_many_attachments` (over 20), `attachment_too_large`, `unreadable_mail`.
 #[utoipa::path(post, path = "/inbound/email", tag = "inbound email", security(("inbound_secret" = [])),
-    request_body(content = RawMail, content_type = "message/rfc822"),
+    request_body(content = RawMail, content_type = "application/octet-stream", description = "The raw message; `message/rfc822` is taken too"),
     responses((status = 201, description = "Stored: received on a customer, unmatched (in the inbox), or a bounce recorded", body = Ingested),
         (status = 200, description = "Received before: nothing new stored (already_received)", body = Ingested),
         (status = 401, description = "No or a wrong inbound secret", body = Problem),
