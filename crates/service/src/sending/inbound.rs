@@ -519,7 +519,8 @@ pub async fn dismiss(db: &Db, ctx: &Ctx, item: &str) -> Result<InboxItem> {
     let h = &mut tx.handle();
     let row = open_item(h, ctx, item).await?;
     if !q::dismiss_inbox_item(h, ctx.org.id.0, row.id, &ctx.actor.name, ctx.now().as_microsecond()).await? {
-        return Err(decided("decided"));
+        let now = q::get_inbox_item(h, ctx.org.id.0, row.id).await?.map(|r| r.status).unwrap_or_default();
+        return Err(decided(&now));
     }
     let what = row.subject.as_deref().map(|s| format!(" \"{s}\"")).unwrap_or_default();
     let summary = format!("Email{what} from {} dismissed from the inbox by {}", row.from_address, ctx.actor.name);
