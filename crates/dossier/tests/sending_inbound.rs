@@ -474,3 +474,17 @@ both_backends!(staff_assign_unmatched_mail_on_the_inbox_page_and_admins_make_the
     let (status, _) = app.page(Some(&fieldworker), "/inbox").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
+
+both_backends!(a_sweep_keeps_the_raw_mail_of_an_open_inbox_item, |app| {
+    app.customer(json!({"given_name": "Ann", "family_name": "Lee"})).await;
+    let secret = secret(&app).await;
+    let raw = mail_with_files("stranger@nowhere.example", "sweep-1@nowhere.example", &[("photo.png", common::PNG)]);
+    let (status, done) = deliver(&app, Some(&secret), raw).await;
+    assert_eq!((status, done["outcome"].as_str()), (StatusCode::CREATED, Some("unmatched")));
+    // Everything unnamed goes; the raw mail the item keeps does not.
+    app.files.sweep(&app.db, std::time::Duration::ZERO).await.unwrap();
+    let id = done["inbox_item"]["id"].as_str().unwrap();
+    let (status, assigned) = app.post(&format!("/inbox/{id}/assign"), json!({"customer": "CUS-00001"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{assigned}");
+    assert_eq!(assigned["files"][0]["name"], "photo.png");
+});
