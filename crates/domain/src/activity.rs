@@ -130,6 +130,8 @@ string_enum!(
         CustomFieldRemoved = "custom_field.removed",
         TaskRetried = "task.retried",
         TaskCancelled = "task.cancelled",
+        TemplateChanged = "template.changed",
+        TemplateReset = "template.reset",
         InboxDismissed = "inbox.dismissed",
     }
 );
@@ -139,8 +141,10 @@ impl ActivityKind {
     pub fn group(self) -> ActivityGroup {
         use ActivityKind::*;
         match self {
-            OrgCreated | OrgSettingsChanged | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet | UserRoleChanged
-            | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
+            OrgCreated | OrgSettingsChanged | TemplateChanged | TemplateReset | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet
+            | UserRoleChanged | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => {
+                ActivityGroup::System
+            }
             CustomFieldDefined | CustomFieldUpdated | CustomFieldsReordered | CustomFieldRemoved => ActivityGroup::System,
             TaskRetried | TaskCancelled => ActivityGroup::System,
             InboxDismissed => ActivityGroup::Communication,

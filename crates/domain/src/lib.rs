@@ -6,6 +6,7 @@
 //! the canonical form its hash chain is computed over).
 
 pub mod activity;
+pub mod automations;
 pub mod code;
 pub mod consent;
 pub mod contact;
@@ -37,6 +38,7 @@ pub mod sending {
 }
 pub mod site;
 pub mod tasks;
+pub mod templates;
 pub mod terms;
 pub mod text;
 pub mod workflow;

@@ -107,6 +107,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::sending::inbound::{InboxChannel, InboxStatus};
     use dossier_domain::site::SiteKind;
     use dossier_domain::tasks::{TaskKind, TaskStatus};
+    use dossier_domain::templates::TemplatePurpose;
     use dossier_domain::terms::DueDateSource;
     use dossier_domain::workflow::{InquiryStatus, InvoiceState, InvoiceStatus, JobStatus, PaymentMethod, QuoteStatus};
     use dossier_domain::works::ConvertInto;
@@ -178,6 +179,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         DeliveryStatus => DeliveryStatus::ALL,
         InboxChannel => InboxChannel::ALL,
         InboxStatus => InboxStatus::ALL,
+        TemplatePurpose => TemplatePurpose::ALL,
         IngestOutcome => &[IngestOutcome::Received, IngestOutcome::AlreadyReceived, IngestOutcome::Unmatched, IngestOutcome::Bounced],
     );
     // A new enum in the document must be added above to be checked.

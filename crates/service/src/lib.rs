@@ -49,13 +49,15 @@ pub mod conversations {
 /// Background tasks and the work they do on their own.
 pub mod automation {
     pub(crate) mod quote_expiry;
+    pub mod settings;
     pub mod tasks;
 }
 
-/// Email and SMS that Dossier sends and receives.
+/// Email and SMS: templates, sending, receiving.
 pub mod sending {
     pub mod inbound;
     mod mail;
+    pub mod templates;
 }
 
 /// Users, sessions, API tokens, portal links, and what a caller may see.
@@ -76,6 +78,7 @@ pub use conversations::{delivery, files, follow_ups, messages, thumbnails};
 pub(crate) use customers::search_terms;
 pub use customers::{contacts, sites};
 pub use money::{billing, documents, ledger, statement, summary};
+pub use sending::templates;
 
 pub use context::{Ctx, Org};
 pub use dossier_store::Db;

@@ -33,10 +33,12 @@ mod conversations {
     mod words;
 }
 mod automation {
+    pub(crate) mod settings;
     pub(crate) mod tasks;
 }
 mod sending {
     pub(crate) mod inbound;
+    pub(crate) mod templates;
 }
 mod access {
     pub(crate) mod portal;
@@ -45,12 +47,13 @@ mod access {
     pub(crate) mod users;
 }
 use access::{portal, sessions, usage, users};
-use automation::tasks;
+use automation::{settings, tasks};
 pub use conversations::blobs;
 use conversations::{files, follow_ups, messages};
 use customers::{contacts, search, sites};
 use money::billing;
 pub use money::summary;
+use sending::templates;
 
 pub use activity::{ActivityRow, TimelineFilter};
 pub use billing::{
@@ -74,6 +77,7 @@ pub use sending::inbound::InboxItemRow;
 pub use sessions::{Counted, SessionRow, ThrottleRow};
 pub use sites::SiteRow;
 pub use tasks::{Ending, TaskRow};
+pub use templates::TemplateRow;
 pub use usage::Used;
 pub use users::{TokenHolder, TokenRow, UserRow};
 pub use works::{InquiryRow, JobClaim, JobRow, QuoteRow};
@@ -112,10 +116,12 @@ pub mod queries {
     pub use crate::sessions::{
         clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,
     };
+    pub use crate::settings::{get_automations, put_automations};
     pub use crate::sites::{delete_site, get_site, insert_sites, list_sites, set_sites_dormant, sites_of_customers, update_site};
     pub use crate::tasks::{
         cancel_task, claim_tasks, end_attempt, get_task, insert_task, list_tasks, orgs_without_pending, release_task, renew_lease, requeue_failed,
     };
+    pub use crate::templates::{delete_template, get_template, list_templates, put_template};
     pub use crate::usage::{note_use, use_is_due};
     pub use crate::users::{
         active_users_by_email, find_invited, find_token_holder, find_user_by_email, get_token, get_user, insert_token, insert_user, list_tokens, list_users,

@@ -48,6 +48,9 @@ pub fn dedupe_key(day: Date) -> String {
 pub(crate) async fn run(db: &Db, task: &Claimed) -> Result<usize> {
     let org = crate::orgs::load(&mut db.read().await?.handle(), task.org_id.0).await?;
     let ctx = Ctx::system(org, SYSTEM_NAME);
+    if !crate::automation::settings::load(&mut db.read().await?.handle(), ctx.org.id.0).await?.quote_expiry {
+        return Ok(0); // switched off: quotes stay sent (the run is still rescheduled)
+    }
     let today = ctx.today().to_string();
     let mut expired = 0;
     loop {

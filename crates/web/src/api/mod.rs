@@ -20,10 +20,12 @@ mod conversations {
     pub(super) mod messages;
 }
 mod automation {
+    pub(super) mod settings;
     pub(super) mod tasks;
 }
 mod sending {
     pub(super) mod inbound;
+    pub(super) mod templates;
 }
 mod access {
     pub(super) mod portal_links;
@@ -89,6 +91,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(portal_links::router())
         .merge(orgs::router())
         .merge(automation::tasks::router())
+        .merge(automation::settings::router())
+        .merge(sending::templates::router())
         .merge(sending::inbound::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());

@@ -25,10 +25,12 @@ mod custom_fields {
     pub(super) mod inputs;
 }
 mod automation {
+    pub(super) mod settings;
     pub(super) mod tasks;
 }
 mod sending {
     pub(super) mod inbound;
+    pub(super) mod templates;
 }
 mod access {
     pub(super) mod admin;
@@ -97,6 +99,10 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/{id}/assign", post(sending::inbound::assign))
         .route("/inbox/{id}/dismiss", post(sending::inbound::dismiss))
         .route("/settings/inbound-email", get(sending::inbound::settings).post(sending::inbound::new_secret))
+        .route("/settings/automations", get(automation::settings::show).post(automation::settings::save))
+        .route("/settings/templates", get(sending::templates::list))
+        .route("/settings/templates/{purpose}", get(sending::templates::show).post(sending::templates::save))
+        .route("/settings/templates/{purpose}/reset", post(sending::templates::reset))
         .route("/admin/tasks", get(automation::tasks::show))
         .route("/admin/tasks/{id}/retry", post(automation::tasks::retry))
         .route("/admin/tasks/{id}/cancel", post(automation::tasks::cancel))
