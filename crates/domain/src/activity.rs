@@ -47,6 +47,7 @@ string_enum!(
         File = "file",
         CustomField = "custom_field",
         Task = "task",
+        InboxItem = "inbox_item",
     }
 );
 
@@ -131,6 +132,7 @@ string_enum!(
         TaskCancelled = "task.cancelled",
         TemplateChanged = "template.changed",
         TemplateReset = "template.reset",
+        InboxDismissed = "inbox.dismissed",
     }
 );
 
@@ -145,6 +147,7 @@ impl ActivityKind {
             }
             CustomFieldDefined | CustomFieldUpdated | CustomFieldsReordered | CustomFieldRemoved => ActivityGroup::System,
             TaskRetried | TaskCancelled => ActivityGroup::System,
+            InboxDismissed => ActivityGroup::Communication,
             PortalLinkCreated | PortalLinkRevoked => ActivityGroup::Portal,
             CustomerCreated
             | CustomerUpdated

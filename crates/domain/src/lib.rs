@@ -32,8 +32,9 @@ pub mod postcode;
 pub mod reading;
 pub mod role;
 pub mod search;
-/// Sending messages out of Dossier: email, SMS, templates.
+/// Email and SMS that Dossier sends and receives.
 pub mod sending {
+    pub mod inbound;
     pub mod sms;
 }
 pub mod site;

@@ -95,7 +95,7 @@ pub fn module_of(entity: EntityType) -> Module {
         EntityType::Payment => Module::Payments,
         EntityType::CreditNote => Module::CreditNotes,
         EntityType::PortalLink => Module::PortalLinks,
-        EntityType::Message | EntityType::FollowUp => Module::Messages,
+        EntityType::Message | EntityType::FollowUp | EntityType::InboxItem => Module::Messages,
         EntityType::File => Module::Files,
         EntityType::CustomField => Module::CustomFields,
         EntityType::Task => Module::Tasks,

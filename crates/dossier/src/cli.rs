@@ -202,6 +202,11 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         warmup: usize,
     },
+    /// Receive email: what a mail server pipes in.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// Check the activity log.
     Audit {
         #[command(subcommand)]
@@ -299,6 +304,25 @@ pub enum TokenCommand {
         /// A name to recognise the token by.
         #[arg(long, default_value = "command line")]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MailCommand {
+    /// Take one RFC 5322 message on standard input (as a mail server's
+    /// pipe delivers it: Postfix `mailbox_command`, an alias `|dossier mail
+    /// ingest --org acme`) and put it on the customer it concerns, or in
+    /// the inbox. Exits 0 when it was stored, matched or not, or had been
+    /// received before; 65 (data error: the server returns the mail to its
+    /// sender) with a one-line reason when it is refused; 75 (try again
+    /// later) when the database cannot be reached.
+    Ingest {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+        #[command(flatten)]
+        files: FileArgs,
     },
 }
 

@@ -9,7 +9,7 @@ use dossier_service::bench::Scale;
 use dossier_service::{Ctx, Db, audit, demo, orgs, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, OrgCommand, TokenCommand, UserCommand, WorkerArgs};
+use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, MailCommand, OrgCommand, TokenCommand, UserCommand, WorkerArgs};
 use dossier_service::files::Files;
 
 /// Open the database (creating a SQLite file's folder) and apply migrations.
@@ -192,6 +192,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let report = crate::bench::run(crate::bench::BenchOptions { scale, db, clients, requests, warmup }).await?;
             println!("{report}");
         }
+        Command::Mail { command: MailCommand::Ingest { db, org, files: file_args } } => return ingest_mail(&db, org.org.as_deref(), &file_args).await,
         Command::Openapi => {
             println!("{}", dossier_web::openapi().to_pretty_json()?);
         }
@@ -213,6 +214,54 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a mail server is told when it pipes mail to `dossier mail ingest`
+/// (sysexits.h): a refused mail is returned to its sender, a fault of ours
+/// is tried again later.
+const EX_DATAERR: u8 = 65;
+const EX_TEMPFAIL: u8 = 75;
+
+/// `dossier mail ingest`: one mail from standard input.
+async fn ingest_mail(db: &DbArgs, org: Option<&str>, file_args: &FileArgs) -> anyhow::Result<ExitCode> {
+    use dossier_service::ServiceError;
+    use dossier_service::sending::inbound;
+    // Read at most one byte past the limit: a larger mail is refused
+    // without being held in memory whole.
+    let limit = inbound::MAX_MAIL_BYTES as u64 + 1;
+    let mut raw = Vec::new();
+    if let Err(e) = std::io::stdin().lock().take(limit).read_to_end(&mut raw) {
+        eprintln!("error: cannot read the mail from standard input: {e}");
+        return Ok(ExitCode::from(EX_TEMPFAIL));
+    }
+    let ingested = async {
+        let files = files(db, file_args)?;
+        let db = open(db).await?;
+        let org = users::org_for_cli(&db, org, users::OrgChoice::Existing).await?;
+        let ctx = Ctx::system(org, "Inbound email");
+        let result = inbound::ingest(&db, &files, &ctx, &raw).await;
+        db.close().await;
+        Ok::<_, anyhow::Error>(result)
+    }
+    .await;
+    match ingested {
+        Ok(Ok(done)) => {
+            println!("{}", done.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(ServiceError::Refused { code, message })) => {
+            eprintln!("refused ({code}): {message}");
+            Ok(ExitCode::from(EX_DATAERR))
+        }
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(EX_TEMPFAIL))
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(ExitCode::from(EX_TEMPFAIL))
+        }
+    }
 }
 
 /// Queue the recurring tasks orgs lack, then run a background task worker

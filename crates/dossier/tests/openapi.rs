@@ -105,6 +105,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::orgs::DateFormat;
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
+    use dossier_domain::sending::inbound::{InboxChannel, InboxStatus};
     use dossier_domain::sending::sms::{Encoding, ReceiptStatus};
     use dossier_domain::site::SiteKind;
     use dossier_domain::tasks::{TaskKind, TaskStatus};
@@ -114,6 +115,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::works::ConvertInto;
     use dossier_service::customers::CustomerSort;
     use dossier_service::follow_ups::FollowUpDue;
+    use dossier_service::sending::inbound::IngestOutcome;
 
     let spec = served_document();
     let schemas = spec["components"]["schemas"].as_object().unwrap();
@@ -181,6 +183,9 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         Encoding => Encoding::ALL,
         ReceiptStatus => ReceiptStatus::ALL,
         TemplatePurpose => TemplatePurpose::ALL,
+        InboxChannel => InboxChannel::ALL,
+        InboxStatus => InboxStatus::ALL,
+        IngestOutcome => &[IngestOutcome::Received, IngestOutcome::AlreadyReceived, IngestOutcome::Unmatched, IngestOutcome::Bounced],
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

@@ -241,6 +241,11 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("PATCH", "/follow-ups/{id}") => json!({"status": "done"}),
         // Sent as multipart/form-data by the loop below.
         ("POST", "/customers/{id}/files") => json!({"multipart": {"record_type": "job", "record": a["job"]}}),
+        // The mail server's hook takes a raw mail and only an inbound secret.
+        ("POST", "/inbound/email") => return None,
+        ("POST", "/inbox/{id}/assign") => json!({"customer": customer}),
+        ("POST", "/inbox/{id}/dismiss") => return None,
+        ("POST", "/org/inbound-secret") => json!({}),
         // Retrying and cancelling a task take no body.
         ("POST", "/tasks/{id}/retry" | "/tasks/{id}/cancel") => return None,
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
@@ -274,7 +279,18 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
     let (_, tokens) = app.get("/tokens").await;
     let (_, field) = app.post("/custom-fields", json!({"entity": "customer", "key": "tier_check", "label": "Tier check", "type": "text"})).await;
     let (_, tasks) = app.get("/tasks").await;
+    let (_, inbound) = app.post("/org/inbound-secret", json!({})).await;
+    let mail = "From: leakcheck@nowhere.example\r\nSubject: Leakcheck mail\r\nMessage-ID: <leakcheck@nowhere.example>\r\n\r\nLeakcheck\r\n";
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/inbound/email")
+        .header("authorization", format!("Bearer {}", inbound["secret"].as_str().unwrap()))
+        .body(axum::body::Body::from(mail))
+        .unwrap();
+    let (status, _, unmatched) = common::TestApp::send(&app.router, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{unmatched}");
     let mut ids = json!({
+        "inbox_item": unmatched["inbox_item"]["id"],
         "task": tasks["items"][0]["id"],
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
@@ -304,6 +320,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "files" => "file",
             "custom-fields" => "custom_field",
             "tasks" => "task",
+            "inbox" => "inbox_item",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()
@@ -341,8 +358,10 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
                 let own_collection = !template.contains('{') && (status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY);
                 let own_session =
                     template.starts_with("/session") && matches!(status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS | StatusCode::NOT_FOUND);
+                // A user's token is no inbound secret.
+                let hook = template == "/inbound/email" && status == StatusCode::UNAUTHORIZED;
                 assert!(
-                    matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) || refused_reference || own_collection || own_session,
+                    matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) || refused_reference || own_collection || own_session || hook,
                     "{role} {method} {path}: {status} {text}"
                 );
             }

@@ -36,6 +36,10 @@ pub enum ServiceError {
     /// An upload past the configured size: nothing was kept.
     #[error("the {what} is larger than the limit of {} MB", *max as f64 / 1_000_000.0)]
     TooLarge { what: &'static str, max: u64 },
+    /// Input that cannot be taken as it is (a received mail too large, too
+    /// deeply nested or unreadable): nothing was kept.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error(transparent)]
     Store(StoreError),
     /// A fault of ours outside the database (hashing, a worker thread).
@@ -57,6 +61,7 @@ impl ServiceError {
             ServiceError::NotAuthor { .. } => "not_author",
             ServiceError::Conflict { code, .. } => code,
             ServiceError::TooLarge { .. } => "file_too_large",
+            ServiceError::Refused { code, .. } => code,
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal",
         }
     }

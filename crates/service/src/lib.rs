@@ -55,6 +55,8 @@ pub mod automation {
 
 /// Email and SMS: templates, sending, receiving.
 pub mod sending {
+    pub mod inbound;
+    mod mail;
     pub mod sms;
     pub mod sms_gateway;
     pub mod sms_settings;

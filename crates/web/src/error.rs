@@ -74,6 +74,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::Forbidden { .. } | ServiceError::NotAuthor { .. } => ApiError::new(StatusCode::FORBIDDEN, code, error.to_string()),
             ServiceError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, code, error.to_string()),
             ServiceError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, error.to_string()),
+            ServiceError::Refused { code: "too_large", .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, error.to_string()),
+            ServiceError::Refused { .. } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string()),
             ServiceError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, code, "an internal error occurred; it has been logged")

@@ -31,7 +31,7 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Routes whose answers hold a secret shown once (an API token, an
 /// invitation, a portal link): the key still makes the work happen once,
 /// but the answer is not kept, so the secret is never stored in plain.
-const SECRET_ANSWERS: [&str; 3] = ["/tokens", "/users", "/customers/{id}/portal-links"];
+const SECRET_ANSWERS: [&str; 4] = ["/tokens", "/users", "/customers/{id}/portal-links", "/org/inbound-secret"];
 
 /// The middleware: POSTs with an `Idempotency-Key` from a signed-in caller
 /// are claimed, carried out once and their answer kept; everything else

@@ -21,6 +21,8 @@ pub(crate) enum SecretKind {
     Session,
     Invitation,
     PortalLink,
+    /// What a mail server presents to hand Dossier received mail.
+    InboundMail,
 }
 
 impl SecretKind {
@@ -30,6 +32,7 @@ impl SecretKind {
             SecretKind::Session => "dss",
             SecretKind::Invitation => "dsi",
             SecretKind::PortalLink => "dsp",
+            SecretKind::InboundMail => "dsm",
         }
     }
 }

@@ -139,7 +139,7 @@ pub async fn set_message_files_visibility(h: &mut Handle<'_>, org_id: Uuid, mess
 }
 
 /// Which of `hashes` (content of `org_id`) a live file names, as its
-/// content or its thumbnail; asked [`HASHES_PER_STATEMENT`] at a time.
+/// content or its thumbnail, or an open inbox item as its raw mail; asked [`HASHES_PER_STATEMENT`] at a time.
 pub async fn named_blobs(h: &mut Handle<'_>, org_id: Uuid, hashes: &[String]) -> Result<HashSet<String>> {
     let mut named = HashSet::new();
     for batch in hashes.chunks(HASHES_PER_STATEMENT) {
@@ -150,6 +150,10 @@ pub async fn named_blobs(h: &mut Handle<'_>, org_id: Uuid, hashes: &[String]) ->
             q.push(" UNION SELECT thumbnail_sha256 FROM file WHERE deleted_at IS NULL AND org_id = ");
             q.push_bind(org_id).push(" AND thumbnail_sha256 IN ");
             crate::in_list::push_values(&mut q, batch);
+            // The raw mail an inbox item keeps until it is assigned or dismissed.
+            q.push(" UNION SELECT raw_sha256 FROM inbox_item WHERE status = 'open' AND org_id = ");
+            q.push_bind(org_id).push(" AND raw_sha256 IN ");
+            crate::in_list::push_values(&mut q, batch);
             q.build_query_scalar().fetch_all(c).await?
         });
         named.extend(found);
@@ -157,7 +161,7 @@ pub async fn named_blobs(h: &mut Handle<'_>, org_id: Uuid, hashes: &[String]) ->
     Ok(named)
 }
 
-/// How many hashes one statement of [`named_blobs`] asks about (twice that
+/// How many hashes one statement of [`named_blobs`] asks about (three times that
 /// many bound values, well under either backend's limit).
 const HASHES_PER_STATEMENT: usize = 400;
 

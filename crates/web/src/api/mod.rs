@@ -24,6 +24,7 @@ mod automation {
     pub(super) mod tasks;
 }
 mod sending {
+    pub(super) mod inbound;
     pub(super) mod sms;
     pub(super) mod templates;
 }
@@ -64,6 +65,12 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token from `dossier token create`")).build()),
         );
+        components.add_security_scheme(
+            "inbound_secret",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The org's inbound email secret from `POST /org/inbound-secret`")).build(),
+            ),
+        );
     }
 }
 
@@ -87,7 +94,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(automation::tasks::router())
         .merge(automation::settings::router())
         .merge(sending::templates::router())
-        .merge(sending::sms::router());
+        .merge(sending::sms::router())
+        .merge(sending::inbound::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());
     router

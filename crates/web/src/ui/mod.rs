@@ -29,6 +29,7 @@ mod automation {
     pub(super) mod tasks;
 }
 mod sending {
+    pub(super) mod inbound;
     pub(super) mod sms;
     pub(super) mod templates;
 }
@@ -97,6 +98,10 @@ pub fn router() -> Router<AppState> {
         .route("/settings/logo.img", get(orgs::logo))
         .route("/settings/sms", get(sending::sms::settings_page).post(sending::sms::save_settings))
         .route("/customers/{id}/sms", get(sending::sms::new_sms).post(sending::sms::submit))
+        .route("/inbox", get(sending::inbound::show))
+        .route("/inbox/{id}/assign", post(sending::inbound::assign))
+        .route("/inbox/{id}/dismiss", post(sending::inbound::dismiss))
+        .route("/settings/inbound-email", get(sending::inbound::settings).post(sending::inbound::new_secret))
         .route("/settings/automations", get(automation::settings::show).post(automation::settings::save))
         .route("/settings/templates", get(sending::templates::list))
         .route("/settings/templates/{purpose}", get(sending::templates::show).post(sending::templates::save))

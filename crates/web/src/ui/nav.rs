@@ -14,7 +14,7 @@ pub struct Viewer {
 
 /// Every link of the main navigation, with the module whose view it needs
 /// (`None`: every member of staff).
-const LINKS: [(&str, &str, Option<Module>); 11] = [
+const LINKS: [(&str, &str, Option<Module>); 12] = [
     ("/customers", "Customers", Some(Module::Customers)),
     ("/inquiries", "Inquiries", Some(Module::Inquiries)),
     ("/quotes", "Quotes", Some(Module::Quotes)),
@@ -24,6 +24,8 @@ const LINKS: [(&str, &str, Option<Module>); 11] = [
     ("/credit-notes", "Credit notes", Some(Module::CreditNotes)),
     ("/my-jobs", "My jobs", Some(Module::Jobs)),
     ("/follow-ups", "Follow-ups", Some(Module::Messages)),
+    // Staff who may write messages to any customer (not a fieldworker).
+    ("/inbox", "Inbox", Some(Module::Messages)),
     // Everyone makes and revokes their own API tokens there.
     ("/admin", "Users and tokens", None),
     ("/settings", "Settings", Some(Module::Settings)),
@@ -31,7 +33,11 @@ const LINKS: [(&str, &str, Option<Module>); 11] = [
 
 impl Viewer {
     pub fn of(ctx: &Ctx) -> Self {
-        let nav = LINKS.iter().filter(|(_, _, module)| module.is_none_or(|m| ctx.sees(m))).map(|(path, label, _)| (*path, *label)).collect();
+        let nav = LINKS
+            .iter()
+            .filter(|(path, _, module)| module.is_none_or(|m| ctx.sees(m)) && (*path != "/inbox" || dossier_service::sending::inbound::may_work_inbox(ctx)))
+            .map(|(path, label, _)| (*path, *label))
+            .collect();
         Viewer { name: ctx.actor.name.clone(), nav }
     }
 }
