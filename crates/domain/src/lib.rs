@@ -31,6 +31,10 @@ pub mod postcode;
 pub mod reading;
 pub mod role;
 pub mod search;
+/// Email, SMS, templates and inbound mail.
+pub mod sending {
+    pub mod email;
+}
 pub mod site;
 pub mod tasks;
 pub mod terms;

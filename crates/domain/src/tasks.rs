@@ -20,8 +20,9 @@ string_enum!(
     /// What a task does. Each kind has its handler in the service layer.
     /// `quotes.expire`: expire every sent quote of the org whose
     /// valid-until date has passed; runs daily, just after midnight in the
-    /// org's time zone.
-    TaskKind { ExpireQuotes = "quotes.expire" }
+    /// org's time zone. `email.send`: send one queued email (payload
+    /// `{"message_id": …}`) through the org's mail server.
+    TaskKind { ExpireQuotes = "quotes.expire", SendEmail = "email.send" }
 );
 
 impl TaskKind {
@@ -29,6 +30,7 @@ impl TaskKind {
     pub fn label(self) -> &'static str {
         match self {
             TaskKind::ExpireQuotes => "Expire quotes past their valid-until date",
+            TaskKind::SendEmail => "Send an email",
         }
     }
 }

@@ -94,16 +94,18 @@ fn spellings<T: serde::Serialize>(variants: &[T]) -> Vec<String> {
 #[test]
 fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::activity::{ActivityGroup, ActivityKind, ActorType, EntityType, Visibility};
+    use dossier_domain::consent::Purpose;
     use dossier_domain::contact::{ContactRole, EmailKind, PhoneKind};
     use dossier_domain::currency::NumberFormat;
     use dossier_domain::custom_fields::{FieldEntity, FieldType};
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
     use dossier_domain::file::MediaType;
     use dossier_domain::follow_up::FollowUpStatus;
-    use dossier_domain::message::{CallOutcome, Channel, Direction, RecordType};
+    use dossier_domain::message::{CallOutcome, Channel, DeliveryStatus, Direction, RecordType};
     use dossier_domain::orgs::DateFormat;
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
+    use dossier_domain::sending::email::{DocumentKind, TlsMode};
     use dossier_domain::site::SiteKind;
     use dossier_domain::tasks::{TaskKind, TaskStatus};
     use dossier_domain::terms::DueDateSource;
@@ -173,6 +175,10 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         FieldType => FieldType::ALL,
         TaskKind => TaskKind::ALL,
         TaskStatus => TaskStatus::ALL,
+        DeliveryStatus => DeliveryStatus::ALL,
+        Purpose => Purpose::ALL,
+        TlsMode => TlsMode::ALL,
+        DocumentKind => DocumentKind::ALL,
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

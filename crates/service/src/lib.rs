@@ -52,6 +52,12 @@ pub mod automation {
     pub mod tasks;
 }
 
+/// Sending email (and SMS, templates, inbound mail).
+pub mod sending {
+    pub mod email;
+    pub mod smtp;
+}
+
 /// Users, sessions, API tokens, portal links, and what a caller may see.
 pub mod access {
     pub mod portal;

@@ -35,6 +35,9 @@ mod conversations {
 mod automation {
     pub(crate) mod tasks;
 }
+mod sending {
+    pub(crate) mod email;
+}
 mod access {
     pub(crate) mod portal;
     pub(crate) mod sessions;
@@ -67,6 +70,7 @@ pub use messages::{MessageFilter, MessageRow};
 pub use orgs::{LogoRow, OrgRow};
 pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
+pub use sending::email::{EmailAttachmentRow, SmtpRow};
 pub use sessions::{Counted, SessionRow, ThrottleRow};
 pub use sites::SiteRow;
 pub use tasks::{Ending, TaskRow};
@@ -101,6 +105,7 @@ pub mod queries {
     pub use crate::orgs::{get_logo, get_org, has_logo, holds_money, insert_org, list_orgs, lock_org, set_logo, update_org};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
+    pub use crate::sending::email::{email_attachments, get_smtp, insert_email_attachments, put_smtp};
     pub use crate::sessions::{
         clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,
     };

@@ -168,14 +168,18 @@ pub trait Runner: Send + Sync {
     fn run(&self, db: &Db, task: &Claimed) -> impl Future<Output = std::result::Result<(), String>> + Send;
 }
 
-/// Each kind's handler.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Handlers;
+/// Each kind's handler, with what they need beside the database.
+#[derive(Clone, Debug, Default)]
+pub struct Handlers {
+    /// The blob store and mail server emails are sent with.
+    pub outbox: crate::sending::email::Outbox,
+}
 
 impl Runner for Handlers {
     async fn run(&self, db: &Db, task: &Claimed) -> std::result::Result<(), String> {
         match task.task.kind {
             TaskKind::ExpireQuotes => quote_expiry::run(db, task).await.map(drop).map_err(|e| e.to_string()),
+            TaskKind::SendEmail => crate::sending::email::run(db, &self.outbox, task).await,
         }
     }
 }
@@ -281,6 +285,10 @@ impl<R: Runner + 'static> Worker<R> {
     /// this worker no longer holds the task.
     async fn end(&self, org_id: OrgId, id: Uuid, task: Option<&Task>, ending: Ending<'_>, now: Timestamp) -> Result<()> {
         let for_good = !matches!(ending, Ending::RetryAt { .. });
+        let gave_up = match &ending {
+            Ending::Failed { error } => Some(error.to_string()),
+            _ => None,
+        };
         let mut tx = self.db.begin().await?;
         if !q::end_attempt(&mut tx.handle(), org_id.0, id, &self.id, ending, now.as_microsecond()).await? {
             tracing::warn!(task = %id, worker = %self.id, "a background task's lease ran out and another worker took it; this attempt's result is dropped");
@@ -291,6 +299,9 @@ impl<R: Runner + 'static> Worker<R> {
             let ctx = Ctx::system(org, SYSTEM_NAME);
             if let Some(next) = next_occurrence(&ctx, task, now) {
                 enqueue_in(&mut tx, &ctx, next).await?;
+            }
+            if let Some(error) = &gave_up {
+                given_up_in(&mut tx, &ctx, task, error).await?;
             }
         }
         tx.commit().await?;
@@ -322,9 +333,19 @@ impl<R: Runner + 'static> Worker<R> {
     }
 }
 
+/// What a kind does when its task fails for good: an email is failed with
+/// the last error.
+async fn given_up_in(tx: &mut Tx, ctx: &Ctx, task: &Task, error: &str) -> Result<()> {
+    match task.kind {
+        TaskKind::SendEmail => crate::sending::email::gave_up_in(tx, ctx, task, error).await,
+        TaskKind::ExpireQuotes => Ok(()),
+    }
+}
+
 /// The next occurrence of a recurring task, if its kind recurs.
 fn next_occurrence(ctx: &Ctx, task: &Task, now: Timestamp) -> Option<NewTask> {
     match task.kind {
+        TaskKind::SendEmail => None,
         TaskKind::ExpireQuotes => {
             let day = task.payload.get("day").and_then(Value::as_str).and_then(|d| d.parse().ok()).unwrap_or_else(|| ctx.today());
             Some(quote_expiry::next(&ctx.org, day, now))

@@ -22,6 +22,9 @@ mod conversations {
 mod automation {
     pub(super) mod tasks;
 }
+mod sending {
+    pub(super) mod email;
+}
 mod access {
     pub(super) mod portal_links;
     pub(super) mod users;
@@ -79,7 +82,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(works::router())
         .merge(portal_links::router())
         .merge(orgs::router())
-        .merge(automation::tasks::router());
+        .merge(automation::tasks::router())
+        .merge(sending::email::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());
     router
