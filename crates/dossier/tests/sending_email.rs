@@ -287,3 +287,36 @@ both_backends!(the_mail_server_password_is_never_shown_nor_logged_and_only_admin
     let (status, _) = app.call_as(Some(&office), Method::PUT, "/org/email-settings", Some(settings)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
+
+both_backends!(the_email_settings_page_says_a_password_is_set_but_never_shows_it, |app| {
+    let admin = app.session("admin").await;
+    let secret = "page-Secret-77";
+    let form = [
+        ("sender_name", "Test Services"),
+        ("sender_address", "office@test.example"),
+        ("host", "mail.test.example"),
+        ("port", "587"),
+        ("tls", "starttls"),
+        ("username", "office"),
+        ("password", secret),
+    ];
+    let (status, location, _) = app.form(&admin, "/settings/email", &form).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/settings/email"));
+    let (status, page) = app.page(Some(&admin), "/settings/email").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("A password is set") && page.contains("mail.test.example"), "{page}");
+    assert!(!page.contains(secret), "the password is never in the page");
+    // A bad port is said next to its field, and the typed password is not echoed.
+    let mut bad = form;
+    bad[3] = ("port", "99999");
+    let (status, _, page) = app.form(&admin, "/settings/email", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("between 1 and 65535") && !page.contains(secret), "{page}");
+    let (_, admin_page) = app.page(Some(&admin), "/admin").await;
+    assert!(admin_page.contains("/settings/email"));
+    // An office user is not let in.
+    app.user("office").await;
+    let office = app.session("office").await;
+    let (status, _) = app.page(Some(&office), "/settings/email").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+});

@@ -27,6 +27,9 @@ mod custom_fields {
 mod automation {
     pub(super) mod tasks;
 }
+mod sending {
+    pub(super) mod email_settings;
+}
 mod access {
     pub(super) mod admin;
     pub(super) mod portal_links;
@@ -89,6 +92,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::show))
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
+        .route("/settings/email", get(sending::email_settings::show).post(sending::email_settings::save))
         .route("/settings/logo.img", get(orgs::logo))
         .route("/admin/tasks", get(automation::tasks::show))
         .route("/admin/tasks/{id}/retry", post(automation::tasks::retry))
