@@ -320,3 +320,57 @@ both_backends!(the_email_settings_page_says_a_password_is_set_but_never_shows_it
     let (status, _) = app.page(Some(&office), "/settings/email").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 });
+
+both_backends!(staff_email_an_invoice_from_its_page_review_it_and_see_it_sent_on_the_timeline, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    world(&app, &sink, json!({"email": {"billing": false}})).await;
+    app.user("office").await;
+    let office = app.session("office").await;
+    let (status, invoice_page) = app.page(Some(&office), "/invoices/INV-00001").await;
+    assert_eq!(status, StatusCode::OK);
+    let link = "/customers/CUS-00001/email?record_type=invoice&#38;record=INV-00001";
+    assert!(
+        invoice_page.contains(link),
+        "the invoice page offers Email: {}",
+        invoice_page.split("email-action").nth(1).unwrap_or("no email-action").chars().take(300).collect::<String>()
+    );
+    let (status, compose) = app.page(Some(&office), "/customers/CUS-00001/email?record_type=invoice&record=INV-00001").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(compose.contains("ann@lee.example") && compose.contains("bo@lee.example") && compose.contains("The invoice INV-00001 as a PDF"), "{compose}");
+    let mut form = vec![
+        ("to_0", "on"),
+        ("cc_1", "on"),
+        ("subject", "Your invoice INV-00001"),
+        ("body", "Dear Ann,\nyour invoice is attached."),
+        ("record_type", "invoice"),
+        ("record", "INV-00001"),
+        ("attach_record", "on"),
+        ("purpose", ""),
+    ];
+    // Opted out of billing email: refused next to the reason field, nothing written.
+    let before = counts(&app).await;
+    let (status, _, refused) = app.form(&office, "/customers/CUS-00001/email", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("opted out of billing messages by email") && refused.contains("override_reason-error"), "{refused}");
+    form.push(("override_reason", "Asked for it on the phone"));
+    let (status, _, review) = app.form(&office, "/customers/CUS-00001/email", &form).await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    assert!(
+        review.contains("INV-00001.pdf") && review.contains("Test Services &#60;office@test.example&#62;") && review.contains("Asked for it on the phone"),
+        "{review}"
+    );
+    assert_eq!(counts(&app).await, before, "the review writes nothing");
+    form.push(("confirmed", "yes"));
+    let (status, location, _) = app.form(&office, "/customers/CUS-00001/email", &form).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/customers/CUS-00001?tab=timeline"));
+    work(&app, Timestamp::now()).await;
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1);
+    assert_eq!((mail[0].to.clone(), mail[0].cc.clone()), (vec!["ann@lee.example".to_owned()], vec!["bo@lee.example".to_owned()]));
+    assert!(mail[0].attachments[0].1.starts_with(b"%PDF"));
+    let (_, timeline) = app.page(Some(&office), "/customers/CUS-00001?tab=timeline").await;
+    assert!(
+        timeline.contains("Your invoice INV-00001") && timeline.contains("Email (outbound) on INV-00001 sent"),
+        "the timeline shows the email sent: {timeline}"
+    );
+});

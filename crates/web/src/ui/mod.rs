@@ -28,6 +28,7 @@ mod automation {
     pub(super) mod tasks;
 }
 mod sending {
+    pub(super) mod email;
     pub(super) mod email_settings;
 }
 mod access {
@@ -117,6 +118,7 @@ pub fn router() -> Router<AppState> {
         .route("/files/{id}/thumbnail", get(files::thumbnail))
         .route("/files/{id}/delete", post(files::delete))
         .route("/customers/{id}/messages/new", get(messages::new_message))
+        .route("/customers/{id}/email", get(sending::email::new_email).post(sending::email::post_email))
         .route("/customers/{id}/as-customer", get(messages::as_customer))
         .route("/messages/{id}/edit", get(messages::edit_message).post(messages::update_message))
         .route("/messages/{id}/delete", post(messages::delete_message))
