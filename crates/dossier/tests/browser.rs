@@ -784,7 +784,7 @@ async fn the_office_emails_an_invoice_pdf_from_its_page_confirms_it_and_sees_it_
     s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("textarea[name=body]")).await.unwrap();
     s.shot("compose").await;
     s.browser.find(Locator::Css("textarea[name=body]")).await.unwrap().send_keys("Dear customer,\nyour invoice is attached.").await.unwrap();
-    s.browser.find(Locator::Css("form button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
     s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("dl.email-review")).await.unwrap();
     s.shot("review").await;
     let review = s.text("section.card").await;
