@@ -188,6 +188,7 @@ both_backends!(nothing_internal_leaves_and_no_one_else_is_written_to, |app| {
     let (status, problem) = app.post("/customers/CUS-00001/emails", with("cc", json!(["other@else.example"]))).await;
     assert_eq!((status, problem["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_contact_address")), "{problem}");
     assert_eq!(problem["errors"][0]["field"], "cc[0]");
+    assert_eq!(counts(&app).await, before, "nothing written");
     // A fieldworker does not email customers; a deactivated customer gets no email.
     let (_, fieldworker) = app.user("fieldworker").await;
     let (status, _) = app.call_as(Some(&fieldworker), Method::POST, "/customers/CUS-00001/emails", Some(base.clone())).await;
