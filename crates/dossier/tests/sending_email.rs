@@ -384,3 +384,19 @@ both_backends!(staff_email_an_invoice_from_its_page_review_it_and_see_it_sent_on
         "the timeline shows the email sent: {timeline}"
     );
 });
+
+both_backends!(an_email_to_a_customer_deactivated_after_it_was_queued_is_not_sent, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    world(&app, &sink, json!({})).await;
+    let (status, message) = app.post("/customers/CUS-00001/emails", json!({"to": ["ann@lee.example"], "subject": "Hello", "body": "Hi"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    let id = message["id"].as_str().unwrap().to_owned();
+    let (status, _) = app.post("/customers/CUS-00001/status", json!({"status": "deactivated", "reason": "Moved away"})).await;
+    assert_eq!(status, StatusCode::OK);
+    work(&app, Timestamp::now()).await;
+    assert!(sink.messages().is_empty(), "nothing leaves for a deactivated customer");
+    let task = task_row(&app, &id).await;
+    assert_eq!(task.status, "done", "and it is not tried again");
+    let (_, read) = app.get(&format!("/messages/{id}")).await;
+    assert_eq!(read["delivery"]["status"], "queued");
+});

@@ -384,16 +384,25 @@ pub async fn run(db: &Db, outbox: &Outbox, task: &Claimed) -> std::result::Resul
         crate::orgs::load(&mut conn.handle(), task.org_id.0).await.map_err(|e| e.to_string())?
     };
     let ctx = Ctx::system(org, crate::tasks::SYSTEM_NAME);
-    let (message, attachments, server) = {
+    let (message, attachments, server, deactivated) = {
         let mut conn = db.read().await.map_err(|e| e.to_string())?;
         let h = &mut conn.handle();
         let Some(row) = q::get_message(h, ctx.org.id.0, id).await.map_err(|e| e.to_string())? else { return Ok(()) };
         let message = row.into_message().map_err(|e| e.to_string())?;
         let attachments = q::email_attachments(h, ctx.org.id.0, id).await.map_err(|e| e.to_string())?;
         let server = smtp::server_for(h, ctx.org.id.0, outbox.configured.as_ref()).await.map_err(|e| e.to_string())?;
-        (message, attachments, server)
+        let deactivated = is_deactivated(h, &ctx, &message).await.map_err(|e| e.to_string())?;
+        (message, attachments, server, deactivated)
     };
     if message.delivery.as_ref().map(|d| d.status) != Some(DeliveryStatus::Queued) {
+        return Ok(());
+    }
+    if deactivated {
+        // Deactivated since it was queued: nothing of it may change, so it
+        // is not sent (its "sent" could not be recorded, and a retry would
+        // send it again); it stays queued until the customer is reactivated
+        // and staff resend or cancel it.
+        tracing::warn!(message = %message.id, "an email to a customer deactivated since it was queued was not sent");
         return Ok(());
     }
     let Some(server) = server else {
@@ -429,8 +438,17 @@ pub(crate) async fn gave_up_in(tx: &mut Tx, ctx: &Ctx, task: &crate::tasks::Task
     let Some(id) = task.payload.get("message_id").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()) else { return Ok(()) };
     let Some(row) = q::get_message(&mut tx.handle(), ctx.org.id.0, id).await? else { return Ok(()) };
     let message = row.into_message()?;
+    // A deactivated customer's history may not change: the task ends, the email stays as it is.
+    if is_deactivated(&mut tx.handle(), ctx, &message).await? {
+        return Ok(());
+    }
     move_in(tx, ctx, &message, DeliveryStatus::Failed, Some(error)).await?;
     Ok(())
+}
+
+async fn is_deactivated(h: &mut Handle<'_>, ctx: &Ctx, message: &Message) -> Result<bool> {
+    let customer = customers::find(h, ctx, &message.customer_id.0.to_string()).await?;
+    Ok(customer.status()? == dossier_domain::customer::CustomerStatus::Deactivated)
 }
 
 enum Built {
