@@ -211,7 +211,8 @@ impl MailSettings {
 
 /// The body of "set the mail server". The password is write-only: left
 /// out, the stored one stays; an empty string removes it.
-#[derive(Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+// Not `Serialize`: nothing writes it (and its password) back out.
+#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MailServerInput {
     #[schema(max_length = 100)]
