@@ -32,8 +32,9 @@ pub mod postcode;
 pub mod reading;
 pub mod role;
 pub mod search;
-/// Email and SMS that Dossier sends and receives.
+/// Email and SMS that Dossier sends and receives, and their templates.
 pub mod sending {
+    pub mod email;
     pub mod inbound;
     pub mod sms;
 }

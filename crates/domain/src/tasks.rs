@@ -20,9 +20,10 @@ string_enum!(
     /// What a task does. Each kind has its handler in the service layer.
     /// `quotes.expire`: expire every sent quote of the org whose
     /// valid-until date has passed; runs daily, just after midnight in the
-    /// org's time zone.
-    /// `sms.send`: send one queued text message (payload `{message_id}`).
-    TaskKind { ExpireQuotes = "quotes.expire", SendSms = "sms.send" }
+    /// org's time zone. `email.send`: send one queued email (payload
+    /// `{"message_id": …}`) through the org's mail server. `sms.send`: send
+    /// one queued text message (payload `{"message_id": …}`).
+    TaskKind { ExpireQuotes = "quotes.expire", SendEmail = "email.send", SendSms = "sms.send" }
 );
 
 impl TaskKind {
@@ -31,6 +32,7 @@ impl TaskKind {
         match self {
             TaskKind::ExpireQuotes => "Expire quotes past their valid-until date",
             TaskKind::SendSms => "Send an SMS",
+            TaskKind::SendEmail => "Send an email",
         }
     }
 }

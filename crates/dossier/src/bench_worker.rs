@@ -49,7 +49,7 @@ pub async fn run(options: Options) -> anyhow::Result<String> {
     let started = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..options.workers.max(1) {
-        let worker = Worker::new(db.clone(), Handlers, settings.clone());
+        let worker = Worker::new(db.clone(), Handlers::default(), settings.clone());
         handles.push(tokio::spawn(async move {
             let mut ran = 0usize;
             loop {

@@ -63,6 +63,11 @@ pub struct WorkerArgs {
     /// dies, another takes the task after this.
     #[arg(long, env = "DOSSIER_WORKER_LEASE_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(5..))]
     pub worker_lease_secs: u64,
+    /// The outgoing mail server for orgs that set none of their own:
+    /// `smtp://user:password@host:587?tls=starttls&from=Name%20<address>`
+    /// (tls: none, starttls or tls; `smtps://` means tls).
+    #[arg(long, env = "DOSSIER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -94,6 +99,8 @@ pub enum Command {
     Worker {
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        files: FileArgs,
         #[command(flatten)]
         worker: WorkerArgs,
     },

@@ -55,13 +55,14 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             dossier_service::files::sweep_in_background(db.clone(), files.clone());
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let (stop, stopping) = tokio::sync::watch::channel(false);
-            let worker = if no_worker { None } else { Some(start_worker(&db, &worker, stopping).await?) };
+            let smtp = smtp_of(&worker)?;
+            let worker = if no_worker { None } else { Some(start_worker(&db, &worker, Some(files.clone()), stopping).await?) };
             tracing::info!(address = %listener.local_addr()?, backend = db.backend(), files = %files.blobs.describe(), "Dossier is listening");
             let shutdown = async move {
                 shutdown_signal().await;
                 stop.send_replace(true);
             };
-            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy }, shutdown).await?;
+            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy, smtp }, shutdown).await?;
             if let Some(worker) = worker {
                 // The task in hand is finished first.
                 worker.await.context("the background task worker panicked")?;
@@ -69,10 +70,11 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             db.close().await;
             tracing::info!("stopped");
         }
-        Command::Worker { db: args, worker } => {
+        Command::Worker { db: args, files: file_args, worker } => {
+            let files = files(&args, &file_args)?;
             let db = open(&args).await?;
             let (stop, stopping) = tokio::sync::watch::channel(false);
-            let worker = start_worker(&db, &worker, stopping).await?;
+            let worker = start_worker(&db, &worker, Some(files), stopping).await?;
             shutdown_signal().await;
             stop.send_replace(true);
             worker.await.context("the background task worker panicked")?;
@@ -266,8 +268,14 @@ async fn ingest_mail(db: &DbArgs, org: Option<&str>, file_args: &FileArgs) -> an
 
 /// Queue the recurring tasks orgs lack, then run a background task worker
 /// until `stopping` turns true.
-async fn start_worker(db: &Db, args: &WorkerArgs, stopping: tokio::sync::watch::Receiver<bool>) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+async fn start_worker(
+    db: &Db,
+    args: &WorkerArgs,
+    files: Option<Files>,
+    stopping: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     use dossier_service::tasks::{Handlers, Worker, WorkerSettings, ensure_scheduled};
+    let outbox = dossier_service::sending::email::Outbox { files, configured: smtp_of(args)? };
     let queued = ensure_scheduled(db).await.context("cannot queue the orgs' recurring tasks")?;
     if queued > 0 {
         tracing::info!(orgs = queued, "queued the daily quote expiry of orgs that had none");
@@ -277,8 +285,18 @@ async fn start_worker(db: &Db, args: &WorkerArgs, stopping: tokio::sync::watch::
         batch_size: args.worker_batch,
         lease: Duration::from_secs(args.worker_lease_secs),
     };
-    let worker = Worker::new(db.clone(), Handlers, settings);
+    let worker = Worker::new(db.clone(), Handlers { outbox }, settings);
     Ok(tokio::spawn(async move { worker.run_until_stopped(stopping).await }))
+}
+
+/// The configured outgoing mail server (`--smtp-url`), if any. An error
+/// names what is wrong but never the password.
+fn smtp_of(args: &WorkerArgs) -> anyhow::Result<Option<dossier_service::sending::smtp::MailServer>> {
+    args.smtp_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .map(|url| dossier_service::sending::smtp::MailServer::from_url(url).map_err(|e| anyhow::anyhow!("--smtp-url / DOSSIER_SMTP_URL: {e}")))
+        .transpose()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -62,7 +62,7 @@ both_backends!(with_quote_expiry_switched_off_the_nightly_run_leaves_sent_quotes
     let (status, _) = app.patch("/org/automations", json!({"quote_expiry": false})).await;
     assert_eq!(status, StatusCode::OK);
 
-    let worker = Worker::new(app.db.clone(), tasks::Handlers, WorkerSettings::default());
+    let worker = Worker::new(app.db.clone(), tasks::Handlers::default(), WorkerSettings::default());
     assert!(worker.work_once(Timestamp::now()).await.unwrap() >= 1, "the run ran");
     assert_eq!(app.get("/quotes/EST-00001").await.1["status"], "sent");
     // Switched back on, the next run expires it.

@@ -740,3 +740,70 @@ async fn the_office_issues_a_draft_raises_a_credit_note_and_refunds_a_payment_an
     assert_eq!(billing::get_invoice(&s.db, &s.ctx, &second.code).await.unwrap().status.as_str(), "void");
     s.finish().await;
 }
+
+#[path = "common/smtp.rs"]
+mod smtp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_emails_an_invoice_pdf_from_its_page_confirms_it_and_sees_it_sent() {
+    use dossier_domain::customer::{CommunicationPreferences, CustomerPatch};
+    use dossier_domain::money::LineInput;
+    use dossier_domain::patch::Patch;
+    use dossier_domain::sending::email::{MailServerInput, TlsMode};
+    use dossier_domain::works::InvoiceInput;
+    use dossier_service::sending::{email::Outbox, smtp as mail};
+    use dossier_service::tasks::{Handlers, Worker, WorkerSettings};
+    let Some(sink) = smtp::SmtpSink::start() else { return };
+    let Some(s) = Session::start("email").await else { return };
+    let query = CustomerQuery { status: Some(dossier_domain::customer::CustomerStatus::Active), ..Default::default() };
+    let customer = customers::list_customers(&s.db, &s.ctx, query).await.unwrap().items.remove(0);
+    let patch =
+        CustomerPatch { email: Patch::Set("ann@browser.example".into()), communication: Some(CommunicationPreferences::default()), ..Default::default() };
+    customers::update_customer(&s.db, &s.ctx, &customer.code, patch).await.unwrap();
+    let input = InvoiceInput {
+        customer: Some(customer.code.clone()),
+        lines: Some(vec![LineInput { description: Some("Boiler service".into()), unit_price: Some(12_000), tax_rate_bp: Some(2000), ..Default::default() }]),
+        issue: Some(true),
+        ..Default::default()
+    };
+    let invoice = billing::create_invoice(&s.db, &s.ctx, input).await.unwrap();
+    let server = MailServerInput {
+        sender_name: Some("Demo Heating".into()),
+        sender_address: Some("office@demo.example".into()),
+        host: Some("127.0.0.1".into()),
+        port: Some(u32::from(sink.port)),
+        tls: Some(TlsMode::None),
+        ..Default::default()
+    };
+    mail::update_settings(&s.db, &s.ctx, server).await.unwrap();
+
+    // The office (Priya) opens the invoice and emails it.
+    s.sign_in("priya@demo.example").await;
+    s.goto(&format!("/invoices/{}", invoice.code)).await;
+    s.browser.find(Locator::Css("p.email-action a")).await.unwrap().click().await.unwrap();
+    s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("textarea[name=body]")).await.unwrap();
+    s.shot("compose").await;
+    s.browser.find(Locator::Css("textarea[name=body]")).await.unwrap().send_keys("Dear customer,\nyour invoice is attached.").await.unwrap();
+    s.browser.find(Locator::Css("form.stacked button[type=submit]")).await.unwrap().click().await.unwrap();
+    s.browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("dl.email-review")).await.unwrap();
+    s.shot("review").await;
+    let review = s.text("section.card").await;
+    assert!(review.contains("ann@browser.example") && review.contains(&format!("{}.pdf", invoice.code)), "{review}");
+    assert!(review.contains("The customer agreed to billing messages by email"), "{review}");
+    s.browser.find(Locator::Css("form.confirm-send button[type=submit]")).await.unwrap().click().await.unwrap();
+    let timeline = format!("/customers/{}?tab=timeline", customer.code);
+    s.until("the timeline", || async { s.path().await == timeline }).await;
+
+    let handlers = Handlers { outbox: Outbox { files: None, configured: None } };
+    Worker::new(s.db.clone(), handlers, WorkerSettings::default()).work_once(jiff::Timestamp::now()).await.unwrap();
+    s.goto(&timeline).await;
+    let sent = format!("Email (outbound) on {} sent", invoice.code);
+    s.until("the email sent on the timeline", || async { s.text_now("ol.timeline").await.contains(&sent) }).await;
+    s.shot("timeline-sent").await;
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "the email arrived");
+    assert_eq!(mail[0].to, vec!["ann@browser.example".to_owned()]);
+    assert_eq!(mail[0].attachments.len(), 1);
+    assert!(mail[0].attachments[0].1.starts_with(b"%PDF"), "the invoice PDF");
+    s.finish().await;
+}

@@ -105,6 +105,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::orgs::DateFormat;
     use dossier_domain::role::Role;
     use dossier_domain::search::MatchField;
+    use dossier_domain::sending::email::{DocumentKind, TlsMode};
     use dossier_domain::sending::inbound::{InboxChannel, InboxStatus};
     use dossier_domain::sending::sms::{Encoding, ReceiptStatus};
     use dossier_domain::site::SiteKind;
@@ -186,6 +187,8 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         InboxChannel => InboxChannel::ALL,
         InboxStatus => InboxStatus::ALL,
         IngestOutcome => &[IngestOutcome::Received, IngestOutcome::AlreadyReceived, IngestOutcome::Unmatched, IngestOutcome::Bounced],
+        TlsMode => TlsMode::ALL,
+        DocumentKind => DocumentKind::ALL,
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

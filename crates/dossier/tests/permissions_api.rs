@@ -246,8 +246,11 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/inbox/{id}/assign") => json!({"customer": customer}),
         ("POST", "/inbox/{id}/dismiss") => return None,
         ("POST", "/org/inbound-secret") => json!({}),
-        // Retrying and cancelling a task take no body.
-        ("POST", "/tasks/{id}/retry" | "/tasks/{id}/cancel") => return None,
+        // Retrying and cancelling a task take no body, nor cancelling or resending an email.
+        ("POST", "/tasks/{id}/retry" | "/tasks/{id}/cancel" | "/messages/{id}/cancel-delivery" | "/messages/{id}/resend") => return None,
+        ("POST", "/customers/{id}/emails") => json!({"to": ["leakcheck@test.example"], "subject": "Hijacked", "body": "Hijacked"}),
+        // The mail server is the caller's own org's.
+        ("PUT", "/org/email-settings") => json!({"sender_address": "a@b.example", "host": "mail.b.example", "port": 25, "tls": "none"}),
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
     };
     Some(body)

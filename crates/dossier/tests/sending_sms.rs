@@ -85,7 +85,7 @@ async fn setup(app: &common::TestApp) -> Provider {
 }
 
 fn worker(app: &common::TestApp) -> Worker<Handlers> {
-    Worker::new(app.db.clone(), Handlers, WorkerSettings::default())
+    Worker::new(app.db.clone(), Handlers::default(), WorkerSettings::default())
 }
 
 async fn message(app: &common::TestApp, id: &Value) -> Value {

@@ -89,7 +89,7 @@ both_backends!(an_org_writes_its_own_invoice_email_and_it_is_filled_in_for_a_rea
     assert_eq!(app.count("activity").await, before + 2 + 2); // + the customer and the invoice
 });
 
-both_backends!(only_owners_and_admins_change_templates, |app| {
+both_backends!(only_owners_and_admins_change_templates_and_a_fieldworker_reads_none, |app| {
     let (_, office) = app.user("office").await;
     let (_, fieldworker) = app.user("fieldworker").await;
     let (status, _) = app.call_as(Some(&office), axum::http::Method::GET, "/templates/invoice", None).await;
@@ -97,6 +97,9 @@ both_backends!(only_owners_and_admins_change_templates, |app| {
     let (status, _) = app.call_as(Some(&office), axum::http::Method::PUT, "/templates/invoice", Some(json!({"subject": "x", "body": "y"}))).await;
     assert_eq!(status, 403);
     let (status, _) = app.call_as(Some(&fieldworker), axum::http::Method::PUT, "/templates/invoice", Some(json!({"subject": "x", "body": "y"}))).await;
+    assert_eq!(status, 403);
+    // A fieldworker sees no amounts, not even the examples'.
+    let (status, _) = app.call_as(Some(&fieldworker), axum::http::Method::GET, "/templates", None).await;
     assert_eq!(status, 403);
     assert_eq!(app.count("message_template").await, 0);
 });

@@ -95,7 +95,7 @@ both_backends!(signing_in_starts_a_session_in_a_safe_cookie_and_signing_out_ends
     assert!(kinds.ends_with(&["user.signed_in".to_owned(), "customer.created".to_owned(), "user.signed_out".to_owned()]), "{kinds:?}");
 
     // Behind a trusted TLS proxy the cookie is Secure.
-    let proxied = dossier_web::app(dossier_web::AppState { db: app.db.clone(), files: app.files.clone(), trust_proxy: true });
+    let proxied = dossier_web::app(dossier_web::AppState { trust_proxy: true, ..dossier_web::AppState::new(app.db.clone(), app.files.clone()) });
     let login = request(
         Method::POST,
         "/session",

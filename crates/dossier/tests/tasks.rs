@@ -266,7 +266,7 @@ both_backends!(a_sent_quote_past_its_valid_until_date_is_expired_by_the_daily_ta
         assert_eq!(status, StatusCode::OK, "{sent}");
     }
     // The org's first run was queued when it was made, due at once.
-    let worker = Worker::new(app.db.clone(), tasks::Handlers, WorkerSettings::default());
+    let worker = Worker::new(app.db.clone(), tasks::Handlers::default(), WorkerSettings::default());
     assert!(worker.work_once(Timestamp::now()).await.unwrap() >= 1);
 
     let status_of = |code: &'static str| {
@@ -309,7 +309,7 @@ both_backends!(every_org_gets_its_daily_run_queued, |app| {
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].kind, TaskKind::ExpireQuotes);
     // Today's ran already: the next one queued is tomorrow's.
-    Worker::new(app.db.clone(), tasks::Handlers, WorkerSettings::default()).work_once(Timestamp::now()).await.unwrap();
+    Worker::new(app.db.clone(), tasks::Handlers::default(), WorkerSettings::default()).work_once(Timestamp::now()).await.unwrap();
     app.db.execute_raw("DELETE FROM task WHERE status = 'queued'").await.unwrap();
     assert_eq!(tasks::ensure_scheduled(&app.db).await.unwrap(), 1);
     let page = tasks::list_tasks(&app.db, &app.ctx(), TaskQuery { status: Some(TaskStatus::Queued), ..Default::default() }).await.unwrap();

@@ -55,11 +55,13 @@ pub mod automation {
 
 /// Email and SMS: templates, sending, receiving.
 pub mod sending {
+    pub mod email;
     pub mod inbound;
     mod mail;
     pub mod sms;
     pub mod sms_gateway;
     pub mod sms_settings;
+    pub mod smtp;
     pub mod templates;
 }
 

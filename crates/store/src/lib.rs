@@ -37,6 +37,7 @@ mod automation {
     pub(crate) mod tasks;
 }
 mod sending {
+    pub(crate) mod email;
     pub(crate) mod inbound;
     pub(crate) mod sms;
     pub(crate) mod templates;
@@ -74,6 +75,7 @@ pub use messages::{MessageFilter, MessageRow};
 pub use orgs::{LogoRow, OrgRow};
 pub use portal::PortalLinkRow;
 pub use search::SearchTerm;
+pub use sending::email::{EmailAttachmentRow, SmtpRow};
 pub use sending::inbound::InboxItemRow;
 pub use sending::sms::SmsSettingsRow;
 pub use sessions::{Counted, SessionRow, ThrottleRow};
@@ -111,6 +113,7 @@ pub mod queries {
     pub use crate::orgs::{get_logo, get_org, has_logo, holds_money, insert_org, list_orgs, lock_org, set_logo, update_org};
     pub use crate::portal::{find_portal_link, get_portal_link, insert_portal_link, list_portal_links, revoke_portal_link};
     pub use crate::search::{add_search_terms, rename_in_search, replace_terms};
+    pub use crate::sending::email::{email_attachments, get_smtp, insert_email_attachments, put_smtp};
     pub use crate::sending::inbound::{
         assign_inbox_item, count_inbox, customers_with_email, dismiss_inbox_item, get_inbox_item, inbound_secret, inbox_item_by_ref, insert_inbox_item,
         list_inbox, set_inbound_secret,

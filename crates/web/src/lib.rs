@@ -38,11 +38,13 @@ pub struct AppState {
     /// Behind a reverse proxy: take the client's address from
     /// `X-Forwarded-For` and TLS from `X-Forwarded-Proto`.
     pub trust_proxy: bool,
+    /// The installation's outgoing mail server, for orgs without their own.
+    pub smtp: Option<dossier_service::sending::smtp::MailServer>,
 }
 
 impl AppState {
     pub fn new(db: Db, files: Files) -> Self {
-        Self { db, files, trust_proxy: false }
+        Self { db, files, trust_proxy: false, smtp: None }
     }
 }
 

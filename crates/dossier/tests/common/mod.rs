@@ -3,6 +3,8 @@
 //! admin and an API token, and the real router to call.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use dossier_service::{Ctx, Db, Org, orgs, users};

@@ -168,15 +168,19 @@ pub trait Runner: Send + Sync {
     fn run(&self, db: &Db, task: &Claimed) -> impl Future<Output = std::result::Result<(), String>> + Send;
 }
 
-/// Each kind's handler.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Handlers;
+/// Each kind's handler, with what they need beside the database.
+#[derive(Clone, Debug, Default)]
+pub struct Handlers {
+    /// The blob store and mail server emails are sent with.
+    pub outbox: crate::sending::email::Outbox,
+}
 
 impl Runner for Handlers {
     async fn run(&self, db: &Db, task: &Claimed) -> std::result::Result<(), String> {
         match task.task.kind {
             TaskKind::ExpireQuotes => quote_expiry::run(db, task).await.map(drop).map_err(|e| e.to_string()),
             TaskKind::SendSms => crate::sending::sms::run(db, task).await,
+            TaskKind::SendEmail => crate::sending::email::run(db, &self.outbox, task).await,
         }
     }
 }
@@ -282,8 +286,8 @@ impl<R: Runner + 'static> Worker<R> {
     /// this worker no longer holds the task.
     async fn end(&self, org_id: OrgId, id: Uuid, task: Option<&Task>, ending: Ending<'_>, now: Timestamp) -> Result<()> {
         let for_good = !matches!(ending, Ending::RetryAt { .. });
-        let given_up = match &ending {
-            Ending::Failed { error } => Some((*error).to_owned()),
+        let gave_up = match &ending {
+            Ending::Failed { error } => Some(error.to_string()),
             _ => None,
         };
         let mut tx = self.db.begin().await?;
@@ -297,15 +301,11 @@ impl<R: Runner + 'static> Worker<R> {
             if let Some(next) = next_occurrence(&ctx, task, now) {
                 enqueue_in(&mut tx, &ctx, next).await?;
             }
-        }
-        tx.commit().await?;
-        if let (Some(task), Some(error)) = (task, given_up) {
-            // In a transaction of its own, after the task has ended: the
-            // task stays ended even if this cannot be written.
-            if let Err(e) = gave_up(&self.db, org_id, task, &error).await {
-                tracing::warn!(task = %id, kind = %task.kind, error = %e, "could not record that a background task was given up");
+            if let Some(error) = &gave_up {
+                given_up_in(&mut tx, &ctx, task, error).await?;
             }
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -334,18 +334,19 @@ impl<R: Runner + 'static> Worker<R> {
     }
 }
 
-/// What a kind does when its task is given up for good (failed after its
-/// last attempt): a text's message is failed.
-async fn gave_up(db: &Db, org: OrgId, task: &Task, error: &str) -> Result<()> {
+/// What a kind does when its task fails for good: an email or text is failed
+/// with the last error, in the transaction that ends the task.
+async fn given_up_in(tx: &mut Tx, ctx: &Ctx, task: &Task, error: &str) -> Result<()> {
     match task.kind {
+        TaskKind::SendEmail | TaskKind::SendSms => crate::conversations::delivery::give_up_in(tx, ctx, task, error).await,
         TaskKind::ExpireQuotes => Ok(()),
-        TaskKind::SendSms => crate::sending::sms::given_up(db, org, task, error).await,
     }
 }
 
 /// The next occurrence of a recurring task, if its kind recurs.
 fn next_occurrence(ctx: &Ctx, task: &Task, now: Timestamp) -> Option<NewTask> {
     match task.kind {
+        TaskKind::SendEmail => None,
         TaskKind::ExpireQuotes => {
             let day = task.payload.get("day").and_then(Value::as_str).and_then(|d| d.parse().ok()).unwrap_or_else(|| ctx.today());
             Some(quote_expiry::next(&ctx.org, day, now))

@@ -17,7 +17,7 @@ use dossier_domain::activity::{Actor, ActorType, Visibility};
 use dossier_domain::consent::{Consent, Purpose, consent, manual_send};
 use dossier_domain::contact_point::Phone;
 use dossier_domain::customer::{CustomerStatus, WorkRefused};
-use dossier_domain::ids::{ContactId, CustomerId, MessageId, OrgId};
+use dossier_domain::ids::{ContactId, CustomerId, MessageId};
 use dossier_domain::limits::MAX_MESSAGE_BODY_CHARS;
 use dossier_domain::message::{Channel, Delivery, DeliveryStatus, Direction, Message, Recipients, RecordType, excerpt, record_reference};
 use dossier_domain::permissions::{Access, Action, Module};
@@ -294,23 +294,6 @@ async fn run_with<G: SmsGateway>(db: &Db, task: &Claimed, gateway: impl FnOnce(S
         Err(GatewayError { permanent: true, message: answer }) => settle(db, &ctx, &message, DeliveryStatus::Failed, Some(&answer), None).await.map_err(e),
         Err(GatewayError { permanent: false, message: answer }) => Err(answer),
     }
-}
-
-/// When the worker gives an `sms.send` task up for good: its message, if
-/// still queued, is failed with the last error.
-pub(crate) async fn given_up(db: &Db, org: OrgId, task: &Task, error: &str) -> Result<()> {
-    let Ok(id) = message_id_of(task) else { return Ok(()) };
-    let mut tx = db.begin().await?;
-    let org = crate::orgs::load(&mut tx.handle(), org.0).await?;
-    let ctx = Ctx::system(org, SYSTEM_NAME);
-    let Some(row) = q::get_message(&mut tx.handle(), ctx.org.id.0, id).await? else { return Ok(()) };
-    let message = row.into_message()?;
-    if message.delivery.as_ref().map(|d| d.status) != Some(DeliveryStatus::Queued) {
-        return Ok(());
-    }
-    move_in(&mut tx, &ctx, &message, DeliveryStatus::Failed, Some(&format!("gave up after the last attempt: {error}"))).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 // ---------------------------------------------------------------- webhooks

@@ -74,10 +74,11 @@ fn of_row(purpose: TemplatePurpose, row: Option<TemplateRow>) -> Result<Template
     Ok(template)
 }
 
-/// Every purpose's template as the org has it. Staff who may send
-/// messages read them (compose fills them in); admins change them.
+/// Every purpose's template as the org has it. Staff who may read the
+/// org's settings read them (not a fieldworker: their examples hold
+/// amounts); owners and admins change them.
 pub async fn list(db: &Db, ctx: &Ctx) -> Result<Vec<Template>> {
-    ctx.require(Module::Messages, Action::View)?;
+    ctx.require(Module::Settings, Action::View)?;
     let mut reader = db.read().await?;
     let mut own = q::list_templates(&mut reader.handle(), ctx.org.id.0).await?;
     TemplatePurpose::ALL
@@ -91,7 +92,7 @@ pub async fn list(db: &Db, ctx: &Ctx) -> Result<Vec<Template>> {
 
 /// One purpose's template as the org has it.
 pub async fn get(db: &Db, ctx: &Ctx, purpose: TemplatePurpose) -> Result<Template> {
-    ctx.require(Module::Messages, Action::View)?;
+    ctx.require(Module::Settings, Action::View)?;
     get_in(&mut db.read().await?.handle(), ctx, purpose).await
 }
 
@@ -377,7 +378,7 @@ pub async fn data_for(db: &Db, ctx: &Ctx, purpose: TemplatePurpose, fill: &FillF
 /// The org's template of `purpose` (or `text`, one being edited) filled
 /// in for a customer and record, or with the examples.
 pub async fn fill(db: &Db, ctx: &Ctx, purpose: TemplatePurpose, text: Option<TemplateInput>, fill: &FillFor) -> Result<Rendered> {
-    ctx.require(Module::Messages, Action::View)?;
+    ctx.require(Module::Settings, Action::View)?;
     let text = match text {
         Some(text) => {
             let text = text.parse()?;

@@ -24,6 +24,7 @@ mod automation {
     pub(super) mod tasks;
 }
 mod sending {
+    pub(super) mod email;
     pub(super) mod inbound;
     pub(super) mod sms;
     pub(super) mod templates;
@@ -95,7 +96,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(automation::settings::router())
         .merge(sending::templates::router())
         .merge(sending::sms::router())
-        .merge(sending::inbound::router());
+        .merge(sending::inbound::router())
+        .merge(sending::email::router());
     crate::idempotency::document(router.get_openapi_mut());
     problems::document(router.get_openapi_mut());
     router

@@ -29,6 +29,8 @@ mod automation {
     pub(super) mod tasks;
 }
 mod sending {
+    pub(super) mod email;
+    pub(super) mod email_settings;
     pub(super) mod inbound;
     pub(super) mod sms;
     pub(super) mod templates;
@@ -95,6 +97,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(admin::show))
         .route("/settings", get(orgs::show).post(orgs::save))
         .route("/settings/logo", get(orgs::logo_page).post(orgs::set_logo))
+        .route("/settings/email", get(sending::email_settings::show).post(sending::email_settings::save))
         .route("/settings/logo.img", get(orgs::logo))
         .route("/settings/sms", get(sending::sms::settings_page).post(sending::sms::save_settings))
         .route("/customers/{id}/sms", get(sending::sms::new_sms).post(sending::sms::submit))
@@ -129,6 +132,7 @@ pub fn router() -> Router<AppState> {
         .route("/files/{id}/thumbnail", get(files::thumbnail))
         .route("/files/{id}/delete", post(files::delete))
         .route("/customers/{id}/messages/new", get(messages::new_message))
+        .route("/customers/{id}/email", get(sending::email::new_email).post(sending::email::post_email))
         .route("/customers/{id}/as-customer", get(messages::as_customer))
         .route("/messages/{id}/edit", get(messages::edit_message).post(messages::update_message))
         .route("/messages/{id}/delete", post(messages::delete_message))

@@ -104,6 +104,8 @@ pub struct Composer {
     pub more: String,
     /// Whether files can be sent with it.
     pub files: bool,
+    /// The page that emails the customer (about the record), for those who may.
+    pub email: Option<String>,
 }
 
 /// The quick form for a customer's page, or a record's page (`record`), if
@@ -124,6 +126,11 @@ pub fn composer(ctx: &Ctx, customer_code: &str, record: Option<(RecordType, Stri
         channels: CHANNELS.to_vec(),
         more: format!("/customers/{customer_code}/messages/new?back={}{about}", crate::ui::sign_in::encode(back)),
         files: ctx.access(Module::Files, Action::Create) != dossier_domain::permissions::Access::None,
+        // A fieldworker's notes stay on their jobs: email leaves from the office.
+        email: ctx.assigned_only(Module::Messages).is_none().then(|| match about.strip_prefix('&') {
+            Some(about) => format!("/customers/{customer_code}/email?{about}"),
+            None => format!("/customers/{customer_code}/email"),
+        }),
     })
 }
 
