@@ -214,6 +214,21 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Measure the background task worker: queue `--tasks` tasks (nightly
+    /// quote expiry runs of one org) and let `--workers` workers run them;
+    /// print tasks queued and run per second as Markdown.
+    BenchWorker {
+        /// The database: a SQLite file or postgres://…; a scratch one is best.
+        #[arg(long = "db")]
+        db: String,
+        #[arg(long, default_value_t = 5000)]
+        tasks: usize,
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// Tasks a worker claims at once.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        batch: u32,
+    },
     /// Check the activity log.
     Audit {
         #[command(subcommand)]

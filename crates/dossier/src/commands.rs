@@ -179,6 +179,9 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             std::fs::write(&output, pdf).with_context(|| format!("cannot write {}", output.display()))?;
             println!("{reference} written to {}", output.display());
         }
+        Command::BenchWorker { db, tasks, workers, batch } => {
+            print!("{}", crate::bench_worker::run(crate::bench_worker::Options { db, tasks, workers, batch }).await?);
+        }
         Command::Bench { scale, db, clients, requests, warmup } => {
             let scale = match scale {
                 BenchScale::S => Scale::S,

@@ -1,6 +1,7 @@
 //! `dossier`: the customer record for service businesses, in one binary.
 
 mod bench;
+mod bench_worker;
 mod cli;
 mod commands;
 mod cores;
@@ -24,7 +25,9 @@ fn main() -> std::process::ExitCode {
     // The server uses every core; one-shot commands (demo, audit, …) run on
     // one thread, on one core with their database threads (see `cores`).
     let mut builder = match cli.command {
-        cli::Command::Serve { .. } | cli::Command::Bench { .. } | cli::Command::Worker { .. } => tokio::runtime::Builder::new_multi_thread(),
+        cli::Command::Serve { .. } | cli::Command::Bench { .. } | cli::Command::BenchWorker { .. } | cli::Command::Worker { .. } => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
         _ => {
             let mut builder = tokio::runtime::Builder::new_current_thread();
             if let Some(elsewhere) = cores::keep_caller_on_one_core() {

@@ -567,3 +567,118 @@ async fn dossier_worker_runs_the_queued_tasks_on_its_own_and_stops_on_sigterm() 
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     db.close().await;
 }
+
+/// A fresh PostgreSQL database of its own on the test server, and its URL;
+/// `None` (and a note) when no server is configured.
+async fn fresh_postgres_database() -> Option<(String, String)> {
+    let Some(url) = std::env::var("DOSSIER_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
+        eprintln!("skipped: DOSSIER_TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
+        return None;
+    };
+    let name = format!("dossier_cli_{}", uuid::Uuid::new_v4().simple());
+    let admin = Db::connect(&url).await.expect("connect to PostgreSQL");
+    admin.execute_raw(&format!("CREATE DATABASE {name}")).await.expect("create database");
+    admin.close().await;
+    let base = url.rsplit_once('/').map_or(url.as_str(), |(base, _)| base).to_owned();
+    Some((format!("{base}/{name}"), name))
+}
+
+async fn drop_postgres_database(name: &str) {
+    let url = std::env::var("DOSSIER_TEST_POSTGRES_URL").unwrap();
+    let admin = Db::connect(&url).await.unwrap();
+    admin.execute_raw(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok();
+    admin.close().await;
+}
+
+/// `dossier worker` on a database URL: claims 10 tasks at a time, holds them 5 s.
+fn worker_process(url: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(["worker", "--db", url, "--worker-batch", "10", "--worker-lease-secs", "5", "--worker-poll-ms", "50"])
+        .env_remove("DOSSIER_DATABASE_URL")
+        .env("DOSSIER_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_worker_processes_on_postgresql_never_run_a_task_twice_and_a_kill_9_loses_none() {
+    use dossier_service::tasks::{self, NewTask, TaskKind};
+    const TASKS: usize = 3000;
+    let Some((url, name)) = fresh_postgres_database().await else { return };
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let org = dossier_service::orgs::single_or_create(&db, "Kill Test", "GB").await.unwrap();
+    let ctx = dossier_service::Ctx::system(org.clone(), "Test");
+    let mut tx = db.begin().await.unwrap();
+    for n in 0..TASKS {
+        let payload = serde_json::json!({ "day": ctx.today().to_string(), "crash_test": n });
+        let new = NewTask { kind: TaskKind::ExpireQuotes, payload, run_at: jiff::Timestamp::now(), dedupe_key: None, max_attempts: None };
+        tasks::enqueue_in(&mut tx, &ctx, new).await.unwrap().unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    // Three worker processes claim from the same queue at once.
+    let mut workers: Vec<std::process::Child> = (0..3).map(|_| worker_process(&url)).collect();
+    let victim = format!("{}-", workers[0].id());
+    let held_by_victim = || async {
+        let mut conn = db.read().await.unwrap();
+        let rows =
+            dossier_store::queries::list_tasks(&mut conn.handle(), org.id.0, Some(dossier_domain::tasks::TaskStatus::Running), None, 1000).await.unwrap();
+        rows.into_iter().filter(|r| r.held_by.as_deref().is_some_and(|w| w.starts_with(&victim))).map(|r| r.id).collect::<Vec<_>>()
+    };
+    let started = Instant::now();
+    loop {
+        let done = crash_tasks(&db, org.id.0).await.values().filter(|(status, _)| status == "done").count();
+        if done >= TASKS / 4 && !held_by_victim().await.is_empty() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "the workers did not get going ({done} done)");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // One dies without any shutdown, holding tasks; the others carry on.
+    let mut killed = workers.remove(0);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let held_at_kill = held_by_victim().await;
+    let at_kill = crash_tasks(&db, org.id.0).await;
+    let running_at_kill = at_kill.values().filter(|(status, _)| status == "running").count();
+    let done_at_kill = at_kill.values().filter(|(status, _)| status == "done").count();
+    assert!(done_at_kill < TASKS, "every task was done before the kill; nothing was tested");
+
+    let after = loop {
+        let now = crash_tasks(&db, org.id.0).await;
+        if now.values().all(|(status, _)| status == "done") {
+            break now;
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "not every task finished after the kill");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let finished_in = started.elapsed();
+    for mut worker in workers {
+        Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
+        assert!(worker.wait().unwrap().success(), "a worker stops cleanly on SIGTERM");
+    }
+
+    assert_eq!(after.len(), TASKS);
+    // A task is claimed by one worker at a time (FOR UPDATE SKIP LOCKED):
+    // only those the killed worker held (running at the kill, their lease
+    // lost) were claimed a second time; every other exactly once.
+    let twice: Vec<&uuid::Uuid> = after.iter().filter(|(_, (_, attempts))| *attempts > 1).map(|(id, _)| id).collect();
+    for id in &twice {
+        assert!(held_at_kill.contains(id), "task {id} ran twice but the killed worker did not hold it");
+        assert_eq!(after[*id].1, 2);
+    }
+    // What the killed worker held and had not finished was taken over once
+    // its lease ran out (a task it finished just before dying stays done).
+    assert!(!held_at_kill.is_empty());
+    eprintln!(
+        "3 worker processes on PostgreSQL; kill -9 of one after {done_at_kill} of {TASKS} tasks were done, {running_at_kill} running then, {} of them held by \
+         the killed one; all {TASKS} done {finished_in:?} after the start; {} ran a second attempt (the killed worker's, after its 5 s lease), every other exactly one",
+        held_at_kill.len(),
+        twice.len()
+    );
+    db.close().await;
+    drop_postgres_database(&name).await;
+}

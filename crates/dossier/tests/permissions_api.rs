@@ -249,6 +249,15 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         // Retrying and cancelling a task take no body, nor cancelling or resending an email.
         ("POST", "/tasks/{id}/retry" | "/tasks/{id}/cancel" | "/messages/{id}/cancel-delivery" | "/messages/{id}/resend") => return None,
         ("POST", "/customers/{id}/emails") => json!({"to": ["leakcheck@test.example"], "subject": "Hijacked", "body": "Hijacked"}),
+        ("POST", "/customers/{id}/sms") => json!({"to": "+447911123456", "body": "Hijacked"}),
+        ("PUT", "/org/sms-settings") => json!({"provider_url": "http://127.0.0.1:9/", "sender": "Acme"}),
+        // The provider's webhooks are signed with the org's secret, not a user's token.
+        ("POST", "/webhooks/sms/{org_id}/receipt") => json!({"id": "sm-1", "status": "delivered"}),
+        ("POST", "/webhooks/sms/{org_id}/inbound") => json!({"id": "sm-2", "from": "+447700900123", "to": "+447700900000", "text": "Hijacked"}),
+        ("PATCH", "/org/automations") => json!({"statements": true}),
+        // Templates are the caller's own org's; a preview names A's customer and invoice.
+        ("PUT", "/templates/{purpose}") => json!({"subject": "Hijacked", "body": "Hijacked"}),
+        ("POST", "/templates/{purpose}/preview") => json!({"customer": customer, "record": invoice}),
         // The mail server is the caller's own org's.
         ("PUT", "/org/email-settings") => json!({"sender_address": "a@b.example", "host": "mail.b.example", "port": 25, "tls": "none"}),
         (method, path) => panic!("no test body for {method} {path}: add one to body_for"),
@@ -340,7 +349,11 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
         for method in operations.as_object().unwrap().keys() {
             let method: Method = method.to_uppercase().parse().unwrap();
             let path = if template.contains("{id}") { template.replace("{id}", id_for(template)) } else { template.clone() };
-            let path = path.replace("{label}", "VIP").replace("{allocation}", ids["allocation"].as_str().unwrap());
+            let path = path
+                .replace("{label}", "VIP")
+                .replace("{allocation}", ids["allocation"].as_str().unwrap())
+                .replace("{purpose}", "invoice")
+                .replace("{org_id}", &app.org.id.0.to_string());
             let body = body_for(&method, template, &ids);
             for (role, token) in &tokens {
                 let (status, answer) = match body.as_ref().and_then(|b| b.get("multipart")) {
@@ -362,9 +375,16 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
                 let own_session =
                     template.starts_with("/session") && matches!(status, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS | StatusCode::NOT_FOUND);
                 // A user's token is no inbound secret.
-                let hook = template == "/inbound/email" && status == StatusCode::UNAUTHORIZED;
+                let hook = (template == "/inbound/email" || template.starts_with("/webhooks/")) && status == StatusCode::UNAUTHORIZED;
+                // An org's own templates (only the preview names A's records).
+                let own_template = template == "/templates/{purpose}" && (status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY);
                 assert!(
-                    matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) || refused_reference || own_collection || own_session || hook,
+                    matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN)
+                        || refused_reference
+                        || own_collection
+                        || own_session
+                        || hook
+                        || own_template,
                     "{role} {method} {path}: {status} {text}"
                 );
             }
