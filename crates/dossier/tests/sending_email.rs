@@ -347,6 +347,20 @@ both_backends!(staff_email_an_invoice_from_its_page_review_it_and_see_it_sent_on
     let (status, compose) = app.page(Some(&office), "/customers/CUS-00001/email?record_type=invoice&record=INV-00001").await;
     assert_eq!(status, StatusCode::OK);
     assert!(compose.contains("ann@lee.example") && compose.contains("bo@lee.example") && compose.contains("The invoice INV-00001 as a PDF"), "{compose}");
+    // It starts from the org's invoice template, filled in for this invoice.
+    assert!(
+        compose.contains("value=\"Invoice INV-00001 from Test Services\"") && compose.contains("Please find attached invoice INV-00001 for £"),
+        "{compose}"
+    );
+    let (status, _) = app
+        .put(
+            "/templates/invoice",
+            json!({"subject": "Bill {{ invoice.code }}", "body": "Hello {{ contact.name }}, {{ invoice.balance }} to pay by {{ invoice.due_date }}."}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, compose) = app.page(Some(&office), "/customers/CUS-00001/email?record_type=invoice&record=INV-00001").await;
+    assert!(compose.contains("value=\"Bill INV-00001\"") && compose.contains(" to pay by "), "the org's own template: {compose}");
     let mut form = vec![
         ("to_0", "on"),
         ("cc_1", "on"),

@@ -17,6 +17,7 @@ use dossier_domain::message::RecordType;
 use dossier_domain::sending::email::{AttachmentInput, DocumentKind, EmailInput};
 use dossier_service::files::FileQuery;
 use dossier_service::sending::email::{self, EmailOutcome, EmailPreview};
+use dossier_service::templates::{self, FillFor, TemplatePurpose};
 use dossier_service::{Ctx, ServiceError, contacts, customers, files};
 
 use crate::AppState;
@@ -151,17 +152,47 @@ fn field_of(field: &str) -> String {
     }
 }
 
+/// The template an email about this record starts from (`?template=` names
+/// one outright, e.g. `statement`).
+fn template_of(query: &Values) -> Option<TemplatePurpose> {
+    if let Some(named) = value(query, "template") {
+        return TemplatePurpose::parse(&named);
+    }
+    match value(query, "record_type").as_deref() {
+        Some("invoice") => Some(TemplatePurpose::Invoice),
+        Some("quote") => Some(TemplatePurpose::Quote),
+        Some("payment") => Some(TemplatePurpose::PaymentReceipt),
+        _ => None,
+    }
+}
+
 pub async fn new_email(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Query(query): Query<Values>) -> Response {
     match offer(&s, &ctx, &id).await {
         Ok(offer) => {
             let mut form = form(&ctx, &offer, &query);
-            if let (Some(kind), Some(record)) = (value(&query, "record_type"), value(&query, "record")) {
+            let record = value(&query, "record");
+            if let (Some(kind), Some(record)) = (value(&query, "record_type"), &record) {
                 if let Some(path) = RecordType::parse(&kind).and_then(crate::ui::records::page_of) {
                     form.back = format!("/{path}/{record}");
                 }
-                let subject = form.sections[2].fields.iter_mut().find(|f| f.name == "subject");
-                if let Some(subject) = subject.filter(|f| f.value.is_empty()) {
-                    subject.value = format!("{} {record} from {}", words_of(&kind), ctx.org.name);
+            }
+            // Start from the org's template for this record, filled in; a
+            // subject naming the record when there is none to fill.
+            let fill = FillFor { customer: Some(offer.code.clone()), contact_id: None, record: record.clone() };
+            let filled = match template_of(&query) {
+                Some(purpose) => templates::fill(&s.db, &ctx, purpose, None, &fill).await.ok(),
+                None => None,
+            };
+            let fallback = match (value(&query, "record_type"), &record) {
+                (Some(kind), Some(record)) => Some(format!("{} {record} from {}", words_of(&kind), ctx.org.name)),
+                _ => None,
+            };
+            for field in form.sections[2].fields.iter_mut().filter(|f| f.value.is_empty()) {
+                match (field.name.as_str(), &filled) {
+                    ("subject", Some(filled)) => field.value = filled.subject.clone(),
+                    ("body", Some(filled)) => field.value = filled.body.clone(),
+                    ("subject", None) => field.value = fallback.clone().unwrap_or_default(),
+                    _ => {}
                 }
             }
             form.show(StatusCode::OK)
