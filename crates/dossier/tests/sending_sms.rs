@@ -288,6 +288,39 @@ both_backends!(a_signed_text_from_a_contacts_number_lands_on_its_customers_timel
     let (status, body) = webhook(&app, "inbound", &shared, signed(&shared)).await;
     assert_eq!((status, body["customers"].as_u64()), (StatusCode::ACCEPTED, Some(2)), "{body}");
     assert_eq!(app.count("message").await, 2);
+
+    // Both wait in the inbox, once each however often the provider sends them.
+    webhook(&app, "inbound", &stranger, signed(&stranger)).await;
+    let (_, inbox) = app.get("/inbox?status=open").await;
+    let items = inbox["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{inbox}");
+    assert!(items.iter().all(|i| i["channel"] == "sms"), "{inbox}");
+    let stranger_item = items.iter().find(|i| i["from_address"] == "+447912349999").expect("the stranger's text");
+    assert_eq!(stranger_item["reason"], "no customer has this number");
+    assert!(stranger_item["excerpt"].as_str().unwrap().contains("Who is this?"));
+    // Staff give it to a customer: it lands on their timeline as received.
+    let (status, assigned) = app.post(&format!("/inbox/{}/assign", stranger_item["id"].as_str().unwrap()), json!({"customer": "CUS-00002"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{assigned}");
+    let text = &assigned["message"];
+    assert_eq!(
+        (text["channel"].as_str(), text["direction"].as_str(), text["body"].as_str()),
+        (Some("sms"), Some("inbound"), Some("Who is this?")),
+        "{assigned}"
+    );
+    let (_, other) = app.get("/customers/CUS-00002").await;
+    assert_eq!(text["customer_id"], other["id"]);
+    let (_, timeline) = app.get("/customers/CUS-00002/timeline?group=communication").await;
+    assert!(
+        timeline["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "message.received" && e["summary"].as_str().unwrap().contains("assigned from the inbox")),
+        "{timeline}"
+    );
+    let (status, _) = app.post(&format!("/inbox/{}/assign", stranger_item["id"].as_str().unwrap()), json!({"customer": "CUS-00001"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "assigned once");
+    assert_eq!(app.count("message").await, 3);
 });
 
 both_backends!(sms_settings_never_show_their_secrets_nor_write_them_in_the_log, |app| {

@@ -484,6 +484,9 @@ pub async fn assign(db: &Db, files: &Files, ctx: &Ctx, item: &str, input: Assign
         let contact = owners_of(h, ctx, &row.from_address).await?.remove(&customer.id).flatten();
         (row, customer, contact)
     };
+    if row.channel == InboxChannel::Sms.as_str() {
+        return assign_text(db, ctx, &row, customer.id).await;
+    }
     let raw = match &row.raw_sha256 {
         Some(sha256) => {
             let mut raw = Vec::new();
@@ -512,6 +515,23 @@ pub async fn assign(db: &Db, files: &Files, ctx: &Ctx, item: &str, input: Assign
     Ok(Ingested { outcome: IngestOutcome::Received, message: Some(message), files: stored, inbox_item: Some(item_of(item)?) })
 }
 
+/// Give an unmatched text to a customer: it becomes their received SMS, as
+/// a matched one would, recorded as assigned by the caller.
+async fn assign_text(db: &Db, ctx: &Ctx, row: &InboxItemRow, customer: Uuid) -> Result<Ingested> {
+    let text = super::sms::received_of(row).ok_or_else(|| ServiceError::conflict("inbox_item_unreadable", "this item keeps no text to assign"))?;
+    let id = MessageId::new();
+    let mut tx = db.begin().await?;
+    if !q::assign_inbox_item(&mut tx.handle(), ctx.org.id.0, row.id, customer, id.0, &ctx.actor.name, ctx.now().as_microsecond()).await? {
+        let now = q::get_inbox_item(&mut tx.handle(), ctx.org.id.0, row.id).await?.map(|r| r.status).unwrap_or_default();
+        return Err(decided(&now));
+    }
+    let contact = super::sms::contact_with_number(&mut tx, ctx, customer, &text.from).await?;
+    let message = super::sms::record_received_in(&mut tx, ctx, id, customer, contact, text, Some(&ctx.actor.name)).await?;
+    let item = q::get_inbox_item(&mut tx.handle(), ctx.org.id.0, row.id).await?.ok_or(ServiceError::NotFound("inbox item"))?;
+    tx.commit().await?;
+    Ok(Ingested { outcome: IngestOutcome::Received, message: Some(message), files: Vec::new(), inbox_item: Some(item_of(item)?) })
+}
+
 /// Put an unmatched mail aside (spam, a newsletter): recorded on the org's log.
 pub async fn dismiss(db: &Db, ctx: &Ctx, item: &str) -> Result<InboxItem> {
     require_inbox(ctx)?;
@@ -523,7 +543,8 @@ pub async fn dismiss(db: &Db, ctx: &Ctx, item: &str) -> Result<InboxItem> {
         return Err(decided(&now));
     }
     let what = row.subject.as_deref().map(|s| format!(" \"{s}\"")).unwrap_or_default();
-    let summary = format!("Email{what} from {} dismissed from the inbox by {}", row.from_address, ctx.actor.name);
+    let noun = if row.channel == InboxChannel::Sms.as_str() { "Text" } else { "Email" };
+    let summary = format!("{noun}{what} from {} dismissed from the inbox by {}", row.from_address, ctx.actor.name);
     let changes = vec![FieldChange { field: "status".into(), old: json!("open"), new: json!("dismissed") }];
     let mut record = activity(ctx, ActivityKind::InboxDismissed, None, EntityRef::new(EntityType::InboxItem, row.id), row.subject.clone(), summary, changes);
     record.detail = json!({ "from": row.from_address, "subject": row.subject, "reason": row.reason });

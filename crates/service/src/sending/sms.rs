@@ -21,6 +21,7 @@ use dossier_domain::ids::{ContactId, CustomerId, MessageId};
 use dossier_domain::limits::MAX_MESSAGE_BODY_CHARS;
 use dossier_domain::message::{Channel, Delivery, DeliveryStatus, Direction, Message, Recipients, RecordType, excerpt, record_reference};
 use dossier_domain::permissions::{Access, Action, Module};
+use dossier_domain::sending::inbound::{EXCERPT_CHARS, InboxChannel, InboxStatus};
 use dossier_domain::sending::sms::{Encoding, ReceiptStatus, Segments, SmsText};
 use dossier_domain::tasks::{Task, TaskKind};
 use dossier_domain::text;
@@ -400,8 +401,8 @@ pub enum Inbound {
     /// Recorded before (the provider sent it again).
     Repeated(MessageId),
     /// The number belongs to no customer, or to several (or to one that is
-    /// deactivated): nothing was recorded.
-    Unmatched { customers: usize },
+    /// deactivated): the text waits in the inbox for staff to assign.
+    Unmatched { customers: usize, item: Uuid },
 }
 
 /// A signed inbound text: recorded on the one customer whose phone, or one
@@ -426,24 +427,107 @@ pub async fn inbound(db: &Db, org: &str, body: &[u8], signature: Option<&str>) -
         return Ok(Inbound::Repeated(MessageId(row.id)));
     }
     let owners = owners_of(&mut tx, &ctx, &from).await?;
-    let [(customer, contact)] = owners.as_slice() else { return Ok(Inbound::Unmatched { customers: owners.len() }) };
-    if customer.status()? == CustomerStatus::Deactivated {
-        return Ok(Inbound::Unmatched { customers: 1 });
+    let body = text.unwrap_or_else(|| "(an empty text)".to_owned());
+    let received = Received { id, from, to, body, received_at: input.received_at };
+    let reason = match owners.as_slice() {
+        [] => "no customer has this number",
+        [(customer, _)] if customer.status()? == CustomerStatus::Deactivated => "the customer with this number is deactivated",
+        [_] => "",
+        _ => "several customers have this number",
+    };
+    if !reason.is_empty() {
+        // Kept in the inbox for staff to assign, once per provider id.
+        let item = inbox_item(&ctx, &received, reason);
+        let item_id = item.id;
+        if q::insert_inbox_item(&mut tx.handle(), &item).await? {
+            tx.commit().await?;
+        }
+        return Ok(Inbound::Unmatched { customers: owners.len(), item: item_id });
     }
-    let name = contact.as_ref().map_or(customer.display_name.clone(), |(_, name)| name.clone());
-    let actor = Actor { kind: ActorType::Customer, id: Some(customer.id), name: format!("{name} (by SMS)") };
+    let [(customer, contact)] = owners.as_slice() else { unreachable!("one owner") };
+    let message = record_received_in(&mut tx, &ctx, MessageId::new(), customer.id, contact.clone(), received, None).await?;
+    tx.commit().await?;
+    Ok(Inbound::Recorded(Box::new(message)))
+}
+
+/// An inbound text, checked.
+pub(crate) struct Received {
+    /// The provider's id.
+    pub id: String,
+    pub from: Phone,
+    pub to: String,
+    pub body: String,
+    pub received_at: Option<Timestamp>,
+}
+
+/// The inbox item of a text no one customer's number sent.
+fn inbox_item(ctx: &Ctx, text: &Received, reason: &str) -> dossier_store::InboxItemRow {
+    dossier_store::InboxItemRow {
+        org_id: ctx.org.id.0,
+        id: Uuid::now_v7(),
+        channel: InboxChannel::Sms.as_str().to_owned(),
+        message_ref: Some(text.id.clone()),
+        from_address: text.from.as_str().to_owned(),
+        from_name: None,
+        subject: None,
+        excerpt: excerpt(&text.body, EXCERPT_CHARS),
+        raw_sha256: None,
+        raw_size: None,
+        raw_text: Some(serde_json::json!({ "to": text.to, "text": text.body, "received_at": text.received_at }).to_string()),
+        reason: reason.to_owned(),
+        received_at: ctx.now().as_microsecond(),
+        status: InboxStatus::Open.as_str().to_owned(),
+        assigned_customer_id: None,
+        assigned_message_id: None,
+        decided_by: None,
+        decided_at: None,
+    }
+}
+
+/// The text an inbox item keeps, to record it when staff assign it.
+pub(crate) fn received_of(item: &dossier_store::InboxItemRow) -> Option<Received> {
+    let kept: serde_json::Value = serde_json::from_str(item.raw_text.as_deref()?).ok()?;
+    Some(Received {
+        id: item.message_ref.clone()?,
+        from: Phone::from_stored(item.from_address.clone()),
+        to: kept["to"].as_str().unwrap_or_default().to_owned(),
+        body: kept["text"].as_str().unwrap_or_default().to_owned(),
+        received_at: kept["received_at"].as_str().and_then(|t| t.parse().ok()),
+    })
+}
+
+/// The customers (and contact) whose phone is `number`, for an assigned text.
+pub(crate) async fn contact_with_number(tx: &mut Tx, ctx: &Ctx, customer: Uuid, number: &Phone) -> Result<Option<(ContactId, String)>> {
+    Ok(owners_of(tx, ctx, number).await?.into_iter().find(|(c, _)| c.id == customer).and_then(|(_, contact)| contact))
+}
+
+/// Record a received text on `customer` (message `sms`, inbound, seen by
+/// the customer, with `message.received`), in the caller's transaction;
+/// `assigned_by` names who gave it to the customer from the inbox.
+pub(crate) async fn record_received_in(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    id: MessageId,
+    customer: Uuid,
+    contact: Option<(ContactId, String)>,
+    text: Received,
+    assigned_by: Option<&str>,
+) -> Result<Message> {
+    let row = customers::find(&mut tx.handle(), ctx, &customer.to_string()).await?;
+    let name = contact.as_ref().map_or(row.display_name.clone(), |(_, name)| name.clone());
+    let actor = Actor { kind: ActorType::Customer, id: Some(customer), name: format!("{name} (by SMS)") };
     let ctx = Ctx::new(ctx.org.clone(), actor, None, None);
     let now = ctx.now();
     let message = Message {
-        id: MessageId::new(),
-        customer_id: CustomerId(customer.id),
+        id,
+        customer_id: CustomerId(customer),
         channel: Channel::Sms,
         direction: Direction::Inbound,
         visibility: Visibility::Customer,
         author: ctx.actor.clone(),
-        occurred_at: input.received_at.filter(|at| *at <= now).unwrap_or(now),
+        occurred_at: text.received_at.filter(|at| *at <= now).unwrap_or(now),
         subject: None,
-        body: text.unwrap_or_else(|| "(an empty text)".to_owned()),
+        body: text.body,
         contact_id: contact.as_ref().map(|(id, _)| *id),
         record: None,
         duration_seconds: None,
@@ -453,19 +537,19 @@ pub async fn inbound(db: &Db, org: &str, body: &[u8], signature: Option<&str>) -
         edited_at: None,
         deleted: None,
         delivery: None,
-        recipients: Some(Recipients { to: vec![to], cc: Vec::new(), from: Some(from.as_str().to_owned()) }),
+        recipients: Some(Recipients { to: vec![text.to], cc: Vec::new(), from: Some(text.from.as_str().to_owned()) }),
         email_message_id: None,
-        provider_ref: Some(id),
+        provider_ref: Some(text.id),
     };
     let h = &mut tx.handle();
     q::insert_messages(h, &[MessageRow::new(ctx.org.id.0, message.customer_id, &message)]).await?;
     let contact_name = contact.as_ref().map(|(_, name)| name.as_str());
-    let summary = format!("{} received: {}", message.heading(Some(contact_name.unwrap_or(from.as_str()))), excerpt(&message.body, 100));
+    let assigned = assigned_by.map(|by| format!(", assigned from the inbox by {by}")).unwrap_or_default();
+    let summary = format!("{} received{assigned}: {}", message.heading(Some(contact_name.unwrap_or(text.from.as_str()))), excerpt(&message.body, 100));
     let mut record = message_activity(&ctx, dossier_domain::activity::ActivityKind::MessageReceived, &message, contact_name, summary);
-    record.detail["from"] = json!(from.as_str());
+    record.detail["from"] = json!(text.from.as_str());
     tx.append(record).await?;
-    tx.commit().await?;
-    Ok(Inbound::Recorded(Box::new(message)))
+    Ok(message)
 }
 
 /// The customers whose own phone or whose contact's phone is `number`, each

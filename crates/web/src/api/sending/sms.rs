@@ -112,11 +112,11 @@ async fn receipt(State(s): State<AppState>, Path(org): Path<String>, headers: He
 /// A text a customer sent, forwarded by the SMS provider (signed as the
 /// receipts are). Recorded on the one customer whose phone or contact's
 /// phone sent it (201); the same provider id again records nothing (200);
-/// a number of no customer, or of several, is answered 202 and not recorded.
+/// a number of no customer, or of several, is answered 202 and waits in the inbox for staff to assign.
 #[utoipa::path(post, path = "/webhooks/sms/{org_id}/inbound", tag = "sending", security(()), request_body = InboundSms,
     params(("org_id" = String, Path, description = "The org's id"), ("X-Dossier-Signature" = String, Header, description = "sha256=<hex HMAC-SHA256 of the body>")),
     responses((status = 201, description = "Recorded", body = WebhookAnswer), (status = 200, description = "Recorded before", body = WebhookAnswer),
-        (status = 202, description = "Accepted, but the number is no single customer's", body = WebhookAnswer),
+        (status = 202, description = "Accepted into the inbox: the number is no single customer's", body = WebhookAnswer),
         (status = 401, description = "Missing or wrong signature (invalid_signature): nothing changed", body = Problem),
         (status = 413, description = "Body over 64 KiB", body = Problem), (status = 422, description = "Not an inbound text", body = Problem)))]
 async fn inbound(State(s): State<AppState>, Path(org): Path<String>, headers: HeaderMap, body: RawBody) -> Result<Response, ApiError> {
@@ -125,6 +125,6 @@ async fn inbound(State(s): State<AppState>, Path(org): Path<String>, headers: He
     Ok(match sms::inbound(&s.db, &org, &bytes, signature.as_deref()).await.map_err(signature_refused)? {
         Inbound::Recorded(message) => answer(StatusCode::CREATED, "recorded", Some(message.id.0), None),
         Inbound::Repeated(id) => answer(StatusCode::OK, "repeated", Some(id.0), None),
-        Inbound::Unmatched { customers } => answer(StatusCode::ACCEPTED, "unmatched", None, Some(customers)),
+        Inbound::Unmatched { customers, .. } => answer(StatusCode::ACCEPTED, "unmatched", None, Some(customers)),
     })
 }

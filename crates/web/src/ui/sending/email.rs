@@ -171,10 +171,10 @@ pub async fn new_email(State(s): State<AppState>, Staff(ctx): Staff, Path(id): P
         Ok(offer) => {
             let mut form = form(&ctx, &offer, &query);
             let record = value(&query, "record");
-            if let (Some(kind), Some(record)) = (value(&query, "record_type"), &record) {
-                if let Some(path) = RecordType::parse(&kind).and_then(crate::ui::records::page_of) {
-                    form.back = format!("/{path}/{record}");
-                }
+            if let (Some(kind), Some(record)) = (value(&query, "record_type"), &record)
+                && let Some(path) = RecordType::parse(&kind).and_then(crate::ui::records::page_of)
+            {
+                form.back = format!("/{path}/{record}");
             }
             // Start from the org's template for this record, filled in; a
             // subject naming the record when there is none to fill.
