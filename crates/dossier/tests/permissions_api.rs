@@ -257,6 +257,7 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("PATCH", "/org/automations") => json!({"statements": true}),
         // Templates are the caller's own org's; a preview names A's customer and invoice.
         ("PUT", "/templates/{purpose}") => json!({"subject": "Hijacked", "body": "Hijacked"}),
+        ("POST", "/templates/{purpose}/reset") => return None,
         ("POST", "/templates/{purpose}/preview") => json!({"customer": customer, "record": invoice}),
         // The mail server is the caller's own org's.
         ("PUT", "/org/email-settings") => json!({"sender_address": "a@b.example", "host": "mail.b.example", "port": 25, "tls": "none"}),
@@ -377,7 +378,8 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
                 // A user's token is no inbound secret.
                 let hook = (template == "/inbound/email" || template.starts_with("/webhooks/")) && status == StatusCode::UNAUTHORIZED;
                 // An org's own templates (only the preview names A's records).
-                let own_template = template == "/templates/{purpose}" && (status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY);
+                let own_template = matches!(template.as_str(), "/templates/{purpose}" | "/templates/{purpose}/reset")
+                    && (status.is_success() || status == StatusCode::UNPROCESSABLE_ENTITY);
                 assert!(
                     matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN)
                         || refused_reference

@@ -81,7 +81,7 @@ both_backends!(an_org_writes_its_own_invoice_email_and_it_is_filled_in_for_a_rea
     assert_eq!(codes(&problem), [("record".to_owned(), "required".to_owned())]);
 
     // Back to the default.
-    let (status, reset) = app.delete("/templates/invoice").await;
+    let (status, reset) = app.post("/templates/invoice/reset", json!({})).await;
     assert_eq!(status, 200);
     assert_eq!(reset["customised"], false);
     assert_eq!(reset["subject"], "Invoice {{ invoice.code }} from {{ org.name }}");

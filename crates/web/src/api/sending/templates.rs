@@ -1,5 +1,5 @@
 //! `/templates`: the org's message templates by purpose — read them,
-//! change them (owners and admins), set one back to the default, and
+//! change them (owners and admins), set one back to the default (`POST …/reset`), and
 //! preview one filled in for a customer and record or with examples.
 
 use axum::Json;
@@ -16,7 +16,11 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_templates)).routes(routes!(get_template, update_template, reset_template)).routes(routes!(preview_template))
+    OpenApiRouter::new()
+        .routes(routes!(list_templates))
+        .routes(routes!(get_template, update_template))
+        .routes(routes!(reset_template))
+        .routes(routes!(preview_template))
 }
 
 fn purpose(text: &str) -> Result<TemplatePurpose, ServiceError> {
@@ -54,8 +58,9 @@ async fn update_template(
     Ok(Json(templates::update(&s.db, &ctx, purpose(&p)?, input).await?))
 }
 
-/// Set a template back to the default (owners and admins).
-#[utoipa::path(delete, path = "/templates/{purpose}", tag = "templates", params(("purpose" = TemplatePurpose, Path)),
+/// Set a template back to the default (owners and admins). The template
+/// is not removed: reading it gives the default.
+#[utoipa::path(post, path = "/templates/{purpose}/reset", tag = "templates", params(("purpose" = TemplatePurpose, Path)),
     responses((status = 200, description = "The default template", body = Template), (status = 403, description = "Only owners and admins change templates", body = Problem),
         (status = 404, description = "No such purpose", body = Problem)))]
 async fn reset_template(State(s): State<AppState>, Caller(ctx): Caller, Path(p): Path<String>) -> Result<Json<Template>, ApiError> {
