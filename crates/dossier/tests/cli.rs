@@ -622,7 +622,7 @@ async fn several_worker_processes_on_postgresql_never_run_a_task_twice_and_a_kil
     // Three worker processes claim from the same queue at once; the first
     // (the one to be killed) claims 100 at a time, so it is nearly always
     // holding some.
-    let mut workers: Vec<std::process::Child> = (0..2).map(|_| worker_process(&url, 10)).collect();
+    let workers: Vec<std::process::Child> = (0..2).map(|_| worker_process(&url, 10)).collect();
     let held_by = |pid: u32| {
         let db = &db;
         let org = org.id.0;
