@@ -149,24 +149,19 @@ pub async fn ingest(db: &Db, files: &Files, ctx: &Ctx, raw: &[u8]) -> Result<Ing
         Found::Nobody(reason) => {
             let sha256 = files.blobs.put(org, raw).await?;
             let row = InboxItemRow {
-                org_id: org,
-                id: Uuid::now_v7(),
-                channel: InboxChannel::Email.as_str().to_owned(),
-                message_ref: Some(reference.clone()),
-                from_address: mail.from_address.clone().unwrap_or_else(|| "(no sender)".to_owned()),
                 from_name: mail.from_name.clone(),
                 subject: mail.subject.clone(),
-                excerpt: clip(&mail.body, EXCERPT_CHARS),
                 raw_sha256: Some(sha256),
                 raw_size: Some(raw.len() as i64),
-                raw_text: None,
-                reason: reason.to_owned(),
-                received_at: ctx.now().as_microsecond(),
-                status: InboxStatus::Open.as_str().to_owned(),
-                assigned_customer_id: None,
-                assigned_message_id: None,
-                decided_by: None,
-                decided_at: None,
+                ..InboxItemRow::open(
+                    org,
+                    InboxChannel::Email,
+                    reference.clone(),
+                    mail.from_address.clone().unwrap_or_else(|| "(no sender)".to_owned()),
+                    clip(&mail.body, EXCERPT_CHARS),
+                    reason,
+                    ctx.now().as_microsecond(),
+                )
             };
             let mut tx = db.begin().await?;
             let h = &mut tx.handle();

@@ -21,7 +21,7 @@ use dossier_domain::ids::{ContactId, CustomerId, MessageId};
 use dossier_domain::limits::MAX_MESSAGE_BODY_CHARS;
 use dossier_domain::message::{Channel, Delivery, DeliveryStatus, Direction, Message, Recipients, RecordType, excerpt, record_reference};
 use dossier_domain::permissions::{Access, Action, Module};
-use dossier_domain::sending::inbound::{EXCERPT_CHARS, InboxChannel, InboxStatus};
+use dossier_domain::sending::inbound::{EXCERPT_CHARS, InboxChannel};
 use dossier_domain::sending::sms::{Encoding, ReceiptStatus, Segments, SmsText};
 use dossier_domain::tasks::{Task, TaskKind};
 use dossier_domain::text;
@@ -462,25 +462,18 @@ pub(crate) struct Received {
 
 /// The inbox item of a text no one customer's number sent.
 fn inbox_item(ctx: &Ctx, text: &Received, reason: &str) -> dossier_store::InboxItemRow {
+    let kept = serde_json::json!({ "to": text.to, "text": text.body, "received_at": text.received_at });
     dossier_store::InboxItemRow {
-        org_id: ctx.org.id.0,
-        id: Uuid::now_v7(),
-        channel: InboxChannel::Sms.as_str().to_owned(),
-        message_ref: Some(text.id.clone()),
-        from_address: text.from.as_str().to_owned(),
-        from_name: None,
-        subject: None,
-        excerpt: excerpt(&text.body, EXCERPT_CHARS),
-        raw_sha256: None,
-        raw_size: None,
-        raw_text: Some(serde_json::json!({ "to": text.to, "text": text.body, "received_at": text.received_at }).to_string()),
-        reason: reason.to_owned(),
-        received_at: ctx.now().as_microsecond(),
-        status: InboxStatus::Open.as_str().to_owned(),
-        assigned_customer_id: None,
-        assigned_message_id: None,
-        decided_by: None,
-        decided_at: None,
+        raw_text: Some(kept.to_string()),
+        ..dossier_store::InboxItemRow::open(
+            ctx.org.id.0,
+            InboxChannel::Sms,
+            text.id.clone(),
+            text.from.as_str().to_owned(),
+            excerpt(&text.body, EXCERPT_CHARS),
+            reason,
+            ctx.now().as_microsecond(),
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! Inbound mail: the inbox of mail that matched no customer, the per-org
 //! secret a mail server presents, and who an address belongs to.
 
+use dossier_domain::sending::inbound::{InboxChannel, InboxStatus};
 use uuid::Uuid;
 
 use crate::{Handle, Result, run};
@@ -30,6 +31,34 @@ pub struct InboxItemRow {
     pub assigned_message_id: Option<Uuid>,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
+}
+
+impl InboxItemRow {
+    /// A new open item of `channel` from `from_address`, with why it
+    /// matched no customer; what only some channels have (a sender's name,
+    /// a subject, the raw message) is set by the caller.
+    pub fn open(org_id: Uuid, channel: InboxChannel, message_ref: String, from_address: String, excerpt: String, reason: &str, received_at: i64) -> Self {
+        Self {
+            org_id,
+            id: Uuid::now_v7(),
+            channel: channel.as_str().to_owned(),
+            message_ref: Some(message_ref),
+            from_address,
+            from_name: None,
+            subject: None,
+            excerpt,
+            raw_sha256: None,
+            raw_size: None,
+            raw_text: None,
+            reason: reason.to_owned(),
+            received_at,
+            status: InboxStatus::Open.as_str().to_owned(),
+            assigned_customer_id: None,
+            assigned_message_id: None,
+            decided_by: None,
+            decided_at: None,
+        }
+    }
 }
 
 /// Keep an item. One whose reference the org holds already is not kept
