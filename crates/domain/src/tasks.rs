@@ -23,7 +23,13 @@ string_enum!(
     /// org's time zone. `email.send`: send one queued email (payload
     /// `{"message_id": …}`) through the org's mail server. `sms.send`: send
     /// one queued text message (payload `{"message_id": …}`).
-    TaskKind { ExpireQuotes = "quotes.expire", SendEmail = "email.send", SendSms = "sms.send" }
+    TaskKind {
+        ExpireQuotes = "quotes.expire",
+        SendEmail = "email.send",
+        SendSms = "sms.send",
+        AutomatedEmail = "email.automated",
+        DailySends = "sends.daily",
+    }
 );
 
 impl TaskKind {
@@ -33,6 +39,8 @@ impl TaskKind {
             TaskKind::ExpireQuotes => "Expire quotes past their valid-until date",
             TaskKind::SendSms => "Send an SMS",
             TaskKind::SendEmail => "Send an email",
+            TaskKind::AutomatedEmail => "Write an automated email (invoice, receipt, reminder, statement)",
+            TaskKind::DailySends => "Payment reminders, statements and held emails of the day",
         }
     }
 }

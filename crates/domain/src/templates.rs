@@ -82,6 +82,25 @@ const INVITATION: &[Placeholder] = &[
 ];
 
 impl TemplatePurpose {
+    /// What the customer's preference calls a message of this purpose:
+    /// money is billing; quotes, links, visits and invitations are service.
+    pub fn consent_purpose(self) -> crate::consent::Purpose {
+        use TemplatePurpose::*;
+        match self {
+            Invoice | Statement | PaymentReceipt | PaymentReminder1 | PaymentReminder2 | PaymentReminder3 => crate::consent::Purpose::Billing,
+            Quote | PortalLink | ServiceReminder | StaffInvitation => crate::consent::Purpose::Service,
+        }
+    }
+
+    /// The payment reminder of `level` (1 to 3; a level past the last is the last).
+    pub fn payment_reminder(level: usize) -> Self {
+        match level {
+            0 | 1 => TemplatePurpose::PaymentReminder1,
+            2 => TemplatePurpose::PaymentReminder2,
+            _ => TemplatePurpose::PaymentReminder3,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         use TemplatePurpose::*;
         match self {

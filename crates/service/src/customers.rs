@@ -231,7 +231,12 @@ pub async fn update_customer_in(tx: &mut Tx, ctx: &Ctx, reference: &str, patch: 
     let customer = with_labels(h, new_row).await?;
     let (id, subject, code) = subject(&row);
     let summary = format!("Profile updated: {}", field_list(&changes));
+    let pause_changed = current.auto_comms_paused != updated.auto_comms_paused || current.auto_comms_paused_until != updated.auto_comms_paused_until;
     tx.append(activity(ctx, ActivityKind::CustomerUpdated, id, subject, code, summary, changes)).await?;
+    if pause_changed {
+        // Unpaused: what the pause held goes now.
+        crate::automation::sends::release_in(tx, ctx, CustomerId(row.id), ctx.today()).await?;
+    }
     Ok(customer)
 }
 
@@ -265,6 +270,10 @@ pub async fn change_status_in(tx: &mut Tx, ctx: &Ctx, reference: &str, change: S
     // A dormant customer's sites sleep with it and wake with it.
     if (old == CustomerStatus::Dormant) != (change.status == CustomerStatus::Dormant) {
         sites::follow_customer(tx, ctx, CustomerId(row.id), change.status == CustomerStatus::Dormant).await?;
+    }
+    if change.status == CustomerStatus::Active {
+        // Active again: what its dormancy or block held goes now (unless paused).
+        crate::automation::sends::release_in(tx, ctx, CustomerId(row.id), ctx.today()).await?;
     }
     Ok(customer)
 }

@@ -48,7 +48,9 @@ pub mod conversations {
 
 /// Background tasks and the work they do on their own.
 pub mod automation {
+    pub mod daily;
     pub(crate) mod quote_expiry;
+    pub mod sends;
     pub mod settings;
     pub mod tasks;
 }

@@ -33,6 +33,7 @@ mod conversations {
     mod words;
 }
 mod automation {
+    pub(crate) mod sends;
     pub(crate) mod settings;
     pub(crate) mod tasks;
 }
@@ -49,7 +50,7 @@ mod access {
     pub(crate) mod users;
 }
 use access::{portal, sessions, usage, users};
-use automation::{settings, tasks};
+use automation::{sends, settings, tasks};
 pub use conversations::blobs;
 use conversations::{files, follow_ups, messages};
 use customers::{contacts, search, sites};
@@ -78,6 +79,7 @@ pub use search::SearchTerm;
 pub use sending::email::{EmailAttachmentRow, SmtpRow};
 pub use sending::inbound::InboxItemRow;
 pub use sending::sms::SmsSettingsRow;
+pub use sends::{AutomatedSendRow, OverdueRow};
 pub use sessions::{Counted, SessionRow, ThrottleRow};
 pub use sites::SiteRow;
 pub use tasks::{Ending, TaskRow};
@@ -119,6 +121,7 @@ pub mod queries {
         list_inbox, set_inbound_secret,
     };
     pub use crate::sending::sms::{get_sms_settings, phone_candidates, put_sms_settings};
+    pub use crate::sends::{automated_send_of_message, customers_owing, customers_with_held, held_messages, insert_automated_send, overdue_invoices};
     pub use crate::sessions::{
         clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,
     };

@@ -1,5 +1,6 @@
 //! Quotes move to expired when their valid-until date passes: a daily task
-//! per org, just after midnight in the org's time zone.
+//! per org, just after midnight in the org's time zone
+//! ([`crate::automation::daily`]).
 //!
 //! Each run expires every sent quote whose valid-until date is before the
 //! org's today, through the same use case as a manual move
@@ -8,41 +9,15 @@
 //! [`BATCH`] quotes, one transaction each, so it never holds the SQLite
 //! writer for long; running it again only finds the quotes still sent.
 
-use dossier_domain::tasks::TaskKind;
 use dossier_domain::workflow::QuoteStatus;
 use dossier_store::Db;
 use dossier_store::queries as q;
-use jiff::Timestamp;
-use jiff::civil::{Date, Time};
-use serde_json::json;
 
-use crate::automation::tasks::{Claimed, NewTask, SYSTEM_NAME};
-use crate::{Ctx, Org, Result};
+use crate::automation::tasks::{Claimed, SYSTEM_NAME};
+use crate::{Ctx, Result};
 
 /// Quotes expired per transaction.
 pub const BATCH: i64 = 100;
-
-/// When the daily run is due, in the org's time zone: five past midnight.
-pub const RUNS_AT: Time = Time::constant(0, 5, 0, 0);
-
-/// The run for `day`, due at `run_at`.
-pub(crate) fn occurrence(_org: &Org, day: Date, run_at: Timestamp) -> NewTask {
-    NewTask { kind: TaskKind::ExpireQuotes, payload: json!({ "day": day.to_string() }), run_at, dedupe_key: Some(dedupe_key(day)), max_attempts: None }
-}
-
-/// The run after the one for `day` (or after today's, if `day` is past):
-/// the next day at [`RUNS_AT`] in the org's time zone.
-pub(crate) fn next(org: &Org, day: Date, now: Timestamp) -> NewTask {
-    let today = now.to_zoned(org.zone()).date();
-    let next = day.max(today).tomorrow().unwrap_or(day);
-    let run_at = next.to_datetime(RUNS_AT).to_zoned(org.zone()).map(|z| z.timestamp()).unwrap_or(now);
-    occurrence(org, next, run_at)
-}
-
-/// The key of the run for `day`: one per org and day.
-pub fn dedupe_key(day: Date) -> String {
-    format!("{}:{day}", TaskKind::ExpireQuotes.as_str())
-}
 
 /// Expire the org's sent quotes past their valid-until date; returns how many.
 pub(crate) async fn run(db: &Db, task: &Claimed) -> Result<usize> {

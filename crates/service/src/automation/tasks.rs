@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::automation::quote_expiry;
+use crate::automation::{daily, quote_expiry, sends};
 use crate::page::{Page, decode_cursor, paginate};
 use crate::record::activity;
 use crate::{Ctx, Result, ServiceError};
@@ -90,7 +90,9 @@ pub async fn enqueue_in(tx: &mut Tx, ctx: &Ctx, new: NewTask) -> Result<Option<T
 /// Queue the first run of each recurring kind for a new org (in its
 /// creating transaction): due at once.
 pub(crate) async fn schedule_new_org_in(tx: &mut Tx, ctx: &Ctx) -> Result<()> {
-    enqueue_in(tx, ctx, quote_expiry::occurrence(&ctx.org, ctx.today(), ctx.now())).await?;
+    for kind in daily::KINDS {
+        enqueue_in(tx, ctx, daily::occurrence(kind, ctx.today(), ctx.now())).await?;
+    }
     Ok(())
 }
 
@@ -99,18 +101,19 @@ pub(crate) async fn schedule_new_org_in(tx: &mut Tx, ctx: &Ctx) -> Result<()> {
 /// cancelled): today's, due at once, or — if today's ran already —
 /// tomorrow's. Runs when a worker starts. Returns how many were queued.
 pub async fn ensure_scheduled(db: &Db) -> Result<usize> {
-    let missing = q::orgs_without_pending(&mut db.read().await?.handle(), TaskKind::ExpireQuotes).await?;
     let mut queued = 0;
-    for org_id in missing {
-        let mut tx = db.begin().await?;
-        let org = crate::orgs::load(&mut tx.handle(), org_id).await?;
-        let ctx = Ctx::system(org, SYSTEM_NAME);
-        let today = quote_expiry::occurrence(&ctx.org, ctx.today(), ctx.now());
-        if enqueue_in(&mut tx, &ctx, today).await?.is_none() {
-            enqueue_in(&mut tx, &ctx, quote_expiry::next(&ctx.org, ctx.today(), ctx.now())).await?;
+    for kind in daily::KINDS {
+        let missing = q::orgs_without_pending(&mut db.read().await?.handle(), kind).await?;
+        for org_id in missing {
+            let mut tx = db.begin().await?;
+            let org = crate::orgs::load(&mut tx.handle(), org_id).await?;
+            let ctx = Ctx::system(org, SYSTEM_NAME);
+            if enqueue_in(&mut tx, &ctx, daily::occurrence(kind, ctx.today(), ctx.now())).await?.is_none() {
+                enqueue_in(&mut tx, &ctx, daily::next(kind, &ctx.org, ctx.today(), ctx.now())).await?;
+            }
+            tx.commit().await?;
+            queued += 1;
         }
-        tx.commit().await?;
-        queued += 1;
     }
     Ok(queued)
 }
@@ -181,6 +184,8 @@ impl Runner for Handlers {
             TaskKind::ExpireQuotes => quote_expiry::run(db, task).await.map(drop).map_err(|e| e.to_string()),
             TaskKind::SendSms => crate::sending::sms::run(db, task).await,
             TaskKind::SendEmail => crate::sending::email::run(db, &self.outbox, task).await,
+            TaskKind::AutomatedEmail => sends::run(db, &self.outbox, task).await.map(drop).map_err(|e| e.to_string()),
+            TaskKind::DailySends => sends::run_daily(db, task).await.map(drop).map_err(|e| e.to_string()),
         }
     }
 }
@@ -339,20 +344,13 @@ impl<R: Runner + 'static> Worker<R> {
 async fn given_up_in(tx: &mut Tx, ctx: &Ctx, task: &Task, error: &str) -> Result<()> {
     match task.kind {
         TaskKind::SendEmail | TaskKind::SendSms => crate::conversations::delivery::give_up_in(tx, ctx, task, error).await,
-        TaskKind::ExpireQuotes => Ok(()),
+        TaskKind::ExpireQuotes | TaskKind::AutomatedEmail | TaskKind::DailySends => Ok(()),
     }
 }
 
 /// The next occurrence of a recurring task, if its kind recurs.
 fn next_occurrence(ctx: &Ctx, task: &Task, now: Timestamp) -> Option<NewTask> {
-    match task.kind {
-        TaskKind::SendEmail => None,
-        TaskKind::ExpireQuotes => {
-            let day = task.payload.get("day").and_then(Value::as_str).and_then(|d| d.parse().ok()).unwrap_or_else(|| ctx.today());
-            Some(quote_expiry::next(&ctx.org, day, now))
-        }
-        TaskKind::SendSms => None,
-    }
+    daily::is_daily(task.kind).then(|| daily::next(task.kind, &ctx.org, daily::day_of(&task.payload, ctx.today()), now))
 }
 
 // ---------------------------------------------------------------- admin use cases

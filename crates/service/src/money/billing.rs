@@ -28,6 +28,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::automation::sends::{self, Occurrence};
 use crate::customers::standing::WorkPermit;
 use crate::page::{Page, paginate};
 use crate::record::{activity, check_parties, customer_for, find_coded, money, newest_rows, site_link, to_json, with_detail, written};
@@ -186,6 +187,7 @@ pub async fn issue_invoice(db: &Db, ctx: &Ctx, reference: &str, input: IssueInpu
     record.detail["due_date_source"] = json!(row.due_date_source);
     tx.append(record).await?;
     close_if_settled(&mut tx, ctx, &mut row).await?;
+    sends::schedule_in(&mut tx, ctx, Occurrence::InvoiceIssued { invoice: row.id }).await?;
     tx.commit().await?;
     Ok(row.into_invoice(ctx.today(), customer.code().to_string())?)
 }
@@ -477,6 +479,7 @@ pub async fn record_payment_in(tx: &mut Tx, ctx: &Ctx, new: NewPayment) -> Resul
     let source = Source { kind: AllocationSource::Payment(row.id), customer_id: row.customer_id, code: row.code().to_string(), unallocated: new.amount };
     let allocations = allocate_in(tx, ctx, source, new.allocations, "allocations").await?;
     row.allocated = allocations.iter().map(|a| a.amount.0).sum();
+    sends::schedule_in(tx, ctx, Occurrence::PaymentRecorded { payment: row.id }).await?;
     Ok(row.into_payment(Ledger { allocations, refunds: Vec::new() })?)
 }
 

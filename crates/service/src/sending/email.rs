@@ -10,13 +10,13 @@
 //! recognisably the same email.
 
 use dossier_domain::ValidationErrors;
-use dossier_domain::activity::{ActivityKind, Visibility};
+use dossier_domain::activity::Visibility;
 use dossier_domain::consent::{self, Consent, Purpose};
 use dossier_domain::contact_point::Email;
 use dossier_domain::ids::{ContactId, CustomerId, MessageId};
 use dossier_domain::message::{Channel, Delivery, DeliveryStatus, Direction, Message, Recipients, RecordRef, RecordType};
 use dossier_domain::permissions::{Access, Action, Module};
-use dossier_domain::sending::email::{AttachmentInput, DocumentKind, EmailDraft, EmailInput, MailServer};
+use dossier_domain::sending::email::{AttachmentInput, DocumentKind, EmailInput, MailServer};
 use dossier_store::queries as q;
 use dossier_store::{Db, EmailAttachmentRow, Handle, MessageRow, Tx};
 use lettre::message::header::ContentType;
@@ -66,7 +66,7 @@ pub enum EmailOutcome {
 
 /// An attachment, checked: what is stored with the email.
 #[derive(Clone, Debug)]
-struct Checked {
+pub(crate) struct Checked {
     name: String,
     size: Option<u64>,
     file: Option<Uuid>,
@@ -79,7 +79,7 @@ fn refuse(field: impl Into<String>, code: &'static str, message: impl Into<Strin
 }
 
 /// The customer's addresses and its contacts', with the contact each belongs to.
-async fn addresses_of(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, own: Option<Email>) -> Result<Vec<(Email, Option<ContactId>)>> {
+pub(crate) async fn addresses_of(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, own: Option<Email>) -> Result<Vec<(Email, Option<ContactId>)>> {
     let mut all: Vec<(Email, Option<ContactId>)> = own.into_iter().map(|e| (e, None)).collect();
     for row in q::list_contacts(h, ctx.org.id.0, customer).await? {
         let contact = row.into_contact()?;
@@ -91,7 +91,7 @@ async fn addresses_of(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, own: Option
 /// Check every attachment: a customer-visible, undeleted file of this
 /// customer, or an invoice or quote of this customer the caller may see,
 /// or the customer's statement.
-async fn check_attachments(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, customer_code: &str, list: &[AttachmentInput]) -> Result<Vec<Checked>> {
+pub(crate) async fn check_attachments(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, customer_code: &str, list: &[AttachmentInput]) -> Result<Vec<Checked>> {
     let mut checked = Vec::new();
     for (i, a) in list.iter().enumerate() {
         let field = format!("attachments[{i}]");
@@ -211,7 +211,21 @@ pub async fn compose(db: &Db, ctx: &Ctx, configured: Option<&MailServer>, custom
         return Ok(EmailOutcome::Preview(Box::new(preview)));
     }
     let contact_id = known.iter().find(|(k, _)| Some(k) == draft.to.first()).and_then(|(_, c)| *c);
-    let message = queue_in(&mut tx, ctx, &server, CustomerId(customer_id), contact_id, record, &draft, purpose, &attachments, permitted, replied).await?;
+    let out = Outgoing {
+        customer: CustomerId(customer_id),
+        contact_id,
+        record,
+        to: draft.to,
+        cc: draft.cc,
+        subject: draft.subject,
+        body: draft.body,
+        purpose,
+        attachments,
+        permitted,
+        in_reply_to: replied.and_then(|m| m.email_message_id),
+        held: None,
+    };
+    let message = queue_in(&mut tx, ctx, &server, out).await?;
     tx.commit().await?;
     Ok(EmailOutcome::Queued(Box::new(message)))
 }
@@ -223,52 +237,64 @@ fn mailbox_text(server: &MailServer) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn queue_in(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    server: &MailServer,
-    customer: CustomerId,
-    contact_id: Option<ContactId>,
-    record: Option<RecordRef>,
-    draft: &EmailDraft,
-    purpose: Purpose,
-    attachments: &[Checked],
-    permitted: consent::Permitted,
-    replied: Option<Message>,
-) -> Result<Message> {
+/// An email ready to queue (or to hold): checked recipients, text,
+/// attachments, and what allowed it.
+#[derive(Clone, Debug)]
+pub(crate) struct Outgoing {
+    pub customer: CustomerId,
+    pub contact_id: Option<ContactId>,
+    pub record: Option<RecordRef>,
+    pub to: Vec<Email>,
+    pub cc: Vec<Email>,
+    pub subject: String,
+    pub body: String,
+    pub purpose: Purpose,
+    pub attachments: Vec<Checked>,
+    pub permitted: consent::Permitted,
+    /// The Message-ID of the email this answers.
+    pub in_reply_to: Option<String>,
+    /// Why an automated email waits (`held`) instead of being queued.
+    pub held: Option<String>,
+}
+
+/// Write the email (queued, with its send task; or held, with the
+/// reason), its activity and its attachment list in the caller's
+/// transaction. Its Message-ID is fixed here.
+pub(crate) async fn queue_in(tx: &mut Tx, ctx: &Ctx, server: &MailServer, out: Outgoing) -> Result<Message> {
     let now = ctx.now();
     let id = MessageId::new();
+    let status = if out.held.is_some() { DeliveryStatus::Held } else { DeliveryStatus::Queued };
     let message = Message {
         id,
-        customer_id: customer,
+        customer_id: out.customer,
         channel: Channel::Email,
         direction: Direction::Outbound,
         visibility: Visibility::Customer,
         author: ctx.actor.clone(),
         occurred_at: now,
-        subject: Some(draft.subject.clone()),
-        body: draft.body.clone(),
-        contact_id,
-        record,
+        subject: Some(out.subject.clone()),
+        body: out.body.clone(),
+        contact_id: out.contact_id,
+        record: out.record,
         duration_seconds: None,
         outcome: None,
         pinned: false,
         created_at: now,
         edited_at: None,
         deleted: None,
-        delivery: Some(Delivery { status: DeliveryStatus::Queued, detail: None, updated_at: now }),
+        delivery: Some(Delivery { status, detail: out.held.clone(), updated_at: now }),
         recipients: Some(Recipients {
-            to: draft.to.iter().map(|e| e.as_str().to_owned()).collect(),
-            cc: draft.cc.iter().map(|e| e.as_str().to_owned()).collect(),
+            to: out.to.iter().map(|e| e.as_str().to_owned()).collect(),
+            cc: out.cc.iter().map(|e| e.as_str().to_owned()).collect(),
             from: None,
         }),
         email_message_id: Some(format!("{}@{}", Uuid::now_v7(), server.domain())),
         provider_ref: None,
     };
     let h = &mut tx.handle();
-    q::insert_messages(h, &[MessageRow::new(ctx.org.id.0, customer, &message)]).await?;
-    let rows: Vec<EmailAttachmentRow> = attachments
+    q::insert_messages(h, &[MessageRow::new(ctx.org.id.0, out.customer, &message)]).await?;
+    let rows: Vec<EmailAttachmentRow> = out
+        .attachments
         .iter()
         .enumerate()
         .map(|(i, a)| EmailAttachmentRow {
@@ -281,30 +307,46 @@ async fn queue_in(
         })
         .collect();
     q::insert_email_attachments(h, &rows).await?;
-    let contact = contact_of(h, ctx, contact_id).await?;
-    let summary = format!("{} queued: {}", message.heading(contact.as_deref()), draft.subject);
-    let mut entry = message_activity(ctx, ActivityKind::MessageQueued, &message, contact.as_deref(), summary);
+    let contact = contact_of(h, ctx, out.contact_id).await?;
+    let summary = match &out.held {
+        None => format!("{} queued: {}", message.heading(contact.as_deref()), out.subject),
+        Some(why) => format!("{} held: {} ({why})", message.heading(contact.as_deref()), out.subject),
+    };
+    let mut entry = message_activity(ctx, crate::conversations::delivery::activity_kind(status), &message, contact.as_deref(), summary);
     entry.detail["recipients"] = json!(message.recipients);
-    entry.detail["purpose"] = json!(purpose);
-    entry.detail["consent"] = json!(permitted.consent.reason);
-    entry.detail["override_reason"] = json!(permitted.overridden);
-    entry.detail["attachments"] = json!(attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>());
-    entry.detail["delivery"] = json!({ "status": DeliveryStatus::Queued, "detail": null });
-    if permitted.overridden.is_some() {
-        // Why it was sent against the customer's wish is for staff.
+    entry.detail["purpose"] = json!(out.purpose);
+    entry.detail["consent"] = json!(out.permitted.consent.reason);
+    entry.detail["override_reason"] = json!(out.permitted.overridden);
+    entry.detail["attachments"] = json!(out.attachments.iter().map(|a| a.name.clone()).collect::<Vec<_>>());
+    entry.detail["delivery"] = json!({ "status": status, "detail": out.held });
+    if out.permitted.overridden.is_some() || out.held.is_some() {
+        // Why it was sent against the customer's wish, or why it waits, is for staff.
         entry.visibility = Visibility::Internal;
     }
     tx.append(entry).await?;
-    let in_reply_to = replied.and_then(|m| m.email_message_id);
-    let task = NewTask {
-        kind: TaskKind::SendEmail,
-        payload: json!({ "message_id": id.0, "in_reply_to": in_reply_to }),
-        run_at: now,
-        dedupe_key: Some(format!("email:{}", id.0)),
-        max_attempts: None,
-    };
-    enqueue_in(tx, ctx, task).await?;
+    if out.held.is_none() {
+        enqueue_send_in(tx, ctx, &message, out.in_reply_to.as_deref()).await?;
+    }
     Ok(message)
+}
+
+/// Queue the task that sends `message` (queued): one per queueing, so a
+/// message queued again (resent, released) gets a task of its own.
+pub(crate) async fn enqueue_send_in(tx: &mut Tx, ctx: &Ctx, message: &Message, in_reply_to: Option<&str>) -> Result<()> {
+    for n in 0..=1000 {
+        let key = if n == 0 { format!("email:{}", message.id.0) } else { format!("email:{}:{n}", message.id.0) };
+        let task = NewTask {
+            kind: TaskKind::SendEmail,
+            payload: json!({ "message_id": message.id.0, "in_reply_to": in_reply_to }),
+            run_at: ctx.now(),
+            dedupe_key: Some(key),
+            max_attempts: None,
+        };
+        if enqueue_in(tx, ctx, task).await?.is_some() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// A sent message of the caller's that Dossier delivers, or 404.
@@ -331,29 +373,21 @@ pub async fn cancel_delivery(db: &Db, ctx: &Ctx, id: &str) -> Result<Message> {
     Ok(moved)
 }
 
-/// Send a failed email again: it is queued with the same Message-ID.
+/// Send a failed email again, or a held one now (staff decide, whatever
+/// holds it): it is queued with the same Message-ID.
 pub async fn resend(db: &Db, ctx: &Ctx, id: &str) -> Result<Message> {
     ctx.require(Module::Messages, Action::Create)?;
     let mut tx = db.begin().await?;
     let message = delivered_message(&mut tx.handle(), ctx, id).await?;
-    if message.channel != Channel::Email || message.delivery.as_ref().map(|d| d.status) != Some(DeliveryStatus::Failed) {
-        return Err(ServiceError::conflict("illegal_transition", "only a failed email can be sent again"));
+    let status = message.delivery.as_ref().map(|d| d.status);
+    if message.channel != Channel::Email || !matches!(status, Some(DeliveryStatus::Failed | DeliveryStatus::Held)) {
+        return Err(ServiceError::conflict("illegal_transition", "only a failed or held email can be sent (again)"));
     }
-    let Some(moved) = move_in(&mut tx, ctx, &message, DeliveryStatus::Queued, None).await? else {
+    let reason = (status == Some(DeliveryStatus::Held)).then(|| format!("sent by {} while held", ctx.actor.name));
+    let Some(moved) = move_in(&mut tx, ctx, &message, DeliveryStatus::Queued, reason.as_deref()).await? else {
         return Err(ServiceError::conflict("changed_meanwhile", "the message was changed meanwhile; reload and try again"));
     };
-    for n in 1..=1000 {
-        let task = NewTask {
-            kind: TaskKind::SendEmail,
-            payload: json!({ "message_id": message.id.0 }),
-            run_at: ctx.now(),
-            dedupe_key: Some(format!("email:{}:{n}", message.id.0)),
-            max_attempts: None,
-        };
-        if enqueue_in(&mut tx, ctx, task).await?.is_some() {
-            break;
-        }
-    }
+    enqueue_send_in(&mut tx, ctx, &moved, None).await?;
     tx.commit().await?;
     Ok(moved)
 }

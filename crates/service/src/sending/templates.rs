@@ -298,15 +298,7 @@ pub async fn data_for(db: &Db, ctx: &Ctx, purpose: TemplatePurpose, fill: &FillF
     let Some(reference) = fill.customer.as_deref() else { return Ok(purpose.sample()) };
     let customer = crate::customers::get_customer(db, ctx, reference).await?;
     let contacts = crate::contacts::list_contacts(db, ctx, reference).await?;
-    let billing = matches!(
-        purpose,
-        TemplatePurpose::Invoice
-            | TemplatePurpose::Statement
-            | TemplatePurpose::PaymentReceipt
-            | TemplatePurpose::PaymentReminder1
-            | TemplatePurpose::PaymentReminder2
-            | TemplatePurpose::PaymentReminder3
-    );
+    let billing = purpose.consent_purpose() == dossier_domain::consent::Purpose::Billing;
     let contact = match fill.contact_id.as_deref() {
         Some(id) => Some(
             contacts
