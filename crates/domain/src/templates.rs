@@ -161,11 +161,11 @@ impl TemplatePurpose {
         match self {
             Invoice => (
                 "Invoice {{ invoice.code }} from {{ org.name }}",
-                "Dear {{ contact.name }},\n\nPlease find attached invoice {{ invoice.code }} for {{ invoice.total }}, due on {{ invoice.due_date }}.\n\nThank you for your business.\n\n{{ sender.name }}\n{{ org.name }}",
+                "Dear {{ contact.name }},\n\nPlease find attached invoice {{ invoice.code }} for {{ invoice.total }}, due on {{ invoice.due_date }}.\n\nThank you for your business.\n\n{% if sender.name != org.name %}{{ sender.name }}\n{% endif %}{{ org.name }}",
             ),
             Quote => (
                 "Quote {{ quote.code }} from {{ org.name }}",
-                "Dear {{ contact.name }},\n\nPlease find attached our quote {{ quote.code }} for {{ quote.total }}. It is valid until {{ quote.valid_until }}.\n\nKind regards,\n{{ sender.name }}\n{{ org.name }}",
+                "Dear {{ contact.name }},\n\nPlease find attached our quote {{ quote.code }} for {{ quote.total }}. It is valid until {{ quote.valid_until }}.\n\nKind regards,\n{% if sender.name != org.name %}{{ sender.name }}\n{% endif %}{{ org.name }}",
             ),
             Statement => (
                 "Your statement from {{ org.name }}",
@@ -177,7 +177,7 @@ impl TemplatePurpose {
             ),
             PortalLink => (
                 "Your documents at {{ org.name }}",
-                "Dear {{ contact.name }},\n\nYou can see your invoices and documents at any time here:\n{{ portal.url }}\n\n{{ sender.name }}\n{{ org.name }}",
+                "Dear {{ contact.name }},\n\nYou can see your invoices and documents at any time here:\n{{ portal.url }}\n\n{% if sender.name != org.name %}{{ sender.name }}\n{% endif %}{{ org.name }}",
             ),
             PaymentReminder1 => (
                 "Reminder: invoice {{ invoice.code }} is due",

@@ -354,13 +354,20 @@ pub(crate) async fn run_daily(db: &Db, task: &Claimed) -> Result<DailyReport> {
     let org = crate::orgs::load(&mut db.read().await?.handle(), task.org_id.0).await?;
     let ctx = Ctx::system(org, SYSTEM_NAME);
     let day = daily::day_of(&task.task.payload, ctx.today());
-    let mut report = DailyReport { released: release_ended(db, &ctx, day).await?, ..Default::default() };
+    daily_run(db, &ctx, day).await
+}
+
+/// The daily run of `ctx`'s org as of `day` (what the worker's daily task
+/// does; tests move the clock with it).
+pub async fn daily_run(db: &Db, ctx: &Ctx, day: Date) -> Result<DailyReport> {
+    let ctx = &Ctx::system(ctx.org.clone(), SYSTEM_NAME);
+    let mut report = DailyReport { released: release_ended(db, ctx, day).await?, ..Default::default() };
     let automations = crate::automation::settings::load(&mut db.read().await?.handle(), ctx.org.id.0).await?;
     if automations.payment_reminders {
-        report.reminders = queue_reminders(db, &ctx, day, &automations.reminder_days).await?;
+        report.reminders = queue_reminders(db, ctx, day, &automations.reminder_days).await?;
     }
     if automations.statements && day.day() == automations.statement_day as i8 {
-        report.statements = queue_statements(db, &ctx, day).await?;
+        report.statements = queue_statements(db, ctx, day).await?;
     }
     if report != DailyReport::default() {
         tracing::info!(org = %ctx.org.id, %day, ?report, "daily sends");

@@ -123,6 +123,9 @@ pub async fn create_invoice_in(tx: &mut Tx, ctx: &Ctx, parties: Parties, new: Ne
     tx.append(record).await?;
     permit.note(tx, ctx, EntityRef::new(EntityType::Invoice, row.id), row.code()).await?;
     close_if_settled(tx, ctx, &mut row).await?;
+    if kind == ActivityKind::InvoiceIssued {
+        sends::schedule_in(tx, ctx, Occurrence::InvoiceIssued { invoice: row.id }).await?;
+    }
     Ok(row.into_invoice(ctx.today(), permit.customer().code().to_string())?)
 }
 

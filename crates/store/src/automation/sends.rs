@@ -85,3 +85,9 @@ pub async fn held_messages(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid) 
         "SELECT * FROM message WHERE org_id = $1 AND customer_id = $2 AND delivery_status = 'held' ORDER BY created_at, id")
         .bind(org_id).bind(customer_id).fetch_all(c).await?))
 }
+
+/// The org's automated sends, newest first (at most `limit`).
+pub async fn list_automated_sends(h: &mut Handle<'_>, org_id: Uuid, limit: i64) -> Result<Vec<AutomatedSendRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM automated_send WHERE org_id = $1 ORDER BY created_at DESC, key LIMIT $2")
+        .bind(org_id).bind(limit).fetch_all(c).await?))
+}

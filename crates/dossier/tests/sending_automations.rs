@@ -1,0 +1,300 @@
+//! The emails Dossier writes on its own, as the `system` actor, to a real
+//! SMTP server on loopback (aiosmtpd writing a Maildir), on SQLite and
+//! PostgreSQL: the invoice when issued, a receipt per payment, payment
+//! reminders by level (once each, stopping when paid), monthly statements,
+//! and the holding of automated mail for a paused or dormant customer
+//! until that ends. The daily run is driven for chosen days (the clock the
+//! tests move), never by sleeping.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::smtp::SmtpSink;
+use dossier_service::automation::sends::{self, DailyReport};
+use dossier_service::sending::email::Outbox;
+use dossier_service::tasks::{Handlers, Worker, WorkerSettings};
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use serde_json::{Value, json};
+
+/// The org's mail server set to `sink`, and `automations` switched on.
+async fn set_up(app: &common::TestApp, sink: &SmtpSink, automations: Value) {
+    let (status, settings) = app
+        .call(
+            Method::PUT,
+            "/org/email-settings",
+            Some(json!({"sender_name": "Test Services", "sender_address": "office@test.example", "host": "127.0.0.1", "port": sink.port, "tls": "none"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{settings}");
+    let (status, body) = app.patch("/org/automations", automations).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+/// A customer CUS-0000n with its own address and a billing contact.
+async fn customer(app: &common::TestApp, name: &str, extra: Value) -> String {
+    let mut body = json!({"family_name": name, "given_name": "Ann", "email": format!("{}@home.example", name.to_lowercase())});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let code = app.customer(body).await["code"].as_str().unwrap().to_owned();
+    let (status, contact) = app
+        .post(
+            &format!("/customers/{code}/contacts"),
+            json!({"given_name": "Bo", "family_name": name, "is_billing": true, "emails": [{"address": format!("accounts@{}.example", name.to_lowercase())}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{contact}");
+    code
+}
+
+/// An issued invoice of `customer`, due today; returns its code.
+async fn invoice(app: &common::TestApp, customer: &str, pence: i64) -> String {
+    let today = today(app);
+    let (status, invoice) = app
+        .post("/invoices", json!({"customer": customer, "issue": true, "due_date": today, "lines": [{"description": "Boiler service", "unit_price": pence}]}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{invoice}");
+    invoice["code"].as_str().unwrap().to_owned()
+}
+
+fn today(app: &common::TestApp) -> Date {
+    Timestamp::now().to_zoned(app.org.zone()).date()
+}
+
+/// Run the worker until nothing is due.
+async fn work(app: &common::TestApp) {
+    let handlers = Handlers { outbox: Outbox { files: Some(app.files.clone()), configured: None } };
+    let worker = Worker::new(app.db.clone(), handlers, WorkerSettings::default());
+    for _ in 0..50 {
+        if worker.work_once(Timestamp::now()).await.unwrap() == 0 {
+            return;
+        }
+    }
+    panic!("the worker never ran out of due tasks");
+}
+
+/// The daily run as of `day`, then the worker.
+async fn daily(app: &common::TestApp, day: Date) -> DailyReport {
+    let report = sends::daily_run(&app.db, &app.ctx(), day).await.unwrap();
+    work(app).await;
+    report
+}
+
+/// The customer's emails, newest first.
+async fn emails(app: &common::TestApp, customer: &str) -> Vec<Value> {
+    let (status, page) = app.get(&format!("/customers/{customer}/messages?channel=email")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+/// The customer's timeline entries of `kind`.
+async fn entries(app: &common::TestApp, customer: &str, kind: &str) -> Vec<Value> {
+    let (_, timeline) = app.get(&format!("/customers/{customer}/timeline?limit=200")).await;
+    timeline["items"].as_array().unwrap().iter().filter(|e| e["kind"] == kind).cloned().collect()
+}
+
+both_backends!(an_issued_invoice_and_a_payment_are_emailed_to_the_billing_contact_by_the_system, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"invoice_email": true, "payment_receipt": true})).await;
+    let lee = customer(&app, "Lee", json!({})).await;
+    let code = invoice(&app, &lee, 12_000).await;
+    work(&app).await;
+
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "the invoice went once");
+    assert_eq!(mail[0].to, vec!["accounts@lee.example"], "to the billing contact");
+    assert!(mail[0].subject.as_deref().unwrap_or("").contains(&code), "{:?}", mail[0].subject);
+    assert!(mail[0].body.contains("Bo"), "the template greets the contact: {}", mail[0].body);
+    assert_eq!(mail[0].attachments.len(), 1);
+    assert_eq!(mail[0].attachments[0].0, format!("{code}.pdf"));
+    assert!(mail[0].attachments[0].1.starts_with(b"%PDF"));
+    let sent = emails(&app, &lee).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["delivery"]["status"], "sent");
+    assert_eq!(sent[0]["author"]["type"], "system", "{}", sent[0]);
+    let queued = entries(&app, &lee, "message.queued").await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0]["actor"]["type"], "system", "{}", queued[0]);
+
+    let (status, payment) = app.post("/payments", json!({"customer": lee, "amount": 12_000, "method": "card", "allocations": [{"invoice": code, "amount": 12_000}]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{payment}");
+    work(&app).await;
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 2, "a receipt followed");
+    let receipt = mail.iter().find(|m| m.subject.as_deref().unwrap_or("").contains(payment["code"].as_str().unwrap()) || m.body.contains("120")).unwrap();
+    assert_eq!(receipt.to, vec!["accounts@lee.example"]);
+    // Running the worker again sends nothing twice.
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 2);
+    assert_eq!(app.count("automated_send").await, 2);
+});
+
+both_backends!(a_switched_off_automation_or_an_opted_out_customer_gets_no_automated_email, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"invoice_email": false})).await;
+    let lee = customer(&app, "Lee", json!({})).await;
+    invoice(&app, &lee, 5_000).await;
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 0, "switched off: nothing");
+    assert!(emails(&app, &lee).await.is_empty());
+
+    app.patch("/org/automations", json!({"invoice_email": true})).await;
+    let out = customer(&app, "Out", json!({"communication": {"email": {"billing": false}}})).await;
+    invoice(&app, &out, 5_000).await;
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 0, "the customer opted out of billing email");
+    assert!(emails(&app, &out).await.is_empty());
+    let mut conn = app.db.read().await.unwrap();
+    let h = &mut conn.handle();
+    let skipped: Vec<(String, Option<String>)> =
+        dossier_store::queries::list_automated_sends(h, app.org.id.0, 100).await.unwrap().into_iter().map(|r| (r.outcome, r.reason)).collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert_eq!(skipped[0].0, "skipped");
+    assert!(skipped[0].1.as_deref().unwrap_or("").contains("opted out of billing"), "{skipped:?}");
+});
+
+both_backends!(payment_reminders_go_once_per_level_and_stop_once_the_invoice_is_paid, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"payment_reminders": true, "reminder_days": [7, 14, 30]})).await;
+    let lee = customer(&app, "Lee", json!({})).await;
+    let owed = invoice(&app, &lee, 10_000).await;
+    let kim = customer(&app, "Kim", json!({})).await;
+    let paid = invoice(&app, &kim, 20_000).await;
+    let day = today(&app);
+
+    assert_eq!(daily(&app, day.checked_add(6.days()).unwrap()).await.reminders, 0, "not yet 7 days past due");
+    assert_eq!(daily(&app, day.checked_add(8.days()).unwrap()).await.reminders, 2);
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 2, "the first reminder of each invoice");
+    assert!(mail.iter().any(|m| m.to == ["accounts@lee.example"] && m.subject.as_deref().unwrap_or("").contains(&owed)), "{mail:?}");
+    // The same level again: nothing new.
+    daily(&app, day.checked_add(9.days()).unwrap()).await;
+    assert_eq!(sink.messages().len(), 2, "never twice for a level");
+
+    // Kim pays; Lee does not.
+    let (status, _) = app.post("/payments", json!({"customer": kim, "amount": 20_000, "method": "card", "allocations": [{"invoice": paid, "amount": 20_000}]})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    daily(&app, day.checked_add(15.days()).unwrap()).await;
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 3, "only the unpaid invoice gets its second reminder: {mail:?}");
+    let second = mail.iter().filter(|m| m.to == ["accounts@lee.example"]).count();
+    assert_eq!(second, 2);
+    // Each reminder level used its own template.
+    let subjects: Vec<_> = emails(&app, &lee).await.iter().map(|m| m["subject"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(subjects.len(), 2);
+    assert_ne!(subjects[0], subjects[1], "level 2 and level 1 read differently: {subjects:?}");
+    // Far past the last level, a daily run sends the last once and then nothing.
+    daily(&app, day.checked_add(60.days()).unwrap()).await;
+    daily(&app, day.checked_add(61.days()).unwrap()).await;
+    assert_eq!(sink.messages().len(), 4);
+});
+
+both_backends!(a_paused_customer_s_reminder_is_held_and_released_when_the_pause_ends, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"payment_reminders": true, "reminder_days": [7]})).await;
+    let day = today(&app);
+    let until = day.checked_add(20.days()).unwrap();
+    let lee = customer(&app, "Lee", json!({"auto_comms_paused": true, "auto_comms_paused_until": until})).await;
+    invoice(&app, &lee, 10_000).await;
+
+    assert_eq!(daily(&app, day.checked_add(8.days()).unwrap()).await.reminders, 1);
+    assert_eq!(sink.messages().len(), 0, "held, not sent");
+    let held = emails(&app, &lee).await;
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0]["delivery"]["status"], "held");
+    assert_eq!(held[0]["delivery"]["detail"], format!("Automated messages are paused until {until}"));
+    let entry = entries(&app, &lee, "message.held").await;
+    assert_eq!(entry.len(), 1);
+    assert_eq!(entry[0]["actor"]["type"], "system");
+    assert!(entry[0]["summary"].as_str().unwrap().contains("paused until"), "{}", entry[0]);
+    // Still paused the day before it ends: still held.
+    assert_eq!(daily(&app, until.yesterday().unwrap()).await.released, 0);
+    assert_eq!(sink.messages().len(), 0);
+
+    // The pause ends: the day's run releases it and the worker sends it.
+    assert_eq!(daily(&app, until).await.released, 1);
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "released and sent");
+    assert_eq!(mail[0].to, vec!["accounts@lee.example"]);
+    assert_eq!(emails(&app, &lee).await[0]["delivery"]["status"], "sent");
+    assert_eq!(entries(&app, &lee, "message.queued").await.len(), 1, "queued once: when released");
+});
+
+both_backends!(staff_unpausing_or_reactivating_a_customer_releases_its_held_mail_and_a_settled_reminder_is_cancelled, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"payment_reminders": true, "reminder_days": [7], "invoice_email": true})).await;
+    let day = today(&app);
+    let lee = customer(&app, "Lee", json!({"auto_comms_paused": true})).await;
+    invoice(&app, &lee, 10_000).await;
+    work(&app).await;
+    assert_eq!(emails(&app, &lee).await[0]["delivery"]["status"], "held", "paused with no end: the invoice email waits");
+    let (status, _) = app.patch(&format!("/customers/{lee}"), json!({"auto_comms_paused": false})).await;
+    assert_eq!(status, StatusCode::OK);
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 1, "unpausing released it");
+
+    // A dormant customer's reminder waits; the invoice is paid meanwhile;
+    // made active again, the reminder is cancelled, not sent.
+    let kim = customer(&app, "Kim", json!({})).await;
+    let code = invoice(&app, &kim, 30_000).await;
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 2, "Kim's invoice went");
+    let (status, body) = app.post(&format!("/customers/{kim}/status"), json!({"status": "dormant", "reason": "moved away"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    daily(&app, day.checked_add(8.days()).unwrap()).await;
+    assert_eq!(sink.messages().len(), 3, "Lee, unpaused, got the first reminder; Kim's is held");
+    let reminder = emails(&app, &kim).await.into_iter().find(|m| m["delivery"]["status"] == "held").expect("a held reminder");
+    assert_eq!(reminder["delivery"]["detail"], "The customer is dormant");
+    app.post("/payments", json!({"customer": kim, "amount": 30_000, "method": "card", "allocations": [{"invoice": code, "amount": 30_000}]})).await;
+    let (status, body) = app.post(&format!("/customers/{kim}/status"), json!({"status": "active", "reason": "back"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    work(&app).await;
+    let subjects: Vec<_> = sink.messages().iter().filter_map(|m| m.subject.clone()).collect();
+    assert_eq!(subjects.len(), 3, "the settled invoice's reminder did not go: {subjects:?}");
+    assert!(!subjects.iter().any(|s| s.contains(&code) && s.contains("Reminder")), "{subjects:?}");
+    let (_, after) = app.get(&format!("/messages/{}", reminder["id"].as_str().unwrap())).await;
+    assert_eq!(after["delivery"]["status"], "cancelled");
+    assert!(after["delivery"]["detail"].as_str().unwrap().contains("settled"), "{after}");
+});
+
+both_backends!(staff_send_a_held_email_at_once, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"invoice_email": true})).await;
+    let lee = customer(&app, "Lee", json!({"auto_comms_paused": true})).await;
+    invoice(&app, &lee, 10_000).await;
+    work(&app).await;
+    let held = emails(&app, &lee).await.remove(0);
+    assert_eq!(held["delivery"]["status"], "held");
+    let (status, body) = app.post(&format!("/messages/{}/resend", held["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 1);
+    let queued = entries(&app, &lee, "message.queued").await;
+    assert_ne!(queued[0]["actor"]["type"], "system", "staff decided: {}", queued[0]);
+});
+
+both_backends!(statements_go_on_the_statement_day_to_customers_who_owe_once_a_month, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"statements": true, "statement_day": 1})).await;
+    let lee = customer(&app, "Lee", json!({})).await;
+    invoice(&app, &lee, 10_000).await;
+    let kim = customer(&app, "Kim", json!({})).await;
+    let paid = invoice(&app, &kim, 5_000).await;
+    app.post("/payments", json!({"customer": kim, "amount": 5_000, "method": "card", "allocations": [{"invoice": paid, "amount": 5_000}]})).await;
+    let first = today(&app).first_of_month().checked_add(1.month()).unwrap();
+
+    assert_eq!(daily(&app, first.checked_add(1.day()).unwrap()).await.statements, 0, "not the statement day");
+    assert_eq!(daily(&app, first).await.statements, 1, "only Lee owes");
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1);
+    assert_eq!(mail[0].to, vec!["accounts@lee.example"]);
+    assert_eq!(mail[0].attachments.len(), 1);
+    assert_eq!(mail[0].attachments[0].0, format!("Statement {lee}.pdf"));
+    assert!(mail[0].attachments[0].1.starts_with(b"%PDF"));
+    // The same month again (a second run of the day): nothing new; next month, again.
+    daily(&app, first).await;
+    assert_eq!(sink.messages().len(), 1);
+    daily(&app, first.checked_add(1.month()).unwrap()).await;
+    assert_eq!(sink.messages().len(), 2);
+});
