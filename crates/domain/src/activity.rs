@@ -117,6 +117,7 @@ string_enum!(
         MessageFailed = "message.failed",
         MessageCancelled = "message.cancelled",
         MessageReceived = "message.received",
+        MessageNotSent = "message.not_sent",
         FollowUpCreated = "follow_up.created",
         FollowUpDone = "follow_up.done",
         FollowUpCancelled = "follow_up.cancelled",
@@ -184,9 +185,8 @@ impl ActivityKind {
             | CreditNoteUnallocated
             | CreditNoteRefunded => ActivityGroup::Billing,
             MessagePosted | MessageEdited | MessageDeleted | MessagePinned | MessageUnpinned => ActivityGroup::Communication,
-            MessageQueued | MessageHeld | MessageSent | MessageDelivered | MessageBounced | MessageFailed | MessageCancelled | MessageReceived => {
-                ActivityGroup::Communication
-            }
+            MessageQueued | MessageHeld | MessageSent | MessageDelivered | MessageBounced | MessageFailed | MessageCancelled | MessageReceived
+            | MessageNotSent => ActivityGroup::Communication,
             FollowUpCreated | FollowUpDone | FollowUpCancelled | FollowUpRescheduled => ActivityGroup::Communication,
             FileAttached | FileDeleted => ActivityGroup::Communication,
         }

@@ -117,7 +117,8 @@ both_backends!(an_issued_invoice_and_a_payment_are_emailed_to_the_billing_contac
     assert_eq!(queued.len(), 1);
     assert_eq!(queued[0]["actor"]["type"], "system", "{}", queued[0]);
 
-    let (status, payment) = app.post("/payments", json!({"customer": lee, "amount": 12_000, "method": "card", "allocations": [{"invoice": code, "amount": 12_000}]})).await;
+    let (status, payment) =
+        app.post("/payments", json!({"customer": lee, "amount": 12_000, "method": "card", "allocations": [{"invoice": code, "amount": 12_000}]})).await;
     assert_eq!(status, StatusCode::CREATED, "{payment}");
     work(&app).await;
     let mail = sink.messages();
@@ -152,6 +153,12 @@ both_backends!(a_switched_off_automation_or_an_opted_out_customer_gets_no_automa
     assert_eq!(skipped.len(), 1, "{skipped:?}");
     assert_eq!(skipped[0].0, "skipped");
     assert!(skipped[0].1.as_deref().unwrap_or("").contains("opted out of billing"), "{skipped:?}");
+    drop(conn);
+    // Staff see on the customer's timeline that it did not go, and why.
+    let not_sent = entries(&app, &out, "message.not_sent").await;
+    assert_eq!(not_sent.len(), 1);
+    assert_eq!(not_sent[0]["visibility"], "internal");
+    assert_eq!(not_sent[0]["summary"], "Invoice email not sent: The customer opted out of billing messages by email");
 });
 
 both_backends!(payment_reminders_go_once_per_level_and_stop_once_the_invoice_is_paid, |app| {
@@ -173,7 +180,8 @@ both_backends!(payment_reminders_go_once_per_level_and_stop_once_the_invoice_is_
     assert_eq!(sink.messages().len(), 2, "never twice for a level");
 
     // Kim pays; Lee does not.
-    let (status, _) = app.post("/payments", json!({"customer": kim, "amount": 20_000, "method": "card", "allocations": [{"invoice": paid, "amount": 20_000}]})).await;
+    let (status, _) =
+        app.post("/payments", json!({"customer": kim, "amount": 20_000, "method": "card", "allocations": [{"invoice": paid, "amount": 20_000}]})).await;
     assert_eq!(status, StatusCode::CREATED);
     daily(&app, day.checked_add(15.days()).unwrap()).await;
     let mail = sink.messages();
@@ -297,4 +305,41 @@ both_backends!(statements_go_on_the_statement_day_to_customers_who_owe_once_a_mo
     assert_eq!(sink.messages().len(), 1);
     daily(&app, first.checked_add(1.month()).unwrap()).await;
     assert_eq!(sink.messages().len(), 2);
+});
+
+both_backends!(on_the_customer_s_emails_staff_see_a_held_email_with_its_reason_and_send_or_cancel_it, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"invoice_email": true})).await;
+    let lee = customer(&app, "Lee", json!({"auto_comms_paused": true})).await;
+    invoice(&app, &lee, 10_000).await;
+    invoice(&app, &lee, 20_000).await;
+    work(&app).await;
+    let held = emails(&app, &lee).await;
+    assert_eq!(held.len(), 2);
+    let (first, second) = (held[1]["id"].as_str().unwrap().to_owned(), held[0]["id"].as_str().unwrap().to_owned());
+
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let here = format!("/customers/{lee}?tab=timeline&group=communication&channel=email");
+    let (status, html) = app.page(Some(&cookie), &here).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("held: Automated messages are paused"), "{html}");
+    assert!(html.contains(&format!("action=\"/messages/{first}/send\"")), "{html}");
+    assert!(html.contains(&format!("action=\"/messages/{second}/cancel-sending\"")), "{html}");
+
+    let (status, location, _) = app.form(&cookie, &format!("/messages/{first}/send"), &[("back", &here)]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, here.as_str()));
+    let (status, _, _) = app.form(&cookie, &format!("/messages/{second}/cancel-sending"), &[("back", &here)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 1, "the one sent now went; the cancelled one did not");
+    let (_, html) = app.page(Some(&cookie), &here).await;
+    assert!(html.contains("cancelled: cancelled by"), "{html}");
+    assert!(!html.contains("Send now"), "nothing is held any more: {html}");
+
+    // A fieldworker has no such buttons (they send no email).
+    app.user("fieldworker").await;
+    let fieldworker = app.session("fieldworker").await;
+    let (_, html) = app.page(Some(&fieldworker), &here).await;
+    assert!(!html.contains("cancel-sending"), "{html}");
 });

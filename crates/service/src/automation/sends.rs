@@ -16,7 +16,8 @@
 //! purpose. It is *skipped*, with the reason kept, when the customer opted
 //! out of billing email, has no address, is deactivated, when the org has
 //! no mail server, or — a reminder — when the invoice was settled
-//! meanwhile. It is *held* (`message.held`, with the reason) for a
+//! meanwhile (`message.not_sent` on the customer's timeline, for staff,
+//! says which and why). It is *held* (`message.held`, with the reason) for a
 //! customer who is dormant or blocked or has paused automated messages;
 //! [`release_in`] queues it when that ends (or cancels a reminder whose
 //! invoice was settled meanwhile): when staff change the customer, and in
@@ -29,6 +30,7 @@
 //! every customer with an open balance. It pages through them, one short
 //! transaction per page.
 
+use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, Visibility};
 use dossier_domain::consent::{self, Permitted};
 use dossier_domain::contact_point::Email;
 use dossier_domain::customer::CustomerStatus;
@@ -48,6 +50,7 @@ use uuid::Uuid;
 use crate::automation::daily;
 use crate::automation::tasks::{Claimed, NewTask, SYSTEM_NAME, enqueue_in};
 use crate::conversations::delivery::move_in;
+use crate::record::activity;
 use crate::sending::email::{Outbox, Outgoing, check_attachments, enqueue_send_in, queue_in};
 use crate::sending::templates::{FillFor, data_for, render_in};
 use crate::{Ctx, Result, customers};
@@ -258,12 +261,27 @@ pub async fn write(db: &Db, ctx: &Ctx, outbox: &Outbox, occurrence: Occurrence) 
     })
 }
 
+/// Record that an occurrence sent nothing, and why: in `automated_send`
+/// and, for staff, on the customer's timeline (`message.not_sent`).
 async fn skip(db: &Db, ctx: &Ctx, occurrence: Occurrence, customer: Uuid, why: String) -> Result<Outcome> {
     let mut tx = db.begin().await?;
     let written = record_in(&mut tx, ctx, occurrence, customer, None, "skipped", Some(why.clone())).await?;
+    if !written {
+        return Ok(Outcome::Nothing);
+    }
+    let row = customers::find(&mut tx.handle(), ctx, &customer.to_string()).await?;
+    if row.status()? != CustomerStatus::Deactivated {
+        let label = occurrence.purpose().label();
+        let summary = format!("{label} email not sent: {why}");
+        let subject = EntityRef::new(EntityType::Customer, customer);
+        let mut entry = activity(ctx, ActivityKind::MessageNotSent, Some(CustomerId(customer)), subject, Some(row.code().to_owned()), summary, Vec::new());
+        entry.visibility = Visibility::Internal;
+        entry.detail = json!({ "purpose": occurrence.purpose(), "reason": why, "occurrence": occurrence.key() });
+        tx.append(entry).await?;
+    }
     tx.commit().await?;
     tracing::info!(org = %ctx.org.id, key = %occurrence.key(), reason = %why, "an automated email was not sent");
-    Ok(if written { Outcome::Skipped(why) } else { Outcome::Nothing })
+    Ok(Outcome::Skipped(why))
 }
 
 async fn record_in(

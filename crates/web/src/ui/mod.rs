@@ -137,6 +137,8 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{id}/edit", get(messages::edit_message).post(messages::update_message))
         .route("/messages/{id}/delete", post(messages::delete_message))
         .route("/messages/{id}/pin", post(messages::pin_message))
+        .route("/messages/{id}/send", post(messages::send_message))
+        .route("/messages/{id}/cancel-sending", post(messages::cancel_message))
         .route("/customers/{id}/inquiries/new", get(record_forms::new_inquiry).post(record_forms::create_inquiry))
         .route("/customers/{id}/quotes/new", get(record_forms::new_quote).post(record_forms::create_quote))
         .route("/customers/{id}/jobs/new", get(record_forms::new_job).post(record_forms::create_job))

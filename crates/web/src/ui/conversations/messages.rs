@@ -48,6 +48,10 @@ pub struct MessageView {
     pub files: Vec<FileView>,
     /// Where a message Dossier sends stands ("sent", "failed: …").
     pub delivery: Option<String>,
+    /// "Send now" (a held email) or "Send again" (a failed one), for staff who may send.
+    pub send: Option<&'static str>,
+    /// Whether it may still be stopped (held, queued or failed).
+    pub can_cancel: bool,
 }
 
 impl MessageView {
@@ -72,7 +76,25 @@ impl MessageView {
                 Some(detail) => format!("{}: {}", d.status, dossier_domain::message::excerpt(detail, 200)),
                 None => d.status.to_string(),
             }),
+            send: None,
+            can_cancel: false,
         }
+        .with_delivery_actions(ctx, message)
+    }
+
+    /// The buttons that move a message Dossier sends on: send a held or
+    /// failed email (again), stop a held, queued or failed one.
+    fn with_delivery_actions(mut self, ctx: &Ctx, message: &Message) -> Self {
+        use dossier_domain::message::{Channel, DeliveryStatus};
+        let may_send = message.deleted.is_none() && ctx.access(Module::Messages, Action::Create) == dossier_domain::permissions::Access::All;
+        let Some(status) = message.delivery.as_ref().map(|d| d.status).filter(|_| may_send) else { return self };
+        self.send = match (message.channel, status) {
+            (Channel::Email, DeliveryStatus::Held) => Some("Send now"),
+            (Channel::Email, DeliveryStatus::Failed) => Some("Send again"),
+            _ => None,
+        };
+        self.can_cancel = matches!(status, DeliveryStatus::Held | DeliveryStatus::Queued | DeliveryStatus::Failed);
+        self
     }
 }
 
@@ -445,6 +467,30 @@ pub async fn pin_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id):
     };
     let patch = MessagePatch { pinned: Some(values.get("pinned").is_some_and(|p| p == "on")), ..Default::default() };
     match messages::update_message(&s.db, &ctx, &id, patch).await {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+/// "Send now" / "Send again": a held or failed email is queued.
+pub async fn send_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let back = match message_and_back(&s, &ctx, &id, &values).await {
+        Ok((_, back)) => back,
+        Err(e) => return failure(e),
+    };
+    match dossier_service::sending::email::resend(&s.db, &ctx, &id).await {
+        Ok(_) => Redirect::to(&back).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
+/// "Cancel sending": a held, queued or failed email or text will not go.
+pub async fn cancel_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
+    let back = match message_and_back(&s, &ctx, &id, &values).await {
+        Ok((_, back)) => back,
+        Err(e) => return failure(e),
+    };
+    match dossier_service::sending::email::cancel_delivery(&s.db, &ctx, &id).await {
         Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => failure(e),
     }
