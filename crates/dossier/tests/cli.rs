@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use dossier_service::Db;
 
+#[path = "common/smtp.rs"]
+mod smtp;
+
 fn dossier(args: &[&str], db: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dossier"));
     command.args(args).arg("--db").arg(db).env_remove("DOSSIER_DATABASE_URL").env("DOSSIER_LOG", "warn");
@@ -532,6 +535,94 @@ async fn a_server_killed_while_tasks_run_finishes_every_task_after_restart_and_r
          (the held ones once their 5 s lease ran out); {} tasks ran a second attempt, every other exactly one",
         held.len(),
         after.values().filter(|(_, attempts)| *attempts > 1).count()
+    );
+    db.close().await;
+}
+
+/// `dossier serve` with its worker sending through `smtp` (the installation's
+/// mail server), claiming 10 tasks at a time and holding them for 5 seconds.
+fn serve_sending(db: &Path, port: u16, smtp: &str) -> std::process::Child {
+    let args = ["serve", "--listen", &format!("127.0.0.1:{port}"), "--worker-batch", "10", "--worker-lease-secs", "5", "--worker-poll-ms", "100"];
+    let server = dossier(&args, db).env("DOSSIER_SMTP_URL", smtp).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
+
+/// Each queued email's delivery state, by its Message-ID.
+async fn email_states(db: &Db, org: uuid::Uuid, customer: uuid::Uuid) -> std::collections::HashMap<String, String> {
+    let mut conn = db.read().await.unwrap();
+    let filter = dossier_store::MessageFilter { customer_id: Some(customer), ..Default::default() };
+    let rows = dossier_store::queries::list_messages(&mut conn.handle(), org, &filter, None, 10_000).await.unwrap();
+    rows.into_iter().filter_map(|r| Some((r.email_message_id.clone()?, r.delivery_status.clone().unwrap_or_default()))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_while_emails_go_out_sends_every_one_after_restart_and_a_repeat_carries_the_same_message_id() {
+    use dossier_service::sending::email::{self, EmailOutcome};
+    const EMAILS: usize = 300;
+    let Some(sink) = smtp::SmtpSink::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("data/dossier.db");
+    set_up(&db_path);
+    let db = Db::connect(db_path.to_str().unwrap()).await.unwrap();
+    let org = dossier_service::orgs::list(&db).await.unwrap().remove(0);
+    let ctx = dossier_service::Ctx::system(org.clone(), "Test");
+    let smtp = format!("smtp://127.0.0.1:{}?tls=none&from=Office%20<office@test.example>", sink.port);
+    let server = dossier_service::sending::smtp::MailServer::from_url(&smtp).unwrap();
+    let input: dossier_domain::customer::CustomerInput = serde_json::from_value(serde_json::json!({"family_name": "Lee", "email": "ann@lee.example"})).unwrap();
+    let customer = dossier_service::customers::create_customer(&db, &ctx, input).await.unwrap();
+    for n in 0..EMAILS {
+        let input = serde_json::from_value(serde_json::json!({"to": ["ann@lee.example"], "subject": format!("Note {n}"), "body": "Hello"})).unwrap();
+        let queued = email::compose(&db, &ctx, Some(&server), "CUS-00001", input).await.unwrap();
+        assert!(matches!(queued, EmailOutcome::Queued(_)));
+    }
+
+    let port = free_port();
+    let mut running = serve_sending(&db_path, port, &smtp);
+    let started = Instant::now();
+    while sink.messages().len() < EMAILS / 6 {
+        assert!(started.elapsed() < Duration::from_secs(60), "the worker did not get going");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    running.kill().unwrap(); // SIGKILL, in the middle of sending
+    running.wait().unwrap();
+    let arrived_at_kill = sink.messages().len();
+    let at_kill = email_states(&db, org.id.0, customer.id.0).await;
+    let sent_at_kill = at_kill.values().filter(|s| *s == "sent").count();
+    assert!(sent_at_kill < EMAILS, "the kill came after every email was sent; nothing was tested");
+
+    let restarted = Instant::now();
+    let mut running = serve_sending(&db_path, port, &smtp);
+    let after = loop {
+        let now = email_states(&db, org.id.0, customer.id.0).await;
+        if now.values().all(|s| s == "sent") {
+            break now;
+        }
+        assert!(restarted.elapsed() < Duration::from_secs(120), "not every email was sent after the restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    Command::new("kill").arg("-TERM").arg(running.id().to_string()).status().unwrap();
+    assert!(running.wait().unwrap().success());
+
+    assert_eq!(after.len(), EMAILS);
+    let mail = sink.messages();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for m in &mail {
+        *seen.entry(m.message_id.clone().expect("every email has a Message-ID")).or_default() += 1;
+    }
+    // Every queued email arrived; one that arrived twice (sent, then its
+    // worker killed before it wrote "sent") is the same email: same Message-ID.
+    assert_eq!(seen.len(), EMAILS, "each email arrived, under the Message-ID fixed when it was queued");
+    assert!(seen.keys().all(|id| after.contains_key(id)), "nothing arrived that was not queued");
+    let twice = seen.values().filter(|n| **n > 1).count();
+    assert!(seen.values().all(|n| *n <= 2));
+    eprintln!(
+        "kill -9 after {arrived_at_kill} of {EMAILS} emails had arrived ({sent_at_kill} recorded as sent); after the restart all {EMAILS} were sent; \
+         {twice} arrived twice with the same Message-ID (accepted by the server just before the kill, not yet recorded as sent)"
     );
     db.close().await;
 }
