@@ -129,6 +129,17 @@ both_backends!(an_issued_invoice_and_a_payment_are_emailed_to_the_billing_contac
     work(&app).await;
     assert_eq!(sink.messages().len(), 2);
     assert_eq!(app.count("automated_send").await, 2);
+
+    // An invoice that names a contact goes to that contact.
+    let (_, cy) =
+        app.post(&format!("/customers/{lee}/contacts"), json!({"given_name": "Cy", "family_name": "Lee", "emails": [{"address": "cy@lee.example"}]})).await;
+    let (status, body) =
+        app.post("/invoices", json!({"customer": lee, "contact_id": cy["id"], "issue": true, "lines": [{"description": "Repair", "unit_price": 5_000}]})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    work(&app).await;
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 3);
+    assert!(mail.iter().any(|m| m.to == ["cy@lee.example"] && m.body.contains("Dear Cy")), "{mail:?}");
 });
 
 both_backends!(a_switched_off_automation_or_an_opted_out_customer_gets_no_automated_email, |app| {
@@ -284,26 +295,30 @@ both_backends!(staff_send_a_held_email_at_once, |app| {
 
 both_backends!(statements_go_on_the_statement_day_to_customers_who_owe_once_a_month, |app| {
     let Some(sink) = SmtpSink::start() else { return };
-    set_up(&app, &sink, json!({"statements": true, "statement_day": 1})).await;
+    set_up(&app, &sink, json!({"statements": true, "statement_day": 15})).await;
     let lee = customer(&app, "Lee", json!({})).await;
     invoice(&app, &lee, 10_000).await;
     let kim = customer(&app, "Kim", json!({})).await;
     let paid = invoice(&app, &kim, 5_000).await;
     app.post("/payments", json!({"customer": kim, "amount": 5_000, "method": "card", "allocations": [{"invoice": paid, "amount": 5_000}]})).await;
-    let first = today(&app).first_of_month().checked_add(1.month()).unwrap();
+    let next_month = today(&app).first_of_month().checked_add(1.month()).unwrap();
+    let day = |n: i64| next_month.checked_add(n.days()).unwrap();
 
-    assert_eq!(daily(&app, first.checked_add(1.day()).unwrap()).await.statements, 0, "not the statement day");
-    assert_eq!(daily(&app, first).await.statements, 1, "only Lee owes");
+    assert_eq!(daily(&app, day(13)).await.statements, 0, "the 14th: before the statement day");
+    assert_eq!(daily(&app, day(14)).await.statements, 1, "the 15th: only Lee owes");
     let mail = sink.messages();
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].to, vec!["accounts@lee.example"]);
     assert_eq!(mail[0].attachments.len(), 1);
     assert_eq!(mail[0].attachments[0].0, format!("Statement {lee}.pdf"));
     assert!(mail[0].attachments[0].1.starts_with(b"%PDF"));
-    // The same month again (a second run of the day): nothing new; next month, again.
-    daily(&app, first).await;
+    // Later runs that month send nothing new.
+    daily(&app, day(14)).await;
+    daily(&app, day(20)).await;
     assert_eq!(sink.messages().len(), 1);
-    daily(&app, first.checked_add(1.month()).unwrap()).await;
+    // The month after, no run happened on the 15th: the first run after it sends them.
+    let month_after = next_month.checked_add(1.month()).unwrap();
+    assert_eq!(daily(&app, month_after.checked_add(17.days()).unwrap()).await.statements, 1);
     assert_eq!(sink.messages().len(), 2);
 });
 

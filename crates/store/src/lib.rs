@@ -122,7 +122,8 @@ pub mod queries {
     };
     pub use crate::sending::sms::{get_sms_settings, phone_candidates, put_sms_settings};
     pub use crate::sends::{
-        automated_send_of_message, customers_owing, customers_with_held, held_messages, insert_automated_send, list_automated_sends, overdue_invoices,
+        automated_send_done, automated_send_of_message, customers_owing, customers_with_held, held_messages, insert_automated_send, list_automated_sends,
+        overdue_invoices,
     };
     pub use crate::sessions::{
         clear_throttle, count_attempt, find_session, find_session_holder, get_throttle, insert_session, revoke_session, uncount_attempt,

@@ -11,8 +11,8 @@
 //! transaction, so a retry, a second worker or a second daily run never
 //! writes a second email for it.
 //!
-//! **What decides.** The email goes to the billing contact (else the
-//! primary contact, else the customer) with the org's template for its
+//! **What decides.** The email goes to the invoice's contact, else the
+//! billing contact (else the primary contact, else the customer) with the org's template for its
 //! purpose. It is *skipped*, with the reason kept, when the customer opted
 //! out of billing email, has no address, is deactivated, when the org has
 //! no mail server, or — a reminder — when the invoice was settled
@@ -26,8 +26,9 @@
 //!
 //! **The daily run** ([`run_daily`], each morning per org) releases held
 //! emails whose pause ended, queues the reminder level each overdue invoice
-//! has reached, and on the org's statement day queues a statement for
-//! every customer with an open balance. It pages through them, one short
+//! has reached, and on the org's statement day (or the first run after
+//! it) queues a statement for every customer with an open balance, once a
+//! month. It pages through them, one short
 //! transaction per page.
 
 use dossier_domain::activity::{ActivityKind, EntityRef, EntityType, Visibility};
@@ -141,42 +142,55 @@ pub(crate) async fn run(db: &Db, outbox: &Outbox, task: &Claimed) -> Result<Outc
     write(db, &ctx, outbox, occurrence).await
 }
 
-/// The customer and record an occurrence is about, and why there is
-/// nothing to send any more (a reminder of an invoice settled meanwhile).
-async fn subject_of(h: &mut Handle<'_>, ctx: &Ctx, occurrence: Occurrence) -> Result<(Uuid, Option<RecordRef>, Option<String>)> {
-    let invoice_ref = |row: &dossier_store::InvoiceRow| RecordRef { kind: RecordType::Invoice, id: row.id, code: Some(row.code().to_owned()) };
+/// What an occurrence is about.
+struct About {
+    customer: Uuid,
+    record: Option<RecordRef>,
+    /// The contact the record names (an invoice's contact), if any.
+    contact: Option<Uuid>,
+    /// Why there is nothing to send any more (a reminder of an invoice settled meanwhile).
+    settled: Option<String>,
+}
+
+async fn about(h: &mut Handle<'_>, ctx: &Ctx, occurrence: Occurrence) -> Result<About> {
+    let of_invoice = |row: &dossier_store::InvoiceRow, settled: Option<String>| About {
+        customer: row.customer_id,
+        record: Some(RecordRef { kind: RecordType::Invoice, id: row.id, code: Some(row.code().to_owned()) }),
+        contact: row.contact_id,
+        settled,
+    };
     Ok(match occurrence {
-        Occurrence::InvoiceIssued { invoice } => {
-            let row = crate::money::billing::find_invoice(h, ctx, &invoice.to_string()).await?;
-            (row.customer_id, Some(invoice_ref(&row)), None)
-        }
+        Occurrence::InvoiceIssued { invoice } => of_invoice(&crate::money::billing::find_invoice(h, ctx, &invoice.to_string()).await?, None),
         Occurrence::Reminder { invoice, .. } => {
             let row = crate::money::billing::find_invoice(h, ctx, &invoice.to_string()).await?;
             let settled =
                 (row.status()? != InvoiceStatus::Open || row.balance().0 <= 0).then(|| format!("{} was settled before the reminder went", row.code()));
-            (row.customer_id, Some(invoice_ref(&row)), settled)
+            of_invoice(&row, settled)
         }
         Occurrence::PaymentRecorded { payment } => {
             let row = crate::money::billing::find_payment(h, ctx, &payment.to_string()).await?;
-            (row.customer_id, Some(RecordRef { kind: RecordType::Payment, id: row.id, code: Some(row.code().to_owned()) }), None)
+            let record = RecordRef { kind: RecordType::Payment, id: row.id, code: Some(row.code().to_owned()) };
+            About { customer: row.customer_id, record: Some(record), contact: None, settled: None }
         }
-        Occurrence::Statement { customer, .. } => (customer, None, None),
+        Occurrence::Statement { customer, .. } => About { customer, record: None, contact: None, settled: None },
     })
 }
 
-/// Whom an automated email goes to: the billing contact's first address
-/// (else the primary contact's, else any contact's), else the customer's.
-async fn recipient(h: &mut Handle<'_>, ctx: &Ctx, customer: &CustomerRow) -> Result<Option<(Email, Option<ContactId>)>> {
+/// Whom an automated email goes to: the contact the record names (an
+/// invoice's), else the billing contact, else the primary contact, else
+/// any contact with an address (each its first address), else the
+/// customer's own address.
+async fn recipient(h: &mut Handle<'_>, ctx: &Ctx, customer: &CustomerRow, named: Option<Uuid>) -> Result<Option<(Email, Option<ContactId>)>> {
     let own = customer.profile()?.email;
     let contacts: Vec<_> =
         q::list_contacts(h, ctx.org.id.0, customer.id).await?.into_iter().map(|r| r.into_contact()).collect::<std::result::Result<_, _>>()?;
-    let with_email = |c: &&dossier_domain::contact::Contact| !c.profile.emails.is_empty();
-    let chosen = contacts
+    let with_email: Vec<_> = contacts.iter().filter(|c| !c.profile.emails.is_empty()).collect();
+    let chosen = with_email
         .iter()
-        .filter(with_email)
-        .find(|c| c.profile.is_billing)
-        .or_else(|| contacts.iter().filter(with_email).find(|c| c.profile.is_primary))
-        .or_else(|| contacts.iter().find(with_email));
+        .find(|c| Some(c.id.0) == named)
+        .or_else(|| with_email.iter().find(|c| c.profile.is_billing))
+        .or_else(|| with_email.iter().find(|c| c.profile.is_primary))
+        .or_else(|| with_email.first());
     Ok(match (chosen, own) {
         (Some(c), _) => Some((c.profile.emails[0].address.clone(), Some(c.id))),
         (None, Some(own)) => Some((own, None)),
@@ -194,12 +208,12 @@ pub async fn write(db: &Db, ctx: &Ctx, outbox: &Outbox, occurrence: Occurrence) 
         if !occurrence.switched_on(&crate::automation::settings::load(h, ctx.org.id.0).await?) {
             return Ok(Outcome::Nothing);
         }
-        let (customer_id, record, settled) = subject_of(h, ctx, occurrence).await?;
-        if let Some(why) = settled {
-            return skip(db, ctx, occurrence, customer_id, why).await;
+        let about = about(h, ctx, occurrence).await?;
+        if let Some(why) = about.settled {
+            return skip(db, ctx, occurrence, about.customer, why).await;
         }
-        let customer = customers::find(h, ctx, &customer_id.to_string()).await?;
-        (customer_id, record, recipient(h, ctx, &customer).await?)
+        let customer = customers::find(h, ctx, &about.customer.to_string()).await?;
+        (about.customer, about.record, recipient(h, ctx, &customer, about.contact).await?)
     };
     let fill = FillFor {
         customer: Some(customer_id.to_string()),
@@ -302,7 +316,7 @@ async fn record_in(
         org_id: ctx.org.id.0,
         key: occurrence.key(),
         purpose: occurrence.purpose().as_str().to_owned(),
-        customer_id: customer,
+        customer_id: Some(customer),
         record_id,
         message_id: message,
         outcome: outcome.to_owned(),
@@ -384,7 +398,7 @@ pub async fn daily_run(db: &Db, ctx: &Ctx, day: Date) -> Result<DailyReport> {
     if automations.payment_reminders {
         report.reminders = queue_reminders(db, ctx, day, &automations.reminder_days).await?;
     }
-    if automations.statements && day.day() == automations.statement_day as i8 {
+    if automations.statements && day.day() >= automations.statement_day as i8 {
         report.statements = queue_statements(db, ctx, day).await?;
     }
     if report != DailyReport::default() {
@@ -437,7 +451,16 @@ async fn queue_reminders(db: &Db, ctx: &Ctx, day: Date, reminder_days: &[u16]) -
     }
 }
 
+/// Queue the month's statements, once: on the statement day, or on the
+/// first daily run after it if no run happened that day. A mark
+/// (`statements:<year-month>`, written after the last page) says the
+/// month's are queued; a run stopped half-way is finished by the next
+/// one (each customer's statement is keyed by month, so none goes twice).
 async fn queue_statements(db: &Db, ctx: &Ctx, day: Date) -> Result<usize> {
+    let mark = format!("statements:{:04}-{:02}", day.year(), day.month());
+    if q::automated_send_done(&mut db.read().await?.handle(), ctx.org.id.0, &mark).await? {
+        return Ok(0);
+    }
     let (mut after, mut queued) = (Uuid::nil(), 0);
     loop {
         let owing = q::customers_owing(&mut db.read().await?.handle(), ctx.org.id.0, after, PAGE).await?;
@@ -446,9 +469,24 @@ async fn queue_statements(db: &Db, ctx: &Ctx, day: Date) -> Result<usize> {
             schedule_in(&mut tx, ctx, Occurrence::Statement { customer: *customer, year: day.year(), month: day.month() }).await?;
             queued += 1;
         }
+        let last_page = (owing.len() as i64) < PAGE;
+        if last_page {
+            let row = AutomatedSendRow {
+                org_id: ctx.org.id.0,
+                key: mark.clone(),
+                purpose: TemplatePurpose::Statement.as_str().to_owned(),
+                customer_id: None,
+                record_id: None,
+                message_id: None,
+                outcome: "queued".to_owned(),
+                reason: Some(format!("the statements of {day} queued")),
+                created_at: ctx.now().as_microsecond(),
+            };
+            q::insert_automated_send(&mut tx.handle(), &row).await?;
+        }
         tx.commit().await?;
         match owing.last() {
-            Some(last) if owing.len() as i64 == PAGE => after = *last,
+            Some(last) if !last_page => after = *last,
             _ => return Ok(queued),
         }
     }

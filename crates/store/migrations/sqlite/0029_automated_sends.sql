@@ -8,12 +8,14 @@
 -- the customer's pause to end, or for them to be active again), or
 -- skipped (reason says why: opted out, no address, no mail server,
 -- deactivated, already paid). message_id names the email of queued and
--- held ones.
+-- held ones. A row without a customer marks an org-wide run done: the
+-- month's statements (`statements:2026-12`), so a month whose statement
+-- day passed while no worker ran still gets them, once.
 CREATE TABLE automated_send (
     org_id BLOB NOT NULL,
     key TEXT NOT NULL,
     purpose TEXT NOT NULL,
-    customer_id BLOB NOT NULL,
+    customer_id BLOB,
     record_id BLOB,
     message_id BLOB,
     outcome TEXT NOT NULL CHECK (outcome IN ('queued', 'held', 'skipped')),

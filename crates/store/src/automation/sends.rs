@@ -14,7 +14,8 @@ pub struct AutomatedSendRow {
     pub key: String,
     /// The template purpose it used.
     pub purpose: String,
-    pub customer_id: Uuid,
+    /// None for an org-wide run (the month's statements).
+    pub customer_id: Option<Uuid>,
     pub record_id: Option<Uuid>,
     pub message_id: Option<Uuid>,
     /// queued, held or skipped.
@@ -33,6 +34,13 @@ pub async fn insert_automated_send(h: &mut Handle<'_>, row: &AutomatedSendRow) -
         .bind(&row.outcome).bind(&row.reason).bind(row.created_at)
         .execute(c).await?.rows_affected());
     Ok(done == 1)
+}
+
+/// Whether the org recorded this key (an occurrence, or an org-wide run).
+pub async fn automated_send_done(h: &mut Handle<'_>, org_id: Uuid, key: &str) -> Result<bool> {
+    let found: Option<(String,)> = run!(h, c => sqlx::query_as("SELECT key FROM automated_send WHERE org_id = $1 AND key = $2")
+        .bind(org_id).bind(key).fetch_optional(c).await?);
+    Ok(found.is_some())
 }
 
 /// The automated send that wrote a message, if one did.
