@@ -358,3 +358,76 @@ both_backends!(on_the_customer_s_emails_staff_see_a_held_email_with_its_reason_a
     let (_, html) = app.page(Some(&fieldworker), &here).await;
     assert!(!html.contains("cancel-sending"), "{html}");
 });
+
+both_backends!(on_the_customer_form_staff_pause_automated_mail_and_record_an_opt_out_and_the_sends_follow, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"invoice_email": true})).await;
+    let lee = customer(&app, "Lee", json!({})).await;
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (status, html) = app.page(Some(&cookie), &format!("/customers/{lee}/edit")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"comm_email_billing\""), "{html}");
+    assert!(html.contains("name=\"auto_comms_paused\""), "{html}");
+
+    // Every box of the default preferences ticked but marketing; paused until a day.
+    let until = today(&app).checked_add(10.days()).unwrap().to_string();
+    let mut form: Vec<(String, String)> = vec![
+        ("kind".into(), "individual".into()),
+        ("given_name".into(), "Ann".into()),
+        ("family_name".into(), "Lee".into()),
+        ("email".into(), "lee@home.example".into()),
+        ("auto_comms_paused".into(), "on".into()),
+        ("auto_comms_paused_until".into(), until.clone()),
+    ];
+    for channel in ["email", "sms", "phone", "whatsapp", "post"] {
+        for purpose in ["service", "billing"] {
+            form.push((format!("comm_{channel}_{purpose}"), "on".into()));
+        }
+    }
+    let fields = |form: &[(String, String)]| form.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>();
+    let send = |form: Vec<(String, String)>| {
+        let (app, cookie, lee) = (&app, &cookie, &lee);
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.form(cookie, &format!("/customers/{lee}/edit"), &pairs).await
+        }
+    };
+    let (status, _, body) = send(fields(&form)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, customer) = app.get(&format!("/customers/{lee}")).await;
+    assert_eq!(customer["auto_comms_paused"], true);
+    assert_eq!(customer["auto_comms_paused_until"], until);
+    assert_eq!(customer["communication"]["email"], json!({"service": true, "billing": true, "marketing": false}));
+
+    invoice(&app, &lee, 10_000).await;
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 0, "paused: held");
+    assert_eq!(emails(&app, &lee).await[0]["delivery"]["status"], "held");
+
+    // A bad date is shown next to its field and changes nothing.
+    let mut bad = fields(&form);
+    bad.retain(|(k, _)| k != "auto_comms_paused");
+    bad.iter_mut().filter(|(k, _)| k == "auto_comms_paused_until").for_each(|(_, v)| *v = "next week".into());
+    let (status, _, html) = send(bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("Must be a date, e.g. 2027-01-31"), "{html}");
+    assert_eq!(app.get(&format!("/customers/{lee}")).await.1["auto_comms_paused"], true);
+
+    // Unpaused on the form: the held invoice goes.
+    let mut unpaused = fields(&form);
+    unpaused.retain(|(k, _)| !k.starts_with("auto_comms"));
+    let (status, _, _) = send(unpaused.clone()).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 1, "released when unpaused");
+
+    // Billing email unticked: the next invoice is not emailed, and staff see why.
+    unpaused.retain(|(k, _)| k != "comm_email_billing");
+    send(unpaused).await;
+    invoice(&app, &lee, 20_000).await;
+    work(&app).await;
+    assert_eq!(sink.messages().len(), 1, "opted out of billing email on the form");
+    let (_, html) = app.page(Some(&cookie), &format!("/customers/{lee}?tab=timeline")).await;
+    assert!(html.contains("Invoice email not sent: The customer opted out of billing messages by email"), "{html}");
+});

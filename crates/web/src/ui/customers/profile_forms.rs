@@ -8,7 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use dossier_domain::ValidationErrors;
 use dossier_domain::contact::{Contact, ContactInput, ContactPatch, EmailInput, EmailKind, PhoneInput, PhoneKind};
 use dossier_domain::custom_fields::{CustomFields, FieldDefinition, FieldEntity};
-use dossier_domain::customer::{Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, StatusChangeInput};
+use dossier_domain::customer::{
+    ChannelConsent, CommunicationPreferences, Customer, CustomerInput, CustomerKind, CustomerPatch, CustomerStatus, StatusChangeInput,
+};
 use dossier_domain::patch::Patch;
 use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
 use dossier_service::{Ctx, ServiceError, contacts, custom_fields, customers, sites};
@@ -118,9 +120,81 @@ pub async fn create_customer(State(s): State<AppState>, Staff(ctx): Staff, Form(
     }
 }
 
+/// The channels a customer's preferences cover, as the form names them.
+const CHANNELS: [(&str, &str); 5] = [("email", "Email"), ("sms", "SMS"), ("phone", "Phone"), ("whatsapp", "WhatsApp"), ("post", "Post")];
+const PURPOSES: [(&str, &str); 3] = [("service", "service"), ("billing", "billing"), ("marketing", "marketing")];
+
+fn channel_of<'a>(prefs: &'a mut CommunicationPreferences, channel: &str) -> &'a mut ChannelConsent {
+    match channel {
+        "sms" => &mut prefs.sms,
+        "phone" => &mut prefs.phone,
+        "whatsapp" => &mut prefs.whatsapp,
+        "post" => &mut prefs.post,
+        _ => &mut prefs.email,
+    }
+}
+
+fn purpose_of<'a>(consent: &'a mut ChannelConsent, purpose: &str) -> &'a mut bool {
+    match purpose {
+        "billing" => &mut consent.billing,
+        "marketing" => &mut consent.marketing,
+        _ => &mut consent.service,
+    }
+}
+
+/// What the customer agreed to receive, channel by channel, and the pause
+/// of automated messages (read by every send; a paused customer's
+/// automated email waits until the pause ends).
+fn communication_section(customer: &Customer) -> Section {
+    let p = &customer.profile;
+    let mut prefs = p.communication;
+    let mut fields = Vec::new();
+    for (channel, channel_label) in CHANNELS {
+        for (purpose, purpose_label) in PURPOSES {
+            let on = *purpose_of(channel_of(&mut prefs, channel), purpose);
+            fields.push(Field::new(format!("comm_{channel}_{purpose}"), format!("{channel_label}: {purpose_label}"), "checkbox").value(if on {
+                "on"
+            } else {
+                ""
+            }));
+        }
+    }
+    fields.push(
+        Field::new("auto_comms_paused", "Pause automated messages (invoices, receipts, reminders, statements wait)", "checkbox")
+            .value(if p.auto_comms_paused { "on" } else { "" }),
+    );
+    fields.push(
+        Field::new("auto_comms_paused_until", "Paused until", "date")
+            .value(p.auto_comms_paused_until.map(|d| d.to_string()).unwrap_or_default())
+            .hint("The day they resume; blank: until unpaused"),
+    );
+    Section { legend: "Communication: what the customer agreed to receive".into(), fields }
+}
+
+/// The communication section as a patch, with a date that could not be read.
+fn communication_patch(values: &Values, errors: &mut ValidationErrors) -> (CommunicationPreferences, bool, Patch<jiff::civil::Date>) {
+    let mut prefs = CommunicationPreferences::default();
+    for (channel, _) in CHANNELS {
+        for (purpose, _) in PURPOSES {
+            *purpose_of(channel_of(&mut prefs, channel), purpose) = value(values, &format!("comm_{channel}_{purpose}")).is_some();
+        }
+    }
+    let until = match value(values, "auto_comms_paused_until") {
+        None => Patch::Clear,
+        Some(text) => match text.trim().parse() {
+            Ok(day) => Patch::Set(day),
+            Err(_) => {
+                errors.push("auto_comms_paused_until", "invalid_date", "must be a date, e.g. 2027-01-31");
+                Patch::Keep
+            }
+        },
+    };
+    (prefs, value(values, "auto_comms_paused").is_some(), until)
+}
+
 fn edit_form(ctx: &Ctx, customer: &Customer, definitions: &[FieldDefinition]) -> FormPage {
     let back = format!("/customers/{}", customer.code);
-    let page = form(
+    let mut page = form(
         ctx,
         format!("Edit {}", customer.display_name),
         back.clone(),
@@ -129,6 +203,7 @@ fn edit_form(ctx: &Ctx, customer: &Customer, definitions: &[FieldDefinition]) ->
         "Save changes",
         customer_fields(Some(customer)),
     );
+    page.sections.push(communication_section(customer));
     with_custom_fields(page, definitions, &customer.profile.custom_fields, ctx.org.money_style())
 }
 
@@ -157,8 +232,16 @@ pub async fn update_customer(State(s): State<AppState>, Staff(ctx): Staff, Path(
         Ok(custom) => custom,
         Err(errors) => return again(edit_form(&ctx, &customer, &definitions), &values, errors.into(), str::to_owned),
     };
+    let mut errors = ValidationErrors::default();
+    let (communication, paused, paused_until) = communication_patch(&values, &mut errors);
+    if !errors.is_empty() {
+        return again(edit_form(&ctx, &customer, &definitions), &values, errors.into(), str::to_owned);
+    }
     let input = CustomerPatch {
         custom_fields: Some(custom),
+        communication: Some(communication),
+        auto_comms_paused: Some(paused),
+        auto_comms_paused_until: paused_until,
         kind: value(&values, "kind").and_then(|k| CustomerKind::parse(&k)),
         title: patch(&values, "title"),
         given_name: patch(&values, "given_name"),
