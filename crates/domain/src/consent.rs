@@ -67,6 +67,30 @@ pub fn consent(prefs: &CommunicationPreferences, channel: Channel, purpose: Purp
     Consent { allowed, reason }
 }
 
+/// One recipient of a send: a contact with its own preferences (its name
+/// and them), or the customer itself (`None`).
+pub type Recipient<'a> = Option<(&'a str, Option<&'a CommunicationPreferences>)>;
+
+/// A send to some of a customer's people: the customer's preference, then
+/// each recipient contact's own (a contact without its own follows the
+/// customer's). The first refusal says who opted out; else the
+/// customer's agreement stands.
+pub fn consent_to(customer: &CommunicationPreferences, recipients: &[Recipient<'_>], channel: Channel, purpose: Purpose) -> Consent {
+    let of_customer = consent(customer, channel, purpose);
+    if !of_customer.allowed {
+        return of_customer;
+    }
+    for (name, own) in recipients.iter().flatten() {
+        if let Some(own) = own {
+            let of_contact = consent(own, channel, purpose);
+            if !of_contact.allowed {
+                return Consent { allowed: false, reason: of_contact.reason.replacen("The customer", name, 1) };
+            }
+        }
+    }
+    of_customer
+}
+
 /// A manual send that may go: what allowed it, and the override reason
 /// if staff sent it against the customer's preference.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -119,6 +143,21 @@ mod tests {
         assert!(!marketing.allowed);
         assert_eq!(marketing.reason, "The customer opted out of marketing messages by SMS");
         assert!(consent(&prefs, Channel::Portal, Purpose::Marketing).allowed);
+    }
+
+    #[test]
+    fn a_contact_who_opted_out_stops_a_send_to_them_but_not_to_the_customer() {
+        let customer = CommunicationPreferences::default();
+        let mut bo = CommunicationPreferences::default();
+        bo.email.billing = false;
+        let to_bo = consent_to(&customer, &[Some(("Bo Lee", Some(&bo)))], Channel::Email, Purpose::Billing);
+        assert!(!to_bo.allowed);
+        assert_eq!(to_bo.reason, "Bo Lee opted out of billing messages by email");
+        assert!(consent_to(&customer, &[None, Some(("Cy Lee", None))], Channel::Email, Purpose::Billing).allowed);
+        assert!(consent_to(&customer, &[Some(("Bo Lee", Some(&bo)))], Channel::Email, Purpose::Service).allowed);
+        let mut out = CommunicationPreferences::default();
+        out.email.billing = false;
+        assert_eq!(consent_to(&out, &[None], Channel::Email, Purpose::Billing).reason, "The customer opted out of billing messages by email");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::contact_point::{Email, Phone, Region};
-use crate::customer::string_enum;
+use crate::customer::{CommunicationPreferences, string_enum};
 use crate::error::ValidationErrors;
 use crate::ids::{ContactId, CustomerId};
 use crate::limits::{MAX_CONTACT_POINTS, MAX_CONTACT_ROLES, check_count};
@@ -47,6 +47,10 @@ pub struct ContactProfile {
     pub is_primary: bool,
     /// Receives invoices and statements.
     pub is_billing: bool,
+    /// What this person agreed to receive, when it differs from the
+    /// customer's; none: as the customer's. A send to the contact needs
+    /// both.
+    pub communication: Option<CommunicationPreferences>,
 }
 
 impl ContactProfile {
@@ -108,6 +112,8 @@ pub struct ContactInput {
     pub urls: Option<Vec<String>>,
     pub is_primary: Option<bool>,
     pub is_billing: Option<bool>,
+    /// The contact's own preferences; absent: as the customer's.
+    pub communication: Option<CommunicationPreferences>,
 }
 
 impl ContactInput {
@@ -123,6 +129,7 @@ impl ContactInput {
             urls: self.urls.unwrap_or_default(),
             is_primary: self.is_primary.unwrap_or(false),
             is_billing: self.is_billing.unwrap_or(false),
+            communication: self.communication,
         }
         .parse(region)
     }
@@ -147,6 +154,9 @@ pub struct ContactPatch {
     pub urls: Option<Vec<String>>,
     pub is_primary: Option<bool>,
     pub is_billing: Option<bool>,
+    /// The contact's own preferences; `null`: as the customer's again.
+    #[schema(value_type = Option<CommunicationPreferences>)]
+    pub communication: Patch<CommunicationPreferences>,
 }
 
 impl ContactPatch {
@@ -162,6 +172,7 @@ impl ContactPatch {
             urls: self.urls.unwrap_or_else(|| current.urls.clone()),
             is_primary: self.is_primary.unwrap_or(current.is_primary),
             is_billing: self.is_billing.unwrap_or(current.is_billing),
+            communication: self.communication.apply(current.communication),
         }
         .parse(region)
     }
@@ -193,6 +204,7 @@ struct RawContact {
     urls: Vec<String>,
     is_primary: bool,
     is_billing: bool,
+    communication: Option<CommunicationPreferences>,
 }
 
 impl RawContact {
@@ -265,6 +277,7 @@ impl RawContact {
                 urls,
                 is_primary: self.is_primary,
                 is_billing: self.is_billing,
+                communication: self.communication,
             }),
             _ => Err(errors),
         }

@@ -431,3 +431,43 @@ both_backends!(on_the_customer_form_staff_pause_automated_mail_and_record_an_opt
     let (_, html) = app.page(Some(&cookie), &format!("/customers/{lee}?tab=timeline")).await;
     assert!(html.contains("Invoice email not sent: The customer opted out of billing messages by email"), "{html}");
 });
+
+both_backends!(a_contact_s_own_opt_out_stops_email_to_that_contact_manual_and_automated, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    set_up(&app, &sink, json!({"invoice_email": true})).await;
+    let lee = customer(&app, "Lee", json!({})).await;
+    let (_, contacts) = app.get(&format!("/customers/{lee}/contacts")).await;
+    let bo = contacts["items"].as_array().map_or_else(|| contacts[0].clone(), |items| items[0].clone());
+    let bo_id = bo["id"].as_str().unwrap().to_owned();
+
+    // On the contact's form: own preferences, billing email unticked.
+    app.user("office").await;
+    let cookie = app.session("office").await;
+    let (status, html) = app.page(Some(&cookie), &format!("/contacts/{bo_id}/edit")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("name=\"own_communication\""), "{html}");
+    let mut form = vec![("family_name", "Lee"), ("given_name", "Bo"), ("email", "accounts@lee.example"), ("is_billing", "on"), ("own_communication", "on")];
+    form.extend([("comm_email_service", "on"), ("comm_sms_service", "on"), ("comm_sms_billing", "on")]);
+    let (status, _, body) = app.form(&cookie, &format!("/contacts/{bo_id}/edit"), &form).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    let (_, contact) = app.get(&format!("/contacts/{bo_id}")).await;
+    assert_eq!(contact["communication"]["email"], json!({"service": true, "billing": false, "marketing": false}), "{contact}");
+
+    // Staff emailing Bo about money are refused, naming Bo; the customer's own address is fine.
+    let (status, problem) = app
+        .post(&format!("/customers/{lee}/emails"), json!({"to": ["accounts@lee.example"], "subject": "Your bill", "body": "Hello", "purpose": "billing"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert!(problem.to_string().contains("Bo Lee opted out of billing messages by email"), "{problem}");
+    let (status, body) =
+        app.post(&format!("/customers/{lee}/emails"), json!({"to": ["lee@home.example"], "subject": "Your bill", "body": "Hello", "purpose": "billing"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // The automated invoice email to Bo, the billing contact, does not go, and says why.
+    invoice(&app, &lee, 10_000).await;
+    work(&app).await;
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "only the manual email to the customer's own address: {mail:?}");
+    let not_sent = entries(&app, &lee, "message.not_sent").await;
+    assert_eq!(not_sent[0]["summary"], "Invoice email not sent: Bo Lee opted out of billing messages by email");
+});

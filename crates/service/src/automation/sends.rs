@@ -36,7 +36,7 @@ use dossier_domain::consent::{self, Permitted};
 use dossier_domain::contact_point::Email;
 use dossier_domain::customer::CustomerStatus;
 use dossier_domain::ids::{ContactId, CustomerId};
-use dossier_domain::message::{DeliveryStatus, Message, RecordRef, RecordType};
+use dossier_domain::message::{Channel, DeliveryStatus, Message, RecordRef, RecordType};
 use dossier_domain::sending::email::{AttachmentInput, DocumentKind};
 use dossier_domain::tasks::TaskKind;
 use dossier_domain::templates::TemplatePurpose;
@@ -226,7 +226,9 @@ pub async fn write(db: &Db, ctx: &Ctx, outbox: &Outbox, occurrence: Occurrence) 
     let h = &mut tx.handle();
     let customer = customers::find(h, ctx, &customer_id.to_string()).await?;
     let profile = customer.profile()?;
-    let permission = consent::consent(&profile.communication, dossier_domain::message::Channel::Email, purpose.consent_purpose());
+    let recipients = [contact.as_ref().and_then(|(_, c)| *c)];
+    let permission =
+        crate::sending::email::consent_for(h, ctx, customer_id, &profile.communication, &recipients, Channel::Email, purpose.consent_purpose()).await?;
     let server = crate::sending::smtp::server_for(h, ctx.org.id.0, outbox.configured.as_ref()).await?;
     let why_not = match (&contact, &server) {
         _ if customer.status()? == CustomerStatus::Deactivated => Some(format!("{} is deactivated", customer.code())),

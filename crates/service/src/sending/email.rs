@@ -88,6 +88,34 @@ pub(crate) async fn addresses_of(h: &mut Handle<'_>, ctx: &Ctx, customer: Uuid, 
     Ok(all)
 }
 
+/// What the preferences say about a send to `recipients` (each a contact
+/// of the customer, or the customer itself): the customer's preference and
+/// each contact's own ([`consent::consent_to`]).
+pub(crate) async fn consent_for(
+    h: &mut Handle<'_>,
+    ctx: &Ctx,
+    customer: Uuid,
+    prefs: &dossier_domain::customer::CommunicationPreferences,
+    recipients: &[Option<ContactId>],
+    channel: Channel,
+    purpose: Purpose,
+) -> Result<Consent> {
+    let mut contacts = Vec::new();
+    if recipients.iter().any(Option::is_some) {
+        for row in q::list_contacts(h, ctx.org.id.0, customer).await? {
+            let contact = row.into_contact()?;
+            if recipients.contains(&Some(contact.id)) {
+                contacts.push((contact.display_name, contact.profile.communication));
+            }
+        }
+    }
+    let mut named: Vec<consent::Recipient<'_>> = contacts.iter().map(|(name, own)| Some((name.as_str(), own.as_ref()))).collect();
+    if recipients.contains(&None) {
+        named.push(None);
+    }
+    Ok(consent::consent_to(prefs, &named, channel, purpose))
+}
+
 /// Check every attachment: a customer-visible, undeleted file of this
 /// customer, or an invoice or quote of this customer the caller may see,
 /// or the customer's statement.
@@ -195,7 +223,10 @@ pub async fn compose(db: &Db, ctx: &Ctx, configured: Option<&MailServer>, custom
     };
     let attachments = check_attachments(h, ctx, customer_id, row.code(), &draft.attachments).await?;
     let purpose = draft.purpose();
-    let permitted = consent::manual_send(consent::consent(&profile.communication, Channel::Email, purpose), draft.override_reason.clone())?;
+    let recipients: Vec<Option<ContactId>> =
+        draft.to.iter().chain(&draft.cc).map(|a| known.iter().filter(|(k, _)| k == a).map(|(_, c)| *c).max().flatten()).collect();
+    let agreed = consent_for(h, ctx, customer_id, &profile.communication, &recipients, Channel::Email, purpose).await?;
+    let permitted = consent::manual_send(agreed, draft.override_reason.clone())?;
     if draft.dry_run {
         let preview = EmailPreview {
             from: mailbox_text(&server),

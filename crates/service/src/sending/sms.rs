@@ -14,7 +14,7 @@
 
 use dossier_domain::ValidationErrors;
 use dossier_domain::activity::{Actor, ActorType, Visibility};
-use dossier_domain::consent::{Consent, Purpose, consent, manual_send};
+use dossier_domain::consent::{Consent, Purpose, manual_send};
 use dossier_domain::contact_point::Phone;
 use dossier_domain::customer::{CustomerStatus, WorkRefused};
 use dossier_domain::ids::{ContactId, CustomerId, MessageId};
@@ -175,7 +175,9 @@ pub async fn compose(db: &Db, ctx: &Ctx, customer: &str, input: SmsInput) -> Res
         ValidationErrors::one("to", "not_a_contact_number", format!("{to} is not a phone number of {} or of one of its contacts", customer.display_name))
     })?;
     let contact = number.contact_id.map(|_| number.name.clone());
-    let permitted = manual_send(consent(&customer.profile()?.communication, Channel::Sms, purpose), override_reason)?;
+    let agreed =
+        crate::sending::email::consent_for(h, ctx, customer.id, &customer.profile()?.communication, &[number.contact_id], Channel::Sms, purpose).await?;
+    let permitted = manual_send(agreed, override_reason)?;
     let preview = SmsPreview {
         to: to.as_str().to_owned(),
         contact: contact.clone(),

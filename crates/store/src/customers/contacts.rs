@@ -23,6 +23,8 @@ pub struct ContactRow {
     pub urls: String,
     pub is_primary: bool,
     pub is_billing: bool,
+    /// JSON of the contact's own preferences; None: as the customer's.
+    pub communication: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -43,6 +45,7 @@ impl ContactRow {
             urls: serde_json::to_string(&p.urls).unwrap_or_default(),
             is_primary: p.is_primary,
             is_billing: p.is_billing,
+            communication: p.communication.as_ref().map(|c| serde_json::to_string(c).unwrap_or_default()),
             created_at: created_at.as_microsecond(),
             updated_at: updated_at.as_microsecond(),
         }
@@ -65,6 +68,7 @@ impl ContactRow {
             urls: serde_json::from_str(&self.urls).map_err(StoreError::corrupt)?,
             is_primary: self.is_primary,
             is_billing: self.is_billing,
+            communication: self.communication.as_deref().map(serde_json::from_str).transpose().map_err(StoreError::corrupt)?,
         })
     }
 
@@ -86,11 +90,11 @@ pub async fn insert_contacts(h: &mut Handle<'_>, rows: &[ContactRow]) -> Result<
         run!(h, c => {
             let mut q = QueryBuilder::new(
                 "INSERT INTO contact (org_id, id, customer_id, title, given_name, family_name, position, roles, emails, phones, urls, is_primary, is_billing, \
-                 created_at, updated_at) ");
+                 communication, created_at, updated_at) ");
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(row.org_id).push_bind(row.id).push_bind(row.customer_id).push_bind(&row.title).push_bind(&row.given_name)
                     .push_bind(&row.family_name).push_bind(&row.position).push_bind(&row.roles).push_bind(&row.emails).push_bind(&row.phones)
-                    .push_bind(&row.urls).push_bind(row.is_primary).push_bind(row.is_billing).push_bind(row.created_at).push_bind(row.updated_at);
+                    .push_bind(&row.urls).push_bind(row.is_primary).push_bind(row.is_billing).push_bind(&row.communication).push_bind(row.created_at).push_bind(row.updated_at);
             });
             q.build().execute(c).await.map(drop)?
         });
@@ -101,9 +105,10 @@ pub async fn insert_contacts(h: &mut Handle<'_>, rows: &[ContactRow]) -> Result<
 pub async fn update_contact(h: &mut Handle<'_>, row: &ContactRow) -> Result<()> {
     run!(h, c => sqlx::query(
         "UPDATE contact SET title = $3, given_name = $4, family_name = $5, position = $6, roles = $7, emails = $8, phones = $9, urls = $10, \
-         is_primary = $11, is_billing = $12, updated_at = $13 WHERE org_id = $1 AND id = $2")
+         is_primary = $11, is_billing = $12, updated_at = $13, communication = $14 WHERE org_id = $1 AND id = $2")
         .bind(row.org_id).bind(row.id).bind(&row.title).bind(&row.given_name).bind(&row.family_name).bind(&row.position)
         .bind(&row.roles).bind(&row.emails).bind(&row.phones).bind(&row.urls).bind(row.is_primary).bind(row.is_billing).bind(row.updated_at)
+        .bind(&row.communication)
         .execute(c).await.map(drop)?);
     Ok(())
 }

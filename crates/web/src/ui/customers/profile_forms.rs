@@ -142,12 +142,9 @@ fn purpose_of<'a>(consent: &'a mut ChannelConsent, purpose: &str) -> &'a mut boo
     }
 }
 
-/// What the customer agreed to receive, channel by channel, and the pause
-/// of automated messages (read by every send; a paused customer's
-/// automated email waits until the pause ends).
-fn communication_section(customer: &Customer) -> Section {
-    let p = &customer.profile;
-    let mut prefs = p.communication;
+/// A box per channel and purpose, ticked as `prefs` says.
+fn preference_fields(prefs: CommunicationPreferences) -> Vec<Field> {
+    let mut prefs = prefs;
     let mut fields = Vec::new();
     for (channel, channel_label) in CHANNELS {
         for (purpose, purpose_label) in PURPOSES {
@@ -159,6 +156,26 @@ fn communication_section(customer: &Customer) -> Section {
             }));
         }
     }
+    fields
+}
+
+/// The preferences the boxes say.
+fn preferences_of(values: &Values) -> CommunicationPreferences {
+    let mut prefs = CommunicationPreferences::default();
+    for (channel, _) in CHANNELS {
+        for (purpose, _) in PURPOSES {
+            *purpose_of(channel_of(&mut prefs, channel), purpose) = value(values, &format!("comm_{channel}_{purpose}")).is_some();
+        }
+    }
+    prefs
+}
+
+/// What the customer agreed to receive, channel by channel, and the pause
+/// of automated messages (read by every send; a paused customer's
+/// automated email waits until the pause ends).
+fn communication_section(customer: &Customer) -> Section {
+    let p = &customer.profile;
+    let mut fields = preference_fields(p.communication);
     fields.push(
         Field::new("auto_comms_paused", "Pause automated messages (invoices, receipts, reminders, statements wait)", "checkbox")
             .value(if p.auto_comms_paused { "on" } else { "" }),
@@ -173,12 +190,6 @@ fn communication_section(customer: &Customer) -> Section {
 
 /// The communication section as a patch, with a date that could not be read.
 fn communication_patch(values: &Values, errors: &mut ValidationErrors) -> (CommunicationPreferences, bool, Patch<jiff::civil::Date>) {
-    let mut prefs = CommunicationPreferences::default();
-    for (channel, _) in CHANNELS {
-        for (purpose, _) in PURPOSES {
-            *purpose_of(channel_of(&mut prefs, channel), purpose) = value(values, &format!("comm_{channel}_{purpose}")).is_some();
-        }
-    }
     let until = match value(values, "auto_comms_paused_until") {
         None => Patch::Clear,
         Some(text) => match text.trim().parse() {
@@ -189,7 +200,20 @@ fn communication_patch(values: &Values, errors: &mut ValidationErrors) -> (Commu
             }
         },
     };
-    (prefs, value(values, "auto_comms_paused").is_some(), until)
+    (preferences_of(values), value(values, "auto_comms_paused").is_some(), until)
+}
+
+/// A contact's own preferences: off, it follows the customer's.
+fn contact_communication_section(contact: &Contact) -> Section {
+    let own = contact.profile.communication;
+    let mut fields =
+        vec![Field::new("own_communication", "This person has preferences of their own (else the customer's apply)", "checkbox").value(if own.is_some() {
+            "on"
+        } else {
+            ""
+        })];
+    fields.extend(preference_fields(own.unwrap_or_default()));
+    Section { legend: "Communication: what this person agreed to receive".into(), fields }
 }
 
 fn edit_form(ctx: &Ctx, customer: &Customer, definitions: &[FieldDefinition]) -> FormPage {
@@ -381,7 +405,7 @@ async fn contact_and_customer(db: &dossier_service::Db, ctx: &dossier_service::C
 
 fn edit_contact_form(ctx: &Ctx, contact: &Contact, code: &str) -> FormPage {
     let back = format!("/customers/{code}?tab=contacts");
-    form(
+    let mut page = form(
         ctx,
         format!("Edit {}", contact.display_name),
         back,
@@ -389,7 +413,9 @@ fn edit_contact_form(ctx: &Ctx, contact: &Contact, code: &str) -> FormPage {
         format!("/contacts/{}/edit", contact.id.0),
         "Save changes",
         contact_fields(Some(contact)),
-    )
+    );
+    page.sections.push(contact_communication_section(contact));
+    page
 }
 
 pub async fn edit_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
@@ -428,6 +454,7 @@ pub async fn update_contact(State(s): State<AppState>, Staff(ctx): Staff, Path(i
         phones: Some(phones),
         is_primary: Some(values.contains_key("is_primary")),
         is_billing: Some(values.contains_key("is_billing")),
+        communication: if values.contains_key("own_communication") { Patch::Set(preferences_of(&values)) } else { Patch::Clear },
         ..Default::default()
     };
     match contacts::update_contact(&s.db, &ctx, &id, input).await {
