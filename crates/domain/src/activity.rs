@@ -59,6 +59,8 @@ string_enum!(
         UserCreated = "user.created",
         ApiTokenCreated = "api_token.created",
         UserInvited = "user.invited",
+        UserInvitationSent = "user.invitation_sent",
+        UserInvitationFailed = "user.invitation_failed",
         UserUpdated = "user.updated",
         UserPasswordSet = "user.password_set",
         UserRoleChanged = "user.role_changed",
@@ -142,10 +144,9 @@ impl ActivityKind {
     pub fn group(self) -> ActivityGroup {
         use ActivityKind::*;
         match self {
-            OrgCreated | OrgSettingsChanged | TemplateChanged | TemplateReset | UserCreated | ApiTokenCreated | UserInvited | UserUpdated | UserPasswordSet
-            | UserRoleChanged | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed | UserLockedOut | UserSignedOut | ApiTokenRevoked => {
-                ActivityGroup::System
-            }
+            OrgCreated | OrgSettingsChanged | TemplateChanged | TemplateReset | UserCreated | ApiTokenCreated | UserInvited | UserInvitationSent
+            | UserInvitationFailed | UserUpdated | UserPasswordSet | UserRoleChanged | UserDeactivated | UserReactivated | UserSignedIn | UserSignInFailed
+            | UserLockedOut | UserSignedOut | ApiTokenRevoked => ActivityGroup::System,
             CustomFieldDefined | CustomFieldUpdated | CustomFieldsReordered | CustomFieldRemoved => ActivityGroup::System,
             TaskRetried | TaskCancelled => ActivityGroup::System,
             InboxDismissed => ActivityGroup::Communication,

@@ -29,6 +29,7 @@ pub mod orgs;
 pub mod patch;
 pub mod permissions;
 pub mod postcode;
+pub mod public_url;
 pub mod reading;
 pub mod role;
 pub mod search;

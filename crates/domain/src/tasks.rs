@@ -23,12 +23,15 @@ string_enum!(
     /// org's time zone. `email.send`: send one queued email (payload
     /// `{"message_id": …}`) through the org's mail server. `sms.send`: send
     /// one queued text message (payload `{"message_id": …}`).
+    /// `email.invitation`: email a staff user their invitation (payload
+    /// `{"user_id": …, "invited_by": …}`; the secret is made when it is sent).
     TaskKind {
         ExpireQuotes = "quotes.expire",
         SendEmail = "email.send",
         SendSms = "sms.send",
         AutomatedEmail = "email.automated",
         DailySends = "sends.daily",
+        InvitationEmail = "email.invitation",
     }
 );
 
@@ -41,6 +44,7 @@ impl TaskKind {
             TaskKind::SendEmail => "Send an email",
             TaskKind::AutomatedEmail => "Write an automated email (invoice, receipt, reminder, statement)",
             TaskKind::DailySends => "Payment reminders, statements and held emails of the day",
+            TaskKind::InvitationEmail => "Email a staff invitation",
         }
     }
 }

@@ -72,7 +72,10 @@ const PAYMENT: &[Placeholder] = &[
     p("payment.amount", "how much was paid", "£120.00"),
     p("payment.received_on", "the day it was received", "7 Dec 2026"),
 ];
-const PORTAL: &[Placeholder] = &[p("portal.url", "the customer's portal link", "https://dossier.example/portal/3f9c…")];
+const PORTAL: &[Placeholder] = &[
+    p("portal.url", "the customer's portal link", "https://dossier.example/portal/3f9c…"),
+    p("portal.expires_on", "the last day the link works", "6 Jan 2027"),
+];
 const REMINDER: &[Placeholder] = &[p("reminder.days_overdue", "how many days the invoice is past due", "14")];
 const SERVICE: &[Placeholder] =
     &[p("service.due_date", "the day the service is due", "15 Jan 2027"), p("service.what", "what is due for service", "Boiler service at 12 High Street")];
@@ -177,7 +180,7 @@ impl TemplatePurpose {
             ),
             PortalLink => (
                 "Your documents at {{ org.name }}",
-                "Dear {{ contact.name }},\n\nYou can see your invoices and documents at any time here:\n{{ portal.url }}\n\n{% if sender.name != org.name %}{{ sender.name }}\n{% endif %}{{ org.name }}",
+                "Dear {{ contact.name }},\n\nYou can see your invoices and documents at any time here:\n{{ portal.url }}\n\nThe link works until {{ portal.expires_on }}.\n\n{% if sender.name != org.name %}{{ sender.name }}\n{% endif %}{{ org.name }}",
             ),
             PaymentReminder1 => (
                 "Reminder: invoice {{ invoice.code }} is due",

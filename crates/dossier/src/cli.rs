@@ -68,6 +68,12 @@ pub struct WorkerArgs {
     /// (tls: none, starttls or tls; `smtps://` means tls).
     #[arg(long, env = "DOSSIER_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// The address people reach Dossier at, e.g. `https://crm.example.com`:
+    /// the start of the links it emails (portal links, invitations).
+    /// Default: the `--listen` address (`http://127.0.0.1:8080` for
+    /// `dossier worker`). Set it behind a reverse proxy.
+    #[arg(long, env = "DOSSIER_PUBLIC_URL")]
+    pub public_url: Option<dossier_service::PublicUrl>,
 }
 
 #[derive(Subcommand)]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use dossier_service::bench::Scale;
-use dossier_service::{Ctx, Db, audit, demo, orgs, statement, users};
+use dossier_service::{Ctx, Db, PublicUrl, audit, demo, orgs, statement, users};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::{AuditCommand, BenchScale, Command, DbArgs, DocumentKind, FileArgs, MailCommand, OrgCommand, TokenCommand, UserCommand, WorkerArgs};
@@ -56,13 +56,14 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
             let (stop, stopping) = tokio::sync::watch::channel(false);
             let smtp = smtp_of(&worker)?;
-            let worker = if no_worker { None } else { Some(start_worker(&db, &worker, Some(files.clone()), stopping).await?) };
-            tracing::info!(address = %listener.local_addr()?, backend = db.backend(), files = %files.blobs.describe(), "Dossier is listening");
+            let public_url = worker.public_url.clone().unwrap_or_else(|| PublicUrl::for_listen(listener.local_addr().unwrap_or(listen)));
+            let worker = if no_worker { None } else { Some(start_worker(&db, &worker, Some(files.clone()), &public_url, stopping).await?) };
+            tracing::info!(address = %listener.local_addr()?, %public_url, backend = db.backend(), files = %files.blobs.describe(), "Dossier is listening");
             let shutdown = async move {
                 shutdown_signal().await;
                 stop.send_replace(true);
             };
-            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy, smtp }, shutdown).await?;
+            dossier_web::serve(listener, dossier_web::AppState { db: db.clone(), files, trust_proxy, smtp, public_url }, shutdown).await?;
             if let Some(worker) = worker {
                 // The task in hand is finished first.
                 worker.await.context("the background task worker panicked")?;
@@ -74,7 +75,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let files = files(&args, &file_args)?;
             let db = open(&args).await?;
             let (stop, stopping) = tokio::sync::watch::channel(false);
-            let worker = start_worker(&db, &worker, Some(files), stopping).await?;
+            let public_url = worker.public_url.clone().unwrap_or_else(|| {
+                let default = PublicUrl::default();
+                tracing::warn!(%default, "no --public-url / DOSSIER_PUBLIC_URL: links in emailed invitations start with {default}");
+                default
+            });
+            let worker = start_worker(&db, &worker, Some(files), &public_url, stopping).await?;
             shutdown_signal().await;
             stop.send_replace(true);
             worker.await.context("the background task worker panicked")?;
@@ -111,7 +117,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 customers,
                 loaded.activities
             );
-            let base = base_url(listen);
+            let base = PublicUrl::for_listen(listen);
             println!("Sign in:       {base}/ as {} / {}", loaded.admin_email, loaded.admin_password);
             println!("               (luis@demo.example, same password, is a fieldworker)");
             println!("API token:     {}", loaded.api_token);
@@ -275,6 +281,7 @@ async fn start_worker(
     db: &Db,
     args: &WorkerArgs,
     files: Option<Files>,
+    public_url: &PublicUrl,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     use dossier_service::tasks::{Handlers, Worker, WorkerSettings, ensure_scheduled};
@@ -288,7 +295,7 @@ async fn start_worker(
         batch_size: args.worker_batch,
         lease: Duration::from_secs(args.worker_lease_secs),
     };
-    let worker = Worker::new(db.clone(), Handlers { outbox }, settings);
+    let worker = Worker::new(db.clone(), Handlers { outbox, public_url: public_url.clone() }, settings);
     Ok(tokio::spawn(async move { worker.run_until_stopped(stopping).await }))
 }
 
@@ -325,16 +332,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-/// The address a browser on this machine reaches `listen` at: an
-/// unspecified address (`0.0.0.0`, `[::]`) is reached on loopback.
-fn base_url(listen: std::net::SocketAddr) -> String {
-    let host = match listen.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
-        ip if ip.is_unspecified() => "[::1]".to_owned(),
-        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-        ip => ip.to_string(),
-    };
-    format!("http://{host}:{}", listen.port())
 }

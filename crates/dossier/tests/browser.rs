@@ -794,7 +794,7 @@ async fn the_office_emails_an_invoice_pdf_from_its_page_confirms_it_and_sees_it_
     let timeline = format!("/customers/{}?tab=timeline", customer.code);
     s.until("the timeline", || async { s.path().await == timeline }).await;
 
-    let handlers = Handlers { outbox: Outbox { files: None, configured: None } };
+    let handlers = Handlers { outbox: Outbox { files: None, configured: None }, ..Default::default() };
     Worker::new(s.db.clone(), handlers, WorkerSettings::default()).work_once(jiff::Timestamp::now()).await.unwrap();
     s.goto(&timeline).await;
     let sent = format!("Email (outbound) on {} sent", invoice.code);

@@ -40,7 +40,7 @@ async fn world(app: &common::TestApp, sink: &SmtpSink, communication: Value) {
 
 /// Run the worker once at `at`: every due task.
 async fn work(app: &common::TestApp, at: Timestamp) -> usize {
-    let handlers = Handlers { outbox: Outbox { files: Some(app.files.clone()), configured: None } };
+    let handlers = Handlers { outbox: Outbox { files: Some(app.files.clone()), configured: None }, ..Default::default() };
     Worker::new(app.db.clone(), handlers, WorkerSettings::default()).work_once(at).await.unwrap()
 }
 

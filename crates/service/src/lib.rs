@@ -60,6 +60,7 @@ pub mod sending {
     pub mod email;
     pub mod inbound;
     mod mail;
+    pub mod portal_links;
     pub mod sms;
     pub mod sms_gateway;
     pub mod sms_settings;
@@ -69,6 +70,7 @@ pub mod sending {
 
 /// Users, sessions, API tokens, portal links, and what a caller may see.
 pub mod access {
+    pub mod invitations;
     pub mod portal;
     pub(crate) mod scope;
     pub(crate) mod secrets;
@@ -78,7 +80,7 @@ pub mod access {
     pub mod users;
 }
 
-pub use access::{portal, sessions, tokens, users};
+pub use access::{invitations, portal, sessions, tokens, users};
 pub(crate) use access::{scope, secrets, usage};
 pub use automation::tasks;
 pub use conversations::{delivery, files, follow_ups, messages, thumbnails};
@@ -88,6 +90,7 @@ pub use money::{billing, documents, ledger, statement, summary};
 pub use sending::templates;
 
 pub use context::{Ctx, Org};
+pub use dossier_domain::public_url::PublicUrl;
 pub use dossier_store::Db;
 pub use error::ServiceError;
 

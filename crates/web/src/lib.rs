@@ -40,11 +40,13 @@ pub struct AppState {
     pub trust_proxy: bool,
     /// The installation's outgoing mail server, for orgs without their own.
     pub smtp: Option<dossier_service::sending::smtp::MailServer>,
+    /// Where people reach Dossier: the start of the links it emails.
+    pub public_url: dossier_service::PublicUrl,
 }
 
 impl AppState {
     pub fn new(db: Db, files: Files) -> Self {
-        Self { db, files, trust_proxy: false, smtp: None }
+        Self { db, files, trust_proxy: false, smtp: None, public_url: dossier_service::PublicUrl::default() }
     }
 }
 

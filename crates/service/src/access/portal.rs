@@ -20,7 +20,7 @@ use dossier_domain::site::{Site, SiteInput, SiteKind, SitePatch};
 use dossier_domain::workflow::InvoiceState;
 use dossier_domain::works::Invoice;
 use dossier_store::queries as q;
-use dossier_store::{Db, PortalLinkRow, TimelineFilter, Used};
+use dossier_store::{CustomerRow, Db, PortalLinkRow, TimelineFilter, Tx, Used};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -44,6 +44,9 @@ pub struct PortalLinkInput {
     /// 1–365, default 30.
     #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<u32>,
+    /// Email the link to the customer as well (with the org's portal-link
+    /// template); without it the link is only returned, to copy.
+    pub email: Option<crate::sending::portal_links::PortalLinkEmail>,
 }
 
 /// A new link: its URL holds the secret and is shown this once.
@@ -53,6 +56,9 @@ pub struct CreatedPortalLink {
     pub link: PortalLink,
     /// The path to give the customer, after the server's address: `/portal/<secret>`.
     pub url: String,
+    /// The email that takes the link to the customer, when it was emailed (queued).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<Box<Message>>,
 }
 
 /// A link as staff see it later: never its secret.
@@ -88,13 +94,27 @@ impl PortalLink {
 /// Make a portal link for a customer, to send or copy to them.
 pub async fn create_link(db: &Db, ctx: &Ctx, customer: &str, input: PortalLinkInput) -> Result<CreatedPortalLink> {
     ctx.require(Module::PortalLinks, Action::Create)?;
+    let days = link_days(&input)?;
+    let mut tx = db.begin().await?;
+    let customer = customers::find(&mut tx.handle(), ctx, customer).await?;
+    let created = create_link_in(&mut tx, ctx, &customer, days).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The days a link is to work: 1 to [`MAX_DAYS`], default [`DEFAULT_DAYS`].
+pub(crate) fn link_days(input: &PortalLinkInput) -> Result<u32> {
     let days = input.expires_in_days.unwrap_or(DEFAULT_DAYS);
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(ValidationErrors::one("expires_in_days", "out_of_range", format!("must be 1 to {MAX_DAYS}")).into());
     }
-    let mut tx = db.begin().await?;
+    Ok(days)
+}
+
+/// Write a new link for `customer` working `days` days, and its
+/// `portal_link.created` activity, in the caller's transaction.
+pub(crate) async fn create_link_in(tx: &mut Tx, ctx: &Ctx, customer: &CustomerRow, days: u32) -> Result<CreatedPortalLink> {
     let h = &mut tx.handle();
-    let customer = customers::find(h, ctx, customer).await?;
     let secret = secrets::issue(SecretKind::PortalLink, ctx.org.id.0);
     let now = ctx.now();
     let expires_at = now + SignedDuration::from_hours(24 * i64::from(days));
@@ -115,8 +135,7 @@ pub async fn create_link(db: &Db, ctx: &Ctx, customer: &str, input: PortalLinkIn
     let subject = EntityRef::new(EntityType::PortalLink, row.id);
     tx.append(activity(ctx, ActivityKind::PortalLinkCreated, Some(CustomerId(customer.id)), subject, Some(customer.code().to_string()), summary, changes))
         .await?;
-    tx.commit().await?;
-    Ok(CreatedPortalLink { url: format!("/portal/{}", secret.text), link: PortalLink::from_row(row)? })
+    Ok(CreatedPortalLink { url: format!("/portal/{}", secret.text), link: PortalLink::from_row(row)?, message: None })
 }
 
 /// A customer's portal links, newest first.

@@ -8,6 +8,7 @@ use dossier_domain::diff::FieldChange;
 use dossier_domain::ids::UserId;
 use dossier_domain::permissions::{Action, Module};
 use dossier_domain::role::Role;
+use dossier_domain::sending::email::MailServer;
 use dossier_domain::text;
 use dossier_store::queries as q;
 use dossier_store::{Db, Handle, Tx, UserRow};
@@ -147,33 +148,66 @@ pub struct InviteInput {
     pub name: String,
     /// owner, admin, office, finance, sales, support or fieldworker.
     pub role: String,
+    /// Email the invitation to them (needs an outgoing mail server); the
+    /// answer then holds no token: only the invitee gets the link.
+    #[serde(default)]
+    pub send_email: bool,
 }
 
-/// An invited user and the secret that lets them set a password: shown once.
+/// An invited user and, unless it is emailed to them, the secret that lets
+/// them set a password: shown once.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Invitation {
     pub user: User,
-    /// Give this to the invitee (`POST /session/invitation` with a password).
-    pub invitation_token: String,
-    #[schema(value_type = String, format = DateTime)]
-    pub expires_at: Timestamp,
+    /// Give this to the invitee (`POST /session/invitation` with a
+    /// password). Absent when the invitation is emailed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation_token: Option<String>,
+    /// Absent when the invitation is emailed: it runs seven days from the sending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    /// Whether it is being emailed to the invitee (`user.invitation_sent`
+    /// is recorded when it leaves).
+    pub emailed: bool,
 }
 
 /// Invite a staff user: they exist from now (and can be assigned work) and
-/// set their own password with the invitation within seven days.
-pub async fn invite_user(db: &Db, ctx: &Ctx, input: InviteInput) -> Result<Invitation> {
+/// set their own password with the invitation within seven days. With
+/// `send_email` the invitation is emailed to them by the background worker
+/// ([`crate::invitations`]); refused (`no_mail_server`) when the org has no
+/// outgoing mail server.
+pub async fn invite_user(db: &Db, ctx: &Ctx, configured: Option<&MailServer>, input: InviteInput) -> Result<Invitation> {
     ctx.require(Module::Users, Action::Create)?;
     let mut tx = db.begin().await?;
     let (row, role) = new_user_row(&mut tx, ctx, ValidationErrors::default(), &input.email, input.name, &input.role).await?;
-    let secret = secrets::issue(SecretKind::Invitation, ctx.org.id.0);
-    let expires_at = ctx.now() + SignedDuration::from_hours(24 * INVITATION_DAYS);
-    let h = &mut tx.handle();
-    q::insert_user(h, &row).await?;
-    q::set_invite(h, row.org_id, row.id, &secret.hash, expires_at.as_microsecond()).await?;
+    if input.send_email && crate::sending::smtp::server_for(&mut tx.handle(), ctx.org.id.0, configured).await?.is_none() {
+        return Err(ServiceError::conflict(
+            "no_mail_server",
+            "no outgoing mail server is set to email the invitation: an admin sets one under Settings → Email",
+        ));
+    }
+    q::insert_user(&mut tx.handle(), &row).await?;
+    let (token, expires_at) = match input.send_email {
+        true => {
+            crate::invitations::enqueue_email_in(&mut tx, ctx, &row).await?;
+            (None, None)
+        }
+        false => {
+            let secret = secrets::issue(SecretKind::Invitation, ctx.org.id.0);
+            let expires_at = ctx.now() + SignedDuration::from_hours(24 * INVITATION_DAYS);
+            q::set_invite(&mut tx.handle(), row.org_id, row.id, &secret.hash, expires_at.as_microsecond()).await?;
+            (Some(secret.text), Some(expires_at))
+        }
+    };
     let summary = format!("{} invited {} <{}> as {}", ctx.actor.name, row.name, row.email, role);
-    tx.append(activity(ctx, ActivityKind::UserInvited, None, user_subject(&row), Some(row.email.clone()), summary, creation_changes(&row))).await?;
+    let mut entry = activity(ctx, ActivityKind::UserInvited, None, user_subject(&row), Some(row.email.clone()), summary, creation_changes(&row));
+    if input.send_email {
+        entry.detail = json!({ "emailed": true });
+    }
+    tx.append(entry).await?;
     tx.commit().await?;
-    Ok(Invitation { user: User::from_row(row)?, invitation_token: secret.text, expires_at })
+    Ok(Invitation { user: User::from_row(row)?, invitation_token: token, expires_at, emailed: input.send_email })
 }
 
 /// Body of `POST /session/invitation`.

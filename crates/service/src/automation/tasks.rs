@@ -176,6 +176,8 @@ pub trait Runner: Send + Sync {
 pub struct Handlers {
     /// The blob store and mail server emails are sent with.
     pub outbox: crate::sending::email::Outbox,
+    /// Where people reach Dossier: the start of the links emails hold.
+    pub public_url: dossier_domain::public_url::PublicUrl,
 }
 
 impl Runner for Handlers {
@@ -186,6 +188,7 @@ impl Runner for Handlers {
             TaskKind::SendEmail => crate::sending::email::run(db, &self.outbox, task).await,
             TaskKind::AutomatedEmail => sends::run(db, &self.outbox, task).await.map(drop).map_err(|e| e.to_string()),
             TaskKind::DailySends => sends::run_daily(db, task).await.map(drop).map_err(|e| e.to_string()),
+            TaskKind::InvitationEmail => crate::invitations::run(db, &self.outbox, &self.public_url, task).await,
         }
     }
 }
@@ -344,6 +347,7 @@ impl<R: Runner + 'static> Worker<R> {
 async fn given_up_in(tx: &mut Tx, ctx: &Ctx, task: &Task, error: &str) -> Result<()> {
     match task.kind {
         TaskKind::SendEmail | TaskKind::SendSms => crate::conversations::delivery::give_up_in(tx, ctx, task, error).await,
+        TaskKind::InvitationEmail => crate::invitations::give_up_in(tx, ctx, task, error).await,
         TaskKind::ExpireQuotes | TaskKind::AutomatedEmail | TaskKind::DailySends => Ok(()),
     }
 }

@@ -65,12 +65,16 @@ async fn accept_invitation(State(s): State<AppState>, Body(input): Body<AcceptIn
 }
 
 /// Invite a staff user. The answer holds the invitation token, shown once,
-/// which lets them set their password within seven days.
+/// which lets them set their password within seven days; with
+/// `send_email` it is emailed to them instead (a link to the web app's
+/// invitation page, valid seven days from the sending) and the answer
+/// holds no token.
 #[utoipa::path(post, path = "/users", tag = "access", request_body = InviteInput,
     responses((status = 201, description = "Invited", body = Invitation), (status = 403, description = "Only administrators manage users", body = Problem),
+        (status = 409, description = "No outgoing mail server to email it", body = Problem),
         (status = 422, description = "Invalid input or email taken", body = Problem)))]
 async fn invite_user(State(s): State<AppState>, Caller(ctx): Caller, Body(input): Body<InviteInput>) -> Result<(StatusCode, Json<Invitation>), ApiError> {
-    Ok((StatusCode::CREATED, Json(users::invite_user(&s.db, &ctx, input).await?)))
+    Ok((StatusCode::CREATED, Json(users::invite_user(&s.db, &ctx, s.smtp.as_ref(), input).await?)))
 }
 
 /// The org's users.

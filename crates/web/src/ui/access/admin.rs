@@ -1,5 +1,5 @@
-//! Users and API tokens on admin pages: invite a user (the invitation link
-//! shown once), change a role, deactivate or reactivate; make a token (shown
+//! Users and API tokens on admin pages: invite a user (the invitation
+//! emailed, or its link shown once), change a role, deactivate or reactivate; make a token (shown
 //! once) and revoke one. The invitee sets their password on a page of its
 //! own. Each is the API's use case; nobody changes their own role.
 
@@ -12,7 +12,7 @@ use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::role::Role;
 use dossier_service::tokens::{self, TokenInput};
 use dossier_service::users::{self, AcceptInvitation, InviteInput, UserPatch};
-use dossier_service::{Ctx, Db, ServiceError};
+use dossier_service::{Ctx, ServiceError, invitations};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -53,10 +53,22 @@ struct AdminPage {
     sees_tasks: bool,
     /// A secret just made (an invitation link, a token): what, and the text.
     shown_once: Option<(&'static str, String)>,
+    /// What was done, when there is no secret to show (an invitation emailed).
+    notice: Option<String>,
+    /// Whether "Email the invitation" is ticked: the org has a mail server.
+    email_invitations: bool,
     error: Option<String>,
 }
 
-async fn admin_page(db: &Db, ctx: &Ctx, shown_once: Option<(&'static str, String)>, error: Option<String>) -> Result<AdminPage, ServiceError> {
+/// What an action leaves to show.
+enum Shown {
+    Nothing,
+    Secret(&'static str, String),
+    Notice(String),
+}
+
+async fn admin_page(s: &AppState, ctx: &Ctx, shown: Shown, error: Option<String>) -> Result<AdminPage, ServiceError> {
+    let db = &s.db;
     let minute = |at: jiff::Timestamp| at.strftime("%Y-%m-%d %H:%M UTC").to_string();
     let all = match ctx.sees(Module::Users) {
         true => Some(users::list_users(db, ctx).await?),
@@ -100,23 +112,31 @@ async fn admin_page(db: &Db, ctx: &Ctx, shown_once: Option<(&'static str, String
         can_edit: ctx.access(Module::Users, Action::Edit) != Access::None,
         can_invite: ctx.access(Module::Users, Action::Create) != Access::None,
         sees_tasks: ctx.sees(Module::Tasks),
-        shown_once,
+        email_invitations: invitations::can_email(db, ctx, s.smtp.as_ref()).await?,
+        shown_once: match &shown {
+            Shown::Secret(what, text) => Some((*what, text.clone())),
+            _ => None,
+        },
+        notice: match shown {
+            Shown::Notice(text) => Some(text),
+            _ => None,
+        },
         error,
     })
 }
 
 /// The page after an action: the secret it made, or why it was refused.
-async fn after(db: &Db, ctx: &Ctx, result: Result<Option<(&'static str, String)>, ServiceError>) -> Response {
+async fn after(s: &AppState, ctx: &Ctx, result: Result<Shown, ServiceError>) -> Response {
     let (status, shown, error) = match result {
-        Ok(Some(shown)) => (StatusCode::CREATED, Some(shown), None),
-        Ok(None) => return Redirect::to("/admin").into_response(),
+        Ok(Shown::Nothing) => return Redirect::to("/admin").into_response(),
+        Ok(shown) => (StatusCode::CREATED, shown, None),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Conflict { .. })) => {
             let status = if matches!(e, ServiceError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
-            (status, None, Some(e.to_string()))
+            (status, Shown::Nothing, Some(e.to_string()))
         }
         Err(e) => return failure(e),
     };
-    match admin_page(db, ctx, shown, error).await {
+    match admin_page(s, ctx, shown, error).await {
         Ok(page_data) => page(status, &page_data),
         Err(e) => failure(e),
     }
@@ -124,41 +144,46 @@ async fn after(db: &Db, ctx: &Ctx, result: Result<Option<(&'static str, String)>
 
 /// `GET /admin`.
 pub async fn show(State(s): State<AppState>, Staff(ctx): Staff) -> Response {
-    match admin_page(&s.db, &ctx, None, None).await {
+    match admin_page(&s, &ctx, Shown::Nothing, None).await {
         Ok(page_data) => page(StatusCode::OK, &page_data),
         Err(e) => failure(e),
     }
 }
 
-/// `POST /users`: invite; the invitation link is shown once.
+/// `POST /users`: invite; the invitation is emailed (`send_email` ticked)
+/// or its link is shown once.
 pub async fn invite(State(s): State<AppState>, Staff(ctx): Staff, Form(values): Form<Values>) -> Response {
     let input = InviteInput {
         email: value(&values, "email").unwrap_or_default(),
         name: value(&values, "name").unwrap_or_default(),
         role: value(&values, "role").unwrap_or_default(),
+        send_email: value(&values, "send_email").is_some(),
     };
-    let result = users::invite_user(&s.db, &ctx, input).await.map(|i| Some(("Invitation link", format!("/invitation?token={}", i.invitation_token))));
-    after(&s.db, &ctx, result).await
+    let result = users::invite_user(&s.db, &ctx, s.smtp.as_ref(), input).await.map(|i| match i.invitation_token {
+        Some(token) => Shown::Secret("Invitation link", invitations::accept_path(&token)),
+        None => Shown::Notice(format!("{} is invited: the invitation is on its way to {}.", i.user.name, i.user.email)),
+    });
+    after(&s, &ctx, result).await
 }
 
 /// `POST /users/{id}/change`: a new role, or `active=false|true`.
 pub async fn change(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
     let patch = UserPatch { name: None, role: value(&values, "role"), active: value(&values, "active").map(|a| a == "true") };
-    let result = users::update_user(&s.db, &ctx, &id, patch).await.map(|_| None);
-    after(&s.db, &ctx, result).await
+    let result = users::update_user(&s.db, &ctx, &id, patch).await.map(|_| Shown::Nothing);
+    after(&s, &ctx, result).await
 }
 
 /// `POST /tokens`: a token for the caller; shown once.
 pub async fn make_token(State(s): State<AppState>, Staff(ctx): Staff, Form(values): Form<Values>) -> Response {
     let input = TokenInput { name: value(&values, "name").unwrap_or_default() };
-    let result = tokens::create_own_token(&s.db, &ctx, input).await.map(|t| Some(("API token", t.token)));
-    after(&s.db, &ctx, result).await
+    let result = tokens::create_own_token(&s.db, &ctx, input).await.map(|t| Shown::Secret("API token", t.token));
+    after(&s, &ctx, result).await
 }
 
 /// `POST /tokens/{id}/revoke`.
 pub async fn revoke_token(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
-    let result = tokens::revoke_token(&s.db, &ctx, &id).await.map(|_| None);
-    after(&s.db, &ctx, result).await
+    let result = tokens::revoke_token(&s.db, &ctx, &id).await.map(|_| Shown::Nothing);
+    after(&s, &ctx, result).await
 }
 
 #[derive(Template)]
