@@ -784,3 +784,18 @@ async fn several_worker_processes_on_postgresql_never_run_a_task_twice_and_a_kil
     db.close().await;
     drop_postgres_database(&name).await;
 }
+
+#[test]
+fn serve_and_worker_refuse_a_public_url_that_links_cannot_start_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dossier.db");
+    for command in ["serve", "worker"] {
+        for bad in ["ftp://crm.example.com", "https://crm.example.com/?org=1", "crm.example.com"] {
+            let output = run(&[command, "--public-url", bad], &db, "");
+            assert!(!output.status.success(), "{command} started with {bad}");
+            let error = String::from_utf8_lossy(&output.stderr);
+            assert!(error.contains("--public-url"), "{command} {bad}: {error}");
+        }
+    }
+    assert!(!db.exists(), "refused before the database is opened");
+}

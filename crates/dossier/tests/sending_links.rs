@@ -108,6 +108,7 @@ both_backends!(an_opted_out_customer_is_not_emailed_a_link_without_a_reason_and_
     work(&app).await;
     assert_eq!(sink.messages().len(), 1);
     assert_eq!(sink.messages()[0].to, vec!["ann@lee.example"]);
+    assert!(sink.messages()[0].body.starts_with("Dear Ann,"), "the customer's own address greets the customer: {}", sink.messages()[0].body);
     let mut conn = app.db.read().await.unwrap();
     let rows = dossier_store::queries::activity_page(&mut conn.handle(), app.org.id.0, 0, i64::MAX, 10_000).await.unwrap();
     let queued = rows.iter().find(|r| r.kind == "message.queued").expect("message.queued");

@@ -364,7 +364,9 @@ pub struct EmailDraft {
     pub dry_run: bool,
 }
 
-fn addresses(errors: &mut ValidationErrors, field: &str, list: Vec<String>) -> Vec<Email> {
+/// Recipients as typed, parsed (at most [`MAX_RECIPIENTS`], repeats
+/// dropped); each problem goes into `errors` under `field[i]`.
+pub fn addresses(errors: &mut ValidationErrors, field: &str, list: Vec<String>) -> Vec<Email> {
     if list.len() > MAX_RECIPIENTS {
         errors.push(field, "too_many", format!("at most {MAX_RECIPIENTS} addresses"));
         return Vec::new();

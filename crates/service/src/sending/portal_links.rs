@@ -13,6 +13,7 @@
 
 use dossier_domain::ValidationErrors;
 use dossier_domain::consent::{self, Purpose};
+use dossier_domain::contact::Contact;
 use dossier_domain::contact_point::Email;
 use dossier_domain::customer::{CustomerStatus, WorkRefused};
 use dossier_domain::ids::{ContactId, CustomerId};
@@ -21,6 +22,7 @@ use dossier_domain::permissions::{Access, Action, Module};
 use dossier_domain::public_url::PublicUrl;
 use dossier_domain::sending::email::MailServer;
 use dossier_domain::templates::TemplatePurpose;
+use dossier_store::queries as q;
 use dossier_store::{CustomerRow, Db, Handle};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -30,9 +32,6 @@ use crate::sending::email::{Outgoing, addresses_of, queue_in};
 use crate::sending::smtp;
 use crate::sending::templates::{FillFor, data_for, render_in};
 use crate::{Ctx, Result, ServiceError, customers};
-
-/// How many addresses one link may be emailed to.
-const MAX_RECIPIENTS: usize = 10;
 
 /// `email` in the body of `POST /customers/{id}/portal-links`: email the
 /// new link to the customer.
@@ -90,15 +89,19 @@ pub async fn create(
     let asked = parse_addresses(email.to)?;
     // Whom it goes to, and what the template reads, before the writing
     // transaction (as automated emails do).
-    let (customer_id, to, contact_id) = {
+    let (customer_id, to, contact_id, own_name) = {
         let mut reader = db.read().await?;
         let h = &mut reader.handle();
         let row = customers::find(h, ctx, customer).await?;
         let (to, contact_id) = recipients(h, ctx, &row, asked).await?;
-        (row.id, to, contact_id)
+        (row.id, to, contact_id, row.given_name.clone().unwrap_or_else(|| row.display_name.clone()))
     };
     let fill = FillFor { customer: Some(customer_id.to_string()), contact_id: contact_id.map(|c| c.0.to_string()), record: None };
     let mut data = data_for(db, ctx, TemplatePurpose::PortalLink, &fill).await?;
+    if contact_id.is_none() {
+        // To the customer's own address: it greets the customer, not a contact.
+        data["contact"]["name"] = json!(own_name);
+    }
 
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
@@ -136,29 +139,32 @@ pub async fn create(
 }
 
 fn parse_addresses(list: Vec<String>) -> Result<Vec<Email>> {
-    if list.len() > MAX_RECIPIENTS {
-        return Err(ValidationErrors::one("email.to", "too_many", format!("at most {MAX_RECIPIENTS} addresses")).into());
-    }
     let mut errors = ValidationErrors::default();
-    let mut out: Vec<Email> = Vec::new();
-    for (i, text) in list.iter().enumerate() {
-        if let Some(address) = errors.take(Email::parse(&format!("email.to[{i}]"), text))
-            && !out.contains(&address)
-        {
-            out.push(address);
-        }
-    }
-    Ok(errors.into_result(|| out)?)
+    let parsed = dossier_domain::sending::email::addresses(&mut errors, "email.to", list);
+    Ok(errors.into_result(|| parsed)?)
+}
+
+/// The customer's and its contacts' addresses (with the contact each
+/// belongs to), and its primary contact.
+async fn address_book(h: &mut Handle<'_>, ctx: &Ctx, row: &CustomerRow) -> Result<(Vec<(Email, Option<ContactId>)>, Vec<Contact>)> {
+    let known = addresses_of(h, ctx, row.id, row.profile()?.email).await?;
+    let contacts = q::list_contacts(h, ctx.org.id.0, row.id).await?.into_iter().map(|r| r.into_contact()).collect::<std::result::Result<_, _>>()?;
+    Ok((known, contacts))
+}
+
+/// The address a link goes to unless staff choose: the primary contact's
+/// first, else the customer's own, else any.
+fn default_of<'a>(known: &'a [(Email, Option<ContactId>)], contacts: &[Contact]) -> Option<&'a (Email, Option<ContactId>)> {
+    let primary = contacts.iter().find(|c| c.profile.is_primary).map(|c| c.id);
+    known.iter().find(|(_, c)| primary.is_some() && *c == primary).or_else(|| known.iter().find(|(_, c)| c.is_none())).or(known.first())
 }
 
 /// The addresses asked for, each checked to be the customer's or a
 /// contact's, or the default one; and the contact the first belongs to.
 async fn recipients(h: &mut Handle<'_>, ctx: &Ctx, row: &CustomerRow, asked: Vec<Email>) -> Result<(Vec<Email>, Option<ContactId>)> {
-    let known = addresses_of(h, ctx, row.id, row.profile()?.email).await?;
+    let (known, contacts) = address_book(h, ctx, row).await?;
     if asked.is_empty() {
-        let primary = primary_contact(h, ctx, row).await?;
-        let default = known.iter().find(|(_, c)| c.is_some() && *c == primary).or_else(|| known.iter().find(|(_, c)| c.is_none())).or(known.first());
-        let Some((address, contact)) = default else {
+        let Some((address, contact)) = default_of(&known, &contacts) else {
             let message = format!("{} and its contacts have no email address; add one first", row.code());
             return Err(ValidationErrors::one("email.to", "no_email_address", message).into());
         };
@@ -175,16 +181,6 @@ async fn recipients(h: &mut Handle<'_>, ctx: &Ctx, row: &CustomerRow, asked: Vec
     Ok((asked, contact))
 }
 
-async fn primary_contact(h: &mut Handle<'_>, ctx: &Ctx, row: &CustomerRow) -> Result<Option<ContactId>> {
-    for contact in dossier_store::queries::list_contacts(h, ctx.org.id.0, row.id).await? {
-        let contact = contact.into_contact()?;
-        if contact.profile.is_primary {
-            return Ok(Some(contact.id));
-        }
-    }
-    Ok(None)
-}
-
 /// The addresses a link to this customer can be emailed to (the default
 /// first), and whether the org can send email at all: what the web page offers.
 pub async fn offer(db: &Db, ctx: &Ctx, configured: Option<&MailServer>, customer: &str) -> Result<LinkOffer> {
@@ -197,27 +193,15 @@ pub async fn offer(db: &Db, ctx: &Ctx, configured: Option<&MailServer>, customer
     let h = &mut reader.handle();
     let row = customers::find(h, ctx, customer).await?;
     let mail_server = smtp::server_for(h, ctx.org.id.0, configured).await?.is_some();
-    let customer_name = row.display_name.clone();
-    let default = recipients(h, ctx, &row, Vec::new()).await.ok().and_then(|(to, _)| to.into_iter().next());
-    let mut names = std::collections::HashMap::new();
-    for contact in dossier_store::queries::list_contacts(h, ctx.org.id.0, row.id).await? {
-        let contact = contact.into_contact()?;
-        names.insert(contact.id, contact.display_name);
+    let (known, contacts) = address_book(h, ctx, &row).await?;
+    let whose = |contact: Option<ContactId>| {
+        contact.and_then(|id| contacts.iter().find(|c| c.id == id)).map_or_else(|| row.display_name.clone(), |c| c.display_name.clone())
+    };
+    let mut recipients: Vec<Recipient> = Vec::new();
+    for (address, contact) in default_of(&known, &contacts).into_iter().chain(known.iter()) {
+        if !recipients.iter().any(|r| r.address == address.as_str()) {
+            recipients.push(Recipient { address: address.as_str().to_owned(), whose: whose(*contact) });
+        }
     }
-    let mut recipients: Vec<Recipient> = addresses_of(h, ctx, row.id, row.profile()?.email)
-        .await?
-        .into_iter()
-        .map(|(address, contact)| Recipient {
-            address: address.as_str().to_owned(),
-            whose: contact.and_then(|c| names.get(&c).cloned()).unwrap_or_else(|| customer_name.clone()),
-        })
-        .collect();
-    if let Some(default) = default
-        && let Some(i) = recipients.iter().position(|r| r.address == default.as_str())
-    {
-        let first = recipients.remove(i);
-        recipients.insert(0, first);
-    }
-    recipients.dedup_by(|a, b| a.address == b.address);
     Ok(LinkOffer { recipients, mail_server })
 }
