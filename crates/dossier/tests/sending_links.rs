@@ -216,3 +216,15 @@ both_backends!(from_the_web_app_a_link_is_emailed_to_the_address_chosen_and_an_i
     work(&app).await;
     assert!(sink.messages().iter().any(|m| m.to == ["ivy@test.example"]), "the invitation arrived");
 });
+
+both_backends!(an_invitation_of_a_user_deactivated_before_it_went_is_not_sent, |app| {
+    let Some(sink) = SmtpSink::start() else { return };
+    mail_server(&app, &sink).await;
+    let (_, invitation) = app.post("/users", json!({"email": "ivy@test.example", "name": "Ivy", "role": "support", "send_email": true})).await;
+    let user = invitation["user"]["id"].as_str().unwrap();
+    let (status, _) = app.patch(&format!("/users/{user}"), json!({"active": false})).await;
+    assert_eq!(status, StatusCode::OK);
+    work(&app).await;
+    assert!(sink.messages().is_empty(), "nothing goes to a deactivated user");
+    assert!(!app.log_kinds(&app.org).await.iter().any(|k| k == "user.invitation_sent"));
+});

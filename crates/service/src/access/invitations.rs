@@ -120,6 +120,12 @@ pub async fn run(db: &Db, outbox: &Outbox, public_url: &PublicUrl, task: &Claime
         Ok(()) => {
             let mut tx = db.begin().await.map_err(|e| e.to_string())?;
             let h = &mut tx.handle();
+            let still_invited = q::get_user(h, ctx.org.id.0, user.id).await.map_err(|e| e.to_string())?.is_some_and(|u| u.active && u.password_hash.is_none());
+            if !still_invited {
+                // Accepted (an earlier email's link) or deactivated while this one
+                // went: its link is not stored, so it does not work.
+                return Ok(());
+            }
             q::set_invite(h, ctx.org.id.0, user.id, &secret.hash, expires_at.as_microsecond()).await.map_err(|e| e.to_string())?;
             let summary = format!("Invitation emailed to {} <{}>, valid until {}", user.name, user.email, expires_at.strftime("%Y-%m-%d"));
             let changes = vec![FieldChange { field: "invitation_expires_at".into(), old: json!(null), new: json!(expires_at) }];
