@@ -64,7 +64,7 @@ fn today(app: &common::TestApp) -> Date {
 
 /// Run the worker until nothing is due.
 async fn work(app: &common::TestApp) {
-    let handlers = Handlers { outbox: Outbox { files: Some(app.files.clone()), configured: None } };
+    let handlers = Handlers { outbox: Outbox { files: Some(app.files.clone()), configured: None }, ..Default::default() };
     let worker = Worker::new(app.db.clone(), handlers, WorkerSettings::default());
     for _ in 0..50 {
         if worker.work_once(Timestamp::now()).await.unwrap() == 0 {
