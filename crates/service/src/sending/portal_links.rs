@@ -114,7 +114,8 @@ pub async fn create(
         .await?
         .ok_or_else(|| ServiceError::conflict("no_mail_server", "no outgoing mail server is set: an admin sets one under Settings → Email"))?;
     let profile = row.profile()?;
-    let permitted = consent::manual_send(consent::consent(&profile.communication, Channel::Email, Purpose::Service), email.override_reason)?;
+    let agreed = crate::sending::email::consent_for(h, ctx, customer_id, &profile.communication, &[contact_id], Channel::Email, Purpose::Service).await?;
+    let permitted = consent::manual_send(agreed, email.override_reason)?;
     let created = portal::create_link_in(&mut tx, ctx, &row, days).await?;
     let expires_on = created.link.expires_at.to_zoned(ctx.org.zone()).date();
     data["portal"] = json!({ "url": public_url.link(&created.url), "expires_on": ctx.org.date(expires_on) });
