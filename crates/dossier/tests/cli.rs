@@ -452,10 +452,10 @@ fn a_us_org_made_with_the_command_line_shows_dollars_and_its_own_time_in_the_web
 }
 
 /// `dossier serve` with a worker that claims 10 tasks at a time and holds
-/// them for 5 seconds.
-fn serve_with_worker(db: &Path, port: u16) -> std::process::Child {
+/// them for 5 seconds, with `env` set.
+fn serve_with_worker(db: &Path, port: u16, env: &[(&str, &str)]) -> std::process::Child {
     let args = ["serve", "--listen", &format!("127.0.0.1:{port}"), "--worker-batch", "10", "--worker-lease-secs", "5", "--worker-poll-ms", "100"];
-    let server = dossier(&args, db).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let server = dossier(&args, db).envs(env.iter().copied()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
@@ -490,7 +490,7 @@ async fn a_server_killed_while_tasks_run_finishes_every_task_after_restart_and_r
     tx.commit().await.unwrap();
 
     let port = free_port();
-    let mut server = serve_with_worker(&db_path, port);
+    let mut server = serve_with_worker(&db_path, port, &[]);
     let started = Instant::now();
     loop {
         let done = crash_tasks(&db, org.id.0).await.values().filter(|(status, _)| status == "done").count();
@@ -510,7 +510,7 @@ async fn a_server_killed_while_tasks_run_finishes_every_task_after_restart_and_r
     assert!(at_kill.values().all(|(status, attempts)| (status == "queued") == (*attempts == 0)));
 
     let restarted = Instant::now();
-    let mut server = serve_with_worker(&db_path, port);
+    let mut server = serve_with_worker(&db_path, port, &[]);
     let after = loop {
         let now = crash_tasks(&db, org.id.0).await;
         if now.values().all(|(status, _)| status == "done") {
@@ -537,19 +537,6 @@ async fn a_server_killed_while_tasks_run_finishes_every_task_after_restart_and_r
         after.values().filter(|(_, attempts)| *attempts > 1).count()
     );
     db.close().await;
-}
-
-/// `dossier serve` with its worker sending through `smtp` (the installation's
-/// mail server), claiming 10 tasks at a time and holding them for 5 seconds.
-fn serve_sending(db: &Path, port: u16, smtp: &str) -> std::process::Child {
-    let args = ["serve", "--listen", &format!("127.0.0.1:{port}"), "--worker-batch", "10", "--worker-lease-secs", "5", "--worker-poll-ms", "100"];
-    let server = dossier(&args, db).env("DOSSIER_SMTP_URL", smtp).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
 }
 
 /// Each queued email's delivery state, by its Message-ID.
@@ -582,7 +569,7 @@ async fn a_server_killed_while_emails_go_out_sends_every_one_after_restart_and_a
     }
 
     let port = free_port();
-    let mut running = serve_sending(&db_path, port, &smtp);
+    let mut running = serve_with_worker(&db_path, port, &[("DOSSIER_SMTP_URL", &smtp)]);
     let started = Instant::now();
     while sink.messages().len() < EMAILS / 6 {
         assert!(started.elapsed() < Duration::from_secs(60), "the worker did not get going");
@@ -596,7 +583,7 @@ async fn a_server_killed_while_emails_go_out_sends_every_one_after_restart_and_a
     assert!(sent_at_kill < EMAILS, "the kill came after every email was sent; nothing was tested");
 
     let restarted = Instant::now();
-    let mut running = serve_sending(&db_path, port, &smtp);
+    let mut running = serve_with_worker(&db_path, port, &[("DOSSIER_SMTP_URL", &smtp)]);
     let after = loop {
         let now = email_states(&db, org.id.0, customer.id.0).await;
         if now.values().all(|s| s == "sent") {

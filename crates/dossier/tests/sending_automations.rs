@@ -8,7 +8,7 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use common::smtp::SmtpSink;
 use dossier_service::automation::sends::{self, DailyReport};
 use dossier_service::sending::email::Outbox;
@@ -19,14 +19,7 @@ use serde_json::{Value, json};
 
 /// The org's mail server set to `sink`, and `automations` switched on.
 async fn set_up(app: &common::TestApp, sink: &SmtpSink, automations: Value) {
-    let (status, settings) = app
-        .call(
-            Method::PUT,
-            "/org/email-settings",
-            Some(json!({"sender_name": "Test Services", "sender_address": "office@test.example", "host": "127.0.0.1", "port": sink.port, "tls": "none"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{settings}");
+    app.use_mail_server(sink.port).await;
     let (status, body) = app.patch("/org/automations", automations).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }

@@ -28,14 +28,7 @@ async fn world(app: &common::TestApp, sink: &SmtpSink, communication: Value) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{invoice}");
-    let (status, settings) = app
-        .call(
-            Method::PUT,
-            "/org/email-settings",
-            Some(json!({"sender_name": "Test Services", "sender_address": "office@test.example", "host": "127.0.0.1", "port": sink.port, "tls": "none"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{settings}");
+    app.use_mail_server(sink.port).await;
 }
 
 /// Run the worker once at `at`: every due task.

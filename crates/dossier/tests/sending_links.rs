@@ -27,19 +27,8 @@ async fn world(mut app: common::TestApp, sink: &SmtpSink, communication: Value) 
         .post("/customers/CUS-00001/contacts", json!({"given_name": "Bo", "family_name": "Lee", "is_primary": true, "emails": [{"address": "bo@lee.example"}]}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{contact}");
-    mail_server(&app, sink).await;
+    app.use_mail_server(sink.port).await;
     app
-}
-
-async fn mail_server(app: &common::TestApp, sink: &SmtpSink) {
-    let (status, settings) = app
-        .call(
-            Method::PUT,
-            "/org/email-settings",
-            Some(json!({"sender_name": "Test Services", "sender_address": "office@test.example", "host": "127.0.0.1", "port": sink.port, "tls": "none"})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{settings}");
 }
 
 /// Run the worker once: every due task.
@@ -134,7 +123,7 @@ both_backends!(a_link_is_not_emailed_without_a_mail_server, |app| {
 
 both_backends!(an_emailed_invitation_holds_a_link_that_sets_the_password_and_no_token_is_answered, |app| {
     let Some(sink) = SmtpSink::start() else { return };
-    mail_server(&app, &sink).await;
+    app.use_mail_server(sink.port).await;
     let (status, invitation) = app.post("/users", json!({"email": "ivy@test.example", "name": "Ivy", "role": "support", "send_email": true})).await;
     assert_eq!(status, StatusCode::CREATED, "{invitation}");
     assert_eq!(invitation["emailed"], true);
@@ -177,7 +166,7 @@ both_backends!(an_emailed_invitation_holds_a_link_that_sets_the_password_and_no_
 
 both_backends!(an_invitation_the_mail_server_refuses_is_recorded_on_the_user, |app| {
     let Some(sink) = SmtpSink::start() else { return };
-    mail_server(&app, &sink).await;
+    app.use_mail_server(sink.port).await;
     let (status, invitation) = app.post("/users", json!({"email": "reject-ivy@test.example", "name": "Ivy", "role": "support", "send_email": true})).await;
     assert_eq!(status, StatusCode::CREATED, "{invitation}");
     work(&app).await;
@@ -219,7 +208,7 @@ both_backends!(from_the_web_app_a_link_is_emailed_to_the_address_chosen_and_an_i
 
 both_backends!(an_invitation_of_a_user_deactivated_before_it_went_is_not_sent, |app| {
     let Some(sink) = SmtpSink::start() else { return };
-    mail_server(&app, &sink).await;
+    app.use_mail_server(sink.port).await;
     let (_, invitation) = app.post("/users", json!({"email": "ivy@test.example", "name": "Ivy", "role": "support", "send_email": true})).await;
     let user = invitation["user"]["id"].as_str().unwrap();
     let (status, _) = app.patch(&format!("/users/{user}"), json!({"active": false})).await;

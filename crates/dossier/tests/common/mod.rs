@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use dossier_service::{Ctx, Db, Org, orgs, users};
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 #[derive(Clone, Copy, Debug)]
@@ -290,6 +290,15 @@ impl TestApp {
             std::fs::read_dir(dir).map_or(0, |entries| entries.flatten().map(|e| if e.path().is_dir() { walk(&e.path()) } else { 1 }).sum())
         }
         walk(&self.files_dir)
+    }
+
+    /// Set the org's outgoing mail server to the SMTP test server on
+    /// `port` (see `smtp::SmtpSink`), sending as "Test Services
+    /// <office@test.example>".
+    pub async fn use_mail_server(&self, port: u16) {
+        let settings = json!({"sender_name": "Test Services", "sender_address": "office@test.example", "host": "127.0.0.1", "port": port, "tls": "none"});
+        let (status, body) = self.call(Method::PUT, "/org/email-settings", Some(settings)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     /// Number of rows in `table`, for checking that nothing was written.

@@ -459,41 +459,44 @@ pub async fn delete_message(State(s): State<AppState>, Staff(ctx): Staff, Path(i
     }
 }
 
+/// What a button on a message does.
+enum Move {
+    Pin(bool),
+    /// "Send now" / "Send again": a held or failed email is queued.
+    Send,
+    /// "Cancel sending": a held, queued or failed email or text will not go.
+    CancelSending,
+}
+
+/// Make `how` on the message, then go back where the form came from.
+async fn move_message(s: &AppState, ctx: &Ctx, id: &str, values: &Values, how: Move) -> Response {
+    let back = match message_and_back(s, ctx, id, values).await {
+        Ok((_, back)) => back,
+        Err(e) => return failure(e),
+    };
+    let done = match how {
+        Move::Pin(pinned) => messages::update_message(&s.db, ctx, id, MessagePatch { pinned: Some(pinned), ..Default::default() }).await.map(drop),
+        Move::Send => dossier_service::sending::email::resend(&s.db, ctx, id).await.map(drop),
+        Move::CancelSending => dossier_service::sending::email::cancel_delivery(&s.db, ctx, id).await.map(drop),
+    };
+    match done {
+        Ok(()) => Redirect::to(&back).into_response(),
+        Err(e) => failure(e),
+    }
+}
+
 /// Pin or unpin (the form says which with `pinned`).
 pub async fn pin_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
-    let back = match message_and_back(&s, &ctx, &id, &values).await {
-        Ok((_, back)) => back,
-        Err(e) => return failure(e),
-    };
-    let patch = MessagePatch { pinned: Some(values.get("pinned").is_some_and(|p| p == "on")), ..Default::default() };
-    match messages::update_message(&s.db, &ctx, &id, patch).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => failure(e),
-    }
+    let pinned = values.get("pinned").is_some_and(|p| p == "on");
+    move_message(&s, &ctx, &id, &values, Move::Pin(pinned)).await
 }
 
-/// "Send now" / "Send again": a held or failed email is queued.
 pub async fn send_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
-    let back = match message_and_back(&s, &ctx, &id, &values).await {
-        Ok((_, back)) => back,
-        Err(e) => return failure(e),
-    };
-    match dossier_service::sending::email::resend(&s.db, &ctx, &id).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => failure(e),
-    }
+    move_message(&s, &ctx, &id, &values, Move::Send).await
 }
 
-/// "Cancel sending": a held, queued or failed email or text will not go.
 pub async fn cancel_message(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Form(values): Form<Values>) -> Response {
-    let back = match message_and_back(&s, &ctx, &id, &values).await {
-        Ok((_, back)) => back,
-        Err(e) => return failure(e),
-    };
-    match dossier_service::sending::email::cancel_delivery(&s.db, &ctx, &id).await {
-        Ok(_) => Redirect::to(&back).into_response(),
-        Err(e) => failure(e),
-    }
+    move_message(&s, &ctx, &id, &values, Move::CancelSending).await
 }
 
 /// "View as the customer": the portal page for this customer, from the
