@@ -464,6 +464,23 @@ fn serve_with_worker(db: &Path, port: u16, env: &[(&str, &str)]) -> std::process
     server
 }
 
+/// Read `read` every 50 ms until `done` holds for every value it gives;
+/// fails with `what` once `limit` has passed since `since`.
+async fn until_all<K, V, F, Fut>(since: Instant, limit: Duration, what: &str, mut read: F, done: impl Fn(&V) -> bool) -> std::collections::HashMap<K, V>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::collections::HashMap<K, V>>,
+{
+    loop {
+        let now = read().await;
+        if now.values().all(&done) {
+            return now;
+        }
+        assert!(since.elapsed() < limit, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// This test's tasks by id: status and attempts.
 async fn crash_tasks(db: &Db, org: uuid::Uuid) -> std::collections::HashMap<uuid::Uuid, (String, i32)> {
     let mut conn = db.read().await.unwrap();
@@ -511,14 +528,14 @@ async fn a_server_killed_while_tasks_run_finishes_every_task_after_restart_and_r
 
     let restarted = Instant::now();
     let mut server = serve_with_worker(&db_path, port, &[]);
-    let after = loop {
-        let now = crash_tasks(&db, org.id.0).await;
-        if now.values().all(|(status, _)| status == "done") {
-            break now;
-        }
-        assert!(restarted.elapsed() < Duration::from_secs(120), "not every task finished after the restart");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let after = until_all(
+        restarted,
+        Duration::from_secs(120),
+        "not every task finished after the restart",
+        || crash_tasks(&db, org.id.0),
+        |(status, _)| status == "done",
+    )
+    .await;
     let finished_in = restarted.elapsed();
     Command::new("kill").arg("-TERM").arg(server.id().to_string()).status().unwrap();
     assert!(server.wait().unwrap().success(), "the server stops cleanly, worker and all");
@@ -584,14 +601,8 @@ async fn a_server_killed_while_emails_go_out_sends_every_one_after_restart_and_a
 
     let restarted = Instant::now();
     let mut running = serve_with_worker(&db_path, port, &[("DOSSIER_SMTP_URL", &smtp)]);
-    let after = loop {
-        let now = email_states(&db, org.id.0, customer.id.0).await;
-        if now.values().all(|s| s == "sent") {
-            break now;
-        }
-        assert!(restarted.elapsed() < Duration::from_secs(120), "not every email was sent after the restart");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let read = || email_states(&db, org.id.0, customer.id.0);
+    let after = until_all(restarted, Duration::from_secs(120), "not every email was sent after the restart", read, |s| s == "sent").await;
     Command::new("kill").arg("-TERM").arg(running.id().to_string()).status().unwrap();
     assert!(running.wait().unwrap().success());
 
@@ -737,14 +748,9 @@ async fn several_worker_processes_on_postgresql_never_run_a_task_twice_and_a_kil
     let done_at_kill = at_kill.values().filter(|(status, _)| status == "done").count();
     assert!(done_at_kill < TASKS, "every task was done before the kill; nothing was tested");
 
-    let after = loop {
-        let now = crash_tasks(&db, org.id.0).await;
-        if now.values().all(|(status, _)| status == "done") {
-            break now;
-        }
-        assert!(started.elapsed() < Duration::from_secs(180), "not every task finished after the kill");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let after =
+        until_all(started, Duration::from_secs(180), "not every task finished after the kill", || crash_tasks(&db, org.id.0), |(status, _)| status == "done")
+            .await;
     let finished_in = started.elapsed();
     for mut worker in workers {
         Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
