@@ -78,6 +78,7 @@ string_enum!(
         CustomerStatusChanged = "customer.status_changed",
         CustomerLabelsChanged = "customer.labels_changed",
         CustomerBlockOverridden = "customer.block_overridden",
+        CustomerErased = "customer.erased",
         ContactCreated = "contact.created",
         ContactUpdated = "contact.updated",
         ContactDeleted = "contact.deleted",
@@ -155,6 +156,7 @@ impl ActivityKind {
             | CustomerUpdated
             | CustomerStatusChanged
             | CustomerLabelsChanged
+            | CustomerErased
             | ContactCreated
             | ContactUpdated
             | ContactDeleted
@@ -279,6 +281,9 @@ pub struct Activity {
     #[schema(value_type = Object)]
     pub detail: Value,
     pub visibility: Visibility,
+    /// The customer's personal data was erased: summary, changes and detail
+    /// are a tombstone; when, what kind and who (staff) remain.
+    pub erased: bool,
 }
 
 /// The stored content of one activity row, exactly as it is hashed.

@@ -185,6 +185,9 @@ pub struct CustomerProfile {
     pub do_not_work_reason: Option<String>,
 }
 
+/// The name an erased customer shows.
+pub const ERASED_CUSTOMER_NAME: &str = "Erased customer";
+
 impl CustomerProfile {
     /// A profile of `kind` with nothing filled in and default preferences.
     pub fn empty(kind: CustomerKind) -> Self {
@@ -204,6 +207,17 @@ impl CustomerProfile {
             custom_fields: CustomFields::new(),
             do_not_work_reason: None,
         }
+    }
+
+    /// What an erasure leaves: the kind, payment terms and a placeholder
+    /// name; every personal field, preference and custom value gone.
+    pub fn erased(&self) -> Self {
+        let name = Some(ERASED_CUSTOMER_NAME.to_owned());
+        let (family_name, business_name) = match self.kind {
+            CustomerKind::Individual => (name, None),
+            CustomerKind::Business => (None, name),
+        };
+        Self { family_name, business_name, payment_terms: self.payment_terms, ..Self::empty(self.kind) }
     }
 
     /// The name shown everywhere: the business name, or the person's names.
@@ -231,6 +245,10 @@ pub struct Customer {
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    /// When the customer's personal data was erased (an admin's erasure
+    /// request): names, addresses and texts are gone, money records stay.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub erased_at: Option<Timestamp>,
     /// In search results only: which field the query matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matched: Option<crate::search::SearchMatch>,

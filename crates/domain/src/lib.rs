@@ -7,6 +7,7 @@
 
 pub mod activity;
 pub mod automations;
+pub mod chain;
 pub mod code;
 pub mod consent;
 pub mod contact;

@@ -27,6 +27,8 @@ string_enum!(
         Audit = "audit",
         CustomFields = "custom_fields",
         Tasks = "tasks",
+        // Erasing a customer's personal data (and, later, exporting it).
+        PersonalData = "personal_data",
     }
 );
 

@@ -92,6 +92,9 @@ impl Activity {
     /// reader who may not see money (`currency` is `None`) no amount in its
     /// detail or changes either.
     pub fn for_reader(mut self, currency: Option<&str>) -> Activity {
+        if self.erased {
+            return self;
+        }
         if let Some(text) = summary(self.kind, self.subject_code.as_deref().unwrap_or(""), &self.detail, currency) {
             self.summary = text;
         }

@@ -203,6 +203,7 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/customers/labels") => json!({"customers": [customer], "add": ["Hijacked"]}),
         ("POST", "/customers/{id}/sites") => json!({"address_line1": "1 A Street", "postcode": "LS1 1AA"}),
         ("POST", "/customers/{id}/status") => json!({"status": "dormant", "reason": "Quiet"}),
+        ("POST", "/customers/{id}/erasure") => json!({"reason": "Erasure request"}),
         ("POST", "/inquiries") => json!({"customer": customer, "title": "Leak"}),
         ("POST", "/inquiries/{id}/convert") => json!({"into": "job"}),
         ("POST", "/inquiries/{id}/status") => json!({"status": "contacted"}),

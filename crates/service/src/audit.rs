@@ -1,6 +1,6 @@
 //! Proving the activity log: recompute every row's hash and walk each org's chain.
 
-use dossier_domain::activity::{GENESIS_HASH, chain_hash};
+use dossier_domain::chain::{ChainBreak, ChainWalk};
 use dossier_store::Db;
 use dossier_store::queries as q;
 use uuid::Uuid;
@@ -51,47 +51,30 @@ pub async fn verify_orgs(db: &Db, only: Option<dossier_domain::ids::OrgId>, mut 
     let orgs: Vec<_> = q::list_orgs(h).await?.into_iter().filter(|o| only.is_none_or(|id| id.0 == o.id)).collect();
     let mut report = AuditReport { orgs: orgs.len(), rows_checked: 0, first_bad: None };
     for org in orgs {
-        let mut previous = GENESIS_HASH.to_vec();
-        let mut last_seq = 0;
-        let bad = |seq, activity_id, reason: String| Some(BadRow { org_id: org.id, seq, activity_id, reason });
+        let mut walk = ChainWalk::default();
+        let bad = |b: ChainBreak| Some(BadRow { org_id: org.id, seq: b.seq, activity_id: b.activity_id, reason: b.reason });
         let Some((head_seq, head_hash)) = q::chain_head(h, org.id).await? else {
-            report.first_bad = bad(0, None, "the org has no chain head".into());
+            report.first_bad = Some(BadRow { org_id: org.id, seq: 0, activity_id: None, reason: "the org has no chain head".into() });
             return Ok(report);
         };
-        'rows: loop {
-            let rows = q::activity_page(h, org.id, last_seq, head_seq, 1000).await?;
+        loop {
+            let rows = q::activity_page(h, org.id, walk.last_seq(), head_seq, 1000).await?;
             if rows.is_empty() {
                 break;
             }
-            for row in rows {
-                if row.seq != last_seq + 1 {
-                    report.first_bad = bad(last_seq + 1, None, format!("row is missing (next row found is #{})", row.seq));
-                    break 'rows;
+            for row in &rows {
+                if let Err(b) = walk.step(&row.chain_row()) {
+                    report.first_bad = bad(b);
+                    return Ok(report);
                 }
-                let content_hash = row.content().hash();
-                if content_hash.as_slice() != row.content_hash.as_slice() {
-                    report.first_bad = bad(row.seq, Some(row.id), "content was altered: its hash does not match".into());
-                    break 'rows;
-                }
-                if chain_hash(&previous, &content_hash).as_slice() != row.chain_hash.as_slice() {
-                    report.first_bad = bad(row.seq, Some(row.id), "chain is broken: the hash does not follow from the previous row".into());
-                    break 'rows;
-                }
-                previous = row.chain_hash;
-                last_seq = row.seq;
                 report.rows_checked += 1;
             }
             progress(report.rows_checked);
         }
-        if report.first_bad.is_some() {
-            return Ok(report);
-        }
-        if last_seq != head_seq {
-            report.first_bad = bad(last_seq + 1, None, format!("chain ends at #{last_seq} but the org's head records #{head_seq}: rows were removed"));
-            return Ok(report);
-        }
-        if previous != head_hash {
-            report.first_bad = bad(last_seq, None, "the last row's hash differs from the org's recorded head".into());
+        // Tombstones of an erasure committed after the head was read.
+        let later = q::erasures_after(h, org.id, head_seq, &walk.pending_erasures()).await?;
+        if let Err(b) = walk.finish(head_seq, &head_hash, &later) {
+            report.first_bad = bad(b);
             return Ok(report);
         }
     }

@@ -1,6 +1,7 @@
 //! Customer use cases: create, read, update, list, status and labels.
 
 pub mod contacts;
+pub mod erasure;
 pub(crate) mod search_terms;
 pub mod sites;
 pub(crate) mod standing;

@@ -4,6 +4,7 @@
 use dossier_domain::activity::{
     Activity, ActivityContent, ActivityGroup, ActivityKind, Actor, ActorType, EntityRef, EntityType, NewActivity, Visibility, chain_hash, links_text,
 };
+use dossier_domain::chain::ChainRow;
 use dossier_domain::ids::{ActivityId, CustomerId};
 use jiff::Timestamp;
 use sqlx::QueryBuilder;
@@ -35,10 +36,25 @@ pub struct ActivityRow {
     pub links: String,
     pub content_hash: Vec<u8>,
     pub chain_hash: Vec<u8>,
+    /// The `customer.erased` row that replaced this row's content with a
+    /// tombstone; its hashes are kept.
+    pub erased_by: Option<Uuid>,
 }
 
 impl ActivityRow {
-    /// The content this row's hash covers.
+    /// The row as the chain walk reads it.
+    pub fn chain_row(&self) -> ChainRow<'_> {
+        ChainRow {
+            seq: self.seq,
+            id: self.id,
+            content: self.content(),
+            content_hash: &self.content_hash,
+            chain_hash: &self.chain_hash,
+            erased_by: self.erased_by,
+        }
+    }
+
+    /// The content this row's hash covers (a tombstone's, once erased).
     pub fn content(&self) -> ActivityContent<'_> {
         ActivityContent {
             version: 1,
@@ -80,6 +96,7 @@ impl ActivityRow {
             changes: serde_json::from_str(&self.changes).map_err(StoreError::corrupt)?,
             detail: serde_json::from_str(&self.detail).map_err(StoreError::corrupt)?,
             visibility: Visibility::parse(&self.visibility).ok_or_else(|| bad("visibility", &self.visibility))?,
+            erased: self.erased_by.is_some(),
             subject_code: self.subject_code,
             summary: self.summary,
         })
@@ -88,8 +105,10 @@ impl ActivityRow {
 
 /// Write `pending` activities, chaining each to the previous row of its org.
 /// The chain head row is locked by the first UPDATE, so concurrent
-/// transactions of one org append one after the other.
-pub(crate) async fn write_chained(h: &mut Handle<'_>, pending: Vec<NewActivity>) -> Result<()> {
+/// transactions of one org append one after the other. Answers each
+/// activity's id and sequence number, in the order of `pending` per org.
+pub(crate) async fn write_chained(h: &mut Handle<'_>, pending: Vec<NewActivity>) -> Result<Vec<(ActivityId, i64)>> {
+    let mut written = Vec::with_capacity(pending.len());
     let mut orgs: Vec<Uuid> = pending.iter().map(|a| a.org_id.0).collect();
     orgs.sort();
     orgs.dedup();
@@ -108,8 +127,9 @@ pub(crate) async fn write_chained(h: &mut Handle<'_>, pending: Vec<NewActivity>)
         }
         insert_rows(h, &rows).await?;
         run!(h, c => sqlx::query("UPDATE activity_chain SET head = $2 WHERE org_id = $1").bind(org).bind(&previous).execute(c).await.map(drop)?);
+        written.extend(rows.iter().map(|row| (ActivityId(row.id), row.seq)));
     }
-    Ok(())
+    Ok(written)
 }
 
 /// The stored row of `activity` at `seq`. Ids within one batch strictly
@@ -141,6 +161,7 @@ fn new_row(activity: &NewActivity, seq: i64, last_id: &mut Uuid, previous: &[u8]
         links: links_text(&activity.links()),
         content_hash: Vec::new(),
         chain_hash: Vec::new(),
+        erased_by: None,
     };
     let content_hash = row.content().hash();
     row.chain_hash = chain_hash(previous, &content_hash).to_vec();

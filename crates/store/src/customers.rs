@@ -1,4 +1,5 @@
 pub(crate) mod contacts;
+pub(crate) mod erasure;
 pub(crate) mod search;
 pub(crate) mod sites;
 use std::collections::HashMap;
@@ -42,6 +43,8 @@ pub struct CustomerRow {
     pub status_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When its personal data was erased.
+    pub erased_at: Option<i64>,
 }
 
 impl CustomerRow {
@@ -84,6 +87,7 @@ impl CustomerRow {
             status_reason,
             created_at: created_at.as_microsecond(),
             updated_at: updated_at.as_microsecond(),
+            erased_at: None,
         }
     }
 
@@ -93,6 +97,7 @@ impl CustomerRow {
             status: self.status.clone(),
             status_reason: self.status_reason.clone(),
             created_at: self.created_at,
+            erased_at: self.erased_at,
             ..Self::new(self.org_id, CustomerId(self.id), self.number, self.code.clone(), profile, CustomerStatus::Active, None, updated_at, updated_at)
         }
     }
@@ -135,6 +140,7 @@ impl CustomerRow {
             labels,
             created_at: timestamp(self.created_at)?,
             updated_at: timestamp(self.updated_at)?,
+            erased_at: self.erased_at.map(timestamp).transpose()?,
             matched: None,
         })
     }
@@ -588,14 +594,15 @@ pub async fn customer_names(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
 /// a deactivated customer is refused ([`StoreError::CustomerDeactivated`]),
 /// whatever use case wrote it, so a deactivated customer is read-only
 /// until reactivated. Only its status change (the reactivation) and the
-/// revoking of its portal links may be written.
+/// revoking of its portal links and the erasure of its personal data may
+/// be written.
 ///
 /// The entries are checked in the order they were appended, against the
 /// status the customer had at that point: as stored, unless a status change
 /// of the same batch says otherwise (a bulk load can deactivate a customer
 /// after writing its earlier history in the same transaction).
 pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivity]) -> Result<()> {
-    let allowed = |kind: ActivityKind| matches!(kind, ActivityKind::CustomerStatusChanged | ActivityKind::PortalLinkRevoked);
+    let allowed = |kind: ActivityKind| matches!(kind, ActivityKind::CustomerStatusChanged | ActivityKind::PortalLinkRevoked | ActivityKind::CustomerErased);
     // Whether each customer was deactivated when the batch began: what its
     // first status change in the batch changed from, else read below.
     let mut deactivated: HashMap<(Uuid, Uuid), Option<bool>> = HashMap::new();

@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use dossier_domain::activity::NewActivity;
+use dossier_domain::ids::ActivityId;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -93,7 +94,19 @@ impl Tx {
         let pending = std::mem::take(&mut self.pending);
         self.recorded |= !pending.is_empty();
         crate::customers::refuse_deactivated(&mut self.handle(), &pending).await?;
-        crate::activity::write_chained(&mut self.handle(), pending).await
+        crate::activity::write_chained(&mut self.handle(), pending).await.map(drop)
+    }
+
+    /// Write the buffered activities and then `activity` now, and answer
+    /// the id and sequence number `activity` got (an erasure names itself
+    /// in the rows it tombstones).
+    pub async fn append_now(&mut self, activity: NewActivity) -> Result<(ActivityId, i64)> {
+        self.flush().await?;
+        let pending = vec![activity];
+        self.recorded = true;
+        crate::customers::refuse_deactivated(&mut self.handle(), &pending).await?;
+        let written = crate::activity::write_chained(&mut self.handle(), pending).await?;
+        written.into_iter().next().ok_or_else(|| crate::StoreError::corrupt("an appended activity was not written"))
     }
 
     pub async fn commit(mut self) -> Result<()> {
@@ -236,6 +249,15 @@ impl Db {
             Db::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await?.rows_affected(),
         };
         Ok(rows)
+    }
+
+    /// The number a raw `SELECT COUNT(*) …` answers: for tests and operators only.
+    pub async fn count_raw(&self, sql: &str) -> Result<i64> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        Ok(match self {
+            Db::Sqlite { readers, .. } => sqlx::query_scalar(sql).fetch_one(readers).await?,
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await?,
+        })
     }
 
     /// Tune the writer for a long bulk load (demo data, imports): a larger

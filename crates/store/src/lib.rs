@@ -53,7 +53,7 @@ use access::{portal, sessions, usage, users};
 use automation::{sends, settings, tasks};
 pub use conversations::blobs;
 use conversations::{files, follow_ups, messages};
-use customers::{contacts, search, sites};
+use customers::{contacts, erasure, search, sites};
 use money::billing;
 pub use money::summary;
 use sending::templates;
@@ -69,6 +69,7 @@ pub use contacts::ContactRow;
 pub use custom_fields::CustomFieldRow;
 pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};
 pub use db::{Db, Handle, Reader, Tx};
+pub use erasure::{ERASED_NAME, ErasableRow};
 pub use error::StoreError;
 pub use files::{FileFilter, FileRow};
 pub use follow_ups::{FollowUpFilter, FollowUpRow};
@@ -106,6 +107,7 @@ pub mod queries {
         add_labels, customer_codes, customer_names, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels,
         update_customer_profile, update_customer_status,
     };
+    pub use crate::erasure::{erasable_rows, erase_owned, erasures_after, mark_erased, tombstone_rows};
     pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
     pub use crate::messages::{

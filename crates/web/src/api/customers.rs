@@ -1,4 +1,5 @@
 pub(super) mod contacts;
+pub(super) mod erasure;
 pub(super) mod sites;
 use axum::Json;
 use axum::extract::State;

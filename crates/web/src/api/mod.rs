@@ -86,6 +86,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(documents::router())
         .merge(files::router())
         .merge(contacts::router())
+        .merge(customers::erasure::router())
         .merge(sites::router())
         .merge(billing::router())
         .merge(ledger::router())

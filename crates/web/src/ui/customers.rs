@@ -1,5 +1,6 @@
 //! The customer directory and the customer profile with its tabs.
 
+pub(super) mod erasure;
 pub(super) mod profile_forms;
 pub(super) mod statement;
 
@@ -495,6 +496,9 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
     }
     if ctx.access(Module::Messages, Action::Create) != Access::None && ctx.assigned_only(Module::Messages).is_none() {
         page_data.header_actions.push((format!("/customers/{code}/sms"), "SMS"));
+    }
+    if ctx.access(Module::PersonalData, Action::Delete) != Access::None && customer.erased_at.is_none() {
+        page_data.header_actions.push((format!("/customers/{code}/erasure"), "Erase personal data"));
     }
     if matches!(tab, "activity" | "timeline") {
         page_data.composer = super::messages::composer(ctx, &code, None, &format!("/customers/{code}?tab=timeline"));

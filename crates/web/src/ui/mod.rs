@@ -84,6 +84,7 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/statement", get(customers::statement::show))
         .route("/customers/{id}/edit", get(profile_forms::edit_customer).post(profile_forms::update_customer))
         .route("/customers/{id}/status", get(profile_forms::status).post(profile_forms::change_status))
+        .route("/customers/{id}/erasure", get(customers::erasure::form).post(customers::erasure::erase))
         .route("/customers/{id}/contacts/new", get(profile_forms::new_contact).post(profile_forms::create_contact))
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))
