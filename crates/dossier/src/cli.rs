@@ -161,6 +161,21 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write a full export of one org to a ZIP file: every table as JSON
+    /// Lines and CSV, the files, and a manifest with the activity chain's
+    /// head (verify it with `dossier audit verify --export FILE`, load it
+    /// into another database with `dossier import --export FILE`).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+        #[command(flatten)]
+        files: FileArgs,
+        /// Where to write the ZIP file.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// Write a customer's statement of account as a PDF file.
     Statement {
         #[command(flatten)]
@@ -364,6 +379,11 @@ pub enum AuditCommand {
         /// Only this org (id or exact name); default every org.
         #[arg(long, env = "DOSSIER_ORG")]
         org: Option<String>,
+        /// Verify this export file (`dossier export`) instead of the
+        /// database, offline: its activity chain up to the head its
+        /// manifest recorded, its tables' row counts and its files.
+        #[arg(long)]
+        export: Option<std::path::PathBuf>,
     },
 }
 

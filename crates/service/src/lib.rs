@@ -69,6 +69,10 @@ pub mod sending {
 }
 
 /// Users, sessions, API tokens, portal links, and what a caller may see.
+pub mod data {
+    pub mod export;
+}
+
 pub mod access {
     pub mod invitations;
     pub mod portal;

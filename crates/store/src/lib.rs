@@ -43,6 +43,9 @@ mod sending {
     pub(crate) mod sms;
     pub(crate) mod templates;
 }
+pub mod data {
+    pub mod tables;
+}
 mod access {
     pub(crate) mod portal;
     pub(crate) mod sessions;
