@@ -156,3 +156,30 @@ both_backends!(the_export_names_every_table_of_the_schema_or_says_why_not, |app|
         assert!(columns.iter().any(|c| c.name == "org_id" || (*table == "org" && c.name == "id")), "{table}");
     }
 });
+
+both_backends!(owners_and_admins_download_the_export_from_the_api_and_the_admin_page, |app| {
+    app.customer(json!({"family_name": "Lee"})).await;
+    let bearer = format!("Bearer {}", app.token);
+    let (status, headers, bytes) = app.fetch("/api/v1/org/export", Some(("authorization", &bearer))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/zip");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("download.zip");
+    std::fs::write(&path, &bytes).unwrap();
+    let report = verify_export(&path, |_| {}).unwrap();
+    assert_eq!(report.first_bad, None);
+    assert!(report.rows_checked >= 2);
+
+    let (_, office) = app.user("office").await;
+    let (status, _) = app.call_as(Some(&office), Method::GET, "/org/export", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let admin = app.session("admin").await;
+    let (_, page) = app.page(Some(&admin), "/admin").await;
+    assert!(page.contains("/settings/export.zip"), "the admin page links the export");
+    let (status, headers, bytes) = app.fetch("/settings/export.zip", Some(("cookie", &admin))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(verify_export(&path, |_| {}).unwrap().first_bad, None);
+});

@@ -68,11 +68,12 @@ pub mod sending {
     pub mod templates;
 }
 
-/// Users, sessions, API tokens, portal links, and what a caller may see.
+/// Data in and out of an org: exports and imports.
 pub mod data {
     pub mod export;
 }
 
+/// Users, sessions, API tokens, portal links, and what a caller may see.
 pub mod access {
     pub mod invitations;
     pub mod portal;

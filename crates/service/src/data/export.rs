@@ -82,6 +82,16 @@ pub async fn export_own_org(db: &Db, blobs: &Blobs, ctx: &Ctx, out: &Path) -> Re
     export_org(db, blobs, ctx.org.id, out).await
 }
 
+/// Export the caller's org to a temporary file and answer it open, with
+/// its size; its name is gone already, so it leaves the disk once closed.
+pub async fn export_own_org_spooled(db: &Db, blobs: &Blobs, ctx: &Ctx) -> Result<(File, u64)> {
+    let spool = tempfile::NamedTempFile::new().map_err(io)?;
+    export_own_org(db, blobs, ctx, spool.path()).await?;
+    let file = File::open(spool.path()).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    Ok((file, size))
+}
+
 /// Write the export of `org` to `out` (an operator's command: no caller).
 pub async fn export_org(db: &Db, blobs: &Blobs, org: OrgId, out: &Path) -> Result<Manifest> {
     let mut conn = db.read().await?;

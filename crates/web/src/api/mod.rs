@@ -3,6 +3,7 @@
 
 mod custom_fields;
 mod customers;
+pub(crate) mod data;
 mod orgs;
 mod problems;
 mod timeline;
@@ -93,6 +94,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(works::router())
         .merge(portal_links::router())
         .merge(orgs::router())
+        .merge(data::export::router())
         .merge(automation::tasks::router())
         .merge(automation::settings::router())
         .merge(sending::templates::router())

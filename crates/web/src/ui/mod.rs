@@ -46,7 +46,7 @@ use customers::profile_forms;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -106,6 +106,7 @@ pub fn router() -> Router<AppState> {
         .route("/inbox/{id}/assign", post(sending::inbound::assign))
         .route("/inbox/{id}/dismiss", post(sending::inbound::dismiss))
         .route("/settings/inbound-email", get(sending::inbound::settings).post(sending::inbound::new_secret))
+        .route("/settings/export.zip", get(export_download))
         .route("/settings/automations", get(automation::settings::show).post(automation::settings::save))
         .route("/settings/templates", get(sending::templates::list))
         .route("/settings/templates/{purpose}", get(sending::templates::show).post(sending::templates::save))
@@ -248,4 +249,12 @@ fn failure(error: ServiceError) -> Response {
         answer.headers_mut().insert(header::RETRY_AFTER, seconds.into());
     }
     answer
+}
+
+/// The org's full export, for owners and admins (the admin page links it).
+async fn export_download(State(s): State<AppState>, Staff(ctx): Staff) -> Response {
+    match crate::api::data::export::export_response(&s, &ctx).await {
+        Ok(response) => response,
+        Err(e) => failure(e),
+    }
 }

@@ -1,0 +1,3 @@
+//! Data in and out of an org.
+
+pub(crate) mod export;
