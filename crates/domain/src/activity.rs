@@ -79,6 +79,8 @@ string_enum!(
         CustomerLabelsChanged = "customer.labels_changed",
         CustomerBlockOverridden = "customer.block_overridden",
         CustomerErased = "customer.erased",
+        CustomerDeleted = "customer.deleted",
+        CustomerRestored = "customer.restored",
         ContactCreated = "contact.created",
         ContactUpdated = "contact.updated",
         ContactDeleted = "contact.deleted",
@@ -157,6 +159,8 @@ impl ActivityKind {
             | CustomerStatusChanged
             | CustomerLabelsChanged
             | CustomerErased
+            | CustomerDeleted
+            | CustomerRestored
             | ContactCreated
             | ContactUpdated
             | ContactDeleted

@@ -252,6 +252,10 @@ pub struct Customer {
     /// In search results only: which field the query matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub matched: Option<crate::search::SearchMatch>,
+    /// Only on a deleted customer (read-only until restored): when, by
+    /// whom, why, and until when it can be restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<crate::data::deletion::Deleted>,
 }
 
 /// The body of "create a customer".

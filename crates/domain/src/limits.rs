@@ -22,6 +22,8 @@ pub const MAX_CUSTOM_FIELD_KEY_CHARS: usize = 64;
 pub const MAX_CUSTOM_FIELD_TEXT_CHARS: usize = 1000;
 /// Customers in one bulk label change.
 pub const MAX_BULK_CUSTOMERS: usize = 500;
+/// Characters in the reason a customer was deleted.
+pub const MAX_DELETE_REASON_CHARS: usize = 500;
 /// Emails, phones and URLs of one contact (each).
 pub const MAX_CONTACT_POINTS: usize = 10;
 /// Entries in a contact's `roles` (there are three roles; repeats count).

@@ -8,7 +8,8 @@ use crate::customer::string_enum;
 use crate::role::Role;
 
 string_enum!(
-    /// What a permission is about.
+    /// What a permission is about. `deleted_customers`: deleting a customer
+    /// (`delete`), the Deleted page (`view`) and restoring from it (`edit`).
     Module {
         Customers = "customers",
         Timeline = "timeline",
@@ -29,6 +30,7 @@ string_enum!(
         Tasks = "tasks",
         // Erasing a customer's personal data (and, later, exporting it).
         PersonalData = "personal_data",
+        DeletedCustomers = "deleted_customers",
     }
 );
 
@@ -172,6 +174,9 @@ mod tests {
             assert_eq!(access(*role, Module::Users, Action::Edit), expected, "{role}");
             assert_eq!(access(*role, Module::Audit, Action::View), expected, "{role}");
             assert_eq!(access(*role, Module::Settings, Action::Edit), expected, "{role}");
+            for action in [Action::View, Action::Edit, Action::Delete] {
+                assert_eq!(access(*role, Module::DeletedCustomers, action), expected, "{role} {action}");
+            }
         }
     }
 }

@@ -204,6 +204,8 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/customers/{id}/sites") => json!({"address_line1": "1 A Street", "postcode": "LS1 1AA"}),
         ("POST", "/customers/{id}/status") => json!({"status": "dormant", "reason": "Quiet"}),
         ("POST", "/customers/{id}/erasure") => json!({"reason": "Erasure request"}),
+        // Restoring takes no body (deleting takes its reason as a query parameter).
+        ("POST", "/customers/{id}/restore") => return None,
         ("POST", "/inquiries") => json!({"customer": customer, "title": "Leak"}),
         ("POST", "/inquiries/{id}/convert") => json!({"into": "job"}),
         ("POST", "/inquiries/{id}/status") => json!({"status": "contacted"}),

@@ -39,6 +39,7 @@ pub(crate) async fn find(h: &mut Handle<'_>, ctx: &Ctx, reference: &str) -> Resu
     Ok(row)
 }
 
+/// The activity subject of a customer: its id, reference and code.
 pub(crate) fn subject(row: &CustomerRow) -> (Option<CustomerId>, EntityRef, Option<String>) {
     (Some(CustomerId(row.id)), EntityRef::new(EntityType::Customer, row.id), Some(row.code().to_string()))
 }

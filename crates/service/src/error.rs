@@ -78,6 +78,10 @@ impl From<StoreError> for ServiceError {
                 let refusal = dossier_domain::customer::WorkRefused::Deactivated;
                 ServiceError::conflict(refusal.code(), refusal.message(&customer))
             }
+            StoreError::CustomerDeleted(customer) => {
+                use dossier_domain::data::deletion::{DELETED_CODE, deleted_message};
+                ServiceError::conflict(DELETED_CODE, deleted_message(&customer))
+            }
             other => ServiceError::Store(other),
         }
     }

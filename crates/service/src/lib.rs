@@ -68,8 +68,9 @@ pub mod sending {
     pub mod templates;
 }
 
-/// Data in and out of an org: exports and imports.
+/// Data in and out: deleting and restoring customers, exports and imports.
 pub mod data {
+    pub mod deletion;
     pub mod export;
 }
 
@@ -91,6 +92,7 @@ pub use automation::tasks;
 pub use conversations::{delivery, files, follow_ups, messages, thumbnails};
 pub(crate) use customers::search_terms;
 pub use customers::{contacts, sites};
+pub use data::deletion;
 pub use money::{billing, documents, ledger, statement, summary};
 pub use sending::templates;
 

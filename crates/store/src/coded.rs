@@ -84,11 +84,15 @@ pub struct ListFilter {
 /// Records of `kind` newest first (by number), after the `after` number.
 pub async fn list_newest<T: Row>(h: &mut Handle<'_>, kind: CodeKind, org_id: Uuid, filter: &ListFilter, after: Option<i64>, limit: i64) -> Result<Vec<T>> {
     Ok(run!(h, c => {
-        let mut q = QueryBuilder::new(format!("SELECT * FROM {} WHERE org_id = ", table(kind)));
+        let table = table(kind);
+        let mut q = QueryBuilder::new(format!("SELECT * FROM {table} WHERE org_id = "));
         q.push_bind(org_id);
-        if let Some(customer) = filter.customer_id {
-            q.push(" AND customer_id = ").push_bind(customer);
-        }
+        match filter.customer_id {
+            Some(customer) => q.push(" AND customer_id = ").push_bind(customer),
+            // A list over every customer leaves out what deleted customers own.
+            None if kind == CodeKind::Customer => q.push(" AND deleted_at IS NULL"),
+            None => q.push(crate::data::deletion::of_kept_customer(table)),
+        };
         if let Some(status) = filter.status {
             q.push(" AND status = ").push_bind(status);
         }

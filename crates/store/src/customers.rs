@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use dossier_domain::activity::{ActivityKind, NewActivity};
 use dossier_domain::contact_point::{Email, Phone};
 use dossier_domain::customer::{Customer, CustomerKind, CustomerProfile, CustomerStatus};
+use dossier_domain::data::deletion::Deleted;
 use dossier_domain::ids::CustomerId;
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, QueryBuilder};
@@ -45,6 +46,11 @@ pub struct CustomerRow {
     pub updated_at: i64,
     /// When its personal data was erased.
     pub erased_at: Option<i64>,
+    /// When it was deleted (microseconds), by whom (the actor's name) and
+    /// why; `None` while it is not deleted.
+    pub deleted_at: Option<i64>,
+    pub deleted_by: Option<String>,
+    pub delete_reason: Option<String>,
 }
 
 impl CustomerRow {
@@ -88,6 +94,9 @@ impl CustomerRow {
             created_at: created_at.as_microsecond(),
             updated_at: updated_at.as_microsecond(),
             erased_at: None,
+            deleted_at: None,
+            deleted_by: None,
+            delete_reason: None,
         }
     }
 
@@ -98,12 +107,25 @@ impl CustomerRow {
             status_reason: self.status_reason.clone(),
             created_at: self.created_at,
             erased_at: self.erased_at,
+            deleted_at: self.deleted_at,
+            deleted_by: self.deleted_by.clone(),
+            delete_reason: self.delete_reason.clone(),
             ..Self::new(self.org_id, CustomerId(self.id), self.number, self.code.clone(), profile, CustomerStatus::Active, None, updated_at, updated_at)
         }
     }
 
     pub fn code(&self) -> &str {
         &self.code
+    }
+
+    /// That it was deleted, when it is.
+    pub fn deleted(&self) -> Result<Option<Deleted>> {
+        self.deleted_at.map(|at| Ok(Deleted::new(timestamp(at)?, self.deleted_by.clone().unwrap_or_default(), self.delete_reason.clone()))).transpose()
+    }
+
+    /// Whether nothing of it may change: deleted, or deactivated.
+    pub fn read_only(&self) -> Result<bool> {
+        Ok(self.deleted_at.is_some() || self.status()? == CustomerStatus::Deactivated)
     }
 
     pub fn status(&self) -> Result<CustomerStatus> {
@@ -130,7 +152,9 @@ impl CustomerRow {
     }
 
     pub fn into_customer(self, labels: Vec<String>) -> Result<Customer> {
+        let deleted = self.deleted()?;
         Ok(Customer {
+            deleted,
             id: CustomerId(self.id),
             code: self.code().to_string(),
             profile: self.profile()?,
@@ -501,7 +525,7 @@ pub async fn list_customers(
     let from_terms = rarest < DRIVE_FROM_TERMS_BELOW;
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new("SELECT c.* FROM customer c WHERE c.org_id = ");
-        q.push_bind(org_id);
+        q.push_bind(org_id).push(" AND c.deleted_at IS NULL");
         if let Some(status) = filter.status {
             q.push(" AND c.status = ").push_bind(status.as_str());
         }
@@ -591,20 +615,28 @@ pub async fn customer_names(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
 }
 
 /// The one guard every write passes: a transaction whose history concerns
-/// a deactivated customer is refused ([`StoreError::CustomerDeactivated`]),
-/// whatever use case wrote it, so a deactivated customer is read-only
-/// until reactivated. Only its status change (the reactivation) and the
-/// revoking of its portal links and the erasure of its personal data may
-/// be written.
+/// a deleted customer ([`StoreError::CustomerDeleted`]) or a deactivated
+/// one ([`StoreError::CustomerDeactivated`]) is refused, whatever use case
+/// wrote it, so such a customer is read-only until restored or
+/// reactivated. Only its deletion and restoring, its status change (the
+/// reactivation), the revoking of its portal links and the erasure of its
+/// personal data may be written (a deleted customer: only its restoring and
+/// its erasure, the purge; its status stays as it was, so restoring brings
+/// it back so).
 ///
 /// The entries are checked in the order they were appended, against the
 /// status the customer had at that point: as stored, unless a status change
 /// of the same batch says otherwise (a bulk load can deactivate a customer
-/// after writing its earlier history in the same transaction).
+/// after writing its earlier history in the same transaction). Deletion is
+/// read as stored when the batch is written (after the transaction's own
+/// changes).
 pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivity]) -> Result<()> {
-    let allowed = |kind: ActivityKind| matches!(kind, ActivityKind::CustomerStatusChanged | ActivityKind::PortalLinkRevoked | ActivityKind::CustomerErased);
+    let allowed = |kind: ActivityKind| {
+        use ActivityKind::*;
+        matches!(kind, CustomerStatusChanged | PortalLinkRevoked | CustomerErased | CustomerDeleted | CustomerRestored)
+    };
     // Whether each customer was deactivated when the batch began: what its
-    // first status change in the batch changed from, else read below.
+    // first status change in the batch changed from, else as stored.
     let mut deactivated: HashMap<(Uuid, Uuid), Option<bool>> = HashMap::new();
     for activity in pending {
         let Some(customer) = activity.customer_id else { continue };
@@ -613,25 +645,40 @@ pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivit
             *known = status_change(activity).map(|(was, _)| was);
         }
     }
-    let mut unknown: Vec<(Uuid, Uuid)> = deactivated.iter().filter(|(_, known)| known.is_none()).map(|(key, _)| *key).collect();
-    unknown.sort_unstable();
-    for of_org in unknown.chunk_by(|a, b| a.0 == b.0) {
+    let mut keys: Vec<(Uuid, Uuid)> = deactivated.keys().copied().collect();
+    keys.sort_unstable();
+    let mut deleted: HashMap<(Uuid, Uuid), String> = HashMap::new();
+    for of_org in keys.chunk_by(|a, b| a.0 == b.0) {
         let ids: Vec<Uuid> = of_org.iter().map(|(_, customer)| *customer).collect();
         for batch in ids.chunks(500) {
-            let stored: Vec<Uuid> = run!(h, c => {
-                let mut q = QueryBuilder::new("SELECT id FROM customer WHERE status = 'deactivated' AND org_id = ");
+            // Only the customers that are deactivated or deleted come back.
+            let stored: Vec<(Uuid, String, String, bool)> = run!(h, c => {
+                let mut q = QueryBuilder::new(
+                    "SELECT id, code, status, deleted_at IS NOT NULL FROM customer WHERE (status = 'deactivated' OR deleted_at IS NOT NULL) AND org_id = ");
                 q.push_bind(of_org[0].0).push(" AND id IN ");
                 crate::in_list::push_ids(&mut q, batch);
-                q.build_query_scalar().fetch_all(c).await?
+                q.build_query_as().fetch_all(c).await?
             });
             for customer in batch {
-                deactivated.insert((of_org[0].0, *customer), Some(stored.contains(customer)));
+                let found = stored.iter().find(|(id, ..)| id == customer);
+                let known = deactivated.entry((of_org[0].0, *customer)).or_insert(None);
+                if known.is_none() {
+                    *known = Some(found.is_some_and(|(_, _, status, _)| status == CustomerStatus::Deactivated.as_str()));
+                }
+                if let Some((_, code, _, true)) = found {
+                    deleted.insert((of_org[0].0, *customer), code.clone());
+                }
             }
         }
     }
     for activity in pending {
         let Some(customer) = activity.customer_id else { continue };
         let key = (activity.org_id.0, customer.0);
+        if let Some(code) = deleted.get(&key)
+            && !matches!(activity.kind, ActivityKind::CustomerDeleted | ActivityKind::CustomerRestored | ActivityKind::CustomerErased)
+        {
+            return Err(StoreError::CustomerDeleted(code.clone()));
+        }
         if activity.kind == ActivityKind::CustomerStatusChanged {
             if let Some((_, now)) = status_change(activity) {
                 deactivated.insert(key, Some(now));

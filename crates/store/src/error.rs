@@ -22,6 +22,10 @@ pub enum StoreError {
     /// read-only until reactivated: the transaction must not commit.
     #[error("{0} is deactivated and read-only")]
     CustomerDeactivated(String),
+    /// A write concerned a deleted customer (its code), which is read-only
+    /// until restored: the transaction must not commit.
+    #[error("{0} is deleted and read-only")]
+    CustomerDeleted(String),
 }
 
 impl StoreError {

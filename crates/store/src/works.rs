@@ -168,7 +168,7 @@ pub async fn update_quote(h: &mut Handle<'_>, row: &QuoteRow, from: &str) -> Res
 pub async fn expiring_quotes(h: &mut Handle<'_>, org_id: Uuid, today: &str, limit: i64) -> Result<Vec<QuoteRow>> {
     Ok(run!(h, c => sqlx::query_as(
         "SELECT q.* FROM quote q JOIN customer c ON c.org_id = q.org_id AND c.id = q.customer_id \
-         WHERE q.org_id = $1 AND q.status = 'sent' AND q.valid_until < $2 AND c.status <> 'deactivated' ORDER BY q.number LIMIT $3")
+         WHERE q.org_id = $1 AND q.status = 'sent' AND q.valid_until < $2 AND c.status <> 'deactivated' AND c.deleted_at IS NULL ORDER BY q.number LIMIT $3")
         .bind(org_id).bind(today).bind(limit).fetch_all(c).await?))
 }
 
@@ -331,6 +331,7 @@ pub async fn open_jobs_of(h: &mut Handle<'_>, org_id: Uuid, user: Uuid, limit: i
     Ok(run!(h, c => sqlx::query_as(
         "SELECT j.* FROM job_assignee a JOIN job j ON j.org_id = a.org_id AND j.id = a.job_id \
          WHERE a.org_id = $1 AND a.user_id = $2 AND j.status IN ('scheduled', 'in_progress') \
+         AND NOT EXISTS (SELECT 1 FROM customer gone WHERE gone.org_id = j.org_id AND gone.id = j.customer_id AND gone.deleted_at IS NOT NULL) \
          ORDER BY j.scheduled_start, j.number LIMIT $3")
         .bind(org_id).bind(user).bind(limit).fetch_all(c).await?))
 }

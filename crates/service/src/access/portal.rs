@@ -176,7 +176,7 @@ pub struct Visitor {
 }
 
 /// The visitor a link stands for; 404 for a link that is malformed,
-/// unknown, expired or revoked (or whose customer is gone).
+/// unknown, expired or revoked (or whose customer is gone or deleted).
 pub async fn open(db: &Db, token: &str) -> Result<Visitor> {
     let (org_id, hash) = secrets::read(SecretKind::PortalLink, token).ok_or(ServiceError::NotFound("portal link"))?;
     let now = Timestamp::now();
@@ -187,6 +187,10 @@ pub async fn open(db: &Db, token: &str) -> Result<Visitor> {
         let org = orgs::load(h, org_id).await?;
         let system = Ctx::system(org.clone(), "Portal");
         let customer = customers::find(h, &system, &link.customer_id.to_string()).await.map_err(|_| ServiceError::NotFound("portal link"))?;
+        // A deleted customer's links stop working (and work again if it is restored).
+        if customer.deleted_at.is_some() {
+            return Err(ServiceError::NotFound("portal link"));
+        }
         (org, link, customer)
     };
     usage::note(db, Used::PortalLink, org_id, link.id, link.last_used_at, now.as_microsecond()).await?;

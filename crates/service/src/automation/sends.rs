@@ -231,6 +231,7 @@ pub async fn write(db: &Db, ctx: &Ctx, outbox: &Outbox, occurrence: Occurrence) 
         crate::sending::email::consent_for(h, ctx, customer_id, &profile.communication, &recipients, Channel::Email, purpose.consent_purpose()).await?;
     let server = crate::sending::smtp::server_for(h, ctx.org.id.0, outbox.configured.as_ref()).await?;
     let why_not = match (&contact, &server) {
+        _ if customer.deleted_at.is_some() => Some(format!("{} is deleted", customer.code())),
         _ if customer.status()? == CustomerStatus::Deactivated => Some(format!("{} is deactivated", customer.code())),
         _ if !permission.allowed => Some(permission.reason.clone()),
         (None, _) => Some(format!("{} has no email address", customer.code())),
@@ -286,7 +287,9 @@ async fn skip(db: &Db, ctx: &Ctx, occurrence: Occurrence, customer: Uuid, why: S
         return Ok(Outcome::Nothing);
     }
     let row = customers::find(&mut tx.handle(), ctx, &customer.to_string()).await?;
-    if row.status()? != CustomerStatus::Deactivated {
+    // A read-only customer's history may not change: the reason stays in
+    // `automated_send` only.
+    if !row.read_only()? {
         let label = occurrence.purpose().label();
         let summary = format!("{label} email not sent: {why}");
         let subject = EntityRef::new(EntityType::Customer, customer);

@@ -57,7 +57,7 @@ pub async fn move_in(tx: &mut Tx, ctx: &Ctx, message: &Message, status: Delivery
 
 /// A send task (email or SMS) given up for good: its message (the
 /// payload's `message_id`) is failed with the last error, in the
-/// transaction that ends the task. A deactivated customer's history may
+/// transaction that ends the task. A deactivated (or deleted) customer's history may
 /// not change: the message then stays as it is.
 pub(crate) async fn give_up_in(tx: &mut Tx, ctx: &Ctx, task: &crate::tasks::Task, error: &str) -> Result<()> {
     let id = task.payload.get("message_id").and_then(serde_json::Value::as_str).and_then(|s| uuid::Uuid::parse_str(s).ok());
@@ -65,7 +65,7 @@ pub(crate) async fn give_up_in(tx: &mut Tx, ctx: &Ctx, task: &crate::tasks::Task
     let Some(row) = q::get_message(&mut tx.handle(), ctx.org.id.0, id).await? else { return Ok(()) };
     let message = row.into_message()?;
     let customer = crate::customers::find(&mut tx.handle(), ctx, &message.customer_id.0.to_string()).await?;
-    if customer.status()? == dossier_domain::customer::CustomerStatus::Deactivated {
+    if customer.read_only()? {
         return Ok(());
     }
     move_in(tx, ctx, &message, DeliveryStatus::Failed, Some(&format!("gave up after the last attempt: {error}"))).await?;

@@ -30,6 +30,10 @@ pub(crate) struct WorkPermit {
 
 impl WorkPermit {
     pub(crate) fn check(customer: CustomerRow, go_ahead: Option<&str>) -> Result<Self> {
+        if customer.deleted_at.is_some() {
+            use dossier_domain::data::deletion::{DELETED_CODE, deleted_message};
+            return Err(ServiceError::conflict(DELETED_CODE, deleted_message(customer.code())));
+        }
         match customer.status()?.new_work(customer.status_reason.as_deref(), go_ahead) {
             Ok(go_ahead) => Ok(Self { customer, go_ahead }),
             Err(refusal) => Err(refused(&customer, refusal)),

@@ -463,7 +463,7 @@ pub async fn run(db: &Db, outbox: &Outbox, task: &Claimed) -> std::result::Resul
         return Ok(());
     }
     if deactivated {
-        // Deactivated since it was queued: nothing of it may change, so it
+        // Deactivated (or deleted) since it was queued: nothing of it may change, so it
         // is not sent (its "sent" could not be recorded, and a retry would
         // send it again); it stays queued until the customer is reactivated
         // and staff resend or cancel it.
@@ -496,9 +496,10 @@ async fn fail(db: &Db, ctx: &Ctx, message: &Message, why: &str) -> std::result::
     tx.commit().await.map_err(|e| e.to_string())
 }
 
+/// Whether the message's customer is read-only: deactivated or deleted.
 async fn is_deactivated(h: &mut Handle<'_>, ctx: &Ctx, message: &Message) -> Result<bool> {
     let customer = customers::find(h, ctx, &message.customer_id.0.to_string()).await?;
-    Ok(customer.status()? == dossier_domain::customer::CustomerStatus::Deactivated)
+    Ok(customer.read_only()?)
 }
 
 enum Built {

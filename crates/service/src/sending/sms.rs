@@ -275,7 +275,8 @@ async fn run_with<G: SmsGateway>(db: &Db, task: &Claimed, gateway: impl FnOnce(S
         let message = row.into_message().map_err(|e| e.to_string())?;
         let settings = stored(h, task.org_id.0).await.map_err(e)?;
         let customer = customers::find(h, &Ctx::system(org.clone(), SYSTEM_NAME), &message.customer_id.0.to_string()).await.map_err(e)?;
-        (Ctx::system(org, SYSTEM_NAME), message, settings, customer.status().map_err(|e| e.to_string())? == CustomerStatus::Deactivated)
+        // Deactivated or deleted: read-only.
+        (Ctx::system(org, SYSTEM_NAME), message, settings, customer.read_only().map_err(|e| e.to_string())?)
     };
     if message.delivery.as_ref().map(|d| d.status) != Some(DeliveryStatus::Queued) || message.channel != Channel::Sms {
         return Ok(());

@@ -60,11 +60,13 @@ pub struct OverdueRow {
 
 /// Open invoices with a balance due on or before `due_by` (`YYYY-MM-DD`),
 /// numbered after `after`, in number order: one page of at most `limit`.
+/// None of a deleted customer (nor in the two queries below): automations
+/// send a deleted customer nothing.
 pub async fn overdue_invoices(h: &mut Handle<'_>, org_id: Uuid, due_by: &str, after: i64, limit: i64) -> Result<Vec<OverdueRow>> {
     Ok(run!(h, c => sqlx::query_as(
         "SELECT id, number, customer_id, due_date FROM invoice \
          WHERE org_id = $1 AND status = 'open' AND due_date IS NOT NULL AND due_date <= $2 AND total > paid + credited AND number > $3 \
-         ORDER BY number LIMIT $4")
+         AND NOT EXISTS (SELECT 1 FROM customer gone WHERE gone.org_id = invoice.org_id AND gone.id = invoice.customer_id AND gone.deleted_at IS NOT NULL) ORDER BY number LIMIT $4")
         .bind(org_id).bind(due_by).bind(after).bind(limit).fetch_all(c).await?))
 }
 
@@ -73,7 +75,7 @@ pub async fn overdue_invoices(h: &mut Handle<'_>, org_id: Uuid, due_by: &str, af
 pub async fn customers_owing(h: &mut Handle<'_>, org_id: Uuid, after: Uuid, limit: i64) -> Result<Vec<Uuid>> {
     let rows: Vec<(Uuid,)> = run!(h, c => sqlx::query_as(
         "SELECT DISTINCT customer_id FROM invoice WHERE org_id = $1 AND status = 'open' AND total > paid + credited AND customer_id > $2 \
-         ORDER BY customer_id LIMIT $3")
+         AND NOT EXISTS (SELECT 1 FROM customer gone WHERE gone.org_id = invoice.org_id AND gone.id = invoice.customer_id AND gone.deleted_at IS NOT NULL) ORDER BY customer_id LIMIT $3")
         .bind(org_id).bind(after).bind(limit).fetch_all(c).await?);
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
@@ -82,7 +84,7 @@ pub async fn customers_owing(h: &mut Handle<'_>, org_id: Uuid, after: Uuid, limi
 pub async fn customers_with_held(h: &mut Handle<'_>, org_id: Uuid, after: Uuid, limit: i64) -> Result<Vec<Uuid>> {
     let rows: Vec<(Uuid,)> = run!(h, c => sqlx::query_as(
         "SELECT DISTINCT customer_id FROM message WHERE org_id = $1 AND delivery_status = 'held' AND customer_id > $2 \
-         ORDER BY customer_id LIMIT $3")
+         AND NOT EXISTS (SELECT 1 FROM customer gone WHERE gone.org_id = message.org_id AND gone.id = message.customer_id AND gone.deleted_at IS NOT NULL) ORDER BY customer_id LIMIT $3")
         .bind(org_id).bind(after).bind(limit).fetch_all(c).await?);
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }

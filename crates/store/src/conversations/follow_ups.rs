@@ -132,9 +132,11 @@ pub async fn list_follow_ups(h: &mut Handle<'_>, org_id: Uuid, filter: &FollowUp
     Ok(run!(h, c => {
         let mut q = QueryBuilder::new(format!("{SELECT} WHERE f.org_id = "));
         q.push_bind(org_id);
-        if let Some(customer) = filter.customer_id {
-            q.push(" AND f.customer_id = ").push_bind(customer);
-        }
+        match filter.customer_id {
+            Some(customer) => q.push(" AND f.customer_id = ").push_bind(customer),
+            // Every customer's: not those of deleted customers.
+            None => q.push(" AND c.deleted_at IS NULL"),
+        };
         if let Some(user) = filter.assignee_id {
             q.push(" AND f.assignee_id = ").push_bind(user);
         }

@@ -37,6 +37,8 @@ pub async fn erase_owned(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, at
          WHERE org_id = $1 AND assigned_customer_id = $2",
         "UPDATE automated_send SET reason = NULL WHERE org_id = $1 AND customer_id = $2",
         "DELETE FROM customer_search WHERE org_id = $1 AND customer_id = $2",
+        // A deleted customer's terms, set aside until it is restored.
+        "DELETE FROM customer_search_deleted WHERE org_id = $1 AND customer_id = $2",
     ];
     for sql in statements {
         run!(h, c => sqlx::query(*sql).bind(org_id).bind(customer_id).bind(at).execute(&mut *c).await.map(drop)?);

@@ -22,6 +22,7 @@ pub const EXPORTED: &[(&str, &str)] = &[
     ("contact", "org_id"),
     ("site", "org_id"),
     ("customer_search", "org_id"),
+    ("customer_search_deleted", "org_id"),
     ("activity", "org_id"),
     ("activity_link", "org_id"),
     ("activity_chain", "org_id"),

@@ -30,6 +30,9 @@ mod sending {
     pub(super) mod sms;
     pub(super) mod templates;
 }
+mod data {
+    pub(super) mod deletion;
+}
 mod access {
     pub(super) mod portal_links;
     pub(super) mod users;
@@ -81,6 +84,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(custom_fields::router())
         .merge(customers::router())
+        .merge(data::deletion::router())
         .merge(timeline::router())
         .merge(messages::router())
         .merge(follow_ups::router())
