@@ -807,3 +807,49 @@ async fn the_office_emails_an_invoice_pdf_from_its_page_confirms_it_and_sees_it_
     assert!(mail[0].attachments[0].1.starts_with(b"%PDF"), "the invoice PDF");
     s.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_deletes_a_customer_from_its_profile_finds_it_on_the_deleted_page_and_restores_it() {
+    let Some(s) = Session::start("delete-and-restore").await else { return };
+    let query = CustomerQuery { status: Some(dossier_domain::customer::CustomerStatus::Active), ..Default::default() };
+    let code = customers::list_customers(&s.db, &s.ctx, query).await.unwrap().items.remove(0).code;
+    let listed = |html: String| html.contains(&format!("href=\"/customers/{code}\""));
+    s.sign_in(demo::ADMIN_EMAIL).await;
+
+    // Delete from the profile: a page asks first, with a reason to give.
+    s.goto(&format!("/customers/{code}")).await;
+    s.click(&format!("a.button[href='/customers/{code}/delete']")).await;
+    s.until("the confirmation", || async { s.path().await.ends_with("/delete") }).await;
+    assert!(s.text("section.card").await.contains("restore it, as it was, for 30 days"));
+    s.type_in("textarea[name=reason]", "Duplicate record").await;
+    s.shot("delete-confirm").await;
+    s.click("form.stacked button[type=submit]").await;
+    s.until("the read-only profile", || async { s.text_now("#deleted-banner").await.contains("Deleted") }).await;
+    let banner = s.text("#deleted-banner").await;
+    assert!(banner.contains("restorable until") && banner.contains("Duplicate record") && banner.contains("by "), "{banner}");
+    assert_eq!(s.count(&format!("a.button[href='/customers/{code}/edit']")).await, 0, "nothing on it can be changed");
+    s.shot("deleted-profile").await;
+    s.goto(&format!("/customers?q={code}")).await;
+    assert!(!listed(s.source().await), "gone from the directory's search");
+
+    // The Deleted page, linked from the admin page, lists it with who, when, why.
+    s.goto("/admin").await;
+    s.click("a[href='/admin/deleted']").await;
+    s.until("the Deleted page", || async { s.path().await == "/admin/deleted" }).await;
+    let row = format!("tr[data-customer='{code}']");
+    let text = s.text(&row).await;
+    assert!(text.contains("Duplicate record") && text.contains("Restore"), "{text}");
+    s.shot("deleted-page").await;
+
+    // Restored: back in the directory, the profile as before.
+    s.click(&format!("{row} button[type=submit]")).await;
+    s.until("the restored notice", || async { s.text_now("#deleted-notice").await.contains(&code) }).await;
+    assert_eq!(s.count(&row).await, 0);
+    s.shot("restored").await;
+    s.goto(&format!("/customers?q={code}")).await;
+    assert!(listed(s.source().await), "back in the directory");
+    s.goto(&format!("/customers/{code}")).await;
+    assert_eq!(s.count("#deleted-banner").await, 0);
+    assert!(customers::get_customer(&s.db, &s.ctx, &code).await.unwrap().deleted.is_none());
+    s.finish().await;
+}

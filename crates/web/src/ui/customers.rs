@@ -377,6 +377,18 @@ struct ProfilePage {
     files: Vec<FileView>,
     file_filters: Vec<(String, String)>,
     uploader: Option<Uploader>,
+    /// On a deleted customer: the banner that says so.
+    deleted: Option<DeletedBanner>,
+}
+
+/// "Deleted on … by …, restorable until …", above a deleted customer's page.
+struct DeletedBanner {
+    at: String,
+    by: String,
+    until: String,
+    reason: Option<String>,
+    /// Whether the reader may restore it (owners and admins, within the window).
+    can_restore: bool,
 }
 
 /// What the caller may start from a tab: each button only if their role allows it.
@@ -479,6 +491,13 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         files: Vec::new(),
         file_filters: Vec::new(),
         uploader: None,
+        deleted: customer.deleted.as_ref().map(|d| DeletedBanner {
+            at: views::day(&ctx.org, d.at),
+            by: d.by.clone(),
+            until: views::day(&ctx.org, d.restorable_until),
+            reason: d.reason.clone(),
+            can_restore: d.restorable(ctx.now()) && ctx.access(Module::DeletedCustomers, Action::Edit) != Access::None,
+        }),
     };
     let here = format!("/customers/{code}?tab={tab}");
     let pinned: Vec<_> = summary.pinned.iter().flatten().cloned().collect();
@@ -607,6 +626,14 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         _ => page_data.bars = bars(&summary, &code, currency),
     }
     page_data.actions = actions(ctx, &code, page_data.tab);
+    if page_data.deleted.is_some() {
+        // Read-only: no button that would change it (its erasure, the purge's step, may still be done).
+        page_data.header_actions.retain(|(href, _)| href.ends_with("/as-customer") || href.ends_with("/erasure"));
+        page_data.actions.clear();
+        (page_data.composer, page_data.uploader, page_data.can_relabel) = (None, None, false);
+    } else if ctx.access(Module::DeletedCustomers, Action::Delete) != Access::None {
+        page_data.header_actions.push((format!("/customers/{code}/delete"), "Delete"));
+    }
     Ok(page_data)
 }
 

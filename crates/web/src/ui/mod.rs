@@ -35,6 +35,9 @@ mod sending {
     pub(super) mod sms;
     pub(super) mod templates;
 }
+mod data {
+    pub(super) mod deletion;
+}
 mod access {
     pub(super) mod admin;
     pub(super) mod portal_links;
@@ -85,6 +88,9 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/edit", get(profile_forms::edit_customer).post(profile_forms::update_customer))
         .route("/customers/{id}/status", get(profile_forms::status).post(profile_forms::change_status))
         .route("/customers/{id}/erasure", get(customers::erasure::form).post(customers::erasure::erase))
+        .route("/customers/{id}/delete", get(data::deletion::ask_delete).post(data::deletion::delete))
+        .route("/customers/{id}/restore", post(data::deletion::restore))
+        .route("/admin/deleted", get(data::deletion::show))
         .route("/customers/{id}/contacts/new", get(profile_forms::new_contact).post(profile_forms::create_contact))
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))

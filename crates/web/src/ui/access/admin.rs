@@ -51,6 +51,8 @@ struct AdminPage {
     can_invite: bool,
     /// Whether the reader may see the background tasks (owners and admins).
     sees_tasks: bool,
+    /// Whether the reader may see deleted customers (owners and admins).
+    sees_deleted: bool,
     /// A secret just made (an invitation link, a token): what, and the text.
     shown_once: Option<(&'static str, String)>,
     /// What was done, when there is no secret to show (an invitation emailed).
@@ -112,6 +114,7 @@ async fn admin_page(s: &AppState, ctx: &Ctx, shown: Shown, error: Option<String>
         can_edit: ctx.access(Module::Users, Action::Edit) != Access::None,
         can_invite: ctx.access(Module::Users, Action::Create) != Access::None,
         sees_tasks: ctx.sees(Module::Tasks),
+        sees_deleted: ctx.sees(Module::DeletedCustomers),
         email_invitations: invitations::can_email(db, ctx, s.smtp.as_ref()).await?,
         shown_once: match &shown {
             Shown::Secret(what, text) => Some((*what, text.clone())),
