@@ -277,3 +277,84 @@ both_backends!(automations_send_a_deleted_customer_nothing, |app| {
     assert!(to.iter().all(|to| to == &["kim@home.example"]), "nothing to Lee: {to:?}");
     assert!(!kinds(&app, "CUS-00001").await.iter().any(|k| k.starts_with("message.")), "nothing on Lee's history either");
 });
+
+/// Hand a raw mail to the inbound hook with the org's (new) inbound secret.
+async fn deliver(app: &TestApp, raw: String) -> Value {
+    let (status, made) = app.post("/org/inbound-secret", json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let request = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/inbound/email")
+        .header("content-type", "message/rfc822")
+        .header("authorization", format!("Bearer {}", made["secret"].as_str().unwrap()))
+        .body(axum::body::Body::from(raw))
+        .unwrap();
+    let (status, _, done) = TestApp::send(&app.router, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    done
+}
+
+both_backends!(mail_for_a_deleted_customer_waits_in_the_inbox, |app| {
+    world(&app).await;
+    // An email as if Dossier had sent it with this Message-ID (a test-only update).
+    ok(
+        &app,
+        Method::POST,
+        "/customers/CUS-00001/messages",
+        Some(json!({"channel": "email", "direction": "outbound", "visibility": "customer", "body": "Tuesday?"})),
+    )
+    .await;
+    let updated = app.db.execute_raw("UPDATE message SET email_message_id = 'sent-1@test.example' WHERE body = 'Tuesday?'").await.unwrap();
+    assert_eq!(updated, 1);
+    ok(&app, Method::DELETE, "/customers/CUS-00001", None).await;
+    let mail = |from: &str, id: &str, extra: &str| {
+        format!(
+            "From: {from}\r\nTo: office@test.example\r\nSubject: Visit\r\nMessage-ID: <{id}>\r\n{extra}MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nHello\r\n"
+        )
+    };
+    // Neither its thread nor its address finds it.
+    let reply = deliver(&app, mail("someone@elsewhere.example", "r-1@elsewhere.example", "In-Reply-To: <sent-1@test.example>\r\n")).await;
+    assert_eq!(reply["outcome"], "unmatched", "{reply}");
+    let from_it = deliver(&app, mail("ann@leeming.example", "r-2@leeming.example", "")).await;
+    assert_eq!(from_it["outcome"], "unmatched", "{from_it}");
+    assert_eq!(from_it["inbox_item"]["reason"], "no customer or contact has this address");
+});
+
+both_backends!(in_the_web_app_an_admin_deletes_from_the_profile_and_restores_from_the_deleted_page, |app| {
+    world(&app).await;
+    app.user("office").await;
+    let (admin, office) = (app.session("admin").await, app.session("office").await);
+    let delete_link = "href=\"/customers/CUS-00001/delete\"";
+    assert!(app.page(Some(&admin), "/customers/CUS-00001").await.1.contains(delete_link));
+    assert!(!app.page(Some(&office), "/customers/CUS-00001").await.1.contains(delete_link), "only admins see Delete");
+    assert!(app.page(Some(&admin), "/admin").await.1.contains("href=\"/admin/deleted\""));
+    assert!(!app.page(Some(&office), "/admin").await.1.contains("href=\"/admin/deleted\""));
+    assert_eq!(app.page(Some(&office), "/admin/deleted").await.0, StatusCode::FORBIDDEN);
+    let (status, _, _) = app.form(&office, "/customers/CUS-00001/delete", &[("reason", "Mine now")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The confirmation; a reason too long is said beside its field, nothing deleted.
+    let (status, confirm) = app.page(Some(&admin), "/customers/CUS-00001/delete").await;
+    assert!(status == StatusCode::OK && confirm.contains("name=\"reason\""), "{confirm}");
+    let long = "x".repeat(501);
+    let (status, _, refused) = app.form(&admin, "/customers/CUS-00001/delete", &[("reason", &long)]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains("id=\"reason-error\""), "{refused}");
+    assert!(app.get("/customers/CUS-00001").await.1.get("deleted").is_none());
+
+    let (status, to, _) = app.form(&admin, "/customers/CUS-00001/delete", &[("reason", "Duplicate")]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/customers/CUS-00001"));
+    let (_, profile) = app.page(Some(&admin), "/customers/CUS-00001").await;
+    assert!(profile.contains("id=\"deleted-banner\"") && profile.contains("restorable until") && profile.contains("Duplicate"), "{profile}");
+    assert!(!profile.contains("href=\"/customers/CUS-00001/edit\"") && !profile.contains(delete_link), "read-only: no Edit, no Delete");
+    assert!(!app.page(Some(&admin), "/customers").await.1.contains("href=\"/customers/CUS-00001\""), "gone from the directory");
+    let (_, deleted) = app.page(Some(&admin), "/admin/deleted").await;
+    assert!(deleted.contains("data-customer=\"CUS-00001\"") && deleted.contains("Duplicate"), "{deleted}");
+
+    let (status, _, _) = app.form(&office, "/customers/CUS-00001/restore", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, to, _) = app.form(&admin, "/customers/CUS-00001/restore", &[]).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/admin/deleted?restored=CUS-00001"));
+    assert!(app.page(Some(&admin), "/customers").await.1.contains("href=\"/customers/CUS-00001\""), "back in the directory");
+    assert!(!app.page(Some(&admin), "/customers/CUS-00001").await.1.contains("deleted-banner"));
+});

@@ -213,6 +213,10 @@ async fn find_customer(h: &mut Handle<'_>, ctx: &Ctx, mail: &ReadMail) -> Result
         let Some(row) = q::message_by_email_id(h, ctx.org.id.0, id).await? else { continue };
         let replied_to = row.into_message()?;
         let Ok(customer) = customers::find(h, ctx, &replied_to.customer_id.0.to_string()).await else { continue };
+        // A deleted customer's history may not change: its replies wait in the inbox.
+        if customer.deleted_at.is_some() {
+            continue;
+        }
         let contact = match &mail.from_address {
             Some(address) => owners_of(h, ctx, address).await?.remove(&customer.id).flatten(),
             None => None,
