@@ -358,3 +358,16 @@ both_backends!(in_the_web_app_an_admin_deletes_from_the_profile_and_restores_fro
     assert!(app.page(Some(&admin), "/customers").await.1.contains("href=\"/customers/CUS-00001\""), "back in the directory");
     assert!(!app.page(Some(&admin), "/customers/CUS-00001").await.1.contains("deleted-banner"));
 });
+
+both_backends!(a_custom_field_removed_while_a_customer_is_deleted_leaves_no_words_to_find_it_by_once_restored, |app| {
+    world(&app).await;
+    let field = ok(&app, Method::POST, "/custom-fields", Some(json!({"entity": "customer", "key": "boiler", "label": "Boiler", "type": "text"}))).await;
+    ok(&app, Method::PATCH, "/customers/CUS-00001", Some(json!({"custom_fields": {"boiler": "Worcester Bosch"}}))).await;
+    assert_eq!(codes(&app.get("/customers?q=worcester").await.1), ["CUS-00001"]);
+    ok(&app, Method::DELETE, "/customers/CUS-00001", None).await;
+    let (status, _) = app.delete(&format!("/custom-fields/{}", field["id"].as_str().unwrap())).await;
+    assert!(status.is_success(), "{status}");
+    ok(&app, Method::POST, "/customers/CUS-00001/restore", None).await;
+    assert_eq!(codes(&app.get("/customers?q=worcester").await.1), Vec::<String>::new(), "the removed field's words went with it");
+    assert_eq!(codes(&app.get("/customers?q=leeming").await.1), ["CUS-00001"], "its other words came back");
+});

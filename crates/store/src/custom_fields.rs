@@ -189,8 +189,11 @@ pub async fn job_values_of_customers(h: &mut Handle<'_>, org_id: Uuid, customer_
 /// field's facets).
 pub async fn drop_terms_starting(h: &mut Handle<'_>, org_id: Uuid, prefix: &str) -> Result<()> {
     let (low, high) = crate::search::prefix_range(prefix);
-    run!(h, c => sqlx::query("DELETE FROM customer_search WHERE org_id = $1 AND term >= $2 AND term < $3")
-        .bind(org_id).bind(low).bind(high).execute(c).await.map(drop)?);
+    // The terms of deleted customers, set aside until they are restored, too.
+    for table in ["customer_search", "customer_search_deleted"] {
+        let sql = format!("DELETE FROM {table} WHERE org_id = $1 AND term >= $2 AND term < $3");
+        run!(h, c => sqlx::query(AssertSqlSafe(sql.as_str())).bind(org_id).bind(low.clone()).bind(high.clone()).execute(c).await.map(drop)?);
+    }
     Ok(())
 }
 
@@ -199,17 +202,20 @@ pub async fn drop_terms_starting(h: &mut Handle<'_>, org_id: Uuid, prefix: &str)
 /// `dossier_domain::search::custom_value_source`). A few hundred pairs a
 /// statement, each found through the source index.
 pub async fn drop_term_sources(h: &mut Handle<'_>, org_id: Uuid, sources: &[(Uuid, Uuid)]) -> Result<()> {
-    for chunk in crate::chunks::power_of_two(sources, 256) {
-        run!(h, c => {
-            let mut q = sqlx::QueryBuilder::new("DELETE FROM customer_search WHERE org_id = ");
-            q.push_bind(org_id).push(" AND (customer_id, source_id) IN (VALUES ");
-            let mut pairs = q.separated(", ");
-            for (customer, source) in chunk {
-                pairs.push("(").push_bind_unseparated(*customer).push_unseparated(", ").push_bind_unseparated(*source).push_unseparated(")");
-            }
-            q.push(")");
-            q.build().execute(c).await.map(drop)?
-        });
+    // The terms of deleted customers, set aside until they are restored, too.
+    for table in ["customer_search", "customer_search_deleted"] {
+        for chunk in crate::chunks::power_of_two(sources, 256) {
+            run!(h, c => {
+                let mut q = sqlx::QueryBuilder::new(format!("DELETE FROM {table} WHERE org_id = "));
+                q.push_bind(org_id).push(" AND (customer_id, source_id) IN (VALUES ");
+                let mut pairs = q.separated(", ");
+                for (customer, source) in chunk {
+                    pairs.push("(").push_bind_unseparated(*customer).push_unseparated(", ").push_bind_unseparated(*source).push_unseparated(")");
+                }
+                q.push(")");
+                q.build().execute(c).await.map(drop)?
+            });
+        }
     }
     Ok(())
 }
