@@ -371,3 +371,15 @@ both_backends!(a_custom_field_removed_while_a_customer_is_deleted_leaves_no_word
     assert_eq!(codes(&app.get("/customers?q=worcester").await.1), Vec::<String>::new(), "the removed field's words went with it");
     assert_eq!(codes(&app.get("/customers?q=leeming").await.1), ["CUS-00001"], "its other words came back");
 });
+
+both_backends!(a_deleted_customer_can_still_be_erased_and_its_set_aside_words_go_with_its_data, |app| {
+    world(&app).await;
+    ok(&app, Method::DELETE, "/customers/CUS-00001", None).await;
+    // The purge's step: an erasure of a deleted customer is not refused.
+    ok(&app, Method::POST, "/customers/CUS-00001/erasure", Some(json!({"reason": "Erasure request"}))).await;
+    let restored = ok(&app, Method::POST, "/customers/CUS-00001/restore", None).await;
+    assert!(restored["erased_at"].is_string(), "{restored}");
+    for q in ["leeming", "ann@leeming.example", "bo", "otley"] {
+        assert_eq!(codes(&app.get(&format!("/customers?q={q}")).await.1), Vec::<String>::new(), "nothing erased finds it: {q}");
+    }
+});

@@ -111,8 +111,8 @@ pub mod queries {
         add_labels, customer_codes, customer_names, get_customer_labelled, insert_customers, labels_of, labels_of_many, list_customers, remove_labels,
         update_customer_profile, update_customer_status,
     };
-    pub use crate::erasure::{erasable_rows, erase_owned, erasures_after, mark_erased, tombstone_rows};
     pub use crate::data::deletion::{deleted_before, list_deleted, mark_deleted, mark_restored};
+    pub use crate::erasure::{erasable_rows, erase_owned, erasures_after, mark_erased, tombstone_rows};
     pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
     pub use crate::messages::{
