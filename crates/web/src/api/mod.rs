@@ -30,9 +30,6 @@ mod sending {
     pub(super) mod sms;
     pub(super) mod templates;
 }
-mod data {
-    pub(super) mod deletion;
-}
 mod access {
     pub(super) mod portal_links;
     pub(super) mod users;

@@ -1,3 +1,4 @@
-//! Data in and out of an org.
+//! Data in and out of an org: deleting and restoring customers, exports.
 
+pub(crate) mod deletion;
 pub(crate) mod export;
