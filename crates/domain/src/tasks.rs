@@ -25,6 +25,8 @@ string_enum!(
     /// one queued text message (payload `{"message_id": …}`).
     /// `email.invitation`: email a staff user their invitation (payload
     /// `{"user_id": …, "invited_by": …}`; the secret is made when it is sent).
+    /// `customers.purge`: erase the personal data of customers deleted more
+    /// than the restore window ago; runs daily at 03:00 in the org's time zone.
     TaskKind {
         ExpireQuotes = "quotes.expire",
         SendEmail = "email.send",
@@ -32,6 +34,7 @@ string_enum!(
         AutomatedEmail = "email.automated",
         DailySends = "sends.daily",
         InvitationEmail = "email.invitation",
+        PurgeDeleted = "customers.purge",
     }
 );
 
@@ -45,6 +48,7 @@ impl TaskKind {
             TaskKind::AutomatedEmail => "Write an automated email (invoice, receipt, reminder, statement)",
             TaskKind::DailySends => "Payment reminders, statements and held emails of the day",
             TaskKind::InvitationEmail => "Email a staff invitation",
+            TaskKind::PurgeDeleted => "Erase customers deleted longer ago than the restore window",
         }
     }
 }

@@ -213,6 +213,33 @@ both_backends!(after_its_window_a_deleted_customer_cannot_be_restored_and_is_lis
     ok(&app, Method::POST, "/customers/CUS-00002/restore", None).await;
 });
 
+both_backends!(the_nightly_purge_erases_customers_past_their_window_and_keeps_their_money, |app| {
+    world(&app).await;
+    let long_ago = app.ctx().at(Timestamp::now() - SignedDuration::from_hours(24 * 31));
+    dossier_service::deletion::delete_customer(&app.db, &long_ago, "CUS-00001", DeleteInput { reason: Some("Moved away".into()) }).await.unwrap();
+    ok(&app, Method::DELETE, "/customers/CUS-00002", None).await;
+    let (_, invoice_before) = app.get("/invoices/INV-00001").await;
+
+    let system = dossier_service::Ctx::system(app.org.clone(), "Dossier");
+    assert_eq!(dossier_service::deletion::purge(&app.db, &system).await.unwrap(), 1, "only the one whose window ended");
+    let (_, purged) = app.get("/customers/CUS-00001").await;
+    assert_eq!(purged["display_name"], "Erased customer");
+    assert!(purged["erased_at"].is_string() && purged["deleted"].is_object(), "{purged}");
+    assert_eq!(purged["email"], Value::Null);
+    let (_, invoice_after) = app.get("/invoices/INV-00001").await;
+    assert_eq!(invoice_after, invoice_before, "the invoice keeps its number, dates and amounts");
+    let (_, timeline) = app.get("/customers/CUS-00001/timeline").await;
+    assert_eq!(timeline["items"][0]["kind"], "customer.erased");
+    assert_eq!(timeline["items"][0]["actor"]["type"], "system");
+    assert!(timeline["items"].as_array().unwrap()[1..].iter().all(|i| i["erased"] == true), "{timeline}");
+    assert_eq!(dossier_service::deletion::purge(&app.db, &system).await.unwrap(), 0, "a purged customer is not purged again");
+    // The other one is within its window: untouched, still restorable.
+    ok(&app, Method::POST, "/customers/CUS-00002/restore", None).await;
+    let (_, kim) = app.get("/customers/CUS-00002").await;
+    assert_eq!(kim["family_name"], "Kowalski");
+    assert_eq!(dossier_service::audit::verify(&app.db, |_| {}).await.unwrap().first_bad, None);
+});
+
 both_backends!(only_owners_and_admins_delete_see_and_restore_deleted_customers, |app| {
     world(&app).await;
     let mut staff = Vec::new();

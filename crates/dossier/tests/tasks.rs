@@ -222,7 +222,7 @@ both_backends!(workers_claiming_at_once_run_each_task_exactly_once, |app| {
             .as_array()
             .unwrap()
             .iter()
-            .all(|t| ["quotes.expire", "sends.daily"].contains(&t["kind"].as_str().unwrap()) && t["payload"].get("day").is_some()),
+            .all(|t| ["quotes.expire", "customers.purge", "sends.daily"].contains(&t["kind"].as_str().unwrap()) && t["payload"].get("day").is_some()),
         "{queued}"
     );
     let (_, running) = app.get("/tasks?status=running").await;
@@ -309,23 +309,24 @@ both_backends!(a_sent_quote_past_its_valid_until_date_is_expired_by_the_daily_ta
 
 both_backends!(every_org_gets_its_daily_run_queued, |app| {
     // An org made before tasks existed has none: the worker's start queues
-    // each daily kind (quote expiry, the daily sends).
+    // each daily kind (quote expiry, the purge of deleted customers, the daily
+    // sends).
     app.db.execute_raw("DELETE FROM task").await.unwrap();
-    assert_eq!(tasks::ensure_scheduled(&app.db).await.unwrap(), 2);
+    assert_eq!(tasks::ensure_scheduled(&app.db).await.unwrap(), 3);
     assert_eq!(tasks::ensure_scheduled(&app.db).await.unwrap(), 0);
     let page = tasks::list_tasks(&app.db, &app.ctx(), TaskQuery { status: Some(TaskStatus::Queued), ..Default::default() }).await.unwrap();
     let mut kinds: Vec<TaskKind> = page.items.iter().map(|t| t.kind).collect();
     kinds.sort_by_key(|k| k.as_str());
-    assert_eq!(kinds, [TaskKind::ExpireQuotes, TaskKind::DailySends]);
+    assert_eq!(kinds, [TaskKind::PurgeDeleted, TaskKind::ExpireQuotes, TaskKind::DailySends]);
     // Today's ran already: the next one queued is tomorrow's.
     Worker::new(app.db.clone(), tasks::Handlers::default(), WorkerSettings::default()).work_once(Timestamp::now()).await.unwrap();
     app.db.execute_raw("DELETE FROM task WHERE status = 'queued'").await.unwrap();
-    assert_eq!(tasks::ensure_scheduled(&app.db).await.unwrap(), 2);
+    assert_eq!(tasks::ensure_scheduled(&app.db).await.unwrap(), 3);
     let page = tasks::list_tasks(&app.db, &app.ctx(), TaskQuery { status: Some(TaskStatus::Queued), ..Default::default() }).await.unwrap();
     let tomorrow = Timestamp::now().to_zoned(app.org.zone()).date().tomorrow().unwrap();
     let mut keys: Vec<String> = page.items.iter().filter_map(|t| t.dedupe_key.clone()).collect();
     keys.sort();
-    assert_eq!(keys, [format!("quotes.expire:{tomorrow}"), format!("sends.daily:{tomorrow}")]);
+    assert_eq!(keys, [format!("customers.purge:{tomorrow}"), format!("quotes.expire:{tomorrow}"), format!("sends.daily:{tomorrow}")]);
 });
 
 both_backends!(the_admin_page_lists_a_failed_task_and_its_retry_works, |app| {

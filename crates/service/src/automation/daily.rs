@@ -7,7 +7,9 @@
 //!   ([`crate::automation::quote_expiry`]);
 //! - [`TaskKind::DailySends`] in the morning: payment reminders, monthly
 //!   statements and held emails whose pause ended
-//!   ([`crate::automation::sends`]).
+//!   ([`crate::automation::sends`]);
+//! - [`TaskKind::PurgeDeleted`] at night: the erasure of customers deleted
+//!   longer ago than the restore window ([`crate::data::deletion::purge`]).
 //!
 //! A run knows its day (the payload's `day`) and acts as of that day, so
 //! tests move the clock by running a later day's task.
@@ -21,12 +23,13 @@ use crate::Org;
 use crate::automation::tasks::NewTask;
 
 /// Every kind that runs daily.
-pub const KINDS: [TaskKind; 2] = [TaskKind::ExpireQuotes, TaskKind::DailySends];
+pub const KINDS: [TaskKind; 3] = [TaskKind::ExpireQuotes, TaskKind::PurgeDeleted, TaskKind::DailySends];
 
 /// When `kind`'s daily run is due, in the org's time zone.
 pub fn runs_at(kind: TaskKind) -> Time {
     match kind {
         TaskKind::DailySends => Time::constant(8, 0, 0, 0),
+        TaskKind::PurgeDeleted => Time::constant(3, 0, 0, 0),
         _ => Time::constant(0, 5, 0, 0),
     }
 }

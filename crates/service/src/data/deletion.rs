@@ -117,11 +117,46 @@ pub async fn list_deleted(db: &Db, ctx: &Ctx, query: DeletedQuery) -> Result<Pag
 
 /// The deleted customers of the caller's org whose restore window has
 /// ended (deleted at least [`RESTORE_WINDOW_DAYS`] days before the
-/// caller's now), oldest first, at most `limit`: what the purge takes.
+/// caller's now) and not erased yet, oldest first, at most `limit`: what
+/// the purge takes.
 pub async fn past_window(db: &Db, ctx: &Ctx, limit: i64) -> Result<Vec<Customer>> {
     ctx.require(Module::DeletedCustomers, Action::Delete)?;
     let ended_before = ctx.now().saturating_sub(SignedDuration::from_hours(24 * RESTORE_WINDOW_DAYS)).unwrap_or(ctx.now());
     let mut conn = db.read().await?;
     let rows = q::deleted_before(&mut conn.handle(), ctx.org.id.0, ended_before.as_microsecond(), limit).await?;
     rows.into_iter().map(|r| Ok(r.into_customer(Vec::new())?)).collect()
+}
+
+/// The purge: the personal data of every customer whose restore window
+/// has ended (as of the caller's now) is erased, one customer per short
+/// transaction, as the system. What the law keeps stays: the erasure keeps
+/// invoices, payments and credit notes with their numbers, dates and
+/// amounts, and the customer's shell (code, deleted, erased) stays so the
+/// records and the history still name it. Answers how many were purged.
+pub async fn purge(db: &Db, ctx: &Ctx) -> Result<usize> {
+    let mut purged = 0;
+    loop {
+        let due = past_window(db, ctx, 50).await?;
+        if due.is_empty() {
+            return Ok(purged);
+        }
+        for customer in due {
+            let reason = format!("Deleted more than {RESTORE_WINDOW_DAYS} days ago: its restore window ended");
+            let mut tx = db.begin().await?;
+            crate::customers::erasure::erase_in(&mut tx, ctx, &customer.code, &reason).await?;
+            tx.commit().await?;
+            purged += 1;
+        }
+    }
+}
+
+/// The nightly purge task of one org.
+pub(crate) async fn run_purge(db: &Db, task: &crate::automation::tasks::Claimed) -> Result<usize> {
+    let org = crate::orgs::load(&mut db.read().await?.handle(), task.org_id.0).await?;
+    let ctx = Ctx::system(org, "Dossier (purge of deleted customers)");
+    let purged = purge(db, &ctx).await?;
+    if purged > 0 {
+        tracing::info!(org = %ctx.org.id, purged, "deleted customers purged");
+    }
+    Ok(purged)
 }

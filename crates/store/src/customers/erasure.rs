@@ -41,7 +41,12 @@ pub async fn erase_owned(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, at
         "DELETE FROM customer_search_deleted WHERE org_id = $1 AND customer_id = $2",
     ];
     for sql in statements {
-        run!(h, c => sqlx::query(*sql).bind(org_id).bind(customer_id).bind(at).execute(&mut *c).await.map(drop)?);
+        // PostgreSQL refuses a parameter the statement does not use.
+        run!(h, c => {
+            let query = sqlx::query(*sql).bind(org_id).bind(customer_id);
+            let query = if sql.contains("$3") { query.bind(at) } else { query };
+            query.execute(&mut *c).await.map(drop)?
+        });
     }
     run!(h, c => sqlx::query(
         "UPDATE file SET name = 'erased', deleted_at = COALESCE(deleted_at, $3), deleted_by = COALESCE(deleted_by, $4) WHERE org_id = $1 AND customer_id = $2")

@@ -52,10 +52,10 @@ pub async fn list_deleted(h: &mut Handle<'_>, org_id: Uuid, after: Option<(i64, 
 
 /// Deleted customers deleted at or before `deleted_by` (microseconds):
 /// those whose restore window has ended when `deleted_by` is now less the
-/// window. Oldest first, at most `limit`.
+/// window, and not erased yet. Oldest first, at most `limit`.
 pub async fn deleted_before(h: &mut Handle<'_>, org_id: Uuid, deleted_by: i64, limit: i64) -> Result<Vec<CustomerRow>> {
     Ok(run!(h, c => sqlx::query_as(
-        "SELECT * FROM customer WHERE org_id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2 ORDER BY deleted_at, id LIMIT $3")
+        "SELECT * FROM customer WHERE org_id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2 AND erased_at IS NULL ORDER BY deleted_at, id LIMIT $3")
         .bind(org_id).bind(deleted_by).bind(limit).fetch_all(c).await?))
 }
 
