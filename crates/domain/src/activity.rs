@@ -74,6 +74,7 @@ string_enum!(
         PortalLinkCreated = "portal_link.created",
         PortalLinkRevoked = "portal_link.revoked",
         CustomerCreated = "customer.created",
+        CustomerImported = "customer.imported",
         CustomerUpdated = "customer.updated",
         CustomerStatusChanged = "customer.status_changed",
         CustomerLabelsChanged = "customer.labels_changed",
@@ -155,6 +156,7 @@ impl ActivityKind {
             InboxDismissed => ActivityGroup::Communication,
             PortalLinkCreated | PortalLinkRevoked => ActivityGroup::Portal,
             CustomerCreated
+            | CustomerImported
             | CustomerUpdated
             | CustomerStatusChanged
             | CustomerLabelsChanged

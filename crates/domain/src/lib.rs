@@ -15,10 +15,7 @@ pub mod contact_point;
 pub mod currency;
 pub mod custom_fields;
 pub mod customer;
-/// Data in and out: deleting and restoring customers.
-pub mod data {
-    pub mod deletion;
-}
+pub mod data;
 pub mod dates;
 pub mod diff;
 pub mod drafts;

@@ -41,6 +41,17 @@ pub const MAX_MESSAGE_SUBJECT_CHARS: usize = 200;
 /// Seconds a logged call may last (a day).
 pub const MAX_CALL_SECONDS: u32 = 86_400;
 
+/// The largest file an import reads: 50 MB (CSV or XLSX).
+pub const MAX_IMPORT_FILE_BYTES: u64 = 50 * 1000 * 1000;
+/// Rows of one import file, besides its header.
+pub const MAX_IMPORT_ROWS: usize = 200_000;
+/// Columns of one import file.
+pub const MAX_IMPORT_COLUMNS: usize = 200;
+/// Characters in one cell of an import file.
+pub const MAX_IMPORT_CELL_CHARS: usize = 10_000;
+/// Rows an import writes in one transaction.
+pub const IMPORT_BATCH_ROWS: usize = 500;
+
 /// `too_many` on `field` when `len` exceeds `max`.
 pub fn check_count(field: &str, len: usize, max: usize, what: &str) -> Result<(), ValidationErrors> {
     if len > max { Err(ValidationErrors::one(field, "too_many", format!("at most {max} {what}"))) } else { Ok(()) }

@@ -87,6 +87,23 @@ pub struct CreatedCustomer {
 /// activities as creating each customer, contact and site on its own, written
 /// with a few multi-row statements.
 pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> Result<Vec<CreatedCustomer>> {
+    create_customers_from(tx, bundles, None).await
+}
+
+/// Where imported customers came from: their history says so.
+#[derive(Clone, Debug)]
+pub struct ImportOrigin {
+    pub import_id: Uuid,
+    pub file_name: String,
+}
+
+/// [`create_customers_in`] for customers read from a file: each one's
+/// first entry is `customer.imported`, "imported from <file> by <who>".
+pub async fn import_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>, origin: &ImportOrigin) -> Result<Vec<CreatedCustomer>> {
+    create_customers_from(tx, bundles, Some(origin)).await
+}
+
+async fn create_customers_from(tx: &mut Tx, bundles: Vec<CustomerBundle>, origin: Option<&ImportOrigin>) -> Result<Vec<CreatedCustomer>> {
     let Some(first) = bundles.first() else { return Ok(Vec::new()) };
     let org = first.ctx.org.id.0;
     if bundles.iter().any(|b| b.ctx.org.id.0 != org) {
@@ -131,8 +148,17 @@ pub async fn create_customers_in(tx: &mut Tx, bundles: Vec<CustomerBundle>) -> R
             changes.push(FieldChange { field: "labels".into(), old: json!([]), new: json!(names) });
         }
         let (id, subject, code) = subject(&row);
-        let summary = format!("Customer {} created: {}", row.code(), row.display_name);
-        records.push(activity(&ctx, ActivityKind::CustomerCreated, id, subject, code, summary, changes));
+        records.push(match origin {
+            None => {
+                let summary = format!("Customer {} created: {}", row.code(), row.display_name);
+                activity(&ctx, ActivityKind::CustomerCreated, id, subject, code, summary, changes)
+            }
+            Some(origin) => {
+                let summary = format!("Customer {} imported from {} by {}: {}", row.code(), origin.file_name, ctx.actor.name, row.display_name);
+                let record = activity(&ctx, ActivityKind::CustomerImported, id, subject, code, summary, changes);
+                with_detail(record, json!({ "import_id": origin.import_id, "file": origin.file_name }))
+            }
+        });
         let first_contact = contacts.len();
         for profile in &new_contacts {
             let (contact, contact_terms, record) = contacts::new_contact(&ctx, CustomerId(row.id), profile);

@@ -46,6 +46,12 @@ pub mod conversations {
     pub mod thumbnails;
 }
 
+/// Data in and out: importing customers from files.
+pub mod data {
+    pub mod import;
+    pub mod read;
+}
+
 /// Background tasks and the work they do on their own.
 pub mod automation {
     pub mod daily;

@@ -188,7 +188,10 @@ pub async fn status_history(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<St
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
     let row = customers::find(h, ctx, customer).await?;
-    let filter = TimelineFilter { kinds: vec![ActivityKind::CustomerCreated, ActivityKind::CustomerStatusChanged], ..Default::default() };
+    let filter = TimelineFilter {
+        kinds: vec![ActivityKind::CustomerCreated, ActivityKind::CustomerImported, ActivityKind::CustomerStatusChanged],
+        ..Default::default()
+    };
     let entity = EntityRef::new(EntityType::Customer, row.id);
     let mut entries = Vec::new();
     let mut before = None;
@@ -208,7 +211,7 @@ pub async fn status_history(db: &Db, ctx: &Ctx, customer: &str) -> Result<Vec<St
 fn status_entry(activity: Activity) -> Option<StatusHistoryEntry> {
     let status_of = |value: &serde_json::Value| value.as_str().and_then(CustomerStatus::parse);
     let (from, to) = match activity.kind {
-        ActivityKind::CustomerCreated => (None, CustomerStatus::Active),
+        ActivityKind::CustomerCreated | ActivityKind::CustomerImported => (None, CustomerStatus::Active),
         _ => {
             let change = activity.changes.iter().find(|c| c.field == "status")?;
             (status_of(&change.old), status_of(&change.new)?)

@@ -1,0 +1,6 @@
+//! Data in and out: importing customers from files, deleting and
+//! restoring customers.
+
+pub mod deletion;
+pub mod import;
+pub mod import_row;

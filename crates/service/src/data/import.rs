@@ -1,0 +1,521 @@
+//! Importing customers with their first contact and site from a CSV or
+//! XLSX file: preview with a suggested mapping, a dry run that writes
+//! nothing, and the import itself.
+//!
+//! The file is read on a blocking thread, which also parses each row (the
+//! CPU work: phone numbers, emails, postcodes) and hands batches of
+//! [`IMPORT_BATCH_ROWS`] to the writer over a short channel, so memory
+//! stays flat whatever the file's size. Each batch is ONE transaction:
+//! its customers, contacts, sites, search terms, activities (chained in
+//! one go) and import keys, so a failure half-way leaves whole batches or
+//! nothing, and no request holds SQLite's single writer for long.
+//!
+//! Importing the same file again creates nothing new: each row's key —
+//! its reference (`ref:<value>`) when a reference column is mapped, else
+//! its fingerprint (`row:<hash of its cells>`) — is kept with the customer
+//! it created, and a row whose key is known is skipped.
+
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+
+use dossier_domain::code::CodeKind;
+use dossier_domain::custom_fields::{Definitions, FieldEntity};
+use dossier_domain::customer::{CustomerStatus, StatusChange};
+use dossier_domain::data::import::{ImportField, Mapping, MappingInput, template_example, template_header};
+use dossier_domain::data::import_row::{CellIssue, ImportedRow, RowReader, fingerprint};
+use dossier_domain::ids::CustomerId;
+use dossier_domain::limits::IMPORT_BATCH_ROWS;
+use dossier_domain::permissions::{Action, Module};
+use dossier_store::queries as q;
+use dossier_store::{Db, ImportRow};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::read::{self, FileShape, ReadError};
+use crate::customers::{CustomerBundle, ImportOrigin, change_status_in, import_customers_in};
+use crate::{Ctx, Result, ServiceError};
+
+/// Rows a preview shows.
+pub const PREVIEW_ROWS: usize = 10;
+
+impl From<ReadError> for ServiceError {
+    fn from(e: ReadError) -> Self {
+        ServiceError::Refused { code: e.code(), message: e.to_string() }
+    }
+}
+
+fn may_import(ctx: &Ctx) -> Result<()> {
+    // Data in and out: who creates customers and may take them out.
+    ctx.require(Module::Customers, Action::Create)?;
+    ctx.require(Module::Customers, Action::Export)?;
+    Ok(())
+}
+
+/// A column a file's column can be mapped to, for a form's select.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportColumn {
+    /// What the mapping names it by: `given_name`, `cf.<key>`.
+    pub value: String,
+    pub label: String,
+}
+
+/// The first rows of a file and the mapping suggested for it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportPreview {
+    pub shape: FileShape,
+    pub header: Vec<String>,
+    /// Up to 10 rows, as read.
+    pub rows: Vec<Vec<String>>,
+    /// One entry per column: what it is mapped to, or null (ignored).
+    pub suggested: MappingInput,
+    /// Every column a file's column can be mapped to.
+    pub columns: Vec<ImportColumn>,
+}
+
+/// Our columns and the org's customer fields, as a mapping offers them.
+pub fn import_columns(custom: &Definitions) -> Vec<ImportColumn> {
+    ImportField::ALL
+        .iter()
+        .map(|f| ImportColumn { value: f.as_str().to_owned(), label: f.label().to_owned() })
+        .chain(custom.iter().map(|d| ImportColumn { value: format!("cf.{}", d.key), label: format!("{} (custom field)", d.spec.label) }))
+        .collect()
+}
+
+/// Read the start of the file at `path` and suggest a mapping.
+pub async fn preview(db: &Db, ctx: &Ctx, path: &Path) -> Result<ImportPreview> {
+    may_import(ctx)?;
+    let custom = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Customer).await?;
+    let owned = path.to_owned();
+    let (shape, (header, rows)) = blocking(move || Ok((read::shape(&owned)?, read::preview(&owned, PREVIEW_ROWS)?))).await?;
+    let suggested = Mapping::suggest(&header, &custom).to_input();
+    Ok(ImportPreview { shape, header, rows, suggested, columns: import_columns(&custom) })
+}
+
+/// The template: every column's name and an example row, as CSV.
+pub async fn template_csv(db: &Db, ctx: &Ctx) -> Result<String> {
+    may_import(ctx)?;
+    let custom = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Customer).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(template_header(&custom)).and_then(|_| out.write_record(template_example(&custom))).map_err(|e| ServiceError::Internal(e.to_string()))?;
+    String::from_utf8(out.into_inner().map_err(|e| ServiceError::Internal(e.to_string()))?).map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| ServiceError::Internal(format!("file reader stopped: {e}")))?
+}
+
+/// What happened to one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowStatus {
+    /// Would be imported (dry run).
+    Valid,
+    /// Imported: a customer was created.
+    Created,
+    /// Not imported: see its issues.
+    Invalid,
+    /// Not imported: the same reference, or the same row, came earlier in the file.
+    DuplicateInFile,
+    /// Not imported: imported before (same reference or same row).
+    AlreadyImported,
+}
+
+/// One row of the report: only rows with something to say (all but
+/// valid rows without warnings in a dry run).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct RowOutcome {
+    /// The row's line in the file (the header is line 1).
+    pub line: usize,
+    pub status: RowStatus,
+    /// The customer created, or imported before, by its code.
+    pub customer: Option<String>,
+    /// Why the row is not imported, by column.
+    pub issues: Vec<CellIssue>,
+    /// What to look at, not stopping the row: probable duplicates.
+    pub warnings: Vec<CellIssue>,
+}
+
+/// Counts of an import or a dry run, and its rows' outcomes.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub import_id: Uuid,
+    pub file_name: String,
+    pub dry_run: bool,
+    /// Rows read (empty rows skipped).
+    pub rows: u64,
+    /// Rows that are (dry run) or were imported.
+    pub valid: u64,
+    pub created: u64,
+    pub invalid: u64,
+    pub duplicates_in_file: u64,
+    pub already_imported: u64,
+    /// Valid rows that look like a customer already here (same email or phone).
+    pub probable_duplicates: u64,
+    /// Each column's name, for reading the issues' positions.
+    pub header: Vec<String>,
+    pub outcomes: Vec<RowOutcome>,
+}
+
+impl ImportReport {
+    /// The report as CSV: one line per issue or warning, and one per
+    /// created row (which rows went in).
+    pub fn to_csv(&self) -> String {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let _ = out.write_record(["line", "status", "customer", "column", "code", "message"]);
+        for o in &self.outcomes {
+            let status = serde_json::to_value(o.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let customer = o.customer.clone().unwrap_or_default();
+            let notes: Vec<&CellIssue> = o.issues.iter().chain(&o.warnings).collect();
+            if notes.is_empty() {
+                let _ = out.write_record([o.line.to_string(), status.clone(), customer.clone(), String::new(), String::new(), String::new()]);
+            }
+            for issue in notes {
+                let column = issue.column.and_then(|c| self.header.get(c)).cloned().unwrap_or_default();
+                let row = [o.line.to_string(), status.clone(), customer.clone(), column, issue.code.clone(), issue.message.clone()];
+                let _ = out.write_record(row.map(|cell| neutralise(&cell)));
+            }
+        }
+        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// A cell that a spreadsheet would run as a formula, made inert.
+fn neutralise(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_owned(),
+    }
+}
+
+/// How far an import has come, for a progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    pub rows_done: u64,
+    pub rows_total: u64,
+}
+
+/// Check every row of the file against `mapping`, writing nothing.
+pub async fn dry_run(db: &Db, ctx: &Ctx, file: &ImportFile, mapping: MappingInput, progress: impl FnMut(Progress)) -> Result<ImportReport> {
+    may_import(ctx)?;
+    Importer::new(db, ctx, file, mapping, true).await?.go(progress).await
+}
+
+/// Import the valid rows of the file, in batches of one transaction each.
+pub async fn run_import(db: &Db, ctx: &Ctx, file: &ImportFile, mapping: MappingInput, progress: impl FnMut(Progress)) -> Result<ImportReport> {
+    may_import(ctx)?;
+    Importer::new(db, ctx, file, mapping, false).await?.go(progress).await
+}
+
+/// A file to import: where it is and the name it was given.
+#[derive(Clone, Debug)]
+pub struct ImportFile {
+    pub path: PathBuf,
+    /// The name its history says it came from (at most 200 characters kept).
+    pub file_name: String,
+}
+
+/// One row as the reader thread hands it over.
+struct ReadRow {
+    line: usize,
+    key: String,
+    parsed: Result<ImportedRow, Vec<CellIssue>>,
+}
+
+struct Importer<'a> {
+    db: &'a Db,
+    ctx: &'a Ctx,
+    file: ImportFile,
+    mapping: Mapping,
+    custom: Definitions,
+    sites: Definitions,
+    header: Vec<String>,
+    dry_run: bool,
+    import: ImportRow,
+}
+
+impl<'a> Importer<'a> {
+    async fn new(db: &'a Db, ctx: &'a Ctx, file: &ImportFile, input: MappingInput, dry_run: bool) -> Result<Importer<'a>> {
+        let custom = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Customer).await?;
+        let sites = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Site).await?;
+        let path = file.path.clone();
+        let (header, _) = blocking(move || Ok(read::preview(&path, 0)?)).await?;
+        let mapping = Mapping::parse(input, header.len(), &custom)?;
+        let now = ctx.now().as_microsecond();
+        let file_name: String = file.file_name.chars().filter(|c| !c.is_control()).take(200).collect();
+        let import = ImportRow {
+            org_id: ctx.org.id.0,
+            id: Uuid::now_v7(),
+            file_name: file_name.clone(),
+            user_id: ctx.user_id.map(|u| u.0),
+            actor_name: ctx.actor.name.clone(),
+            mapping: serde_json::to_string(&mapping.to_input()).unwrap_or_default(),
+            status: if dry_run { "checked" } else { "running" }.to_owned(),
+            total_rows: 0,
+            processed_rows: 0,
+            created_count: 0,
+            skipped_count: 0,
+            invalid_count: 0,
+            error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let file = ImportFile { path: file.path.clone(), file_name };
+        Ok(Importer { db, ctx, file, mapping, custom, sites, header, dry_run, import })
+    }
+
+    async fn go(mut self, mut progress: impl FnMut(Progress)) -> Result<ImportReport> {
+        let path = self.file.path.clone();
+        let total = blocking(move || {
+            let mut n = 0u64;
+            read::read_rows(&path, |_, _, _| {
+                n += 1;
+                ControlFlow::Continue(())
+            })?;
+            Ok(n)
+        })
+        .await?;
+        self.import.total_rows = total as i64;
+        if !self.dry_run {
+            let mut tx = self.db.begin().await?;
+            q::insert_import(&mut tx.handle(), &self.import).await?;
+            tx.commit().await?;
+        }
+        let mut report = ImportReport {
+            import_id: self.import.id,
+            file_name: self.file.file_name.clone(),
+            dry_run: self.dry_run,
+            header: self.header.clone(),
+            ..ImportReport::default()
+        };
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Vec<ReadRow>>(2);
+        let reader = self.spawn_reader(sender);
+        let mut seen = Seen::default();
+        let mut done = 0u64;
+        progress(Progress { rows_done: 0, rows_total: total });
+        let mut failure = None;
+        while let Some(batch) = batches.recv().await {
+            done += batch.len() as u64;
+            if let Err(e) = self.batch(batch, &mut seen, &mut report).await {
+                failure = Some(e);
+                break;
+            }
+            progress(Progress { rows_done: done, rows_total: total });
+        }
+        drop(batches);
+        let read = reader.await.map_err(|e| ServiceError::Internal(format!("file reader stopped: {e}")))?;
+        let failure = failure.or(read.err().map(ServiceError::from));
+        if !self.dry_run {
+            self.import.status = if failure.is_some() { "failed" } else { "done" }.to_owned();
+            self.import.error = failure.as_ref().map(|e| e.to_string());
+            self.save_counts(&report, done).await?;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    async fn save_counts(&mut self, report: &ImportReport, done: u64) -> Result<()> {
+        self.import.processed_rows = done as i64;
+        self.import.created_count = report.created as i64;
+        self.import.skipped_count = (report.already_imported + report.duplicates_in_file) as i64;
+        self.import.invalid_count = report.invalid as i64;
+        self.import.updated_at = self.ctx.now().as_microsecond();
+        let mut tx = self.db.begin().await?;
+        q::update_import(&mut tx.handle(), &self.import).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Read and parse rows on a blocking thread, in batches.
+    fn spawn_reader(&self, sender: tokio::sync::mpsc::Sender<Vec<ReadRow>>) -> tokio::task::JoinHandle<Result<(), ReadError>> {
+        let (path, mapping, custom, sites) = (self.file.path.clone(), self.mapping.clone(), self.custom.clone(), self.sites.clone());
+        let (region, currency) = (self.ctx.org.region, self.ctx.org.currency.clone());
+        let ref_column = mapping.column_of(ImportField::ExternalRef);
+        tokio::task::spawn_blocking(move || {
+            let reader = RowReader::new(&mapping, region, &currency, &custom, &sites);
+            let mut batch = Vec::with_capacity(IMPORT_BATCH_ROWS);
+            read::read_rows(&path, |_, line, cells| {
+                let reference = ref_column.and_then(|c| cells.get(c)).map(|r| r.trim()).filter(|r| !r.is_empty());
+                let key = match reference {
+                    Some(r) => format!("ref:{r}"),
+                    None => format!("row:{}", fingerprint(&cells)),
+                };
+                batch.push(ReadRow { line, key, parsed: reader.read(&cells) });
+                if batch.len() == IMPORT_BATCH_ROWS && sender.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(IMPORT_BATCH_ROWS))).is_err() {
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            })?;
+            if !batch.is_empty() {
+                let _ = sender.blocking_send(batch);
+            }
+            Ok(())
+        })
+    }
+
+    async fn batch(&mut self, batch: Vec<ReadRow>, seen: &mut Seen, report: &mut ImportReport) -> Result<()> {
+        report.rows += batch.len() as u64;
+        // What this org has imported before, and who it has already, by these rows' keys.
+        let keys: Vec<String> = batch.iter().map(|r| r.key.clone()).collect();
+        let terms: Vec<String> =
+            batch.iter().filter_map(|r| r.parsed.as_ref().ok()).flat_map(|row| row.keys.iter().map(|k| k.trim_start_matches('+').to_owned())).collect();
+        let (known, existing) = {
+            let mut conn = self.db.read().await?;
+            let h = &mut conn.handle();
+            (q::imported_keys(h, self.ctx.org.id.0, &keys).await?, q::customers_by_terms(h, self.ctx.org.id.0, &terms).await?)
+        };
+        let codes = self.codes_of(&known).await?;
+        let mut existing_by_term: HashMap<String, Vec<String>> = HashMap::new();
+        for (term, _, number) in &existing {
+            let code = self.ctx.org.code(CodeKind::Customer, *number);
+            let list = existing_by_term.entry(term.clone()).or_default();
+            if !list.contains(&code) {
+                list.push(code);
+            }
+        }
+        let mut to_create: Vec<(usize, String, ImportedRow)> = Vec::new();
+        for row in batch {
+            let ReadRow { line, key, parsed } = row;
+            let mut outcome = RowOutcome { line, status: RowStatus::Valid, customer: None, issues: Vec::new(), warnings: Vec::new() };
+            if let Some(customer) = known.get(&key) {
+                outcome.status = RowStatus::AlreadyImported;
+                outcome.customer = codes.get(customer).cloned();
+                report.already_imported += 1;
+                report.outcomes.push(outcome);
+                continue;
+            }
+            if let Some(first) = seen.keys.get(&key) {
+                outcome.status = RowStatus::DuplicateInFile;
+                let what = if key.starts_with("ref:") { "the same reference" } else { "the same row" };
+                let column = if key.starts_with("ref:") { self.mapping.column_of(ImportField::ExternalRef) } else { None };
+                outcome.issues.push(CellIssue::new(column, "duplicate_in_file", format!("{what} is on line {first}")));
+                report.duplicates_in_file += 1;
+                report.outcomes.push(outcome);
+                continue;
+            }
+            seen.keys.insert(key.clone(), line);
+            match parsed {
+                Err(issues) => {
+                    outcome.status = RowStatus::Invalid;
+                    outcome.issues = issues;
+                    report.invalid += 1;
+                    report.outcomes.push(outcome);
+                }
+                Ok(parsed) => {
+                    self.warn_duplicates(&parsed, line, seen, &existing_by_term, &mut outcome);
+                    if !outcome.warnings.is_empty() {
+                        report.probable_duplicates += 1;
+                    }
+                    report.valid += 1;
+                    if self.dry_run {
+                        if !outcome.warnings.is_empty() {
+                            report.outcomes.push(outcome);
+                        }
+                    } else {
+                        let at = report.outcomes.len();
+                        report.outcomes.push(outcome);
+                        to_create.push((at, key, parsed));
+                    }
+                }
+            }
+        }
+        if !self.dry_run && !to_create.is_empty() {
+            self.create(to_create, report).await?;
+        }
+        Ok(())
+    }
+
+    /// Warn of another row of the file, or a customer already here, with
+    /// one of this row's emails or phones.
+    fn warn_duplicates(&self, row: &ImportedRow, line: usize, seen: &mut Seen, existing: &HashMap<String, Vec<String>>, outcome: &mut RowOutcome) {
+        for key in &row.keys {
+            let column = self.column_of_key(row, key);
+            match seen.contacts.get(key) {
+                Some(first) => outcome.warnings.push(CellIssue::new(column, "duplicate_in_file", format!("{key} is also on line {first}"))),
+                None => {
+                    seen.contacts.insert(key.clone(), line);
+                }
+            }
+            if let Some(codes) = existing.get(key.trim_start_matches('+')) {
+                outcome.warnings.push(CellIssue::new(column, "probable_duplicate", format!("{key} belongs to {} already", codes.join(", "))));
+            }
+        }
+    }
+
+    fn column_of_key(&self, row: &ImportedRow, key: &str) -> Option<usize> {
+        let p = &row.customer.profile;
+        let field = if p.email.as_ref().is_some_and(|e| e.as_str() == key) {
+            ImportField::Email
+        } else if p.phone.as_ref().is_some_and(|ph| ph.as_str() == key) {
+            if self.mapping.column_of(ImportField::Phone).is_some() { ImportField::Phone } else { ImportField::Mobile }
+        } else if key.contains('@') {
+            ImportField::ContactEmail
+        } else if row
+            .contact
+            .as_ref()
+            .is_some_and(|c| c.phones.iter().any(|ph| ph.number.as_str() == key && ph.kind == dossier_domain::contact::PhoneKind::Mobile))
+        {
+            ImportField::Mobile
+        } else {
+            ImportField::ContactPhone
+        };
+        self.mapping.column_of(field)
+    }
+
+    async fn codes_of(&self, known: &HashMap<String, Uuid>) -> Result<HashMap<Uuid, String>> {
+        if known.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<CustomerId> = known.values().map(|id| CustomerId(*id)).collect();
+        let mut codes = HashMap::new();
+        for chunk in ids.chunks(crate::page::MAX_LIMIT as usize) {
+            let names = crate::customers::customer_names(self.db, self.ctx, chunk).await?;
+            codes.extend(names.into_iter().map(|(id, name)| (id.0, name.code)));
+        }
+        Ok(codes)
+    }
+
+    /// Create one batch's customers in one transaction.
+    async fn create(&mut self, rows: Vec<(usize, String, ImportedRow)>, report: &mut ImportReport) -> Result<()> {
+        let origin = ImportOrigin { import_id: self.import.id, file_name: self.file.file_name.clone() };
+        let mut bundles = Vec::with_capacity(rows.len());
+        let mut statuses = Vec::new();
+        for (i, (_, _, row)) in rows.iter().enumerate() {
+            let ImportedRow { customer, contact, site, status, .. } = row.clone();
+            if status != CustomerStatus::Active {
+                statuses.push((i, status));
+            }
+            bundles.push(CustomerBundle { ctx: self.ctx.clone(), customer, contacts: contact.into_iter().collect(), sites: site.into_iter().collect() });
+        }
+        let mut tx = self.db.begin_bulk().await?;
+        let created = import_customers_in(&mut tx, bundles, &origin).await?;
+        for (i, status) in statuses {
+            let reason = format!("Imported as {status} from {}", origin.file_name);
+            change_status_in(&mut tx, self.ctx, &created[i].customer.code, StatusChange { status, reason }).await?;
+        }
+        let keys: Vec<(String, Uuid)> = rows.iter().zip(&created).map(|((_, key, _), c)| (key.clone(), c.customer.id.0)).collect();
+        q::insert_import_keys(&mut tx.handle(), self.ctx.org.id.0, self.import.id, &keys).await?;
+        self.import.processed_rows = report.rows as i64;
+        self.import.created_count = (report.created + created.len() as u64) as i64;
+        self.import.updated_at = self.ctx.now().as_microsecond();
+        q::update_import(&mut tx.handle(), &self.import).await?;
+        tx.commit().await?;
+        for ((at, _, _), c) in rows.iter().zip(created) {
+            let outcome = &mut report.outcomes[*at];
+            outcome.status = RowStatus::Created;
+            outcome.customer = Some(c.customer.code);
+        }
+        report.created += rows.len() as u64;
+        Ok(())
+    }
+}
+
+/// What earlier rows of the file had: keys (reference or fingerprint) and
+/// emails and phones, each with the first line it was on.
+#[derive(Default)]
+struct Seen {
+    keys: HashMap<String, usize>,
+    contacts: HashMap<String, usize>,
+}

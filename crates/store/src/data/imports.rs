@@ -1,0 +1,109 @@
+//! Customer imports: the record of each import and the keys of the
+//! customers it created (see migration 0032).
+
+use std::collections::HashMap;
+
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+use crate::in_list::push_values;
+use crate::{Handle, Result, run};
+
+/// One import of a file, as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ImportRow {
+    pub org_id: Uuid,
+    pub id: Uuid,
+    pub file_name: String,
+    pub user_id: Option<Uuid>,
+    pub actor_name: String,
+    /// The mapping, as JSON.
+    pub mapping: String,
+    pub status: String,
+    pub total_rows: i64,
+    pub processed_rows: i64,
+    pub created_count: i64,
+    pub skipped_count: i64,
+    pub invalid_count: i64,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub async fn insert_import(h: &mut Handle<'_>, row: &ImportRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "INSERT INTO import_run (org_id, id, file_name, user_id, actor_name, mapping, status, total_rows, processed_rows, created_count, skipped_count, \
+         invalid_count, error, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+        .bind(row.org_id).bind(row.id).bind(&row.file_name).bind(row.user_id).bind(&row.actor_name).bind(&row.mapping).bind(&row.status)
+        .bind(row.total_rows).bind(row.processed_rows).bind(row.created_count).bind(row.skipped_count).bind(row.invalid_count)
+        .bind(&row.error).bind(row.created_at).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+/// Save where an import stands: its status, mapping, counts and error.
+pub async fn update_import(h: &mut Handle<'_>, row: &ImportRow) -> Result<()> {
+    run!(h, c => sqlx::query(
+        "UPDATE import_run SET mapping = $3, status = $4, total_rows = $5, processed_rows = $6, created_count = $7, skipped_count = $8, \
+         invalid_count = $9, error = $10, updated_at = $11 WHERE org_id = $1 AND id = $2")
+        .bind(row.org_id).bind(row.id).bind(&row.mapping).bind(&row.status).bind(row.total_rows).bind(row.processed_rows)
+        .bind(row.created_count).bind(row.skipped_count).bind(row.invalid_count).bind(&row.error).bind(row.updated_at)
+        .execute(c).await.map(drop)?);
+    Ok(())
+}
+
+pub async fn get_import(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result<Option<ImportRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM import_run WHERE org_id = $1 AND id = $2").bind(org_id).bind(id).fetch_optional(c).await?))
+}
+
+/// The org's imports, newest first.
+pub async fn list_imports(h: &mut Handle<'_>, org_id: Uuid, limit: i64) -> Result<Vec<ImportRow>> {
+    Ok(run!(h, c => sqlx::query_as("SELECT * FROM import_run WHERE org_id = $1 ORDER BY id DESC LIMIT $2")
+        .bind(org_id).bind(limit).fetch_all(c).await?))
+}
+
+/// Which of `keys` the org has imported before, and the customer each made.
+pub async fn imported_keys(h: &mut Handle<'_>, org_id: Uuid, keys: &[String]) -> Result<HashMap<String, Uuid>> {
+    let mut found = HashMap::new();
+    for chunk in crate::chunks::power_of_two(keys, 256) {
+        let rows: Vec<(String, Uuid)> = run!(h, c => {
+            let mut q = QueryBuilder::new("SELECT key, customer_id FROM import_key WHERE org_id = ");
+            q.push_bind(org_id).push(" AND key IN ");
+            push_values(&mut q, chunk);
+            q.build_query_as().fetch_all(c).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// Record the keys of newly imported customers: `(key, customer)`.
+pub async fn insert_import_keys(h: &mut Handle<'_>, org_id: Uuid, import_id: Uuid, keys: &[(String, Uuid)]) -> Result<()> {
+    for chunk in crate::chunks::power_of_two(keys, 256) {
+        run!(h, c => {
+            let mut q = QueryBuilder::new("INSERT INTO import_key (org_id, key, customer_id, import_id) ");
+            q.push_values(chunk, |mut b, (key, customer)| {
+                b.push_bind(org_id).push_bind(key).push_bind(*customer).push_bind(import_id);
+            });
+            q.build().execute(c).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// The customers (id and number) found by any of these search terms
+/// (emails, phone digits): the probable duplicates of an import's rows.
+pub async fn customers_by_terms(h: &mut Handle<'_>, org_id: Uuid, terms: &[String]) -> Result<Vec<(String, Uuid, i64)>> {
+    let mut found = Vec::new();
+    for chunk in crate::chunks::power_of_two(terms, 256) {
+        let rows: Vec<(String, Uuid, i64)> = run!(h, c => {
+            let mut q = QueryBuilder::new(
+                "SELECT s.term, c.id, c.number FROM customer_search s JOIN customer c ON c.org_id = s.org_id AND c.id = s.customer_id WHERE s.org_id = ");
+            q.push_bind(org_id).push(" AND s.term IN ");
+            push_values(&mut q, chunk);
+            q.build_query_as().fetch_all(c).await?
+        });
+        found.extend(rows);
+    }
+    Ok(found)
+}
