@@ -176,6 +176,41 @@ pub enum Command {
         #[arg(short, long)]
         output: std::path::PathBuf,
     },
+    /// Import customers (each with a primary contact and a site) from a CSV
+    /// or XLSX file: shows the mapping, then checks (`--dry-run`) or imports
+    /// every row with a progress bar. Importing the same file again creates
+    /// nothing new.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        org: OrgArgs,
+        /// The CSV or XLSX file.
+        file: std::path::PathBuf,
+        /// `auto` (suggested from the header names) or a JSON file
+        /// `{"columns": ["given_name", null, "cf.gate_code", …]}`, one entry per column.
+        #[arg(long, default_value = "auto")]
+        mapping: String,
+        /// Check every row and report, creating nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the report (each problem by line and column, and the rows
+        /// that went in) to this CSV file.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+        /// The name the customers' history gives for who imported them.
+        #[arg(long, default_value = "Command line")]
+        by: String,
+    },
+    /// Measure the import: generate a file of `--rows` customers, import it
+    /// into `--db` (use an empty database) and print rows per second and
+    /// peak memory.
+    ImportBench {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value_t = 100_000)]
+        rows: u32,
+    },
     /// Write a customer's statement of account as a PDF file.
     Statement {
         #[command(flatten)]

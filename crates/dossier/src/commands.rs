@@ -184,6 +184,16 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 println!("warning: {} files named by rows were not in the file store", manifest.missing_files.len());
             }
         }
+        Command::Import { db, org, file, mapping, dry_run, report, by } => {
+            let db = open(&db).await?;
+            let args = crate::import::ImportArgs { org: org.org, file, mapping, dry_run, report, by };
+            let report = crate::import::import_file(&db, args).await?;
+            println!("{}", crate::import::summary(&report));
+        }
+        Command::ImportBench { db, rows } => {
+            let db = open(&db).await?;
+            crate::import::bench(&db, rows).await?;
+        }
         Command::Statement { db, org, customer, as_of, from, output } => {
             let db = open(&db).await?;
             let org = users::org_for_cli(&db, org.org.as_deref(), users::OrgChoice::Existing).await?;

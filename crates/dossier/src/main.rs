@@ -5,6 +5,7 @@ mod bench_worker;
 mod cli;
 mod commands;
 mod cores;
+mod import;
 mod sqlite_memory;
 
 use clap::Parser;

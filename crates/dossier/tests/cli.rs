@@ -792,3 +792,29 @@ fn serve_and_worker_refuse_a_public_url_that_links_cannot_start_with() {
     }
     assert!(!db.exists(), "refused before the database is opened");
 }
+
+#[test]
+fn an_operator_checks_a_file_then_imports_it_and_importing_it_again_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dossier.db");
+    let added = run(&["user", "add", "--email", "ops@example.com", "--name", "Olu Ops", "--role", "admin"], &db, "a long enough password\n");
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let file = dir.path().join("clients.csv");
+    std::fs::write(&file, "Name,Email,Phone\nAnn Lee,ann@example.com,07911 123456\nBo,not-an-email,\n").unwrap();
+    let (file, report) = (file.to_str().unwrap(), dir.path().join("report.csv"));
+
+    let checked = run(&["import", file, "--dry-run", "--report", report.to_str().unwrap()], &db, "");
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+    assert!(stdout(&checked).contains("2 rows: would import 1, 1 invalid"), "{}", stdout(&checked));
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("Email                          → email"));
+    let written = std::fs::read_to_string(&report).unwrap();
+    assert!(written.contains("3,invalid,,Email,invalid_email,"), "{written}");
+
+    let imported = run(&["import", file, "--by", "Olu Ops"], &db, "");
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    assert!(stdout(&imported).contains("2 rows: imported 1, 1 invalid"), "{}", stdout(&imported));
+    let again = run(&["import", file], &db, "");
+    assert!(stdout(&again).contains("imported 0, 1 invalid, 0 repeated in the file, 1 imported before"), "{}", stdout(&again));
+    let verified = run(&["audit", "verify"], &db, "");
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
+}

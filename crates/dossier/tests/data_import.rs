@@ -50,11 +50,11 @@ fn auto(preview: &import::ImportPreview) -> MappingInput {
 }
 
 fn status_of(report: &ImportReport, line: usize) -> Option<RowStatus> {
-    report.outcomes.iter().find(|o| o.line == line).map(|o| o.status)
+    report.outcomes.iter().find(|o| o.row == line).map(|o| o.status)
 }
 
 fn issue_codes(report: &ImportReport, line: usize) -> Vec<(String, String)> {
-    let outcome = report.outcomes.iter().find(|o| o.line == line).expect("an outcome for the line");
+    let outcome = report.outcomes.iter().find(|o| o.row == line).expect("an outcome for the line");
     outcome.issues.iter().chain(&outcome.warnings).map(|i| (i.column.map(|c| report.header[c].clone()).unwrap_or_default(), i.code.clone())).collect()
 }
 
@@ -77,16 +77,16 @@ both_backends!(a_dry_run_reports_each_row_and_column_and_writes_nothing, |app| {
     let report = import::dry_run(&app.db, &ctx, &file.file, auto(&preview), |_| {}).await.unwrap();
     assert_eq!((report.rows, report.valid, report.invalid, report.duplicates_in_file, report.probable_duplicates), (7, 2, 4, 1, 1), "{report:#?}");
     assert_eq!(status_of(&report, 2), None, "a valid row without warnings has nothing to say");
-    assert_eq!(issue_codes(&report, 4), [("E-mail Address".into(), "invalid_email".into())]);
-    assert_eq!(issue_codes(&report, 5), [("Mobile Phone".into(), "invalid_phone".into())]);
-    assert_eq!(issue_codes(&report, 6), [("Status".into(), "unknown_status".into())]);
-    assert_eq!(status_of(&report, 7), Some(RowStatus::DuplicateInFile));
-    assert_eq!(issue_codes(&report, 9), [("E-mail Address".into(), "probable_duplicate".into())]);
-    assert_eq!(issue_codes(&report, 11), [("Postal Code".into(), "required".into())]);
+    assert_eq!(issue_codes(&report, 3), [("E-mail Address".into(), "invalid_email".into())]);
+    assert_eq!(issue_codes(&report, 4), [("Mobile Phone".into(), "invalid_phone".into())]);
+    assert_eq!(issue_codes(&report, 5), [("Status".into(), "unknown_status".into())]);
+    assert_eq!(status_of(&report, 6), Some(RowStatus::DuplicateInFile));
+    assert_eq!(issue_codes(&report, 7), [("E-mail Address".into(), "probable_duplicate".into())]);
+    assert_eq!(issue_codes(&report, 9), [("Postal Code".into(), "required".into())]);
     let csv = report.to_csv();
-    assert!(csv.starts_with("line,status,customer,column,code,message\n"), "{csv}");
-    assert!(csv.contains("4,invalid,,E-mail Address,invalid_email,"), "{csv}");
-    assert!(csv.contains("9,valid,,E-mail Address,probable_duplicate,taken@example.com belongs to CUS-00001 already"), "{csv}");
+    assert!(csv.starts_with("row,status,customer,column,code,message\n"), "{csv}");
+    assert!(csv.contains("3,invalid,,E-mail Address,invalid_email,"), "{csv}");
+    assert!(csv.contains("7,valid,,E-mail Address,probable_duplicate,taken@example.com belongs to CUS-00001 already"), "{csv}");
     assert_eq!((app.count("customer").await, app.count("activity").await), (customers_before, activities_before), "a dry run writes nothing");
 });
 
@@ -99,8 +99,8 @@ both_backends!(an_import_creates_the_valid_rows_with_their_history_and_a_second_
     assert_eq!((report.created, report.invalid, report.duplicates_in_file), (2, 4, 1), "{report:#?}");
     assert_eq!(seen.last().map(|p| (p.rows_done, p.rows_total)), Some((7, 7)));
     let created: Vec<(usize, &str)> =
-        report.outcomes.iter().filter(|o| o.status == RowStatus::Created).map(|o| (o.line, o.customer.as_deref().unwrap())).collect();
-    assert_eq!(created, [(2, "CUS-00001"), (9, "CUS-00002")]);
+        report.outcomes.iter().filter(|o| o.status == RowStatus::Created).map(|o| (o.row, o.customer.as_deref().unwrap())).collect();
+    assert_eq!(created, [(2, "CUS-00001"), (7, "CUS-00002")]);
     assert!(report.to_csv().contains("2,created,CUS-00001,,,"));
 
     // The history says where the customer came from, and who brought it.
@@ -125,7 +125,7 @@ both_backends!(an_import_creates_the_valid_rows_with_their_history_and_a_second_
     let customers = app.count("customer").await;
     let again = import::run_import(&app.db, &ctx, &file.file, mapping, |_| {}).await.unwrap();
     assert_eq!((again.created, again.already_imported), (0, 3), "{again:#?}");
-    assert_eq!(again.outcomes.iter().find(|o| o.line == 2).and_then(|o| o.customer.as_deref()), Some("CUS-00001"));
+    assert_eq!(again.outcomes.iter().find(|o| o.row == 2).and_then(|o| o.customer.as_deref()), Some("CUS-00001"));
     assert_eq!(app.count("customer").await, customers);
 });
 

@@ -46,12 +46,6 @@ pub mod conversations {
     pub mod thumbnails;
 }
 
-/// Data in and out: importing customers from files.
-pub mod data {
-    pub mod import;
-    pub mod read;
-}
-
 /// Background tasks and the work they do on their own.
 pub mod automation {
     pub mod daily;
@@ -78,6 +72,8 @@ pub mod sending {
 pub mod data {
     pub mod deletion;
     pub mod export;
+    pub mod import;
+    pub mod read;
 }
 
 /// Users, sessions, API tokens, portal links, and what a caller may see.

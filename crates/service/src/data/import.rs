@@ -19,10 +19,12 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+pub use dossier_domain::activity::{Actor, ActorType};
 use dossier_domain::code::CodeKind;
 use dossier_domain::custom_fields::{Definitions, FieldEntity};
 use dossier_domain::customer::{CustomerStatus, StatusChange};
-use dossier_domain::data::import::{ImportField, Mapping, MappingInput, template_example, template_header};
+pub use dossier_domain::data::import::MappingInput;
+use dossier_domain::data::import::{ImportField, Mapping, template_example, template_header};
 use dossier_domain::data::import_row::{CellIssue, ImportedRow, RowReader, fingerprint};
 use dossier_domain::ids::CustomerId;
 use dossier_domain::limits::IMPORT_BATCH_ROWS;
@@ -125,8 +127,8 @@ pub enum RowStatus {
 /// valid rows without warnings in a dry run).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RowOutcome {
-    /// The row's line in the file (the header is line 1).
-    pub line: usize,
+    /// The row's number as a spreadsheet shows the file (the header is row 1).
+    pub row: usize,
     pub status: RowStatus,
     /// The customer created, or imported before, by its code.
     pub customer: Option<String>,
@@ -162,17 +164,17 @@ impl ImportReport {
     /// created row (which rows went in).
     pub fn to_csv(&self) -> String {
         let mut out = csv::Writer::from_writer(Vec::new());
-        let _ = out.write_record(["line", "status", "customer", "column", "code", "message"]);
+        let _ = out.write_record(["row", "status", "customer", "column", "code", "message"]);
         for o in &self.outcomes {
             let status = serde_json::to_value(o.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             let customer = o.customer.clone().unwrap_or_default();
             let notes: Vec<&CellIssue> = o.issues.iter().chain(&o.warnings).collect();
             if notes.is_empty() {
-                let _ = out.write_record([o.line.to_string(), status.clone(), customer.clone(), String::new(), String::new(), String::new()]);
+                let _ = out.write_record([o.row.to_string(), status.clone(), customer.clone(), String::new(), String::new(), String::new()]);
             }
             for issue in notes {
                 let column = issue.column.and_then(|c| self.header.get(c)).cloned().unwrap_or_default();
-                let row = [o.line.to_string(), status.clone(), customer.clone(), column, issue.code.clone(), issue.message.clone()];
+                let row = [o.row.to_string(), status.clone(), customer.clone(), column, issue.code.clone(), issue.message.clone()];
                 let _ = out.write_record(row.map(|cell| neutralise(&cell)));
             }
         }
@@ -378,7 +380,7 @@ impl<'a> Importer<'a> {
         let mut to_create: Vec<(usize, String, ImportedRow)> = Vec::new();
         for row in batch {
             let ReadRow { line, key, parsed } = row;
-            let mut outcome = RowOutcome { line, status: RowStatus::Valid, customer: None, issues: Vec::new(), warnings: Vec::new() };
+            let mut outcome = RowOutcome { row: line, status: RowStatus::Valid, customer: None, issues: Vec::new(), warnings: Vec::new() };
             if let Some(customer) = known.get(&key) {
                 outcome.status = RowStatus::AlreadyImported;
                 outcome.customer = codes.get(customer).cloned();
@@ -390,7 +392,7 @@ impl<'a> Importer<'a> {
                 outcome.status = RowStatus::DuplicateInFile;
                 let what = if key.starts_with("ref:") { "the same reference" } else { "the same row" };
                 let column = if key.starts_with("ref:") { self.mapping.column_of(ImportField::ExternalRef) } else { None };
-                outcome.issues.push(CellIssue::new(column, "duplicate_in_file", format!("{what} is on line {first}")));
+                outcome.issues.push(CellIssue::new(column, "duplicate_in_file", format!("{what} is on row {first}")));
                 report.duplicates_in_file += 1;
                 report.outcomes.push(outcome);
                 continue;
@@ -433,7 +435,7 @@ impl<'a> Importer<'a> {
         for key in &row.keys {
             let column = self.column_of_key(row, key);
             match seen.contacts.get(key) {
-                Some(first) => outcome.warnings.push(CellIssue::new(column, "duplicate_in_file", format!("{key} is also on line {first}"))),
+                Some(first) => outcome.warnings.push(CellIssue::new(column, "duplicate_in_file", format!("{key} is also on row {first}"))),
                 None => {
                     seen.contacts.insert(key.clone(), line);
                 }
