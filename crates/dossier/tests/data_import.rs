@@ -168,6 +168,44 @@ both_backends!(spreadsheets_import_in_batches_of_one_transaction_each, |app| {
     assert!(report.first_bad.is_none(), "{:?}", report.first_bad);
 });
 
+both_backends!(a_failure_half_way_leaves_whole_batches_and_the_next_run_goes_on_from_there, |app| {
+    let ctx = admin(&app);
+    let mut text = String::from("Last Name,Email\n");
+    for i in 0..1201 {
+        let name = if i == 700 { "Boom".to_owned() } else { format!("Family{i}") };
+        text.push_str(&format!("{name},person{i}@example.com\n"));
+    }
+    let file = upload("big.csv", text.as_bytes());
+    let mapping = import::preview(&app.db, &ctx, &file.file.path).await.unwrap().suggested;
+    // The database refuses one customer of the second batch.
+    let refuse = match app.backend {
+        common::Backend::Sqlite => {
+            "CREATE TRIGGER boom BEFORE INSERT ON customer WHEN NEW.family_name = 'Boom' BEGIN SELECT RAISE(ABORT, 'boom'); END;".to_owned()
+        }
+        common::Backend::Postgres => "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.family_name = 'Boom' THEN RAISE EXCEPTION 'boom'; \
+             END IF; RETURN NEW; END $$ LANGUAGE plpgsql; CREATE TRIGGER boom BEFORE INSERT ON customer FOR EACH ROW EXECUTE FUNCTION boom();"
+            .to_owned(),
+    };
+    app.db.execute_raw(&refuse).await.unwrap();
+    let failed = import::run_import(&app.db, &ctx, &file.file, mapping.clone(), |_| {}).await;
+    assert!(failed.is_err());
+    assert_eq!(app.count("customer").await, 500, "the first batch went in whole, the second not at all");
+    let mut conn = app.db.read().await.unwrap();
+    let imports = dossier_store::queries::list_imports(&mut conn.handle(), app.org.id.0, 5).await.unwrap();
+    drop(conn);
+    assert_eq!((imports[0].status.as_str(), imports[0].created_count), ("failed", 500));
+    assert!(imports[0].error.as_deref().unwrap_or_default().contains("boom"), "{:?}", imports[0].error);
+
+    let drop_it = match app.backend {
+        common::Backend::Sqlite => "DROP TRIGGER boom",
+        common::Backend::Postgres => "DROP TRIGGER boom ON customer",
+    };
+    app.db.execute_raw(drop_it).await.unwrap();
+    let resumed = import::run_import(&app.db, &ctx, &file.file, mapping, |_| {}).await.unwrap();
+    assert_eq!((resumed.already_imported, resumed.created), (500, 701));
+    assert_eq!(app.count("customer").await, 1201);
+});
+
 both_backends!(only_staff_who_create_and_export_customers_import, |app| {
     let file = upload("x.csv", b"Last Name\nSmith\n");
     let actor = Actor { kind: ActorType::User, id: None, name: "Sam Sales".into() };
