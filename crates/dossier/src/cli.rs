@@ -179,14 +179,22 @@ pub enum Command {
     /// Import customers (each with a primary contact and a site) from a CSV
     /// or XLSX file: shows the mapping, then checks (`--dry-run`) or imports
     /// every row with a progress bar. Importing the same file again creates
-    /// nothing new.
+    /// nothing new. With `--export FILE` instead: load a whole org from
+    /// `dossier export` into this database (the way from SQLite to
+    /// PostgreSQL), then verify its activity chain here.
     Import {
         #[command(flatten)]
         db: DbArgs,
         #[command(flatten)]
         org: OrgArgs,
         /// The CSV or XLSX file.
-        file: std::path::PathBuf,
+        #[arg(required_unless_present = "export", conflicts_with = "export")]
+        file: Option<std::path::PathBuf>,
+        /// A full export of an org (`dossier export`) to load.
+        #[arg(long)]
+        export: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        files: FileArgs,
         /// `auto` (suggested from the header names) or a JSON file
         /// `{"columns": ["given_name", null, "cf.gate_code", …]}`, one entry per column.
         #[arg(long, default_value = "auto")]

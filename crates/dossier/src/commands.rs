@@ -184,8 +184,27 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 println!("warning: {} files named by rows were not in the file store", manifest.missing_files.len());
             }
         }
-        Command::Import { db, org, file, mapping, dry_run, report, by } => {
+        Command::Import { db: db_args, export: Some(path), files: file_args, .. } => {
+            let db = open(&db_args).await?;
+            let files = files(&db_args, &file_args)?;
+            let loaded = dossier_service::data::export::load_export(&db, &files.blobs, &path, |_, _| {}).await?;
+            let report = audit::verify_orgs(&db, Some(loaded.org()), |_| {}).await?;
+            if let Some(bad) = report.first_bad {
+                println!("{} loaded, but its activity chain does not verify here: {bad}", loaded.org_name);
+                return Ok(ExitCode::FAILURE);
+            }
+            println!(
+                "{} loaded from {}: {} rows, {} files; {} activity rows verified, the hash chain holds",
+                loaded.org_name,
+                path.display(),
+                loaded.rows,
+                loaded.files,
+                report.rows_checked
+            );
+        }
+        Command::Import { db, org, file, mapping, dry_run, report, by, .. } => {
             let db = open(&db).await?;
+            let file = file.context("name the CSV or XLSX file to import")?;
             let args = crate::import::ImportArgs { org: org.org, file, mapping, dry_run, report, by };
             let report = crate::import::import_file(&db, args).await?;
             println!("{}", crate::import::summary(&report));

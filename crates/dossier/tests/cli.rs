@@ -818,3 +818,24 @@ fn an_operator_checks_a_file_then_imports_it_and_importing_it_again_creates_noth
     let verified = run(&["audit", "verify"], &db, "");
     assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stderr));
 }
+
+#[tokio::test]
+async fn a_demo_org_exported_verifies_offline_and_imports_into_another_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, target, zip) = (dir.path().join("demo.db"), dir.path().join("moved.db"), dir.path().join("demo.zip"));
+    let demo = dossier(&["demo", "--customers", "15", "--seed", "5"], &source).output().unwrap();
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let zip_arg = zip.to_str().unwrap();
+    let exported = run(&["export", "--output", zip_arg, "--org", "Demo Services"], &source, "");
+    assert!(exported.status.success(), "{}{}", stdout(&exported), String::from_utf8_lossy(&exported.stderr));
+    assert!(stdout(&exported).contains("exported to"), "{}", stdout(&exported));
+    let verified = run(&["audit", "verify", "--export", zip_arg], &source, "");
+    assert!(verified.status.success() && stdout(&verified).starts_with("OK: "), "{}", stdout(&verified));
+    let loaded = run(&["import", "--export", zip_arg], &target, "");
+    assert!(loaded.status.success(), "{}{}", stdout(&loaded), String::from_utf8_lossy(&loaded.stderr));
+    assert!(stdout(&loaded).contains("the hash chain holds"), "{}", stdout(&loaded));
+    let again = run(&["audit", "verify"], &target, "");
+    assert!(again.status.success(), "{}", stdout(&again));
+    let twice = run(&["import", "--export", zip_arg], &target, "");
+    assert!(!twice.status.success(), "loading the same org twice is refused");
+}

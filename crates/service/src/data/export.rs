@@ -322,6 +322,13 @@ pub struct Loaded {
     pub files: usize,
 }
 
+impl Loaded {
+    /// The org loaded, as the audit names it.
+    pub fn org(&self) -> OrgId {
+        OrgId(self.org_id)
+    }
+}
+
 /// Load an export into `db` (and its files into `blobs`), in one
 /// transaction: all of it or nothing. The database must have the same
 /// schema version and must not hold the org yet. Run it while nothing else
