@@ -15,16 +15,6 @@ async fn some_history(app: &common::TestApp) {
     app.post("/customers/CUS-00001/status", json!({"status": "dormant", "reason": "Quiet"})).await;
 }
 
-/// Turn off the database's append-only guard, as an attacker with raw
-/// database access could.
-async fn disable_guard(app: &common::TestApp) {
-    let sql = match app.backend {
-        Backend::Sqlite => "DROP TRIGGER activity_refuses_update; DROP TRIGGER activity_refuses_delete;",
-        Backend::Postgres => "ALTER TABLE activity DISABLE TRIGGER activity_append_only;",
-    };
-    app.db.execute_raw(sql).await.unwrap();
-}
-
 both_backends!(the_database_refuses_to_update_or_delete_activity, |app| {
     some_history(&app).await;
     let before = app.count("activity").await;
@@ -52,7 +42,7 @@ both_backends!(an_altered_row_breaks_the_chain_and_is_named, |app| {
     some_history(&app).await;
     let rows = app.count("activity").await;
     assert!(rows >= 7, "org, user, token and four customer rows: {rows}");
-    disable_guard(&app).await;
+    app.disable_activity_guard().await;
     app.db.execute_raw("UPDATE activity SET summary = 'Nothing happened' WHERE seq = 5").await.unwrap();
     let report = audit::verify(&app.db, |_| {}).await.unwrap();
     let bad = report.first_bad.expect("tampering detected");
@@ -64,7 +54,7 @@ both_backends!(an_altered_row_breaks_the_chain_and_is_named, |app| {
 
 both_backends!(rehashing_an_altered_row_still_breaks_the_chain, |app| {
     some_history(&app).await;
-    disable_guard(&app).await;
+    app.disable_activity_guard().await;
     // Forge row 6 completely: new content and a matching content hash, but
     // the chain hash cannot be recomputed without rewriting every later row.
     let forged = app.db.execute_raw("UPDATE activity SET chain_hash = content_hash WHERE seq = 6").await.unwrap();
@@ -76,7 +66,7 @@ both_backends!(rehashing_an_altered_row_still_breaks_the_chain, |app| {
 
 both_backends!(removed_rows_are_detected, |app| {
     some_history(&app).await;
-    disable_guard(&app).await;
+    app.disable_activity_guard().await;
     let last = app.count("activity").await;
     app.db.execute_raw(&format!("DELETE FROM activity WHERE seq = {last}")).await.unwrap();
     let bad = audit::verify(&app.db, |_| {}).await.unwrap().first_bad.expect("a removed last row is detected");

@@ -637,20 +637,21 @@ async fn dossier_worker_runs_the_queued_tasks_on_its_own_and_stops_on_sigterm() 
         let rows = dossier_store::queries::list_tasks(&mut conn.handle(), org.id.0, None, None, 10).await.unwrap();
         rows.into_iter().map(|r| (r.dedupe_key.unwrap_or_default(), r.status)).collect::<Vec<_>>()
     };
-    // The org's first daily runs (quote expiry, the daily sends) were queued when `user add` made it.
-    assert_eq!(status_of_first_run().await.len(), 2);
+    // The org's first daily runs (quote expiry, the purge of deleted
+    // customers, the daily sends) were queued when `user add` made it.
+    assert_eq!(status_of_first_run().await.len(), 3);
     let worker = dossier(&["worker", "--worker-poll-ms", "100"], &db_path).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let started = Instant::now();
     let tasks = loop {
         let tasks = status_of_first_run().await;
-        if tasks.iter().filter(|(_, status)| status == "done").count() == 2 {
+        if tasks.iter().filter(|(_, status)| status == "done").count() == 3 {
             break tasks;
         }
         assert!(started.elapsed() < Duration::from_secs(30), "the worker never ran the first daily runs: {tasks:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     // Done, and the next day's runs queued.
-    assert_eq!(tasks.iter().filter(|(_, status)| status == "queued").count(), 2, "{tasks:?}");
+    assert_eq!(tasks.iter().filter(|(_, status)| status == "queued").count(), 3, "{tasks:?}");
     Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status().unwrap();
     let output = worker.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

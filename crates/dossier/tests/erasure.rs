@@ -125,15 +125,6 @@ both_backends!(an_erasure_removes_the_personal_data_from_the_tables_and_the_hist
     assert!(!text(&erasure).contains("Quaxley"));
 });
 
-/// Turn off the append-only guard, as an attacker with raw database access could.
-async fn disable_guard(app: &common::TestApp) {
-    let sql = match app.backend {
-        Backend::Sqlite => "DROP TRIGGER activity_refuses_update; DROP TRIGGER activity_refuses_delete;",
-        Backend::Postgres => "ALTER TABLE activity DISABLE TRIGGER activity_append_only;",
-    };
-    app.db.execute_raw(sql).await.unwrap();
-}
-
 /// The sequence number of the newest row about customer 2 ("Keeper").
 async fn keepers_row(app: &common::TestApp) -> i64 {
     let (_, timeline) = app.get("/customers/CUS-00002/timeline?limit=1").await;
@@ -158,7 +149,7 @@ both_backends!(after_an_erasure_altering_another_row_still_fails_the_audit, |app
     history(&app).await;
     erase(&app).await;
     let seq = keepers_row(&app).await;
-    disable_guard(&app).await;
+    app.disable_activity_guard().await;
     app.db.execute_raw(&format!("UPDATE activity SET summary = 'Keeper never paid' WHERE seq = {seq}")).await.unwrap();
     let bad = audit::verify(&app.db, |_| {}).await.unwrap().first_bad.expect("tampering detected");
     assert_eq!(bad.seq, seq);
@@ -170,7 +161,7 @@ both_backends!(passing_a_change_off_as_part_of_an_erasure_fails_the_audit, |app|
     erase(&app).await;
     let seq = keepers_row(&app).await;
     let erasure = erasure_id(&app).await;
-    disable_guard(&app).await;
+    app.disable_activity_guard().await;
     // Rewrite another customer's row and mark it as tombstoned by the real
     // erasure: its content is no longer checked, but the erasure's recorded
     // digest no longer matches its rows.
@@ -186,7 +177,7 @@ both_backends!(a_tombstone_without_a_recorded_erasure_fails_the_audit, |app| {
     history(&app).await;
     let seq = keepers_row(&app).await;
     let rows = app.count("activity").await;
-    disable_guard(&app).await;
+    app.disable_activity_guard().await;
     // Mark a row erased by an earlier row that is no erasure, or by one that
     // does not exist: neither is an erasure of this chain.
     let first_row = "(SELECT id FROM activity WHERE seq = 1)";

@@ -302,6 +302,16 @@ impl TestApp {
     }
 
     /// Number of rows in `table`, for checking that nothing was written.
+    /// Turn off the database's append-only guard of the activity log, as
+    /// an attacker with raw database access could.
+    pub async fn disable_activity_guard(&self) {
+        let sql = match self.backend {
+            Backend::Sqlite => "DROP TRIGGER activity_refuses_update; DROP TRIGGER activity_refuses_delete;",
+            Backend::Postgres => "ALTER TABLE activity DISABLE TRIGGER activity_append_only;",
+        };
+        self.db.execute_raw(sql).await.unwrap();
+    }
+
     pub async fn count(&self, table: &'static str) -> i64 {
         self.db.count_rows(table).await.unwrap()
     }

@@ -52,6 +52,8 @@ pub const EXPORTED: &[(&str, &str)] = &[
     ("sms_settings", "org_id"),
     ("automation_settings", "org_id"),
     ("automated_send", "org_id"),
+    ("import_run", "org_id"),
+    ("import_key", "org_id"),
 ];
 
 /// The tables an export leaves out, and why.
