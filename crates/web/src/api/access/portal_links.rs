@@ -47,7 +47,8 @@ async fn list_links(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Pa
 
 /// Revoke a portal link: it stops working at once.
 #[utoipa::path(delete, path = "/portal-links/{id}", tag = "portal", params(("id" = String, Path)),
-    responses((status = 200, description = "The revoked link", body = PortalLink), (status = 404, description = "No such link", body = Problem)))]
+    responses((status = 200, description = "The revoked link", body = PortalLink), (status = 404, description = "No such link", body = Problem),
+        (status = 409, description = "Its customer is deleted (customer_deleted): its links already do not work", body = Problem)))]
 async fn revoke_link(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<PortalLink>, ApiError> {
     Ok(Json(portal::revoke_link(&s.db, &ctx, &id).await?))
 }
