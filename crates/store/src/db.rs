@@ -37,6 +37,16 @@ pub enum Reader {
 }
 
 impl Reader {
+    /// Close this connection when it is dropped instead of returning it to
+    /// the pool: for a read that opens its own snapshot transaction, so an
+    /// error half-way never hands an open transaction to the next reader.
+    pub fn close_on_drop(&mut self) {
+        match self {
+            Reader::Sqlite(c) => c.close_on_drop(),
+            Reader::Postgres(c) => c.close_on_drop(),
+        }
+    }
+
     pub fn handle(&mut self) -> Handle<'_> {
         match self {
             Reader::Sqlite(c) => Handle::Sqlite(c),

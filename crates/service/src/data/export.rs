@@ -95,6 +95,9 @@ pub async fn export_own_org_spooled(db: &Db, blobs: &Blobs, ctx: &Ctx) -> Result
 /// Write the export of `org` to `out` (an operator's command: no caller).
 pub async fn export_org(db: &Db, blobs: &Blobs, org: OrgId, out: &Path) -> Result<Manifest> {
     let mut conn = db.read().await?;
+    // The snapshot's transaction never goes back to the pool, even if the
+    // export fails half-way.
+    conn.close_on_drop();
     let h = &mut conn.handle();
     tables::begin_snapshot(h).await?;
     let org_row = dossier_store::queries::get_org(h, org.0).await?.ok_or(ServiceError::NotFound("org"))?;
