@@ -15,12 +15,20 @@ pub async fn mark_deleted(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, at: i64, b
     if changed == 0 {
         return Ok(false);
     }
-    run!(h, c => sqlx::query(
-        "INSERT INTO customer_search_deleted (org_id, customer_id, source_id, term, sort_name) \
-         SELECT org_id, customer_id, source_id, term, sort_name FROM customer_search WHERE org_id = $1 AND customer_id = $2")
-        .bind(org_id).bind(id).execute(c).await.map(drop)?);
-    run!(h, c => sqlx::query("DELETE FROM customer_search WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).execute(c).await.map(drop)?);
+    move_terms(h, org_id, id, "customer_search", "customer_search_deleted").await?;
     Ok(true)
+}
+
+/// Move the customer's search terms from one of the two term tables (the
+/// live one and the deleted customers' one) to the other.
+async fn move_terms(h: &mut Handle<'_>, org_id: Uuid, id: Uuid, from: &str, to: &str) -> Result<()> {
+    let columns = "org_id, customer_id, source_id, term, sort_name";
+    let copy = format!("INSERT INTO {to} ({columns}) SELECT {columns} FROM {from} WHERE org_id = $1 AND customer_id = $2");
+    let clear = format!("DELETE FROM {from} WHERE org_id = $1 AND customer_id = $2");
+    for sql in [copy, clear] {
+        run!(h, c => sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(org_id).bind(id).execute(&mut *c).await.map(drop)?);
+    }
+    Ok(())
 }
 
 /// Undo [`mark_deleted`]: the customer and its search terms as they were.
@@ -32,11 +40,7 @@ pub async fn mark_restored(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result
     if changed == 0 {
         return Ok(false);
     }
-    run!(h, c => sqlx::query(
-        "INSERT INTO customer_search (org_id, term, sort_name, customer_id, source_id) \
-         SELECT org_id, term, sort_name, customer_id, source_id FROM customer_search_deleted WHERE org_id = $1 AND customer_id = $2")
-        .bind(org_id).bind(id).execute(c).await.map(drop)?);
-    run!(h, c => sqlx::query("DELETE FROM customer_search_deleted WHERE org_id = $1 AND customer_id = $2").bind(org_id).bind(id).execute(c).await.map(drop)?);
+    move_terms(h, org_id, id, "customer_search_deleted", "customer_search").await?;
     Ok(true)
 }
 
