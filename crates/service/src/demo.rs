@@ -186,10 +186,17 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     })
 }
 
+/// The demo's "now": today at 09:00 UTC, or, before then, an hour ago but
+/// not before midnight, so the demo's history ends today and never in the
+/// future (a staff member's first edit after loading is the newest entry).
 fn today_at_nine() -> Timestamp {
-    let now = Timestamp::now();
+    anchor_for(Timestamp::now())
+}
+
+fn anchor_for(now: Timestamp) -> Timestamp {
     let day_start = now.as_second() - now.as_second().rem_euclid(86_400);
-    Timestamp::from_second(day_start + 9 * 3600).unwrap_or(now)
+    let second = (now.as_second() - 3600).clamp(day_start, day_start + 9 * 3600);
+    Timestamp::from_second(second).unwrap_or(now)
 }
 
 const STAFF: [(&str, &str, &str); 8] = [
@@ -789,7 +796,10 @@ impl CustomerPlan {
             let dormant_at = later(rng);
             events.push((dormant_at, Event::Status(CustomerStatus::Dormant, "No work booked for twelve months")));
             if rng.random_bool(0.5) {
-                events.push((between(rng, dormant_at + 1.hour(), anchor + 1.hour()), Event::Status(CustomerStatus::Active, "Booked again")));
+                let at = between(rng, dormant_at + 1.hour(), anchor);
+                if at <= anchor {
+                    events.push((at, Event::Status(CustomerStatus::Active, "Booked again")));
+                }
             }
         } else if roll < 0.13 {
             events.push((later(rng), Event::Status(CustomerStatus::Blocked, "Repeated unpaid invoices")));
@@ -1118,6 +1128,14 @@ mod tests {
     use dossier_domain::contact_point::{Phone, Region};
 
     #[test]
+    fn the_demo_s_now_is_today_and_never_in_the_future() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(anchor_for(at("2026-12-08T15:30:00Z")), at("2026-12-08T09:00:00Z"));
+        assert_eq!(anchor_for(at("2026-12-08T04:30:00Z")), at("2026-12-08T03:30:00Z"));
+        assert_eq!(anchor_for(at("2026-12-08T00:20:00Z")), at("2026-12-08T00:00:00Z"));
+    }
+
+    #[test]
     fn generated_customers_are_valid_input() {
         let mut rng = StdRng::seed_from_u64(7);
         let anchor = today_at_nine();
@@ -1134,7 +1152,7 @@ mod tests {
             for site in &plan.sites {
                 site.clone().parse(Region::default(), &Definitions::default()).unwrap();
             }
-            assert!(plan.events.iter().all(|(at, _)| *at > plan.created_at));
+            assert!(plan.events.iter().all(|(at, _)| *at > plan.created_at && *at <= anchor), "events happen between joining and the demo's now");
         }
         assert!(joined.is_sorted(), "customers join in the order of their numbers");
         assert!(joined[0] >= calendar.start && joined[1999] < anchor);
