@@ -27,6 +27,8 @@ string_enum!(
     /// `{"user_id": …, "invited_by": …}`; the secret is made when it is sent).
     /// `customers.purge`: erase the personal data of customers deleted more
     /// than the restore window ago; runs daily at 03:00 in the org's time zone.
+    /// `imports.check` and `imports.run`: the dry run and the import of an
+    /// uploaded file (payload `{"import_id": …}`), as the user who started them.
     TaskKind {
         ExpireQuotes = "quotes.expire",
         SendEmail = "email.send",
@@ -35,6 +37,8 @@ string_enum!(
         DailySends = "sends.daily",
         InvitationEmail = "email.invitation",
         PurgeDeleted = "customers.purge",
+        CheckImport = "imports.check",
+        RunImport = "imports.run",
     }
 );
 
@@ -49,6 +53,8 @@ impl TaskKind {
             TaskKind::DailySends => "Payment reminders, statements and held emails of the day",
             TaskKind::InvitationEmail => "Email a staff invitation",
             TaskKind::PurgeDeleted => "Erase customers deleted longer ago than the restore window",
+            TaskKind::CheckImport => "Check an uploaded import (dry run)",
+            TaskKind::RunImport => "Import the valid rows of an uploaded file",
         }
     }
 }

@@ -11,8 +11,6 @@ use common::TestApp;
 use common::smtp::SmtpSink;
 use dossier_domain::data::deletion::DeleteInput;
 use dossier_service::automation::sends;
-use dossier_service::sending::email::Outbox;
-use dossier_service::tasks::{Handlers, Worker, WorkerSettings};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde_json::{Value, json};
 
@@ -263,18 +261,6 @@ both_backends!(only_owners_and_admins_delete_see_and_restore_deleted_customers, 
     assert_eq!(codes(&app.get("/customers").await.1), ["CUS-00002", "CUS-00001"]);
 });
 
-/// Run the worker until nothing is due.
-async fn work(app: &TestApp) {
-    let handlers = Handlers { outbox: Outbox { files: Some(app.files.clone()), configured: None }, ..Default::default() };
-    let worker = Worker::new(app.db.clone(), handlers, WorkerSettings::default());
-    for _ in 0..50 {
-        if worker.work_once(Timestamp::now()).await.unwrap() == 0 {
-            return;
-        }
-    }
-    panic!("the worker never ran out of due tasks");
-}
-
 both_backends!(automations_send_a_deleted_customer_nothing, |app| {
     let Some(sink) = SmtpSink::start() else { return };
     app.use_mail_server(sink.port).await;
@@ -289,7 +275,7 @@ both_backends!(automations_send_a_deleted_customer_nothing, |app| {
     }
     // Lee is deleted after its invoice's email was queued, before it went.
     ok(&app, Method::DELETE, "/customers/CUS-00001", None).await;
-    work(&app).await;
+    app.work_until_idle().await;
     let daily = |day: jiff::civil::Date| {
         let (db, ctx) = (app.db.clone(), app.ctx());
         async move { sends::daily_run(&db, &ctx, day).await.unwrap() }
@@ -297,7 +283,7 @@ both_backends!(automations_send_a_deleted_customer_nothing, |app| {
     assert_eq!(daily(today.checked_add(8.days()).unwrap()).await.reminders, 1, "Kim's reminder only");
     let next_month = today.first_of_month().checked_add(1.month()).unwrap();
     assert_eq!(daily(next_month.checked_add(14.days()).unwrap()).await.statements, 1, "Kim's statement only");
-    work(&app).await;
+    app.work_until_idle().await;
     let to: Vec<Vec<String>> = sink.messages().into_iter().map(|m| m.to).collect();
     // (The reminder's run may fall on a statement day too, so Kim may have two statements.)
     assert!(to.len() >= 3, "Kim's invoice, reminder and statement: {to:?}");

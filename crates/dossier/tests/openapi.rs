@@ -1,6 +1,8 @@
 //! The OpenAPI document is generated from the handlers; docs/openapi.json is
 //! a copy of it that must stay current (`UPDATE_OPENAPI=1` rewrites it).
 
+use dossier_domain::data::import_run::{ImportStatus, ImportStep};
+use dossier_service::data::import::RowStatus;
 use std::path::PathBuf;
 
 #[test]
@@ -189,6 +191,9 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         IngestOutcome => &[IngestOutcome::Received, IngestOutcome::AlreadyReceived, IngestOutcome::Unmatched, IngestOutcome::Bounced],
         TlsMode => TlsMode::ALL,
         DocumentKind => DocumentKind::ALL,
+        ImportStatus => ImportStatus::ALL,
+        ImportStep => ImportStep::ALL,
+        RowStatus => &[RowStatus::Valid, RowStatus::Created, RowStatus::Invalid, RowStatus::DuplicateInFile, RowStatus::AlreadyImported],
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

@@ -244,6 +244,10 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("PATCH", "/follow-ups/{id}") => json!({"status": "done"}),
         // Sent as multipart/form-data by the loop below.
         ("POST", "/customers/{id}/files") => json!({"multipart": {"record_type": "job", "record": a["job"]}}),
+        // An import's file, sent as multipart/form-data (a picture: refused as no table).
+        ("POST", "/imports") => json!({"multipart": {}}),
+        ("POST", "/imports/{id}/dry-run") => json!({"columns": [null, null]}),
+        ("POST", "/imports/{id}/run") => return None,
         // The mail server's hook takes a raw mail and only an inbound secret.
         ("POST", "/inbound/email") => return None,
         ("POST", "/inbox/{id}/assign") => json!({"customer": customer}),
@@ -305,8 +309,10 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
         .unwrap();
     let (status, _, unmatched) = common::TestApp::send(&app.router, request).await;
     assert_eq!(status, StatusCode::CREATED, "{unmatched}");
+    let (status, import) = app.upload("/imports", &[], &[("leakcheck.csv", b"Last Name,Email\nLeakcheck,leakcheck@test.example\n")]).await;
+    assert_eq!(status, StatusCode::CREATED, "{import}");
     let mut ids = json!({
-        "inbox_item": unmatched["inbox_item"]["id"],
+        "inbox_item": unmatched["inbox_item"]["id"], "import": import["id"],
         "task": tasks["items"][0]["id"],
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
@@ -337,6 +343,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "custom-fields" => "custom_field",
             "tasks" => "task",
             "inbox" => "inbox_item",
+            "imports" => "import",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()

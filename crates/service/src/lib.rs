@@ -73,6 +73,7 @@ pub mod data {
     pub mod deletion;
     pub mod export;
     pub mod import;
+    pub mod import_runs;
     pub mod read;
 }
 

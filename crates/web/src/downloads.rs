@@ -31,6 +31,22 @@ pub fn file_response(file: &StoredFile, content: BlobContent, download: bool) ->
     response
 }
 
+/// A document made by Dossier (a CSV report, a template) sent to be saved
+/// as `name`, never cached.
+pub fn attachment(content_type: &'static str, name: &str, body: Body, size: Option<u64>) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; {}", filename_parameters(name))) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    if let Some(size) = size {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// `filename="…"` with an ASCII stand-in and `filename*=UTF-8''…` with the
 /// real name (RFC 6266).
 fn filename_parameters(name: &str) -> String {

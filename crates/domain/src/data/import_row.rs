@@ -33,7 +33,7 @@ pub struct ImportedRow {
 
 /// One problem with one row: which column (when it is about one), why
 /// (a stable code) and what a person is told.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct CellIssue {
     /// The column's position in the file, from 0; none: the whole row.
     pub column: Option<usize>,
@@ -328,10 +328,11 @@ impl<'a> RowReader<'a> {
             None => None,
         };
         let use_field = |f| self.owned(cells, f);
+        let (address_line1, address_line2) = street_lines(use_field(ImportField::AddressLine1), use_field(ImportField::AddressLine2));
         let input = SiteInput {
             name: use_field(ImportField::SiteName),
-            address_line1: use_field(ImportField::AddressLine1),
-            address_line2: use_field(ImportField::AddressLine2),
+            address_line1,
+            address_line2,
             town: use_field(ImportField::Town),
             region: use_field(ImportField::Region),
             postcode: use_field(ImportField::Postcode),
@@ -430,6 +431,25 @@ pub fn key_of(text: &str, region: Region) -> Option<String> {
     }
 }
 
+/// A street written on several lines in one cell (as CRMs export a
+/// "Billing Street"): its first line is the address's first line and the
+/// rest, joined with commas, its second, unless the file has a second line
+/// of its own, which then follows them.
+fn street_lines(line1: Option<String>, line2: Option<String>) -> (Option<String>, Option<String>) {
+    let Some(street) = line1 else { return (None, line2) };
+    let mut lines = street.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().map(str::to_owned);
+    let rest: Vec<&str> = lines.collect();
+    if rest.is_empty() {
+        return (first.or(Some(street)), line2);
+    }
+    let mut second = rest.join(", ");
+    if let Some(own) = line2.filter(|l| !l.trim().is_empty()) {
+        second = format!("{second}, {own}");
+    }
+    (first, Some(second))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,6 +508,17 @@ mod tests {
         let row = read(&["Name", "Address", "Zip", "Country"], &["Mary Ann Lee", "1 Main St", "10001", "United States"]).unwrap();
         assert_eq!((row.customer.profile.given_name.as_deref(), row.customer.profile.family_name.as_deref()), (Some("Mary Ann"), Some("Lee")));
         assert_eq!(row.site.unwrap().country, "US");
+    }
+
+    #[test]
+    fn a_street_on_several_lines_fills_both_address_lines() {
+        let row = read(&["Last Name", "Billing Street", "Postcode"], &["Lee", "Flat 2\r\n1 High St\nBramley", "LS1 4AP"]).unwrap();
+        let site = row.site.unwrap();
+        assert_eq!((site.address_line1.as_str(), site.address_line2.as_deref()), ("Flat 2", Some("1 High St, Bramley")));
+        let row = read(&["Last Name", "Street", "Address 2", "Postcode"], &["Lee", "Flat 2\n1 High St", "Bramley", "LS1 4AP"]).unwrap();
+        assert_eq!(row.site.unwrap().address_line2.as_deref(), Some("1 High St, Bramley"));
+        let row = read(&["Last Name", "Street", "Postcode"], &["Lee", "1 High St", "LS1 4AP"]).unwrap();
+        assert_eq!(row.site.unwrap().address_line2, None);
     }
 
     #[test]

@@ -4,3 +4,4 @@
 pub mod deletion;
 pub mod import;
 pub mod import_row;
+pub mod import_run;

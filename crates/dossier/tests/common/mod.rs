@@ -284,6 +284,20 @@ impl TestApp {
         (status, location, body.as_str().map(str::to_owned).unwrap_or_default())
     }
 
+    /// Run the worker, with this app's file store, until nothing is due.
+    pub async fn work_until_idle(&self) {
+        use dossier_service::sending::email::Outbox;
+        use dossier_service::tasks::{Handlers, Worker, WorkerSettings};
+        let handlers = Handlers { outbox: Outbox { files: Some(self.files.clone()), configured: None }, ..Default::default() };
+        let worker = Worker::new(self.db.clone(), handlers, WorkerSettings::default());
+        for _ in 0..50 {
+            if worker.work_once(jiff::Timestamp::now()).await.unwrap() == 0 {
+                return;
+            }
+        }
+        panic!("the worker never ran out of due tasks");
+    }
+
     /// Number of files (blobs) in the blob store, staging included.
     pub fn blobs_stored(&self) -> usize {
         fn walk(dir: &std::path::Path) -> usize {

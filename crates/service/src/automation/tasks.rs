@@ -190,6 +190,7 @@ impl Runner for Handlers {
             TaskKind::DailySends => sends::run_daily(db, task).await.map(drop).map_err(|e| e.to_string()),
             TaskKind::InvitationEmail => crate::invitations::run(db, &self.outbox, &self.public_url, task).await,
             TaskKind::PurgeDeleted => crate::data::deletion::run_purge(db, task).await.map(drop).map_err(|e| e.to_string()),
+            TaskKind::CheckImport | TaskKind::RunImport => crate::data::import_runs::run_task(db, self.outbox.files.as_ref(), task).await,
         }
     }
 }
@@ -350,6 +351,7 @@ async fn given_up_in(tx: &mut Tx, ctx: &Ctx, task: &Task, error: &str) -> Result
         TaskKind::SendEmail | TaskKind::SendSms => crate::conversations::delivery::give_up_in(tx, ctx, task, error).await,
         TaskKind::InvitationEmail => crate::invitations::give_up_in(tx, ctx, task, error).await,
         TaskKind::ExpireQuotes | TaskKind::AutomatedEmail | TaskKind::DailySends | TaskKind::PurgeDeleted => Ok(()),
+        TaskKind::CheckImport | TaskKind::RunImport => Ok(()),
     }
 }
 

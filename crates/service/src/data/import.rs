@@ -31,7 +31,7 @@ use dossier_domain::limits::IMPORT_BATCH_ROWS;
 use dossier_domain::permissions::{Action, Module};
 use dossier_store::queries as q;
 use dossier_store::{Db, ImportRow};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::read::{self, FileShape, ReadError};
@@ -40,6 +40,9 @@ use crate::{Ctx, Result, ServiceError};
 
 /// Rows a preview shows.
 pub const PREVIEW_ROWS: usize = 10;
+
+/// How often a worker running an import renews its hold on the task.
+const LEASE_RENEWAL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl From<ReadError> for ServiceError {
     fn from(e: ReadError) -> Self {
@@ -55,7 +58,7 @@ fn may_import(ctx: &Ctx) -> Result<()> {
 }
 
 /// A column a file's column can be mapped to, for a form's select.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportColumn {
     /// What the mapping names it by: `given_name`, `cf.<key>`.
     pub value: String,
@@ -63,7 +66,7 @@ pub struct ImportColumn {
 }
 
 /// The first rows of a file and the mapping suggested for it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportPreview {
     pub shape: FileShape,
     pub header: Vec<String>,
@@ -108,7 +111,7 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + '
 }
 
 /// What happened to one row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RowStatus {
     /// Would be imported (dry run).
@@ -125,7 +128,7 @@ pub enum RowStatus {
 
 /// One row of the report: only rows with something to say (all but
 /// valid rows without warnings in a dry run).
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RowOutcome {
     /// The row's number as a spreadsheet shows the file (the header is row 1).
     pub row: usize,
@@ -139,7 +142,7 @@ pub struct RowOutcome {
 }
 
 /// Counts of an import or a dry run, and its rows' outcomes.
-#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub import_id: Uuid,
     pub file_name: String,
@@ -209,6 +212,25 @@ pub async fn run_import(db: &Db, ctx: &Ctx, file: &ImportFile, mapping: MappingI
     Importer::new(db, ctx, file, mapping, false).await?.go(progress).await
 }
 
+/// A stored import's step to run: the import's row, the mapping it
+/// runs with and the customer fields that mapping names.
+pub(crate) struct StoredStep {
+    pub row: ImportRow,
+    pub mapping: MappingInput,
+    pub custom: Definitions,
+    pub dry_run: bool,
+}
+
+/// Run a stored import's step, the dry run or the import, for the worker
+/// holding `lease`; the caller saves the outcome.
+pub(crate) async fn run_stored(db: &Db, ctx: &Ctx, file: &ImportFile, step: StoredStep, lease: &crate::automation::tasks::Claimed) -> Result<ImportReport> {
+    may_import(ctx)?;
+    let StoredStep { row, mapping, custom, dry_run } = step;
+    let mut importer = Importer::with_run(db, ctx, file, mapping, dry_run, Some((row, custom))).await?;
+    importer.lease = Some(lease);
+    importer.go(|_| {}).await
+}
+
 /// A file to import: where it is and the name it was given.
 #[derive(Clone, Debug)]
 pub struct ImportFile {
@@ -234,18 +256,40 @@ struct Importer<'a> {
     header: Vec<String>,
     dry_run: bool,
     import: ImportRow,
+    /// Whether `import` is a stored run (its caller saves the outcome).
+    stored: bool,
+    /// The worker's task running it, whose lease is renewed as it goes.
+    lease: Option<&'a crate::automation::tasks::Claimed>,
 }
 
 impl<'a> Importer<'a> {
     async fn new(db: &'a Db, ctx: &'a Ctx, file: &ImportFile, input: MappingInput, dry_run: bool) -> Result<Importer<'a>> {
-        let custom = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Customer).await?;
+        Self::with_run(db, ctx, file, input, dry_run, None).await
+    }
+
+    /// An importer for `stored`, an import kept by the API or the web app,
+    /// with the customer fields it maps to: its row shows the progress of
+    /// the dry run too, and its caller saves the outcome with the report.
+    async fn with_run(
+        db: &'a Db,
+        ctx: &'a Ctx,
+        file: &ImportFile,
+        input: MappingInput,
+        dry_run: bool,
+        stored: Option<(ImportRow, Definitions)>,
+    ) -> Result<Importer<'a>> {
+        let (stored, custom) = match stored {
+            Some((row, custom)) => (Some(row), custom),
+            None => (None, crate::custom_fields::definitions_of(db, ctx, FieldEntity::Customer).await?),
+        };
         let sites = crate::custom_fields::definitions_of(db, ctx, FieldEntity::Site).await?;
         let path = file.path.clone();
         let (header, _) = blocking(move || Ok(read::preview(&path, 0)?)).await?;
         let mapping = Mapping::parse(input, header.len(), &custom)?;
         let now = ctx.now().as_microsecond();
         let file_name: String = file.file_name.chars().filter(|c| !c.is_control()).take(200).collect();
-        let import = ImportRow {
+        let stored_run = stored.is_some();
+        let import = stored.unwrap_or_else(|| ImportRow {
             org_id: ctx.org.id.0,
             id: Uuid::now_v7(),
             file_name: file_name.clone(),
@@ -261,9 +305,14 @@ impl<'a> Importer<'a> {
             error: None,
             created_at: now,
             updated_at: now,
-        };
+            file_sha256: None,
+            report_sha256: None,
+            step: "import".to_owned(),
+            started_at: None,
+            summary: None,
+        });
         let file = ImportFile { path: file.path.clone(), file_name };
-        Ok(Importer { db, ctx, file, mapping, custom, sites, header, dry_run, import })
+        Ok(Importer { db, ctx, file, mapping, custom, sites, header, dry_run, import, stored: stored_run, lease: None })
     }
 
     async fn go(mut self, mut progress: impl FnMut(Progress)) -> Result<ImportReport> {
@@ -278,7 +327,10 @@ impl<'a> Importer<'a> {
         })
         .await?;
         self.import.total_rows = total as i64;
-        if !self.dry_run {
+        if self.stored {
+            self.import.started_at = Some(self.ctx.now().as_microsecond());
+            self.save_counts(&ImportReport::default(), 0).await?;
+        } else if !self.dry_run {
             let mut tx = self.db.begin().await?;
             q::insert_import(&mut tx.handle(), &self.import).await?;
             tx.commit().await?;
@@ -296,18 +348,35 @@ impl<'a> Importer<'a> {
         let mut done = 0u64;
         progress(Progress { rows_done: 0, rows_total: total });
         let mut failure = None;
+        let mut renewed_at = std::time::Instant::now();
         while let Some(batch) = batches.recv().await {
             done += batch.len() as u64;
             if let Err(e) = self.batch(batch, &mut seen, &mut report).await {
                 failure = Some(e);
                 break;
             }
+            if self.stored && self.dry_run {
+                // A dry run writes nothing but where it stands.
+                if let Err(e) = self.save_counts(&report, done).await {
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if let Some(lease) = self.lease
+                && renewed_at.elapsed() > LEASE_RENEWAL
+            {
+                renewed_at = std::time::Instant::now();
+                if !matches!(lease.renew(self.db).await, Ok(true)) {
+                    failure = Some(ServiceError::conflict("lease_lost", "another worker took this import over"));
+                    break;
+                }
+            }
             progress(Progress { rows_done: done, rows_total: total });
         }
         drop(batches);
         let read = reader.await.map_err(|e| ServiceError::Internal(format!("file reader stopped: {e}")))?;
         let failure = failure.or(read.err().map(ServiceError::from));
-        if !self.dry_run {
+        if !self.dry_run && !self.stored {
             self.import.status = if failure.is_some() { "failed" } else { "done" }.to_owned();
             self.import.error = failure.as_ref().map(|e| e.to_string());
             self.save_counts(&report, done).await?;

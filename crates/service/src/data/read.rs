@@ -51,7 +51,7 @@ impl ReadError {
 }
 
 /// What kind of file it is and how its text is written.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct FileShape {
     /// `csv` or `xlsx`.
     pub format: String,

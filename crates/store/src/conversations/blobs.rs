@@ -94,6 +94,13 @@ pub struct Staged {
     pub head: Vec<u8>,
 }
 
+impl Staged {
+    /// Where the content is on this machine until it is kept or dropped.
+    pub fn path(&self) -> Option<&std::path::Path> {
+        self.temporary.0.as_deref()
+    }
+}
+
 /// Parts of an object store upload (S3's smallest part is 5 MiB).
 const PART_BYTES: usize = 8 * 1024 * 1024;
 

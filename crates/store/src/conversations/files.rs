@@ -139,7 +139,8 @@ pub async fn set_message_files_visibility(h: &mut Handle<'_>, org_id: Uuid, mess
 }
 
 /// Which of `hashes` (content of `org_id`) a live file names, as its
-/// content or its thumbnail, or an open inbox item as its raw mail; asked [`HASHES_PER_STATEMENT`] at a time.
+/// content or its thumbnail, an open inbox item as its raw mail, or an
+/// import as its file or report; asked [`HASHES_PER_STATEMENT`] at a time.
 pub async fn named_blobs(h: &mut Handle<'_>, org_id: Uuid, hashes: &[String]) -> Result<HashSet<String>> {
     let mut named = HashSet::new();
     for batch in hashes.chunks(HASHES_PER_STATEMENT) {
@@ -154,6 +155,13 @@ pub async fn named_blobs(h: &mut Handle<'_>, org_id: Uuid, hashes: &[String]) ->
             q.push(" UNION SELECT raw_sha256 FROM inbox_item WHERE status = 'open' AND org_id = ");
             q.push_bind(org_id).push(" AND raw_sha256 IN ");
             crate::in_list::push_values(&mut q, batch);
+            // An import's uploaded file and its last report, while the import is kept.
+            q.push(" UNION SELECT file_sha256 FROM import_run WHERE org_id = ");
+            q.push_bind(org_id).push(" AND file_sha256 IN ");
+            crate::in_list::push_values(&mut q, batch);
+            q.push(" UNION SELECT report_sha256 FROM import_run WHERE org_id = ");
+            q.push_bind(org_id).push(" AND report_sha256 IN ");
+            crate::in_list::push_values(&mut q, batch);
             q.build_query_scalar().fetch_all(c).await?
         });
         named.extend(found);
@@ -161,7 +169,7 @@ pub async fn named_blobs(h: &mut Handle<'_>, org_id: Uuid, hashes: &[String]) ->
     Ok(named)
 }
 
-/// How many hashes one statement of [`named_blobs`] asks about (three times that
+/// How many hashes one statement of [`named_blobs`] asks about (five times that
 /// many bound values, well under either backend's limit).
 const HASHES_PER_STATEMENT: usize = 400;
 

@@ -96,6 +96,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(portal_links::router())
         .merge(orgs::router())
         .merge(data::export::router())
+        .merge(data::imports::router())
         .merge(automation::tasks::router())
         .merge(automation::settings::router())
         .merge(sending::templates::router())

@@ -37,6 +37,7 @@ mod sending {
 }
 mod data {
     pub(super) mod deletion;
+    pub(super) mod imports;
 }
 mod access {
     pub(super) mod admin;
@@ -91,6 +92,12 @@ pub fn router() -> Router<AppState> {
         .route("/customers/{id}/delete", get(data::deletion::ask_delete).post(data::deletion::delete))
         .route("/customers/{id}/restore", post(data::deletion::restore))
         .route("/admin/deleted", get(data::deletion::show))
+        .route("/imports", get(data::imports::show).post(data::imports::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/imports/template.csv", get(data::imports::template))
+        .route("/imports/{id}", get(data::imports::show_import))
+        .route("/imports/{id}/dry-run", post(data::imports::check))
+        .route("/imports/{id}/run", post(data::imports::start))
+        .route("/imports/{id}/report.csv", get(data::imports::report))
         .route("/customers/{id}/contacts/new", get(profile_forms::new_contact).post(profile_forms::create_contact))
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))

@@ -2,3 +2,4 @@
 
 pub(crate) mod deletion;
 pub(crate) mod export;
+pub(crate) mod imports;
