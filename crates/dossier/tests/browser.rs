@@ -30,6 +30,8 @@ struct Session {
     driver: Child,
     shots: PathBuf,
     _dir: tempfile::TempDir,
+    /// The server's file store (a worker a test runs needs it).
+    files: dossier_service::files::Files,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -61,7 +63,7 @@ impl Session {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
-        let state = dossier_web::AppState::new(db.clone(), files);
+        let state = dossier_web::AppState::new(db.clone(), files.clone());
         tokio::spawn(async move { dossier_web::serve(listener, state, async move { stop.await.ok().unwrap_or(()) }).await });
 
         let port = free_port();
@@ -95,7 +97,7 @@ impl Session {
         };
         let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-screenshots").join(name);
         std::fs::create_dir_all(&shots).unwrap();
-        Some(Session { base, db, ctx, browser, driver, shots, _dir: dir, _shutdown: shutdown })
+        Some(Session { base, db, ctx, browser, driver, shots, files, _dir: dir, _shutdown: shutdown })
     }
 
     async fn goto(&self, path: &str) {
@@ -851,5 +853,65 @@ async fn an_admin_deletes_a_customer_from_its_profile_finds_it_on_the_deleted_pa
     s.goto(&format!("/customers/{code}")).await;
     assert_eq!(s.count("#deleted-banner").await, 0);
     assert!(customers::get_customer(&s.db, &s.ctx, &code).await.unwrap().deleted.is_none());
+    s.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_a_csv_with_a_mapping_and_a_dry_run() {
+    use dossier_service::sending::email::Outbox;
+    use dossier_service::tasks::{Handlers, Worker, WorkerSettings};
+    let Some(s) = Session::start("import").await else { return };
+    // A worker runs the dry run and the import, as `dossier serve` does.
+    let handlers = Handlers { outbox: Outbox { files: Some(s.files.clone()), configured: None }, ..Default::default() };
+    let worker = Worker::new(s.db.clone(), handlers, WorkerSettings { poll_interval: Duration::from_millis(200), ..Default::default() });
+    let (stop_worker, stopping) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(async move { worker.run_until_stopped(stopping).await });
+    let file = s._dir.path().join("old-crm.csv");
+    std::fs::write(
+        &file,
+        "First Name,Last Name,Email,Mobile,Favourite colour\nZoë,Brontë,zoe@import.example,07911 123456,Green\nBob,Able,not-an-email,,Blue\nCy,Baker,cy@import.example,,Red\n",
+    )
+    .unwrap();
+    s.sign_in(demo::ADMIN_EMAIL).await;
+
+    // From the directory to the upload, then the first rows and the mapping.
+    s.goto("/customers").await;
+    s.click("a[href='/imports']").await;
+    s.until("the import page", || async { s.path().await == "/imports" }).await;
+    s.type_in("input[type=file][name=file]", file.to_str().unwrap()).await;
+    s.shot("import-upload").await;
+    s.click("form[action='/imports'] button[type=submit]").await;
+    s.until("the preview", || async { s.text_now("#import-preview").await.contains("Zoë") }).await;
+    let suggested = s.browser.find(Locator::Css("select[name=column_2]")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(suggested.as_deref(), Some("email"), "the mapping is suggested from the header");
+    s.click("select[name=column_4] option[value=keep]").await;
+    s.shot("import-mapping").await;
+
+    // The dry run: its report per row and column; nothing imported yet.
+    s.click("#run-dry-run").await;
+    s.until("the dry run's report", || async { s.text_now("#import-summary").await.contains("would be imported") }).await;
+    assert!(s.text("#import-summary").await.contains("3 rows: 2 would be imported, 1 invalid"));
+    let report = s.text("#import-report").await;
+    assert!(report.contains("Email") && report.contains("is not a valid email address"), "{report}");
+    assert!(
+        customers::list_customers(&s.db, &s.ctx, CustomerQuery { q: Some("zoe@import.example".into()), ..Default::default() }).await.unwrap().items.is_empty()
+    );
+    s.shot("import-dry-run").await;
+
+    // The import of the valid rows.
+    s.click("#run-import").await;
+    s.until("the import's report", || async { s.text_now("#import-summary").await.contains("2 imported") }).await;
+    s.shot("import-done").await;
+    s.goto("/customers?q=zoe@import.example").await;
+    assert!(s.source().await.contains("Brontë"), "the imported customer is in the directory");
+    let zoe =
+        customers::list_customers(&s.db, &s.ctx, CustomerQuery { q: Some("zoe@import.example".into()), ..Default::default() }).await.unwrap().items.remove(0);
+    assert_eq!(
+        zoe.profile.custom_fields.get("favourite_colour"),
+        Some(&dossier_domain::custom_fields::CustomValue::Text("Green".into())),
+        "the kept column is a custom field"
+    );
+    stop_worker.send(true).unwrap();
+    running.await.unwrap();
     s.finish().await;
 }

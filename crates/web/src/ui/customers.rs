@@ -92,6 +92,8 @@ struct DirectoryPage {
     next: Option<String>,
     error: Option<String>,
     can_add: bool,
+    /// Whether they may import customers from a file.
+    can_import: bool,
 }
 
 #[derive(Template)]
@@ -227,6 +229,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         next,
         error,
         can_add: ctx.access(Module::Customers, Action::Create) != Access::None,
+        can_import: ctx.access(Module::Customers, Action::Create) != Access::None && ctx.access(Module::Customers, Action::Export) != Access::None,
     };
     page(StatusCode::OK, &page_data)
 }
