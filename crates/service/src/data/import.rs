@@ -41,6 +41,9 @@ use crate::{Ctx, Result, ServiceError};
 /// Rows a preview shows.
 pub const PREVIEW_ROWS: usize = 10;
 
+/// The tables an import grows.
+const GROWN_TABLES: [&str; 6] = ["customer", "customer_search", "customer_label", "contact", "site", "import_key"];
+
 /// How often a worker running an import renews its hold on the task.
 const LEASE_RENEWAL: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -260,6 +263,8 @@ struct Importer<'a> {
     stored: bool,
     /// The worker's task running it, whose lease is renewed as it goes.
     lease: Option<&'a crate::automation::tasks::Claimed>,
+    /// Customers created when the tables' statistics were last refreshed.
+    analysed_at: u64,
 }
 
 impl<'a> Importer<'a> {
@@ -312,7 +317,7 @@ impl<'a> Importer<'a> {
             summary: None,
         });
         let file = ImportFile { path: file.path.clone(), file_name };
-        Ok(Importer { db, ctx, file, mapping, custom, sites, header, dry_run, import, stored: stored_run, lease: None })
+        Ok(Importer { db, ctx, file, mapping, custom, sites, header, dry_run, import, stored: stored_run, lease: None, analysed_at: 0 })
     }
 
     async fn go(mut self, mut progress: impl FnMut(Progress)) -> Result<ImportReport> {
@@ -354,6 +359,16 @@ impl<'a> Importer<'a> {
             if let Err(e) = self.batch(batch, &mut seen, &mut report).await {
                 failure = Some(e);
                 break;
+            }
+            // The tables grow as the import goes: the planner is told each
+            // time they have doubled, else its lookups by email and phone
+            // read whole tables (PostgreSQL).
+            if report.created >= (self.analysed_at * 2).max(IMPORT_BATCH_ROWS as u64) {
+                if let Err(e) = self.db.refresh_statistics_of(&GROWN_TABLES).await {
+                    failure = Some(e.into());
+                    break;
+                }
+                self.analysed_at = report.created;
             }
             if self.stored && self.dry_run {
                 // A dry run writes nothing but where it stands.
