@@ -53,11 +53,20 @@ pub async fn import_file(db: &Db, args: ImportArgs) -> anyhow::Result<ImportRepo
     let report = if args.dry_run {
         import::dry_run(db, &ctx, &file, mapping, on_progress).await?
     } else {
-        import::run_import(db, &ctx, &file, mapping, on_progress).await?
+        // As the benchmark measures it: a larger page cache for the writer
+        // while the import runs (durability unchanged).
+        db.bulk_load(true).await?;
+        let report = import::run_import(db, &ctx, &file, mapping, on_progress).await;
+        db.bulk_load(false).await?;
+        report?
     };
     bar.finish_and_clear();
     if let Some(path) = &args.report {
-        std::fs::write(path, report.to_csv()).with_context(|| format!("cannot write {}", path.display()))?;
+        let written = match report.csv_path() {
+            Some(csv) => std::fs::copy(csv, path).map(drop),
+            None => std::fs::write(path, report.to_csv()),
+        };
+        written.with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(report)
 }

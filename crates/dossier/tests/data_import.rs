@@ -255,3 +255,19 @@ fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
     zip.finish().unwrap();
     out.into_inner()
 }
+
+both_backends!(a_large_report_is_kept_whole_in_its_csv_and_only_its_start_in_memory, |app| {
+    let ctx = admin(&app);
+    let mut text = String::from("Last Name,Email\n");
+    for i in 0..1_100 {
+        text.push_str(&format!("Lee{i},not-an-email-{i}\n"));
+    }
+    let file = upload("bad-emails.csv", text.as_bytes());
+    let preview = import::preview(&app.db, &ctx, &file.file.path).await.unwrap();
+    let report = import::dry_run(&app.db, &ctx, &file.file, auto(&preview), |_| {}).await.unwrap();
+    assert_eq!(report.invalid, 1_100);
+    assert_eq!(report.outcomes.len(), import::KEPT_OUTCOMES, "the report in memory keeps its start");
+    let csv = report.to_csv();
+    assert_eq!(csv.lines().count(), 1 + 1_100, "the CSV has every row");
+    assert!(csv.lines().last().unwrap().starts_with("1101,invalid,,Email,invalid_email,"), "{}", csv.lines().last().unwrap());
+});

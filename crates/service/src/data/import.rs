@@ -162,29 +162,86 @@ pub struct ImportReport {
     pub probable_duplicates: u64,
     /// Each column's name, for reading the issues' positions.
     pub header: Vec<String>,
+    /// The first 1,000 rows with something to say (the CSV has them all).
     pub outcomes: Vec<RowOutcome>,
+    #[serde(skip)]
+    pub lines: ReportLines,
 }
+
+/// The report's lines as CSV, written to a temporary file as the rows are
+/// read (the report in memory keeps only its first [`KEPT_OUTCOMES`]
+/// rows), so a large file's report does not grow the importer.
+#[derive(Clone, Debug, Default)]
+pub struct ReportLines(Option<std::sync::Arc<tempfile::NamedTempFile>>);
+
+/// The report's header line.
+const REPORT_HEADER: [&str; 6] = ["row", "status", "customer", "column", "code", "message"];
+
+/// Outcomes a report keeps in memory; its CSV has them all.
+pub const KEPT_OUTCOMES: usize = 1_000;
 
 impl ImportReport {
     /// The report as CSV: one line per issue or warning, and one per
     /// created row (which rows went in).
     pub fn to_csv(&self) -> String {
+        if let Some(file) = &self.lines.0 {
+            return std::fs::read_to_string(file.path()).unwrap_or_default();
+        }
         let mut out = csv::Writer::from_writer(Vec::new());
-        let _ = out.write_record(["row", "status", "customer", "column", "code", "message"]);
+        let _ = out.write_record(REPORT_HEADER);
         for o in &self.outcomes {
-            let status = serde_json::to_value(o.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            let customer = o.customer.clone().unwrap_or_default();
-            let notes: Vec<&CellIssue> = o.issues.iter().chain(&o.warnings).collect();
-            if notes.is_empty() {
-                let _ = out.write_record([o.row.to_string(), status.clone(), customer.clone(), String::new(), String::new(), String::new()]);
-            }
-            for issue in notes {
-                let column = issue.column.and_then(|c| self.header.get(c)).cloned().unwrap_or_default();
-                let row = [o.row.to_string(), status.clone(), customer.clone(), column, issue.code.clone(), issue.message.clone()];
-                let _ = out.write_record(row.map(|cell| neutralise(&cell)));
-            }
+            write_outcome(&mut out, &self.header, o);
         }
         String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+
+    /// Where the whole report's CSV is, when it was written as the import went.
+    pub fn csv_path(&self) -> Option<&Path> {
+        self.lines.0.as_deref().map(|f| f.path())
+    }
+}
+
+fn write_outcome<W: std::io::Write>(out: &mut csv::Writer<W>, header: &[String], o: &RowOutcome) {
+    let status = serde_json::to_value(o.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let customer = o.customer.clone().unwrap_or_default();
+    let notes: Vec<&CellIssue> = o.issues.iter().chain(&o.warnings).collect();
+    if notes.is_empty() {
+        let _ = out.write_record([o.row.to_string(), status.clone(), customer.clone(), String::new(), String::new(), String::new()]);
+    }
+    for issue in notes {
+        let column = issue.column.and_then(|c| header.get(c)).cloned().unwrap_or_default();
+        let row = [o.row.to_string(), status.clone(), customer.clone(), column, issue.code.clone(), issue.message.clone()];
+        let _ = out.write_record(row.map(|cell| neutralise(&cell)));
+    }
+}
+
+/// Writes a report's outcomes to its CSV file as each batch is done.
+struct ReportSink {
+    file: std::sync::Arc<tempfile::NamedTempFile>,
+    out: csv::Writer<std::io::BufWriter<std::fs::File>>,
+}
+
+impl ReportSink {
+    fn new() -> Result<Self> {
+        let io = |e: std::io::Error| ServiceError::Internal(format!("cannot write the import's report: {e}"));
+        let file = tempfile::NamedTempFile::new().map_err(io)?;
+        let mut out = csv::Writer::from_writer(std::io::BufWriter::new(file.reopen().map_err(io)?));
+        let _ = out.write_record(REPORT_HEADER);
+        Ok(ReportSink { file: std::sync::Arc::new(file), out })
+    }
+
+    /// Write the outcomes from `from` on, then keep only the first
+    /// [`KEPT_OUTCOMES`] in memory.
+    fn drain(&mut self, report: &mut ImportReport, from: usize) {
+        for o in report.outcomes.iter().skip(from) {
+            write_outcome(&mut self.out, &report.header, o);
+        }
+        report.outcomes.truncate(KEPT_OUTCOMES);
+    }
+
+    fn finish(mut self, report: &mut ImportReport) {
+        let _ = self.out.flush();
+        report.lines = ReportLines(Some(self.file));
     }
 }
 
@@ -354,9 +411,14 @@ impl<'a> Importer<'a> {
         progress(Progress { rows_done: 0, rows_total: total });
         let mut failure = None;
         let mut renewed_at = std::time::Instant::now();
+        let mut sink = ReportSink::new()?;
         while let Some(batch) = batches.recv().await {
             done += batch.len() as u64;
-            if let Err(e) = self.batch(batch, &mut seen, &mut report).await {
+            let from = report.outcomes.len();
+            let outcome = self.batch(batch, &mut seen, &mut report).await;
+            // Even a failed batch's rows are reported (as not imported).
+            sink.drain(&mut report, from);
+            if let Err(e) = outcome {
                 failure = Some(e);
                 break;
             }
@@ -389,6 +451,7 @@ impl<'a> Importer<'a> {
             progress(Progress { rows_done: done, rows_total: total });
         }
         drop(batches);
+        sink.finish(&mut report);
         let read = reader.await.map_err(|e| ServiceError::Internal(format!("file reader stopped: {e}")))?;
         let failure = failure.or(read.err().map(ServiceError::from));
         if !self.dry_run && !self.stored {

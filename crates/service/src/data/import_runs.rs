@@ -364,7 +364,7 @@ async fn run_step(db: &Db, files: &Files, org: crate::Org, mut row: ImportRow, d
     let step = import::StoredStep { row: row.clone(), mapping: resolved, custom, dry_run };
     let report = import::run_stored(db, &ctx, &file, step, task).await?;
     drop(local);
-    let report_sha256 = files.blobs.put(row.org_id, report.to_csv().as_bytes()).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let report_sha256 = keep_report(files, row.org_id, &report).await?;
     let mut shown = report;
     shown.outcomes.truncate(SHOWN_OUTCOMES);
     let mut conn = db.read().await?;
@@ -384,6 +384,29 @@ async fn run_step(db: &Db, files: &Files, org: crate::Org, mut row: ImportRow, d
     q::update_import(&mut tx.handle(), &row).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Keep a report's CSV in the blob store, read from its file a piece at a time.
+async fn keep_report(files: &Files, org: Uuid, report: &ImportReport) -> Result<String> {
+    use tokio::io::AsyncReadExt;
+    let blob = |e: dossier_store::BlobError| ServiceError::Internal(e.to_string());
+    let Some(path) = report.csv_path() else {
+        return files.blobs.put(org, report.to_csv().as_bytes()).await.map_err(blob);
+    };
+    let mut source = tokio::fs::File::open(path).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let mut staging = files.blobs.stage(u64::MAX).await.map_err(blob)?;
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let read = source.read(&mut buffer).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if read == 0 {
+            break;
+        }
+        staging.write(&buffer[..read]).await.map_err(blob)?;
+    }
+    let staged = staging.finish().await.map_err(blob)?;
+    let sha256 = staged.sha256.clone();
+    files.blobs.keep(org, staged).await.map_err(blob)?;
+    Ok(sha256)
 }
 
 /// A blob copied to a file of its own on this machine (the reader seeks
