@@ -271,3 +271,15 @@ both_backends!(a_large_report_is_kept_whole_in_its_csv_and_only_its_start_in_mem
     assert_eq!(csv.lines().count(), 1 + 1_100, "the CSV has every row");
     assert!(csv.lines().last().unwrap().starts_with("1101,invalid,,Email,invalid_email,"), "{}", csv.lines().last().unwrap());
 });
+
+both_backends!(erasing_an_imported_customer_forgets_the_keys_its_import_knew_it_by, |app| {
+    let ctx = admin(&app);
+    let file = upload("people.csv", b"Customer ID,Last Name,Email\nX-1,Lee,lee@example.com\nX-2,Kim,kim@example.com\n");
+    let preview = import::preview(&app.db, &ctx, &file.file.path).await.unwrap();
+    let report = import::run_import(&app.db, &ctx, &file.file, auto(&preview), |_| {}).await.unwrap();
+    assert_eq!((report.created, app.count("import_key").await), (2, 2));
+    let lee = report.outcomes.iter().find(|o| o.row == 2).and_then(|o| o.customer.clone()).unwrap();
+    let input = dossier_service::customers::erasure::ErasureInput { reason: Some("Request 7".into()) };
+    dossier_service::customers::erasure::erase_customer(&app.db, &app.ctx(), &lee, input).await.unwrap();
+    assert_eq!(app.count("import_key").await, 1, "the erased customer's reference is gone, Kim's stays");
+});

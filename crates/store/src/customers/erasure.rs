@@ -39,6 +39,9 @@ pub async fn erase_owned(h: &mut Handle<'_>, org_id: Uuid, customer_id: Uuid, at
         "DELETE FROM customer_search WHERE org_id = $1 AND customer_id = $2",
         // A deleted customer's terms, set aside until it is restored.
         "DELETE FROM customer_search_deleted WHERE org_id = $1 AND customer_id = $2",
+        // What an import knew it by: a row's fingerprint is a hash of the
+        // person's data, a reference their id elsewhere.
+        "DELETE FROM import_key WHERE org_id = $1 AND customer_id = $2",
     ];
     for sql in statements {
         // PostgreSQL refuses a parameter the statement does not use.
