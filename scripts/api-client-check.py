@@ -36,9 +36,10 @@ def main():
     output = work / "client"
     # The generator reads binary answers only as application/octet-stream;
     # this tells it the PDFs' application/pdf and the thumbnails'
-    # image/jpeg and the export's application/zip are such answers.
+    # image/jpeg, the export's application/zip and the reports' and lists'
+    # text/csv are such answers.
     config = work / "client-config.json"
-    overrides = {"application/pdf": "application/octet-stream", "image/jpeg": "application/octet-stream", "application/zip": "application/octet-stream"}
+    overrides = {"application/pdf": "application/octet-stream", "image/jpeg": "application/octet-stream", "application/zip": "application/octet-stream", "text/csv": "application/octet-stream"}
     config.write_text(json.dumps({"content_type_overrides": overrides}))
     generated = subprocess.run(
         [args.generator, "generate", "--path", str(document), "--output-path", str(output), "--meta", "none", "--overwrite", "--config", str(config)],

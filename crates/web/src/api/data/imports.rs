@@ -81,7 +81,8 @@ async fn list_imports(State(s): State<AppState>, Caller(ctx): Caller) -> Result<
 /// An import: where it stands, its progress (rows per second and seconds
 /// left while it runs) and its last report's counts and first rows.
 #[utoipa::path(get, path = "/imports/{id}", tag = "imports", params(("id" = String, Path)),
-    responses((status = 200, description = "The import", body = ImportRun), (status = 404, description = "No such import", body = Problem)))]
+    responses((status = 200, description = "The import", body = ImportRun), (status = 403, description = "May not import", body = Problem),
+        (status = 404, description = "No such import", body = Problem)))]
 async fn get_import(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<ImportRun>, ApiError> {
     Ok(Json(import_runs::get_import(&s.db, &ctx, &id).await?))
 }
@@ -93,8 +94,8 @@ async fn get_import(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Pa
 /// checks every row and writes nothing; the report then says, per row and
 /// column, what would not be imported and why.
 #[utoipa::path(post, path = "/imports/{id}/dry-run", tag = "imports", params(("id" = String, Path)), request_body = MappingInput,
-    responses((status = 202, description = "Queued", body = ImportRun), (status = 404, description = "No such import", body = Problem),
-        (status = 409, description = "Running or done already (`import_not_checkable`)", body = Problem),
+    responses((status = 202, description = "Queued", body = ImportRun), (status = 403, description = "May not import", body = Problem),
+        (status = 404, description = "No such import", body = Problem), (status = 409, description = "Running or done already (`import_not_checkable`)", body = Problem),
         (status = 422, description = "A mapping that does not fit the file", body = Problem)))]
 async fn check_import(
     State(s): State<AppState>,
@@ -109,7 +110,8 @@ async fn check_import(
 /// transaction each. Rows imported before (same reference, or the same
 /// row) are skipped, so running a file again creates nothing new.
 #[utoipa::path(post, path = "/imports/{id}/run", tag = "imports", params(("id" = String, Path)),
-    responses((status = 202, description = "Queued", body = ImportRun), (status = 404, description = "No such import", body = Problem),
+    responses((status = 202, description = "Queued", body = ImportRun), (status = 403, description = "May not import", body = Problem),
+        (status = 404, description = "No such import", body = Problem),
         (status = 409, description = "No dry run yet, or imported already (`import_not_checked`)", body = Problem)))]
 async fn start_import(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<(StatusCode, Json<ImportRun>), ApiError> {
     Ok((StatusCode::ACCEPTED, Json(import_runs::start(&s.db, &ctx, &id).await?)))
@@ -118,7 +120,8 @@ async fn start_import(State(s): State<AppState>, Caller(ctx): Caller, Path(id): 
 /// The last report of an import as CSV: one line per issue or warning
 /// (row, status, customer, column, code, message) and one per imported row.
 #[utoipa::path(get, path = "/imports/{id}/report.csv", tag = "imports", params(("id" = String, Path)),
-    responses((status = 200, description = "The report", content_type = "text/csv", body = Csv), (status = 404, description = "No such import", body = Problem),
+    responses((status = 200, description = "The report", content_type = "text/csv", body = Csv), (status = 403, description = "May not import", body = Problem),
+        (status = 404, description = "No such import", body = Problem),
         (status = 409, description = "No report yet (`no_report`)", body = Problem)))]
 async fn import_report(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let (name, content) = import_runs::report_csv(&s.db, &s.files, &ctx, &id).await?;
