@@ -186,16 +186,18 @@ pub async fn load(db: &Db, options: DemoOptions, mut progress: impl FnMut(u64)) 
     })
 }
 
-/// The demo's "now": today at 09:00 UTC, or, before then, an hour ago but
-/// not before midnight, so the demo's history ends today and never in the
-/// future (a staff member's first edit after loading is the newest entry).
+/// The demo's "now": today at 09:00 UTC, or, before then, the start of the
+/// hour before this one but not before midnight, so the demo's history ends
+/// today and never in the future (a staff member's first edit after loading
+/// is the newest entry), and two loads in the same hour are the same.
 fn today_at_nine() -> Timestamp {
     anchor_for(Timestamp::now())
 }
 
 fn anchor_for(now: Timestamp) -> Timestamp {
     let day_start = now.as_second() - now.as_second().rem_euclid(86_400);
-    let second = (now.as_second() - 3600).clamp(day_start, day_start + 9 * 3600);
+    let hour_ago = now.as_second() - 3600;
+    let second = (hour_ago - hour_ago.rem_euclid(3600)).clamp(day_start, day_start + 9 * 3600);
     Timestamp::from_second(second).unwrap_or(now)
 }
 
@@ -1131,7 +1133,8 @@ mod tests {
     fn the_demo_s_now_is_today_and_never_in_the_future() {
         let at = |s: &str| s.parse::<Timestamp>().unwrap();
         assert_eq!(anchor_for(at("2026-12-08T15:30:00Z")), at("2026-12-08T09:00:00Z"));
-        assert_eq!(anchor_for(at("2026-12-08T04:30:00Z")), at("2026-12-08T03:30:00Z"));
+        assert_eq!(anchor_for(at("2026-12-08T04:30:00Z")), at("2026-12-08T03:00:00Z"));
+        assert_eq!(anchor_for(at("2026-12-08T04:59:59Z")), anchor_for(at("2026-12-08T04:00:01Z")), "the same within an hour");
         assert_eq!(anchor_for(at("2026-12-08T00:20:00Z")), at("2026-12-08T00:00:00Z"));
     }
 
