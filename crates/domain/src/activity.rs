@@ -82,6 +82,9 @@ string_enum!(
         CustomerErased = "customer.erased",
         CustomerDeleted = "customer.deleted",
         CustomerRestored = "customer.restored",
+        CustomerMerged = "customer.merged",
+        CustomerMergeUndone = "customer.merge_undone",
+        CustomerDuplicateDismissed = "customer.duplicate_dismissed",
         ContactCreated = "contact.created",
         ContactUpdated = "contact.updated",
         ContactDeleted = "contact.deleted",
@@ -163,6 +166,9 @@ impl ActivityKind {
             | CustomerErased
             | CustomerDeleted
             | CustomerRestored
+            | CustomerMerged
+            | CustomerMergeUndone
+            | CustomerDuplicateDismissed
             | ContactCreated
             | ContactUpdated
             | ContactDeleted
@@ -201,8 +207,10 @@ impl ActivityKind {
         }
     }
 
-    /// The kinds the History tab shows: field edits of the customer's profile.
-    pub const PROFILE_EDITS: &'static [ActivityKind] = &[ActivityKind::CustomerUpdated, ActivityKind::CustomerLabelsChanged];
+    /// The kinds the History tab shows: field edits of the customer's
+    /// profile (a merge and its undoing change the survivor's fields too).
+    pub const PROFILE_EDITS: &'static [ActivityKind] =
+        &[ActivityKind::CustomerUpdated, ActivityKind::CustomerLabelsChanged, ActivityKind::CustomerMerged, ActivityKind::CustomerMergeUndone];
 }
 
 /// Who did something: a user, the system, the customer (portal) or an API client.

@@ -256,6 +256,10 @@ pub struct Customer {
     /// whom, why, and until when it can be restored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted: Option<crate::data::deletion::Deleted>,
+    /// Only when this customer was answered for the code or id of a
+    /// customer merged into it: which one, and the merge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<crate::data::merge::MergedFrom>,
 }
 
 /// The body of "create a customer".

@@ -10,6 +10,8 @@ use crate::role::Role;
 string_enum!(
     /// What a permission is about. `deleted_customers`: deleting a customer
     /// (`delete`), the Deleted page (`view`) and restoring from it (`edit`).
+    /// `merges`: the Duplicates page (`view`), "not a duplicate", merging
+    /// and undoing a merge (`edit`).
     Module {
         Customers = "customers",
         Timeline = "timeline",
@@ -31,6 +33,9 @@ string_enum!(
         // Erasing a customer's personal data (and, later, exporting it).
         PersonalData = "personal_data",
         DeletedCustomers = "deleted_customers",
+        // Duplicates (`view`), dismissing a pair, merging and undoing a
+        // merge (`edit`): owners and admins, as merging moves money records.
+        Merges = "merges",
     }
 );
 
@@ -176,6 +181,7 @@ mod tests {
             assert_eq!(access(*role, Module::Settings, Action::Edit), expected, "{role}");
             for action in [Action::View, Action::Edit, Action::Delete] {
                 assert_eq!(access(*role, Module::DeletedCustomers, action), expected, "{role} {action}");
+                assert_eq!(access(*role, Module::Merges, action), expected, "{role} {action}");
             }
         }
     }

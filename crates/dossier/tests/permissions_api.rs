@@ -206,6 +206,10 @@ fn body_for(method: &Method, path: &str, a: &Value) -> Option<Value> {
         ("POST", "/customers/{id}/erasure") => json!({"reason": "Erasure request"}),
         // Restoring takes no body (deleting takes its reason as a query parameter).
         ("POST", "/customers/{id}/restore") => return None,
+        ("POST", "/customers/{id}/merge") => json!({"merged": customer}),
+        ("POST", "/duplicates/dismissals") => json!({"a": customer, "b": customer}),
+        // Undoing a merge takes no body.
+        ("POST", "/merges/{id}/undo") => return None,
         ("POST", "/inquiries") => json!({"customer": customer, "title": "Leak"}),
         ("POST", "/inquiries/{id}/convert") => json!({"into": "job"}),
         ("POST", "/inquiries/{id}/status") => json!({"status": "contacted"}),
@@ -295,6 +299,11 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
         .await;
     assert_eq!(status, StatusCode::CREATED, "{file}");
     let file = &file["items"][0];
+    // A merge of two other customers of A.
+    let twin = app.customer(json!({"family_name": "Twin"})).await;
+    let other_twin = app.customer(json!({"family_name": "Twin"})).await;
+    let (status, merge) = app.post(&format!("/customers/{}/merge", twin["code"].as_str().unwrap()), json!({"merged": other_twin["code"]})).await;
+    assert_eq!(status, StatusCode::OK, "{merge}");
     let (_, users) = app.get("/users").await;
     let (_, tokens) = app.get("/tokens").await;
     let (_, field) = app.post("/custom-fields", json!({"entity": "customer", "key": "tier_check", "label": "Tier check", "type": "text"})).await;
@@ -317,7 +326,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
         "user": users[0]["id"], "token": tokens[0]["id"], "portal_link": portal_link["id"],
         "customer": customer["id"], "contact": contact["id"], "site": site["id"], "inquiry": inquiry["id"], "quote": quote["id"],
         "job": job["id"], "invoice": invoice["id"], "payment": payment["id"], "credit": credit["id"], "message": message["id"],
-        "follow_up": follow_up["id"], "file": file["id"], "allocation": payment["allocations"][0]["id"],
+        "follow_up": follow_up["id"], "file": file["id"], "allocation": payment["allocations"][0]["id"], "merge": merge["id"],
     });
     let secrets: Vec<String> = ids.as_object().unwrap().values().map(|v| v.as_str().unwrap().to_owned()).chain(["Leakcheck".to_owned()]).collect();
     // The org's field definitions are read by all its staff (A's fieldworker
@@ -344,6 +353,7 @@ both_backends!(no_route_lets_another_org_reach_a_record_whatever_the_role, |app|
             "tasks" => "task",
             "inbox" => "inbox_item",
             "imports" => "import",
+            "merges" => "merge",
             other => panic!("no record for /{other}"),
         };
         ids[key].as_str().unwrap()

@@ -205,6 +205,11 @@ pub async fn get_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Custome
     let key = record_key("customer", reference)?;
     let (row, labels) = q::get_customer_labelled(h, ctx.org.id.0, key).await?.ok_or(ServiceError::NotFound("customer"))?;
     crate::scope::check_customer(h, ctx, row.id, "customer").await?;
+    if row.merged_into.is_some() {
+        // Merged into another: its id and code answer the survivor, saying so.
+        let (survivor, from) = crate::merge::resolve(h, ctx, &row.id.to_string()).await?;
+        return crate::merge::resolved_customer(h, survivor, from).await;
+    }
     Ok(row.into_customer(labels)?)
 }
 

@@ -82,6 +82,10 @@ impl From<StoreError> for ServiceError {
                 use dossier_domain::data::deletion::{DELETED_CODE, deleted_message};
                 ServiceError::conflict(DELETED_CODE, deleted_message(&customer))
             }
+            StoreError::CustomerMerged { customer, survivor } => {
+                use dossier_domain::data::merge::{MERGED_CODE, merged_message};
+                ServiceError::conflict(MERGED_CODE, merged_message(&customer, &survivor))
+            }
             other => ServiceError::Store(other),
         }
     }

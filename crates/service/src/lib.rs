@@ -68,12 +68,15 @@ pub mod sending {
     pub mod templates;
 }
 
-/// Data in and out: deleting and restoring customers, exports and imports.
+/// Data in and out: deleting and restoring customers, exports and
+/// imports, duplicates and merges.
 pub mod data {
     pub mod deletion;
+    pub mod duplicates;
     pub mod export;
     pub mod import;
     pub mod import_runs;
+    pub mod merge;
     pub mod read;
 }
 
@@ -95,7 +98,7 @@ pub use automation::tasks;
 pub use conversations::{delivery, files, follow_ups, messages, thumbnails};
 pub(crate) use customers::search_terms;
 pub use customers::{contacts, sites};
-pub use data::deletion;
+pub use data::{deletion, duplicates, merge};
 pub use money::{billing, documents, ledger, statement, summary};
 pub use sending::templates;
 

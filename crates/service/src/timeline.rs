@@ -112,7 +112,11 @@ pub async fn customer_timeline(db: &Db, ctx: &Ctx, customer: &str, query: Timeli
     let (filter, before, limit) = query.parse()?;
     let mut conn = db.read().await?;
     let h = &mut conn.handle();
-    let row = customers::find(h, ctx, customer).await?;
+    // A merged customer's code reads its survivor's timeline, which holds
+    // the history of every customer merged into it while the merge stands.
+    let (row, _) = crate::merge::resolve(h, ctx, customer).await?;
+    let mut filter = filter;
+    filter.also = q::merged_into_tree(h, ctx.org.id.0, row.id, crate::merge::MAX_MERGED_HISTORIES).await?;
     page(h, ctx, EntityRef::new(EntityType::Customer, row.id), filter, before, limit).await
 }
 

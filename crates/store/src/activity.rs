@@ -224,6 +224,9 @@ pub struct TimelineFilter {
     pub jobs_assigned_to: Option<Uuid>,
     /// Only entries meant for the customer's eyes (the portal).
     pub customer_visible_only: bool,
+    /// Other entities of the same type whose entries this timeline holds
+    /// too: the customers merged into a survivor.
+    pub also: Vec<Uuid>,
 }
 
 /// One page of an entity's timeline, newest first, before the `before`
@@ -238,9 +241,20 @@ pub async fn timeline(
     limit: i64,
 ) -> Result<Vec<ActivityRow>> {
     Ok(run!(h, c => {
-        let mut q = QueryBuilder::new(
-            "SELECT a.* FROM activity_link l JOIN activity a ON a.org_id = l.org_id AND a.id = l.activity_id WHERE l.org_id = ");
-        q.push_bind(org_id).push(" AND l.entity_type = ").push_bind(entity.entity.as_str()).push(" AND l.entity_id = ").push_bind(entity.id);
+        // With `also`, an entry linked to several of them (the merge itself)
+        // is read once.
+        let select = if filter.also.is_empty() { "SELECT a.*" } else { "SELECT DISTINCT a.*" };
+        let mut q = QueryBuilder::new(format!(
+            "{select} FROM activity_link l JOIN activity a ON a.org_id = l.org_id AND a.id = l.activity_id WHERE l.org_id = "));
+        q.push_bind(org_id).push(" AND l.entity_type = ").push_bind(entity.entity.as_str());
+        if filter.also.is_empty() {
+            q.push(" AND l.entity_id = ").push_bind(entity.id);
+        } else {
+            let mut ids = vec![entity.id];
+            ids.extend(filter.also.iter().copied());
+            q.push(" AND l.entity_id IN ");
+            crate::in_list::push_ids(&mut q, &ids);
+        }
         if let Some(before) = before {
             q.push(" AND l.activity_id < ").push_bind(before);
         }
@@ -270,7 +284,9 @@ pub async fn timeline(
                 .push(")) OR (a.subject_type = 'follow_up' AND a.subject_id IN (SELECT id FROM follow_up WHERE org_id = ").push_bind(org_id)
                 .push(" AND assignee_id = ").push_bind(user).push(")))");
         }
-        q.push(" ORDER BY l.activity_id DESC LIMIT ").push_bind(limit);
+        // The link's column keeps the planner on the link index's order;
+        // DISTINCT needs a selected column.
+        q.push(if filter.also.is_empty() { " ORDER BY l.activity_id DESC LIMIT " } else { " ORDER BY a.id DESC LIMIT " }).push_bind(limit);
         q.build_query_as().fetch_all(c).await?
     }))
 }

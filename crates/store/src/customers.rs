@@ -51,6 +51,9 @@ pub struct CustomerRow {
     pub deleted_at: Option<i64>,
     pub deleted_by: Option<String>,
     pub delete_reason: Option<String>,
+    /// The survivor it was merged into (it is then deleted too: out of
+    /// every list), while the merge is not undone.
+    pub merged_into: Option<Uuid>,
 }
 
 impl CustomerRow {
@@ -97,6 +100,7 @@ impl CustomerRow {
             deleted_at: None,
             deleted_by: None,
             delete_reason: None,
+            merged_into: None,
         }
     }
 
@@ -110,6 +114,7 @@ impl CustomerRow {
             deleted_at: self.deleted_at,
             deleted_by: self.deleted_by.clone(),
             delete_reason: self.delete_reason.clone(),
+            merged_into: self.merged_into,
             ..Self::new(self.org_id, CustomerId(self.id), self.number, self.code.clone(), profile, CustomerStatus::Active, None, updated_at, updated_at)
         }
     }
@@ -166,6 +171,7 @@ impl CustomerRow {
             updated_at: timestamp(self.updated_at)?,
             erased_at: self.erased_at.map(timestamp).transpose()?,
             matched: None,
+            merged_from: None,
         })
     }
 }
@@ -615,7 +621,8 @@ pub async fn customer_names(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
 }
 
 /// The one guard every write passes: a transaction whose history concerns
-/// a deleted customer ([`StoreError::CustomerDeleted`]) or a deactivated
+/// a deleted customer ([`StoreError::CustomerDeleted`]), a merged one
+/// ([`StoreError::CustomerMerged`]: only the undoing of its merge) or a deactivated
 /// one ([`StoreError::CustomerDeactivated`]) is refused, whatever use case
 /// wrote it, so such a customer is read-only until restored or
 /// reactivated. Only its deletion and restoring, its status change (the
@@ -647,14 +654,14 @@ pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivit
     }
     let mut keys: Vec<(Uuid, Uuid)> = deactivated.keys().copied().collect();
     keys.sort_unstable();
-    let mut deleted: HashMap<(Uuid, Uuid), String> = HashMap::new();
+    let mut deleted: HashMap<(Uuid, Uuid), (String, Option<Uuid>)> = HashMap::new();
     for of_org in keys.chunk_by(|a, b| a.0 == b.0) {
         let ids: Vec<Uuid> = of_org.iter().map(|(_, customer)| *customer).collect();
         for batch in ids.chunks(500) {
             // Only the customers that are deactivated or deleted come back.
-            let stored: Vec<(Uuid, String, String, bool)> = run!(h, c => {
+            let stored: Vec<(Uuid, String, String, bool, Option<Uuid>)> = run!(h, c => {
                 let mut q = QueryBuilder::new(
-                    "SELECT id, code, status, deleted_at IS NOT NULL FROM customer WHERE (status = 'deactivated' OR deleted_at IS NOT NULL) AND org_id = ");
+                    "SELECT id, code, status, deleted_at IS NOT NULL, merged_into FROM customer WHERE (status = 'deactivated' OR deleted_at IS NOT NULL) AND org_id = ");
                 q.push_bind(of_org[0].0).push(" AND id IN ");
                 crate::in_list::push_ids(&mut q, batch);
                 q.build_query_as().fetch_all(c).await?
@@ -663,10 +670,10 @@ pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivit
                 let found = stored.iter().find(|(id, ..)| id == customer);
                 let known = deactivated.entry((of_org[0].0, *customer)).or_insert(None);
                 if known.is_none() {
-                    *known = Some(found.is_some_and(|(_, _, status, _)| status == CustomerStatus::Deactivated.as_str()));
+                    *known = Some(found.is_some_and(|(_, _, status, ..)| status == CustomerStatus::Deactivated.as_str()));
                 }
-                if let Some((_, code, _, true)) = found {
-                    deleted.insert((of_org[0].0, *customer), code.clone());
+                if let Some((_, code, _, true, merged_into)) = found {
+                    deleted.insert((of_org[0].0, *customer), (code.clone(), *merged_into));
                 }
             }
         }
@@ -674,10 +681,17 @@ pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivit
     for activity in pending {
         let Some(customer) = activity.customer_id else { continue };
         let key = (activity.org_id.0, customer.0);
-        if let Some(code) = deleted.get(&key)
-            && !matches!(activity.kind, ActivityKind::CustomerDeleted | ActivityKind::CustomerRestored | ActivityKind::CustomerErased)
-        {
-            return Err(StoreError::CustomerDeleted(code.clone()));
+        match deleted.get(&key) {
+            // A merged customer: only the undoing of its merge.
+            Some((code, Some(survivor))) if activity.kind != ActivityKind::CustomerMergeUndone => {
+                let survivor: String = run!(h, c => sqlx::query_scalar("SELECT code FROM customer WHERE org_id = $1 AND id = $2")
+                    .bind(key.0).bind(*survivor).fetch_one(c).await?);
+                return Err(StoreError::CustomerMerged { customer: code.clone(), survivor });
+            }
+            Some((code, None)) if !matches!(activity.kind, ActivityKind::CustomerDeleted | ActivityKind::CustomerRestored | ActivityKind::CustomerErased) => {
+                return Err(StoreError::CustomerDeleted(code.clone()));
+            }
+            _ => {}
         }
         if activity.kind == ActivityKind::CustomerStatusChanged {
             if let Some((_, now)) = status_change(activity) {

@@ -26,6 +26,10 @@ pub enum StoreError {
     /// until restored: the transaction must not commit.
     #[error("{0} is deleted and read-only")]
     CustomerDeleted(String),
+    /// A write concerned a customer merged into another (the survivor),
+    /// which is read-only while the merge stands.
+    #[error("{customer} was merged into {survivor} and is read-only")]
+    CustomerMerged { customer: String, survivor: String },
 }
 
 impl StoreError {

@@ -46,6 +46,7 @@ mod sending {
 pub mod data {
     pub(crate) mod deletion;
     pub(crate) mod imports;
+    pub(crate) mod merge;
     pub mod tables;
 }
 mod access {
@@ -74,6 +75,7 @@ pub use coded::{ListFilter, RecordKey, RecordOwner, Row};
 pub use contacts::ContactRow;
 pub use custom_fields::CustomFieldRow;
 pub use customers::{CustomerAfter, CustomerFilter, CustomerOrder, CustomerRow};
+pub use data::merge::{MOVED_TABLES, MergeRow};
 pub use db::{Db, Handle, Reader, Tx};
 pub use erasure::{ERASED_NAME, ErasableRow};
 pub use error::StoreError;
@@ -115,6 +117,10 @@ pub mod queries {
         update_customer_profile, update_customer_status,
     };
     pub use crate::data::deletion::{deleted_before, list_deleted, mark_deleted, mark_restored};
+    pub use crate::data::merge::{
+        dismissals, duplicate_candidates, get_merge, insert_dismissal, insert_merge, mark_merged, mark_undone, merged_into_tree, merges_into, money_across,
+        move_all, move_rows, move_search_sources, primary_contacts, set_primary, standing_merge_of, unmark_merged,
+    };
     pub use crate::erasure::{erasable_rows, erase_owned, erasures_after, mark_erased, tombstone_rows};
     pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};

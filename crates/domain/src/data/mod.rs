@@ -1,7 +1,9 @@
 //! Data in and out: importing customers from files, deleting and
-//! restoring customers.
+//! restoring customers, finding duplicates and merging them.
 
 pub mod deletion;
+pub mod duplicates;
 pub mod import;
 pub mod import_row;
 pub mod import_run;
+pub mod merge;

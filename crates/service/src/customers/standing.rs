@@ -30,6 +30,11 @@ pub(crate) struct WorkPermit {
 
 impl WorkPermit {
     pub(crate) fn check(customer: CustomerRow, go_ahead: Option<&str>) -> Result<Self> {
+        if customer.merged_into.is_some() {
+            use dossier_domain::data::merge::MERGED_CODE;
+            let message = format!("{} was merged into another customer and is read-only; opening {} shows that customer", customer.code(), customer.code());
+            return Err(ServiceError::conflict(MERGED_CODE, message));
+        }
         if customer.deleted_at.is_some() {
             use dossier_domain::data::deletion::{DELETED_CODE, deleted_message};
             return Err(ServiceError::conflict(DELETED_CODE, deleted_message(customer.code())));

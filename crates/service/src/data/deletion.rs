@@ -33,6 +33,7 @@ pub async fn delete_customer(db: &Db, ctx: &Ctx, reference: &str, input: DeleteI
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
     let row = find(h, ctx, reference).await?;
+    refuse_merged(&row)?;
     let now = ctx.now();
     if !q::mark_deleted(h, row.org_id, row.id, now.as_microsecond(), &ctx.actor.name, reason.as_deref()).await? {
         return Err(ServiceError::conflict("already_deleted", format!("{} is deleted already", row.code())));
@@ -60,6 +61,7 @@ pub async fn restore_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     let mut tx = db.begin().await?;
     let h = &mut tx.handle();
     let row = find(h, ctx, reference).await?;
+    refuse_merged(&row)?;
     let Some(deleted) = row.deleted()? else {
         return Err(ServiceError::conflict("not_deleted", format!("{} is not deleted", row.code())));
     };
@@ -80,6 +82,18 @@ pub async fn restore_customer(db: &Db, ctx: &Ctx, reference: &str) -> Result<Cus
     tx.append(entry).await?;
     tx.commit().await?;
     Ok(restored.into_customer(labels)?)
+}
+
+/// A customer merged into another is neither deleted nor restored here:
+/// undoing its merge brings it back.
+fn refuse_merged(row: &CustomerRow) -> Result<()> {
+    match row.merged_into {
+        Some(_) => Err(ServiceError::conflict(
+            dossier_domain::data::merge::MERGED_CODE,
+            format!("{} was merged into another customer; undo the merge to bring it back", row.code()),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Query parameters of the deleted customers' list.

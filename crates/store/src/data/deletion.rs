@@ -44,12 +44,12 @@ pub async fn mark_restored(h: &mut Handle<'_>, org_id: Uuid, id: Uuid) -> Result
     Ok(true)
 }
 
-/// Deleted customers, most recently deleted first, after `after`
-/// (`deleted_at`, id).
+/// Deleted customers (not those merged into another), most recently
+/// deleted first, after `after` (`deleted_at`, id).
 pub async fn list_deleted(h: &mut Handle<'_>, org_id: Uuid, after: Option<(i64, Uuid)>, limit: i64) -> Result<Vec<CustomerRow>> {
     let (at, id) = after.unwrap_or((i64::MAX, Uuid::max()));
     Ok(run!(h, c => sqlx::query_as(
-        "SELECT * FROM customer WHERE org_id = $1 AND deleted_at IS NOT NULL AND (deleted_at < $2 OR (deleted_at = $2 AND id < $3)) \
+        "SELECT * FROM customer WHERE org_id = $1 AND deleted_at IS NOT NULL AND merged_into IS NULL AND (deleted_at < $2 OR (deleted_at = $2 AND id < $3)) \
          ORDER BY deleted_at DESC, id DESC LIMIT $4")
         .bind(org_id).bind(at).bind(id).bind(limit).fetch_all(c).await?))
 }
@@ -59,7 +59,7 @@ pub async fn list_deleted(h: &mut Handle<'_>, org_id: Uuid, after: Option<(i64, 
 /// window, and not erased yet. Oldest first, at most `limit`.
 pub async fn deleted_before(h: &mut Handle<'_>, org_id: Uuid, deleted_by: i64, limit: i64) -> Result<Vec<CustomerRow>> {
     Ok(run!(h, c => sqlx::query_as(
-        "SELECT * FROM customer WHERE org_id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2 AND erased_at IS NULL ORDER BY deleted_at, id LIMIT $3")
+        "SELECT * FROM customer WHERE org_id = $1 AND deleted_at IS NOT NULL AND merged_into IS NULL AND deleted_at <= $2 AND erased_at IS NULL ORDER BY deleted_at, id LIMIT $3")
         .bind(org_id).bind(deleted_by).bind(limit).fetch_all(c).await?))
 }
 

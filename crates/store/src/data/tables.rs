@@ -54,6 +54,8 @@ pub const EXPORTED: &[(&str, &str)] = &[
     ("automated_send", "org_id"),
     ("import_run", "org_id"),
     ("import_key", "org_id"),
+    ("customer_merge", "org_id"),
+    ("duplicate_dismissal", "org_id"),
 ];
 
 /// The tables an export leaves out, and why.

@@ -107,9 +107,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CustomerParams {
     }
 }
 
-/// A customer, by id or code.
+/// A customer, by id or code. The id or code of a customer merged into
+/// another answers the survivor, with `merged_from` naming the customer
+/// asked for and the merge (its id, when, until when it can be undone).
 #[utoipa::path(get, path = "/customers/{id}", tag = "customers", params(("id" = String, Path, description = "Customer id or code")),
-    responses((status = 200, description = "The customer", body = Customer), (status = 404, description = "No such customer", body = Problem)))]
+    responses((status = 200, description = "The customer (for a merged customer: its survivor, with `merged_from`)", body = Customer),
+        (status = 404, description = "No such customer", body = Problem)))]
 async fn get_customer(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Json<Customer>, ApiError> {
     Ok(Json(customers::get_customer(&s.db, &ctx, &id).await?))
 }

@@ -82,6 +82,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(custom_fields::router())
         .merge(customers::router())
         .merge(data::deletion::router())
+        .merge(data::merge::router())
         .merge(timeline::router())
         .merge(messages::router())
         .merge(follow_ups::router())

@@ -289,6 +289,10 @@ pub struct ProfileQuery {
     cursor: Option<String>,
     /// Works tab: the page of the ongoing work (`cursor` pages the finished).
     ongoing_cursor: Option<String>,
+    /// The code of a customer merged into this one, whose code was opened.
+    merged_from: Option<String>,
+    /// The code of a customer whose merge into this one was just undone.
+    unmerged: Option<String>,
 }
 
 /// A table of records, laid out the same on every tab.
@@ -382,6 +386,8 @@ struct ProfilePage {
     uploader: Option<Uploader>,
     /// On a deleted customer: the banner that says so.
     deleted: Option<DeletedBanner>,
+    /// What was merged into this customer (and can be undone), and notes.
+    merges: super::data::merge::MergeBanners,
 }
 
 /// "Deleted on … by …, restorable until …", above a deleted customer's page.
@@ -430,14 +436,24 @@ fn tabs(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
 }
 
 pub async fn profile(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Query(query): Query<ProfileQuery>) -> Response {
-    match profile_page(&s.db, &ctx, &id, query).await {
+    let customer = match customers::get_customer(&s.db, &ctx, &id).await {
+        Ok(customer) => customer,
+        Err(e) => return failure(e),
+    };
+    if let Some(from) = &customer.merged_from {
+        // A merged customer's code opens its survivor, which says so.
+        return Redirect::to(&format!("/customers/{}?merged_from={}", customer.code, from.code)).into_response();
+    }
+    match profile_page(&s.db, &ctx, customer, query).await {
         Ok(page_data) => page(StatusCode::OK, &page_data),
         Err(e) => failure(e),
     }
 }
 
-async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Result<ProfilePage, ServiceError> {
-    let customer = customers::get_customer(db, ctx, id).await?;
+async fn profile_page(db: &Db, ctx: &Ctx, customer: Customer, query: ProfileQuery) -> Result<ProfilePage, ServiceError> {
+    let id = customer.code.clone();
+    let id = id.as_str();
+    let merges = super::data::merge::banners(db, ctx, &customer, query.merged_from.as_deref(), query.unmerged.as_deref()).await?;
     let summary = summary::customer_summary(db, ctx, id).await?;
     let definitions = dossier_service::custom_fields::list_definitions(db, ctx, Some(FieldEntity::Customer)).await?;
     let sites = sites::list_sites(db, ctx, id).await?;
@@ -501,6 +517,7 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
             reason: d.reason.clone(),
             can_restore: d.restorable(ctx.now()) && ctx.access(Module::DeletedCustomers, Action::Edit) != Access::None,
         }),
+        merges,
     };
     let here = format!("/customers/{code}?tab={tab}");
     let pinned: Vec<_> = summary.pinned.iter().flatten().cloned().collect();
@@ -636,6 +653,9 @@ async fn profile_page(db: &Db, ctx: &Ctx, id: &str, query: ProfileQuery) -> Resu
         (page_data.composer, page_data.uploader, page_data.can_relabel) = (None, None, false);
     } else if ctx.access(Module::DeletedCustomers, Action::Delete) != Access::None {
         page_data.header_actions.push((format!("/customers/{code}/delete"), "Delete"));
+    }
+    if page_data.deleted.is_none() && ctx.access(Module::Merges, Action::Edit) != Access::None {
+        page_data.header_actions.push((format!("/customers/{code}/merge"), "Merge…"));
     }
     Ok(page_data)
 }

@@ -38,6 +38,7 @@ mod sending {
 mod data {
     pub(super) mod deletion;
     pub(super) mod imports;
+    pub(super) mod merge;
 }
 mod access {
     pub(super) mod admin;
@@ -98,6 +99,10 @@ pub fn router() -> Router<AppState> {
         .route("/imports/{id}/dry-run", post(data::imports::check))
         .route("/imports/{id}/run", post(data::imports::start))
         .route("/imports/{id}/report.csv", get(data::imports::report))
+        .route("/admin/duplicates", get(data::merge::show))
+        .route("/admin/duplicates/dismiss", post(data::merge::dismiss))
+        .route("/customers/{id}/merge", get(data::merge::form).post(data::merge::submit))
+        .route("/merges/{id}/undo", post(data::merge::undo))
         .route("/customers/{id}/contacts/new", get(profile_forms::new_contact).post(profile_forms::create_contact))
         .route("/customers/{id}/sites/new", get(profile_forms::new_site).post(profile_forms::create_site))
         .route("/contacts/{id}/edit", get(profile_forms::edit_contact).post(profile_forms::update_contact))

@@ -1,5 +1,7 @@
-//! Data in and out of an org: deleting and restoring customers, exports.
+//! Data in and out of an org: deleting and restoring customers, exports,
+//! duplicates and merges.
 
 pub(crate) mod deletion;
 pub(crate) mod export;
 pub(crate) mod imports;
+pub(crate) mod merge;
