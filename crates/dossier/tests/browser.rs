@@ -915,3 +915,58 @@ async fn an_admin_imports_a_csv_with_a_mapping_and_a_dry_run() {
     running.await.unwrap();
     s.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_merges_two_duplicates_from_the_duplicates_page_and_undoes_the_merge() {
+    let Some(s) = Session::start("merge-and-undo").await else { return };
+    let new = |body: serde_json::Value| serde_json::from_value::<dossier_domain::customer::CustomerInput>(body).unwrap();
+    let first = customers::create_customer(&s.db, &s.ctx, new(json!({"given_name": "Mara", "family_name": "Quillfeather", "email": "mara@quill.example"})))
+        .await
+        .unwrap()
+        .code;
+    let second = customers::create_customer(
+        &s.db,
+        &s.ctx,
+        new(json!({"given_name": "Mára", "family_name": "Quillfeather", "email": "mara@quill.example", "phone": "0113 496 0999"})),
+    )
+    .await
+    .unwrap()
+    .code;
+    s.sign_in(demo::ADMIN_EMAIL).await;
+
+    // The Duplicates page, linked from the admin page, lists the pair with its reasons.
+    s.goto("/admin").await;
+    s.click("a[href='/admin/duplicates']").await;
+    s.until("the Duplicates page", || async { s.path().await == "/admin/duplicates" }).await;
+    let row = format!("tr[data-pair='{first} {second}']");
+    let text = s.text(&row).await;
+    assert!(text.contains("Same email (mara@quill.example)") && text.contains("Same name") && text.contains("Not a duplicate"), "{text}");
+    s.shot("duplicates").await;
+
+    // Merge…: the two side by side, a choice per differing field.
+    s.click(&format!("{row} a[href='/customers/{first}/merge?with={second}']")).await;
+    s.until("the Merge page", || async { s.count("#merge-submit").await == 1 }).await;
+    assert_eq!(s.count("tr[data-field='phone'] input[value='merged'][checked]").await, 1, "the survivor has no phone: the merged one's is taken");
+    s.click("tr[data-field='name'] input[value='merged']").await;
+    s.shot("merge-choices").await;
+    s.click("#merge-submit").await;
+    s.until("the survivor with the merge", || async { s.count("div[data-merge]").await == 1 }).await;
+    assert!(s.text("div[data-merge]").await.contains(&format!("{second} (Mára Quillfeather) was merged into this customer")));
+    assert!(s.text("h1").await.contains("Mára Quillfeather"), "the merged customer's name, as chosen");
+    s.shot("merged").await;
+
+    // The merged code opens the survivor, with a note.
+    s.goto(&format!("/customers/{second}")).await;
+    s.until("the redirect", || async { s.path().await == format!("/customers/{first}?merged_from={second}") }).await;
+    assert!(s.text("#merged-note").await.contains(&format!("{second} was merged into this customer on")));
+
+    // Undo: both as they were.
+    s.click("div[data-merge] button[type=submit]").await;
+    s.until("the undone note", || async { s.text_now("#merged-note").await.contains("undone") }).await;
+    assert_eq!(s.count("div[data-merge]").await, 0);
+    assert!(s.text("h1").await.contains("Mara Quillfeather"), "the survivor's own name again");
+    s.shot("merge-undone").await;
+    let back = customers::get_customer(&s.db, &s.ctx, &second).await.unwrap();
+    assert_eq!((back.code.as_str(), back.merged_from.is_none(), back.deleted.is_none()), (second.as_str(), true, true));
+    s.finish().await;
+}

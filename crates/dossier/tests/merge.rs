@@ -401,6 +401,7 @@ struct Money {
     ageing: [i64; 5],
     /// Per invoice state: count, total, balance.
     bars: Vec<(String, i64, i64, i64)>,
+    opening_balance: i64,
     closing_balance: i64,
     /// (kind, code, amount), sorted.
     lines: Vec<(String, String, i64)>,
@@ -416,6 +417,7 @@ impl Money {
             account_credit: self.account_credit + other.account_credit,
             ageing: std::array::from_fn(|i| self.ageing[i] + other.ageing[i]),
             bars: self.bars.iter().zip(&other.bars).map(|(a, b)| (a.0.clone(), a.1 + b.1, a.2 + b.2, a.3 + b.3)).collect(),
+            opening_balance: self.opening_balance + other.opening_balance,
             closing_balance: self.closing_balance + other.closing_balance,
             lines,
         }
@@ -438,6 +440,7 @@ async fn money(app: &TestApp, customer: &str) -> Money {
         account_credit: b.account_credit.0,
         ageing: [a.current.0, a.days_1_30.0, a.days_31_60.0, a.days_61_90.0, a.days_over_90.0],
         bars,
+        opening_balance: st.opening_balance.0,
         closing_balance: st.closing_balance.0,
         lines,
     }

@@ -209,7 +209,7 @@ pub async fn submit(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path
         .collect();
     let merged = value(&values, "merged").unwrap_or_default();
     match merge::merge_customers(&s.db, &ctx, &id, MergeInput { merged: merged.clone(), fields }).await {
-        Ok(m) => Redirect::to(&format!("/customers/{}?merged_from={}", m.survivor.code, m.merged.code)).into_response(),
+        Ok(m) => Redirect::to(&format!("/customers/{}", m.survivor.code)).into_response(),
         Err(e @ (ServiceError::Conflict { .. } | ServiceError::Invalid(_))) => {
             let survivor = match customers::get_customer(&s.db, &ctx, &id).await {
                 Ok(c) => c,
