@@ -101,6 +101,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
     use dossier_domain::currency::NumberFormat;
     use dossier_domain::custom_fields::{FieldEntity, FieldType};
     use dossier_domain::customer::{CustomerKind, CustomerStatus};
+    use dossier_domain::data::merge::Side;
     use dossier_domain::file::MediaType;
     use dossier_domain::follow_up::FollowUpStatus;
     use dossier_domain::message::{CallOutcome, Channel, DeliveryStatus, Direction, RecordType};
@@ -194,6 +195,7 @@ fn every_enum_is_spelled_as_serde_spells_it() {
         ImportStatus => ImportStatus::ALL,
         ImportStep => ImportStep::ALL,
         RowStatus => &[RowStatus::Valid, RowStatus::Created, RowStatus::Invalid, RowStatus::DuplicateInFile, RowStatus::AlreadyImported],
+        Side => &[Side::Survivor, Side::Merged],
     );
     // A new enum in the document must be added above to be checked.
     let unchecked: Vec<&String> =

@@ -213,7 +213,7 @@ mod tests {
 
     fn person(code: &str, given: &str, family: &str) -> Candidate {
         Candidate {
-            id: Uuid::new_v4(),
+            id: Uuid::now_v7(),
             code: code.into(),
             display_name: format!("{given} {family}"),
             given_name: Some(given.into()),

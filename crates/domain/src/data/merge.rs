@@ -125,7 +125,7 @@ pub fn merged_profile(survivor: &CustomerProfile, merged: &CustomerProfile, choi
         out.payment_terms = merged.payment_terms;
     }
     if take("communication", false, false) {
-        out.communication = merged.communication.clone();
+        out.communication = merged.communication;
         out.auto_comms_paused = merged.auto_comms_paused;
         out.auto_comms_paused_until = merged.auto_comms_paused_until;
     }
@@ -149,7 +149,7 @@ pub fn merged_profile(survivor: &CustomerProfile, merged: &CustomerProfile, choi
 /// order then the custom fields': what the Merge page offers a choice for.
 pub fn differing_fields(survivor: &CustomerProfile, merged: &CustomerProfile) -> Vec<String> {
     let names = |p: &CustomerProfile| (p.kind, p.title.clone(), p.given_name.clone(), p.family_name.clone(), p.business_name.clone());
-    let communication = |p: &CustomerProfile| (p.communication.clone(), p.auto_comms_paused, p.auto_comms_paused_until);
+    let communication = |p: &CustomerProfile| (p.communication, p.auto_comms_paused, p.auto_comms_paused_until);
     let mut out = Vec::new();
     let mut differs = |field: &str, yes: bool| {
         if yes {
