@@ -74,6 +74,11 @@ both_backends!(duplicates_are_suggested_by_email_phone_similar_name_and_address_
     app.customer(json!({"given_name": "Zed", "family_name": "Quist"})).await;
     app.customer(json!({"given_name": "Bobby", "family_name": "Tables", "email": "bob@carter.example"})).await;
     ok(&app, Method::DELETE, "/customers/CUS-00010", None).await;
+    // CUS-00011 / CUS-00012: erased, so both named "Erased customer" now.
+    for (code, name) in [("CUS-00011", "Olga"), ("CUS-00012", "Oleg")] {
+        app.customer(json!({"given_name": name, "family_name": "Gone"})).await;
+        ok(&app, Method::POST, &format!("/customers/{code}/erasure"), Some(json!({"reason": "Erasure request"}))).await;
+    }
 
     let found = pairs(&app).await;
     let shown: Vec<(&str, Vec<&str>)> = found.iter().map(|(p, r, _)| (p.as_str(), r.iter().map(String::as_str).collect())).collect();
@@ -83,6 +88,7 @@ both_backends!(duplicates_are_suggested_by_email_phone_similar_name_and_address_
     assert!(shown.contains(&("CUS-00007 CUS-00008", vec!["same_address"])), "{shown:?}");
     assert_eq!(found.len(), 4, "no other pair: {shown:?}");
     assert!(!found.iter().any(|(p, ..)| p.contains("CUS-00009") || p.contains("CUS-00010")), "a deleted customer never appears");
+    assert!(!found.iter().any(|(p, ..)| p.contains("CUS-00011")), "nor an erased one");
     // Scored by their reasons, best first, with the reasons in words.
     let scores: Vec<u64> = found.iter().map(|(_, _, s)| *s).collect();
     assert_eq!(scores, [50, 40, 35, 20], "{found:?}");
@@ -310,6 +316,54 @@ both_backends!(undoing_a_merge_puts_both_back_and_leaves_what_the_survivor_gaine
     // Undone once only.
     let (status, problem) = app.post(&format!("/merges/{}/undo", merged["id"].as_str().unwrap()), json!({})).await;
     assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("merge_undone")), "{problem}");
+});
+
+/// The bars kept by triggers equal the bars counted from the records.
+async fn kept_bars_match_recount(app: &TestApp) {
+    use dossier_store::summary::{CustomerBar, all_bars, recount_bars};
+    let mut conn = app.db.read().await.unwrap();
+    let key = |kept: &CustomerBar| (kept.customer_id, kept.bar.record.clone(), kept.bar.status.clone());
+    let mut kept = all_bars(&mut conn.handle(), app.org.id.0).await.unwrap();
+    let mut counted = recount_bars(&mut conn.handle(), app.org.id.0).await.unwrap();
+    kept.sort_by_key(key);
+    counted.sort_by_key(key);
+    assert!(!counted.is_empty());
+    assert_eq!(kept, counted);
+}
+
+both_backends!(the_bars_follow_the_records_through_a_merge_and_its_undo, |app| {
+    world(&app).await;
+    kept_bars_match_recount(&app).await;
+    let merged = ok(&app, Method::POST, "/customers/CUS-00001/merge", Some(json!({"merged": "CUS-00002"}))).await;
+    kept_bars_match_recount(&app).await;
+    ok(&app, Method::POST, &format!("/merges/{}/undo", merged["id"].as_str().unwrap()), None).await;
+    kept_bars_match_recount(&app).await;
+});
+
+both_backends!(an_undo_that_would_split_money_allocated_across_the_two_is_refused_until_it_is_taken_back, |app| {
+    world(&app).await;
+    let (_, invoices) = app.get("/invoices?customer=CUS-00002").await;
+    let invoice = items(&invoices)[0]["code"].as_str().unwrap().to_owned();
+    let merged = ok(&app, Method::POST, "/customers/CUS-00001/merge", Some(json!({"merged": "CUS-00002"}))).await;
+    // After the merge, the survivor's new payment pays the invoice that came from Kym.
+    let payment =
+        ok(&app, Method::POST, "/payments", Some(json!({"customer": "CUS-00001", "amount": 700, "allocations": [{"invoice": invoice, "amount": 700}]}))).await;
+    let before = holdings(&app, "CUS-00001").await;
+    let undo = format!("/merges/{}/undo", merged["id"].as_str().unwrap());
+    let (status, problem) = app.post(&undo, json!({})).await;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("undo_blocked")), "{problem}");
+    assert_eq!(holdings(&app, "CUS-00001").await, before, "a refused undo changes nothing");
+    // Taken back, the undo goes through.
+    let allocation = payment["allocations"][0]["id"].as_str().unwrap();
+    ok(
+        &app,
+        Method::POST,
+        &format!("/payments/{}/allocations/{allocation}/unallocate", payment["code"].as_str().unwrap()),
+        Some(json!({"reason": "Wrong customer"})),
+    )
+    .await;
+    ok(&app, Method::POST, &undo, None).await;
+    kept_bars_match_recount(&app).await;
 });
 
 both_backends!(refused_merges_and_undos_answer_stable_codes_and_change_nothing, |app| {

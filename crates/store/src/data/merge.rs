@@ -207,14 +207,15 @@ pub async fn duplicate_candidates(h: &mut Handle<'_>, org_id: Uuid) -> Result<(V
 }
 
 /// Whether money links records of customer `a` with records of customer
-/// `b`: an allocation, a refund or a credit note whose invoice and source
-/// (or customer) belong to different customers, one of them `a` or `b`.
+/// `b`: an allocation standing (not taken back), a refund or a credit note
+/// whose invoice and source (or customer) belong to different customers,
+/// one of them `a` or `b`.
 /// Undoing a merge must not leave such a link behind.
 pub async fn money_across(h: &mut Handle<'_>, org_id: Uuid, a: Uuid, b: Uuid) -> Result<bool> {
     let crossing: i64 = run!(h, c => sqlx::query_scalar(
         "SELECT \
            (SELECT COUNT(*) FROM allocation x JOIN invoice i ON i.org_id = x.org_id AND i.id = x.invoice_id \
-            WHERE x.org_id = $1 AND x.customer_id IN ($2, $3) AND (x.customer_id <> i.customer_id \
+            WHERE x.org_id = $1 AND x.customer_id IN ($2, $3) AND x.reversed_on IS NULL AND (x.customer_id <> i.customer_id \
               OR EXISTS (SELECT 1 FROM payment p WHERE p.org_id = x.org_id AND p.id = x.source_id AND p.customer_id <> i.customer_id) \
               OR EXISTS (SELECT 1 FROM credit_note n WHERE n.org_id = x.org_id AND n.id = x.source_id AND n.customer_id <> i.customer_id))) \
          + (SELECT COUNT(*) FROM refund r WHERE r.org_id = $1 AND r.customer_id IN ($2, $3) \
