@@ -249,6 +249,10 @@ both_backends!(a_merge_moves_everything_and_the_merged_code_resolves_to_the_surv
     assert_eq!(entries[0]["kind"], "customer.merged");
     assert!(entries[0]["summary"].as_str().unwrap().starts_with("CUS-00002 (Kym Kowalsky) merged into CUS-00001"), "{}", entries[0]);
 
+    // The search within the survivor's history finds the moved note and file.
+    assert_eq!(items(&app.get("/customers/CUS-00001/messages?q=mornings").await.1).len(), 1, "the moved note's words");
+    assert_eq!(items(&app.get("/customers/CUS-00001/files?q=boiler").await.1).len(), 1, "the moved file's name");
+
     // Every write to the merged customer is refused.
     let (status, problem) = app.patch("/customers/CUS-00002", json!({"source": "Radio"})).await;
     assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("customer_merged")), "{problem}");
@@ -305,6 +309,8 @@ both_backends!(undoing_a_merge_puts_both_back_and_leaves_what_the_survivor_gaine
     assert_eq!(codes(&app.get("/customers?sort=code").await.1), ["CUS-00001", "CUS-00002"]);
     assert_eq!(codes(&app.get("/customers?q=bo@kowalsky.example").await.1), ["CUS-00002"]);
     assert_eq!(codes(&app.get("/customers?q=kym").await.1), ["CUS-00002"]);
+    assert_eq!(items(&app.get("/customers/CUS-00002/messages?q=mornings").await.1).len(), 1, "its note's words are its own again");
+    assert!(items(&app.get("/customers/CUS-00001/messages?q=mornings").await.1).is_empty());
     // The undo is recorded on both; the survivor's timeline no longer holds Kym's history.
     let kim_entries = timeline(&app, "CUS-00001").await;
     let kym_entries = timeline(&app, "CUS-00002").await;
