@@ -413,6 +413,11 @@ both_backends!(refused_merges_and_undos_answer_stable_codes_and_change_nothing, 
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
         let (status, _) = app.call_as(Some(&token), Method::POST, &format!("/merges/{}/undo", merge["id"].as_str().unwrap()), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
+        // Nor do the web pages open for them.
+        let cookie = app.session(role).await;
+        for page in ["/admin/duplicates", "/customers/CUS-00001/merge?with=CUS-00005"] {
+            assert_eq!(app.page(Some(&cookie), page).await.0, StatusCode::FORBIDDEN, "{role} {page}");
+        }
     }
     // After the window: undo_window_ended (the service's clock a month on).
     let id = merge["id"].as_str().unwrap();

@@ -177,6 +177,10 @@ pub struct MergeWith {
 /// `GET /customers/{id}/merge?with=CUS-…`: pick the other customer, then
 /// see both side by side with a choice per differing field.
 pub async fn form(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>, Query(with): Query<MergeWith>) -> Response {
+    use dossier_domain::permissions::{Action, Module};
+    if let Err(e) = ctx.require(Module::Merges, Action::Edit) {
+        return failure(e);
+    }
     let survivor = match customers::get_customer(&s.db, &ctx, &id).await {
         Ok(c) => c,
         Err(e) => return failure(e),
