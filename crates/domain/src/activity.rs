@@ -85,6 +85,7 @@ string_enum!(
         CustomerMerged = "customer.merged",
         CustomerMergeUndone = "customer.merge_undone",
         CustomerDuplicateDismissed = "customer.duplicate_dismissed",
+        CustomerDataExported = "customer.data_exported",
         ContactCreated = "contact.created",
         ContactUpdated = "contact.updated",
         ContactDeleted = "contact.deleted",
@@ -169,6 +170,7 @@ impl ActivityKind {
             | CustomerMerged
             | CustomerMergeUndone
             | CustomerDuplicateDismissed
+            | CustomerDataExported
             | ContactCreated
             | ContactUpdated
             | ContactDeleted

@@ -71,12 +71,14 @@ pub mod sending {
 /// Data in and out: deleting and restoring customers, exports and
 /// imports, duplicates and merges.
 pub mod data {
+    pub mod customer_export;
     pub mod deletion;
     pub mod duplicates;
     pub mod export;
     pub mod import;
     pub mod import_runs;
     pub mod merge;
+    pub mod lists;
     pub mod read;
 }
 

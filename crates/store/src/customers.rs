@@ -626,10 +626,11 @@ pub async fn customer_names(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
 /// one ([`StoreError::CustomerDeactivated`]) is refused, whatever use case
 /// wrote it, so such a customer is read-only until restored or
 /// reactivated. Only its deletion and restoring, its status change (the
-/// reactivation), the revoking of its portal links and the erasure of its
-/// personal data may be written (a deleted customer: only its restoring and
-/// its erasure, the purge; its status stays as it was, so restoring brings
-/// it back so).
+/// reactivation), the revoking of its portal links, the erasure of its
+/// personal data and the record of an export of it (a data-subject access
+/// request) may be written (a deleted customer: only its restoring, its
+/// erasure, the purge, and its export; its status stays as it was, so
+/// restoring brings it back so).
 ///
 /// The entries are checked in the order they were appended, against the
 /// status the customer had at that point: as stored, unless a status change
@@ -640,7 +641,7 @@ pub async fn customer_names(h: &mut Handle<'_>, org_id: Uuid, customer_ids: &[Uu
 pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivity]) -> Result<()> {
     let allowed = |kind: ActivityKind| {
         use ActivityKind::*;
-        matches!(kind, CustomerStatusChanged | PortalLinkRevoked | CustomerErased | CustomerDeleted | CustomerRestored)
+        matches!(kind, CustomerStatusChanged | PortalLinkRevoked | CustomerErased | CustomerDeleted | CustomerRestored | CustomerDataExported)
     };
     // Whether each customer was deactivated when the batch began: what its
     // first status change in the batch changed from, else as stored.
@@ -688,7 +689,12 @@ pub(crate) async fn refuse_deactivated(h: &mut Handle<'_>, pending: &[NewActivit
                     .bind(key.0).bind(*survivor).fetch_one(c).await?);
                 return Err(StoreError::CustomerMerged { customer: code.clone(), survivor });
             }
-            Some((code, None)) if !matches!(activity.kind, ActivityKind::CustomerDeleted | ActivityKind::CustomerRestored | ActivityKind::CustomerErased) => {
+            Some((code, None))
+                if !matches!(
+                    activity.kind,
+                    ActivityKind::CustomerDeleted | ActivityKind::CustomerRestored | ActivityKind::CustomerErased | ActivityKind::CustomerDataExported
+                ) =>
+            {
                 return Err(StoreError::CustomerDeleted(code.clone()));
             }
             _ => {}

@@ -124,7 +124,9 @@ pub mod queries {
     pub use crate::erasure::{erasable_rows, erase_owned, erasures_after, mark_erased, tombstone_rows};
     pub use crate::files::{delete_file, delete_message_files, get_file, insert_files, list_files, named_blobs, set_message_files_visibility};
     pub use crate::follow_ups::{close_follow_up, get_follow_up, insert_follow_up, list_follow_ups, reschedule_follow_up};
-    pub use crate::imports::{customers_by_terms, get_import, imported_keys, insert_import, insert_import_keys, list_imports, move_import, update_import};
+    pub use crate::imports::{
+        customers_by_numbers, customers_by_terms, get_import, imported_keys, insert_import, insert_import_keys, list_imports, move_import, update_import,
+    };
     pub use crate::messages::{
         delete_message, get_message, insert_messages, list_messages, message_by_email_id, message_by_provider_ref, set_delivery, set_pinned, set_provider_ref,
         update_message,

@@ -72,8 +72,43 @@ pub struct ChainHead {
 
 const FORMAT: &str = "dossier-export";
 
-fn io(e: impl std::fmt::Display) -> ServiceError {
+pub(crate) fn io(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::conflict("export_failed", e.to_string())
+}
+
+/// How an export's entries are written: deflated, ZIP64 when large.
+pub(crate) fn zip_options() -> SimpleFileOptions {
+    SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true)
+}
+
+/// Write `out` with `write` into a temporary file, and answer it open at
+/// its start with its size; its name is gone already, so it leaves the
+/// disk once closed.
+pub(crate) async fn spooled<T, F>(write: impl FnOnce(std::path::PathBuf) -> F) -> Result<(File, u64, T)>
+where
+    F: std::future::Future<Output = Result<T>>,
+{
+    let spool = tempfile::NamedTempFile::new().map_err(io)?;
+    let made = write(spool.path().to_owned()).await?;
+    let file = File::open(spool.path()).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    Ok((file, size, made))
+}
+
+/// Copy the content of the blob `sha` into the ZIP as `name` (stored: it
+/// is usually compressed already). False when the store no longer has it.
+pub(crate) async fn copy_blob(blobs: &Blobs, org: OrgId, sha: &str, name: &str, zip: &mut zip::ZipWriter<File>) -> Result<bool> {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut content) = blobs.open(org.0, sha).await else { return Ok(false) };
+    zip.start_file(name, SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(true)).map_err(io)?;
+    let mut buffer = vec![0; 64 * 1024];
+    loop {
+        let n = content.reader.read(&mut buffer).await.map_err(io)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        zip.write_all(&buffer[..n]).map_err(io)?;
+    }
 }
 
 /// Export the caller's org (owners and admins: settings, export) to `out`.
@@ -85,10 +120,7 @@ pub async fn export_own_org(db: &Db, blobs: &Blobs, ctx: &Ctx, out: &Path) -> Re
 /// Export the caller's org to a temporary file and answer it open, with
 /// its size; its name is gone already, so it leaves the disk once closed.
 pub async fn export_own_org_spooled(db: &Db, blobs: &Blobs, ctx: &Ctx) -> Result<(File, u64)> {
-    let spool = tempfile::NamedTempFile::new().map_err(io)?;
-    export_own_org(db, blobs, ctx, spool.path()).await?;
-    let file = File::open(spool.path()).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
+    let (file, size, _) = spooled(|path| async move { export_own_org(db, blobs, ctx, &path).await }).await?;
     Ok((file, size))
 }
 
@@ -104,7 +136,7 @@ pub async fn export_org(db: &Db, blobs: &Blobs, org: OrgId, out: &Path) -> Resul
     let schema_version = tables::schema_version(h).await?;
     let (chain_seq, chain_head) = dossier_store::queries::chain_head(h, org.0).await?.unwrap_or_default();
     let mut zip = zip::ZipWriter::new(File::create(out).map_err(io)?);
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(true);
+    let options = zip_options();
     let mut exported = Vec::new();
     let mut named_files = BTreeSet::new();
     for (table, org_column) in EXPORTED {
@@ -137,21 +169,10 @@ pub async fn export_org(db: &Db, blobs: &Blobs, org: OrgId, out: &Path) -> Resul
     drop(conn);
     let (mut files, mut missing_files) = (Vec::new(), Vec::new());
     for sha in named_files {
-        match blobs.open(org.0, &sha).await {
-            Ok(mut content) => {
-                use tokio::io::AsyncReadExt;
-                zip.start_file(format!("files/{sha}"), SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored)).map_err(io)?;
-                let mut buffer = vec![0; 64 * 1024];
-                loop {
-                    let n = content.reader.read(&mut buffer).await.map_err(io)?;
-                    if n == 0 {
-                        break;
-                    }
-                    zip.write_all(&buffer[..n]).map_err(io)?;
-                }
-                files.push(sha);
-            }
-            Err(_) => missing_files.push(sha),
+        if copy_blob(blobs, org, &sha, &format!("files/{sha}"), &mut zip).await? {
+            files.push(sha);
+        } else {
+            missing_files.push(sha);
         }
     }
     let manifest = Manifest {

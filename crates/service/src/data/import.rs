@@ -13,7 +13,9 @@
 //! Importing the same file again creates nothing new: each row's key —
 //! its reference (`ref:<value>`) when a reference column is mapped, else
 //! its fingerprint (`row:<hash of its cells>`) — is kept with the customer
-//! it created, and a row whose key is known is skipped.
+//! it created, and a row whose key is known is skipped. A reference that
+//! is the code of a customer already here (a Dossier export re-imported)
+//! is known too: the row is that customer, already here.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -24,6 +26,8 @@ use dossier_domain::code::CodeKind;
 use dossier_domain::custom_fields::{Definitions, FieldEntity};
 use dossier_domain::customer::{CustomerStatus, StatusChange};
 pub use dossier_domain::data::import::MappingInput;
+use dossier_domain::code::CodeRef;
+use dossier_domain::data::csv_cell::{neutralise, unneutralise};
 use dossier_domain::data::import::{ImportField, Mapping, template_example, template_header};
 use dossier_domain::data::import_row::{CellIssue, ImportedRow, RowReader, fingerprint};
 use dossier_domain::ids::CustomerId;
@@ -242,14 +246,6 @@ impl ReportSink {
     fn finish(mut self, report: &mut ImportReport) {
         let _ = self.out.flush();
         report.lines = ReportLines(Some(self.file));
-    }
-}
-
-/// A cell that a spreadsheet would run as a formula, made inert.
-fn neutralise(cell: &str) -> String {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
-        _ => cell.to_owned(),
     }
 }
 
@@ -486,6 +482,9 @@ impl<'a> Importer<'a> {
             let reader = RowReader::new(&mapping, region, &currency, &custom, &sites);
             let mut batch = Vec::with_capacity(IMPORT_BATCH_ROWS);
             read::read_rows(&path, |_, line, cells| {
+                // A cell a Dossier export neutralised (`'+44 7700 900123`)
+                // reads as it was.
+                let cells: Vec<String> = cells.into_iter().map(|c| if c.starts_with('\'') { unneutralise(&c).to_owned() } else { c }).collect();
                 let reference = ref_column.and_then(|c| cells.get(c)).map(|r| r.trim()).filter(|r| !r.is_empty());
                 let key = match reference {
                     Some(r) => format!("ref:{r}"),
@@ -515,6 +514,8 @@ impl<'a> Importer<'a> {
             let h = &mut conn.handle();
             (q::imported_keys(h, self.ctx.org.id.0, &keys).await?, q::customers_by_terms(h, self.ctx.org.id.0, &terms).await?)
         };
+        let mut known = known;
+        self.known_by_code(&keys, &mut known).await?;
         let codes = self.codes_of(&known).await?;
         let mut existing_by_term: HashMap<String, Vec<String>> = HashMap::new();
         for (term, _, number) in &existing {
@@ -611,6 +612,31 @@ impl<'a> Importer<'a> {
             ImportField::ContactPhone
         };
         self.mapping.column_of(field)
+    }
+
+    /// Add to `known` the rows whose reference is the code of a customer
+    /// already here (`CUS-00001`): a Dossier export re-imported into the
+    /// same org finds its customers by their codes.
+    async fn known_by_code(&self, keys: &[String], known: &mut HashMap<String, Uuid>) -> Result<()> {
+        let wanted: Vec<(String, CodeRef)> = keys
+            .iter()
+            .filter(|k| !known.contains_key(*k))
+            .filter_map(|k| Some((k.clone(), CodeRef::parse(k.strip_prefix("ref:")?)?)))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let numbers: Vec<i64> = wanted.iter().map(|(_, code)| code.number).collect();
+        let found = {
+            let mut conn = self.db.read().await?;
+            q::customers_by_numbers(&mut conn.handle(), self.ctx.org.id.0, &numbers).await?
+        };
+        for (key, code) in wanted {
+            if let Some((_, _, id)) = found.iter().find(|(number, text, _)| *number == code.number && *text == code.to_string()) {
+                known.insert(key, *id);
+            }
+        }
+        Ok(())
     }
 
     async fn codes_of(&self, known: &HashMap<String, Uuid>) -> Result<HashMap<Uuid, String>> {

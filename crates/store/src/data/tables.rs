@@ -198,6 +198,36 @@ pub async fn each_row(
     Ok(count)
 }
 
+/// Every row of `table` in `org_id` whose `column` is `value` (one
+/// customer's rows: `customer_id`, or `id` of the customer itself), handed
+/// to `each` one at a time: what one customer's export writes. The
+/// activity log comes in its order.
+pub async fn each_row_where(
+    h: &mut Handle<'_>,
+    table: &str,
+    org_id: Uuid,
+    column: &str,
+    value: Uuid,
+    columns: &[Column],
+    mut each: impl FnMut(Vec<Value>) -> std::result::Result<(), String>,
+) -> Result<u64> {
+    let order = match table {
+        "activity" => " ORDER BY seq",
+        _ if columns.iter().any(|c| c.name == "created_at") => " ORDER BY created_at, id",
+        _ => "",
+    };
+    let sql = format!("SELECT {} FROM {table} WHERE org_id = $1 AND {column} = $2{order}", select_list(h, columns));
+    let mut count = 0;
+    run!(h, c => {
+        let mut rows = sqlx::query(AssertSqlSafe(sql.clone())).bind(org_id).bind(value).fetch(&mut *c);
+        while let Some(row) = rows.try_next().await? {
+            each(decode_row!(row, columns)).map_err(StoreError::corrupt)?;
+            count += 1;
+        }
+    });
+    Ok(count)
+}
+
 /// Insert `rows` (values in the order of `columns`) into `table`, a few
 /// hundred at a time.
 pub async fn insert_rows(h: &mut Handle<'_>, table: &str, columns: &[Column], rows: &[Vec<Value>]) -> Result<()> {
