@@ -4,9 +4,10 @@ pub(super) mod sites;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use dossier_domain::customer::{Customer, CustomerInput, CustomerPatch, StatusChangeInput};
 use dossier_service::customers::{self, BulkLabelsInput, CustomerQuery, LabelsInput};
+use dossier_service::data::lists::ListCsv;
 use dossier_service::page::Page;
 use dossier_service::statement::{self, Statement, StatementQuery};
 use dossier_service::summary::{self, CustomerSummary};
@@ -15,6 +16,7 @@ use utoipa_axum::routes;
 
 use super::documents::Pdf;
 use crate::AppState;
+use crate::api::data::lists::{WantsCsv, csv_response};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Params, Path};
@@ -81,9 +83,17 @@ async fn create_customer(State(s): State<AppState>, Caller(ctx): Caller, Body(in
 /// compare whole values ignoring case, choice fields their option, yes/no
 /// fields `true`/`false`; other types answer 422 `not_filterable`.
 #[utoipa::path(get, path = "/customers", tag = "customers", params(CustomerQuery),
-    responses((status = 200, description = "One page of customers", body = Page<Customer>), (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_customers(State(s): State<AppState>, Caller(ctx): Caller, CustomerParams(query): CustomerParams) -> Result<Json<Page<Customer>>, ApiError> {
-    Ok(Json(customers::list_customers(&s.db, &ctx, query).await?))
+    responses((status = 200, description = "One page of customers (JSON), or with `Accept: text/csv` every matching one as CSV in the importer's columns", content((Page<Customer> = "application/json"), (String = "text/csv"))), (status = 422, description = "Invalid query", body = Problem)))]
+async fn list_customers(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    WantsCsv(csv): WantsCsv,
+    CustomerParams(query): CustomerParams,
+) -> Result<Response, ApiError> {
+    if csv {
+        return Ok(csv_response(&s, &ctx, ListCsv::Customers(query)).await?);
+    }
+    Ok(Json(customers::list_customers(&s.db, &ctx, query).await?).into_response())
 }
 
 /// The customer list's query: its named parameters, and each

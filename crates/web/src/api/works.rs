@@ -3,6 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use dossier_service::data::lists::ListCsv;
 use dossier_domain::drafts::QuoteEdit;
 use dossier_domain::works::{ConvertInput, Inquiry, InquiryInput, Job, JobInput, JobPatch, JobStatusInput, Quote, QuoteInput};
 use dossier_service::page::Page;
@@ -11,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::data::lists::{WantsCsv, csv_response};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Params, Path};
@@ -47,10 +50,13 @@ async fn create_inquiry(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 
 /// Inquiries newest first, by customer and status.
 #[utoipa::path(get, path = "/inquiries", tag = "works", params(InquiryQuery),
-    responses((status = 200, description = "One page of inquiries", body = Page<Inquiry>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+    responses((status = 200, description = "One page of inquiries (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Inquiry> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_inquiries(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<InquiryQuery>) -> Result<Json<Page<Inquiry>>, ApiError> {
-    Ok(Json(works::list_inquiries(&s.db, &ctx, query).await?))
+async fn list_inquiries(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<InquiryQuery>) -> Result<Response, ApiError> {
+    if csv {
+        return Ok(csv_response(&s, &ctx, ListCsv::Inquiries(query)).await?);
+    }
+    Ok(Json(works::list_inquiries(&s.db, &ctx, query).await?).into_response())
 }
 
 /// An inquiry, by id or code.
@@ -99,10 +105,13 @@ async fn create_quote(State(s): State<AppState>, Caller(ctx): Caller, Body(input
 
 /// Quotes newest first, by customer and status.
 #[utoipa::path(get, path = "/quotes", tag = "works", params(QuoteQuery),
-    responses((status = 200, description = "One page of quotes", body = Page<Quote>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+    responses((status = 200, description = "One page of quotes (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Quote> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_quotes(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<QuoteQuery>) -> Result<Json<Page<Quote>>, ApiError> {
-    Ok(Json(works::list_quotes(&s.db, &ctx, query).await?))
+async fn list_quotes(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<QuoteQuery>) -> Result<Response, ApiError> {
+    if csv {
+        return Ok(csv_response(&s, &ctx, ListCsv::Quotes(query)).await?);
+    }
+    Ok(Json(works::list_quotes(&s.db, &ctx, query).await?).into_response())
 }
 
 /// A quote, by id or code.
@@ -146,10 +155,13 @@ async fn create_job(State(s): State<AppState>, Caller(ctx): Caller, Body(input):
 
 /// Jobs newest first, by customer, status and assignee.
 #[utoipa::path(get, path = "/jobs", tag = "works", params(JobQuery),
-    responses((status = 200, description = "One page of jobs", body = Page<Job>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+    responses((status = 200, description = "One page of jobs (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Job> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_jobs(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<JobQuery>) -> Result<Json<Page<Job>>, ApiError> {
-    Ok(Json(works::list_jobs(&s.db, &ctx, query).await?))
+async fn list_jobs(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<JobQuery>) -> Result<Response, ApiError> {
+    if csv {
+        return Ok(csv_response(&s, &ctx, ListCsv::Jobs(query)).await?);
+    }
+    Ok(Json(works::list_jobs(&s.db, &ctx, query).await?).into_response())
 }
 
 /// A job, by id or code.

@@ -20,6 +20,7 @@ use dossier_domain::site::Site;
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::{BulkLabelsInput, CustomerQuery, CustomerSort};
+use dossier_service::data::lists::ListCsv;
 use dossier_service::files::{self, FileQuery};
 use dossier_service::follow_ups::FollowUpQuery;
 use dossier_service::messages::MessageQuery;
@@ -94,6 +95,8 @@ struct DirectoryPage {
     can_add: bool,
     /// Whether they may import customers from a file.
     can_import: bool,
+    /// This search as CSV: the "Export CSV" link.
+    export: String,
 }
 
 #[derive(Template)]
@@ -142,7 +145,44 @@ fn custom_filters(definitions: &[FieldDefinition], asked: &[(String, String)]) -
         .collect()
 }
 
+/// The sort a directory address asks for (name order when none or unknown).
+fn sort_of(sort: Option<String>) -> CustomerSort {
+    blank_is_none(sort).and_then(|s| serde_json::from_value::<CustomerSort>(serde_json::Value::String(s)).ok()).unwrap_or_default()
+}
+
+/// The directory's search as the list use case takes it: its filters, each
+/// `cf.<key>` filter of the address (`raw`), its sort and page.
+fn directory_list(ctx: &Ctx, query: &DirectoryQuery, raw: Option<&str>) -> CustomerQuery {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
+    let custom: Vec<(String, String)> = pairs.into_iter().filter_map(|(k, v)| Some((k.strip_prefix("cf.")?.to_owned(), blank_is_none(Some(v))?))).collect();
+    let overdue = ctx.sees(Module::Invoices) && query.overdue.is_some();
+    CustomerQuery {
+        q: blank_is_none(query.q.clone()),
+        status: blank_is_none(query.status.clone()).as_deref().and_then(CustomerStatus::parse),
+        kind: blank_is_none(query.kind.clone()).as_deref().and_then(CustomerKind::parse),
+        label: blank_is_none(query.label.clone()),
+        town: blank_is_none(query.town.clone()),
+        postcode: blank_is_none(query.postcode.clone()),
+        custom,
+        overdue: overdue.then_some(true),
+        sort: Some(sort_of(query.sort.clone())),
+        cursor: query.cursor.clone(),
+        limit: Some(50),
+    }
+}
+
+/// The directory as filtered, every customer of it, as CSV in the
+/// importer's columns (the "Export CSV" link keeps the filters).
+pub async fn directory_csv(State(s): State<AppState>, Staff(ctx): Staff, Query(query): Query<DirectoryQuery>, RawQuery(raw): RawQuery) -> Response {
+    let list = directory_list(&ctx, &query, raw.as_deref());
+    match crate::api::data::lists::csv_response(&s, &ctx, ListCsv::Customers(list)).await {
+        Ok(response) => response,
+        Err(e) => failure(e),
+    }
+}
+
 pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query): Query<DirectoryQuery>, RawQuery(raw): RawQuery) -> Response {
+    let list = directory_list(&ctx, &query, raw.as_deref());
     let (q, status, kind, label) = (blank_is_none(query.q), blank_is_none(query.status), blank_is_none(query.kind), blank_is_none(query.label));
     let (town, postcode) = (blank_is_none(query.town), blank_is_none(query.postcode));
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
@@ -153,20 +193,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
     };
     let sees_money = ctx.sees(Module::Invoices);
     let overdue = sees_money && query.overdue.is_some();
-    let sort = blank_is_none(query.sort).and_then(|s| serde_json::from_value::<CustomerSort>(serde_json::Value::String(s)).ok()).unwrap_or_default();
-    let list = CustomerQuery {
-        q: q.clone(),
-        status: status.as_deref().and_then(CustomerStatus::parse),
-        kind: kind.as_deref().and_then(CustomerKind::parse),
-        label: label.clone(),
-        town: town.clone(),
-        postcode: postcode.clone(),
-        custom: custom.clone(),
-        overdue: overdue.then_some(true),
-        sort: Some(sort),
-        cursor: query.cursor.clone(),
-        limit: Some(50),
-    };
+    let sort = list.sort.unwrap_or_default();
     // The same search with other parameters: for the next page and the sort links.
     let custom_names: Vec<(String, String)> = custom.iter().map(|(k, v)| (format!("cf.{k}"), v.clone())).collect();
     let filters: Vec<(&str, String)> = [("q", &q), ("status", &status), ("kind", &kind), ("label", &label), ("town", &town), ("postcode", &postcode)]
@@ -180,6 +207,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         format!("/customers?{}", params.join("&"))
     };
     let sort_name = |s: CustomerSort| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let export = link(&[("sort", sort_name(sort))]).replacen("/customers?", "/customers/export.csv?", 1);
     let toggle = |up: CustomerSort, down: CustomerSort| if sort == up { down } else { up };
     let mark = |up: CustomerSort, down: CustomerSort| match sort {
         s if s == up => " ▲",
@@ -230,6 +258,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         error,
         can_add: ctx.access(Module::Customers, Action::Create) != Access::None,
         can_import: ctx.access(Module::Customers, Action::Create) != Access::None && ctx.access(Module::Customers, Action::Export) != Access::None,
+        export,
     };
     page(StatusCode::OK, &page_data)
 }
@@ -539,6 +568,9 @@ async fn profile_page(db: &Db, ctx: &Ctx, customer: Customer, query: ProfileQuer
     if ctx.access(Module::PersonalData, Action::Delete) != Access::None && customer.erased_at.is_none() {
         page_data.header_actions.push((format!("/customers/{code}/erasure"), "Erase personal data"));
     }
+    if ctx.access(Module::PersonalData, Action::Export) != Access::None {
+        page_data.header_actions.push((format!("/customers/{code}/export.zip"), "Download their data"));
+    }
     if matches!(tab, "activity" | "timeline") {
         page_data.composer = super::messages::composer(ctx, &code, None, &format!("/customers/{code}?tab=timeline"));
     }
@@ -647,8 +679,8 @@ async fn profile_page(db: &Db, ctx: &Ctx, customer: Customer, query: ProfileQuer
     }
     page_data.actions = actions(ctx, &code, page_data.tab);
     if page_data.deleted.is_some() {
-        // Read-only: no button that would change it (its erasure, the purge's step, may still be done).
-        page_data.header_actions.retain(|(href, _)| href.ends_with("/as-customer") || href.ends_with("/erasure"));
+        // Read-only: no button that would change it (its erasure, the purge's step, may still be done, and its data downloaded).
+        page_data.header_actions.retain(|(href, _)| href.ends_with("/as-customer") || href.ends_with("/erasure") || href.ends_with("/export.zip"));
         page_data.actions.clear();
         (page_data.composer, page_data.uploader, page_data.can_relabel) = (None, None, false);
     } else if ctx.access(Module::DeletedCustomers, Action::Delete) != Access::None {
@@ -915,4 +947,13 @@ async fn billing_tab(db: &Db, ctx: &Ctx, code: &str, query: &ProfileQuery, page_
     }
     page_data.tab = "billing";
     Ok(())
+}
+
+/// Everything about the customer as a ZIP (a data-subject access request;
+/// owners and admins): the profile's "Download their data".
+pub async fn data_export(State(s): State<AppState>, Staff(ctx): Staff, Path(id): Path<String>) -> Response {
+    match crate::api::data::export::customer_export_response(&s, &ctx, &id).await {
+        Ok(response) => response,
+        Err(e) => failure(e),
+    }
 }

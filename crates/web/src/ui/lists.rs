@@ -17,6 +17,7 @@ use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStat
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::CustomerName;
 use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
+use dossier_service::data::lists::ListCsv;
 use dossier_service::{Ctx, Db, ServiceError, billing, customers, works};
 use serde::Deserialize;
 
@@ -86,6 +87,8 @@ struct ListPage {
     /// Why the filters could not be used, in words.
     error: Option<String>,
     empty: String,
+    /// This list as filtered, as CSV: the "Export CSV" link.
+    export: String,
 }
 
 /// What one kind's list found: its columns, rows and the next page's cursor.
@@ -208,6 +211,8 @@ pub async fn list(State(s): State<AppState>, Staff(ctx): Staff, Query(params): Q
         query.push(format!("cursor={}", super::sign_in::encode(cursor)));
         format!("/{kind}?{}", query.join("&"))
     });
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", super::sign_in::encode(v))).collect();
+    let export = format!("/{kind}/export.csv?{}", query.join("&"));
     let error = error.as_ref().map(in_words);
     let narrowed = !params.is_empty();
     let lower = title.to_lowercase();
@@ -223,6 +228,7 @@ pub async fn list(State(s): State<AppState>, Staff(ctx): Staff, Query(params): Q
         next,
         error,
         empty: if narrowed { format!("No {lower} match these filters.") } else { format!("No {lower} yet.") },
+        export,
     };
     page(StatusCode::OK, &page_data)
 }
@@ -430,4 +436,50 @@ async fn credit_notes(db: &Db, ctx: &Ctx, asked: &Asked) -> Result<Found, Servic
         .collect();
     let headers = vec![("Credit note", false), ("Customer", false), ("Issued", false), ("Reason", false), ("Amount", true), ("Not yet allocated", true)];
     Ok(Found { headers, rows, next_cursor: page.next_cursor })
+}
+
+/// The list of `kind` as filtered, every record of it, as CSV: the list
+/// page's "Export CSV" link (see `dossier_service::data::lists`).
+pub async fn export_csv(State(s): State<AppState>, Staff(ctx): Staff, Query(params): Query<ListParams>, kind: &'static str) -> Response {
+    let asked = Asked::of(params);
+    let mut errors = ValidationErrors::default();
+    let customer = asked.customer.clone();
+    let list = match kind {
+        "inquiries" => ListCsv::Inquiries(InquiryQuery {
+            customer,
+            status: parsed(&mut errors, "status", asked.status.as_deref(), InquiryStatus::parse),
+            ongoing: ongoing_of(&mut errors, asked.ongoing.as_deref()),
+            ..Default::default()
+        }),
+        "quotes" => ListCsv::Quotes(QuoteQuery {
+            customer,
+            status: parsed(&mut errors, "status", asked.status.as_deref(), QuoteStatus::parse),
+            ongoing: ongoing_of(&mut errors, asked.ongoing.as_deref()),
+            ..Default::default()
+        }),
+        "jobs" => ListCsv::Jobs(JobQuery {
+            customer,
+            status: parsed(&mut errors, "status", asked.status.as_deref(), JobStatus::parse),
+            ongoing: ongoing_of(&mut errors, asked.ongoing.as_deref()),
+            assignee: parsed(&mut errors, "assignee", asked.assignee.as_deref(), |a| match a {
+                "me" => ctx.user_id,
+                id => uuid::Uuid::parse_str(id).ok().map(UserId),
+            }),
+            ..Default::default()
+        }),
+        "invoices" => ListCsv::Invoices(InvoiceQuery {
+            customer,
+            state: parsed(&mut errors, "state", asked.state.as_deref(), InvoiceState::parse),
+            ..Default::default()
+        }),
+        "payments" => ListCsv::Payments(LedgerQuery { customer, ..Default::default() }),
+        _ => ListCsv::CreditNotes(LedgerQuery { customer, ..Default::default() }),
+    };
+    if let Err(invalid) = errors.into_result(|| ()) {
+        return failure(invalid.into());
+    }
+    match crate::api::data::lists::csv_response(&s, &ctx, list).await {
+        Ok(response) => response,
+        Err(e) => failure(e),
+    }
 }

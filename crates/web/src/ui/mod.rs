@@ -69,6 +69,8 @@ pub fn router() -> Router<AppState> {
         router = router.route(&format!("/{kind}/{{code}}"), get(show));
         let list = move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::list(s, staff, query, kind);
         router = router.route(&format!("/{kind}"), get(list));
+        let export = move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::export_csv(s, staff, query, kind);
+        router = router.route(&format!("/{kind}/export.csv"), get(export));
     }
     for kind in moves::KINDS {
         let make = move |s: axum::extract::State<AppState>, staff: Staff, code: axum::extract::Path<String>, form: axum::Form<forms::Values>| {
@@ -81,6 +83,8 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/customers", get(customers::directory))
+        .route("/customers/export.csv", get(customers::directory_csv))
+        .route("/customers/{id}/export.zip", get(customers::data_export))
         .route("/customers/new", get(profile_forms::new_customer).post(profile_forms::create_customer))
         .route("/customers/labels", post(customers::bulk_labels))
         .route("/customers/{id}/labels", get(profile_forms::new_label).post(profile_forms::add_label))

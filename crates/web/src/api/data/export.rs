@@ -1,8 +1,6 @@
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use dossier_service::data::export;
+use axum::response::Response;
+use dossier_service::data::{customer_export, export};
 use dossier_service::{Ctx, ServiceError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -10,9 +8,11 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
+use crate::extract::Path;
+use super::lists::spooled_response;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export_org))
+    OpenApiRouter::new().routes(routes!(export_org)).routes(routes!(export_customer))
 }
 
 /// A ZIP file, as bytes.
@@ -35,14 +35,25 @@ async fn export_org(State(s): State<AppState>, Caller(ctx): Caller) -> Result<Re
 /// The caller's org's export, written to a temporary file and sent from it.
 pub(crate) async fn export_response(s: &AppState, ctx: &Ctx) -> Result<Response, ServiceError> {
     let (file, size) = export::export_own_org_spooled(&s.db, &s.files.blobs, ctx).await?;
-    let mut response = Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file))).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
-    let name = format!("dossier-export-{}.zip", ctx.today());
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(spooled_response(file, size, "application/zip", &format!("dossier-export-{}.zip", ctx.today())))
+}
+
+/// Everything about one customer (a data-subject access request; owners
+/// and admins): profile, contacts, sites, works, money, messages, files
+/// with their content, and their timeline, as JSON files, with
+/// `index.html`, a readable summary. Deleted customers export too; an
+/// erased one exports what is left. The export is recorded in the
+/// customer's history (`customer.data_exported`).
+#[utoipa::path(get, path = "/customers/{id}/export", tag = "customers", params(("id" = String, Path, description = "Customer id or code")),
+    responses((status = 200, description = "The customer's data", content_type = "application/zip", body = Zip),
+        (status = 403, description = "Only owners and admins export a customer's data", body = Problem),
+        (status = 404, description = "No such customer", body = Problem)))]
+async fn export_customer(State(s): State<AppState>, Caller(ctx): Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    Ok(customer_export_response(&s, &ctx, &id).await?)
+}
+
+/// One customer's export, written to a temporary file and sent from it.
+pub(crate) async fn customer_export_response(s: &AppState, ctx: &Ctx, reference: &str) -> Result<Response, ServiceError> {
+    let (file, size, export) = customer_export::export_customer_spooled(&s.db, &s.files.blobs, ctx, reference).await?;
+    Ok(spooled_response(file, size, "application/zip", &format!("{}-data-{}.zip", export.code, ctx.today())))
 }

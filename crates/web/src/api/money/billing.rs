@@ -3,6 +3,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use dossier_service::data::lists::ListCsv;
 use dossier_domain::drafts::InvoiceEdit;
 use dossier_domain::works::{AllocateInput, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Payment, PaymentInput};
 use dossier_service::billing::{self, InvoiceQuery, LedgerQuery, VoidInput};
@@ -11,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::data::lists::{WantsCsv, csv_response};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Body, Params, Path};
@@ -38,10 +41,13 @@ async fn create_invoice(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 
 /// Invoices newest first, by customer and state (the status bars' "Show all").
 #[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceQuery),
-    responses((status = 200, description = "One page of invoices", body = Page<Invoice>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+    responses((status = 200, description = "One page of invoices (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Invoice> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_invoices(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<InvoiceQuery>) -> Result<Json<Page<Invoice>>, ApiError> {
-    Ok(Json(billing::list_invoices(&s.db, &ctx, query).await?))
+async fn list_invoices(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<InvoiceQuery>) -> Result<Response, ApiError> {
+    if csv {
+        return Ok(csv_response(&s, &ctx, ListCsv::Invoices(query)).await?);
+    }
+    Ok(Json(billing::list_invoices(&s.db, &ctx, query).await?).into_response())
 }
 
 /// An invoice, by id or code.
@@ -99,10 +105,13 @@ async fn record_payment(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 
 /// Payments newest first, optionally of one customer.
 #[utoipa::path(get, path = "/payments", tag = "billing", params(LedgerQuery),
-    responses((status = 200, description = "One page of payments", body = Page<Payment>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+    responses((status = 200, description = "One page of payments (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Payment> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_payments(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<LedgerQuery>) -> Result<Json<Page<Payment>>, ApiError> {
-    Ok(Json(billing::list_payments(&s.db, &ctx, query).await?))
+async fn list_payments(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<LedgerQuery>) -> Result<Response, ApiError> {
+    if csv {
+        return Ok(csv_response(&s, &ctx, ListCsv::Payments(query)).await?);
+    }
+    Ok(Json(billing::list_payments(&s.db, &ctx, query).await?).into_response())
 }
 
 /// A payment with its allocations.
@@ -140,10 +149,13 @@ async fn create_credit_note(
 
 /// Credit notes newest first, optionally of one customer.
 #[utoipa::path(get, path = "/credit-notes", tag = "billing", params(LedgerQuery),
-    responses((status = 200, description = "One page of credit notes", body = Page<CreditNote>), (status = 404, description = "The customer filtered by does not exist", body = Problem),
+    responses((status = 200, description = "One page of credit notes (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<CreditNote> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_credit_notes(State(s): State<AppState>, Caller(ctx): Caller, Params(query): Params<LedgerQuery>) -> Result<Json<Page<CreditNote>>, ApiError> {
-    Ok(Json(billing::list_credit_notes(&s.db, &ctx, query).await?))
+async fn list_credit_notes(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<LedgerQuery>) -> Result<Response, ApiError> {
+    if csv {
+        return Ok(csv_response(&s, &ctx, ListCsv::CreditNotes(query)).await?);
+    }
+    Ok(Json(billing::list_credit_notes(&s.db, &ctx, query).await?).into_response())
 }
 
 /// A credit note with its allocations.
