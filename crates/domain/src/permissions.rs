@@ -30,7 +30,7 @@ string_enum!(
         Audit = "audit",
         CustomFields = "custom_fields",
         Tasks = "tasks",
-        // Erasing a customer's personal data (and, later, exporting it).
+        // Erasing a customer's personal data (`delete`) and exporting it (`export`).
         PersonalData = "personal_data",
         DeletedCustomers = "deleted_customers",
         // Duplicates (`view`), dismissing a pair, merging and undoing a

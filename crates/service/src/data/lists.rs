@@ -391,7 +391,29 @@ fn customer_row(ctx: &Ctx, fields: &Definitions, customer: &Customer, contact: O
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use dossier_domain::data::import::ImportField;
+
+    use super::*;
+
+    #[test]
+    fn a_list_past_the_bound_is_refused_and_cells_are_neutralised() {
+        let mut sheet = Sheet::new(&header(&["Name", "=Sum"])).unwrap();
+        sheet.row(vec!["+44 7911 123456".into(), "plain".into()]).unwrap();
+        for _ in 1..MAX_CSV_ROWS {
+            sheet.row(vec![String::new(), String::new()]).unwrap();
+        }
+        let refused = sheet.row(vec![String::new(), String::new()]).unwrap_err();
+        assert!(matches!(refused, ServiceError::Refused { code: "too_many_rows", .. }), "{refused:?}");
+        let mut small = Sheet::new(&header(&["Name", "=Sum"])).unwrap();
+        small.row(vec!["+44 7911 123456".into(), "plain".into()]).unwrap();
+        let mut done = small.finish().unwrap();
+        let mut text = String::new();
+        done.file.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "Name,'=Sum\n'+44 7911 123456,plain\n");
+        assert_eq!((done.rows, done.size), (1, text.len() as u64));
+    }
 
     #[test]
     fn a_customer_row_has_a_cell_for_each_import_column() {
