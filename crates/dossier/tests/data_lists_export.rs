@@ -212,7 +212,7 @@ both_backends!(a_fieldworker_gets_no_money_csv, |app| {
     assert_eq!(status, StatusCode::OK);
     assert!(!parse(&text).0.iter().any(|h| h == "Value"), "no amount for a fieldworker: {text}");
     let cookie = app.session("fieldworker").await;
-    for path in ["/invoices/export.csv", "/payments/export.csv", "/credit-notes/export.csv"] {
+    for path in ["/invoices.csv", "/payments.csv", "/credit-notes.csv"] {
         let (status, _, _) = fetch(&app, ("cookie", &cookie), path, None).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
     }
@@ -339,16 +339,16 @@ both_backends!(the_web_app_links_each_lists_csv_and_a_customers_data, |app| {
     let cookie = app.session("admin").await;
     let (status, page) = app.page(Some(&cookie), "/customers?label=VIP").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("href=\"/customers/export.csv?label=VIP&#38;sort=name\""), "{page}");
-    let (status, headers, body) = fetch(&app, ("cookie", &cookie), "/customers/export.csv?label=VIP&sort=name", None).await;
+    assert!(page.contains("href=\"/customers.csv?label=VIP&#38;sort=name\""), "{page}");
+    let (status, headers, body) = fetch(&app, ("cookie", &cookie), "/customers.csv?label=VIP&sort=name", None).await;
     assert_eq!((status, headers["content-type"].to_str().unwrap()), (StatusCode::OK, "text/csv; charset=utf-8"));
     let (_, rows) = parse(&String::from_utf8(body).unwrap());
     assert_eq!(rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(), ["CUS-00001"]);
 
     app.post("/invoices", json!({"customer": "CUS-00002", "issue": true, "lines": [{"description": "Visit", "unit_price": 100}]})).await;
     let (_, page) = app.page(Some(&cookie), "/invoices?customer=CUS-00002&state=open").await;
-    assert!(page.contains("href=\"/invoices/export.csv?customer=CUS-00002&#38;state=open\""), "{page}");
-    let (status, _, body) = fetch(&app, ("cookie", &cookie), "/invoices/export.csv?customer=CUS-00002&state=open", None).await;
+    assert!(page.contains("href=\"/invoices.csv?customer=CUS-00002&#38;state=open\""), "{page}");
+    let (status, _, body) = fetch(&app, ("cookie", &cookie), "/invoices.csv?customer=CUS-00002&state=open", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(parse(&String::from_utf8(body).unwrap()).1.len(), 1);
 

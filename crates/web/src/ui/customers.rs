@@ -207,7 +207,7 @@ pub async fn directory(State(s): State<AppState>, Staff(ctx): Staff, Query(query
         format!("/customers?{}", params.join("&"))
     };
     let sort_name = |s: CustomerSort| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    let export = link(&[("sort", sort_name(sort))]).replacen("/customers?", "/customers/export.csv?", 1);
+    let export = link(&[("sort", sort_name(sort))]).replacen("/customers?", "/customers.csv?", 1);
     let toggle = |up: CustomerSort, down: CustomerSort| if sort == up { down } else { up };
     let mark = |up: CustomerSort, down: CustomerSort| match sort {
         s if s == up => " ▲",

@@ -212,7 +212,7 @@ pub async fn list(State(s): State<AppState>, Staff(ctx): Staff, Query(params): Q
         format!("/{kind}?{}", query.join("&"))
     });
     let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", super::sign_in::encode(v))).collect();
-    let export = format!("/{kind}/export.csv?{}", query.join("&"));
+    let export = if query.is_empty() { format!("/{kind}.csv") } else { format!("/{kind}.csv?{}", query.join("&")) };
     let error = error.as_ref().map(in_words);
     let narrowed = !params.is_empty();
     let lower = title.to_lowercase();

@@ -70,7 +70,7 @@ pub fn router() -> Router<AppState> {
         let list = move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::list(s, staff, query, kind);
         router = router.route(&format!("/{kind}"), get(list));
         let export = move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::export_csv(s, staff, query, kind);
-        router = router.route(&format!("/{kind}/export.csv"), get(export));
+        router = router.route(&format!("/{kind}.csv"), get(export));
     }
     for kind in moves::KINDS {
         let make = move |s: axum::extract::State<AppState>, staff: Staff, code: axum::extract::Path<String>, form: axum::Form<forms::Values>| {
@@ -83,7 +83,7 @@ pub fn router() -> Router<AppState> {
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/customers", get(customers::directory))
-        .route("/customers/export.csv", get(customers::directory_csv))
+        .route("/customers.csv", get(customers::directory_csv))
         .route("/customers/{id}/export.zip", get(customers::data_export))
         .route("/customers/new", get(profile_forms::new_customer).post(profile_forms::create_customer))
         .route("/customers/labels", post(customers::bulk_labels))
