@@ -65,7 +65,9 @@ async fn define_tier(app: &common::TestApp, token: &str) {
 
 both_backends!(a_filtered_csv_holds_every_row_of_the_filtered_list, |app| {
     define_tier(&app, &app.token).await;
-    for (name, labels, tier) in [("Able", json!(["VIP"]), "Gold"), ("Baker", json!(["VIP"]), "Silver"), ("Cole", json!(["VIP"]), "Gold"), ("Dunn", json!([]), "Gold")] {
+    for (name, labels, tier) in
+        [("Able", json!(["VIP"]), "Gold"), ("Baker", json!(["VIP"]), "Silver"), ("Cole", json!(["VIP"]), "Gold"), ("Dunn", json!([]), "Gold")]
+    {
         app.customer(json!({"family_name": name, "labels": labels, "custom_fields": {"tier": tier}})).await;
     }
     // The directory with a label and a custom field filter: every match,

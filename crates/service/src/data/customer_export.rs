@@ -73,7 +73,14 @@ const PARTS: &[Part] = &[
         table: "contact",
         column: "customer_id",
         heading: "Contacts",
-        shown: &[("title", "Title"), ("given_name", "First name"), ("family_name", "Last name"), ("position", "Position"), ("emails", "Emails"), ("phones", "Phones")],
+        shown: &[
+            ("title", "Title"),
+            ("given_name", "First name"),
+            ("family_name", "Last name"),
+            ("position", "Position"),
+            ("emails", "Emails"),
+            ("phones", "Phones"),
+        ],
     },
     Part {
         path: "sites.json",
@@ -108,7 +115,15 @@ const PARTS: &[Part] = &[
         table: "invoice",
         column: "customer_id",
         heading: "Invoices",
-        shown: &[("code", "Invoice"), ("status", "Status"), ("issue_date", "Issued"), ("due_date", "Due"), ("total", "Total"), ("paid", "Paid"), ("credited", "Credited")],
+        shown: &[
+            ("code", "Invoice"),
+            ("status", "Status"),
+            ("issue_date", "Issued"),
+            ("due_date", "Due"),
+            ("total", "Total"),
+            ("paid", "Paid"),
+            ("credited", "Credited"),
+        ],
     },
     Part {
         path: "money/payments.json",

@@ -23,11 +23,11 @@ use std::path::{Path, PathBuf};
 
 pub use dossier_domain::activity::{Actor, ActorType};
 use dossier_domain::code::CodeKind;
+use dossier_domain::code::CodeRef;
 use dossier_domain::custom_fields::{Definitions, FieldEntity};
 use dossier_domain::customer::{CustomerStatus, StatusChange};
-pub use dossier_domain::data::import::MappingInput;
-use dossier_domain::code::CodeRef;
 use dossier_domain::data::csv_cell::{neutralise, unneutralise};
+pub use dossier_domain::data::import::MappingInput;
 use dossier_domain::data::import::{ImportField, Mapping, template_example, template_header};
 use dossier_domain::data::import_row::{CellIssue, ImportedRow, RowReader, fingerprint};
 use dossier_domain::ids::CustomerId;
@@ -618,11 +618,8 @@ impl<'a> Importer<'a> {
     /// already here (`CUS-00001`): a Dossier export re-imported into the
     /// same org finds its customers by their codes.
     async fn known_by_code(&self, keys: &[String], known: &mut HashMap<String, Uuid>) -> Result<()> {
-        let wanted: Vec<(String, CodeRef)> = keys
-            .iter()
-            .filter(|k| !known.contains_key(*k))
-            .filter_map(|k| Some((k.clone(), CodeRef::parse(k.strip_prefix("ref:")?)?)))
-            .collect();
+        let wanted: Vec<(String, CodeRef)> =
+            keys.iter().filter(|k| !known.contains_key(*k)).filter_map(|k| Some((k.clone(), CodeRef::parse(k.strip_prefix("ref:")?)?))).collect();
         if wanted.is_empty() {
             return Ok(());
         }

@@ -20,9 +20,9 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
 
+use dossier_domain::contact::PhoneKind;
 use dossier_domain::custom_fields::{CustomValue, Definitions, FieldEntity, FieldType};
 use dossier_domain::customer::{Customer, CustomerKind};
-use dossier_domain::contact::PhoneKind;
 use dossier_domain::data::csv_cell::neutralise;
 use dossier_domain::data::import::template_header;
 use dossier_domain::ids::{CustomerId, UserId};
@@ -200,8 +200,16 @@ pub async fn list_csv(db: &Db, ctx: &Ctx, list: ListCsv) -> Result<SpooledCsv> {
                     let [code, name] = customer_cells(&names, j.customer_id);
                     let at = |t: Option<jiff::Timestamp>| t.map(|t| t.to_zoned(ctx.org.zone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
                     let assignees: Vec<&str> = j.assignees.iter().map(|a| people.get(a).map_or("someone no longer here", String::as_str)).collect();
-                    let mut row =
-                        vec![j.code.clone(), code, name, j.title.clone(), j.status.as_str().into(), at(j.scheduled_start), at(j.scheduled_end), assignees.join("; ")];
+                    let mut row = vec![
+                        j.code.clone(),
+                        code,
+                        name,
+                        j.title.clone(),
+                        j.status.as_str().into(),
+                        at(j.scheduled_start),
+                        at(j.scheduled_end),
+                        assignees.join("; "),
+                    ];
                     if sees_money {
                         row.push(j.value.map(|v| amount(ctx, v)).unwrap_or_default());
                         row.push(if j.free_of_charge { "yes" } else { "no" }.into());
@@ -242,8 +250,7 @@ pub async fn list_csv(db: &Db, ctx: &Ctx, list: ListCsv) -> Result<SpooledCsv> {
         }
         ListCsv::Payments(mut query) => {
             (query.cursor, query.limit) = (None, limit);
-            let mut sheet =
-                Sheet::new(&header(&["Payment", "Customer code", "Customer", "Received", "Method", "Reference", "Amount", "Not yet allocated"]))?;
+            let mut sheet = Sheet::new(&header(&["Payment", "Customer code", "Customer", "Received", "Method", "Reference", "Amount", "Not yet allocated"]))?;
             loop {
                 let page = billing::list_payments(db, ctx, query.clone()).await?;
                 let names = names_of(db, ctx, page.items.iter().map(|p| p.customer_id)).await?;

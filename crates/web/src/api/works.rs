@@ -4,9 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dossier_service::data::lists::ListCsv;
 use dossier_domain::drafts::QuoteEdit;
 use dossier_domain::works::{ConvertInput, Inquiry, InquiryInput, Job, JobInput, JobPatch, JobStatusInput, Quote, QuoteInput};
+use dossier_service::data::lists::ListCsv;
 use dossier_service::page::Page;
 use dossier_service::works::{self, Converted, DayPlan, InquiryQuery, InquiryStatusInput, JobQuery, QuoteQuery, QuoteStatusInput};
 use utoipa_axum::router::OpenApiRouter;
@@ -52,7 +52,12 @@ async fn create_inquiry(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 #[utoipa::path(get, path = "/inquiries", tag = "works", params(InquiryQuery),
     responses((status = 200, description = "One page of inquiries (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Inquiry> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_inquiries(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<InquiryQuery>) -> Result<Response, ApiError> {
+async fn list_inquiries(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    WantsCsv(csv): WantsCsv,
+    Params(query): Params<InquiryQuery>,
+) -> Result<Response, ApiError> {
     if csv {
         return Ok(csv_response(&s, &ctx, ListCsv::Inquiries(query)).await?);
     }

@@ -16,8 +16,8 @@ use dossier_domain::permissions::{Action, Module};
 use dossier_domain::workflow::{InquiryStatus, InvoiceState, JobStatus, QuoteStatus};
 use dossier_service::billing::{InvoiceQuery, LedgerQuery};
 use dossier_service::customers::CustomerName;
-use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
 use dossier_service::data::lists::ListCsv;
+use dossier_service::works::{InquiryQuery, JobQuery, QuoteQuery};
 use dossier_service::{Ctx, Db, ServiceError, billing, customers, works};
 use serde::Deserialize;
 
@@ -467,11 +467,9 @@ pub async fn export_csv(State(s): State<AppState>, Staff(ctx): Staff, Query(para
             }),
             ..Default::default()
         }),
-        "invoices" => ListCsv::Invoices(InvoiceQuery {
-            customer,
-            state: parsed(&mut errors, "state", asked.state.as_deref(), InvoiceState::parse),
-            ..Default::default()
-        }),
+        "invoices" => {
+            ListCsv::Invoices(InvoiceQuery { customer, state: parsed(&mut errors, "state", asked.state.as_deref(), InvoiceState::parse), ..Default::default() })
+        }
         "payments" => ListCsv::Payments(LedgerQuery { customer, ..Default::default() }),
         _ => ListCsv::CreditNotes(LedgerQuery { customer, ..Default::default() }),
     };

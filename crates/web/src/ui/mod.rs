@@ -69,7 +69,8 @@ pub fn router() -> Router<AppState> {
         router = router.route(&format!("/{kind}/{{code}}"), get(show));
         let list = move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::list(s, staff, query, kind);
         router = router.route(&format!("/{kind}"), get(list));
-        let export = move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::export_csv(s, staff, query, kind);
+        let export =
+            move |s: axum::extract::State<AppState>, staff: Staff, query: axum::extract::Query<lists::ListParams>| lists::export_csv(s, staff, query, kind);
         router = router.route(&format!("/{kind}.csv"), get(export));
     }
     for kind in moves::KINDS {

@@ -5,11 +5,11 @@ use dossier_service::{Ctx, ServiceError};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::lists::spooled_response;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::Path;
-use super::lists::spooled_response;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_org)).routes(routes!(export_customer))

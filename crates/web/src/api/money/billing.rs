@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use dossier_service::data::lists::ListCsv;
 use dossier_domain::drafts::InvoiceEdit;
 use dossier_domain::works::{AllocateInput, CreditNote, CreditNoteInput, Invoice, InvoiceInput, IssueInput, Payment, PaymentInput};
 use dossier_service::billing::{self, InvoiceQuery, LedgerQuery, VoidInput};
+use dossier_service::data::lists::ListCsv;
 use dossier_service::page::Page;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,7 +43,12 @@ async fn create_invoice(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 #[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceQuery),
     responses((status = 200, description = "One page of invoices (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Invoice> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_invoices(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<InvoiceQuery>) -> Result<Response, ApiError> {
+async fn list_invoices(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    WantsCsv(csv): WantsCsv,
+    Params(query): Params<InvoiceQuery>,
+) -> Result<Response, ApiError> {
     if csv {
         return Ok(csv_response(&s, &ctx, ListCsv::Invoices(query)).await?);
     }
@@ -107,7 +112,12 @@ async fn record_payment(State(s): State<AppState>, Caller(ctx): Caller, Body(inp
 #[utoipa::path(get, path = "/payments", tag = "billing", params(LedgerQuery),
     responses((status = 200, description = "One page of payments (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<Payment> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_payments(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<LedgerQuery>) -> Result<Response, ApiError> {
+async fn list_payments(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    WantsCsv(csv): WantsCsv,
+    Params(query): Params<LedgerQuery>,
+) -> Result<Response, ApiError> {
     if csv {
         return Ok(csv_response(&s, &ctx, ListCsv::Payments(query)).await?);
     }
@@ -151,7 +161,12 @@ async fn create_credit_note(
 #[utoipa::path(get, path = "/credit-notes", tag = "billing", params(LedgerQuery),
     responses((status = 200, description = "One page of credit notes (JSON), or with `Accept: text/csv` every matching one as CSV", content((Page<CreditNote> = "application/json"), (String = "text/csv"))), (status = 404, description = "The customer filtered by does not exist", body = Problem),
         (status = 422, description = "Invalid query", body = Problem)))]
-async fn list_credit_notes(State(s): State<AppState>, Caller(ctx): Caller, WantsCsv(csv): WantsCsv, Params(query): Params<LedgerQuery>) -> Result<Response, ApiError> {
+async fn list_credit_notes(
+    State(s): State<AppState>,
+    Caller(ctx): Caller,
+    WantsCsv(csv): WantsCsv,
+    Params(query): Params<LedgerQuery>,
+) -> Result<Response, ApiError> {
     if csv {
         return Ok(csv_response(&s, &ctx, ListCsv::CreditNotes(query)).await?);
     }
