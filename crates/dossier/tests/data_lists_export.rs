@@ -170,9 +170,12 @@ both_backends!(the_customers_csv_reimports_as_nothing_new_here_and_as_new_custom
     assert_eq!((report.created, report.already_imported), (0, 3));
     assert_eq!(app.count("customer").await, customers_before);
 
-    // Into another org: the same file creates the three customers as they were.
+    // Into another org: the same file creates the three customers as they
+    // were, though that org's own CUS-00001 (someone else) has a code of the file.
     let (fresh, token) = app.add_org("Fresh Services", "admin@fresh.example").await;
     define_tier(&app, &token).await;
+    let (status, _) = app.call_as(Some(&token), Method::POST, "/customers", Some(json!({"family_name": "Zulu"}))).await;
+    assert_eq!(status, StatusCode::CREATED);
     let ctx = admin_of(&fresh);
     let preview = import::preview(&app.db, &ctx, &path).await.unwrap();
     assert!(preview.suggested.columns.iter().all(Option::is_some));
@@ -185,7 +188,9 @@ both_backends!(the_customers_csv_reimports_as_nothing_new_here_and_as_new_custom
         let app = &app;
         async move { app.call_as(Some(&token), Method::GET, &path, None).await.1 }
     };
-    let ann = get("/customers/CUS-00001".into()).await;
+    let created: Vec<Option<&str>> = report.outcomes.iter().map(|o| o.customer.as_deref()).collect();
+    assert_eq!(created, [Some("CUS-00002"), Some("CUS-00003"), Some("CUS-00004")]);
+    let ann = get("/customers/CUS-00002".into()).await;
     assert_eq!(
         (ann["phone"].as_str(), ann["email"].as_str(), ann["source"].as_str(), ann["custom_fields"]["tier"].as_str()),
         (Some("+447911123456"), Some("ann@example.com"), Some("-from the fair"), Some("Gold")),
@@ -194,13 +199,13 @@ both_backends!(the_customers_csv_reimports_as_nothing_new_here_and_as_new_custom
     let mut labels: Vec<&str> = ann["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
     labels.sort_unstable();
     assert_eq!(labels, ["Garden", "VIP"]);
-    let sites = get("/customers/CUS-00001/sites".into()).await;
+    let sites = get("/customers/CUS-00002/sites".into()).await;
     assert_eq!((sites[0]["postcode"].as_str(), sites[0]["town"].as_str()), (Some("LS1 4AP"), Some("Leeds")), "{sites}");
-    let contacts = get("/customers/CUS-00002/contacts".into()).await;
+    let contacts = get("/customers/CUS-00003/contacts".into()).await;
     let bo = contacts.as_array().unwrap().iter().find(|c| c["family_name"] == "Owner").unwrap_or_else(|| panic!("{contacts}"));
     let numbers: Vec<&str> = bo["phones"].as_array().unwrap().iter().map(|p| p["number"].as_str().unwrap()).collect();
     assert!(numbers.contains(&"+447911123457") && numbers.contains(&"+442079460123"), "{bo}");
-    assert_eq!(get("/customers/CUS-00003".into()).await["status"], "dormant");
+    assert_eq!(get("/customers/CUS-00004".into()).await["status"], "dormant");
 });
 
 both_backends!(a_fieldworker_gets_no_money_csv, |app| {

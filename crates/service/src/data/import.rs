@@ -14,8 +14,8 @@
 //! its reference (`ref:<value>`) when a reference column is mapped, else
 //! its fingerprint (`row:<hash of its cells>`) — is kept with the customer
 //! it created, and a row whose key is known is skipped. A reference that
-//! is the code of a customer already here (a Dossier export re-imported)
-//! is known too: the row is that customer, already here.
+//! is the code of a customer already here with the row's name (a Dossier
+//! export re-imported) is known too: the row is that customer, already here.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -515,7 +515,7 @@ impl<'a> Importer<'a> {
             (q::imported_keys(h, self.ctx.org.id.0, &keys).await?, q::customers_by_terms(h, self.ctx.org.id.0, &terms).await?)
         };
         let mut known = known;
-        self.known_by_code(&keys, &mut known).await?;
+        self.known_by_code(&batch, &mut known).await?;
         let codes = self.codes_of(&known).await?;
         let mut existing_by_term: HashMap<String, Vec<String>> = HashMap::new();
         for (term, _, number) in &existing {
@@ -615,22 +615,33 @@ impl<'a> Importer<'a> {
     }
 
     /// Add to `known` the rows whose reference is the code of a customer
-    /// already here (`CUS-00001`): a Dossier export re-imported into the
-    /// same org finds its customers by their codes.
-    async fn known_by_code(&self, keys: &[String], known: &mut HashMap<String, Uuid>) -> Result<()> {
-        let wanted: Vec<(String, CodeRef)> =
-            keys.iter().filter(|k| !known.contains_key(*k)).filter_map(|k| Some((k.clone(), CodeRef::parse(k.strip_prefix("ref:")?)?))).collect();
+    /// already here (`CUS-00001`) with the row's name: a Dossier export
+    /// re-imported into the same org finds its customers by their codes.
+    /// Into another org the same codes name other people, so the name
+    /// must match too.
+    async fn known_by_code(&self, batch: &[ReadRow], known: &mut HashMap<String, Uuid>) -> Result<()> {
+        let wanted: Vec<(&str, CodeRef, String)> = batch
+            .iter()
+            .filter(|r| !known.contains_key(&r.key))
+            .filter_map(|r| {
+                let code = CodeRef::parse(r.key.strip_prefix("ref:")?)?;
+                Some((r.key.as_str(), code, r.parsed.as_ref().ok()?.customer.profile.display_name()))
+            })
+            .collect();
         if wanted.is_empty() {
             return Ok(());
         }
-        let numbers: Vec<i64> = wanted.iter().map(|(_, code)| code.number).collect();
+        let numbers: Vec<i64> = wanted.iter().map(|(_, code, _)| code.number).collect();
         let found = {
             let mut conn = self.db.read().await?;
             q::customers_by_numbers(&mut conn.handle(), self.ctx.org.id.0, &numbers).await?
         };
-        for (key, code) in wanted {
-            if let Some((_, _, id)) = found.iter().find(|(number, text, _)| *number == code.number && *text == code.to_string()) {
-                known.insert(key, *id);
+        for (key, code, name) in wanted {
+            let same = |(number, text, existing, _): &&(i64, String, String, Uuid)| {
+                *number == code.number && *text == code.to_string() && existing.to_lowercase() == name.to_lowercase()
+            };
+            if let Some((_, _, _, id)) = found.iter().find(same) {
+                known.insert(key.to_owned(), *id);
             }
         }
         Ok(())

@@ -150,13 +150,13 @@ pub async fn customers_by_terms(h: &mut Handle<'_>, org_id: Uuid, terms: &[Strin
 }
 
 /// The customers of the org numbered any of `numbers` (by the org's
-/// unique number, which is indexed): their number, code and id. A
+/// unique number, which is indexed): their number, code, name and id. A
 /// re-imported export names its customers by their codes.
-pub async fn customers_by_numbers(h: &mut Handle<'_>, org_id: Uuid, numbers: &[i64]) -> Result<Vec<(i64, String, Uuid)>> {
+pub async fn customers_by_numbers(h: &mut Handle<'_>, org_id: Uuid, numbers: &[i64]) -> Result<Vec<(i64, String, String, Uuid)>> {
     let mut found = Vec::new();
     for chunk in crate::chunks::power_of_two(numbers, 256) {
-        let rows: Vec<(i64, String, Uuid)> = run!(h, c => {
-            let mut q = QueryBuilder::new("SELECT number, code, id FROM customer WHERE org_id = ");
+        let rows: Vec<(i64, String, String, Uuid)> = run!(h, c => {
+            let mut q = QueryBuilder::new("SELECT number, code, display_name, id FROM customer WHERE org_id = ");
             q.push_bind(org_id).push(" AND number IN (");
             let mut list = q.separated(", ");
             for n in chunk {
