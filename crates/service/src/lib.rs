@@ -77,8 +77,8 @@ pub mod data {
     pub mod export;
     pub mod import;
     pub mod import_runs;
-    pub mod merge;
     pub mod lists;
+    pub mod merge;
     pub mod read;
 }
 
