@@ -268,6 +268,33 @@ pub async fn run_import(db: &Db, ctx: &Ctx, file: &ImportFile, mapping: MappingI
     Importer::new(db, ctx, file, mapping, false).await?.go(progress).await
 }
 
+/// A new import's row: by `ctx`'s user, now, with nothing counted yet.
+pub(crate) fn new_import_row(ctx: &Ctx, file_name: String, mapping: String, status: &str, step: &str) -> ImportRow {
+    let now = ctx.now().as_microsecond();
+    ImportRow {
+        org_id: ctx.org.id.0,
+        id: Uuid::now_v7(),
+        file_name,
+        user_id: ctx.user_id.map(|u| u.0),
+        actor_name: ctx.actor.name.clone(),
+        mapping,
+        status: status.to_owned(),
+        total_rows: 0,
+        processed_rows: 0,
+        created_count: 0,
+        skipped_count: 0,
+        invalid_count: 0,
+        error: None,
+        created_at: now,
+        updated_at: now,
+        file_sha256: None,
+        report_sha256: None,
+        step: step.to_owned(),
+        started_at: None,
+        summary: None,
+    }
+}
+
 /// A stored import's step to run: the import's row, the mapping it
 /// runs with and the customer fields that mapping names.
 pub(crate) struct StoredStep {
@@ -344,30 +371,11 @@ impl<'a> Importer<'a> {
         let path = file.path.clone();
         let (header, _) = blocking(move || Ok(read::preview(&path, 0)?)).await?;
         let mapping = Mapping::parse(input, header.len(), &custom)?;
-        let now = ctx.now().as_microsecond();
         let file_name: String = file.file_name.chars().filter(|c| !c.is_control()).take(200).collect();
         let stored_run = stored.is_some();
-        let import = stored.unwrap_or_else(|| ImportRow {
-            org_id: ctx.org.id.0,
-            id: Uuid::now_v7(),
-            file_name: file_name.clone(),
-            user_id: ctx.user_id.map(|u| u.0),
-            actor_name: ctx.actor.name.clone(),
-            mapping: serde_json::to_string(&mapping.to_input()).unwrap_or_default(),
-            status: if dry_run { "checked" } else { "running" }.to_owned(),
-            total_rows: 0,
-            processed_rows: 0,
-            created_count: 0,
-            skipped_count: 0,
-            invalid_count: 0,
-            error: None,
-            created_at: now,
-            updated_at: now,
-            file_sha256: None,
-            report_sha256: None,
-            step: "import".to_owned(),
-            started_at: None,
-            summary: None,
+        let import = stored.unwrap_or_else(|| {
+            let mapping = serde_json::to_string(&mapping.to_input()).unwrap_or_default();
+            new_import_row(ctx, file_name.clone(), mapping, if dry_run { "checked" } else { "running" }, "import")
         });
         let file = ImportFile { path: file.path.clone(), file_name };
         Ok(Importer { db, ctx, file, mapping, custom, sites, header, dry_run, import, stored: stored_run, lease: None, analysed_at: 0 })

@@ -145,29 +145,10 @@ pub async fn upload(db: &Db, files: &Files, ctx: &Ctx, upload: Upload) -> Result
     }
     let sha256 = staged.sha256.clone();
     files.blobs.keep(ctx.org.id.0, staged).await.map_err(|e| ServiceError::Internal(e.to_string()))?;
-    let now = ctx.now().as_microsecond();
-    let row = ImportRow {
-        org_id: ctx.org.id.0,
-        id: Uuid::now_v7(),
-        file_name: name.chars().take(200).collect(),
-        user_id: ctx.user_id.map(|u| u.0),
-        actor_name: ctx.actor.name.clone(),
-        mapping: json(&preview.suggested)?,
-        status: ImportStatus::Uploaded.as_str().to_owned(),
-        total_rows: 0,
-        processed_rows: 0,
-        created_count: 0,
-        skipped_count: 0,
-        invalid_count: 0,
-        error: None,
-        created_at: now,
-        updated_at: now,
-        file_sha256: Some(sha256),
-        report_sha256: None,
-        step: ImportStep::Check.as_str().to_owned(),
-        started_at: None,
-        summary: Some(json(&Kept { preview, report: None })?),
-    };
+    let mut row =
+        import::new_import_row(ctx, name.chars().take(200).collect(), json(&preview.suggested)?, ImportStatus::Uploaded.as_str(), ImportStep::Check.as_str());
+    row.file_sha256 = Some(sha256);
+    row.summary = Some(json(&Kept { preview, report: None })?);
     let mut tx = db.begin().await?;
     q::insert_import(&mut tx.handle(), &row).await?;
     tx.commit().await?;

@@ -33,16 +33,18 @@ pub async fn add_search_terms(h: &mut Handle<'_>, org_id: Uuid, rows: &[SearchTe
     rows.dedup();
     for chunk in crate::chunks::power_of_two(&rows, 256) {
         run!(h, c => {
-            // Each row carries its customer's sort name, joined in as the
-            // rows are inserted: one join, not a subquery per row, which
-            // PostgreSQL planned anew for every row of every statement.
+            // Each row carries its customer's sort name, read as it is
+            // inserted by one correlated subquery over the rows (by the
+            // customer's key on both backends); a subquery written out per
+            // row was planned anew for every row on PostgreSQL, and a join
+            // made SQLite scan the customers for each statement.
             let mut q = QueryBuilder::new("WITH v (term, customer_id, source_id) AS (");
             q.push_values(chunk, |mut b, row| {
                 b.push_bind(&row.term).push_bind(row.customer_id).push_bind(row.source_id);
             });
-            q.push(") INSERT INTO customer_search (org_id, term, sort_name, customer_id, source_id) \
-                    SELECT c.org_id, v.term, c.sort_name, v.customer_id, v.source_id FROM v JOIN customer c ON c.org_id = ");
-            q.push_bind(org_id).push(" AND c.id = v.customer_id");
+            q.push(") INSERT INTO customer_search (org_id, term, sort_name, customer_id, source_id) SELECT ");
+            q.push_bind(org_id).push(", v.term, (SELECT c.sort_name FROM customer c WHERE c.org_id = ");
+            q.push_bind(org_id).push(" AND c.id = v.customer_id), v.customer_id, v.source_id FROM v");
             q.build().execute(c).await.map(drop)?
         });
     }
